@@ -1,0 +1,84 @@
+// Package inventory holds the data model of what an image contains: packages,
+// where they were found and which layer brought them in. It does no I/O.
+package inventory
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"sort"
+)
+
+// Location is one place a package was found: a path inside the image root
+// (no leading slash) and the DiffID of the layer that last wrote that path.
+type Location struct {
+	Path  string `json:"path"`
+	Layer string `json:"layer,omitempty"`
+}
+
+// Package is one installed package. Fields are shared by every ecosystem;
+// anything ecosystem-specific goes in Metadata.
+type Package struct {
+	// ID is a deterministic hash of (PURL, first location path, layer); see SetID.
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	// Type is the package type as used in PURLs: "deb", "apk", "rpm", "golang", ...
+	Type string `json:"type"`
+	Arch string `json:"arch,omitempty"`
+	// SourceName and SourceVersion name the source package a binary package
+	// was built from (dpkg Source:, apk origin). Distro advisories are keyed on them.
+	SourceName    string `json:"sourceName,omitempty"`
+	SourceVersion string `json:"sourceVersion,omitempty"`
+	PURL          string `json:"purl"`
+	// Ecosystem is the advisory namespace the package is matched in, in the
+	// form "debian:12", "alpine:3.10", or an OSV ecosystem name ("Go", "npm").
+	Ecosystem string     `json:"ecosystem,omitempty"`
+	Locations []Location `json:"locations"`
+	// Layer is the DiffID of the layer that introduced this package (this
+	// version of it), and CreatedBy that layer's history entry.
+	Layer     string `json:"layer,omitempty"`
+	CreatedBy string `json:"createdBy,omitempty"`
+	// Files lists the paths the package manager says this package owns
+	// (dpkg info/*.list, apk R: lines). Not serialised in reports by default.
+	Files    []string `json:"-"`
+	Licenses []string `json:"licenses,omitempty"`
+	Metadata any      `json:"metadata,omitempty"`
+}
+
+// SetID computes the package's deterministic ID from its PURL, its first
+// location and its layer.
+func (p *Package) SetID() {
+	h := sha256.New()
+	h.Write([]byte(p.PURL))
+	h.Write([]byte{0})
+	if len(p.Locations) > 0 {
+		h.Write([]byte(p.Locations[0].Path))
+	}
+	h.Write([]byte{0})
+	h.Write([]byte(p.Layer))
+	p.ID = hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// Sort orders packages by type, name, version and location so reports are stable.
+func Sort(pkgs []Package) {
+	sort.SliceStable(pkgs, func(i, j int) bool {
+		a, b := pkgs[i], pkgs[j]
+		if a.Type != b.Type {
+			return a.Type < b.Type
+		}
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		if a.Version != b.Version {
+			return a.Version < b.Version
+		}
+		return firstPath(a) < firstPath(b)
+	})
+}
+
+func firstPath(p Package) string {
+	if len(p.Locations) == 0 {
+		return ""
+	}
+	return p.Locations[0].Path
+}

@@ -1,0 +1,51 @@
+// Package layerfs turns image layers into one read-only view of the final
+// filesystem. Analyze streams one layer once (never extracting it to disk)
+// and keeps every entry's metadata plus the content of the files extractors
+// want; Merge stacks analysed layers with OCI whiteout semantics into an
+// fs.FS that also knows which layer last wrote each path.
+package layerfs
+
+import (
+	"io/fs"
+
+	"github.com/customs-scanner/customs/internal/inventory"
+)
+
+// Entry is one file system entry of a layer (metadata only).
+type Entry struct {
+	// Path is cleaned, relative to the image root, with no leading slash.
+	Path string
+	Mode fs.FileMode // type bits and permission bits (incl. setuid/setgid)
+	Size int64
+	// Linkname is the symlink target as written (may be absolute or
+	// relative), or for a hard link the cleaned root-relative target path.
+	Linkname string
+	Hardlink bool
+	UID, GID int
+}
+
+// Layer is the analysis of one layer.
+type Layer struct {
+	// DiffID is the sha256 of the uncompressed layer tar, computed while reading ("sha256:<hex>").
+	DiffID string
+	// Digest is the sha256 of the bytes as stored (compressed), computed while reading.
+	Digest string
+	// Entries in tar order, whiteout markers excluded.
+	Entries []Entry
+	// Whiteouts are paths this layer deletes from lower layers (".wh.NAME").
+	Whiteouts []string
+	// Opaque are directories whose lower-layer contents this layer hides (".wh..wh..opq").
+	Opaque []string
+	// Files holds the content of entries that Options.Wants selected.
+	Files map[string][]byte
+	// Errors are per-entry problems (unsafe paths, oversize wanted files, ...).
+	Errors []inventory.FileError
+}
+
+// Options control Analyze.
+type Options struct {
+	// Wants selects the regular files whose content is kept. Pure and cheap.
+	Wants func(path string, mode fs.FileMode) bool
+	// MaxFileSize caps a kept file; larger wanted files are skipped with a FileError.
+	MaxFileSize int64
+}

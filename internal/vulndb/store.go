@@ -1,0 +1,48 @@
+package vulndb
+
+import (
+	"context"
+	"time"
+)
+
+// SchemaVersion is the version of the DB schema this build reads and writes.
+// A DB with another version is refused with a message telling the user to
+// rebuild or update it.
+const SchemaVersion = 1
+
+// Match is one Affected record together with the advisory it belongs to.
+type Match struct {
+	Advisory *Advisory
+	Affected Affected
+}
+
+// Reader is what matching needs from the store.
+type Reader interface {
+	// ByPackage returns every affected record for (ecosystem, package),
+	// sorted by advisory ID then source.
+	ByPackage(ctx context.Context, ecosystem, name string) ([]Match, error)
+}
+
+// SourceInfo describes one imported feed.
+type SourceInfo struct {
+	Kind       string    `json:"kind"`
+	Path       string    `json:"path"`
+	Advisories int       `json:"advisories"`
+	Affected   int       `json:"affected"`
+	Imported   time.Time `json:"imported"`
+}
+
+// Info is what `customs db status` shows.
+type Info struct {
+	Path          string       `json:"path"`
+	SchemaVersion int          `json:"schemaVersion"`
+	Built         time.Time    `json:"built"`
+	Sources       []SourceInfo `json:"sources"`
+	Advisories    int          `json:"advisories"`
+	Affected      int          `json:"affected"`
+}
+
+// Sink receives advisories from a feed importer during a build.
+type Sink interface {
+	Add(ctx context.Context, a *Advisory) error
+}
