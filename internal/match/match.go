@@ -1,0 +1,292 @@
+// Package match compares an inventory with advisories and explains every
+// result. Distro packages are matched by source package (dpkg Source:, apk
+// origin) and compared with their ecosystem's version rules.
+package match
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/customs-scanner/customs/internal/inventory"
+	"github.com/customs-scanner/customs/internal/report"
+	"github.com/customs-scanner/customs/internal/version"
+	"github.com/customs-scanner/customs/internal/vulndb"
+)
+
+// Options control matching.
+type Options struct {
+	// Schemes maps a package type ("deb", "apk") to its version scheme.
+	// Packages of a type without a scheme are not matched.
+	Schemes map[string]version.Scheme
+	// IncludeNotAffected keeps findings whose status is not-affected.
+	IncludeNotAffected bool
+}
+
+// Match returns the findings for pkgs, sorted by package then vulnerability.
+func Match(ctx context.Context, db vulndb.Reader, pkgs []inventory.Package, opts Options) ([]report.Finding, error) {
+	var out []report.Finding
+	for i := range pkgs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		fs, err := matchPackage(ctx, db, &pkgs[i], opts)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, fs...)
+	}
+	sortFindings(out)
+	return out, nil
+}
+
+func matchPackage(ctx context.Context, db vulndb.Reader, p *inventory.Package, opts Options) ([]report.Finding, error) {
+	scheme := opts.Schemes[p.Type]
+	if scheme == nil || p.Ecosystem == "" {
+		return nil, nil
+	}
+	name, ver := p.SourceName, p.SourceVersion
+	if name == "" {
+		name = p.Name
+	}
+	if ver == "" {
+		ver = p.Version
+	}
+	ms, err := db.ByPackage(ctx, p.Ecosystem, name)
+	if err != nil {
+		return nil, fmt.Errorf("look up %s %s: %w", p.Ecosystem, name, err)
+	}
+	if len(ms) == 0 {
+		return nil, nil
+	}
+	installed, perr := scheme.Parse(ver)
+	byID := map[string]*report.Finding{}
+	var order []string
+	for _, m := range ms {
+		if !m.Advisory.Withdrawn.IsZero() {
+			continue
+		}
+		ev, status, fixed := decide(m, installed, perr, ver, scheme)
+		if status == report.StatusNotAffected && !opts.IncludeNotAffected {
+			continue
+		}
+		id := m.Advisory.ID
+		f, ok := byID[id]
+		if !ok {
+			f = newFinding(p, m)
+			byID[id] = f
+			order = append(order, id)
+		}
+		f.Evidence = append(f.Evidence, ev)
+		if statusRank(status) > statusRank(f.Status) {
+			f.Status, f.FixedVersion = status, fixed
+			f.StatusDetail = m.Affected.StatusDetail
+			if status == report.StatusFixAvailable {
+				f.StatusDetail = ""
+			}
+		}
+		if sev := severityOf(m); rank(sev) > rank(f.Severity) {
+			f.Severity = sev
+		}
+	}
+	foldAdvisories(byID, &order)
+	out := make([]report.Finding, 0, len(order))
+	for _, id := range order {
+		out = append(out, *byID[id])
+	}
+	return out, nil
+}
+
+// decide applies one affected record to the installed version.
+func decide(m vulndb.Match, installed version.Version, perr error, ver string, scheme version.Scheme) (report.Evidence, string, string) {
+	a := m.Affected
+	ev := report.Evidence{
+		Source: m.Advisory.Source, AdvisoryID: m.Advisory.ID,
+		Ecosystem: a.Ecosystem, Package: a.Package, Record: string(a.Status),
+	}
+	if a.StatusDetail != "" {
+		ev.Record += " (" + a.StatusDetail + ")"
+	}
+	switch a.Status {
+	case vulndb.StatusAffected:
+		return ev, report.StatusAffected, ""
+	case vulndb.StatusWontFix:
+		return ev, report.StatusWontFix, ""
+	case vulndb.StatusEndOfLife:
+		return ev, report.StatusEndOfLife, ""
+	case vulndb.StatusNotAffected:
+		return ev, report.StatusNotAffected, ""
+	}
+	ev.Ranges = a.Ranges
+	if perr != nil {
+		ev.Reason = fmt.Sprintf("installed version %q: %v", ver, perr)
+		return ev, report.StatusUndetermined, ""
+	}
+	if slices.Contains(a.Versions, ver) {
+		ev.Comparison = fmt.Sprintf("%s is listed as affected", ver)
+		return ev, report.StatusAffected, ""
+	}
+	for _, r := range a.Ranges {
+		in, cmp, err := inRange(installed, r, scheme)
+		if err != nil {
+			ev.Reason = err.Error()
+			return ev, report.StatusUndetermined, ""
+		}
+		ev.Comparison = cmp
+		if in {
+			if r.Fixed != "" {
+				return ev, report.StatusFixAvailable, r.Fixed
+			}
+			return ev, report.StatusAffected, ""
+		}
+	}
+	return ev, report.StatusNotAffected, ""
+}
+
+// inRange reports whether v lies in r and describes the comparison made.
+func inRange(v version.Version, r vulndb.Range, scheme version.Scheme) (bool, string, error) {
+	name := scheme.Name()
+	if r.Introduced != "" && r.Introduced != "0" {
+		intro, err := scheme.Parse(r.Introduced)
+		if err != nil {
+			return false, "", fmt.Errorf("advisory version %q: %w", r.Introduced, err)
+		}
+		if v.Compare(intro) < 0 {
+			return false, fmt.Sprintf("%s < introduced %s (%s)", v, r.Introduced, name), nil
+		}
+	}
+	switch {
+	case r.Fixed != "":
+		fixed, err := scheme.Parse(r.Fixed)
+		if err != nil {
+			return false, "", fmt.Errorf("advisory version %q: %w", r.Fixed, err)
+		}
+		if v.Compare(fixed) < 0 {
+			return true, fmt.Sprintf("%s < %s (%s)", v, r.Fixed, name), nil
+		}
+		return false, fmt.Sprintf("%s >= %s (%s)", v, r.Fixed, name), nil
+	case r.LastAffected != "":
+		last, err := scheme.Parse(r.LastAffected)
+		if err != nil {
+			return false, "", fmt.Errorf("advisory version %q: %w", r.LastAffected, err)
+		}
+		if v.Compare(last) <= 0 {
+			return true, fmt.Sprintf("%s <= last affected %s (%s)", v, r.LastAffected, name), nil
+		}
+		return false, fmt.Sprintf("%s > last affected %s (%s)", v, r.LastAffected, name), nil
+	}
+	return true, fmt.Sprintf("%s: no fixed version (%s)", v, name), nil
+}
+
+func newFinding(p *inventory.Package, m vulndb.Match) *report.Finding {
+	f := &report.Finding{
+		VulnerabilityID: m.Advisory.ID,
+		Aliases:         slices.Clone(m.Advisory.Aliases),
+		Title:           m.Advisory.Summary,
+		PackageID:       p.ID,
+		PackageName:     p.Name,
+		PackageVersion:  p.Version,
+		PackageType:     p.Type,
+		PURL:            p.PURL,
+		SourceName:      p.SourceName,
+		SourceVersion:   p.SourceVersion,
+		Status:          "",
+		Severity:        vulndb.SeverityUnknown,
+		Layer:           p.Layer,
+		CreatedBy:       p.CreatedBy,
+	}
+	if f.Aliases == nil {
+		f.Aliases = []string{}
+	}
+	if len(p.Locations) > 0 {
+		f.Path = p.Locations[0].Path
+	}
+	if len(f.Title) > 200 {
+		f.Title = f.Title[:197] + "..."
+	}
+	return f
+}
+
+// foldAdvisories merges an advisory that only aggregates CVEs (a DSA or DLA
+// whose aliases are CVEs found for the same package) into those CVE
+// findings, so one problem is reported once.
+func foldAdvisories(byID map[string]*report.Finding, order *[]string) {
+	keep := (*order)[:0]
+	for _, id := range *order {
+		f := byID[id]
+		folded := false
+		for _, alias := range f.Aliases {
+			if t, ok := byID[alias]; ok && t != f && !strings.HasPrefix(alias, "DSA-") && !strings.HasPrefix(alias, "DLA-") {
+				if !slices.Contains(t.Aliases, id) {
+					t.Aliases = append(t.Aliases, id)
+				}
+				t.Evidence = append(t.Evidence, f.Evidence...)
+				folded = true
+			}
+		}
+		if !folded {
+			keep = append(keep, id)
+		}
+	}
+	*order = keep
+}
+
+// statusRank orders statuses by how much they ask of the user; the
+// strongest record of several feeds wins.
+func statusRank(s string) int {
+	switch s {
+	case report.StatusFixAvailable:
+		return 6
+	case report.StatusAffected:
+		return 5
+	case report.StatusWontFix:
+		return 4
+	case report.StatusEndOfLife:
+		return 3
+	case report.StatusUndetermined:
+		return 2
+	case report.StatusNotAffected:
+		return 1
+	}
+	return 0
+}
+
+func severityOf(m vulndb.Match) string {
+	if m.Affected.Severity != "" {
+		return m.Affected.Severity
+	}
+	if m.Advisory.Severity != "" {
+		return m.Advisory.Severity
+	}
+	return vulndb.SeverityUnknown
+}
+
+func rank(s string) int {
+	r, _ := vulndb.SeverityRank(s)
+	return r
+}
+
+// Affects reports whether a finding's status means the package is vulnerable
+// (everything but not-affected and undetermined).
+func Affects(status string) bool {
+	switch status {
+	case report.StatusFixAvailable, report.StatusAffected, report.StatusWontFix, report.StatusEndOfLife:
+		return true
+	}
+	return false
+}
+
+func sortFindings(fs []report.Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		if a.PackageName != b.PackageName {
+			return a.PackageName < b.PackageName
+		}
+		if a.PackageID != b.PackageID {
+			return a.PackageID < b.PackageID
+		}
+		return a.VulnerabilityID < b.VulnerabilityID
+	})
+}

@@ -1,0 +1,127 @@
+// Package report holds the scan report model. Encoders for each output
+// format live in subpackages (report/json, report/table).
+package report
+
+import (
+	"time"
+
+	"github.com/customs-scanner/customs/internal/inventory"
+	"github.com/customs-scanner/customs/internal/vulndb"
+)
+
+// SchemaVersion is the version of the JSON report schema (docs/report-schema.md).
+// Fields are only added within a major version; removing or renaming one bumps it.
+const SchemaVersion = "1.0"
+
+// Report is the result of one scan.
+type Report struct {
+	SchemaVersion string    `json:"schemaVersion"`
+	Tool          Tool      `json:"tool"`
+	CreatedAt     time.Time `json:"createdAt"`
+	Target        Target    `json:"target"`
+	DB            *DB       `json:"db,omitempty"`
+	// OS is the detected distribution, nil when none was found.
+	OS       *inventory.OS       `json:"os,omitempty"`
+	Packages []inventory.Package `json:"packages"`
+	Findings []Finding           `json:"findings"`
+	Summary  Summary             `json:"summary"`
+	// Warnings are per-file problems that did not stop the scan.
+	Warnings []inventory.FileError `json:"warnings,omitempty"`
+}
+
+// Tool names the program that wrote the report.
+type Tool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// Target describes what was scanned.
+type Target struct {
+	// Ref is the reference as given, Kind the source kind ("docker-archive", ...).
+	Ref            string   `json:"ref"`
+	Kind           string   `json:"kind"`
+	ManifestDigest string   `json:"manifestDigest,omitempty"`
+	ImageID        string   `json:"imageID,omitempty"`
+	RepoTags       []string `json:"repoTags,omitempty"`
+	RepoDigests    []string `json:"repoDigests,omitempty"`
+	Architecture   string   `json:"architecture,omitempty"`
+	Layers         []Layer  `json:"layers,omitempty"`
+}
+
+// Layer is one image layer, bottom first.
+type Layer struct {
+	DiffID    string `json:"diffID"`
+	CreatedBy string `json:"createdBy,omitempty"`
+}
+
+// DB describes the vulnerability database used.
+type DB struct {
+	SchemaVersion int                 `json:"schemaVersion"`
+	Built         time.Time           `json:"built"`
+	Sources       []vulndb.SourceInfo `json:"sources"`
+}
+
+// Finding statuses: what the user can act on.
+const (
+	StatusFixAvailable = "fix-available" // affected; upgrading to FixedVersion fixes it
+	StatusAffected     = "affected"      // affected; no fix published yet
+	StatusWontFix      = "will-not-fix"  // affected; the distro decided not to fix (StatusDetail: no-dsa, ignored, postponed)
+	StatusEndOfLife    = "end-of-life"   // affected; the release or package is out of support
+	StatusNotAffected  = "not-affected"  // the advisory names the package but this version is not affected
+	StatusUndetermined = "undetermined"  // could not be decided (e.g. unparseable version); Evidence.Reason says why
+)
+
+// Finding is one vulnerability in one package.
+type Finding struct {
+	VulnerabilityID string   `json:"vulnerabilityID"`
+	Aliases         []string `json:"aliases"`
+	Title           string   `json:"title,omitempty"`
+	PackageID       string   `json:"packageID"`
+	PackageName     string   `json:"packageName"`
+	PackageVersion  string   `json:"packageVersion"`
+	PackageType     string   `json:"packageType"`
+	PURL            string   `json:"purl"`
+	SourceName      string   `json:"sourceName,omitempty"`
+	SourceVersion   string   `json:"sourceVersion,omitempty"`
+	Status          string   `json:"status"`
+	StatusDetail    string   `json:"statusDetail,omitempty"`
+	FixedVersion    string   `json:"fixedVersion"`
+	Severity        string   `json:"severity"`
+	// Layer is the DiffID of the layer that introduced the package, CreatedBy its history entry.
+	Layer     string     `json:"layer"`
+	CreatedBy string     `json:"createdBy"`
+	Path      string     `json:"path,omitempty"`
+	Evidence  []Evidence `json:"evidence"`
+}
+
+// Evidence explains a finding: which record of which feed said what, and
+// the comparison that was made.
+type Evidence struct {
+	Source     string         `json:"source"`
+	AdvisoryID string         `json:"advisoryID"`
+	Ecosystem  string         `json:"ecosystem"`
+	Package    string         `json:"package"`
+	Record     string         `json:"record"`
+	Ranges     []vulndb.Range `json:"ranges,omitempty"`
+	// Comparison is the version test made, e.g. "2.36-9 < 2.36-9+deb12u4 (dpkg)".
+	Comparison string `json:"comparison,omitempty"`
+	Reason     string `json:"reason,omitempty"`
+}
+
+// Summary counts findings.
+type Summary struct {
+	Packages   int            `json:"packages"`
+	Findings   int            `json:"findings"`
+	BySeverity map[string]int `json:"bySeverity"`
+	ByStatus   map[string]int `json:"byStatus"`
+}
+
+// Summarize fills r.Summary from r.Packages and r.Findings.
+func (r *Report) Summarize() {
+	s := Summary{Packages: len(r.Packages), Findings: len(r.Findings), BySeverity: map[string]int{}, ByStatus: map[string]int{}}
+	for _, f := range r.Findings {
+		s.BySeverity[f.Severity]++
+		s.ByStatus[f.Status]++
+	}
+	r.Summary = s
+}

@@ -1,0 +1,179 @@
+// Package table renders a report for people: findings grouped by package,
+// severities coloured only on a terminal, and a closing summary line.
+package table
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/customs-scanner/customs/internal/report"
+	"github.com/customs-scanner/customs/internal/vulndb"
+)
+
+// Encoder renders the table. Color enables ANSI colours (set it only when
+// the output is a terminal).
+type Encoder struct {
+	Color bool
+}
+
+var colors = map[string]string{
+	vulndb.SeverityCritical: "\x1b[1;31m",
+	vulndb.SeverityHigh:     "\x1b[31m",
+	vulndb.SeverityMedium:   "\x1b[33m",
+	vulndb.SeverityLow:      "\x1b[34m",
+}
+
+// Encode writes r to w.
+func (e Encoder) Encode(w io.Writer, r *report.Report) error {
+	var b strings.Builder
+	title := r.Target.Ref
+	if r.Target.Kind != "" {
+		title += " (" + r.Target.Kind + ")"
+	}
+	if r.OS != nil {
+		name := r.OS.Name
+		if name == "" {
+			name = strings.TrimSpace(r.OS.Family + " " + r.OS.Version)
+		}
+		title += " · " + name
+	}
+	fmt.Fprintf(&b, "%s\n", title)
+	if len(r.Target.Layers) > 0 {
+		fmt.Fprintf(&b, "%d layers, %d packages\n", len(r.Target.Layers), len(r.Packages))
+	} else {
+		fmt.Fprintf(&b, "%d packages\n", len(r.Packages))
+	}
+	b.WriteString("\n")
+
+	groups := group(r.Findings)
+	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	for _, g := range groups {
+		f := g[0]
+		head := fmt.Sprintf("%s %s", f.PackageName, f.PackageVersion)
+		if f.SourceName != "" && f.SourceName != f.PackageName {
+			head += fmt.Sprintf(" (source %s)", f.SourceName)
+		}
+		head += " · " + f.PackageType
+		if f.Layer != "" {
+			head += " · layer " + short(f.Layer)
+		}
+		if f.CreatedBy != "" {
+			head += " " + clip(f.CreatedBy, 60)
+		}
+		fmt.Fprintf(tw, "%s\n", head)
+		for _, f := range g {
+			fixed := f.FixedVersion
+			if fixed == "" {
+				fixed = "-"
+			}
+			status := f.Status
+			if f.StatusDetail != "" {
+				status += " (" + f.StatusDetail + ")"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", f.VulnerabilityID, e.severity(f.Severity), status, fixed, clip(f.Title, 60))
+		}
+	}
+	tw.Flush()
+	if len(groups) > 0 {
+		b.WriteString("\n")
+	}
+	for _, w := range r.Warnings {
+		fmt.Fprintf(&b, "warning: %s: %s\n", w.Path, w.Err)
+	}
+	b.WriteString(SummaryLine(r))
+	b.WriteString("\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// SummaryLine is the closing line, e.g.
+// "12 findings in 5 of 14 packages (CRITICAL 1, HIGH 4, MEDIUM 7); 10 have a fix".
+func SummaryLine(r *report.Report) string {
+	if r.DB == nil {
+		return fmt.Sprintf("%d packages (no vulnerability DB used)", len(r.Packages))
+	}
+	if len(r.Findings) == 0 {
+		return fmt.Sprintf("no findings in %d packages", len(r.Packages))
+	}
+	sevs := []string{vulndb.SeverityCritical, vulndb.SeverityHigh, vulndb.SeverityMedium, vulndb.SeverityLow, vulndb.SeverityNegligible, vulndb.SeverityUnknown}
+	counts := map[string]int{}
+	pkgs := map[string]bool{}
+	fixable := 0
+	for _, f := range r.Findings {
+		counts[f.Severity]++
+		pkgs[f.PackageID] = true
+		if f.Status == report.StatusFixAvailable {
+			fixable++
+		}
+	}
+	var parts []string
+	for _, s := range sevs {
+		if counts[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", s, counts[s]))
+		}
+	}
+	return fmt.Sprintf("%d findings in %d of %d packages (%s); %d have a fix", len(r.Findings), len(pkgs), len(r.Packages), strings.Join(parts, ", "), fixable)
+}
+
+func (e Encoder) severity(s string) string {
+	if c, ok := colors[s]; ok && e.Color {
+		return c + s + "\x1b[0m"
+	}
+	return s
+}
+
+// group splits findings by package, packages with the most severe findings first.
+func group(fs []report.Finding) [][]report.Finding {
+	idx := map[string]int{}
+	var gs [][]report.Finding
+	for _, f := range fs {
+		i, ok := idx[f.PackageID]
+		if !ok {
+			i = len(gs)
+			idx[f.PackageID] = i
+			gs = append(gs, nil)
+		}
+		gs[i] = append(gs[i], f)
+	}
+	for _, g := range gs {
+		sort.SliceStable(g, func(i, j int) bool {
+			ri, rj := sevRank(g[i].Severity), sevRank(g[j].Severity)
+			if ri != rj {
+				return ri > rj
+			}
+			return g[i].VulnerabilityID < g[j].VulnerabilityID
+		})
+	}
+	sort.SliceStable(gs, func(i, j int) bool {
+		ri, rj := sevRank(gs[i][0].Severity), sevRank(gs[j][0].Severity)
+		if ri != rj {
+			return ri > rj
+		}
+		return gs[i][0].PackageName < gs[j][0].PackageName
+	})
+	return gs
+}
+
+func sevRank(s string) int {
+	r, _ := vulndb.SeverityRank(s)
+	return r
+}
+
+func short(d string) string {
+	d = strings.TrimPrefix(d, "sha256:")
+	if len(d) > 12 {
+		return d[:12]
+	}
+	return d
+}
+
+func clip(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > n {
+		return s[:n-1] + "…"
+	}
+	return s
+}
