@@ -1,0 +1,195 @@
+package match
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/customs-scanner/customs/internal/inventory"
+	"github.com/customs-scanner/customs/internal/report"
+	"github.com/customs-scanner/customs/internal/version"
+	apkver "github.com/customs-scanner/customs/internal/version/apk"
+	dpkgver "github.com/customs-scanner/customs/internal/version/dpkg"
+	"github.com/customs-scanner/customs/internal/vulndb"
+	"github.com/customs-scanner/customs/internal/vulndb/sqlite"
+)
+
+// Records shaped after real Debian tracker and Alpine secdb entries
+// (openssl 3.0.11-1~deb12u1 fixed CVE-2023-5363 in bookworm; DSA-5532-1
+// announced it; Alpine 3.10 fixed CVE-2019-1547 in openssl 1.1.1d-r0).
+var fixtures = []*vulndb.Advisory{
+	{ID: "CVE-2023-5363", Source: "debian-tracker", Summary: "Incorrect cipher key and IV length processing",
+		Affected: []vulndb.Affected{{Ecosystem: "debian:12", Package: "openssl", Status: vulndb.StatusRanges,
+			Ranges: []vulndb.Range{{Fixed: "3.0.11-1~deb12u1"}}, Severity: vulndb.SeverityHigh}}},
+	{ID: "DSA-5532-1", Source: "debian-lists", Aliases: []string{"CVE-2023-5363"},
+		Affected: []vulndb.Affected{{Ecosystem: "debian:12", Package: "openssl", Status: vulndb.StatusRanges,
+			Ranges: []vulndb.Range{{Fixed: "3.0.11-1~deb12u1"}}}}},
+	{ID: "CVE-2023-3446", Source: "debian-tracker",
+		Affected: []vulndb.Affected{{Ecosystem: "debian:12", Package: "openssl", Status: vulndb.StatusRanges,
+			Ranges: []vulndb.Range{{Fixed: "3.0.9-1"}}, Severity: vulndb.SeverityLow}}},
+	{ID: "CVE-2024-0727", Source: "debian-tracker",
+		Affected: []vulndb.Affected{{Ecosystem: "debian:12", Package: "openssl", Status: vulndb.StatusWontFix,
+			StatusDetail: "no-dsa", Severity: vulndb.SeverityLow}}},
+	{ID: "CVE-2010-5298", Source: "debian-tracker",
+		Affected: []vulndb.Affected{{Ecosystem: "debian:12", Package: "openssl", Status: vulndb.StatusNotAffected}}},
+	{ID: "CVE-2024-2511", Source: "debian-tracker",
+		Affected: []vulndb.Affected{{Ecosystem: "debian:12", Package: "openssl", Status: vulndb.StatusAffected,
+			Severity: vulndb.SeverityMedium}}},
+	{ID: "CVE-2022-0001", Source: "debian-tracker", Withdrawn: time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC),
+		Affected: []vulndb.Affected{{Ecosystem: "debian:12", Package: "openssl", Status: vulndb.StatusAffected}}},
+	{ID: "CVE-2021-3711", Source: "debian-tracker",
+		Affected: []vulndb.Affected{{Ecosystem: "debian:12", Package: "linux", Status: vulndb.StatusEndOfLife}}},
+	{ID: "CVE-2019-1547", Source: "alpine-secdb",
+		Affected: []vulndb.Affected{{Ecosystem: "alpine:3.10", Package: "openssl", Status: vulndb.StatusRanges,
+			Ranges: []vulndb.Range{{Fixed: "1.1.1d-r0"}}}}},
+}
+
+func testDB(t *testing.T) *sqlite.DB {
+	t.Helper()
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "test.db")
+	w, err := sqlite.Create(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range fixtures {
+		if err := w.Add(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+var schemes = map[string]version.Scheme{"deb": dpkgver.Scheme{}, "apk": apkver.Scheme{}}
+
+func TestMatch(t *testing.T) {
+	db := testDB(t)
+	libssl := inventory.Package{ID: "p1", Name: "libssl3", Version: "3.0.9-1+b1", Type: "deb",
+		SourceName: "openssl", SourceVersion: "3.0.9-1", Ecosystem: "debian:12", Layer: "sha256:aa", CreatedBy: "RUN apt-get install libssl3"}
+	type row struct{ ID, Status, Detail, Fixed, Severity, Cmp string }
+	tests := []struct {
+		name string
+		pkg  inventory.Package
+		opts Options
+		want []row
+	}{
+		{
+			name: "debian source package, source version compared",
+			pkg:  libssl,
+			want: []row{
+				{"CVE-2023-5363", report.StatusFixAvailable, "", "3.0.11-1~deb12u1", vulndb.SeverityHigh, "3.0.9-1 < 3.0.11-1~deb12u1 (dpkg)"},
+				{"CVE-2024-0727", report.StatusWontFix, "no-dsa", "", vulndb.SeverityLow, ""},
+				{"CVE-2024-2511", report.StatusAffected, "", "", vulndb.SeverityMedium, ""},
+			},
+		},
+		{
+			name: "not-affected on request",
+			pkg:  libssl,
+			opts: Options{IncludeNotAffected: true},
+			want: []row{
+				{"CVE-2010-5298", report.StatusNotAffected, "", "", vulndb.SeverityUnknown, ""},
+				{"CVE-2023-3446", report.StatusNotAffected, "", "", vulndb.SeverityLow, "3.0.9-1 >= 3.0.9-1 (dpkg)"},
+				{"CVE-2023-5363", report.StatusFixAvailable, "", "3.0.11-1~deb12u1", vulndb.SeverityHigh, "3.0.9-1 < 3.0.11-1~deb12u1 (dpkg)"},
+				{"CVE-2024-0727", report.StatusWontFix, "no-dsa", "", vulndb.SeverityLow, ""},
+				{"CVE-2024-2511", report.StatusAffected, "", "", vulndb.SeverityMedium, ""},
+			},
+		},
+		{
+			name: "end of life",
+			pkg:  inventory.Package{ID: "k", Name: "linux-image-amd64", Version: "6.1.76-1", Type: "deb", SourceName: "linux", SourceVersion: "6.1.76-1", Ecosystem: "debian:12"},
+			want: []row{{"CVE-2021-3711", report.StatusEndOfLife, "", "", vulndb.SeverityUnknown, ""}},
+		},
+		{
+			name: "unparseable installed version is undetermined",
+			pkg:  inventory.Package{ID: "x", Name: "libssl3", Version: "bad version", Type: "deb", SourceName: "openssl", SourceVersion: "1.0 beta", Ecosystem: "debian:12"},
+			want: []row{
+				{"CVE-2023-3446", report.StatusUndetermined, "", "", vulndb.SeverityLow, ""},
+				{"CVE-2023-5363", report.StatusUndetermined, "", "", vulndb.SeverityHigh, ""},
+				{"CVE-2024-0727", report.StatusWontFix, "no-dsa", "", vulndb.SeverityLow, ""},
+				{"CVE-2024-2511", report.StatusAffected, "", "", vulndb.SeverityMedium, ""},
+			},
+		},
+		{
+			name: "alpine origin with apk rules",
+			pkg:  inventory.Package{ID: "a", Name: "libcrypto1.1", Version: "1.1.1c-r0", Type: "apk", SourceName: "openssl", SourceVersion: "1.1.1c-r0", Ecosystem: "alpine:3.10"},
+			want: []row{{"CVE-2019-1547", report.StatusFixAvailable, "", "1.1.1d-r0", vulndb.SeverityUnknown, "1.1.1c-r0 < 1.1.1d-r0 (apk)"}},
+		},
+		{
+			name: "alpine fixed version installed",
+			pkg:  inventory.Package{ID: "a", Name: "libcrypto1.1", Version: "1.1.1d-r0", Type: "apk", SourceName: "openssl", SourceVersion: "1.1.1d-r0", Ecosystem: "alpine:3.10"},
+			want: nil,
+		},
+		{
+			name: "package type without a scheme is not matched",
+			pkg:  inventory.Package{ID: "r", Name: "openssl", Version: "1", Type: "rpm", Ecosystem: "debian:12"},
+			want: nil,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := tc.opts
+			opts.Schemes = schemes
+			got, err := Match(context.Background(), db, []inventory.Package{tc.pkg}, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var rows []row
+			for _, f := range got {
+				r := row{f.VulnerabilityID, f.Status, f.StatusDetail, f.FixedVersion, f.Severity, ""}
+				for _, e := range f.Evidence {
+					if e.Comparison != "" {
+						r.Cmp = e.Comparison
+						break
+					}
+				}
+				rows = append(rows, r)
+				if f.PackageID != tc.pkg.ID || f.Layer != tc.pkg.Layer || f.CreatedBy != tc.pkg.CreatedBy {
+					t.Errorf("%s: package fields not carried: %+v", f.VulnerabilityID, f)
+				}
+				if len(f.Evidence) == 0 {
+					t.Errorf("%s: no evidence", f.VulnerabilityID)
+				}
+			}
+			if diff := cmp.Diff(tc.want, rows); diff != "" {
+				t.Errorf("findings (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestMatchFoldsDSAIntoCVE(t *testing.T) {
+	db := testDB(t)
+	pkg := inventory.Package{ID: "p", Name: "openssl", Version: "3.0.9-1", Type: "deb", SourceName: "openssl", SourceVersion: "3.0.9-1", Ecosystem: "debian:12"}
+	got, err := Match(context.Background(), db, []inventory.Package{pkg}, Options{Schemes: schemes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range got {
+		if f.VulnerabilityID == "DSA-5532-1" {
+			t.Fatalf("DSA-5532-1 reported on its own; want it folded into CVE-2023-5363")
+		}
+		if f.VulnerabilityID == "CVE-2023-5363" {
+			if diff := cmp.Diff([]string{"DSA-5532-1"}, f.Aliases); diff != "" {
+				t.Errorf("aliases (-want +got):\n%s", diff)
+			}
+			var srcs []string
+			for _, e := range f.Evidence {
+				srcs = append(srcs, e.Source+":"+e.AdvisoryID)
+			}
+			if diff := cmp.Diff([]string{"debian-tracker:CVE-2023-5363", "debian-lists:DSA-5532-1"}, srcs); diff != "" {
+				t.Errorf("evidence (-want +got):\n%s", diff)
+			}
+		}
+	}
+}
