@@ -48,4 +48,8 @@ type Options struct {
 	Wants func(path string, mode fs.FileMode) bool
 	// MaxFileSize caps a kept file; larger wanted files are skipped with a FileError.
 	MaxFileSize int64
+	// MaxTotalSize caps all content kept from one layer (0: DefaultMaxTotalSize),
+	// so a decompression bomb of many wanted files cannot exhaust memory;
+	// wanted files past the budget are skipped with a FileError.
+	MaxTotalSize int64
 }

@@ -1,0 +1,288 @@
+package layerfs
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/customs-scanner/customs/internal/inventory"
+)
+
+const (
+	// DefaultMaxFileSize caps one captured file when Options.MaxFileSize is 0.
+	DefaultMaxFileSize = 64 << 20
+	// DefaultMaxTotalSize caps all captured content of one layer when
+	// Options.MaxTotalSize is 0, so a decompression bomb of many wanted
+	// files cannot exhaust memory.
+	DefaultMaxTotalSize = 512 << 20
+	// MaxZstdWindow bounds the zstd decoder's window (and so its memory).
+	// Layers written with `zstd --long=27` or larger are rejected.
+	MaxZstdWindow = 64 << 20
+
+	whiteoutPrefix = ".wh."
+	whiteoutOpaque = ".wh..wh..opq"
+
+	// readChunk is the first allocation when capturing a file, so a header
+	// that lies about its size in a truncated stream costs little.
+	readChunk = 1 << 20
+)
+
+var (
+	gzipMagic = []byte{0x1f, 0x8b}
+	zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
+)
+
+// Analyze reads one layer stream once: plain tar, gzip or zstd (sniffed
+// from the first bytes). It computes Digest over the bytes as stored and
+// DiffID over the uncompressed tar stream while parsing, records every
+// entry's metadata, the OCI whiteouts and opaque directories
+// (https://github.com/opencontainers/image-spec/blob/main/layer.md#whiteouts),
+// and keeps the content of regular files that opts.Wants selects.
+//
+// Unsafe entries (paths escaping the root) and oversize wanted files become
+// Layer.Errors; a corrupt or truncated stream is an error. Empty input is an
+// empty layer.
+func Analyze(ctx context.Context, r io.Reader, opts Options) (*Layer, error) {
+	raw := newHashReader(ctx, r)
+	defer raw.close()
+	br := bufio.NewReaderSize(raw, 64<<10)
+	magic, _ := br.Peek(4)
+
+	var (
+		stream  io.Reader // decompressed tar stream
+		closeFn func()
+	)
+	switch {
+	case bytes.HasPrefix(magic, gzipMagic):
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("read layer: gzip: %w", err)
+		}
+		stream, closeFn = zr, func() { zr.Close() }
+	case bytes.HasPrefix(magic, zstdMagic):
+		zr, err := zstd.NewReader(br,
+			zstd.WithDecoderConcurrency(1),
+			zstd.WithDecoderLowmem(true),
+			zstd.WithDecoderMaxWindow(MaxZstdWindow),
+			zstd.WithDecoderMaxMemory(MaxZstdWindow))
+		if err != nil {
+			return nil, fmt.Errorf("read layer: zstd: %w", err)
+		}
+		stream, closeFn = zr, zr.Close
+	}
+
+	l := &Layer{Files: map[string][]byte{}}
+	if stream == nil {
+		// Plain tar: the stored bytes are the tar stream, one hash serves both.
+		if err := analyzeTar(ctx, br, opts, l); err != nil {
+			return nil, err
+		}
+		if _, err := io.Copy(io.Discard, br); err != nil {
+			return nil, fmt.Errorf("read layer: drain: %w", err)
+		}
+		l.DiffID = raw.sum()
+		l.Digest = l.DiffID
+		return l, nil
+	}
+	defer closeFn()
+	dec := newHashReader(ctx, stream)
+	defer dec.close()
+	if err := analyzeTar(ctx, dec, opts, l); err != nil {
+		return nil, err
+	}
+	if _, err := io.Copy(io.Discard, dec); err != nil {
+		return nil, fmt.Errorf("read layer: drain after tar end: %w", err)
+	}
+	if _, err := io.Copy(io.Discard, br); err != nil {
+		return nil, fmt.Errorf("read layer: drain: %w", err)
+	}
+	l.DiffID = dec.sum()
+	l.Digest = raw.sum()
+	return l, nil
+}
+
+// cleanPath turns a tar name into a root-relative clean path. ok is false
+// when the path escapes the root; "." is the root itself.
+func cleanPath(name string) (p string, ok bool) {
+	for {
+		switch {
+		case strings.HasPrefix(name, "/"):
+			name = name[1:]
+		case strings.HasPrefix(name, "./"):
+			name = name[2:]
+		default:
+			p = path.Clean(name)
+			if p == ".." || strings.HasPrefix(p, "../") {
+				return p, false
+			}
+			return p, true
+		}
+	}
+}
+
+type captureBudget struct {
+	maxFile, left int64
+}
+
+func analyzeTar(ctx context.Context, r io.Reader, opts Options, l *Layer) error {
+	budget := captureBudget{maxFile: opts.MaxFileSize, left: opts.MaxTotalSize}
+	if budget.maxFile <= 0 {
+		budget.maxFile = DefaultMaxFileSize
+	}
+	if budget.left <= 0 {
+		budget.left = DefaultMaxTotalSize
+	}
+	tr := tar.NewReader(r)
+	prev := ""
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		hdr, err := tr.Next()
+		if errors.Is(err, tar.ErrInsecurePath) && hdr != nil {
+			err = nil // we clean and check paths ourselves
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return ctxErr
+			}
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			if prev == "" {
+				return fmt.Errorf("read layer: %w in first tar header", err)
+			}
+			return fmt.Errorf("read layer: %w in tar entry %q", err, prev)
+		}
+		prev = hdr.Name
+		if err := addEntry(tr, hdr, opts, &budget, l); err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return ctxErr
+			}
+			return fmt.Errorf("read layer: %w in tar entry %q", err, hdr.Name)
+		}
+	}
+}
+
+func fileErr(p, format string, args ...any) inventory.FileError {
+	return inventory.FileError{Path: p, Err: fmt.Sprintf(format, args...)}
+}
+
+// addEntry records one tar entry; only errors reading the stream are returned.
+func addEntry(tr *tar.Reader, hdr *tar.Header, opts Options, b *captureBudget, l *Layer) error {
+	switch hdr.Typeflag {
+	case tar.TypeXGlobalHeader, tar.TypeGNULongName, tar.TypeGNULongLink:
+		return nil // metadata records, already folded in by archive/tar
+	}
+	p, ok := cleanPath(hdr.Name)
+	if !ok {
+		l.Errors = append(l.Errors, fileErr(hdr.Name, "skipped: path escapes the root"))
+		return nil
+	}
+	if p == "." {
+		return nil // the root directory itself
+	}
+	dir, base := path.Split(p)
+	dir = strings.TrimSuffix(dir, "/")
+	if dir == "" {
+		dir = "."
+	}
+	if base == whiteoutOpaque {
+		l.Opaque = append(l.Opaque, dir)
+		return nil
+	}
+	if strings.HasPrefix(base, whiteoutPrefix) {
+		name := base[len(whiteoutPrefix):]
+		if name == "" || name == "." || name == ".." {
+			l.Errors = append(l.Errors, fileErr(p, "skipped: invalid whiteout name"))
+			return nil
+		}
+		l.Whiteouts = append(l.Whiteouts, path.Join(dir, name))
+		return nil
+	}
+
+	e := Entry{
+		Path: p,
+		Mode: hdr.FileInfo().Mode(),
+		Size: hdr.Size,
+		UID:  hdr.Uid,
+		GID:  hdr.Gid,
+	}
+	switch hdr.Typeflag {
+	case tar.TypeSymlink:
+		e.Linkname = hdr.Linkname
+	case tar.TypeLink:
+		target, ok := cleanPath(hdr.Linkname)
+		if !ok || target == "." {
+			l.Errors = append(l.Errors, fileErr(p, "skipped: hard link target %q escapes the root", hdr.Linkname))
+			return nil
+		}
+		e.Hardlink, e.Linkname, e.Size = true, target, 0
+		if opts.Wants != nil && opts.Wants(p, e.Mode) {
+			// The target's body was streamed earlier; only its captured
+			// content can be shared. Otherwise the merged FS reports
+			// ErrNotCaptured for this path.
+			if data, ok := l.Files[target]; ok {
+				l.Files[p] = data
+			}
+		}
+	}
+	l.Entries = append(l.Entries, e)
+
+	if !e.Mode.IsRegular() || e.Hardlink || opts.Wants == nil || !opts.Wants(p, e.Mode) {
+		return nil // archive/tar discards the body through our hashing reader on Next
+	}
+	if e.Size > b.maxFile {
+		l.Errors = append(l.Errors, fileErr(p, "skipped: larger than %d bytes (%d)", b.maxFile, e.Size))
+		return nil
+	}
+	if e.Size > b.left {
+		l.Errors = append(l.Errors, fileErr(p, "skipped: captured content of the layer would exceed %d bytes", b.left))
+		return nil
+	}
+	data, err := readBody(tr, e.Size)
+	if err != nil {
+		return err
+	}
+	b.left -= e.Size
+	l.Files[p] = data
+	return nil
+}
+
+// readBody reads exactly size bytes. It allocates the full size only after
+// the first chunk arrived, so a lying header in a short stream stays cheap.
+func readBody(r io.Reader, size int64) ([]byte, error) {
+	first := min(size, readChunk)
+	buf := make([]byte, first, first)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return nil, unexpected(err)
+	}
+	if size == first {
+		return buf, nil
+	}
+	full := make([]byte, size)
+	copy(full, buf)
+	if _, err := io.ReadFull(r, full[first:]); err != nil {
+		return nil, unexpected(err)
+	}
+	return full, nil
+}
+
+func unexpected(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
