@@ -7,6 +7,12 @@
 // alpha < beta < pre < rc < (none) < cvs < svn < git < hg < p; commit hashes
 // as strings; -r revisions numerically. When one version runs out first, the
 // other is greater unless its next token is a pre-release suffix.
+//
+// Strings apk v3 rejects (a digit right after a letter as in "6.6.2p1", an
+// empty "-r", an unknown "_suffix") fail Parse, so matching reports them as
+// undetermined; Compare still orders them as apk does, which treats
+// everything from the first invalid token on as equal. apk 2.x ordered some
+// of them differently.
 package apk
 
 import (
