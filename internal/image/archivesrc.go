@@ -1,0 +1,253 @@
+package image
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// archiveSource is a docker save tar or a tar of an OCI layout, read in one
+// sequential pass.
+type archiveSource struct {
+	nopCloser
+	path string
+	// kind is KindDockerArchive, KindOCIArchive, or "" to decide from the
+	// contents after the pass.
+	kind     string
+	platform string
+}
+
+const hintPrefix = "name the kind with a scheme prefix such as docker-archive:, oci-archive: or oci-dir:"
+
+func openArchive(p, kind, platform string) (Source, error) {
+	if p == "" {
+		return nil, errors.New("empty path; give the archive file after the scheme")
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if fi.IsDir() {
+		return nil, errors.New("is a directory, not an archive; use oci-dir: or dir:")
+	}
+	if fi.Mode().IsRegular() {
+		// Check the first tar header now, so a wrong file fails early.
+		if err := checkTarHead(f); err != nil {
+			return nil, fmt.Errorf("not a docker-archive or OCI archive (%v); %s", err, hintPrefix)
+		}
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return nil, err
+	}
+	return &archiveSource{path: abs, kind: kind, platform: platform}, nil
+}
+
+// checkTarHead reads the first header of a (possibly compressed) tar.
+func checkTarHead(r io.Reader) error {
+	inner, closeInner, err := decompressOuter(r)
+	if err != nil {
+		return err
+	}
+	defer closeInner()
+	head := make([]byte, 512)
+	if _, err := io.ReadFull(inner, head); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return errors.New("too short for a tar file")
+		}
+		return err
+	}
+	if _, err := tar.NewReader(bytes.NewReader(head)).Next(); err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return errors.New("not a tar file")
+	}
+	return nil
+}
+
+// Identity is built from the archive file's stat: path, size, mtime, ctime,
+// inode and device. Empty for anything but a regular file.
+func (s *archiveSource) Identity() string { return fileIdentity(s.path) }
+
+func fileIdentity(p string) string {
+	fi, err := os.Stat(p)
+	if err != nil || !fi.Mode().IsRegular() {
+		return ""
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return ""
+	}
+	return fmt.Sprintf("file:%s:size=%d:mtime=%d:ctime=%d:ino=%d:dev=%d",
+		p, fi.Size(), fi.ModTime().UnixNano(), st.Ctim.Nano(), st.Ino, st.Dev)
+}
+
+func (s *archiveSource) Read(ctx context.Context, layer LayerFunc) (*Metadata, error) {
+	f, err := os.Open(s.path)
+	if err != nil {
+		return nil, fmt.Errorf("read image %s: %w", s.path, err)
+	}
+	defer f.Close()
+	a, err := readArchive(ctx, f, layer)
+	if err != nil {
+		return nil, fmt.Errorf("read image %s: %w", s.path, err)
+	}
+	kind := s.kind
+	if kind == "" {
+		switch {
+		case a.files["manifest.json"] != nil:
+			kind = KindDockerArchive
+		case a.files["index.json"] != nil:
+			kind = KindOCIArchive
+		default:
+			return nil, fmt.Errorf("read image %s: not a docker-archive or OCI archive (no manifest.json or index.json); %s", s.path, hintPrefix)
+		}
+	}
+	var m *Metadata
+	if kind == KindOCIArchive {
+		m, err = resolveOCIArchive(a, s.platform)
+	} else {
+		m, err = resolveDockerArchive(a)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read image %s: %w", s.path, err)
+	}
+	m.Kind, m.Ref = kind, s.path
+	return m, nil
+}
+
+// dockerManifest is one entry of a docker save manifest.json.
+type dockerManifest struct {
+	Config   string
+	RepoTags []string
+	Layers   []string
+}
+
+// resolveDockerArchive reads manifest.json and joins it with the layers met
+// in the pass. With several images in manifest.json the first is used.
+func resolveDockerArchive(a *archivePass) (*Metadata, error) {
+	raw, ok := a.files["manifest.json"]
+	if !ok {
+		return nil, errors.New("no manifest.json; not a docker save archive (for an OCI archive use oci-archive:)")
+	}
+	var ms []dockerManifest
+	if err := json.Unmarshal(raw, &ms); err != nil {
+		return nil, fmt.Errorf("parse manifest.json: %w", err)
+	}
+	if len(ms) == 0 {
+		return nil, errors.New("manifest.json lists no images")
+	}
+	dm := ms[0]
+	cfgPath := a.resolve(dm.Config)
+	rawCfg, ok := a.files[cfgPath]
+	if !ok || dm.Config == "" {
+		return nil, fmt.Errorf("manifest.json names config %q, which the archive does not hold", dm.Config)
+	}
+	// Docker 25+ saves an OCI manifest too; find it for its digest and
+	// media types.
+	mdigest, om := findOCIManifest(a, rawCfg)
+	layers := make([]layerRef, len(dm.Layers))
+	for i, lp := range dm.Layers {
+		p := a.resolve(lp)
+		key, ok := a.keys[p]
+		if !ok {
+			return nil, missingLayer(a, lp, p)
+		}
+		mt := mediaTypeFor(a.layers[key])
+		if om != nil && i < len(om.Layers) && om.Layers[i].Digest.String() == key {
+			mt = string(om.Layers[i].MediaType)
+		}
+		layers[i] = layerRef{Key: key, MediaType: mt}
+	}
+	m, err := newMetadata(KindDockerArchive, "", rawCfg, layers)
+	if err != nil {
+		return nil, err
+	}
+	m.RepoTags = dm.RepoTags
+	m.ManifestDigest = mdigest
+	return m, nil
+}
+
+func missingLayer(a *archivePass, name, resolved string) error {
+	if a.others[resolved] || a.files[resolved] != nil {
+		return fmt.Errorf("layer %q named by the manifest is not a tar, gzip or zstd stream", name)
+	}
+	return fmt.Errorf("layer %q named by the manifest is missing from the archive", name)
+}
+
+// findOCIManifest looks among the buffered blobs for an OCI image manifest
+// whose config is rawCfg.
+func findOCIManifest(a *archivePass, rawCfg []byte) (string, *v1.Manifest) {
+	if a.files["index.json"] == nil {
+		return "", nil
+	}
+	cfgDigest, _, err := v1.SHA256(bytes.NewReader(rawCfg))
+	if err != nil {
+		return "", nil
+	}
+	for p, b := range a.files {
+		if !strings.HasPrefix(p, "blobs/") || !bytes.Contains(b, []byte(cfgDigest.String())) {
+			continue
+		}
+		m, err := v1.ParseManifest(bytes.NewReader(b))
+		if err != nil || m.Config.Digest != cfgDigest {
+			continue
+		}
+		return entryKey(p), m
+	}
+	return "", nil
+}
+
+// resolveOCIArchive reads index.json and the manifest and config blobs
+// buffered in the pass.
+func resolveOCIArchive(a *archivePass, platform string) (*Metadata, error) {
+	rawIndex, ok := a.files["index.json"]
+	if !ok {
+		return nil, errors.New("no index.json; not an OCI archive (for a docker save archive use docker-archive:)")
+	}
+	get := func(h v1.Hash) ([]byte, error) {
+		p := "blobs/" + h.Algorithm + "/" + h.Hex
+		b, ok := a.files[p]
+		if !ok {
+			return nil, fmt.Errorf("blob %s named by the index is missing from the archive (or is not JSON)", h)
+		}
+		return b, nil
+	}
+	sel, err := selectOCI(rawIndex, get, "", "", platform)
+	if err != nil {
+		return nil, err
+	}
+	rawCfg, err := get(sel.Manifest.Config.Digest)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	layers := ociLayers(sel.Manifest)
+	for _, l := range layers {
+		if _, ok := a.layers[l.Key]; !ok {
+			h, _ := v1.NewHash(l.Key)
+			return nil, missingLayer(a, l.Key, "blobs/"+h.Algorithm+"/"+h.Hex)
+		}
+	}
+	m, err := newMetadata(KindOCIArchive, "", rawCfg, layers)
+	if err != nil {
+		return nil, err
+	}
+	m.ManifestDigest = sel.ManifestDigest.String()
+	if sel.Name != "" {
+		m.RepoTags = []string{sel.Name}
+	}
+	return m, nil
+}

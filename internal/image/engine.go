@@ -1,0 +1,204 @@
+package image
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// defaultDockerHost is where the Docker Engine listens unless told otherwise.
+const defaultDockerHost = "unix:///var/run/docker.sock"
+
+// engine talks to the Docker Engine API over HTTP, on its Unix socket or a
+// plain TCP address, with unversioned paths (the engine's default version).
+type engine struct {
+	host   string
+	base   string
+	client *http.Client
+}
+
+// errNotInEngine says the engine answered but has no such image.
+var errNotInEngine = errors.New("image not found in the Docker Engine")
+
+func newEngine(host string) (*engine, error) {
+	if host == "" {
+		host = os.Getenv("DOCKER_HOST")
+	}
+	if host == "" {
+		host = defaultDockerHost
+	}
+	u, err := url.Parse(host)
+	if err != nil {
+		return nil, fmt.Errorf("bad Docker host %q: %w", host, err)
+	}
+	e := &engine{host: host}
+	switch u.Scheme {
+	case "unix":
+		sock := u.Path
+		if sock == "" {
+			sock = u.Opaque
+		}
+		var d net.Dialer
+		e.base = "http://docker"
+		e.client = &http.Client{Transport: &http.Transport{
+			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+				return d.DialContext(ctx, "unix", sock)
+			},
+		}}
+	case "tcp", "http":
+		e.base = "http://" + u.Host
+		e.client = &http.Client{Transport: &http.Transport{}}
+	default:
+		return nil, fmt.Errorf("unsupported Docker host %q; use unix:///path/to/docker.sock or tcp://host:port", host)
+	}
+	return e, nil
+}
+
+func (e *engine) get(ctx context.Context, p string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.base+p, nil)
+	if err != nil {
+		return nil, err
+	}
+	return e.client.Do(req)
+}
+
+// ping checks that the engine answers GET /_ping, within a few seconds.
+func (e *engine) ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	resp, err := e.get(ctx, "/_ping")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET /_ping: %s", resp.Status)
+	}
+	return nil
+}
+
+// imagePath is /images/NAME/SUFFIX with NAME's parts escaped.
+func imagePath(ref, suffix string) string {
+	parts := strings.Split(ref, "/")
+	for i, p := range parts {
+		parts[i] = url.PathEscape(p)
+	}
+	return "/images/" + strings.Join(parts, "/") + "/" + suffix
+}
+
+// engineInspect is the part of GET /images/{name}/json that is used.
+type engineInspect struct {
+	ID          string   `json:"Id"`
+	RepoTags    []string `json:"RepoTags"`
+	RepoDigests []string `json:"RepoDigests"`
+}
+
+func (e *engine) inspect(ctx context.Context, ref string) (*engineInspect, error) {
+	resp, err := e.get(ctx, imagePath(ref, "json"))
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if err := engineStatus(resp); err != nil {
+		return nil, err
+	}
+	var ins engineInspect
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxJSON)).Decode(&ins); err != nil {
+		return nil, fmt.Errorf("decode image inspect: %w", err)
+	}
+	return &ins, nil
+}
+
+// engineStatus turns a non-200 answer into an error with the engine's message.
+func engineStatus(resp *http.Response) error {
+	if resp.StatusCode == http.StatusOK {
+		return nil
+	}
+	var msg struct {
+		Message string `json:"message"`
+	}
+	_ = json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&msg)
+	if resp.StatusCode == http.StatusNotFound {
+		return errNotInEngine
+	}
+	if msg.Message != "" {
+		return fmt.Errorf("docker engine: %s (%s)", msg.Message, resp.Status)
+	}
+	return fmt.Errorf("docker engine: %s", resp.Status)
+}
+
+// engineSource reads an image from the Docker Engine as the docker save
+// stream of GET /images/{name}/get.
+type engineSource struct {
+	nopCloser
+	eng *engine
+	ref string
+}
+
+func openEngine(ctx context.Context, ref string, opts Options) (Source, error) {
+	if ref == "" {
+		return nil, errors.New("empty reference; give an image name after docker:")
+	}
+	eng, err := newEngine(opts.DockerHost)
+	if err != nil {
+		return nil, err
+	}
+	if err := eng.ping(ctx); err != nil {
+		return nil, fmt.Errorf("the Docker Engine at %s does not answer (%v); start it, set DOCKER_HOST, or use registry: to pull from the registry", eng.host, err)
+	}
+	if _, err := eng.inspect(ctx, ref); err != nil {
+		if errors.Is(err, errNotInEngine) {
+			return nil, fmt.Errorf("the Docker Engine has no image %s; docker pull it first, or use registry:", ref)
+		}
+		return nil, err
+	}
+	return &engineSource{eng: eng, ref: ref}, nil
+}
+
+// Identity is empty: the engine gives a stream, not a file.
+func (s *engineSource) Identity() string { return "" }
+
+func (s *engineSource) Read(ctx context.Context, layer LayerFunc) (*Metadata, error) {
+	m, err := s.read(ctx, layer)
+	if err != nil {
+		return nil, fmt.Errorf("read image %s from the Docker Engine: %w", s.ref, err)
+	}
+	return m, nil
+}
+
+func (s *engineSource) read(ctx context.Context, layer LayerFunc) (*Metadata, error) {
+	ins, err := s.eng.inspect(ctx, s.ref)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := s.eng.get(ctx, imagePath(s.ref, "get"))
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if err := engineStatus(resp); err != nil {
+		return nil, err
+	}
+	a, err := readArchive(ctx, resp.Body, layer)
+	if err != nil {
+		return nil, err
+	}
+	m, err := resolveDockerArchive(a)
+	if err != nil {
+		return nil, err
+	}
+	m.Kind, m.Ref = KindDocker, s.ref
+	if len(ins.RepoTags) > 0 {
+		m.RepoTags = ins.RepoTags
+	}
+	m.RepoDigests = ins.RepoDigests
+	return m, nil
+}
