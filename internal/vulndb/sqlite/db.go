@@ -1,0 +1,313 @@
+// Package sqlite stores the vulnerability DB in one SQLite file, through the
+// pure-Go driver modernc.org/sqlite. A file is written once by a Writer
+// (into a temporary file, renamed into place on Commit) and then only read,
+// so any number of processes can read it while a new one is being built.
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/customs-scanner/customs/internal/vulndb"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// ErrNotDB is wrapped by Open's error when the file is not a customs
+// vulnerability DB (not SQLite, truncated, or another application's file).
+var ErrNotDB = errors.New("not a customs vulnerability DB")
+
+// ErrSchemaVersion is wrapped by Open's error when the DB was written with
+// another schema version than vulndb.SchemaVersion.
+var ErrSchemaVersion = errors.New("unsupported vulnerability DB schema version")
+
+// DB is a read-only handle on a vulnerability DB file. It implements
+// vulndb.Reader and is safe for concurrent use.
+type DB struct {
+	path  string
+	db    *sql.DB
+	byPkg *sql.Stmt
+}
+
+var _ vulndb.Reader = (*DB)(nil)
+
+// sqliteHeader is the first 16 bytes of every SQLite 3 database file
+// (https://www.sqlite.org/fileformat.html#the_database_header).
+var sqliteHeader = []byte("SQLite format 3\x00")
+
+const byPackageQuery = `SELECT a.rowid, a.json, f.json
+FROM affected f JOIN advisories a ON a.rowid = f.advisory
+WHERE f.ecosystem = ?1 AND f.package = ?2
+ORDER BY a.id, a.source, f.rowid`
+
+// Open opens the DB at path read-only. The file is opened immutable: a DB file
+// is never modified after it is renamed into place, and a rebuild replaces it
+// with a new file, so readers never take locks and never block a writer.
+//
+// Open refuses a file that is not a customs DB (the error wraps ErrNotDB) or
+// that has another schema version (the error wraps ErrSchemaVersion); both
+// errors tell the user what to run. A missing file gives an error wrapping
+// fs.ErrNotExist.
+func Open(ctx context.Context, path string) (*DB, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open vulnerability DB %s: %w", path, err)
+	}
+	if err := checkFile(abs); err != nil {
+		return nil, err
+	}
+	dsn := (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: "mode=ro&immutable=1"}).String()
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open vulnerability DB %s: %w", path, err)
+	}
+	d := &DB{path: abs, db: db}
+	if err := d.pin(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open vulnerability DB %s: %w", path, err)
+	}
+	if err := d.checkSchema(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	d.byPkg, err = db.PrepareContext(ctx, byPackageQuery)
+	if err != nil {
+		db.Close()
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("open vulnerability DB %s: %w", path, ctx.Err())
+		}
+		return nil, notDB(abs, err.Error())
+	}
+	return d, nil
+}
+
+// pin opens every connection of the pool up front and keeps them open, so
+// that all of them read the file that was at path when Open ran: a rebuild
+// renames a new file over path, and a connection opened later would see it.
+func (d *DB) pin(ctx context.Context) error {
+	n := min(runtime.GOMAXPROCS(0), 8)
+	d.db.SetMaxOpenConns(n)
+	d.db.SetMaxIdleConns(n)
+	d.db.SetConnMaxLifetime(0)
+	d.db.SetConnMaxIdleTime(0)
+	conns := make([]*sql.Conn, 0, n)
+	defer func() {
+		for _, c := range conns {
+			c.Close() // returns it to the pool
+		}
+	}()
+	for range n {
+		c, err := d.db.Conn(ctx)
+		if err != nil {
+			return err
+		}
+		conns = append(conns, c)
+	}
+	return nil
+}
+
+func notDB(path, why string) error {
+	return fmt.Errorf("%w: %s: %s; run `customs db build` or `customs db update`", ErrNotDB, path, why)
+}
+
+// checkFile reads the SQLite header so that a random, empty or truncated file
+// gets a clear error before SQLite sees it.
+func checkFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("open vulnerability DB: %w; run `customs db update` to download one or `customs db build` to build one", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("open vulnerability DB: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return notDB(path, "not a regular file")
+	}
+	var h [100]byte
+	if _, err := io.ReadFull(f, h[:]); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return notDB(path, fmt.Sprintf("file too short (%d bytes)", st.Size()))
+		}
+		return fmt.Errorf("open vulnerability DB %s: %w", path, err)
+	}
+	if !bytes.Equal(h[:16], sqliteHeader) {
+		return notDB(path, "not an SQLite file")
+	}
+	pageSize := int64(binary.BigEndian.Uint16(h[16:18]))
+	if pageSize == 1 {
+		pageSize = 65536
+	}
+	pages := int64(binary.BigEndian.Uint32(h[28:32]))
+	// The in-header size is valid when the change counter equals the
+	// version-valid-for number; every SQLite since 3.7.0 writes it.
+	if binary.BigEndian.Uint32(h[24:28]) == binary.BigEndian.Uint32(h[92:96]) && st.Size() < pages*pageSize {
+		return notDB(path, fmt.Sprintf("truncated: %d bytes, header says %d", st.Size(), pages*pageSize))
+	}
+	return nil
+}
+
+func (d *DB) checkSchema(ctx context.Context) error {
+	var v string
+	err := d.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'schema_version'`).Scan(&v)
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("open vulnerability DB %s: %w", d.path, ctx.Err())
+		}
+		return notDB(d.path, err.Error())
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return notDB(d.path, fmt.Sprintf("bad schema_version %q", v))
+	}
+	switch {
+	case n < vulndb.SchemaVersion:
+		return fmt.Errorf("%w: %s has schema version %d, this customs reads version %d; run `customs db update` or `customs db build` to replace it",
+			ErrSchemaVersion, d.path, n, vulndb.SchemaVersion)
+	case n > vulndb.SchemaVersion:
+		return fmt.Errorf("%w: %s has schema version %d, newer than the version %d this customs reads; upgrade customs, or run `customs db build` to write a DB it can read",
+			ErrSchemaVersion, d.path, n, vulndb.SchemaVersion)
+	}
+	return nil
+}
+
+// Close releases the DB.
+func (d *DB) Close() error {
+	d.byPkg.Close()
+	return d.db.Close()
+}
+
+// ByPackage returns every affected record for (ecosystem, name), sorted by
+// advisory ID then source. Ecosystem and name are matched exactly: feeds store
+// distro ecosystems in lower case ("debian:12", "alpine:3.10") and language
+// ecosystems as OSV publishes them ("Go", "PyPI", "npm").
+//
+// Each advisory yields one Match: records of the same advisory for this
+// package with the same status, detail and severity are merged (their ranges
+// and versions concatenated). Matches of one advisory share one *Advisory,
+// whose Affected holds only the records returned for this package; callers
+// must not modify it.
+func (d *DB) ByPackage(ctx context.Context, ecosystem, name string) ([]vulndb.Match, error) {
+	rows, err := d.byPkg.QueryContext(ctx, ecosystem, name)
+	if err != nil {
+		return nil, fmt.Errorf("query %s/%s: %w", ecosystem, name, err)
+	}
+	defer rows.Close()
+	var (
+		out     []vulndb.Match
+		lastRow int64 = -1
+		first   int // index in out of the first match of the current advisory
+		adv     *vulndb.Advisory
+	)
+	flush := func() {
+		if adv == nil {
+			return
+		}
+		adv.Affected = make([]vulndb.Affected, 0, len(out)-first)
+		for _, m := range out[first:] {
+			adv.Affected = append(adv.Affected, m.Affected)
+		}
+	}
+	for rows.Next() {
+		var (
+			rowid            int64
+			advJSON, affJSON []byte
+		)
+		if err := rows.Scan(&rowid, &advJSON, &affJSON); err != nil {
+			return nil, fmt.Errorf("query %s/%s: %w", ecosystem, name, err)
+		}
+		if rowid != lastRow {
+			flush()
+			adv = new(vulndb.Advisory)
+			if err := json.Unmarshal(advJSON, adv); err != nil {
+				return nil, fmt.Errorf("query %s/%s: decode advisory row %d: %w", ecosystem, name, rowid, err)
+			}
+			lastRow, first = rowid, len(out)
+		}
+		var aff vulndb.Affected
+		if err := json.Unmarshal(affJSON, &aff); err != nil {
+			return nil, fmt.Errorf("query %s/%s: decode affected of %s: %w", ecosystem, name, adv.ID, err)
+		}
+		if i := slices.IndexFunc(out[first:], func(m vulndb.Match) bool { return mergeable(m.Affected, aff) }); i >= 0 {
+			merge(&out[first+i].Affected, aff)
+			continue
+		}
+		out = append(out, vulndb.Match{Advisory: adv, Affected: aff})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("query %s/%s: %w", ecosystem, name, err)
+	}
+	flush()
+	return out, nil
+}
+
+func mergeable(a, b vulndb.Affected) bool {
+	return a.Status == b.Status && a.StatusDetail == b.StatusDetail && a.Severity == b.Severity
+}
+
+// merge appends b's ranges and versions to a, skipping exact duplicates.
+func merge(a *vulndb.Affected, b vulndb.Affected) {
+	for _, r := range b.Ranges {
+		if !slices.Contains(a.Ranges, r) {
+			a.Ranges = append(a.Ranges, r)
+		}
+	}
+	for _, v := range b.Versions {
+		if !slices.Contains(a.Versions, v) {
+			a.Versions = append(a.Versions, v)
+		}
+	}
+}
+
+// Info describes the DB: schema version, build time, sources and counts.
+func (d *DB) Info(ctx context.Context) (vulndb.Info, error) {
+	info := vulndb.Info{Path: d.path, SchemaVersion: vulndb.SchemaVersion}
+	var built string
+	if err := d.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'built'`).Scan(&built); err != nil {
+		return info, fmt.Errorf("read DB info: %w", err)
+	}
+	t, err := time.Parse(time.RFC3339Nano, built)
+	if err != nil {
+		return info, fmt.Errorf("read DB info: built time %q: %w", built, err)
+	}
+	info.Built = t
+	rows, err := d.db.QueryContext(ctx, `SELECT kind, path, advisories, affected, imported FROM sources ORDER BY rowid`)
+	if err != nil {
+		return info, fmt.Errorf("read DB info: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			s        vulndb.SourceInfo
+			imported string
+		)
+		if err := rows.Scan(&s.Kind, &s.Path, &s.Advisories, &s.Affected, &imported); err != nil {
+			return info, fmt.Errorf("read DB info: %w", err)
+		}
+		if s.Imported, err = time.Parse(time.RFC3339Nano, imported); err != nil {
+			return info, fmt.Errorf("read DB info: import time %q: %w", imported, err)
+		}
+		info.Sources = append(info.Sources, s)
+	}
+	if err := rows.Err(); err != nil {
+		return info, fmt.Errorf("read DB info: %w", err)
+	}
+	if err := d.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM advisories), (SELECT count(*) FROM affected)`).Scan(&info.Advisories, &info.Affected); err != nil {
+		return info, fmt.Errorf("read DB info: %w", err)
+	}
+	return info, nil
+}
