@@ -210,7 +210,7 @@ func (d *DB) ByPackage(ctx context.Context, ecosystem, name string) ([]vulndb.Ma
 	var (
 		out     []vulndb.Match
 		lastRow int64 = -1
-		first   int // index in out of the first match of the current advisory
+		first   int   // index in out of the first match of the current advisory
 		adv     *vulndb.Advisory
 	)
 	flush := func() {

@@ -41,8 +41,8 @@ func fixture() []*vulndb.Advisory {
 		},
 		{
 			ID: "GO-2022-0191", Source: "osv", Aliases: []string{"CVE-2018-16875"},
-			Summary:   "Denial of service in chain verification in crypto/x509",
-			Published: time.Date(2022, 7, 15, 23, 3, 26, 0, time.UTC),
+			Summary:    "Denial of service in chain verification in crypto/x509",
+			Published:  time.Date(2022, 7, 15, 23, 3, 26, 0, time.UTC),
 			References: []vulndb.Reference{{Type: "FIX", URL: "https://go.dev/cl/154105"}},
 			Affected: []vulndb.Affected{
 				{Ecosystem: "Go", Package: "stdlib", Status: vulndb.StatusRanges, Ranges: []vulndb.Range{{Introduced: "0", Fixed: "1.10.6"}}},
@@ -126,7 +126,7 @@ func TestRoundTrip(t *testing.T) {
 			Advisory: &vulndb.Advisory{ID: "CVE-2016-0682", Source: "alpine-secdb", Affected: []vulndb.Affected{{Ecosystem: "alpine:3.10", Package: "db", Status: vulndb.StatusNotAffected}}},
 			Affected: vulndb.Affected{Ecosystem: "alpine:3.10", Package: "db", Status: vulndb.StatusNotAffected},
 		}}},
-		{"go", "stdlib", nil},        // ecosystems match exactly
+		{"go", "stdlib", nil},           // ecosystems match exactly
 		{"alpine:3.11", "openssl", nil}, // other release
 		{"alpine:3.10", "nothing", nil},
 	}
