@@ -110,19 +110,34 @@ func (f *FS) Open(name string) (fs.File, error) {
 	return &file{info: info, Reader: bytes.NewReader(data)}, nil
 }
 
-// ReadFile returns the captured content of name, following symlinks. The
-// slice is shared with the Layer and must not be modified.
+// ReadFile returns a copy of the captured content of name, following
+// symlinks (fs.ReadFileFS lets callers modify the result). Bytes avoids
+// the copy.
 func (f *FS) ReadFile(name string) ([]byte, error) {
-	n, _, err := f.resolve("readfile", name, true)
+	data, err := f.bytes("readfile", name)
+	if err != nil {
+		return nil, err
+	}
+	return slices.Clone(data), nil
+}
+
+// Bytes returns the captured content of name like ReadFile, without
+// copying: the slice is shared with the Layer and must not be modified.
+func (f *FS) Bytes(name string) ([]byte, error) {
+	return f.bytes("bytes", name)
+}
+
+func (f *FS) bytes(op, name string) ([]byte, error) {
+	n, _, err := f.resolve(op, name, true)
 	if err != nil {
 		return nil, err
 	}
 	if n.isDir() {
-		return nil, &fs.PathError{Op: "readfile", Path: name, Err: errors.New("is a directory")}
+		return nil, &fs.PathError{Op: op, Path: name, Err: errors.New("is a directory")}
 	}
 	data, ok := f.content(n)
 	if !ok {
-		return nil, &fs.PathError{Op: "readfile", Path: name, Err: ErrNotCaptured}
+		return nil, &fs.PathError{Op: op, Path: name, Err: ErrNotCaptured}
 	}
 	return data, nil
 }

@@ -161,10 +161,12 @@ func (f *FS) paths() []string {
 				f.sorted = append(f.sorted, p)
 			}
 		}
-		slices.SortFunc(f.sorted, comparePaths)
+		sortPaths(f.sorted)
 	})
 	return f.sorted
 }
+
+func sortPaths(p []string) { slices.SortFunc(p, comparePaths) }
 
 // comparePaths orders paths component by component so a directory's
 // subtree follows it directly ("a", "a/b", "a-b"), like a walk.
