@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -145,8 +146,13 @@ func (s *registrySource) read(ctx context.Context, layer LayerFunc) (*Metadata, 
 	return m, nil
 }
 
-// explainRemote turns the common registry failures into advice.
+// explainRemote turns the common registry failures into advice, on one
+// line (registries put newlines in their messages).
 func explainRemote(err error) error {
+	return oneLine{adviseRemote(err)}
+}
+
+func adviseRemote(err error) error {
 	var te *transport.Error
 	if errors.As(err, &te) {
 		switch te.StatusCode {
@@ -158,3 +164,12 @@ func explainRemote(err error) error {
 	}
 	return err
 }
+
+// oneLine shows an error with its line breaks folded into spaces.
+type oneLine struct{ err error }
+
+func (e oneLine) Error() string {
+	return strings.Join(strings.Fields(e.err.Error()), " ")
+}
+
+func (e oneLine) Unwrap() error { return e.err }
