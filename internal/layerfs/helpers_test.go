@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"io/fs"
 	"testing"
@@ -144,3 +145,5 @@ func normLayer(l *Layer) *Layer {
 	}
 	return &c
 }
+
+func errorsIsNotCaptured(err error) bool { return errors.Is(err, ErrNotCaptured) }
