@@ -180,6 +180,20 @@ func TestGGCRImages(t *testing.T) {
 		tarDir(t, single, ociTar, false)
 		ociTgz := filepath.Join(dir, "oci.tar.gz")
 		tarDir(t, single, ociTgz, true)
+		// Docker 25+ docker save: an OCI layout plus manifest.json
+		// naming blobs/sha256/... paths.
+		docker25 := filepath.Join(dir, "docker25.tar")
+		d25 := []dockerManifest{{Config: "blobs/sha256/" + cdigest.Hex, RepoTags: []string{tag.String()}}}
+		ls, err := img.Layers()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range ls {
+			d, _ := l.Digest()
+			d25[0].Layers = append(d25[0].Layers, "blobs/sha256/"+d.Hex)
+		}
+		d25raw, _ := json.Marshal(d25)
+		tarDir(t, single, docker25, false, tarEntry{Name: "manifest.json", Body: d25raw})
 
 		dockerKey := func(i int, _ v1.Layer) string { return tm[0].Layers[i] }
 		dockerMT := func(l v1.Layer) string {
@@ -200,6 +214,14 @@ func TestGGCRImages(t *testing.T) {
 			{"docker-archive detected", dockerTar, summary{
 				Kind: KindDockerArchive, ConfigDigest: cdigest.String(), RepoTags: []string{tag.String()},
 				Layers: wantLayers(t, img, dockerKey, dockerMT),
+			}},
+			{"docker-archive docker 25", docker25, summary{
+				Kind: KindDockerArchive, ManifestDigest: mdigest.String(), ConfigDigest: cdigest.String(), RepoTags: []string{tag.String()},
+				Layers: wantLayers(t, img, layerDigest, layerMediaType),
+			}},
+			{"oci-archive of docker 25 save", "oci-archive:" + docker25, summary{
+				Kind: KindOCIArchive, ManifestDigest: mdigest.String(), ConfigDigest: cdigest.String(),
+				Layers: wantLayers(t, img, layerDigest, layerMediaType),
 			}},
 			{"oci-dir tag", "oci-dir:" + ociDir + ":v1", summary{
 				Kind: KindOCIDir, ManifestDigest: mdigest.String(), ConfigDigest: cdigest.String(), RepoTags: []string{"v1"},

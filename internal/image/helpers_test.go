@@ -239,9 +239,9 @@ func makeTar(t testing.TB, entries []tarEntry, gz bool) []byte {
 }
 
 // tarDir tars a directory tree (an OCI layout) into a file.
-func tarDir(t *testing.T, dir, out string, gz bool) {
+func tarDir(t *testing.T, dir, out string, gz bool, extra ...tarEntry) {
 	t.Helper()
-	var entries []tarEntry
+	entries := extra
 	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
