@@ -1,0 +1,233 @@
+package osv
+
+import (
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/customs-scanner/customs/internal/vulndb"
+)
+
+const (
+	// maxRecordSize bounds one .json file or zip entry. The largest records
+	// on osv.dev (Linux kernel advisories of distributions) are a few MB.
+	maxRecordSize = 32 << 20
+	// maxArraySize bounds a .json file holding an array of records.
+	maxArraySize = 1 << 30
+	// maxErrors is how many record errors Import keeps; the rest are counted.
+	maxErrors = 100
+)
+
+// Import reads OSV records from path and adds them to sink. path is one of:
+//
+//   - a .zip file, such as osv.dev's per-ecosystem all.zip: every *.json
+//     entry is one record (entries are streamed, each limited to 32 MiB);
+//   - a directory: walked for *.json files, one record each;
+//   - a .json file holding one record, or an array of records.
+//
+// Records with nothing to match on (see Parse) are skipped silently.
+// It returns the number of advisories passed to sink.Add. A record that
+// cannot be read (bad JSON, no id, too large) is skipped and reported as a
+// *RecordError in the returned error (errors.Join'ed, at most 100 listed)
+// beside the count of the good ones. An unreadable path or zip, a sink error
+// or a cancelled ctx stop the import.
+func Import(ctx context.Context, path string, sink vulndb.Sink) (int, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0, fmt.Errorf("import osv: %w", err)
+	}
+	im := &importer{sink: sink, limit: maxRecordSize}
+	switch {
+	case st.IsDir():
+		err = im.dir(ctx, path)
+	case strings.EqualFold(filepath.Ext(path), ".zip"):
+		err = im.zip(ctx, path)
+	default:
+		err = im.file(ctx, path)
+	}
+	if err != nil {
+		return im.added, fmt.Errorf("import osv %s: %w", path, err)
+	}
+	return im.added, im.err()
+}
+
+type importer struct {
+	sink    vulndb.Sink
+	limit   int64 // bytes per record
+	added   int
+	errs    []error
+	dropped int
+}
+
+func (im *importer) fail(path string, err error) {
+	if len(im.errs) < maxErrors {
+		im.errs = append(im.errs, &RecordError{Path: path, Err: err})
+		return
+	}
+	im.dropped++
+}
+
+func (im *importer) err() error {
+	if im.dropped > 0 {
+		return errors.Join(append(im.errs, fmt.Errorf("%d more record errors not shown", im.dropped))...)
+	}
+	return errors.Join(im.errs...)
+}
+
+// add converts and stores one record; only a sink error is returned.
+func (im *importer) add(ctx context.Context, path string, b []byte) error {
+	a, err := Parse(b)
+	if err != nil {
+		im.fail(path, err)
+		return nil
+	}
+	if a == nil {
+		return nil
+	}
+	if err := im.sink.Add(ctx, a); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	im.added++
+	return nil
+}
+
+func (im *importer) dir(ctx context.Context, dir string) error {
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.Type().IsRegular() || !strings.EqualFold(filepath.Ext(p), ".json") {
+			return nil
+		}
+		return im.file(ctx, p)
+	})
+}
+
+// file reads one .json file: a record or an array of records.
+func (im *importer) file(ctx context.Context, path string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	br := bufio.NewReader(io.LimitReader(f, maxArraySize))
+	first, err := firstByte(br)
+	if err != nil {
+		im.fail(path, err)
+		return nil
+	}
+	if first != '[' {
+		b, err := io.ReadAll(io.LimitReader(br, im.limit+1))
+		if err != nil {
+			return err
+		}
+		if int64(len(b)) > im.limit {
+			im.fail(path, fmt.Errorf("record larger than %d bytes", im.limit))
+			return nil
+		}
+		return im.add(ctx, path, b)
+	}
+	dec := json.NewDecoder(br)
+	if _, err := dec.Token(); err != nil {
+		im.fail(path, err)
+		return nil
+	}
+	for i := 0; dec.More(); i++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			im.fail(fmt.Sprintf("%s[%d]", path, i), err)
+			return nil
+		}
+		if err := im.add(ctx, fmt.Sprintf("%s[%d]", path, i), raw); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// firstByte returns the first byte after white space and a UTF-8 BOM,
+// without consuming it.
+func firstByte(br *bufio.Reader) (byte, error) {
+	for {
+		b, err := br.ReadByte()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return 0, errors.New("empty file")
+			}
+			return 0, err
+		}
+		switch b {
+		case ' ', '\t', '\r', '\n':
+			continue
+		case 0xEF: // BOM EF BB BF
+			if p, _ := br.Peek(2); bytes.Equal(p, []byte{0xBB, 0xBF}) {
+				br.Discard(2)
+				continue
+			}
+		}
+		return b, br.UnreadByte()
+	}
+}
+
+func (im *importer) zip(ctx context.Context, path string) error {
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		return err
+	}
+	defer zr.Close()
+	for _, zf := range zr.File {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if zf.FileInfo().IsDir() || !strings.EqualFold(filepath.Ext(zf.Name), ".json") {
+			continue
+		}
+		name := path + ":" + zf.Name
+		if zf.UncompressedSize64 > uint64(im.limit) {
+			im.fail(name, fmt.Errorf("record larger than %d bytes", im.limit))
+			continue
+		}
+		b, err := readEntry(zf, im.limit)
+		if err != nil {
+			im.fail(name, err)
+			continue
+		}
+		if err := im.add(ctx, name, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readEntry reads one zip entry, trusting neither its declared size nor its
+// compression ratio.
+func readEntry(zf *zip.File, limit int64) ([]byte, error) {
+	rc, err := zf.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("record larger than %d bytes", limit)
+	}
+	return b, nil
+}
