@@ -307,7 +307,10 @@ func noteAffected(n pkgNote) (vulndb.Affected, bool, error) {
 		aff.Status = vulndb.StatusWontFix
 		aff.StatusDetail = n.status
 	case "end-of-life":
+		// As in the tracker JSON, whose urgency is then "end-of-life":
+		// an unsupported release has no rating.
 		aff.Status = vulndb.StatusEndOfLife
+		aff.Severity = ""
 	case "not-affected":
 		aff.Status = vulndb.StatusNotAffected
 	case "undetermined":

@@ -79,13 +79,13 @@ func TestImportListsHandwritten(t *testing.T) {
 		t.Fatal("ImportLists: no warnings, want the malformed lines")
 	}
 	// Line warnings come as lines are read, entry warnings (unknown
-	// release) when the entry ends, here at the bad header of line 35.
+	// release) when the entry ends, here at the bad header of line 36.
 	wantWarn := []string{
-		`CVE/list:29: unexpected text after the version in "- qux 2.0-1 (medium"`,
-		`CVE/list:30: invalid status in "[bookworm] - qux <fixed-later>"`,
-		`CVE/list:33: unexpected entry line "this line is not a known annotation"`,
-		`CVE/list:35: unexpected line "garbage at the start of a line"`,
-		`CVE/list:32: CVE-2023-1240: unknown release "oldrelease"`,
+		`CVE/list:30: unexpected text after the version in "- qux 2.0-1 (medium"`,
+		`CVE/list:31: invalid status in "[bookworm] - qux <fixed-later>"`,
+		`CVE/list:34: unexpected entry line "this line is not a known annotation"`,
+		`CVE/list:36: unexpected line "garbage at the start of a line"`,
+		`CVE/list:33: CVE-2023-1240: unknown release "oldrelease"`,
 	}
 	gotWarn := strings.Split(err.Error(), "\n")
 	if diff := cmp.Diff(wantWarn, gotWarn); diff != "" {
@@ -98,6 +98,7 @@ func TestImportListsHandwritten(t *testing.T) {
 				{Type: "ADVISORY", URL: "https://security-tracker.debian.org/tracker/DLA-3390-1"},
 			},
 			Affected: []vulndb.Affected{
+				{Ecosystem: "debian:10", Package: "linux", Status: vulndb.StatusEndOfLife},
 				{Ecosystem: "debian:10", Package: "openssl", Status: vulndb.StatusEndOfLife},
 				{Ecosystem: "debian:11", Package: "linux", Status: vulndb.StatusWontFix, StatusDetail: "postponed", Severity: "NEGLIGIBLE"},
 				{Ecosystem: "debian:11", Package: "openssl", Status: vulndb.StatusWontFix, StatusDetail: "no-dsa"},

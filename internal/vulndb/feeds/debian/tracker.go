@@ -155,12 +155,13 @@ func trackerAdvisory(pkg, id string, rec *trackerRecord, warn *warnings) (*vulnd
 	}
 	sort.Strings(codenames)
 	for _, codename := range codenames {
-		aff, err := trackerAffected(pkg, codename, rels[codename])
+		aff, ok, err := trackerAffected(pkg, codename, rels[codename])
 		if err != nil {
 			warn.add(fmt.Errorf("%s/%s: release %q: %w", pkg, id, codename, err))
-			continue
 		}
-		adv.Affected = append(adv.Affected, aff)
+		if ok {
+			adv.Affected = append(adv.Affected, aff)
+		}
 	}
 	if len(adv.Affected) == 0 {
 		return nil, false
@@ -203,14 +204,19 @@ func decodeReleases(raw json.RawMessage) (map[string]trackerRelease, error) {
 //
 // A resolved entry keeps its fix even when the release is end-of-life: the
 // fixed version is still a fact.
-func trackerAffected(pkg, codename string, rel trackerRelease) (vulndb.Affected, error) {
+//
+// The second result is false when the entry is unusable (unknown release or
+// status, resolved without a version); the error says why. An unknown
+// urgency gives the record without severity, and an error to warn about.
+func trackerAffected(pkg, codename string, rel trackerRelease) (vulndb.Affected, bool, error) {
 	eco, ok := ecosystemOf(codename)
 	if !ok {
-		return vulndb.Affected{}, errors.New("unknown release")
+		return vulndb.Affected{}, false, errors.New("unknown release")
 	}
+	var warn error
 	sev, ok := severityOf(rel.Urgency)
 	if !ok {
-		return vulndb.Affected{}, fmt.Errorf("unknown urgency %q", rel.Urgency)
+		warn = fmt.Errorf("unknown urgency %q, severity left empty", rel.Urgency)
 	}
 	aff := vulndb.Affected{Ecosystem: eco, Package: pkg, Severity: sev}
 	eol := rel.Urgency == "end-of-life"
@@ -218,7 +224,7 @@ func trackerAffected(pkg, codename string, rel trackerRelease) (vulndb.Affected,
 	case "resolved":
 		switch rel.FixedVersion {
 		case "":
-			return vulndb.Affected{}, errors.New("resolved without fixed_version")
+			return vulndb.Affected{}, false, errors.New("resolved without fixed_version")
 		case "0":
 			aff.Status = vulndb.StatusNotAffected
 		default:
@@ -246,9 +252,9 @@ func trackerAffected(pkg, codename string, rel trackerRelease) (vulndb.Affected,
 			aff.StatusDetail = "undetermined"
 		}
 	default:
-		return vulndb.Affected{}, fmt.Errorf("unknown status %q", rel.Status)
+		return vulndb.Affected{}, false, fmt.Errorf("unknown status %q", rel.Status)
 	}
-	return aff, nil
+	return aff, true, warn
 }
 
 // expectDelim reads one token and checks it is the delimiter want.

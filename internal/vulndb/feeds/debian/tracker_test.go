@@ -159,7 +159,8 @@ func TestTrackerStatus(t *testing.T) {
 			vulndb.Affected{Status: vulndb.StatusEndOfLife}, ""},
 		{"resolved without version", `{"status":"resolved","urgency":"low"}`, vulndb.Affected{}, "without fixed_version"},
 		{"unknown status", `{"status":"fixed","fixed_version":"1"}`, vulndb.Affected{}, "unknown status"},
-		{"unknown urgency", `{"status":"open","urgency":"critical"}`, vulndb.Affected{}, "unknown urgency"},
+		{"unknown urgency", `{"status":"open","urgency":"critical"}`,
+			vulndb.Affected{Status: vulndb.StatusAffected}, "unknown urgency"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -167,15 +168,19 @@ func TestTrackerStatus(t *testing.T) {
 			if err := json.Unmarshal([]byte(tt.release), &rel); err != nil {
 				t.Fatal(err)
 			}
-			got, err := trackerAffected("openssl", "bookworm", rel)
+			got, ok, err := trackerAffected("openssl", "bookworm", rel)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Errorf("error = %v, want one containing %q", err, tt.wantErr)
 				}
-				return
+			} else if err != nil {
+				t.Errorf("error = %v, want none", err)
 			}
-			if err != nil {
-				t.Fatal(err)
+			if wantOK := tt.want.Status != ""; ok != wantOK {
+				t.Fatalf("usable = %v, want %v", ok, wantOK)
+			}
+			if !ok {
+				return
 			}
 			tt.want.Ecosystem, tt.want.Package = "debian:12", "openssl"
 			if diff := cmp.Diff(tt.want, got); diff != "" {
