@@ -1,0 +1,202 @@
+// Package build builds a vulnerability DB file from feed files on disk: it
+// runs each feed's importer into a sqlite.Writer and commits the result
+// atomically over the target path.
+package build
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/customs-scanner/customs/internal/vulndb"
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/alpine"
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/debian"
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/osv"
+	"github.com/customs-scanner/customs/internal/vulndb/sqlite"
+)
+
+// Source is one feed to import: a kind (see Kinds) and a file or directory.
+type Source struct {
+	Kind string
+	Path string
+}
+
+// String returns the CLI form KIND=PATH.
+func (s Source) String() string { return s.Kind + "=" + s.Path }
+
+// importFunc is the shape every feed importer has: it adds advisories read
+// from path to sink and returns how many it added.
+type importFunc func(ctx context.Context, path string, sink vulndb.Sink) (int, error)
+
+type kind struct {
+	name, input string
+	run         importFunc
+}
+
+var kinds = []kind{
+	{"debian-tracker", "FILE: the Debian Security Tracker JSON export", debian.ImportTrackerJSON},
+	{"debian-lists", "DIR: a security-tracker checkout's data/ directory", debian.ImportLists},
+	{"alpine-secdb", "DIR|FILE: Alpine secdb YAML or JSON documents", alpine.Import},
+	{"osv", "FILE|DIR|ZIP: OSV JSON records, e.g. osv.dev's all.zip", osv.Import},
+}
+
+// Kinds returns the source kinds Build accepts, with what each reads, as
+// "kind (INPUT: description)" lines.
+func Kinds() []string {
+	out := make([]string, 0, len(kinds))
+	for _, k := range kinds {
+		out = append(out, fmt.Sprintf("%s (%s)", k.name, k.input))
+	}
+	return out
+}
+
+func kindNames() string {
+	names := make([]string, 0, len(kinds))
+	for _, k := range kinds {
+		names = append(names, k.name)
+	}
+	return strings.Join(names, ", ")
+}
+
+func lookup(name string) (kind, bool) {
+	i := slices.IndexFunc(kinds, func(k kind) bool { return k.name == name })
+	if i < 0 {
+		return kind{}, false
+	}
+	return kinds[i], true
+}
+
+// ParseSource parses the CLI syntax KIND=PATH, e.g. "osv=./all.zip".
+func ParseSource(s string) (Source, error) {
+	k, p, ok := strings.Cut(s, "=")
+	k, p = strings.TrimSpace(k), strings.TrimSpace(p)
+	if !ok || k == "" || p == "" {
+		return Source{}, fmt.Errorf("source %q: want KIND=PATH, where KIND is one of %s", s, kindNames())
+	}
+	if _, ok := lookup(k); !ok {
+		return Source{}, fmt.Errorf("source %q: unknown kind %q; valid kinds: %s", s, k, kindNames())
+	}
+	return Source{Kind: k, Path: p}, nil
+}
+
+// countingSink passes advisories to a Writer and remembers whether the
+// Writer failed, which makes an importer's error fatal.
+type countingSink struct {
+	w   *sqlite.Writer
+	err error
+}
+
+func (s *countingSink) Add(ctx context.Context, a *vulndb.Advisory) error {
+	err := s.w.Add(ctx, a)
+	if err != nil && s.err == nil {
+		s.err = err
+	}
+	return err
+}
+
+// maxLoggedWarnings bounds how many of an importer's record errors are logged.
+const maxLoggedWarnings = 20
+
+// Build imports sources, in order, into a new DB and renames it over dbPath
+// when all went well; on any error dbPath is left as it was. It returns the
+// new DB's Info.
+//
+// An importer's error stops the build when the DB could not take an
+// advisory, ctx was cancelled, or the importer added nothing from that
+// source. Otherwise the error only reports records the importer skipped
+// (all importers join per-record errors beside their count): Build logs
+// them as warnings and goes on.
+func Build(ctx context.Context, dbPath string, sources []Source, log *slog.Logger) (vulndb.Info, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if len(sources) == 0 {
+		return vulndb.Info{}, fmt.Errorf("build vulnerability DB: no sources; give one or more of %s", kindNames())
+	}
+	for _, s := range sources {
+		if _, ok := lookup(s.Kind); !ok {
+			return vulndb.Info{}, fmt.Errorf("build vulnerability DB: source %s: unknown kind %q; valid kinds: %s", s, s.Kind, kindNames())
+		}
+	}
+	w, err := sqlite.Create(ctx, dbPath)
+	if err != nil {
+		return vulndb.Info{}, err
+	}
+	defer w.Abort() // no-op after Commit
+	for _, s := range sources {
+		if err := importSource(ctx, w, s, log); err != nil {
+			return vulndb.Info{}, fmt.Errorf("build vulnerability DB: %w", err)
+		}
+	}
+	if err := w.Commit(ctx); err != nil {
+		return vulndb.Info{}, err
+	}
+	db, err := sqlite.Open(ctx, dbPath)
+	if err != nil {
+		return vulndb.Info{}, fmt.Errorf("build vulnerability DB: reopen: %w", err)
+	}
+	defer db.Close()
+	return db.Info(ctx)
+}
+
+func importSource(ctx context.Context, w *sqlite.Writer, s Source, log *slog.Logger) error {
+	k, _ := lookup(s.Kind)
+	start := time.Now()
+	advBefore, affBefore := w.Counts()
+	sink := &countingSink{w: w}
+	n, err := k.run(ctx, s.Path, sink)
+	switch {
+	case sink.err != nil:
+		return fmt.Errorf("source %s: %w", s, err)
+	case ctx.Err() != nil:
+		return fmt.Errorf("source %s: %w", s, ctx.Err())
+	case err != nil && n == 0:
+		return fmt.Errorf("source %s: %w", s, err)
+	case err != nil:
+		warnings := leaves(err)
+		log.Warn("skipped records", "source", s.String(), "count", len(warnings))
+		for i, e := range warnings {
+			if i == maxLoggedWarnings {
+				log.Warn("more skipped records not shown", "source", s.String(), "count", len(warnings)-i)
+				break
+			}
+			log.Warn("skipped record", "source", s.String(), "error", e.Error())
+		}
+	}
+	advAfter, affAfter := w.Counts()
+	info := vulndb.SourceInfo{
+		Kind: s.Kind, Path: s.Path,
+		Advisories: advAfter - advBefore, Affected: affAfter - affBefore,
+		Imported: time.Now().UTC(),
+	}
+	w.AddSource(info)
+	if n == 0 {
+		log.Warn("source has no advisories", "source", s.String())
+	}
+	log.Debug("imported source", "source", s.String(), "added", n,
+		"advisories", info.Advisories, "affected", info.Affected, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// leaves flattens errors.Join trees (also under fmt.Errorf("...: %w")) into
+// the individual errors.
+func leaves(err error) []error {
+	switch u := err.(type) {
+	case interface{ Unwrap() []error }:
+		var out []error
+		for _, e := range u.Unwrap() {
+			out = append(out, leaves(e)...)
+		}
+		return out
+	case interface{ Unwrap() error }:
+		if inner := u.Unwrap(); inner != nil {
+			if _, ok := inner.(interface{ Unwrap() []error }); ok {
+				return leaves(inner)
+			}
+		}
+	}
+	return []error{err}
+}
