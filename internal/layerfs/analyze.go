@@ -54,8 +54,10 @@ var (
 func Analyze(ctx context.Context, r io.Reader, opts Options) (*Layer, error) {
 	raw := newHashReader(ctx, r)
 	defer raw.close()
+	magic := raw.peek(4)
+	// Decompressors get a *bufio.Reader, which klauspost's inflate reads
+	// on its fast path; plain tar reads the hashing reader directly.
 	br := bufio.NewReaderSize(raw, 64<<10)
-	magic, _ := br.Peek(4)
 
 	var (
 		stream  io.Reader // decompressed tar stream
@@ -83,10 +85,10 @@ func Analyze(ctx context.Context, r io.Reader, opts Options) (*Layer, error) {
 	l := &Layer{Files: map[string][]byte{}}
 	if stream == nil {
 		// Plain tar: the stored bytes are the tar stream, one hash serves both.
-		if err := analyzeTar(ctx, br, opts, l); err != nil {
+		if err := analyzeTar(ctx, raw, opts, l); err != nil {
 			return nil, err
 		}
-		if _, err := io.Copy(io.Discard, br); err != nil {
+		if _, err := io.Copy(io.Discard, raw); err != nil {
 			return nil, fmt.Errorf("read layer: drain: %w", err)
 		}
 		l.DiffID = raw.sum()

@@ -58,7 +58,19 @@ func newHashReader(ctx context.Context, src io.Reader) *hashReader {
 	return r
 }
 
-func (r *hashReader) fill() {
+// peek returns up to n bytes (n <= hashBufSize) without consuming them.
+func (r *hashReader) peek(n int) []byte {
+	if len(r.cur)-r.off < n && r.err == nil && r.off == len(r.cur) {
+		r.fillMin(n)
+	}
+	return r.cur[r.off:min(len(r.cur), r.off+n)]
+}
+
+func (r *hashReader) fill() { r.fillMin(1) }
+
+// fillMin replaces the (consumed) current buffer with at least minBytes new
+// bytes, fewer only at the end of the stream.
+func (r *hashReader) fillMin(minBytes int) {
 	if err := r.ctx.Err(); err != nil {
 		r.err = err
 		return
@@ -70,7 +82,15 @@ func (r *hashReader) fill() {
 	} else {
 		buf = <-r.hashed
 	}
-	n, err := io.ReadAtLeast(r.src, buf, 1)
+	// Like io.ReadAtLeast, but a short stream keeps the source's own error
+	// (io.EOF stays io.EOF: the parser reports what is missing).
+	n := 0
+	var err error
+	for n < minBytes && err == nil {
+		var m int
+		m, err = r.src.Read(buf[n:])
+		n += m
+	}
 	if n > 0 {
 		r.work <- buf[:n]
 		r.cur, r.off = buf[:n], 0
