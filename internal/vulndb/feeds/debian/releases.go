@@ -4,8 +4,23 @@
 // "debian-lists").
 //
 // Both importers name a Debian release by the ecosystem "debian:<number>"
-// (see releases below) and unstable (sid) as "debian:unstable". The package
-// they name is the source package.
+// and unstable (sid) as "debian:unstable":
+//
+//	buzz 1.1, rex 1.2, bo 1.3, hamm 2.0, slink 2.1, potato 2.2,
+//	woody 3.0, sarge 3.1, etch 4, lenny 5, squeeze 6, wheezy 7,
+//	jessie 8, stretch 9, buster 10, bullseye 11, bookworm 12,
+//	trixie 13, forky 14, duke 15, sid unstable.
+//
+// The package they name is the source package. Urgencies become severities:
+// unimportant NEGLIGIBLE, low LOW, medium MEDIUM, high HIGH (with or without
+// the trailing stars of NVD-derived urgencies); "not yet assigned" and
+// "end-of-life" give none.
+//
+// Both return the number of advisories added and, beside it, the problems
+// of single records or lines joined in one error (errors.Join, at most 100
+// shown): such an error does not mean the import failed. An import that
+// stops (unreadable file, invalid JSON, sink error, cancelled ctx) returns
+// the count added so far and that error.
 package debian
 
 import (
@@ -30,13 +45,7 @@ const ecosystemUnstable = "debian:unstable"
 // also the order of Affected records in an advisory). Numbers are the major
 // release numbers Debian uses since etch (4.0); before that the point
 // releases were distinct releases with their own codenames, so they keep
-// their "X.Y" number. Sources: debian.org/releases and the tracker's
-// config.json.
-//
-//	buzz 1.1, rex 1.2, bo 1.3, hamm 2.0, slink 2.1, potato 2.2,
-//	woody 3.0, sarge 3.1, etch 4, lenny 5, squeeze 6, wheezy 7,
-//	jessie 8, stretch 9, buster 10, bullseye 11, bookworm 12,
-//	trixie 13, forky 14, duke 15, sid -> debian:unstable.
+// their "X.Y" number (debian.org/releases).
 var releases = []struct{ codename, ecosystem string }{
 	{"buzz", "debian:1.1"},
 	{"rex", "debian:1.2"},

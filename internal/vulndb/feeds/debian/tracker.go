@@ -7,9 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
-	"sort"
 
 	"github.com/customs-scanner/customs/internal/vulndb"
 )
@@ -148,13 +148,9 @@ func trackerAdvisory(pkg, id string, rec *trackerRecord, warn *warnings) (*vulnd
 		Source:  sourceTracker,
 		Summary: rec.Description,
 	}
-	// Codenames in a stable order: the map's is random.
-	codenames := make([]string, 0, len(rels))
-	for c := range rels {
-		codenames = append(codenames, c)
-	}
-	sort.Strings(codenames)
-	for _, codename := range codenames {
+	// Codenames in a stable order (the map's is random), so warnings are
+	// deterministic too.
+	for _, codename := range slices.Sorted(maps.Keys(rels)) {
 		aff, ok, err := trackerAffected(pkg, codename, rels[codename])
 		if err != nil {
 			warn.add(fmt.Errorf("%s/%s: release %q: %w", pkg, id, codename, err))
