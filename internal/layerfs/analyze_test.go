@@ -3,6 +3,8 @@ package layerfs
 import (
 	"archive/tar"
 	"bytes"
+	"crypto/sha256"
+	"fmt"
 	"context"
 	"errors"
 	"io"
@@ -280,3 +282,20 @@ func FuzzAnalyze(f *testing.F) {
 }
 
 var _ = tar.TypeReg
+
+func TestAnalyzeHashesTrailingBytes(t *testing.T) {
+	in := append(tarBytes(t, reg("a", "1")), make([]byte, 9000)...) // record padding after the end marker
+	for name, stream := range map[string][]byte{"tar": in, "gzip": gzipBytes(t, in), "zstd": zstdBytes(t, in)} {
+		t.Run(name, func(t *testing.T) {
+			l, err := Analyze(t.Context(), bytes.NewReader(stream), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := fmt.Sprintf("sha256:%x", sha256.Sum256(in))
+			wantDigest := fmt.Sprintf("sha256:%x", sha256.Sum256(stream))
+			if l.DiffID != want || l.Digest != wantDigest {
+				t.Errorf("DiffID %s Digest %s; want %s %s", l.DiffID, l.Digest, want, wantDigest)
+			}
+		})
+	}
+}
