@@ -215,6 +215,7 @@ func addEntry(tr *tar.Reader, hdr *tar.Header, opts Options, b *captureBudget, l
 		return nil
 	}
 
+	delete(l.Files, p) // a later entry for the same path replaces the earlier one
 	e := Entry{
 		Path: p,
 		Mode: hdr.FileInfo().Mode(),

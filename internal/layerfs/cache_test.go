@@ -1,6 +1,7 @@
 package layerfs
 
 import (
+	"bytes"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -146,4 +147,26 @@ func TestCacheKeys(t *testing.T) {
 	if _, err := OpenCache(""); err == nil {
 		t.Error("OpenCache(\"\") succeeded")
 	}
+}
+
+func FuzzDecodeLayer(f *testing.F) {
+	c, err := OpenCache(f.TempDir())
+	if err != nil {
+		f.Fatal(err)
+	}
+	key := Key("seed")
+	l := &Layer{DiffID: "sha256:x", Entries: []Entry{{Path: "a", Mode: 0o644}}, Files: map[string][]byte{"a": []byte("1")}}
+	if err := c.Put(key, l); err != nil {
+		f.Fatal(err)
+	}
+	good, err := os.ReadFile(c.layerPath(key))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	f.Add([]byte(cacheMagic))
+	f.Add(zstdBytes(f, []byte(cacheMagic+"garbage")))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		decodeLayer(bytes.NewReader(data))
+	})
 }
