@@ -93,8 +93,8 @@ func TestAlpineDockerArchive(t *testing.T) {
 			if m.Config == nil || m.Config.Config.Cmd[0] != "/bin/sh" {
 				t.Errorf("Config.Config.Cmd = %v, want [/bin/sh]", m.Config)
 			}
-			if !filepath.IsAbs(m.Ref) {
-				t.Errorf("Ref = %q, want an absolute path", m.Ref)
+			if want := strings.TrimPrefix(tc.ref, "docker-archive:"); m.Ref != want {
+				t.Errorf("Ref = %q, want %q", m.Ref, want)
 			}
 		})
 	}

@@ -20,7 +20,8 @@ import (
 // sequential pass.
 type archiveSource struct {
 	nopCloser
-	path string
+	// ref is the path as given, path the absolute one.
+	ref, path string
 	// kind is KindDockerArchive, KindOCIArchive, or "" to decide from the
 	// contents after the pass.
 	kind     string
@@ -55,7 +56,7 @@ func openArchive(p, kind, platform string) (Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &archiveSource{path: abs, kind: kind, platform: platform}, nil
+	return &archiveSource{ref: p, path: abs, kind: kind, platform: platform}, nil
 }
 
 // checkTarHead reads the first header of a (possibly compressed) tar.
@@ -98,12 +99,12 @@ func fileIdentity(p string) string {
 func (s *archiveSource) Read(ctx context.Context, layer LayerFunc) (*Metadata, error) {
 	f, err := os.Open(s.path)
 	if err != nil {
-		return nil, fmt.Errorf("read image %s: %w", s.path, err)
+		return nil, fmt.Errorf("read image %s: %w", s.ref, err)
 	}
 	defer f.Close()
 	a, err := readArchive(ctx, f, layer)
 	if err != nil {
-		return nil, fmt.Errorf("read image %s: %w", s.path, err)
+		return nil, fmt.Errorf("read image %s: %w", s.ref, err)
 	}
 	kind := s.kind
 	if kind == "" {
@@ -113,7 +114,7 @@ func (s *archiveSource) Read(ctx context.Context, layer LayerFunc) (*Metadata, e
 		case a.files["index.json"] != nil:
 			kind = KindOCIArchive
 		default:
-			return nil, fmt.Errorf("read image %s: not a docker-archive or OCI archive (no manifest.json or index.json); %s", s.path, hintPrefix)
+			return nil, fmt.Errorf("read image %s: not a docker-archive or OCI archive (no manifest.json or index.json); %s", s.ref, hintPrefix)
 		}
 	}
 	var m *Metadata
@@ -123,9 +124,9 @@ func (s *archiveSource) Read(ctx context.Context, layer LayerFunc) (*Metadata, e
 		m, err = resolveDockerArchive(a)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read image %s: %w", s.path, err)
+		return nil, fmt.Errorf("read image %s: %w", s.ref, err)
 	}
-	m.Kind, m.Ref = kind, s.path
+	m.Kind, m.Ref = kind, s.ref
 	return m, nil
 }
 
