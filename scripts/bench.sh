@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# Measure customs on a real ~1 GB Debian bookworm image (two layers) against the
+# cost of merely reading the image. See docs/benchmarks.md.
+#
+#   scripts/bench.sh [--work DIR] [--runs N] [--quick]
+#
+# Needs root, apt and network access to the Go module proxy and Debian's archive.
+# The root file systems and images are cached under the work dir.
+set -euo pipefail
+
+usage() {
+	sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+	exit 2
+}
+
+work=./bench
+runs=3
+quick=0
+while (($#)); do
+	case $1 in
+	--work) work=${2:?--work needs a directory}; shift 2 ;;
+	--work=*) work=${1#*=}; shift ;;
+	--runs) runs=${2:?--runs needs a number}; shift 2 ;;
+	--runs=*) runs=${1#*=}; shift ;;
+	--quick) quick=1; shift ;;
+	-h | --help) usage ;;
+	*) echo "unknown argument: $1" >&2; usage ;;
+	esac
+done
+[[ $runs =~ ^[1-9][0-9]*$ ]] || { echo "--runs must be a positive number" >&2; exit 2; }
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+mkdir -p "$work"
+work=$(cd "$work" && pwd)
+log() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
+
+# Packages of layer 2: a real mix of OS packages, language runtimes and jars,
+# chosen so that the image is about 1 GB uncompressed.
+packages=(openssl ca-certificates curl python3 python3-requests liblog4j2-java nodejs restic
+	openjdk-17-jre-headless gcc g++ perl git vim)
+# debootstrap picks its default Debian mirror; BENCH_MIRROR overrides it.
+mirror=${BENCH_MIRROR:-}
+
+# 1. Tools.
+[[ $(id -u) == 0 ]] || die "run as root (debootstrap and chroot need it)"
+command -v go >/dev/null || die "go is not installed"
+missing=()
+command -v debootstrap >/dev/null || missing+=(debootstrap)
+[[ -x /usr/bin/time ]] || missing+=(time)
+command -v jq >/dev/null || missing+=(jq)
+if ((${#missing[@]})); then
+	log "apt-get install ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install -y "${missing[@]}" >/dev/null ||
+		{ apt-get update -qq && apt-get install -y "${missing[@]}" >/dev/null; } ||
+		die "cannot install ${missing[*]}"
+fi
+
+mkdir -p "$work/bin" "$work/rootfs" "$work/images" "$work/results"
+log "build benchimage and customs"
+(cd "$repo" && CGO_ENABLED=0 go build -o "$work/bin/benchimage" ./scripts/benchimage) || die "build benchimage"
+(cd "$repo" && CGO_ENABLED=0 go build -o "$work/bin/customs" ./cmd/customs) || die "build customs"
+bi=$work/bin/benchimage
+customs=$work/bin/customs
+
+# 2. Root file systems, cached: base = debootstrap minbase (layer 1); top =
+# base + apt-get install (layer 2), or for --quick base + apt cleanup.
+base=$work/rootfs/base
+if [[ ! -e $base.ok ]]; then
+	log "debootstrap --variant=minbase bookworm (about a minute)"
+	rm -rf "$base"
+	debootstrap --variant=minbase bookworm "$base" ${mirror:+"$mirror"} >"$work/rootfs/base.log" 2>&1 ||
+		die "debootstrap failed, see $work/rootfs/base.log"
+	touch "$base.ok"
+fi
+
+if ((quick)); then
+	name=debian-bookworm-quick
+	top=$work/rootfs/quick
+	created_by2='rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb'
+	stamp="quick: $created_by2"
+else
+	name=debian-bookworm
+	top=$work/rootfs/full
+	created_by2="apt-get install -y --no-install-recommends ${packages[*]} && apt-get clean && rm -rf /var/lib/apt/lists/*"
+	stamp="full: $created_by2"
+fi
+
+unmount_top() {
+	for m in "$top/dev/pts" "$top/proc"; do
+		mountpoint -q "$m" 2>/dev/null && umount "$m" || true
+	done
+}
+if [[ ! -e $top.ok || $(cat "$top.ok") != "$stamp" ]]; then
+	log "build $top"
+	rm -rf "$top" "$top.ok"
+	cp -a "$base" "$top"
+	if ((quick)); then
+		rm -rf "$top"/var/lib/apt/lists/* "$top"/var/cache/apt/archives/*.deb
+	else
+		trap unmount_top EXIT
+		mount -t proc proc "$top/proc"
+		mount --bind /dev/pts "$top/dev/pts"
+		chroot "$top" /usr/bin/env -i DEBIAN_FRONTEND=noninteractive PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+			/bin/sh -c "apt-get update && $created_by2" >"$top.log" 2>&1 ||
+			{ unmount_top; die "apt-get install in $top failed, see $top.log"; }
+		unmount_top
+		trap - EXIT
+	fi
+	echo "$stamp" >"$top.ok"
+fi
+
+plain=$work/images/$name-plain.tar
+gzipped=$work/images/$name-gzip.tar
+if [[ ! -e $plain.ok || $(cat "$plain.ok") != "$stamp" ]]; then
+	log "write $plain and $gzipped"
+	rm -f "$plain" "$gzipped" "$plain.ok"
+	"$bi" build -base "$base" -top "$top" -tar "$plain" -gzip "$gzipped" \
+		-created-by1 "debootstrap --variant=minbase bookworm" -created-by2 "$created_by2" || die "build images"
+	echo "$stamp" >"$plain.ok"
+fi
+
+# 3. Measurements. Each command runs $runs times; we keep the median wall time
+# (date, in ms) and the largest peak RSS (/usr/bin/time -v, in KB).
+res=$(mktemp -d "$work/results/run-XXXXXX")
+declare -A ms rss
+median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+# measure KEY PREP CMD...: PREP is a shell function run before every run (or "").
+measure() {
+	local key=$1 prep=$2 i t0 t1
+	shift 2
+	: >"$res/$key.ms"
+	: >"$res/$key.rss"
+	for ((i = 1; i <= runs; i++)); do
+		[[ -n $prep ]] && "$prep"
+		t0=$(date +%s%N)
+		if ! /usr/bin/time -v -o "$res/$key.time" "$@" >"$res/$key.out" 2>"$res/$key.err"; then
+			tail -5 "$res/$key.err" >&2
+			die "$key failed: $*"
+		fi
+		t1=$(date +%s%N)
+		echo $(((t1 - t0) / 1000000)) >>"$res/$key.ms"
+		awk -F': ' '/Maximum resident set size/ {print $2}' "$res/$key.time" >>"$res/$key.rss"
+	done
+	ms[$key]=$(median <"$res/$key.ms")
+	rss[$key]=$(sort -n "$res/$key.rss" | tail -1)
+	log "$key: $(tr '\n' ' ' <"$res/$key.ms")ms, peak RSS ${rss[$key]} KB"
+}
+
+cache=$res/cache
+fresh_cache() { rm -rf "$cache"; }
+c=("$customs" --cache-dir "$cache" scan --skip-db -o json)
+
+log "warm the page cache"
+cat "$plain" "$gzipped" >/dev/null
+"$bi" readtar "$plain" >/dev/null
+"$bi" gunzip "$gzipped" >/dev/null
+
+for kind in plain gzip; do
+	img=$plain base_key=baseA base_cmd=readtar
+	[[ $kind == gzip ]] && img=$gzipped base_key=baseB base_cmd=gunzip
+	measure "$base_key" "" "$bi" "$base_cmd" "$img"
+	measure "cold_$kind" fresh_cache "${c[@]}" --no-cache --output "$res/$kind.json" "docker-archive:$img"
+	fresh_cache
+	"${c[@]}" --output "$res/$kind-primed.json" "docker-archive:$img" >"$res/prime.log" 2>&1 ||
+		{ tail -5 "$res/prime.log" >&2; die "priming scan of $img failed"; }
+	measure "cached_$kind" "" "${c[@]}" --output "$res/$kind-cached.json" "docker-archive:$img"
+done
+
+# 4. Report.
+count() { jq '.packages | length' "$1"; }
+dpkg_installed=$("$bi" dpkgcount "$top")
+size_plain=$(stat -c %s "$plain")
+size_gzip=$(stat -c %s "$gzipped")
+out=$work/results/$name-$(date -u +%Y%m%dT%H%M%SZ).txt
+{
+	echo "customs benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+	echo "image $name: $(awk -v b="$size_plain" 'BEGIN{printf "%.0f", b/1e6}') MB plain docker-archive, $(awk -v b="$size_gzip" 'BEGIN{printf "%.0f", b/1e6}') MB with gzip layers; median of $runs runs, page cache warm"
+	echo
+	awk -v a="${ms[baseA]}" -v cp="${ms[cold_plain]}" -v kp="${ms[cached_plain]}" \
+		-v b="${ms[baseB]}" -v cg="${ms[cold_gzip]}" -v kg="${ms[cached_gzip]}" \
+		-v rcp="${rss[cold_plain]}" -v rkp="${rss[cached_plain]}" -v rcg="${rss[cold_gzip]}" -v rkg="${rss[cached_gzip]}" '
+	function ok(c) { if (c) return "ok"; missed++; return "MISSED" }
+	function row(what, msv, ratio, rssk, target, pass) {
+		printf "%-36s %9.3f s %8s %8s   %-18s %s\n", what, msv/1000, ratio, (rssk == "" ? "" : sprintf("%.0f MB", rssk/1024)), target, pass
+	}
+	BEGIN {
+		printf "%-36s %11s %8s %8s   %-18s %s\n", "", "time", "ratio", "peak RSS", "target", ""
+		row("baseline A: read tar entries", a, "", "", "", "")
+		row("customs cold scan, plain layers", cp, sprintf("%.2fx A", cp/a), rcp, "<= 2.0x A", ok(cp <= 2.0*a))
+		row("customs cached scan, plain layers", kp, "", rkp, "<= 150 ms", ok(kp <= 150))
+		row("baseline B: gunzip layers", b, "", "", "", "")
+		row("customs cold scan, gzip layers", cg, sprintf("%.2fx B", cg/b), rcg, "<= 1.2x B", ok(cg <= 1.2*b))
+		row("customs cached scan, gzip layers", kg, "", rkg, "<= 150 ms", ok(kg <= 150))
+		m = rcp; if (rkp > m) m = rkp; if (rcg > m) m = rcg; if (rkg > m) m = rkg
+		printf "%-36s %11s %8s %5.0f MB   %-18s %s\n", "peak RSS, all customs runs", "", "", m/1024, "<= 150 MB", ok(m <= 150*1024)
+		printf "\ncached scans: %d ms (plain), %d ms (gzip)\n", kp, kg
+		if (missed) printf "TARGETS MISSED: %d\n", missed; else print "all targets met"
+	}'
+	echo
+	echo "packages in report: cold plain $(count "$res/plain.json"), cached plain $(count "$res/plain-cached.json"), cold gzip $(count "$res/gzip.json"), cached gzip $(count "$res/gzip-cached.json")"
+	echo "installed packages in dpkg status of the rootfs: $dpkg_installed"
+	echo "raw times (ms) and peak RSS (KB) per run: $res"
+} | tee "$out"
+log "results saved to $out"
