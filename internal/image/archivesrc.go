@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -88,12 +87,12 @@ func fileIdentity(p string) string {
 	if err != nil || !fi.Mode().IsRegular() {
 		return ""
 	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
+	ctime, ino, dev, ok := statIDs(fi)
 	if !ok {
 		return ""
 	}
 	return fmt.Sprintf("file:%s:size=%d:mtime=%d:ctime=%d:ino=%d:dev=%d",
-		p, fi.Size(), fi.ModTime().UnixNano(), st.Ctim.Nano(), st.Ino, st.Dev)
+		p, fi.Size(), fi.ModTime().UnixNano(), ctime, ino, dev)
 }
 
 func (s *archiveSource) Read(ctx context.Context, layer LayerFunc) (*Metadata, error) {
