@@ -263,6 +263,9 @@ func TestGGCRImages(t *testing.T) {
 					if s.Digest != "" {
 						t.Errorf("blob %s: Digest = %q, want empty (not verified by this source)", k, s.Digest)
 					}
+					if strings.HasPrefix(k, "sha256:") && s.RawSHA != k {
+						t.Errorf("blob %s: bytes as stored hash to %s, want the key", k, s.RawSHA)
+					}
 				}
 			})
 		}
@@ -541,4 +544,71 @@ func TestOpenErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestBadLayouts(t *testing.T) {
+	img := testImage(t, 2, false)
+	ls, _ := img.Layers()
+	layer0, _ := ls[0].Digest()
+	mdigest, _ := img.Digest()
+	newLayout := func(t *testing.T) string {
+		dir := t.TempDir()
+		if _, err := layout.Write(dir, mutate.AppendManifests(empty.Index, mutate.IndexAddendum{
+			Add: img, Descriptor: v1.Descriptor{Annotations: map[string]string{annotationRefName: "v1"}},
+		})); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	blob := func(dir string, h v1.Hash) string { return filepath.Join(dir, "blobs", h.Algorithm, h.Hex) }
+	for _, tc := range []struct {
+		name    string
+		breakIt func(t *testing.T, dir string)
+		ref     func(dir string) string
+		wantErr string
+	}{
+		{"oci-dir missing layer", func(t *testing.T, dir string) { os.Remove(blob(dir, layer0)) },
+			func(dir string) string { return "oci-dir:" + dir },
+			"layer blob " + layer0.String() + " named by manifest " + mdigest.String() + " is missing from the layout"},
+		{"oci-dir missing manifest", func(t *testing.T, dir string) { os.Remove(blob(dir, mdigest)) },
+			func(dir string) string { return "oci-dir:" + dir },
+			"blob " + mdigest.String() + " is missing from the layout"},
+		{"oci-dir garbage index", func(t *testing.T, dir string) { writeFile(t, filepath.Join(dir, "index.json"), []byte("{nope")) },
+			func(dir string) string { return "oci-dir:" + dir }, "parse index.json"},
+		{"oci-dir unknown tag", nil,
+			func(dir string) string { return "oci-dir:" + dir + ":v2" }, `no image tagged "v2"; the layout has: v1`},
+		{"oci-dir unknown digest", nil,
+			func(dir string) string { return "oci-dir:" + dir + "@sha256:" + strings.Repeat("0", 64) }, "blob sha256:" + strings.Repeat("0", 64) + " is missing from the layout"},
+		{"oci-archive missing layer", func(t *testing.T, dir string) { os.Remove(blob(dir, layer0)) },
+			func(dir string) string { return archiveOf(t, dir) },
+			`layer "` + layer0.String() + `" named by the manifest is missing from the archive`},
+		{"oci-archive missing manifest", func(t *testing.T, dir string) { os.Remove(blob(dir, mdigest)) },
+			func(dir string) string { return archiveOf(t, dir) },
+			"blob " + mdigest.String() + " named by the index is missing from the archive"},
+		{"oci-archive empty index", func(t *testing.T, dir string) {
+			writeFile(t, filepath.Join(dir, "index.json"), []byte(`{"schemaVersion":2,"manifests":[]}`))
+		}, func(dir string) string { return archiveOf(t, dir) }, "index.json lists no images"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := newLayout(t)
+			if tc.breakIt != nil {
+				tc.breakIt(t, dir)
+			}
+			src, err := Open(t.Context(), tc.ref(dir), Options{})
+			if err == nil {
+				_, _, err = tryRead(t.Context(), src)
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("error = %v, want it to contain %q", err, tc.wantErr)
+			}
+			t.Log(err)
+		})
+	}
+}
+
+// archiveOf tars a layout dir and returns an oci-archive: reference to it.
+func archiveOf(t *testing.T, dir string) string {
+	p := filepath.Join(t.TempDir(), "oci.tar")
+	tarDir(t, dir, p, false)
+	return "oci-archive:" + p
 }

@@ -78,8 +78,11 @@ func (s *ociDirSource) read(ctx context.Context, layer LayerFunc) (*Metadata, er
 	}
 	get := func(h v1.Hash) ([]byte, error) {
 		rc, err := p.Blob(h)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("blob %s is missing from the layout", h)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("blob %s named by the index: %w", h, err)
+			return nil, fmt.Errorf("blob %s: %w", h, err)
 		}
 		defer rc.Close()
 		return readAllCapped(rc, h.String())
