@@ -612,3 +612,44 @@ func archiveOf(t *testing.T, dir string) string {
 	tarDir(t, dir, p, false)
 	return "oci-archive:" + p
 }
+
+// TestArchiveFromPipe reads a docker save stream from a named pipe: one
+// pass, no identity.
+func TestArchiveFromPipe(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "image.fifo")
+	if err := mkfifo(fifo); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	data, err := os.ReadFile(alpineGz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+		if err != nil {
+			done <- err
+			return
+		}
+		_, err = w.Write(data)
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
+		done <- err
+	}()
+	src, err := Open(t.Context(), fifo, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id := src.Identity(); id != "" {
+		t.Errorf("Identity = %q, want empty for a pipe", id)
+	}
+	m, seen := readSource(t, src)
+	checkLayers(t, m, seen)
+	if diff := cmp.Diff([]string{"alpine:3.10"}, m.RepoTags); diff != "" {
+		t.Errorf("RepoTags (-want +got):\n%s", diff)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("writer: %v", err)
+	}
+}

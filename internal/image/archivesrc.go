@@ -33,12 +33,8 @@ func openArchive(p, kind, platform string) (Source, error) {
 	if p == "" {
 		return nil, errors.New("empty path; give the archive file after the scheme")
 	}
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
+	// Stat, not open: a named pipe can be opened only once.
+	fi, err := os.Stat(p)
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +43,13 @@ func openArchive(p, kind, platform string) (Source, error) {
 	}
 	if fi.Mode().IsRegular() {
 		// Check the first tar header now, so a wrong file fails early.
-		if err := checkTarHead(f); err != nil {
+		f, err := os.Open(p)
+		if err != nil {
+			return nil, err
+		}
+		err = checkTarHead(f)
+		f.Close()
+		if err != nil {
 			return nil, fmt.Errorf("not a docker-archive or OCI archive (%v); %s", err, hintPrefix)
 		}
 	}
