@@ -1,0 +1,128 @@
+package cli
+
+import (
+	stdjson "encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/customs-scanner/customs/internal/vulndb"
+	"github.com/customs-scanner/customs/internal/vulndb/build"
+	"github.com/customs-scanner/customs/internal/vulndb/sqlite"
+)
+
+func newDBCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "db",
+		Short: "Build and inspect the vulnerability DB",
+		Long: `The vulnerability DB is one SQLite file that works offline. Scans read it from --db,
+$CUSTOMS_DB, or CACHE_DIR/db/customs.db.`,
+	}
+	cmd.AddCommand(newDBBuildCmd(g), newDBStatusCmd(g))
+	return cmd
+}
+
+func newDBBuildCmd(g *globals) *cobra.Command {
+	var sources []string
+	cmd := &cobra.Command{
+		Use:   "build --source KIND=PATH [--source KIND=PATH ...]",
+		Short: "Build the vulnerability DB from local copies of advisory feeds",
+		Long: `Build the vulnerability DB from local copies of real advisory feeds, in their native formats.
+
+Source kinds:
+  debian-tracker=FILE    the Debian Security Tracker JSON (as served at /tracker/data/json)
+  debian-lists=DIR       a security-tracker checkout's data/ (CVE/list, DSA/list, DLA/list)
+  alpine-secdb=DIR|FILE  Alpine secdb YAML or JSON (a v3.x directory or one file)
+  osv=FILE|DIR|ZIP       OSV JSON: one record, a directory of records, or an ecosystem's all.zip
+
+The new DB is written beside the old one and renamed into place when complete, so scans
+running meanwhile keep reading the old DB and a failed build leaves it untouched.`,
+		Example: `  customs db build --source alpine-secdb=secdb/v3.10 --source osv=osv/Go.zip
+  customs db build --db ./customs.db --source debian-tracker=tracker.json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if len(sources) == 0 {
+				return fmt.Errorf("no --source given; name at least one feed as KIND=PATH (see customs db build --help)")
+			}
+			var srcs []build.Source
+			for _, s := range sources {
+				src, err := build.ParseSource(s)
+				if err != nil {
+					return err
+				}
+				srcs = append(srcs, src)
+			}
+			path, err := g.db()
+			if err != nil {
+				return err
+			}
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				return fmt.Errorf("create DB directory: %w", err)
+			}
+			start := time.Now()
+			info, err := build.Build(cmd.Context(), path, srcs, g.logger())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "built %s in %s: %d advisories, %d affected packages from %d sources\n",
+				path, time.Since(start).Round(time.Millisecond), info.Advisories, info.Affected, len(info.Sources))
+			return nil
+		},
+	}
+	cmd.Flags().StringArrayVar(&sources, "source", nil, "a feed as KIND=PATH (repeatable)")
+	return cmd
+}
+
+func newDBStatusCmd(g *globals) *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show the DB's sources, record counts, build time and schema version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			path, err := g.db()
+			if err != nil {
+				return err
+			}
+			db, err := sqlite.Open(cmd.Context(), path)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			info, err := db.Info(cmd.Context())
+			if err != nil {
+				return err
+			}
+			switch format {
+			case "json":
+				enc := stdjson.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(info)
+			case "table":
+				return printStatus(cmd.OutOrStdout(), info)
+			}
+			return fmt.Errorf("-o %q: unknown format; want table or json", format)
+		},
+	}
+	cmd.Flags().StringVarP(&format, "format", "o", "table", "table or json")
+	return cmd
+}
+
+func printStatus(w io.Writer, info vulndb.Info) error {
+	fmt.Fprintf(w, "DB:             %s\n", info.Path)
+	fmt.Fprintf(w, "Schema version: %d\n", info.SchemaVersion)
+	fmt.Fprintf(w, "Built:          %s (%s ago)\n", info.Built.UTC().Format(time.RFC3339), time.Since(info.Built).Round(time.Second))
+	fmt.Fprintf(w, "Advisories:     %d\n", info.Advisories)
+	fmt.Fprintf(w, "Affected:       %d package records\n\n", info.Affected)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SOURCE\tADVISORIES\tAFFECTED\tIMPORTED\tPATH")
+	for _, s := range info.Sources {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\n", s.Kind, s.Advisories, s.Affected, s.Imported.UTC().Format(time.RFC3339), s.Path)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,57 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/customs-scanner/customs/internal/scan"
+)
+
+// progress draws one status line on a terminal while layers are analysed.
+type progress struct {
+	mu     sync.Mutex
+	w      io.Writer
+	start  time.Time
+	done_  int
+	cached int
+	cur    string
+}
+
+func newProgress(w io.Writer) *progress { return &progress{w: w, start: time.Now()} }
+
+func (p *progress) event(e scan.Event) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if e.Done {
+		p.done_++
+		if e.Cached {
+			p.cached++
+		}
+		p.cur = ""
+	} else {
+		p.cur = e.Layer
+	}
+	line := fmt.Sprintf("layers: %d done (%d cached)", p.done_, p.cached)
+	if p.cur != "" {
+		line += " · reading " + shortKey(p.cur)
+	}
+	line += fmt.Sprintf(" · %s", time.Since(p.start).Round(100*time.Millisecond))
+	fmt.Fprintf(p.w, "\r\x1b[K%s", line)
+}
+
+func (p *progress) done() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprint(p.w, "\r\x1b[K")
+}
+
+func shortKey(k string) string {
+	k = strings.TrimPrefix(k, "sha256:")
+	if len(k) > 24 {
+		return k[:24] + "…"
+	}
+	return k
+}

@@ -1,0 +1,201 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/customs-scanner/customs/internal/image"
+	"github.com/customs-scanner/customs/internal/match"
+	"github.com/customs-scanner/customs/internal/report"
+	jsonreport "github.com/customs-scanner/customs/internal/report/json"
+	"github.com/customs-scanner/customs/internal/report/table"
+	"github.com/customs-scanner/customs/internal/scan"
+	"github.com/customs-scanner/customs/internal/vulndb"
+)
+
+type scanFlags struct {
+	format             string
+	output             string
+	failOn             string
+	platform           string
+	insecure           bool
+	includeNotAffected bool
+	ignoreUnfixed      bool
+	noCache            bool
+	skipDB             bool
+	noProgress         bool
+}
+
+func newScanCmd(g *globals) *cobra.Command {
+	f := &scanFlags{}
+	cmd := &cobra.Command{
+		Use:   "scan TARGET",
+		Short: "Scan an image for vulnerable packages",
+		Long: `Scan an image: list its packages with the layer that brought each in, and match them
+against the vulnerability DB.
+
+TARGET is an image reference with an optional scheme prefix:
+  docker-archive:PATH     a 'docker save' tar (plain or gzipped; gzip, zstd or plain layers)
+  oci-dir:PATH[:TAG]      an OCI image layout directory
+  oci-archive:PATH        a tar of an OCI image layout
+  registry:REF            a registry, over HTTPS (HTTP with --insecure or for localhost);
+                          credentials from ~/.docker/config.json and credential helpers
+  docker:REF              the local Docker Engine, through its Unix socket ($DOCKER_HOST)
+  dir:PATH, rootfs:PATH   an unpacked root filesystem, such as a host's /
+Without a prefix the kind is detected: an existing file or directory, else the local
+Docker Engine, else a registry.
+
+Exit codes: 0 no gate failed, 1 --fail-on matched a finding, 2 error.`,
+		Example: `  customs scan docker-archive:alpine.tar
+  customs scan registry:ghcr.io/org/app:1.2 --platform linux/arm64 -o json --output report.json
+  customs scan dir:/ --fail-on high`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runScan(cmd, g, f, args[0])
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&f.format, "format", "o", "table", "report format: table or json")
+	fl.StringVar(&f.output, "output", "", "write the report to FILE instead of stdout")
+	fl.StringVar(&f.failOn, "fail-on", "", "exit 1 when a finding at or above this severity affects the image (negligible, low, medium, high, critical)")
+	fl.StringVar(&f.platform, "platform", "", "platform of a multi-arch image, as os/arch[/variant] (default linux/amd64)")
+	fl.BoolVar(&f.insecure, "insecure", false, "allow plain-HTTP registries")
+	fl.BoolVar(&f.includeNotAffected, "include-not-affected", false, "also report advisories that name a package but do not affect its version")
+	fl.BoolVar(&f.ignoreUnfixed, "ignore-unfixed", false, "report only findings that have a fixed version")
+	fl.BoolVar(&f.noCache, "no-cache", false, "do not read or write the layer cache")
+	fl.BoolVar(&f.skipDB, "skip-db", false, "list packages only; do not match vulnerabilities")
+	fl.BoolVar(&f.noProgress, "no-progress", false, "do not show progress on a terminal")
+	return cmd
+}
+
+func runScan(cmd *cobra.Command, g *globals, f *scanFlags, target string) error {
+	enc, err := encoder(f.format, f.output == "" && isTerminal(cmd.OutOrStdout()))
+	if err != nil {
+		return err
+	}
+	failRank := -1
+	if f.failOn != "" {
+		r, ok := vulndb.SeverityRank(strings.ToUpper(f.failOn))
+		if !ok {
+			return fmt.Errorf("--fail-on %q: want one of negligible, low, medium, high, critical", f.failOn)
+		}
+		failRank = r
+	}
+	cacheDir, err := g.cache()
+	if err != nil {
+		return err
+	}
+	opts := scan.Options{
+		Image:              image.Options{Platform: f.platform, Insecure: f.insecure},
+		IncludeNotAffected: f.includeNotAffected,
+		Logger:             g.logger(),
+		Version:            Version,
+	}
+	if !f.noCache {
+		opts.CacheDir = filepath.Join(cacheDir, "layers")
+	}
+	if !f.skipDB {
+		dbPath, err := g.db()
+		if err != nil {
+			return err
+		}
+		if _, err := os.Stat(dbPath); errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("no vulnerability DB at %s: build one with `customs db build --source KIND=PATH`, point --db or CUSTOMS_DB at one, or scan with --skip-db", dbPath)
+		}
+		opts.DBPath = dbPath
+	}
+	if !f.noProgress && isTerminal(cmd.ErrOrStderr()) {
+		p := newProgress(cmd.ErrOrStderr())
+		opts.Progress = p.event
+		defer p.done()
+	}
+	r, err := scan.Scan(cmd.Context(), target, opts)
+	if err != nil {
+		return err
+	}
+	if f.ignoreUnfixed {
+		kept := r.Findings[:0]
+		for _, fd := range r.Findings {
+			if fd.Status == report.StatusFixAvailable {
+				kept = append(kept, fd)
+			}
+		}
+		r.Findings = kept
+		r.Summarize()
+	}
+	if err := writeReport(cmd.OutOrStdout(), f.output, enc, r); err != nil {
+		return err
+	}
+	if failRank >= 0 {
+		n, worst := gate(r, failRank)
+		if n > 0 {
+			return errFindings{fmt.Sprintf("--fail-on %s: %d findings at or above %s (worst %s)", strings.ToLower(f.failOn), n, strings.ToUpper(f.failOn), worst)}
+		}
+	}
+	return nil
+}
+
+// gate counts the findings that affect the image at or above rank.
+func gate(r *report.Report, rank int) (int, string) {
+	n, worst, worstRank := 0, "", -1
+	for _, f := range r.Findings {
+		sr, _ := vulndb.SeverityRank(f.Severity)
+		if !match.Affects(f.Status) || sr < rank {
+			continue
+		}
+		n++
+		if sr > worstRank {
+			worst, worstRank = f.Severity, sr
+		}
+	}
+	return n, worst
+}
+
+type encoderFunc interface {
+	Encode(w io.Writer, r *report.Report) error
+}
+
+func encoder(format string, color bool) (encoderFunc, error) {
+	switch format {
+	case "table":
+		return table.Encoder{Color: color}, nil
+	case "json":
+		return jsonreport.Encoder{}, nil
+	}
+	return nil, fmt.Errorf("-o %q: unknown format; want table or json", format)
+}
+
+func writeReport(stdout io.Writer, path string, enc encoderFunc, r *report.Report) error {
+	if path == "" {
+		return enc.Encode(stdout, r)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".customs-report-*")
+	if err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := enc.Encode(tmp, r); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	return nil
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

@@ -1,0 +1,160 @@
+package scan
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"log/slog"
+
+	"github.com/customs-scanner/customs/internal/image"
+	"github.com/customs-scanner/customs/internal/layerfs"
+)
+
+// analyserVersion is bumped when layerfs.Analyze output changes for the same
+// bytes; it is part of every cache key.
+const analyserVersion = "layerfs/1"
+
+// analyser reads an image's layers, through the layer cache when it can
+// prove the cached result belongs to the same bytes.
+type analyser struct {
+	cache    *layerfs.Cache
+	sig      string
+	wants    func(string, fs.FileMode) bool
+	progress func(Event)
+	log      *slog.Logger
+}
+
+// imageRecord is what the fast path remembers about a source whose identity
+// (file path, size, times, inode) has not changed: its metadata and the
+// DiffIDs verified when its layers were last read in full.
+type imageRecord struct {
+	Meta    *image.Metadata `json:"meta"`
+	DiffIDs []string        `json:"diffIDs"`
+}
+
+// blobRecord maps a verified compressed digest to its DiffID.
+type blobRecord struct {
+	DiffID string `json:"diffID"`
+}
+
+func (a *analyser) layerKey(diffID string) string {
+	return layerfs.Key("layer", analyserVersion, a.sig, diffID)
+}
+
+func (a *analyser) load(ctx context.Context, src image.Source) (*image.Metadata, []*layerfs.Layer, error) {
+	if meta, layers, ok := a.fromIdentity(src.Identity()); ok {
+		a.log.Debug("layer cache hit for source identity", "layers", len(layers))
+		return meta, layers, nil
+	}
+	results := map[string]*layerfs.Layer{}
+	meta, err := src.Read(ctx, func(ctx context.Context, b image.Blob) error {
+		if l, ok := a.fromDigest(b.Digest); ok {
+			results[b.Key] = l
+			a.notify(Event{Layer: b.Key, Cached: true, Done: true})
+			return nil
+		}
+		a.notify(Event{Layer: b.Key})
+		rc, err := b.Open()
+		if err != nil {
+			return fmt.Errorf("open layer %s: %w", b.Key, err)
+		}
+		defer rc.Close()
+		l, err := layerfs.Analyze(ctx, rc, layerfs.Options{Wants: a.wants})
+		if err != nil {
+			return fmt.Errorf("layer %s: %w", b.Key, err)
+		}
+		if b.Digest != "" && l.Digest != b.Digest {
+			return fmt.Errorf("layer %s: content digest %s does not match %s", b.Key, l.Digest, b.Digest)
+		}
+		results[b.Key] = l
+		a.store(l, b.Digest)
+		a.notify(Event{Layer: b.Key, Done: true})
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if meta.RootDir != "" {
+		l, err := layerfs.AnalyzeDir(ctx, meta.RootDir, layerfs.Options{Wants: a.wants})
+		if err != nil {
+			return nil, nil, err
+		}
+		return meta, []*layerfs.Layer{l}, nil
+	}
+	layers := make([]*layerfs.Layer, len(meta.Layers))
+	diffIDs := make([]string, len(meta.Layers))
+	for i, lm := range meta.Layers {
+		l, ok := results[lm.Key]
+		if !ok {
+			return nil, nil, fmt.Errorf("layer %d (%s): blob missing from the image", i+1, lm.Key)
+		}
+		if lm.ClaimedDiffID != "" && l.DiffID != lm.ClaimedDiffID {
+			return nil, nil, fmt.Errorf("layer %d (%s): %w: its content has DiffID %s but the config claims %s; the image is corrupt or was tampered with",
+				i+1, lm.Key, ErrLayerMismatch, l.DiffID, lm.ClaimedDiffID)
+		}
+		layers[i], diffIDs[i] = l, l.DiffID
+	}
+	if id := src.Identity(); id != "" && a.cache != nil {
+		if err := a.cache.PutRecord(layerfs.Key("image", analyserVersion, a.sig, id), imageRecord{Meta: meta, DiffIDs: diffIDs}); err != nil {
+			a.log.Debug("cache write", "err", err)
+		}
+	}
+	return meta, layers, nil
+}
+
+func (a *analyser) fromIdentity(id string) (*image.Metadata, []*layerfs.Layer, bool) {
+	if a.cache == nil || id == "" {
+		return nil, nil, false
+	}
+	var rec imageRecord
+	if !a.cache.GetRecord(layerfs.Key("image", analyserVersion, a.sig, id), &rec) || rec.Meta == nil || len(rec.DiffIDs) != len(rec.Meta.Layers) {
+		return nil, nil, false
+	}
+	layers := make([]*layerfs.Layer, len(rec.DiffIDs))
+	for i, d := range rec.DiffIDs {
+		l, ok := a.cache.Get(a.layerKey(d))
+		if !ok || l.DiffID != d {
+			return nil, nil, false
+		}
+		layers[i] = l
+	}
+	return rec.Meta, layers, true
+}
+
+func (a *analyser) fromDigest(digest string) (*layerfs.Layer, bool) {
+	if a.cache == nil || digest == "" {
+		return nil, false
+	}
+	var rec blobRecord
+	if !a.cache.GetRecord(layerfs.Key("blob", analyserVersion, digest), &rec) {
+		return nil, false
+	}
+	l, ok := a.cache.Get(a.layerKey(rec.DiffID))
+	if !ok || l.DiffID != rec.DiffID || l.Digest != digest {
+		return nil, false
+	}
+	return l, true
+}
+
+// store caches a layer analysed from bytes read in full, so its DiffID
+// (and Digest) were computed here, not taken from the image's claims.
+func (a *analyser) store(l *layerfs.Layer, digest string) {
+	if a.cache == nil || l.DiffID == "" {
+		return
+	}
+	if err := a.cache.Put(a.layerKey(l.DiffID), l); err != nil {
+		a.log.Debug("cache write", "err", err)
+		return
+	}
+	if digest != "" {
+		if err := a.cache.PutRecord(layerfs.Key("blob", analyserVersion, digest), blobRecord{DiffID: l.DiffID}); err != nil {
+			a.log.Debug("cache write", "err", err)
+		}
+	}
+}
+
+func (a *analyser) notify(e Event) {
+	if a.progress != nil {
+		a.progress(e)
+	}
+}

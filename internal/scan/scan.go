@@ -1,0 +1,163 @@
+// Package scan is the pipeline: open an image, analyse its layers once
+// (or take verified results from the layer cache), build the inventory,
+// match it against the vulnerability DB and return the report.
+package scan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/customs-scanner/customs/internal/extract"
+	"github.com/customs-scanner/customs/internal/image"
+	"github.com/customs-scanner/customs/internal/inventory"
+	"github.com/customs-scanner/customs/internal/layerfs"
+	"github.com/customs-scanner/customs/internal/match"
+	"github.com/customs-scanner/customs/internal/report"
+	"github.com/customs-scanner/customs/internal/vulndb/sqlite"
+)
+
+// Options configure one scan.
+type Options struct {
+	// DBPath is the vulnerability DB; empty means inventory only (no findings).
+	DBPath string
+	// CacheDir holds the layer cache; empty disables caching.
+	CacheDir string
+	Image    image.Options
+	// IncludeNotAffected keeps not-affected findings in the report.
+	IncludeNotAffected bool
+	// Logger receives debug information; nil discards it.
+	Logger *slog.Logger
+	// Progress, if set, is told about each layer as it is analysed.
+	Progress func(Event)
+	// Now is the clock (tests inject it); nil means time.Now.
+	Now func() time.Time
+	// Version is the tool version written into the report.
+	Version string
+}
+
+// Event is a progress notification.
+type Event struct {
+	Layer  string // blob key
+	Cached bool
+	Done   bool
+}
+
+// Scan scans the image at ref.
+func Scan(ctx context.Context, ref string, opts Options) (*report.Report, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	exts := Extractors()
+	src, err := image.Open(ctx, ref, opts.Image)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+
+	var cache *layerfs.Cache
+	if opts.CacheDir != "" {
+		cache, err = layerfs.OpenCache(opts.CacheDir)
+		if err != nil {
+			log.Warn("layer cache disabled", "err", err)
+			cache = nil
+		}
+	}
+	a := &analyser{cache: cache, sig: extract.Signature(exts), wants: extract.Wants(exts), progress: opts.Progress, log: log}
+	meta, layers, err := a.load(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+
+	infos := make([]extract.LayerInfo, len(layers))
+	for i := range layers {
+		if i < len(meta.Layers) {
+			infos[i] = extract.LayerInfo{DiffID: layers[i].DiffID, CreatedBy: meta.Layers[i].CreatedBy}
+		}
+	}
+	inv, err := extract.Run(ctx, layers, infos, exts)
+	if err != nil {
+		return nil, err
+	}
+
+	r := &report.Report{
+		SchemaVersion: report.SchemaVersion,
+		Tool:          report.Tool{Name: "customs", Version: opts.Version},
+		CreatedAt:     now().UTC(),
+		Target:        target(ref, meta, infos),
+		Packages:      inv.Packages,
+		Findings:      []report.Finding{},
+		Warnings:      inv.Errors,
+	}
+	if r.Packages == nil {
+		r.Packages = []inventory.Package{}
+	}
+	if inv.OS.Family != "" {
+		os := inv.OS
+		r.OS = &os
+	}
+	if opts.DBPath != "" {
+		db, err := sqlite.Open(ctx, opts.DBPath)
+		if err != nil {
+			return nil, err
+		}
+		defer db.Close()
+		info, err := db.Info(ctx)
+		if err != nil {
+			return nil, err
+		}
+		r.DB = &report.DB{SchemaVersion: info.SchemaVersion, Built: info.Built, Sources: info.Sources}
+		r.Findings, err = match.Match(ctx, db, r.Packages, match.Options{Schemes: Schemes(), IncludeNotAffected: opts.IncludeNotAffected})
+		if err != nil {
+			return nil, err
+		}
+		if r.Findings == nil {
+			r.Findings = []report.Finding{}
+		}
+	}
+	r.Summarize()
+	return r, nil
+}
+
+func target(ref string, meta *image.Metadata, infos []extract.LayerInfo) report.Target {
+	t := report.Target{
+		Ref: meta.Ref, Kind: meta.Kind,
+		ManifestDigest: meta.ManifestDigest, ImageID: meta.ConfigDigest,
+		RepoTags: meta.RepoTags, RepoDigests: meta.RepoDigests,
+	}
+	if t.Ref == "" {
+		t.Ref = ref
+	}
+	if meta.Config != nil {
+		t.Architecture = meta.Config.Architecture
+	}
+	for _, in := range infos {
+		if in.DiffID == "" {
+			continue
+		}
+		t.Layers = append(t.Layers, report.Layer{DiffID: in.DiffID, CreatedBy: in.CreatedBy})
+	}
+	return t
+}
+
+// ErrLayerMismatch is returned when a layer's content does not hash to the
+// DiffID the image config claims for it.
+var ErrLayerMismatch = errors.New("layer content does not match the image config")
+
+func shortDigest(d string) string {
+	d = strings.TrimPrefix(d, "sha256:")
+	if len(d) > 12 {
+		return d[:12]
+	}
+	return d
+}
+
+var _ = fmt.Sprintf
