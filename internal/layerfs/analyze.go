@@ -52,39 +52,15 @@ var (
 // Layer.Errors; a corrupt or truncated stream is an error. Empty input is an
 // empty layer.
 func Analyze(ctx context.Context, r io.Reader, opts Options) (*Layer, error) {
-	raw := newHashReader(ctx, r)
-	defer raw.close()
-	magic := raw.peek(4)
-	// Decompressors get a *bufio.Reader, which klauspost's inflate reads
-	// on its fast path; plain tar reads the hashing reader directly.
-	br := bufio.NewReaderSize(raw, 64<<10)
-
-	var (
-		stream  io.Reader // decompressed tar stream
-		closeFn func()
-	)
-	switch {
-	case bytes.HasPrefix(magic, gzipMagic):
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, fmt.Errorf("read layer: gzip: %w", err)
-		}
-		stream, closeFn = zr, func() { zr.Close() }
-	case bytes.HasPrefix(magic, zstdMagic):
-		zr, err := zstd.NewReader(br,
-			zstd.WithDecoderConcurrency(1),
-			zstd.WithDecoderLowmem(true),
-			zstd.WithDecoderMaxWindow(MaxZstdWindow),
-			zstd.WithDecoderMaxMemory(MaxZstdWindow))
-		if err != nil {
-			return nil, fmt.Errorf("read layer: zstd: %w", err)
-		}
-		stream, closeFn = zr, zr.Close
-	}
+	br := bufio.NewReaderSize(r, 64<<10)
+	magic, _ := br.Peek(4)
+	compressed := bytes.HasPrefix(magic, gzipMagic) || bytes.HasPrefix(magic, zstdMagic)
 
 	l := &Layer{Files: map[string][]byte{}}
-	if stream == nil {
+	if !compressed {
 		// Plain tar: the stored bytes are the tar stream, one hash serves both.
+		raw := newHashReader(ctx, br)
+		defer raw.close()
 		if err := analyzeTar(ctx, raw, opts, l); err != nil {
 			return nil, err
 		}
@@ -95,6 +71,37 @@ func Analyze(ctx context.Context, r io.Reader, opts Options) (*Layer, error) {
 		l.Digest = l.DiffID
 		return l, nil
 	}
+
+	var (
+		stored io.Reader = br
+		raw    *hashReader
+	)
+	if !opts.SkipDigest {
+		raw = newHashReader(ctx, br)
+		defer raw.close()
+		stored = raw
+	}
+	var (
+		stream  io.Reader // decompressed tar stream
+		closeFn func()
+	)
+	if bytes.HasPrefix(magic, gzipMagic) {
+		zr, err := gzip.NewReader(stored)
+		if err != nil {
+			return nil, fmt.Errorf("read layer: gzip: %w", err)
+		}
+		stream, closeFn = zr, func() { zr.Close() }
+	} else {
+		zr, err := zstd.NewReader(stored,
+			zstd.WithDecoderConcurrency(1),
+			zstd.WithDecoderLowmem(true),
+			zstd.WithDecoderMaxWindow(MaxZstdWindow),
+			zstd.WithDecoderMaxMemory(MaxZstdWindow))
+		if err != nil {
+			return nil, fmt.Errorf("read layer: zstd: %w", err)
+		}
+		stream, closeFn = zr, zr.Close
+	}
 	defer closeFn()
 	dec := newHashReader(ctx, stream)
 	defer dec.close()
@@ -104,11 +111,13 @@ func Analyze(ctx context.Context, r io.Reader, opts Options) (*Layer, error) {
 	if _, err := io.Copy(io.Discard, dec); err != nil {
 		return nil, fmt.Errorf("read layer: drain after tar end: %w", err)
 	}
-	if _, err := io.Copy(io.Discard, br); err != nil {
+	if _, err := io.Copy(io.Discard, stored); err != nil {
 		return nil, fmt.Errorf("read layer: drain: %w", err)
 	}
 	l.DiffID = dec.sum()
-	l.Digest = raw.sum()
+	if raw != nil {
+		l.Digest = raw.sum()
+	}
 	return l, nil
 }
 

@@ -299,3 +299,21 @@ func TestAnalyzeHashesTrailingBytes(t *testing.T) {
 		})
 	}
 }
+
+func TestAnalyzeSkipDigest(t *testing.T) {
+	in := tarBytes(t, reg("etc/os-release", "ID=debian\n"))
+	plain, err := Analyze(t.Context(), bytes.NewReader(in), Options{Wants: wantAll, SkipDigest: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Analyze(t.Context(), bytes.NewReader(gzipBytes(t, in)), Options{Wants: wantAll, SkipDigest: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.DiffID != plain.DiffID || got.Digest != "" || plain.Digest != plain.DiffID {
+		t.Errorf("gzip: DiffID %s Digest %q; plain: DiffID %s Digest %s", got.DiffID, got.Digest, plain.DiffID, plain.Digest)
+	}
+	if string(got.Files["etc/os-release"]) != "ID=debian\n" {
+		t.Errorf("content not captured: %q", got.Files["etc/os-release"])
+	}
+}

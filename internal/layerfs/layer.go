@@ -52,4 +52,10 @@ type Options struct {
 	// so a decompression bomb of many wanted files cannot exhaust memory;
 	// wanted files past the budget are skipped with a FileError.
 	MaxTotalSize int64
+	// SkipDigest leaves Digest empty for compressed layers instead of
+	// hashing the stored bytes a second time; for callers that need only
+	// the DiffID or whose source verifies the stored bytes itself (a
+	// registry read is checked against its digest). A plain tar's Digest is
+	// its DiffID and is always set.
+	SkipDigest bool
 }
