@@ -77,6 +77,9 @@ func Run(ctx context.Context, layers []*layerfs.Layer, infos []LayerInfo, exts [
 		}
 		forgetDeleted(origins, l)
 		for _, fe := range l.Errors {
+			if fe.Layer == "" {
+				fe.Layer = infos[i].DiffID
+			}
 			res.Errors = append(res.Errors, fe)
 		}
 		paths := make([]string, 0, len(l.Files))
