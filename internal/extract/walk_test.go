@@ -1,0 +1,86 @@
+package extract_test
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/customs-scanner/customs/internal/extract"
+	"github.com/customs-scanner/customs/internal/extract/apk"
+	"github.com/customs-scanner/customs/internal/layerfs"
+)
+
+// layer makes an analysed layer holding the given files.
+func layer(files map[string]string, whiteouts ...string) *layerfs.Layer {
+	l := &layerfs.Layer{Files: map[string][]byte{}, Whiteouts: whiteouts}
+	for p, body := range files {
+		l.Entries = append(l.Entries, layerfs.Entry{Path: p, Mode: 0o644, Size: int64(len(body))})
+		l.Files[p] = []byte(body)
+	}
+	return l
+}
+
+// TestRunAttributesLayers follows one real apk database through layers that
+// install it, keep it, delete it and install it again.
+func TestRunAttributesLayers(t *testing.T) {
+	db, err := os.ReadFile(filepath.Join("apk", "testdata", "trivy-image_alpine-310_installed"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const dbPath = "lib/apk/db/installed"
+	osRelease := map[string]string{"etc/os-release": "ID=alpine\nVERSION_ID=3.10.4\n"}
+	tests := []struct {
+		name   string
+		layers []*layerfs.Layer
+		// want is the layer index each package is attributed to, or nil for none.
+		wantCount  int
+		wantLayer  int
+		wantLocLay int
+	}{
+		{"installed in the base", []*layerfs.Layer{layer(map[string]string{dbPath: string(db), "etc/os-release": osRelease["etc/os-release"]}), layer(map[string]string{"app/x": "1"})}, 14, 0, 0},
+		{"rewritten unchanged keeps the base", []*layerfs.Layer{layer(map[string]string{dbPath: string(db), "etc/os-release": osRelease["etc/os-release"]}), layer(map[string]string{dbPath: string(db)})}, 14, 0, 1},
+		{"deleted", []*layerfs.Layer{layer(map[string]string{dbPath: string(db)}), layer(nil, dbPath)}, 0, 0, 0},
+		{"deleted then reinstalled", []*layerfs.Layer{layer(map[string]string{dbPath: string(db)}), layer(nil, "lib"), layer(map[string]string{dbPath: string(db)})}, 14, 2, 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			infos := make([]extract.LayerInfo, len(tc.layers))
+			for i := range infos {
+				infos[i] = extract.LayerInfo{DiffID: "sha256:" + string(rune('a'+i)), CreatedBy: "step " + string(rune('a'+i))}
+			}
+			res, err := extract.Run(t.Context(), tc.layers, infos, []extract.Extractor{apk.New()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Packages) != tc.wantCount {
+				t.Fatalf("packages = %d, want %d", len(res.Packages), tc.wantCount)
+			}
+			for _, p := range res.Packages {
+				got := []string{p.Layer, p.CreatedBy, p.Locations[0].Path, p.Locations[0].Layer}
+				want := []string{infos[tc.wantLayer].DiffID, infos[tc.wantLayer].CreatedBy, dbPath, infos[tc.wantLocLay].DiffID}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("%s (-want +got):\n%s", p.Name, diff)
+				}
+				if p.ID == "" {
+					t.Errorf("%s: no ID", p.Name)
+				}
+			}
+		})
+	}
+}
+
+func TestWantsAndSignature(t *testing.T) {
+	exts := []extract.Extractor{apk.New()}
+	w := extract.Wants(exts)
+	for p, want := range map[string]bool{"lib/apk/db/installed": true, "etc/os-release": true, "usr/bin/env": false} {
+		if got := w(p, fs.FileMode(0o644)); got != want {
+			t.Errorf("Wants(%q) = %v, want %v", p, got, want)
+		}
+	}
+	if got := extract.Signature(exts); got != "os/apk@1,osrelease" {
+		t.Errorf("Signature = %q", got)
+	}
+}
