@@ -85,10 +85,11 @@ Quick start:
 }
 
 func (g *globals) logger() *slog.Logger {
-	if !g.debug {
-		return slog.New(slog.DiscardHandler)
+	level := slog.LevelWarn
+	if g.debug {
+		level = slog.LevelDebug
 	}
-	return slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: level}))
 }
 
 // cache returns the cache directory.

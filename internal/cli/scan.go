@@ -112,12 +112,15 @@ func runScan(cmd *cobra.Command, g *globals, f *scanFlags, target string) error 
 		}
 		opts.DBPath = dbPath
 	}
+	var bar *progress
 	if !f.noProgress && isTerminal(cmd.ErrOrStderr()) {
-		p := newProgress(cmd.ErrOrStderr())
-		opts.Progress = p.event
-		defer p.done()
+		bar = newProgress(cmd.ErrOrStderr())
+		opts.Progress = bar.event
 	}
 	r, err := scan.Scan(cmd.Context(), target, opts)
+	if bar != nil {
+		bar.done()
+	}
 	if err != nil {
 		return err
 	}

@@ -42,9 +42,9 @@ func (e Encoder) Encode(w io.Writer, r *report.Report) error {
 	}
 	fmt.Fprintf(&b, "%s\n", title)
 	if len(r.Target.Layers) > 0 {
-		fmt.Fprintf(&b, "%d layers, %d packages\n", len(r.Target.Layers), len(r.Packages))
+		fmt.Fprintf(&b, "%s, %s\n", plural(len(r.Target.Layers), "layer"), plural(len(r.Packages), "package"))
 	} else {
-		fmt.Fprintf(&b, "%d packages\n", len(r.Packages))
+		fmt.Fprintf(&b, "%s\n", plural(len(r.Packages), "package"))
 	}
 	b.WriteString("\n")
 
@@ -176,4 +176,11 @@ func clip(s string, n int) string {
 		return s[:n-1] + "…"
 	}
 	return s
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
