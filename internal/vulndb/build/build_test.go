@@ -257,3 +257,38 @@ func TestBuildSharedData(t *testing.T) {
 		t.Errorf("alpine:3.11 openssl (-want +got):\n%s", diff)
 	}
 }
+
+// BenchmarkByPackageRealDB queries a DB built from the real Alpine and Go
+// feeds (shared data) or, on a fresh clone, from the feeds' testdata.
+func BenchmarkByPackageRealDB(b *testing.B) {
+	sources := []Source{{"alpine-secdb", alpineData}, {"osv", osvData}}
+	if _, err := os.Stat(sharedData); err == nil {
+		sources = []Source{{"alpine-secdb", sharedData + "/alpine-secdb-legacy"}, {"osv", sharedData + "/golang-vulndb/data/osv"}}
+	}
+	dbPath := filepath.Join(b.TempDir(), "vuln.db")
+	if _, err := Build(b.Context(), dbPath, sources, nil); err != nil {
+		b.Fatal(err)
+	}
+	db, err := sqlite.Open(b.Context(), dbPath)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range []struct{ eco, name string }{
+		{"alpine:3.10", "openssl"}, // 6 matches
+		{"Go", "stdlib"},           // every Go standard library advisory
+		{"alpine:3.10", "no-such-package"},
+	} {
+		b.Run(q.eco+"/"+q.name, func(b *testing.B) {
+			var n int
+			for b.Loop() {
+				ms, err := db.ByPackage(b.Context(), q.eco, q.name)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n = len(ms)
+			}
+			b.ReportMetric(float64(n), "matches")
+		})
+	}
+}
