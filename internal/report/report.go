@@ -81,8 +81,8 @@ type Finding struct {
 	PackageVersion  string   `json:"packageVersion"`
 	PackageType     string   `json:"packageType"`
 	PURL            string   `json:"purl"`
-	SourceName      string   `json:"sourceName,omitempty"`
-	SourceVersion   string   `json:"sourceVersion,omitempty"`
+	SourceName      string   `json:"sourceName"`
+	SourceVersion   string   `json:"sourceVersion"`
 	Status          string   `json:"status"`
 	StatusDetail    string   `json:"statusDetail,omitempty"`
 	FixedVersion    string   `json:"fixedVersion"`

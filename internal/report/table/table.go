@@ -7,7 +7,6 @@ import (
 	"io"
 	"sort"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/customs-scanner/customs/internal/report"
 	"github.com/customs-scanner/customs/internal/vulndb"
@@ -49,7 +48,24 @@ func (e Encoder) Encode(w io.Writer, r *report.Report) error {
 	b.WriteString("\n")
 
 	groups := group(r.Findings)
-	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	rows := make([][4]string, 0, len(r.Findings))
+	var width [4]int
+	for _, g := range groups {
+		for _, f := range g {
+			row := [4]string{f.VulnerabilityID, f.Severity, f.Status, f.FixedVersion}
+			if f.StatusDetail != "" {
+				row[2] += " (" + f.StatusDetail + ")"
+			}
+			if row[3] == "" {
+				row[3] = "-"
+			}
+			for i, c := range row {
+				width[i] = max(width[i], len(c))
+			}
+			rows = append(rows, row)
+		}
+	}
+	n := 0
 	for _, g := range groups {
 		f := g[0]
 		head := fmt.Sprintf("%s %s", f.PackageName, f.PackageVersion)
@@ -63,20 +79,17 @@ func (e Encoder) Encode(w io.Writer, r *report.Report) error {
 		if f.CreatedBy != "" {
 			head += " " + clip(f.CreatedBy, 60)
 		}
-		fmt.Fprintf(tw, "%s\n", head)
+		fmt.Fprintf(&b, "%s\n", head)
 		for _, f := range g {
-			fixed := f.FixedVersion
-			if fixed == "" {
-				fixed = "-"
-			}
-			status := f.Status
-			if f.StatusDetail != "" {
-				status += " (" + f.StatusDetail + ")"
-			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", f.VulnerabilityID, e.severity(f.Severity), status, fixed, clip(f.Title, 60))
+			row := rows[n]
+			n++
+			// Pad before colouring so escape codes do not upset the columns.
+			sev := e.severity(f.Severity) + strings.Repeat(" ", width[1]-len(row[1]))
+			line := fmt.Sprintf("  %-*s  %s  %-*s  %-*s  %s", width[0], row[0], sev, width[2], row[2], width[3], row[3], clip(f.Title, 60))
+			b.WriteString(strings.TrimRight(line, " "))
+			b.WriteString("\n")
 		}
 	}
-	tw.Flush()
 	if len(groups) > 0 {
 		b.WriteString("\n")
 	}

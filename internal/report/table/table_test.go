@@ -1,0 +1,88 @@
+package table
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/customs-scanner/customs/internal/inventory"
+	"github.com/customs-scanner/customs/internal/report"
+	"github.com/customs-scanner/customs/internal/vulndb"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func sample() *report.Report {
+	r := &report.Report{
+		Target: report.Target{Ref: "app.tar", Kind: "docker-archive", Layers: []report.Layer{{DiffID: "sha256:0123456789abcdef", CreatedBy: "ADD rootfs.tar /"}}},
+		OS:     &inventory.OS{Family: "debian", Version: "12", Name: "Debian GNU/Linux 12 (bookworm)"},
+		DB:     &report.DB{SchemaVersion: vulndb.SchemaVersion},
+		Packages: []inventory.Package{
+			{ID: "p1", Name: "libssl3", Version: "3.0.9-1"}, {ID: "p2", Name: "perl-base", Version: "5.36.0-7"}, {ID: "p3", Name: "tar", Version: "1.34"},
+		},
+		Findings: []report.Finding{
+			{VulnerabilityID: "CVE-2024-0727", PackageID: "p1", PackageName: "libssl3", PackageVersion: "3.0.9-1", PackageType: "deb", SourceName: "openssl", Status: report.StatusWontFix, StatusDetail: "no-dsa", Severity: vulndb.SeverityLow, Layer: "sha256:0123456789abcdef", CreatedBy: "ADD rootfs.tar /"},
+			{VulnerabilityID: "CVE-2023-5363", PackageID: "p1", PackageName: "libssl3", PackageVersion: "3.0.9-1", PackageType: "deb", SourceName: "openssl", Status: report.StatusFixAvailable, FixedVersion: "3.0.11-1~deb12u1", Severity: vulndb.SeverityHigh, Title: "Incorrect cipher key and IV length processing", Layer: "sha256:0123456789abcdef"},
+			{VulnerabilityID: "CVE-2023-47038", PackageID: "p2", PackageName: "perl-base", PackageVersion: "5.36.0-7", PackageType: "deb", SourceName: "perl", Status: report.StatusFixAvailable, FixedVersion: "5.36.0-7+deb12u1", Severity: vulndb.SeverityCritical},
+		},
+		Warnings: []inventory.FileError{{Path: "var/lib/dpkg/status", Err: "os/dpkg: stanza 3: no Package field"}},
+	}
+	r.Summarize()
+	return r
+}
+
+func TestEncodeGolden(t *testing.T) {
+	var b bytes.Buffer
+	if err := (Encoder{}).Encode(&b, sample()); err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "sample.golden")
+	if *update {
+		if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want), b.String()); diff != "" {
+		t.Errorf("table (-want +got):\n%s", diff)
+	}
+}
+
+func TestColorOnlyWhenAsked(t *testing.T) {
+	var plain, color bytes.Buffer
+	if err := (Encoder{}).Encode(&plain, sample()); err != nil {
+		t.Fatal(err)
+	}
+	if err := (Encoder{Color: true}).Encode(&color, sample()); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(plain.String(), "\x1b[") {
+		t.Error("plain output has escape codes")
+	}
+	if !strings.Contains(color.String(), "\x1b[1;31mCRITICAL\x1b[0m") {
+		t.Errorf("colour output lacks a coloured CRITICAL:\n%q", color.String())
+	}
+}
+
+func TestSummaryLine(t *testing.T) {
+	r := sample()
+	if got, want := SummaryLine(r), "3 findings in 2 of 3 packages (CRITICAL 1, HIGH 1, LOW 1); 2 have a fix"; got != want {
+		t.Errorf("SummaryLine = %q, want %q", got, want)
+	}
+	r.Findings = nil
+	if got, want := SummaryLine(r), "no findings in 3 packages"; got != want {
+		t.Errorf("SummaryLine = %q, want %q", got, want)
+	}
+	r.DB = nil
+	if got, want := SummaryLine(r), "3 packages (no vulnerability DB used)"; got != want {
+		t.Errorf("SummaryLine = %q, want %q", got, want)
+	}
+}
