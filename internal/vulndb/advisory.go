@@ -70,7 +70,45 @@ type Advisory struct {
 	Modified   time.Time   `json:"modified,omitzero"`
 	Withdrawn  time.Time   `json:"withdrawn,omitzero"`
 	References []Reference `json:"references,omitempty"`
-	Affected   []Affected  `json:"affected"`
+	// CVSS lists the scores this source gives (NVD's primary and secondary
+	// metrics, a distro's or GHSA's vector).
+	CVSS []CVSS `json:"cvss,omitempty"`
+	// CWEs are weakness IDs, "CWE-79".
+	CWEs     []string   `json:"cwes,omitempty"`
+	Affected []Affected `json:"affected"`
+}
+
+// CVSS is one CVSS assessment.
+type CVSS struct {
+	// Source names who scored it: "nvd@nvd.nist.gov", "secalert@redhat.com",
+	// or the feed kind when the feed does not say.
+	Source string `json:"source"`
+	// Version is "2.0", "3.0", "3.1" or "4.0".
+	Version string  `json:"version"`
+	Vector  string  `json:"vector"`
+	Score   float64 `json:"score"`
+	// Type is "Primary" or "Secondary" where the feed says (NVD).
+	Type string `json:"type,omitempty"`
+}
+
+// KEV is an entry of CISA's Known Exploited Vulnerabilities catalog.
+type KEV struct {
+	CVE                        string `json:"cveID"`
+	VendorProject              string `json:"vendorProject,omitempty"`
+	Product                    string `json:"product,omitempty"`
+	Name                       string `json:"vulnerabilityName,omitempty"`
+	DateAdded                  string `json:"dateAdded"` // YYYY-MM-DD
+	DueDate                    string `json:"dueDate"`   // YYYY-MM-DD
+	RequiredAction             string `json:"requiredAction,omitempty"`
+	KnownRansomwareCampaignUse string `json:"knownRansomwareCampaignUse,omitempty"`
+}
+
+// EPSS is one CVE's Exploit Prediction Scoring System score.
+type EPSS struct {
+	CVE        string  `json:"cve"`
+	Score      float64 `json:"score"`
+	Percentile float64 `json:"percentile"`
+	Date       string  `json:"date"` // YYYY-MM-DD, the score's model date
 }
 
 // Severities in ascending order. Feeds normalise their ratings to these.

@@ -46,3 +46,25 @@ type Info struct {
 type Sink interface {
 	Add(ctx context.Context, a *Advisory) error
 }
+
+// KEVSink receives KEV catalog entries during a build.
+type KEVSink interface {
+	AddKEV(ctx context.Context, k KEV) error
+}
+
+// EPSSSink receives EPSS scores during a build.
+type EPSSSink interface {
+	AddEPSS(ctx context.Context, e EPSS) error
+}
+
+// Enricher is what matching needs to rate a finding beyond the record that
+// matched: every source's record of the same ID (NVD's CVSS and CWEs, ...),
+// the KEV entry and the EPSS score.
+type Enricher interface {
+	// ByID returns every source's advisory with this ID, sorted by source.
+	ByID(ctx context.Context, id string) ([]*Advisory, error)
+	// KEV returns the catalog entry for a CVE, or nil.
+	KEV(ctx context.Context, cve string) (*KEV, error)
+	// EPSS returns the EPSS score of a CVE, or nil.
+	EPSS(ctx context.Context, cve string) (*EPSS, error)
+}
