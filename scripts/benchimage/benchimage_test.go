@@ -167,6 +167,7 @@ func TestBuildAndRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	var stats []readStats
+	var diffIDs []string
 	for _, tc := range []struct {
 		archive string
 		entries bool
@@ -178,7 +179,16 @@ func TestBuildAndRead(t *testing.T) {
 		if err := validate.Image(img); err != nil {
 			t.Errorf("validate %s: %v", tc.archive, err)
 		}
-		st, err := readArchive(t.Context(), tc.archive, tc.entries)
+		if diffIDs == nil {
+			cfg, err := img.ConfigFile()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range cfg.RootFS.DiffIDs {
+				diffIDs = append(diffIDs, d.String())
+			}
+		}
+		st, err := readArchive(t.Context(), tc.archive, readOptions{Entries: tc.entries, Hash: tc.entries})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -186,14 +196,14 @@ func TestBuildAndRead(t *testing.T) {
 	}
 	// Bytes: the lower files' contents, then etc/changed, etc/new, usr/bin/a.
 	want := []readStats{
-		{Layers: 2, Entries: 24, Bytes: 4 + 26 + 1 + 26 + 2 + 3 + 6},
-		{Layers: 2, Entries: 24, Bytes: 4 + 26 + 1 + 26 + 2 + 3 + 6},
+		{Layers: 2, Entries: 24, Bytes: 4 + 26 + 1 + 26 + 2 + 3 + 6, DiffIDs: diffIDs},
+		{Layers: 2, Entries: 24, Bytes: 4 + 26 + 1 + 26 + 2 + 3 + 6, DiffIDs: diffIDs},
 		{Layers: 2, Entries: 0, Bytes: stats[2].Bytes}, // the layer tars' size
 	}
 	if diff := cmp.Diff(want, stats); diff != "" {
 		t.Errorf("read stats (-want +got):\n%s", diff)
 	}
-	if _, err := readArchive(t.Context(), o.Tar, false); err == nil {
+	if _, err := readArchive(t.Context(), o.Tar, readOptions{}); err == nil {
 		t.Error("gunzip of plain layers: got no error")
 	}
 }

@@ -4,6 +4,7 @@
 //
 //	benchimage build -base DIR -top DIR -tar OUT.tar -gzip OUT.tar.gz [-created-by1 S] [-created-by2 S]
 //	benchimage readtar ARCHIVE   # baseline A: read every tar entry of every layer
+//	benchimage readtar-sha256 ARCHIVE # baseline A + sha256 of each layer (DiffID check)
 //	benchimage gunzip ARCHIVE    # baseline B: only gunzip every layer
 //	benchimage dpkgcount ROOTFS  # installed packages in var/lib/dpkg/status
 package main
@@ -29,7 +30,7 @@ func main() {
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: benchimage build|readtar|gunzip|dpkgcount ...")
+		return fmt.Errorf("usage: benchimage build|readtar|readtar-sha256|gunzip|dpkgcount ...")
 	}
 	switch args[0] {
 	case "build":
@@ -49,15 +50,18 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return fmt.Errorf("build: -base, -tar and -gzip are required")
 		}
 		return build(ctx, o, stdout)
-	case "readtar", "gunzip":
+	case "readtar", "readtar-sha256", "gunzip":
 		if len(args) != 2 {
 			return fmt.Errorf("usage: benchimage %s ARCHIVE", args[0])
 		}
-		st, err := readArchive(ctx, args[1], args[0] == "readtar")
+		st, err := readArchive(ctx, args[1], readOptions{Entries: args[0] != "gunzip", Hash: args[0] == "readtar-sha256"})
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "layers=%d entries=%d bytes=%d\n", st.Layers, st.Entries, st.Bytes)
+		for _, d := range st.DiffIDs {
+			fmt.Fprintln(stdout, d)
+		}
 		return nil
 	case "dpkgcount":
 		if len(args) != 2 {

@@ -5,6 +5,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,15 +23,22 @@ type readStats struct {
 	Layers  int
 	Entries int
 	Bytes   int64
+	DiffIDs []string // with readOptions.Hash
 }
 
 // discard hides io.Discard's ReadFrom so io.CopyBuffer uses our 1 MiB buffer.
 type discard struct{ io.Writer }
 
+// readOptions say how much work readArchive does per layer.
+type readOptions struct {
+	Entries bool // walk the layer's tar and read every entry; else only gunzip
+	Hash    bool // also sha256 the uncompressed layer, as a DiffID check must
+}
+
 // readArchive is the floor a scanner is measured against: it streams every
-// layer blob of a docker-archive once. With entries set it also walks the
-// layer's tar and reads every entry; otherwise it only gunzips the blob.
-func readArchive(ctx context.Context, archive string, entries bool) (readStats, error) {
+// layer blob of a docker-archive once.
+func readArchive(ctx context.Context, archive string, o readOptions) (readStats, error) {
+	entries := o.Entries
 	var st readStats
 	f, err := os.Open(archive)
 	if err != nil {
@@ -81,9 +90,13 @@ func readArchive(ctx context.Context, archive string, entries bool) (readStats, 
 			}
 			continue
 		}
+		h := sha256.New()
+		if o.Hash {
+			layer = io.TeeReader(layer, h)
+		}
 		tr := tar.NewReader(layer)
 		for {
-			h, err := tr.Next()
+			th, err := tr.Next()
 			if errors.Is(err, io.EOF) {
 				break
 			}
@@ -91,14 +104,20 @@ func readArchive(ctx context.Context, archive string, entries bool) (readStats, 
 				return st, fmt.Errorf("read layer %s: %w", hdr.Name, err)
 			}
 			st.Entries++
-			if h.Size == 0 {
+			if th.Size == 0 {
 				continue
 			}
 			n, err := io.CopyBuffer(out, struct{ io.Reader }{tr}, buf)
 			st.Bytes += n
 			if err != nil {
-				return st, fmt.Errorf("read %s in %s: %w", h.Name, hdr.Name, err)
+				return st, fmt.Errorf("read %s in %s: %w", th.Name, hdr.Name, err)
 			}
+		}
+		if o.Hash { // the tar's trailing padding is part of the DiffID
+			if _, err := io.CopyBuffer(out, struct{ io.Reader }{layer}, buf); err != nil {
+				return st, fmt.Errorf("read %s: %w", hdr.Name, err)
+			}
+			st.DiffIDs = append(st.DiffIDs, "sha256:"+hex.EncodeToString(h.Sum(nil)))
 		}
 	}
 	if st.Layers == 0 {
