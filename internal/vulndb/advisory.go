@@ -48,6 +48,10 @@ type Affected struct {
 	// Severity is the feed's own rating for this package, normalised (see
 	// Severity constants); empty when the feed gives none.
 	Severity string `json:"severity,omitempty"`
+	// CPEs name the platforms (products, repositories) the record applies
+	// to where the feed says so: Red Hat's product CPEs
+	// ("cpe:/a:redhat:enterprise_linux:8::appstream"), NVD's match criteria.
+	CPEs []string `json:"cpes,omitempty"`
 }
 
 // Reference is a link from an advisory.
