@@ -31,8 +31,10 @@ const (
 //
 //   - a .zip file, such as osv.dev's per-ecosystem all.zip: every *.json
 //     entry is one record (entries are streamed, each limited to 32 MiB);
-//   - a directory: walked for *.json files, one record each;
-//   - a .json file holding one record, or an array of records.
+//   - a directory: walked for *.json files, one record each, and *.yaml
+//     or *.yml files, one record each in YAML (the PyPA advisory database);
+//   - a .json file holding one record, or an array of records; a .yaml file
+//     holding one record.
 //
 // Records with nothing to match on (see Parse) are skipped silently.
 // It returns the number of advisories passed to sink.Add. A record that
@@ -83,9 +85,23 @@ func (im *importer) err() error {
 	return errors.Join(im.errs...)
 }
 
-// add converts and stores one record; only a sink error is returned.
+func isYAML(name string) bool {
+	ext := strings.ToLower(filepath.Ext(name))
+	return ext == ".yaml" || ext == ".yml"
+}
+
+func isRecordName(name string) bool {
+	return isYAML(name) || strings.EqualFold(filepath.Ext(name), ".json")
+}
+
+// add converts and stores one record (JSON, or YAML by the name's
+// extension); only a sink error is returned.
 func (im *importer) add(ctx context.Context, path string, b []byte) error {
-	a, err := Parse(b)
+	parse := Parse
+	if isYAML(path) {
+		parse = ParseYAML
+	}
+	a, err := parse(b)
 	if err != nil {
 		im.fail(path, err)
 		return nil
@@ -105,7 +121,7 @@ func (im *importer) dir(ctx context.Context, dir string) error {
 		if err != nil {
 			return err
 		}
-		if !d.Type().IsRegular() || !strings.EqualFold(filepath.Ext(p), ".json") {
+		if !d.Type().IsRegular() || !isRecordName(p) {
 			return nil
 		}
 		return im.file(ctx, p)
@@ -138,6 +154,10 @@ func (im *importer) file(ctx context.Context, path string) error {
 			return nil
 		}
 		return im.add(ctx, path, b)
+	}
+	if isYAML(path) {
+		im.fail(path, errors.New("yaml file holds an array, want one record"))
+		return nil
 	}
 	dec := json.NewDecoder(br)
 	if _, err := dec.Token(); err != nil {
@@ -194,7 +214,7 @@ func (im *importer) zip(ctx context.Context, path string) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if zf.FileInfo().IsDir() || !strings.EqualFold(filepath.Ext(zf.Name), ".json") {
+		if zf.FileInfo().IsDir() || !isRecordName(zf.Name) {
 			continue
 		}
 		name := path + ":" + zf.Name

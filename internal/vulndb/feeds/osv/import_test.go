@@ -64,7 +64,8 @@ func TestImportTestdata(t *testing.T) {
 		// a Python count over the files: 22+11+5+3+1+2 usable).
 		{"testdata", append(append(append(append(append(fileIDs(t, "testdata/go/*.json"), fileIDs(t, "testdata/rust/*.json")...),
 			fileIDs(t, "testdata/alma/*.json")...), fileIDs(t, "testdata/rocky/*.json")...), "GHSA-23rx-79r7-6cpx"),
-			"UBUNTU-CVE-2013-2208", "USN-5614-1")},
+			"UBUNTU-CVE-2013-2208", "USN-5614-1", "PYSEC-2019-213", "PYSEC-2020-342")},
+		{"testdata/pypa", []string{"PYSEC-2019-213", "PYSEC-2020-342"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
@@ -245,14 +246,16 @@ func (f failSink) Add(context.Context, *vulndb.Advisory) error { return f.err }
 
 func TestImportSharedData(t *testing.T) {
 	if testing.Short() {
-		t.Skip("imports 5,500 records")
+		t.Skip("imports 8,000 records")
 	}
 	for path, want := range map[string]int{
 		// Every record has a usable affected package (Python count).
 		"../../../../../shared/data/advisories/golang-vulndb/data/osv": 4291,
 		"../../../../../shared/data/advisories/rustsec-osv/crates":     1206,
+		// 2,661 YAML files; PYSEC-2022-15 names a package without ranges or versions.
+		"../../../../../shared/data/advisories/pypa-advisory-database/vulns": 2660,
 	} {
-		t.Run(filepath.Base(filepath.Dir(path)), func(t *testing.T) {
+		t.Run(strings.Split(path, "/")[8], func(t *testing.T) {
 			if _, err := os.Stat(path); err != nil {
 				t.Skip("shared data not present:", err)
 			}
@@ -307,6 +310,27 @@ func FuzzImportFile(f *testing.F) {
 		n, _ := Import(context.Background(), path, &got)
 		if n != len(got) {
 			t.Fatalf("Import = %d, sink got %d", n, len(got))
+		}
+	})
+}
+
+func FuzzParseYAML(f *testing.F) {
+	files, _ := filepath.Glob("testdata/pypa/*.yaml")
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte("a: &x [*x]\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		a, err := ParseYAML(b)
+		if err != nil || a == nil {
+			return
+		}
+		if a.ID == "" || len(a.Affected) == 0 {
+			t.Fatalf("bad advisory %+v", a)
 		}
 	})
 }

@@ -98,6 +98,45 @@ func TestParse(t *testing.T) {
 	}
 }
 
+func TestParseYAML(t *testing.T) {
+	b, err := os.ReadFile("testdata/pypa/PYSEC-2019-213.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseYAML(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &vulndb.Advisory{
+		ID: "PYSEC-2019-213", Aliases: []string{"CVE-2019-17400", "GHSA-27p5-7cw6-m45h"}, Source: "osv",
+		Details:   "The unoconv package before 0.9 mishandles untrusted pathnames, leading to SSRF and local file inclusion.",
+		Published: date("2019-10-21T23:15:00Z"), Modified: date("2021-08-27T03:22:49.773623Z"),
+		References: []vulndb.Reference{
+			{Type: "WEB", URL: "https://github.com/unoconv/unoconv/pull/510"},
+			{Type: "WEB", URL: "https://buer.haus/2019/10/18/a-tale-of-exploitation-in-spreadsheet-file-conversions/"},
+			{Type: "ADVISORY", URL: "https://github.com/advisories/GHSA-27p5-7cw6-m45h"},
+		},
+		Affected: []vulndb.Affected{{Ecosystem: "PyPI", Package: "unoconv", Status: vulndb.StatusRanges,
+			Ranges: []vulndb.Range{{Introduced: "0", Fixed: "0.9.0"}}, Versions: []string{"0.6", "0.8.2"}}},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("ParseYAML (-want +got):\n%s", diff)
+	}
+	// Unquoted numbers keep their text.
+	a, err := ParseYAML([]byte("id: X-1\naffected:\n- package: {ecosystem: PyPI, name: p}\n  versions: [1.10, 2.0, 3]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"1.10", "2.0", "3"}, a.Affected[0].Versions); diff != "" {
+		t.Errorf("versions (-want +got):\n%s", diff)
+	}
+	for _, bad := range []string{"", "- a\n- b\n", "id: [", "a: &x [*x]\n", "? [a]\n: b\n"} {
+		if a, err := ParseYAML([]byte(bad)); err == nil {
+			t.Errorf("ParseYAML(%q) = %+v, want an error", bad, a)
+		}
+	}
+}
+
 func TestParseAffected(t *testing.T) {
 	// Only the affected part of records: ranges, ecosystems, merging.
 	tests := []struct {
