@@ -7,6 +7,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -40,7 +42,7 @@ var kinds = []kind{
 	{"debian-tracker", "FILE: the Debian Security Tracker JSON export", debian.ImportTrackerJSON},
 	{"debian-lists", "DIR: a security-tracker checkout's data/ directory", debian.ImportLists},
 	{"alpine-secdb", "DIR|FILE: Alpine secdb YAML or JSON documents", alpine.Import},
-	{"osv", "FILE|DIR|ZIP: OSV JSON records, e.g. osv.dev's all.zip", osv.Import},
+	{"osv", "FILE|DIR|ZIP: OSV records (JSON, or YAML in a DIR), e.g. osv.dev's all.zip", osv.Import},
 }
 
 // Kinds returns the source kinds Build accepts, with what each reads, as
@@ -101,8 +103,8 @@ func (s *countingSink) Add(ctx context.Context, a *vulndb.Advisory) error {
 const maxLoggedWarnings = 20
 
 // Build imports sources, in order, into a new DB and renames it over dbPath
-// when all went well; on any error dbPath is left as it was. It returns the
-// new DB's Info.
+// when all went well; on any error dbPath is left as it was. dbPath's
+// directory is created if needed. It returns the new DB's Info.
 //
 // An importer's error stops the build when the DB could not take an
 // advisory, ctx was cancelled, or the importer added nothing from that
@@ -120,6 +122,9 @@ func Build(ctx context.Context, dbPath string, sources []Source, log *slog.Logge
 		if _, ok := lookup(s.Kind); !ok {
 			return vulndb.Info{}, fmt.Errorf("build vulnerability DB: source %s: unknown kind %q; valid kinds: %s", s, s.Kind, kindNames())
 		}
+	}
+	if err := os.MkdirAll(filepath.Dir(dbPath), 0o755); err != nil {
+		return vulndb.Info{}, fmt.Errorf("build vulnerability DB: %w", err)
 	}
 	w, err := sqlite.Create(ctx, dbPath)
 	if err != nil {

@@ -2,6 +2,9 @@ package build
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -110,12 +113,12 @@ func TestBuildRealFeeds(t *testing.T) {
 		t.Errorf("Info counts %d/%d, sources sum to %d/%d", info.Advisories, info.Affected, sum.Advisories, sum.Affected)
 	}
 	// v3.10/main.yaml has 1,111 distinct IDs (see the alpine tests); the OSV
-	// slice 44 records.
+	// slice 46 records.
 	if got := info.Sources[0].Advisories; got != 1111 {
 		t.Errorf("alpine-secdb advisories = %d, want 1111", got)
 	}
-	if got := info.Sources[1].Advisories; got != 44 {
-		t.Errorf("osv advisories = %d, want 44", got)
+	if got := info.Sources[1].Advisories; got != 46 {
+		t.Errorf("osv advisories = %d, want 46", got)
 	}
 
 	// alpine:3.10 openssl: the six CVEs of v3.10/main.yaml lines 1272-1282.
@@ -290,5 +293,21 @@ func BenchmarkByPackageRealDB(b *testing.B) {
 			}
 			b.ReportMetric(float64(n), "matches")
 		})
+	}
+}
+
+func TestBuildCancelled(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "new", "dir", "vuln.db")
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := Build(ctx, dbPath, []Source{{"osv", osvData}}, nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("Build with cancelled ctx = %v, want context.Canceled", err)
+	}
+	if _, err := os.Stat(dbPath); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("DB after a cancelled build: %v, want none", err)
+	}
+	// The directory was created; a build into it works.
+	if _, err := Build(t.Context(), dbPath, []Source{{"osv", osvData}}, nil); err != nil {
+		t.Fatal(err)
 	}
 }
