@@ -31,7 +31,7 @@ func fixture() []*vulndb.Advisory {
 		},
 		// Same key again from another file: its affected record joins the first.
 		{
-			ID: "CVE-2018-0734", Source: "alpine-secdb", Summary: "ignored: first one wins",
+			ID: "CVE-2018-0734", Source: "alpine-secdb", Summary: "ignored: first one wins", Aliases: []string{"TALOS-1"},
 			Affected: []vulndb.Affected{{Ecosystem: "alpine:3.10", Package: "libressl", Status: vulndb.StatusRanges, Ranges: []vulndb.Range{{Fixed: "2.7.5-r0"}}}},
 		},
 		// Same ID, other source: a separate advisory.
@@ -94,7 +94,7 @@ func TestRoundTrip(t *testing.T) {
 	buildDB(t, path, fixture())
 	db := openDB(t, path)
 
-	opensslALSA := &vulndb.Advisory{ID: "CVE-2018-0734", Source: "alpine-secdb",
+	opensslALSA := &vulndb.Advisory{ID: "CVE-2018-0734", Source: "alpine-secdb", Aliases: []string{"TALOS-1"},
 		Affected: []vulndb.Affected{{Ecosystem: "alpine:3.10", Package: "openssl", Status: vulndb.StatusRanges, Ranges: []vulndb.Range{{Fixed: "1.1.1a-r0"}}}}}
 	opensslOSV := &vulndb.Advisory{ID: "CVE-2018-0734", Source: "osv", Summary: "OpenSSL timing side channel",
 		Affected: []vulndb.Affected{{Ecosystem: "alpine:3.10", Package: "openssl", Status: vulndb.StatusRanges, Ranges: []vulndb.Range{{Introduced: "0", Fixed: "1.1.1a-r0"}}}}}
@@ -118,7 +118,7 @@ func TestRoundTrip(t *testing.T) {
 			{Advisory: openssl1547, Affected: openssl1547.Affected[0]},
 		}},
 		{"alpine:3.10", "libressl", []vulndb.Match{{
-			Advisory: &vulndb.Advisory{ID: "CVE-2018-0734", Source: "alpine-secdb", Affected: []vulndb.Affected{{Ecosystem: "alpine:3.10", Package: "libressl", Status: vulndb.StatusRanges, Ranges: []vulndb.Range{{Fixed: "2.7.5-r0"}}}}},
+			Advisory: &vulndb.Advisory{ID: "CVE-2018-0734", Source: "alpine-secdb", Aliases: []string{"TALOS-1"}, Affected: []vulndb.Affected{{Ecosystem: "alpine:3.10", Package: "libressl", Status: vulndb.StatusRanges, Ranges: []vulndb.Range{{Fixed: "2.7.5-r0"}}}}},
 			Affected: vulndb.Affected{Ecosystem: "alpine:3.10", Package: "libressl", Status: vulndb.StatusRanges, Ranges: []vulndb.Range{{Fixed: "2.7.5-r0"}}},
 		}}},
 		{"Go", "stdlib", []vulndb.Match{{Advisory: goAdv, Affected: stdlib}}},

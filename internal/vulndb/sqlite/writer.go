@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -33,6 +34,7 @@ type Writer struct {
 	tx        *sql.Tx
 	insAdv    *sql.Stmt
 	selAdv    *sql.Stmt
+	updAdv    *sql.Stmt
 	insAff    *sql.Stmt
 	pending   int
 	sources   []vulndb.SourceInfo
@@ -123,7 +125,8 @@ func (w *Writer) begin(ctx context.Context) error {
 		return s
 	}
 	w.insAdv = prep(`INSERT INTO advisories (id, source, json) VALUES (?1, ?2, ?3) ON CONFLICT (id, source) DO NOTHING RETURNING rowid`)
-	w.selAdv = prep(`SELECT rowid FROM advisories WHERE id = ?1 AND source = ?2`)
+	w.selAdv = prep(`SELECT rowid, json FROM advisories WHERE id = ?1 AND source = ?2`)
+	w.updAdv = prep(`UPDATE advisories SET json = ?2 WHERE rowid = ?1`)
 	w.insAff = prep(`INSERT INTO affected (advisory, ecosystem, package, json) VALUES (?1, ?2, ?3, ?4)`)
 	return err
 }
@@ -137,7 +140,8 @@ func (w *Writer) commitBatch() error {
 
 // Add stores one advisory (implements vulndb.Sink). Advisories are keyed on
 // (ID, Source): adding a second advisory with the same key keeps the first
-// one's fields and adds the second one's Affected records to it. Every
+// one's fields, adds the aliases it lacks and adds the second one's Affected
+// records to it. Every
 // Affected needs an Ecosystem and a Package.
 func (w *Writer) Add(ctx context.Context, a *vulndb.Advisory) error {
 	if w.closed {
@@ -169,7 +173,7 @@ func (w *Writer) Add(ctx context.Context, a *vulndb.Advisory) error {
 	err = w.insAdv.QueryRowContext(ctx, a.ID, a.Source, advJSON).Scan(&rowid)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		err = w.selAdv.QueryRowContext(ctx, a.ID, a.Source).Scan(&rowid)
+		err = w.mergeAliases(ctx, a, &rowid)
 	case err == nil:
 		w.advisories++
 	}
@@ -193,6 +197,35 @@ func (w *Writer) Add(ctx context.Context, a *vulndb.Advisory) error {
 		}
 	}
 	return nil
+}
+
+// mergeAliases finds the stored advisory with a's key and adds a's aliases
+// it lacks.
+func (w *Writer) mergeAliases(ctx context.Context, a *vulndb.Advisory, rowid *int64) error {
+	var stored []byte
+	if err := w.selAdv.QueryRowContext(ctx, a.ID, a.Source).Scan(rowid, &stored); err != nil {
+		return err
+	}
+	var have vulndb.Advisory
+	if err := json.Unmarshal(stored, &have); err != nil {
+		return err
+	}
+	changed := false
+	for _, al := range a.Aliases {
+		if !slices.Contains(have.Aliases, al) {
+			have.Aliases = append(have.Aliases, al)
+			changed = true
+		}
+	}
+	if !changed {
+		return nil
+	}
+	b, err := json.Marshal(&have)
+	if err != nil {
+		return err
+	}
+	_, err = w.updAdv.ExecContext(ctx, *rowid, b)
+	return err
 }
 
 // Counts returns how many distinct advisories and how many affected records
