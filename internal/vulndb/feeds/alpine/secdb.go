@@ -56,7 +56,8 @@ func (e *FileError) Error() string { return e.Path + ": " + e.Err.Error() }
 func (e *FileError) Unwrap() error { return e.Err }
 
 // Import reads secdb documents from path, a file or a directory (walked for
-// *.yaml, *.yml and *.json), and adds them to sink: one advisory per issue ID
+// *.yaml, *.yml and *.json, skipping names that start with a dot), and adds
+// them to sink: one advisory per issue ID
 // and document (ID the CVE or other ID, Source "alpine-secdb"; other IDs
 // named beside a CVE in one entry, like "CVE-2019-5060 TALOS-2019-0844",
 // become its Aliases), with one
@@ -81,6 +82,12 @@ func Import(ctx context.Context, path string, sink vulndb.Sink) (int, error) {
 		err := filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
+			}
+			if p != path && strings.HasPrefix(d.Name(), ".") { // .git, .gitlab-ci.yml
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
 			}
 			if d.Type().IsRegular() && isSecdbName(p) {
 				files = append(files, p)

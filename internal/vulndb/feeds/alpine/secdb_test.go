@@ -166,6 +166,7 @@ func TestImportErrors(t *testing.T) {
 		"b-broken.yaml":    "packages: [",
 		"c-noversion.yaml": "packages: []\n",
 		"d-ignored.txt":    "not read",
+		".gitlab-ci.yml":   "stages: [build]",
 	} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(b), 0o644); err != nil {
 			t.Fatal(err)

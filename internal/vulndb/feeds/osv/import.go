@@ -33,6 +33,7 @@ const (
 //     entry is one record (entries are streamed, each limited to 32 MiB);
 //   - a directory: walked for *.json files, one record each, and *.yaml
 //     or *.yml files, one record each in YAML (the PyPA advisory database);
+//     names starting with a dot (.git) are skipped;
 //   - a .json file holding one record, or an array of records; a .yaml file
 //     holding one record.
 //
@@ -120,6 +121,12 @@ func (im *importer) dir(ctx context.Context, dir string) error {
 	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
+		}
+		if p != dir && strings.HasPrefix(d.Name(), ".") { // .git
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
 		}
 		if !d.Type().IsRegular() || !isRecordName(p) {
 			return nil
