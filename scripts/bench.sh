@@ -121,9 +121,10 @@ if [[ ! -e $plain.ok || $(cat "$plain.ok") != "$stamp" ]]; then
 	echo "$stamp" >"$plain.ok"
 fi
 
-# 3. Measurements. Each command runs $runs times; we keep the median wall time
-# (date, in ms), the median CPU time (user+sys) and the largest peak RSS
-# (/usr/bin/time -v, in KB). CPU time shows how noisy a shared machine was.
+# 3. Measurements. Each command runs $runs times (cached scans 3 x $runs); we
+# keep the median wall time (date, in ms), the median CPU time (user+sys) and
+# the largest peak RSS (/usr/bin/time -v, in KB). CPU time shows how noisy a
+# shared machine was.
 res=$(mktemp -d "$work/results/run-XXXXXX")
 declare -A ms cpu rss
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
@@ -175,7 +176,7 @@ for kind in plain gzip; do
 	fresh_cache
 	"${c[@]}" --output "$res/$kind-primed.json" "docker-archive:$img" >"$res/prime.log" 2>&1 ||
 		{ tail -5 "$res/prime.log" >&2; die "priming scan of $img failed"; }
-	for ((i = 1; i <= runs; i++)); do
+	for ((i = 1; i <= 3 * runs; i++)); do # cheap, and the most sensitive to a busy machine
 		once "cached_$kind" "" "${c[@]}" --output "$res/$kind-cached.json" "docker-archive:$img"
 	done
 	summarize "$base_key" "cold_$kind" "cached_$kind"
@@ -190,7 +191,7 @@ size_gzip=$(stat -c %s "$gzipped")
 out=$work/results/$name-$(date -u +%Y%m%dT%H%M%SZ).txt
 {
 	echo "customs benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-	echo "image $name: $(awk -v b="$size_plain" 'BEGIN{printf "%.0f", b/1e6}') MB plain docker-archive, $(awk -v b="$size_gzip" 'BEGIN{printf "%.0f", b/1e6}') MB with gzip layers; median of $runs runs, page cache warm"
+	echo "image $name: $(awk -v b="$size_plain" 'BEGIN{printf "%.0f", b/1e6}') MB plain docker-archive, $(awk -v b="$size_gzip" 'BEGIN{printf "%.0f", b/1e6}') MB with gzip layers; median of $runs runs ($((3 * runs)) for cached scans), page cache warm"
 	echo
 	awk -v a="${ms[baseA]}" -v cp="${ms[cold_plain]}" -v kp="${ms[cached_plain]}" \
 		-v b="${ms[baseB]}" -v cg="${ms[cold_gzip]}" -v kg="${ms[cached_gzip]}" \
