@@ -170,7 +170,7 @@ for kind in plain gzip; do
 	[[ $kind == gzip ]] && img=$gzipped base_key=baseB base_cmd=gunzip
 	for ((i = 1; i <= runs; i++)); do
 		once "$base_key" "" "$bi" "$base_cmd" "$img"
-		[[ $kind == plain ]] && once baseA_sha "" "$bi" readtar-sha256 "$img"
+		if [[ $kind == plain ]]; then once baseA_sha "" "$bi" readtar-sha256 "$img"; fi
 		once "cold_$kind" fresh_cache "${c[@]}" --no-cache --output "$res/$kind.json" "docker-archive:$img"
 	done
 	fresh_cache
@@ -180,7 +180,7 @@ for kind in plain gzip; do
 		once "cached_$kind" "" "${c[@]}" --output "$res/$kind-cached.json" "docker-archive:$img"
 	done
 	summarize "$base_key" "cold_$kind" "cached_$kind"
-	[[ $kind == plain ]] && summarize baseA_sha
+	if [[ $kind == plain ]]; then summarize baseA_sha; fi
 done
 
 # 4. Report.
