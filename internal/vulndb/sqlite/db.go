@@ -37,12 +37,15 @@ var ErrSchemaVersion = errors.New("unsupported vulnerability DB schema version")
 // DB is a read-only handle on a vulnerability DB file. It implements
 // vulndb.Reader and is safe for concurrent use.
 type DB struct {
-	path  string
-	db    *sql.DB
-	byPkg *sql.Stmt
+	path                 string
+	db                   *sql.DB
+	byPkg, byID, kev, ep *sql.Stmt
 }
 
-var _ vulndb.Reader = (*DB)(nil)
+var (
+	_ vulndb.Reader   = (*DB)(nil)
+	_ vulndb.Enricher = (*DB)(nil)
+)
 
 // sqliteHeader is the first 16 bytes of every SQLite 3 database file
 // (https://www.sqlite.org/fileformat.html#the_database_header).
@@ -83,7 +86,20 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
-	d.byPkg, err = db.PrepareContext(ctx, byPackageQuery)
+	for _, p := range []struct {
+		stmt **sql.Stmt
+		q    string
+	}{
+		{&d.byPkg, byPackageQuery},
+		{&d.byID, `SELECT json FROM advisories WHERE id = ?1 ORDER BY source`},
+		{&d.kev, `SELECT json FROM kev WHERE cve = ?1`},
+		{&d.ep, `SELECT score, percentile, date FROM epss WHERE cve = ?1`},
+	} {
+		if err != nil {
+			break
+		}
+		*p.stmt, err = db.PrepareContext(ctx, p.q)
+	}
 	if err != nil {
 		db.Close()
 		if ctx.Err() != nil {
@@ -187,8 +203,66 @@ func (d *DB) checkSchema(ctx context.Context) error {
 
 // Close releases the DB.
 func (d *DB) Close() error {
-	d.byPkg.Close()
+	for _, s := range []*sql.Stmt{d.byPkg, d.byID, d.kev, d.ep} {
+		s.Close()
+	}
 	return d.db.Close()
+}
+
+// ByID returns every source's advisory with this ID, sorted by source, with
+// Affected left empty (implements vulndb.Enricher).
+func (d *DB) ByID(ctx context.Context, id string) ([]*vulndb.Advisory, error) {
+	rows, err := d.byID.QueryContext(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("query advisory %s: %w", id, err)
+	}
+	defer rows.Close()
+	var out []*vulndb.Advisory
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return nil, fmt.Errorf("query advisory %s: %w", id, err)
+		}
+		a := new(vulndb.Advisory)
+		if err := json.Unmarshal(b, a); err != nil {
+			return nil, fmt.Errorf("query advisory %s: decode: %w", id, err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("query advisory %s: %w", id, err)
+	}
+	return out, nil
+}
+
+// KEV returns the KEV catalog entry of a CVE, or nil.
+func (d *DB) KEV(ctx context.Context, cve string) (*vulndb.KEV, error) {
+	var b []byte
+	err := d.kev.QueryRowContext(ctx, cve).Scan(&b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("query KEV %s: %w", cve, err)
+	}
+	k := new(vulndb.KEV)
+	if err := json.Unmarshal(b, k); err != nil {
+		return nil, fmt.Errorf("query KEV %s: decode: %w", cve, err)
+	}
+	return k, nil
+}
+
+// EPSS returns the EPSS score of a CVE, or nil.
+func (d *DB) EPSS(ctx context.Context, cve string) (*vulndb.EPSS, error) {
+	e := &vulndb.EPSS{CVE: cve}
+	err := d.ep.QueryRowContext(ctx, cve).Scan(&e.Score, &e.Percentile, &e.Date)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("query EPSS %s: %w", cve, err)
+	}
+	return e, nil
 }
 
 // ByPackage returns every affected record for (ecosystem, name), sorted by

@@ -36,6 +36,8 @@ type Writer struct {
 	selAdv    *sql.Stmt
 	updAdv    *sql.Stmt
 	insAff    *sql.Stmt
+	insKEV    *sql.Stmt
+	insEPSS   *sql.Stmt
 	pending   int
 	sources   []vulndb.SourceInfo
 	built     time.Time
@@ -128,6 +130,8 @@ func (w *Writer) begin(ctx context.Context) error {
 	w.selAdv = prep(`SELECT rowid, json FROM advisories WHERE id = ?1 AND source = ?2`)
 	w.updAdv = prep(`UPDATE advisories SET json = ?2 WHERE rowid = ?1`)
 	w.insAff = prep(`INSERT INTO affected (advisory, ecosystem, package, json) VALUES (?1, ?2, ?3, ?4)`)
+	w.insKEV = prep(`INSERT INTO kev (cve, json) VALUES (?1, ?2) ON CONFLICT (cve) DO UPDATE SET json = excluded.json`)
+	w.insEPSS = prep(`INSERT INTO epss (cve, score, percentile, date) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (cve) DO UPDATE SET score = excluded.score, percentile = excluded.percentile, date = excluded.date WHERE excluded.date >= epss.date`)
 	return err
 }
 
@@ -344,4 +348,62 @@ func (w *Writer) Abort() {
 	for _, suffix := range []string{"", "-journal", "-wal", "-shm"} {
 		os.Remove(w.tmp + suffix)
 	}
+}
+
+var (
+	_ vulndb.KEVSink  = (*Writer)(nil)
+	_ vulndb.EPSSSink = (*Writer)(nil)
+)
+
+// AddKEV stores one KEV catalog entry (implements vulndb.KEVSink); a later
+// entry for the same CVE replaces an earlier one.
+func (w *Writer) AddKEV(ctx context.Context, k vulndb.KEV) error {
+	if k.CVE == "" {
+		return errors.New("add KEV entry: no CVE")
+	}
+	b, err := json.Marshal(&k)
+	if err != nil {
+		return fmt.Errorf("add KEV entry %s: %w", k.CVE, err)
+	}
+	return w.exec(ctx, "add KEV entry "+k.CVE, func() error {
+		_, err := w.insKEV.ExecContext(ctx, k.CVE, b)
+		return err
+	})
+}
+
+// AddEPSS stores one EPSS score (implements vulndb.EPSSSink); of several
+// scores for a CVE the one with the newest date is kept.
+func (w *Writer) AddEPSS(ctx context.Context, e vulndb.EPSS) error {
+	if e.CVE == "" {
+		return errors.New("add EPSS score: no CVE")
+	}
+	return w.exec(ctx, "add EPSS score "+e.CVE, func() error {
+		_, err := w.insEPSS.ExecContext(ctx, e.CVE, e.Score, e.Percentile, e.Date)
+		return err
+	})
+}
+
+// exec runs one insert inside the current batch transaction.
+func (w *Writer) exec(ctx context.Context, what string, insert func() error) error {
+	if w.closed {
+		return fmt.Errorf("%s: writer is closed", what)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if w.tx == nil {
+		if err := w.begin(ctx); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+	}
+	if err := insert(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	w.pending++
+	if w.pending >= batchSize {
+		if err := w.commitBatch(); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+	}
+	return nil
 }

@@ -1,0 +1,15 @@
+-- Schema version 2: exploitation signals keyed on CVE.
+
+-- kev holds CISA's Known Exploited Vulnerabilities catalog; json is the vulndb.KEV.
+CREATE TABLE kev (
+	cve  TEXT PRIMARY KEY,
+	json BLOB NOT NULL
+) WITHOUT ROWID;
+
+-- epss holds one EPSS score per CVE (the newest imported wins).
+CREATE TABLE epss (
+	cve        TEXT PRIMARY KEY,
+	score      REAL NOT NULL,
+	percentile REAL NOT NULL,
+	date       TEXT NOT NULL
+) WITHOUT ROWID;
