@@ -10,7 +10,7 @@ set -euo pipefail
 
 usage() {
 	sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
-	exit 2
+	exit "${1:-2}"
 }
 
 work=./bench
@@ -23,7 +23,7 @@ while (($#)); do
 	--runs) runs=${2:?--runs needs a number}; shift 2 ;;
 	--runs=*) runs=${1#*=}; shift ;;
 	--quick) quick=1; shift ;;
-	-h | --help) usage ;;
+	-h | --help) usage 0 ;;
 	*) echo "unknown argument: $1" >&2; usage ;;
 	esac
 done
