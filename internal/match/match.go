@@ -23,16 +23,22 @@ type Options struct {
 	Schemes map[string]version.Scheme
 	// IncludeNotAffected keeps findings whose status is not-affected.
 	IncludeNotAffected bool
+	// Enricher, if set, supplies other sources' records, KEV and EPSS.
+	Enricher vulndb.Enricher
+	// Score computes a CVSS base score from a vector, for records that
+	// carry a vector without a score. Nil leaves such scores at 0.
+	Score func(vector string) (float64, bool)
 }
 
 // Match returns the findings for pkgs, sorted by package then vulnerability.
 func Match(ctx context.Context, db vulndb.Reader, pkgs []inventory.Package, opts Options) ([]report.Finding, error) {
 	var out []report.Finding
+	en := newEnricher(opts.Enricher, opts.Score)
 	for i := range pkgs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		fs, err := matchPackage(ctx, db, &pkgs[i], opts)
+		fs, err := matchPackage(ctx, db, en, &pkgs[i], opts)
 		if err != nil {
 			return nil, err
 		}
@@ -42,7 +48,7 @@ func Match(ctx context.Context, db vulndb.Reader, pkgs []inventory.Package, opts
 	return out, nil
 }
 
-func matchPackage(ctx context.Context, db vulndb.Reader, p *inventory.Package, opts Options) ([]report.Finding, error) {
+func matchPackage(ctx context.Context, db vulndb.Reader, en *enricher, p *inventory.Package, opts Options) ([]report.Finding, error) {
 	scheme := opts.Schemes[p.Type]
 	if scheme == nil || p.Ecosystem == "" {
 		return nil, nil
@@ -63,6 +69,11 @@ func matchPackage(ctx context.Context, db vulndb.Reader, p *inventory.Package, o
 	}
 	installed, perr := scheme.Parse(ver)
 	byID := map[string]*report.Finding{}
+	type rating struct {
+		vendor, source string
+		matched        []*vulndb.Advisory
+	}
+	ratings := map[string]*rating{}
 	var order []string
 	for _, m := range ms {
 		if !m.Advisory.Withdrawn.IsZero() {
@@ -87,14 +98,25 @@ func matchPackage(ctx context.Context, db vulndb.Reader, p *inventory.Package, o
 				f.StatusDetail = ""
 			}
 		}
-		if sev := severityOf(m); rank(sev) > rank(f.Severity) {
-			f.Severity = sev
+		rt := ratings[id]
+		if rt == nil {
+			rt = &rating{}
+			ratings[id] = rt
+		}
+		rt.matched = append(rt.matched, m.Advisory)
+		if sev := m.Affected.Severity; sev != "" && rank(sev) > rank(rt.vendor) {
+			rt.vendor, rt.source = sev, m.Advisory.Source
 		}
 	}
 	foldAdvisories(byID, &order)
 	out := make([]report.Finding, 0, len(order))
 	for _, id := range order {
-		out = append(out, *byID[id])
+		f := byID[id]
+		rt := ratings[id]
+		if err := en.enrich(ctx, f, rt.vendor, rt.source, rt.matched); err != nil {
+			return nil, fmt.Errorf("rate %s in %s: %w", id, p.Name, err)
+		}
+		out = append(out, *f)
 	}
 	return out, nil
 }
@@ -251,16 +273,6 @@ func statusRank(s string) int {
 		return 1
 	}
 	return 0
-}
-
-func severityOf(m vulndb.Match) string {
-	if m.Affected.Severity != "" {
-		return m.Affected.Severity
-	}
-	if m.Advisory.Severity != "" {
-		return m.Advisory.Severity
-	}
-	return vulndb.SeverityUnknown
 }
 
 func rank(s string) int {

@@ -3,6 +3,7 @@ package match
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -47,6 +48,17 @@ var fixtures = []*vulndb.Advisory{
 			Ranges: []vulndb.Range{{Fixed: "1.1.1d-r0"}}}}},
 }
 
+// Log4Shell as the Debian tracker (no urgency given here), NVD, CISA's
+// KEV catalog and EPSS publish it.
+var log4shell = []*vulndb.Advisory{
+	{ID: "CVE-2021-44228", Source: "debian-tracker",
+		Affected: []vulndb.Affected{{Ecosystem: "debian:11", Package: "apache-log4j2", Status: vulndb.StatusRanges,
+			Ranges: []vulndb.Range{{Fixed: "2.15.0-1~deb11u1"}}}}},
+	{ID: "CVE-2021-44228", Source: "nvd", Severity: vulndb.SeverityCritical,
+		CVSS: []vulndb.CVSS{{Source: "nvd@nist.gov", Version: "3.1", Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H", Score: 10, Type: "Primary"}}},
+	{ID: "CVE-2024-2511", Source: "nvd", Severity: vulndb.SeverityHigh},
+}
+
 func testDB(t *testing.T) *sqlite.DB {
 	t.Helper()
 	ctx := t.Context()
@@ -55,10 +67,16 @@ func testDB(t *testing.T) *sqlite.DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, a := range fixtures {
+	for _, a := range append(slices.Clone(fixtures), log4shell...) {
 		if err := w.Add(ctx, a); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := w.AddKEV(ctx, vulndb.KEV{CVE: "CVE-2021-44228", DateAdded: "2021-12-10", DueDate: "2021-12-24"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.AddEPSS(ctx, vulndb.EPSS{CVE: "CVE-2021-44228", Score: 0.94358, Percentile: 0.99956, Date: "2025-08-25"}); err != nil {
+		t.Fatal(err)
 	}
 	if err := w.Commit(ctx); err != nil {
 		t.Fatal(err)
@@ -191,5 +209,41 @@ func TestMatchFoldsDSAIntoCVE(t *testing.T) {
 				t.Errorf("evidence (-want +got):\n%s", diff)
 			}
 		}
+	}
+}
+
+func TestMatchRatesFindings(t *testing.T) {
+	db := testDB(t)
+	pkgs := []inventory.Package{
+		{ID: "l", Name: "liblog4j2-java", Version: "2.13.3-1", Type: "deb", SourceName: "apache-log4j2", SourceVersion: "2.13.3-1", Ecosystem: "debian:11"},
+		{ID: "o", Name: "libssl3", Version: "3.0.9-1", Type: "deb", SourceName: "openssl", SourceVersion: "3.0.9-1", Ecosystem: "debian:12"},
+	}
+	got, err := Match(context.Background(), db, pkgs, Options{Schemes: schemes, Enricher: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type rated struct {
+		ID, Severity, Source string
+		CVSS                 []report.CVSS
+		KEV                  *report.KEV
+		EPSS                 *report.EPSS
+	}
+	var rows []rated
+	for _, f := range got {
+		if f.VulnerabilityID == "CVE-2021-44228" || f.VulnerabilityID == "CVE-2024-2511" {
+			rows = append(rows, rated{f.VulnerabilityID, f.Severity, f.SeveritySource, f.CVSS, f.KEV, f.EPSS})
+		}
+	}
+	want := []rated{
+		// No distro rating: NVD's applies, with its CVSS, KEV and EPSS.
+		{"CVE-2021-44228", vulndb.SeverityCritical, "nvd",
+			[]report.CVSS{{Source: "nvd@nist.gov", Version: "3.1", Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H", Score: 10}},
+			&report.KEV{DateAdded: "2021-12-10", DueDate: "2021-12-24"},
+			&report.EPSS{Score: 0.94358, Percentile: 0.99956, Date: "2025-08-25"}},
+		// The distro's own MEDIUM wins over NVD's HIGH.
+		{"CVE-2024-2511", vulndb.SeverityMedium, "debian-tracker", []report.CVSS{}, nil, nil},
+	}
+	if diff := cmp.Diff(want, rows); diff != "" {
+		t.Errorf("ratings (-want +got):\n%s", diff)
 	}
 }

@@ -87,11 +87,41 @@ type Finding struct {
 	StatusDetail    string   `json:"statusDetail,omitempty"`
 	FixedVersion    string   `json:"fixedVersion"`
 	Severity        string   `json:"severity"`
+	// SeveritySource names the feed the severity came from: the distro's
+	// own feed for a distro package, else "nvd", else another source.
+	SeveritySource string `json:"severitySource"`
+	// CVSS lists every CVSS assessment known for the vulnerability.
+	CVSS []CVSS `json:"cvss"`
+	// KEV is set when CISA's KEV catalog lists the vulnerability; EPSS
+	// holds its exploit-prediction score. Both are null when unknown.
+	KEV  *KEV  `json:"kev"`
+	EPSS *EPSS `json:"epss"`
 	// Layer is the DiffID of the layer that introduced the package, CreatedBy its history entry.
 	Layer     string     `json:"layer"`
 	CreatedBy string     `json:"createdBy"`
 	Path      string     `json:"path,omitempty"`
 	Evidence  []Evidence `json:"evidence"`
+}
+
+// CVSS is one CVSS assessment of a finding's vulnerability.
+type CVSS struct {
+	Source  string  `json:"source"`
+	Version string  `json:"version"`
+	Vector  string  `json:"vector"`
+	Score   float64 `json:"score"`
+}
+
+// KEV is a finding's entry in CISA's Known Exploited Vulnerabilities catalog.
+type KEV struct {
+	DateAdded string `json:"dateAdded"`
+	DueDate   string `json:"dueDate"`
+}
+
+// EPSS is a finding's exploit-prediction score.
+type EPSS struct {
+	Score      float64 `json:"score"`
+	Percentile float64 `json:"percentile"`
+	Date       string  `json:"date"`
 }
 
 // Evidence explains a finding: which record of which feed said what, and

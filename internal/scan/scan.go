@@ -115,7 +115,7 @@ func Scan(ctx context.Context, ref string, opts Options) (*report.Report, error)
 			return nil, err
 		}
 		r.DB = &report.DB{SchemaVersion: info.SchemaVersion, Built: info.Built, Sources: info.Sources}
-		r.Findings, err = match.Match(ctx, db, r.Packages, match.Options{Schemes: Schemes(), IncludeNotAffected: opts.IncludeNotAffected})
+		r.Findings, err = match.Match(ctx, db, r.Packages, match.Options{Schemes: Schemes(), IncludeNotAffected: opts.IncludeNotAffected, Enricher: db})
 		if err != nil {
 			return nil, err
 		}
