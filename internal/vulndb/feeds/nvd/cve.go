@@ -24,15 +24,15 @@ const Ecosystem = "cpe"
 // cve is the "cve" object of the API 2.0 schema
 // (https://csrc.nist.gov/schema/nvd/api/2.0/cve_api_json_2.0.schema).
 type cve struct {
-	ID               string           `json:"id"`
-	Published        string           `json:"published"`
-	LastModified     string           `json:"lastModified"`
-	VulnStatus       string           `json:"vulnStatus"`
-	Descriptions     []langString     `json:"descriptions"`
-	References       []reference      `json:"references"`
-	Weaknesses       []weakness       `json:"weaknesses"`
-	Metrics          metrics          `json:"metrics"`
-	Configurations   []configuration  `json:"configurations"`
+	ID             string          `json:"id"`
+	Published      string          `json:"published"`
+	LastModified   string          `json:"lastModified"`
+	VulnStatus     string          `json:"vulnStatus"`
+	Descriptions   []langString    `json:"descriptions"`
+	References     []reference     `json:"references"`
+	Weaknesses     []weakness      `json:"weaknesses"`
+	Metrics        metrics         `json:"metrics"`
+	Configurations []configuration `json:"configurations"`
 }
 
 type langString struct {
