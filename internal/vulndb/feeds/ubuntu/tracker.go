@@ -1,0 +1,224 @@
+// Package ubuntu imports the Ubuntu CVE Tracker in its native form: a
+// checkout of ubuntu-cve-tracker with one RFC 822-like file per CVE in
+// active/, retired/ and ignored/ (https://git.launchpad.net/ubuntu-cve-tracker,
+// format described in its README and scripts/cve_lib.py).
+package ubuntu
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/customs-scanner/customs/internal/vulndb"
+)
+
+// Source is the Advisory.Source of every advisory this package produces.
+const Source = "ubuntu-tracker"
+
+// Subdirs are the tracker directories Import reads, in this order.
+var Subdirs = []string{"active", "retired", "ignored"}
+
+// maxErrors bounds the per-record errors Import keeps; the rest are
+// counted.
+const maxErrors = 100
+
+// FileError is a tracker file that could not be read or that has lines
+// Import skipped.
+type FileError struct {
+	Path string
+	Err  error
+}
+
+func (e *FileError) Error() string { return e.Path + ": " + e.Err.Error() }
+func (e *FileError) Unwrap() error { return e.Err }
+
+// Import reads an ubuntu-cve-tracker checkout at dir and adds one advisory
+// per CVE file to sink (see Parse for the mapping). Each of active/,
+// retired/ and ignored/ is read from the directory, or, where the directory
+// is absent, from NAME.tar.gz beside it (a gzipped tar of the directory, as
+// the retired/ tree is sometimes shipped). Only files named like a candidate
+// (CVE-2020-1967) are read: 00boilerplate*, not-for-us.txt and README are
+// not records. A missing subdirectory is skipped; none at all is an error.
+//
+// It returns the number of advisories passed to sink.Add. Files it cannot
+// parse, and lines it skips, are reported as *FileError in the returned
+// error (errors.Join'ed, the first 100 kept) beside the count. An unreadable
+// dir or archive, a sink error or a cancelled ctx stop the import.
+func Import(ctx context.Context, dir string, sink vulndb.Sink) (int, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return 0, fmt.Errorf("import ubuntu tracker: %w", err)
+	}
+	if !st.IsDir() {
+		return 0, fmt.Errorf("import ubuntu tracker: %s is not a directory", dir)
+	}
+	imp := &importer{sink: sink}
+	found := 0
+	for _, sub := range Subdirs {
+		p := filepath.Join(dir, sub)
+		if st, err := os.Stat(p); err == nil && st.IsDir() {
+			found++
+			if err := imp.dir(ctx, p); err != nil {
+				return imp.added, fmt.Errorf("import ubuntu tracker %s: %w", p, err)
+			}
+			continue
+		}
+		tgz := p + ".tar.gz"
+		if _, err := os.Stat(tgz); err != nil {
+			continue
+		}
+		found++
+		if err := imp.tarball(ctx, tgz); err != nil {
+			return imp.added, fmt.Errorf("import ubuntu tracker %s: %w", tgz, err)
+		}
+	}
+	if found == 0 {
+		return 0, fmt.Errorf("import ubuntu tracker: no %s under %s", strings.Join(Subdirs, ", "), dir)
+	}
+	return imp.added, imp.err()
+}
+
+type importer struct {
+	sink    vulndb.Sink
+	added   int
+	errs    []error
+	dropped int
+}
+
+func (imp *importer) warn(path string, err error) {
+	if len(imp.errs) >= maxErrors {
+		imp.dropped++
+		return
+	}
+	imp.errs = append(imp.errs, &FileError{Path: path, Err: err})
+}
+
+func (imp *importer) err() error {
+	errs := imp.errs
+	if imp.dropped > 0 {
+		errs = append(slices.Clip(errs), fmt.Errorf("and %d more tracker files with problems", imp.dropped))
+	}
+	return errors.Join(errs...)
+}
+
+// IsRecordName tells whether a file name is a tracker record: a candidate
+// ID such as CVE-2020-1967.
+func IsRecordName(name string) bool {
+	return strings.HasPrefix(name, "CVE-") && cveRE.MatchString(name)
+}
+
+func (imp *importer) dir(ctx context.Context, dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if !e.Type().IsRegular() || !IsRecordName(e.Name()) {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		data, err := readFile(p)
+		if err != nil {
+			imp.warn(p, err)
+			continue
+		}
+		if err := imp.record(ctx, p, data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func readFile(p string) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return readLimited(f)
+}
+
+func readLimited(r io.Reader) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, maxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxFileSize {
+		return nil, fmt.Errorf("larger than %d bytes", maxFileSize)
+	}
+	return b, nil
+}
+
+// tarball reads the records of a gzipped tar, in archive order.
+func (imp *importer) tarball(ctx context.Context, p string) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		return err
+	}
+	defer zr.Close()
+	return imp.tarStream(ctx, p, zr)
+}
+
+func (imp *importer) tarStream(ctx context.Context, p string, r io.Reader) error {
+	tr := tar.NewReader(r)
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		h, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read archive: %w", err)
+		}
+		if h.Typeflag != tar.TypeReg || !IsRecordName(path.Base(h.Name)) {
+			continue
+		}
+		name := p + "!" + h.Name
+		data, err := readLimited(tr)
+		if err != nil {
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				return fmt.Errorf("read archive: %s: %w", h.Name, err)
+			}
+			imp.warn(name, err)
+			continue
+		}
+		if err := imp.record(ctx, name, data); err != nil {
+			return err
+		}
+	}
+}
+
+// record parses one file and hands its advisory to the sink; only a sink
+// error is returned.
+func (imp *importer) record(ctx context.Context, name string, data []byte) error {
+	adv, err := Parse(data)
+	if err != nil {
+		imp.warn(name, err)
+	}
+	if adv == nil {
+		return nil
+	}
+	if err := imp.sink.Add(ctx, adv); err != nil {
+		return fmt.Errorf("add %s: %w", adv.ID, err)
+	}
+	imp.added++
+	return nil
+}
