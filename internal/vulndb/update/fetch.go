@@ -1,0 +1,305 @@
+package update
+
+import (
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Outcome is how one file's fetch ended.
+type Outcome int
+
+const (
+	// Failed means no new copy was stored; the previous one, if any, stays.
+	Failed Outcome = iota
+	// Unchanged means the server answered 304 Not Modified, or sent the same
+	// bytes again.
+	Unchanged
+	// Downloaded means new content was stored.
+	Downloaded
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case Unchanged:
+		return "unchanged"
+	case Downloaded:
+		return "downloaded"
+	}
+	return "failed"
+}
+
+// StatusError is a final HTTP status that is not retried (404, 403, ...), or
+// the last retryable one when the attempts ran out.
+type StatusError struct {
+	URL    string
+	Status int
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("GET %s: %d %s", e.URL, e.Status, http.StatusText(e.Status))
+}
+
+// ErrTooLarge is wrapped when a download exceeds Options.MaxSize.
+var ErrTooLarge = errors.New("download exceeds the size limit")
+
+// fetched is a file downloaded to a temporary path, not yet in place.
+type fetched struct {
+	tmp   string
+	state fileState
+}
+
+// fetchFile GETs one URL conditionally on prev, with retries. On 200 the
+// body is written to a temporary file in dir and returned (Downloaded);
+// on 304 (or the same bytes) the outcome is Unchanged.
+func (u *updater) fetchFile(ctx context.Context, feed Feed, file File, dir string, prev *fileState) (Outcome, *fetched, error) {
+	url := feed.URL(file)
+	for attempt := 0; ; attempt++ {
+		out, got, retry, wait, err := u.try(ctx, feed, file, url, dir, prev)
+		if err == nil {
+			return out, got, nil
+		}
+		if !retry || attempt+1 >= u.opt.Attempts || ctx.Err() != nil {
+			if ctx.Err() != nil {
+				return Failed, nil, ctx.Err()
+			}
+			return Failed, nil, err
+		}
+		d := u.backoff(attempt)
+		if wait > d {
+			d = min(wait, u.opt.MaxWait)
+		}
+		u.log.Debug("retrying download", "feed", feed.Name, "url", url, "attempt", attempt+1, "wait", d, "error", err)
+		if err := u.opt.Sleep(ctx, d); err != nil {
+			return Failed, nil, err
+		}
+	}
+}
+
+// backoff is exponential with jitter: a random duration in [d/2, d] with
+// d = Backoff * 2^attempt, at most MaxWait.
+func (u *updater) backoff(attempt int) time.Duration {
+	d := u.opt.Backoff << min(attempt, 30)
+	if d <= 0 || d > u.opt.MaxWait {
+		d = u.opt.MaxWait
+	}
+	return d/2 + time.Duration(u.opt.Jitter()*float64(d/2))
+}
+
+// try makes one request. retry says whether a failure may be retried and
+// wait is the server's Retry-After, if any.
+func (u *updater) try(ctx context.Context, feed Feed, file File, url, dir string, prev *fileState) (out Outcome, got *fetched, retry bool, wait time.Duration, err error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	// The timeout is for silence, not for the whole transfer: it restarts
+	// whenever bytes arrive, so a large download on a slow link goes on.
+	errIdle := fmt.Errorf("GET %s: no response for %s", url, u.opt.Timeout)
+	idle := time.AfterFunc(u.opt.Timeout, func() { cancel(errIdle) })
+	defer idle.Stop()
+
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return Failed, nil, false, 0, fmt.Errorf("GET %s: %w", url, err)
+	}
+	req.Header.Set("User-Agent", u.opt.UserAgent)
+	if prev != nil && prev.URL == url {
+		if prev.ETag != "" {
+			req.Header.Set("If-None-Match", prev.ETag)
+		}
+		if prev.LastModified != "" {
+			req.Header.Set("If-Modified-Since", prev.LastModified)
+		}
+	}
+	resp, err := u.opt.Client.Do(req)
+	if err != nil {
+		if c := context.Cause(ctx); c == errIdle {
+			err = c
+		}
+		return Failed, nil, true, 0, fmt.Errorf("GET %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	idle.Reset(u.opt.Timeout)
+
+	switch {
+	case resp.StatusCode == http.StatusNotModified && prev != nil:
+		return Unchanged, nil, false, 0, nil
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+		return Failed, nil, true, retryAfter(resp.Header.Get("Retry-After"), u.opt.Now()), &StatusError{URL: url, Status: resp.StatusCode}
+	case resp.StatusCode != http.StatusOK:
+		return Failed, nil, false, 0, &StatusError{URL: url, Status: resp.StatusCode}
+	}
+	if resp.ContentLength > u.opt.MaxSize {
+		return Failed, nil, false, 0, fmt.Errorf("GET %s: %d bytes: %w (%d)", url, resp.ContentLength, ErrTooLarge, u.opt.MaxSize)
+	}
+
+	var body io.Reader = &progressReader{r: resp.Body, total: resp.ContentLength, onRead: func(done, total int64) {
+		idle.Reset(u.opt.Timeout)
+		u.opt.Progress.Download(feed.Name, file.Name, done, total)
+	}}
+	body = &limitReader{r: body, n: u.opt.MaxSize, url: url}
+	if feed.Unpack == Gunzip {
+		zr, err := gzip.NewReader(body)
+		if err != nil {
+			return Failed, nil, isNetErr(ctx, err), 0, fmt.Errorf("GET %s: gunzip: %w", url, netCause(ctx, err))
+		}
+		body = &limitReader{r: zr, n: u.opt.MaxSize, url: url}
+	}
+
+	tmp, err := os.CreateTemp(dir, ".tmp-"+file.Name+"-*")
+	if err != nil {
+		return Failed, nil, false, 0, fmt.Errorf("store %s: %w", url, err)
+	}
+	keep := false
+	defer func() {
+		if !keep {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(tmp, h), body)
+	if err != nil {
+		if errors.Is(err, ErrTooLarge) {
+			return Failed, nil, false, 0, err
+		}
+		var pe *os.PathError
+		if errors.As(err, &pe) { // the local disk, not the network
+			return Failed, nil, false, 0, fmt.Errorf("store %s: %w", url, err)
+		}
+		return Failed, nil, isNetErr(ctx, err), 0, fmt.Errorf("GET %s: read body: %w", url, netCause(ctx, err))
+	}
+	// net/http reports a body shorter than Content-Length as
+	// io.ErrUnexpectedEOF; check anyway, since a decoded body has no length.
+	if !resp.Uncompressed && feed.Unpack == Keep && resp.ContentLength >= 0 && n != resp.ContentLength {
+		return Failed, nil, true, 0, fmt.Errorf("GET %s: got %d of %d bytes", url, n, resp.ContentLength)
+	}
+	if err := tmp.Sync(); err != nil {
+		return Failed, nil, false, 0, fmt.Errorf("store %s: %w", url, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return Failed, nil, false, 0, fmt.Errorf("store %s: %w", url, err)
+	}
+	now := u.opt.Now().UTC()
+	st := fileState{
+		URL:          url,
+		ETag:         resp.Header.Get("ETag"),
+		LastModified: resp.Header.Get("Last-Modified"),
+		Fetched:      now,
+		Checked:      now,
+		Size:         n,
+		SHA256:       hex.EncodeToString(h.Sum(nil)),
+	}
+	if prev != nil && prev.SHA256 == st.SHA256 && prev.Size == st.Size {
+		// Same bytes without a validator the server honours: nothing to do.
+		os.Remove(tmp.Name())
+		keep = true
+		return Unchanged, &fetched{state: st}, false, 0, nil
+	}
+	keep = true
+	return Downloaded, &fetched{tmp: tmp.Name(), state: st}, false, 0, nil
+}
+
+// isNetErr says whether err came from the transfer (retryable) rather than
+// from the content (a broken gzip stream is not fixed by asking again,
+// except when the stream was cut short).
+func isNetErr(ctx context.Context, err error) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	return !errors.Is(err, gzip.ErrHeader) && !errors.Is(err, gzip.ErrChecksum)
+}
+
+// netCause prefers the idle timeout's cause over "context canceled".
+func netCause(ctx context.Context, err error) error {
+	if c := context.Cause(ctx); c != nil && !errors.Is(c, context.Canceled) {
+		return c
+	}
+	return err
+}
+
+// retryAfter parses a Retry-After header: delay-seconds or an HTTP-date.
+func retryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// progressReader reports bytes read so far.
+type progressReader struct {
+	r      io.Reader
+	done   int64
+	total  int64
+	onRead func(done, total int64)
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if n > 0 {
+		p.done += int64(n)
+		p.onRead(p.done, p.total)
+	}
+	return n, err
+}
+
+// limitReader fails with ErrTooLarge past n bytes.
+type limitReader struct {
+	r   io.Reader
+	n   int64
+	url string
+}
+
+func (l *limitReader) Read(b []byte) (int, error) {
+	if l.n < 0 {
+		return 0, fmt.Errorf("GET %s: %w", l.url, ErrTooLarge)
+	}
+	if int64(len(b)) > l.n+1 {
+		b = b[:l.n+1]
+	}
+	n, err := l.r.Read(b)
+	l.n -= int64(n)
+	if l.n < 0 {
+		return n, fmt.Errorf("GET %s: %w", l.url, ErrTooLarge)
+	}
+	return n, err
+}
+
+// sleep waits d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func defaultJitter() float64 { return rand.Float64() }
+
+// leftover reports whether a directory entry is a temporary file or backup
+// an interrupted update left behind.
+func leftover(name string) bool {
+	return strings.HasPrefix(name, ".tmp-") || (strings.HasPrefix(name, ".") && strings.HasSuffix(name, ".prev"))
+}
+
+// backupName is where a file's previous copy waits until the new DB is built.
+func backupName(dir, name string) string { return filepath.Join(dir, "."+name+".prev") }

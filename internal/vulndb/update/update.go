@@ -1,0 +1,525 @@
+// Package update keeps local copies of the upstream advisory feeds current
+// and rebuilds the vulnerability DB from them when any changed.
+//
+// Each feed (see Feeds) is downloaded into CACHE_DIR/feeds/<name>/ with
+// conditional requests (ETag / Last-Modified kept in a sidecar file,
+// .feed.json), retries with exponential backoff on network errors, 429 and
+// 5xx (honouring Retry-After), an idle timeout and a size limit. New
+// content is written to a temporary file and renamed into place only once
+// it is complete.
+//
+// The DB is rebuilt in full from all local copies with build.Build (not
+// incrementally) when a feed's content changed, the set of feeds changed, or
+// the DB is missing or was replaced since the last update. If the build
+// fails, the previous copies of the changed feeds are put back and the
+// previous DB stays in place.
+package update
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/customs-scanner/customs/internal/vulndb"
+	"github.com/customs-scanner/customs/internal/vulndb/build"
+	"github.com/customs-scanner/customs/internal/vulndb/sqlite"
+)
+
+// Progress receives download progress, for a progress bar. Calls may come
+// from several goroutines at once.
+type Progress interface {
+	// Download reports done bytes of total (-1 when unknown) for one file.
+	Download(feed, file string, done, total int64)
+	// Fetched reports the end of one file's fetch.
+	Fetched(feed, file string, o Outcome, err error)
+	// Building reports that the DB is being rebuilt from n sources.
+	Building(n int)
+}
+
+type noProgress struct{}
+
+func (noProgress) Download(string, string, int64, int64)  {}
+func (noProgress) Fetched(string, string, Outcome, error) {}
+func (noProgress) Building(int)                           {}
+
+// Defaults for Options' zero fields.
+const (
+	DefaultAttempts = 5
+	DefaultBackoff  = time.Second
+	DefaultMaxWait  = 2 * time.Minute
+	DefaultTimeout  = 60 * time.Second
+	DefaultMaxSize  = 2 << 30
+	DefaultParallel = 4
+)
+
+// Options configure Update. Zero fields take the defaults above.
+type Options struct {
+	// CacheDir holds the feeds' local copies under CacheDir/feeds.
+	CacheDir string
+	// DBPath is the DB file to rebuild.
+	DBPath string
+	// Feeds are the feeds to update and build from (see Feeds, Select).
+	Feeds []Feed
+	// Force rebuilds the DB even when nothing changed.
+	Force bool
+
+	Client    *http.Client
+	UserAgent string
+	// Attempts is how many times one file is tried.
+	Attempts int
+	// Backoff is the first retry's wait; it doubles on each retry, with
+	// jitter, up to MaxWait, which also caps a server's Retry-After.
+	Backoff, MaxWait time.Duration
+	// Timeout is how long a request may go without a response or without
+	// receiving bytes.
+	Timeout time.Duration
+	// MaxSize bounds one download, as sent and as stored.
+	MaxSize int64
+	// Parallel is how many files are downloaded at once.
+	Parallel int
+
+	Log      *slog.Logger
+	Progress Progress
+	// Now, Sleep and Jitter (a number in [0, 1)) are the clock, the wait and
+	// the randomness, for tests.
+	Now    func() time.Time
+	Sleep  func(ctx context.Context, d time.Duration) error
+	Jitter func() float64
+}
+
+// FeedResult is what happened to one feed.
+type FeedResult struct {
+	Name, Kind string
+	// Path is the build source path of the local copy.
+	Path string
+	// Outcome is Downloaded if any file changed, Unchanged if all were
+	// current, Failed if any file could not be fetched.
+	Outcome Outcome
+	// Err says why files could not be fetched; the previous copies of those
+	// files, if any, are used.
+	Err error
+	// Usable is true when a local copy exists (new or previous) and went
+	// into the DB.
+	Usable bool
+	// Skipped is why the feed was not fetched at all (a kind this build of
+	// customs cannot import).
+	Skipped string
+}
+
+// Result is the outcome of Update.
+type Result struct {
+	Feeds []FeedResult
+	// Rebuilt is true when a new DB was built; Info describes the DB in place.
+	Rebuilt bool
+	Info    vulndb.Info
+}
+
+// Missing returns the feeds that have no usable local copy and were not
+// skipped: an enabled feed that is in no DB.
+func (r *Result) Missing() []string {
+	var out []string
+	for _, f := range r.Feeds {
+		if !f.Usable && f.Skipped == "" {
+			out = append(out, f.Name)
+		}
+	}
+	return out
+}
+
+type updater struct {
+	opt Options
+	log *slog.Logger
+}
+
+// feedWork is one feed during an update.
+type feedWork struct {
+	feed  Feed
+	dir   string
+	prev  *feedState
+	next  *feedState
+	res   *FeedResult
+	got   []*fetched // by file index; nil when nothing new
+	outs  []Outcome
+	errs  []error
+	moved []string // files whose previous copy is in a backup
+}
+
+// Update downloads the feeds that changed upstream and rebuilds the DB when
+// needed. A feed that cannot be downloaded keeps its previous local copy
+// (reported in its FeedResult.Err); one with no copy at all is left out of
+// the DB (see Result.Missing). Update returns an error, and leaves the
+// previous DB and feed copies in place, when ctx is cancelled, no feed has
+// a usable copy, or the build fails.
+func Update(ctx context.Context, opt Options) (*Result, error) {
+	u := &updater{opt: withDefaults(opt)}
+	u.log = u.opt.Log
+	if len(opt.Feeds) == 0 {
+		return nil, errors.New("update vulnerability DB: no feeds")
+	}
+	root := FeedsDir(opt.CacheDir)
+	var works []*feedWork
+	res := &Result{}
+	for _, f := range opt.Feeds {
+		fr := FeedResult{Name: f.Name, Kind: f.Kind, Outcome: Unchanged}
+		if _, err := build.ParseSource(f.Kind + "=" + f.Name); err != nil {
+			fr.Skipped = fmt.Sprintf("this build of customs cannot import %q feeds yet", f.Kind)
+			res.Feeds = append(res.Feeds, fr)
+			continue
+		}
+		if err := checkName(f.Name); err != nil || len(f.Files) == 0 {
+			return nil, fmt.Errorf("update vulnerability DB: feed %q: bad name or no files", f.Name)
+		}
+		for _, file := range f.Files {
+			if err := checkName(file.Name); err != nil {
+				return nil, fmt.Errorf("update vulnerability DB: feed %s: %w", f.Name, err)
+			}
+		}
+		dir := filepath.Join(root, f.Name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("update vulnerability DB: %w", err)
+		}
+		cleanLeftovers(dir)
+		prev, err := loadState(dir)
+		if err != nil {
+			u.log.Warn("feed state unreadable; downloading again", "feed", f.Name, "error", err)
+		}
+		fr.Path = dir
+		if len(f.Files) == 1 {
+			fr.Path = filepath.Join(dir, f.Files[0].Name)
+		}
+		res.Feeds = append(res.Feeds, fr)
+		works = append(works, &feedWork{
+			feed: f, dir: dir, prev: prev,
+			got: make([]*fetched, len(f.Files)), outs: make([]Outcome, len(f.Files)), errs: make([]error, len(f.Files)),
+		})
+	}
+	for i, j := 0, 0; i < len(res.Feeds); i++ {
+		if res.Feeds[i].Skipped == "" {
+			works[j].res = &res.Feeds[i]
+			j++
+		}
+	}
+
+	if err := u.fetchAll(ctx, works); err != nil {
+		discard(works)
+		return nil, fmt.Errorf("update vulnerability DB: %w", err)
+	}
+
+	// Decide what the new state of each feed is and whether the DB is current.
+	changed := false
+	digests := map[string]string{}
+	var sources []build.Source
+	for _, w := range works {
+		w.next = &feedState{Feed: w.feed.Name, Kind: w.feed.Kind, Path: w.res.Path, Files: map[string]*fileState{}}
+		var errs []error
+		for i, file := range w.feed.Files {
+			old := w.prev.Files[file.Name]
+			switch w.outs[i] {
+			case Downloaded:
+				w.res.Outcome = maxOutcome(w.res.Outcome, Downloaded)
+				w.next.Files[file.Name] = &w.got[i].state
+			case Unchanged:
+				st := *old
+				st.Checked = u.opt.Now().UTC()
+				if g := w.got[i]; g != nil { // same bytes, new validators
+					st.ETag, st.LastModified, st.URL = g.state.ETag, g.state.LastModified, g.state.URL
+				}
+				w.next.Files[file.Name] = &st
+			case Failed:
+				errs = append(errs, w.errs[i])
+				if old != nil {
+					w.next.Files[file.Name] = old
+				}
+			}
+		}
+		if len(errs) > 0 {
+			w.res.Outcome = Failed
+			w.res.Err = errors.Join(errs...)
+		}
+		w.res.Usable = len(w.next.Files) > 0
+		if !w.res.Usable {
+			continue
+		}
+		if w.res.Outcome == Downloaded || (w.res.Outcome == Failed && hasDownload(w)) {
+			changed = true
+		}
+		digests[w.feed.Name] = w.next.digest()
+		sources = append(sources, build.Source{Kind: w.feed.Kind, Path: w.res.Path})
+	}
+	if len(sources) == 0 {
+		discard(works)
+		return res, fmt.Errorf("update vulnerability DB: no feed could be downloaded and none has a previous copy: %w", firstErr(res))
+	}
+
+	// Put new files in place, keeping the previous copies until the build
+	// succeeds; sidecars are written in any case (304s refresh Checked).
+	if err := u.install(works); err != nil {
+		u.rollback(works)
+		return res, fmt.Errorf("update vulnerability DB: %w", err)
+	}
+
+	if !changed && !opt.Force {
+		if info, ok := u.current(ctx, root, digests); ok {
+			res.Info = info
+			u.commit(works)
+			return res, nil
+		}
+	}
+	u.opt.Progress.Building(len(sources))
+	info, err := build.Build(ctx, opt.DBPath, sources, u.log)
+	if err != nil {
+		u.rollback(works)
+		return res, err
+	}
+	u.commit(works)
+	res.Rebuilt, res.Info = true, info
+	rec := buildRecord{DB: absPath(opt.DBPath), Built: info.Built, Feeds: digests}
+	if err := writeJSON(filepath.Join(root, buildFile), rec); err != nil {
+		u.log.Warn("record DB build", "error", err)
+	}
+	return res, nil
+}
+
+func withDefaults(o Options) Options {
+	if o.Client == nil {
+		o.Client = &http.Client{}
+	}
+	if o.UserAgent == "" {
+		o.UserAgent = "customs (vulnerability DB update)"
+	}
+	if o.Attempts <= 0 {
+		o.Attempts = DefaultAttempts
+	}
+	if o.Backoff <= 0 {
+		o.Backoff = DefaultBackoff
+	}
+	if o.MaxWait <= 0 {
+		o.MaxWait = DefaultMaxWait
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.MaxSize <= 0 {
+		o.MaxSize = DefaultMaxSize
+	}
+	if o.Parallel <= 0 {
+		o.Parallel = DefaultParallel
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Progress == nil {
+		o.Progress = noProgress{}
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleep
+	}
+	if o.Jitter == nil {
+		o.Jitter = defaultJitter
+	}
+	return o
+}
+
+// fetchAll fetches every file of every feed, Parallel at a time. A file that
+// fails is recorded in its feed; only a cancelled ctx is an error.
+func (u *updater) fetchAll(ctx context.Context, works []*feedWork) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(u.opt.Parallel)
+	for _, w := range works {
+		for i, file := range w.feed.Files {
+			g.Go(func() error {
+				out, got, err := u.fetchFile(gctx, w.feed, file, w.dir, w.prev.Files[file.Name])
+				w.outs[i], w.got[i], w.errs[i] = out, got, err
+				u.opt.Progress.Fetched(w.feed.Name, file.Name, out, err)
+				if err != nil {
+					u.log.Debug("fetch failed", "feed", w.feed.Name, "file", file.Name, "error", err)
+				}
+				return nil
+			})
+		}
+	}
+	g.Wait()
+	return ctx.Err()
+}
+
+// install renames downloaded files into place, moving each previous copy to
+// a backup, and writes the sidecars.
+func (u *updater) install(works []*feedWork) error {
+	for _, w := range works {
+		for i, file := range w.feed.Files {
+			g := w.got[i]
+			if g == nil || g.tmp == "" {
+				continue
+			}
+			dst := filepath.Join(w.dir, file.Name)
+			if err := os.Rename(dst, backupName(w.dir, file.Name)); err == nil {
+				w.moved = append(w.moved, file.Name)
+			} else if !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("feed %s: back up %s: %w", w.feed.Name, file.Name, err)
+			}
+			if err := os.Rename(g.tmp, dst); err != nil {
+				return fmt.Errorf("feed %s: install %s: %w", w.feed.Name, file.Name, err)
+			}
+			g.tmp = ""
+			fi, err := os.Stat(dst)
+			if err != nil {
+				return fmt.Errorf("feed %s: %w", w.feed.Name, err)
+			}
+			w.next.Files[file.Name].ModTime = fi.ModTime()
+		}
+		if w.next != nil {
+			if err := writeJSON(filepath.Join(w.dir, stateFile), w.next); err != nil {
+				return fmt.Errorf("feed %s: write state: %w", w.feed.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// rollback puts the previous copies and sidecars back.
+func (u *updater) rollback(works []*feedWork) {
+	discard(works)
+	for _, w := range works {
+		restored := w.moved
+		for _, name := range w.moved {
+			if err := os.Rename(backupName(w.dir, name), filepath.Join(w.dir, name)); err != nil {
+				u.log.Warn("restore previous feed copy", "feed", w.feed.Name, "file", name, "error", err)
+			}
+		}
+		w.moved = nil
+		for i, file := range w.feed.Files {
+			if w.outs[i] == Downloaded && w.prev.Files[file.Name] == nil && !slices.Contains(restored, file.Name) {
+				os.Remove(filepath.Join(w.dir, file.Name))
+			}
+		}
+		if w.prev != nil && w.next != nil {
+			prev := *w.prev
+			prev.Feed, prev.Kind, prev.Path = w.feed.Name, w.feed.Kind, w.res.Path
+			if err := writeJSON(filepath.Join(w.dir, stateFile), &prev); err != nil {
+				u.log.Warn("restore feed state", "feed", w.feed.Name, "error", err)
+			}
+		}
+	}
+}
+
+// commit drops the backups of replaced copies.
+func (u *updater) commit(works []*feedWork) {
+	for _, w := range works {
+		for _, name := range w.moved {
+			os.Remove(backupName(w.dir, name))
+		}
+		w.moved = nil
+	}
+}
+
+// current reports whether the DB at DBPath is the one the last update built
+// from exactly these feed contents.
+func (u *updater) current(ctx context.Context, root string, digests map[string]string) (vulndb.Info, bool) {
+	var rec buildRecord
+	if err := readJSON(filepath.Join(root, buildFile), &rec); err != nil {
+		return vulndb.Info{}, false
+	}
+	if rec.DB != absPath(u.opt.DBPath) || len(rec.Feeds) != len(digests) {
+		return vulndb.Info{}, false
+	}
+	for n, d := range digests {
+		if rec.Feeds[n] != d {
+			return vulndb.Info{}, false
+		}
+	}
+	db, err := sqlite.Open(ctx, u.opt.DBPath)
+	if err != nil {
+		u.log.Debug("DB not usable; rebuilding", "error", err)
+		return vulndb.Info{}, false
+	}
+	defer db.Close()
+	info, err := db.Info(ctx)
+	if err != nil || !info.Built.Equal(rec.Built) {
+		return vulndb.Info{}, false
+	}
+	return info, true
+}
+
+// discard removes downloaded files not yet installed.
+func discard(works []*feedWork) {
+	for _, w := range works {
+		for _, g := range w.got {
+			if g != nil && g.tmp != "" {
+				os.Remove(g.tmp)
+				g.tmp = ""
+			}
+		}
+	}
+}
+
+// cleanLeftovers removes what an interrupted update left in dir. A backup
+// whose file is missing (the update stopped between the two renames) is
+// put back; the sidecar check then decides whether it is still current.
+func cleanLeftovers(dir string) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		name := e.Name()
+		if !leftover(name) {
+			continue
+		}
+		p := filepath.Join(dir, name)
+		if orig, ok := strings.CutSuffix(strings.TrimPrefix(name, "."), ".prev"); ok && !strings.HasPrefix(name, ".tmp-") {
+			if _, err := os.Lstat(filepath.Join(dir, orig)); errors.Is(err, os.ErrNotExist) && checkName(orig) == nil {
+				os.Rename(p, filepath.Join(dir, orig))
+				continue
+			}
+		}
+		os.Remove(p)
+	}
+}
+
+func hasDownload(w *feedWork) bool {
+	for _, o := range w.outs {
+		if o == Downloaded {
+			return true
+		}
+	}
+	return false
+}
+
+func maxOutcome(a, b Outcome) Outcome {
+	if a == Failed || b == Failed {
+		return Failed
+	}
+	return max(a, b)
+}
+
+func firstErr(r *Result) error {
+	var errs []string
+	for _, f := range r.Feeds {
+		if f.Err != nil {
+			errs = append(errs, f.Name+": "+f.Err.Error())
+		}
+	}
+	if len(errs) == 0 {
+		return errors.New("no feeds")
+	}
+	return errors.New(strings.Join(errs, "; "))
+}
+
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}
