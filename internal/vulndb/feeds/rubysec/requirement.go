@@ -1,0 +1,327 @@
+package rubysec
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/customs-scanner/customs/internal/vulndb"
+)
+
+// gemVersion is a Gem::Version split into segments: runs of digits
+// (numbers, kept as digit strings without leading zeros) and runs of
+// letters (prerelease tags), "1.0.0-rc1" -> [1 0 0 pre rc 1].
+type gemVersion struct {
+	text string
+	segs []segment
+}
+
+type segment struct {
+	s   string
+	num bool
+}
+
+// parseGemVersion accepts Gem::Version's syntax: digits and letters
+// separated by dots, a "-" standing for ".pre.".
+func parseGemVersion(s string) (gemVersion, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || s[0] < '0' || s[0] > '9' || len(s) > 128 {
+		return gemVersion{}, fmt.Errorf("bad gem version %q", s)
+	}
+	v := gemVersion{text: s}
+	norm := strings.ReplaceAll(s, "-", ".pre.")
+	for _, part := range strings.Split(norm, ".") {
+		if part == "" {
+			return gemVersion{}, fmt.Errorf("bad gem version %q", s)
+		}
+		for part != "" {
+			digit := part[0] >= '0' && part[0] <= '9'
+			i := 0
+			for i < len(part) && isDigit(part[i]) == digit {
+				c := part[i]
+				if !digit && !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+					return gemVersion{}, fmt.Errorf("bad gem version %q", s)
+				}
+				i++
+			}
+			seg := segment{s: part[:i], num: digit}
+			if digit {
+				seg.s = strings.TrimLeft(seg.s, "0")
+			}
+			v.segs = append(v.segs, seg)
+			part = part[i:]
+		}
+	}
+	return v, nil
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// compare orders versions as Gem::Version#<=> does: segment by segment,
+// numbers numerically, a letter segment (prerelease) below any number,
+// missing segments as 0 (so "1.0" == "1").
+func (v gemVersion) compare(w gemVersion) int {
+	zero := segment{num: true}
+	for i := 0; i < max(len(v.segs), len(w.segs)); i++ {
+		a, b := zero, zero
+		if i < len(v.segs) {
+			a = v.segs[i]
+		}
+		if i < len(w.segs) {
+			b = w.segs[i]
+		}
+		switch {
+		case a.num && b.num:
+			if c := cmp.Or(cmp.Compare(len(a.s), len(b.s)), strings.Compare(a.s, b.s)); c != 0 {
+				return c
+			}
+		case a.num:
+			return 1
+		case b.num:
+			return -1
+		default:
+			if c := strings.Compare(a.s, b.s); c != 0 {
+				return c
+			}
+		}
+	}
+	return 0
+}
+
+// bump is Gem::Version#bump, the upper bound of "~>": prerelease segments
+// dropped, then the last segment dropped (unless it is the only one), then
+// the new last one incremented: 1.2.3 -> 1.3, 1.2 -> 2, 1 -> 2.
+func (v gemVersion) bump() gemVersion {
+	segs := slices.Clone(v.segs)
+	if i := slices.IndexFunc(segs, func(s segment) bool { return !s.num }); i >= 0 {
+		segs = segs[:i]
+	}
+	if len(segs) > 1 {
+		segs = segs[:len(segs)-1]
+	}
+	last := segs[len(segs)-1].s
+	segs[len(segs)-1] = segment{s: increment(last), num: true}
+	parts := make([]string, len(segs))
+	for i, s := range segs {
+		parts[i] = cmp.Or(s.s, "0")
+	}
+	return gemVersion{text: strings.Join(parts, "."), segs: segs}
+}
+
+// increment adds one to a decimal digit string ("" is 0).
+func increment(d string) string {
+	b := []byte(d)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < '9' {
+			b[i]++
+			return string(b)
+		}
+		b[i] = '0'
+	}
+	return "1" + string(b)
+}
+
+// bound is one end of an interval; an unset bound is -inf or +inf.
+type bound struct {
+	set  bool
+	v    gemVersion
+	incl bool
+}
+
+// interval is a set of versions between lo and hi.
+type interval struct{ lo, hi bound }
+
+var all = interval{}
+
+// cmpLo orders lower bounds: -inf first; at one version, inclusive first.
+func cmpLo(a, b bound) int {
+	switch {
+	case !a.set && !b.set:
+		return 0
+	case !a.set:
+		return -1
+	case !b.set:
+		return 1
+	}
+	if c := a.v.compare(b.v); c != 0 {
+		return c
+	}
+	switch {
+	case a.incl == b.incl:
+		return 0
+	case a.incl:
+		return -1
+	}
+	return 1
+}
+
+// cmpHi orders upper bounds: +inf last; at one version, inclusive last.
+func cmpHi(a, b bound) int {
+	switch {
+	case !a.set && !b.set:
+		return 0
+	case !a.set:
+		return 1
+	case !b.set:
+		return -1
+	}
+	if c := a.v.compare(b.v); c != 0 {
+		return c
+	}
+	switch {
+	case a.incl == b.incl:
+		return 0
+	case a.incl:
+		return 1
+	}
+	return -1
+}
+
+func (i interval) empty() bool {
+	if !i.lo.set || !i.hi.set {
+		return false
+	}
+	c := i.lo.v.compare(i.hi.v)
+	return c > 0 || c == 0 && !(i.lo.incl && i.hi.incl)
+}
+
+func intersect(a, b interval) interval {
+	out := a
+	if cmpLo(b.lo, a.lo) > 0 {
+		out.lo = b.lo
+	}
+	if cmpHi(b.hi, a.hi) < 0 {
+		out.hi = b.hi
+	}
+	return out
+}
+
+// union sorts and merges intervals into disjoint ones, dropping empty ones.
+func union(in []interval) []interval {
+	var s []interval
+	for _, i := range in {
+		if !i.empty() {
+			s = append(s, i)
+		}
+	}
+	slices.SortFunc(s, func(a, b interval) int { return cmpLo(a.lo, b.lo) })
+	var out []interval
+	for _, i := range s {
+		if n := len(out); n > 0 && touches(out[n-1].hi, i.lo) {
+			if cmpHi(i.hi, out[n-1].hi) > 0 {
+				out[n-1].hi = i.hi
+			}
+			continue
+		}
+		out = append(out, i)
+	}
+	return out
+}
+
+// touches reports whether an interval ending at hi and one starting at lo
+// (not before the first's start) leave no version between them.
+func touches(hi, lo bound) bool {
+	if !hi.set || !lo.set {
+		return true
+	}
+	c := lo.v.compare(hi.v)
+	return c < 0 || c == 0 && (hi.incl || lo.incl)
+}
+
+// complement returns the versions outside the disjoint, sorted intervals.
+func complement(s []interval) []interval {
+	var out []interval
+	lo := bound{}
+	for _, i := range s {
+		if i.lo.set {
+			gap := interval{lo: lo, hi: bound{set: true, v: i.lo.v, incl: !i.lo.incl}}
+			if !gap.empty() {
+				out = append(out, gap)
+			}
+		}
+		if !i.hi.set {
+			return out
+		}
+		lo = bound{set: true, v: i.hi.v, incl: !i.hi.incl}
+	}
+	return append(out, interval{lo: lo})
+}
+
+// parseRequirement reads one RubyGems requirement, constraints joined by
+// commas (">= 2.0, < 2.1.4"), as the interval they all allow.
+func parseRequirement(req string) (interval, error) {
+	out := all
+	for _, c := range strings.Split(req, ",") {
+		c = strings.TrimSpace(c)
+		op := "="
+		for _, o := range []string{"~>", ">=", "<=", "!=", ">", "<", "="} {
+			if strings.HasPrefix(c, o) {
+				op, c = o, strings.TrimSpace(c[len(o):])
+				break
+			}
+		}
+		v, err := parseGemVersion(c)
+		if err != nil {
+			return all, fmt.Errorf("requirement %q: %w", req, err)
+		}
+		at := func(incl bool) bound { return bound{set: true, v: v, incl: incl} }
+		var i interval
+		switch op {
+		case "~>":
+			i = interval{lo: at(true), hi: bound{set: true, v: v.bump()}}
+		case ">=":
+			i = interval{lo: at(true)}
+		case ">":
+			i = interval{lo: at(false)}
+		case "<=":
+			i = interval{hi: at(true)}
+		case "<":
+			i = interval{hi: at(false)}
+		case "=":
+			i = interval{lo: at(true), hi: at(true)}
+		case "!=":
+			return all, fmt.Errorf("requirement %q: != is not supported", req)
+		}
+		out = intersect(out, i)
+	}
+	return out, nil
+}
+
+// affectedRanges converts patched_versions and unaffected_versions to the
+// affected set, the versions that satisfy none of the requirements, as
+// vulndb ranges: an interval [a, b) is {Introduced: a, Fixed: b}, [a, b]
+// is {Introduced: a, LastAffected: b}, no lower bound is an empty
+// Introduced. vulndb.Range has no exclusive lower bound: (a, ...) becomes
+// Introduced a, over-reporting a itself (which is patched or unaffected),
+// and excl lists such a for the record's StatusDetail. empty is true when
+// the requirements cover every version.
+func affectedRanges(patched, unaffected []string) (ranges []vulndb.Range, excl []string, empty bool, err error) {
+	var covered []interval
+	for _, r := range slices.Concat(patched, unaffected) {
+		i, err := parseRequirement(r)
+		if err != nil {
+			return nil, nil, false, err
+		}
+		covered = append(covered, i)
+	}
+	aff := complement(union(covered))
+	for _, i := range aff {
+		var r vulndb.Range
+		if i.lo.set {
+			r.Introduced = i.lo.v.text
+			if !i.lo.incl {
+				excl = append(excl, i.lo.v.text)
+			}
+		}
+		if i.hi.set {
+			if i.hi.incl {
+				r.LastAffected = i.hi.v.text
+			} else {
+				r.Fixed = i.hi.v.text
+			}
+		}
+		ranges = append(ranges, r)
+	}
+	return ranges, excl, len(aff) == 0, nil
+}
