@@ -353,7 +353,7 @@ func TestV4MacroTable(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	for _, name := range []string{"nvd-scores.tsv", "v4-reference.tsv"} {
+	for _, name := range []string{"nvd-scores.tsv", "v4-reference.tsv", "vectors.txt"} {
 		for _, row := range readTSV(f, name) {
 			f.Add(row[0])
 		}
@@ -409,4 +409,36 @@ func BenchmarkParseBaseScore(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestRealVectors parses every vector string found in the shared advisory
+// data (OSV, GHSA, RustSec, NVD, npm, Red Hat...). All are valid but one,
+// which the npm advisory 504 publishes with impossible values.
+func TestRealVectors(t *testing.T) {
+	invalid := map[string]string{
+		"CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:U/A:U": `metric I: bad value "U"`,
+	}
+	perVersion := map[string]int{}
+	for _, row := range readTSV(t, "vectors.txt") {
+		s := row[0]
+		v, err := Parse(s)
+		if want, ok := invalid[s]; ok {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("Parse(%q) error = %v, want %q", s, err, want)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("Parse(%q): %v", s, err)
+			continue
+		}
+		perVersion[v.Version()]++
+		if score := v.Score(); score < 0 || score > 10 {
+			t.Errorf("%q: score %v out of range", s, score)
+		}
+		if again, err := Parse(v.String()); err != nil || again != v {
+			t.Errorf("%q: String() %q does not round-trip (%v)", s, v.String(), err)
+		}
+	}
+	t.Logf("parsed per version: %v", perVersion)
 }

@@ -370,15 +370,54 @@ func v4MacroScore(eq [6]int) float64 {
 	return s
 }
 
+// v4Pair is one metric of a highest-severity vector: its scoring position
+// and severity level.
+type v4Pair struct {
+	s     int
+	level float64
+}
+
+// v4Parts holds the highest-severity partial vectors above, parsed once.
+var v4Parts = func() map[string][]v4Pair {
+	m := map[string][]v4Pair{}
+	add := func(parts []string) {
+		for _, p := range parts {
+			var pairs []v4Pair
+			for kv := range strings.SplitSeq(p, "/") {
+				name, val, _ := strings.Cut(kv, ":")
+				s := v4ScoredIndex(name)
+				pairs = append(pairs, v4Pair{s, v4Level[s][val]})
+			}
+			m[p] = pairs
+		}
+	}
+	for _, l := range v4MaxEQ1 {
+		add(l)
+	}
+	for _, l := range v4MaxEQ2 {
+		add(l)
+	}
+	for _, ll := range v4MaxEQ3EQ6 {
+		for _, l := range ll {
+			add(l)
+		}
+	}
+	for _, l := range v4MaxEQ4 {
+		add(l)
+	}
+	for _, l := range v4MaxEQ5 {
+		add(l)
+	}
+	return m
+}()
+
 // v4Distance is the severity distance, metric by metric, of the effective
 // vector e from the highest-severity vector made of the given parts.
 func v4Distance(e [nScored]string, parts ...string) v4Levels {
 	var d v4Levels
 	for _, p := range parts {
-		for kv := range strings.SplitSeq(p, "/") {
-			name, val, _ := strings.Cut(kv, ":")
-			s := v4ScoredIndex(name)
-			d[s] = v4Level[s][e[s]] - v4Level[s][val]
+		for _, pair := range v4Parts[p] {
+			d[pair.s] = v4Level[pair.s][e[pair.s]] - pair.level
 		}
 	}
 	return d
@@ -390,5 +429,5 @@ func v4ScoredIndex(name string) int {
 			return s
 		}
 	}
-	panic("cvss: unknown metric in v4 max vector " + name) // static data; covered by tests
+	panic("cvss: unknown metric in v4 max vector " + name) // static data, checked at init
 }
