@@ -23,7 +23,7 @@ func newDBCmd(g *globals) *cobra.Command {
 		Long: `The vulnerability DB is one SQLite file that works offline. Scans read it from --db,
 $CUSTOMS_DB, or CACHE_DIR/db/customs.db.`,
 	}
-	cmd.AddCommand(newDBBuildCmd(g), newDBStatusCmd(g))
+	cmd.AddCommand(newDBBuildCmd(g), newDBStatusCmd(g), newDBUpdateCmd(g))
 	return cmd
 }
 

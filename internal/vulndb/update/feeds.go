@@ -93,7 +93,7 @@ const (
 // release an image in use may still run, and edge.
 var alpineBranches = []string{
 	"v3.10", "v3.11", "v3.12", "v3.13", "v3.14", "v3.15", "v3.16", "v3.17",
-	"v3.18", "v3.19", "v3.20", "v3.21", "v3.22", "edge",
+	"v3.18", "v3.19", "v3.20", "v3.21", "v3.22", "v3.23", "v3.24", "edge",
 }
 
 // osvEcosystems are the per-ecosystem exports in the OSV bucket, by feed

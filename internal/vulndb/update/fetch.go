@@ -10,6 +10,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -123,6 +124,10 @@ func (u *updater) try(ctx context.Context, feed Feed, file File, url, dir string
 	}
 	resp, err := u.opt.Client.Do(req)
 	if err != nil {
+		var ue *neturl.Error // says GET and the URL again
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		if c := context.Cause(ctx); c == errIdle {
 			err = c
 		}

@@ -1,0 +1,262 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/customs-scanner/customs/internal/vulndb/update"
+)
+
+// updateFlags are the flags of `customs db update`.
+type updateFlags struct {
+	feeds      []string
+	overrides  []string
+	force      bool
+	timeout    time.Duration
+	noProgress bool
+	list       bool
+	attempts   int
+}
+
+func newDBUpdateCmd(g *globals) *cobra.Command {
+	var f updateFlags
+	cmd := &cobra.Command{
+		Use:   "update [--feeds NAME,...] [--feed NAME=URL ...]",
+		Short: "Download the advisory feeds from upstream and rebuild the DB if any changed",
+		Long: `Download the advisory feeds from their upstream sites over HTTPS into CACHE_DIR/feeds/NAME/
+and rebuild the vulnerability DB from the local copies when any of them changed.
+
+Downloads are conditional (ETag / Last-Modified), so an update with nothing new transfers
+almost nothing and leaves the DB alone ("DB is up to date"). Failed requests are retried with
+exponential backoff (honouring Retry-After). The DB is rebuilt in full from all local copies
+(not incrementally); it is written beside the old one and renamed into place, so scans running
+meanwhile keep reading the old DB, and a failed update leaves it untouched.
+
+A feed that cannot be downloaded keeps its previous local copy and the update goes on (exit 0,
+with a warning). A feed with no local copy at all is left out of the DB and the exit code is 2.
+Feeds whose kind this build of customs cannot import yet are listed as skipped.
+
+Feeds (* = enabled by default; select with --feeds, e.g. --feeds default,osv-pypi or --feeds all):
+` + feedHelp() + `
+Not included: NVD (its API is paged and rate-limited; build from a local copy with
+customs db build --source nvd=DIR), Ubuntu's CVE tracker (a git repository without a plain
+HTTPS archive; osv-ubuntu carries Ubuntu's data) and Red Hat's CSAF VEX archive. GitHub's
+reviewed advisories (GHSA) are part of each osv-* export.`,
+		Example: `  customs db update
+  customs db update --feeds default,osv-pypi,osv-npm
+  customs db update --feed osv-go=https://mirror.example.com/osv/Go/all.zip
+  customs db update --feed alpine=https://mirror.example.com/secdb/`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runUpdate(cmd, g, &f) },
+	}
+	fl := cmd.Flags()
+	fl.StringSliceVar(&f.feeds, "feeds", []string{"default"}, "feeds to update and build from, by name; \"default\" and \"all\" name groups")
+	fl.StringArrayVar(&f.overrides, "feed", nil, "replace a feed's upstream as NAME=URL (repeatable): the file's URL, or the base URL of a multi-file feed")
+	fl.BoolVar(&f.force, "force", false, "rebuild the DB even if no feed changed")
+	fl.DurationVar(&f.timeout, "timeout", update.DefaultTimeout, "give up on a request that sends nothing for this long")
+	fl.IntVar(&f.attempts, "attempts", update.DefaultAttempts, "how many times to try each download")
+	fl.BoolVar(&f.noProgress, "no-progress", false, "do not draw a progress bar")
+	fl.BoolVar(&f.list, "list", false, "list the feeds with their URLs and exit")
+	return cmd
+}
+
+func feedHelp() string {
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	for _, f := range update.Feeds() {
+		mark := " "
+		if f.Default {
+			mark = "*"
+		}
+		fmt.Fprintf(tw, "  %s %s\t%s\t%s\n", mark, f.Name, f.Kind, f.About)
+	}
+	tw.Flush()
+	return b.String()
+}
+
+func runUpdate(cmd *cobra.Command, g *globals, f *updateFlags) error {
+	overrides := map[string]string{}
+	for _, o := range f.overrides {
+		name, u, err := update.ParseOverride(o)
+		if err != nil {
+			return err
+		}
+		overrides[name] = u
+	}
+	feeds, err := update.Select(update.Feeds(), f.feeds, overrides)
+	if err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	if f.list {
+		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "FEED\tKIND\tURL")
+		for _, fd := range feeds {
+			for _, file := range fd.Files {
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", fd.Name, fd.Kind, fd.URL(file))
+			}
+		}
+		return tw.Flush()
+	}
+	cache, err := g.cache()
+	if err != nil {
+		return err
+	}
+	dbPath, err := g.db()
+	if err != nil {
+		return err
+	}
+	opt := update.Options{
+		CacheDir:  cache,
+		DBPath:    dbPath,
+		Feeds:     feeds,
+		Force:     f.force,
+		Client:    &http.Client{Transport: http.DefaultTransport},
+		UserAgent: "customs/" + Version,
+		Timeout:   f.timeout,
+		Attempts:  f.attempts,
+		Log:       g.logger(),
+	}
+	var bar *feedBar
+	if !f.noProgress && isTerminal(cmd.ErrOrStderr()) {
+		bar = newFeedBar(cmd.ErrOrStderr())
+		opt.Progress = bar
+	}
+	start := time.Now()
+	res, err := update.Update(cmd.Context(), opt)
+	if bar != nil {
+		bar.done()
+	}
+	if res != nil {
+		printFeedResults(out, cmd.ErrOrStderr(), res)
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case res.Rebuilt:
+		fmt.Fprintf(out, "built %s in %s: %d advisories, %d affected packages from %d sources\n",
+			dbPath, time.Since(start).Round(time.Millisecond), res.Info.Advisories, res.Info.Affected, len(res.Info.Sources))
+	default:
+		fmt.Fprintf(out, "DB is up to date: %s (built %s)\n", dbPath, res.Info.Built.UTC().Format(time.RFC3339))
+	}
+	if m := res.Missing(); len(m) > 0 {
+		return fmt.Errorf("no local copy of %s: left out of the DB", strings.Join(m, ", "))
+	}
+	return nil
+}
+
+// printFeedResults writes one line per feed to out and a warning per failed
+// download to errw.
+func printFeedResults(out, errw io.Writer, res *update.Result) {
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	for _, f := range res.Feeds {
+		state := f.Outcome.String()
+		switch {
+		case f.Skipped != "":
+			state = "skipped: " + f.Skipped
+		case f.Outcome == update.Failed && f.Usable:
+			state = "failed, using the previous copy"
+		case f.Outcome == update.Failed:
+			state = "failed, no local copy"
+		}
+		fmt.Fprintf(tw, "%s\t%s\n", f.Name, state)
+	}
+	tw.Flush()
+	for _, f := range res.Feeds {
+		if f.Err != nil {
+			fmt.Fprintf(errw, "customs: warning: feed %s: %s\n", f.Name, oneLine(f.Err.Error()))
+		}
+	}
+}
+
+// feedBar draws one status line on a terminal while feeds download: the
+// files in flight with bytes/total, and how many are done.
+type feedBar struct {
+	mu     sync.Mutex
+	w      io.Writer
+	width  int
+	active map[string][2]int64 // "feed/file" -> done, total
+	done_  int
+	failed int
+	last   time.Time
+}
+
+func newFeedBar(w io.Writer) *feedBar {
+	width := 80
+	if f, ok := w.(*os.File); ok {
+		if c, _, err := term.GetSize(int(f.Fd())); err == nil && c > 10 {
+			width = c
+		}
+	}
+	return &feedBar{w: w, width: width, active: map[string][2]int64{}}
+}
+
+func (b *feedBar) Download(feed, file string, done, total int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.active[feed+"/"+file] = [2]int64{done, total}
+	if time.Since(b.last) > 100*time.Millisecond {
+		b.draw()
+	}
+}
+
+func (b *feedBar) Fetched(feed, file string, o update.Outcome, err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.active, feed+"/"+file)
+	b.done_++
+	if o == update.Failed {
+		b.failed++
+	}
+	b.draw()
+}
+
+func (b *feedBar) Building(n int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	fmt.Fprintf(b.w, "\r\x1b[Kbuilding the DB from %d feeds…", n)
+}
+
+func (b *feedBar) draw() {
+	b.last = time.Now()
+	keys := make([]string, 0, len(b.active))
+	for k := range b.active {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	line := fmt.Sprintf("feeds: %d files done", b.done_)
+	if b.failed > 0 {
+		line += fmt.Sprintf(" (%d failed)", b.failed)
+	}
+	for _, k := range keys {
+		p := b.active[k]
+		if p[1] > 0 {
+			line += fmt.Sprintf(" · %s %s/%s", k, mib(p[0]), mib(p[1]))
+		} else {
+			line += fmt.Sprintf(" · %s %s", k, mib(p[0]))
+		}
+	}
+	if r := []rune(line); len(r) >= b.width {
+		line = string(r[:b.width-2]) + "…"
+	}
+	fmt.Fprintf(b.w, "\r\x1b[K%s", line)
+}
+
+func (b *feedBar) done() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	fmt.Fprint(b.w, "\r\x1b[K")
+}
+
+func mib(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/(1<<20)) }

@@ -1,0 +1,199 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/customs-scanner/customs/internal/vulndb/update"
+)
+
+var (
+	updateTestdata = filepath.Join("..", "vulndb", "update", "testdata")
+	lastModified   = time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+)
+
+// feedSite serves real samples where the alpine and osv-go feeds expect
+// them: every secdb branch gets the 3.11 documents, the Go all.zip is the
+// vuln-list sample. It counts the 200 responses.
+func feedSite(t *testing.T) (*httptest.Server, *atomic.Int32) {
+	t.Helper()
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join(updateTestdata, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	main, community, zip := read("alpine/311-main.json"), read("alpine/311-community.json"), read("osv/go-all.zip")
+	var full atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body []byte
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/main.json"):
+			body = main
+		case strings.HasSuffix(r.URL.Path, "/community.json"):
+			body = community
+		case r.URL.Path == "/osv/Go/all.zip":
+			body = zip
+			w.Header().Set("ETag", `"go-1"`)
+		default:
+			http.NotFound(w, r)
+			return
+		}
+		if r.Header.Get("If-None-Match") == "" && r.Header.Get("If-Modified-Since") == "" {
+			full.Add(1)
+		}
+		http.ServeContent(w, r, "", lastModified, bytes.NewReader(body))
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &full
+}
+
+func TestDBUpdate(t *testing.T) {
+	srv, full := feedSite(t)
+	cache := t.TempDir()
+	args := []string{"--cache-dir", cache, "db", "update", "--feeds", "alpine,osv-go",
+		"--feed", "alpine=" + srv.URL + "/secdb", "--feed", "osv-go=" + srv.URL + "/osv/Go/all.zip"}
+
+	r := run(t, args...)
+	if r.code != 0 {
+		t.Fatalf("first update: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if diff := cmp.Diff([]string{"alpine  downloaded", "osv-go  downloaded"}, lines[:2]); diff != "" {
+		t.Errorf("first update feed lines (-want +got):\n%s", diff)
+	}
+	if !strings.HasPrefix(lines[2], "built ") {
+		t.Errorf("first update did not report a build: %q", lines[2])
+	}
+	if got, want := int(full.Load()), alpineFiles(t)+1; got != want {
+		t.Errorf("%d full downloads, want %d (every alpine file and the zip)", got, want)
+	}
+
+	r = run(t, args...)
+	if r.code != 0 || !strings.Contains(r.stdout, "DB is up to date") {
+		t.Errorf("second update: exit %d, stdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if got, want := int(full.Load()), alpineFiles(t)+1; got != want {
+		t.Errorf("second update downloaded again: %d full downloads, want %d", got, want)
+	}
+
+	st := run(t, "--cache-dir", cache, "db", "status", "-o", "json")
+	var info struct{ Sources []struct{ Kind, Path string } }
+	if err := json.Unmarshal([]byte(st.stdout), &info); err != nil {
+		t.Fatalf("db status: %v\n%s", err, st.stdout)
+	}
+	feeds, err := update.Status(cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gotPaths, wantPaths []string
+	for _, s := range info.Sources {
+		gotPaths = append(gotPaths, s.Kind+" "+s.Path)
+	}
+	for _, f := range feeds {
+		wantPaths = append(wantPaths, f.Kind+" "+f.Path)
+	}
+	if diff := cmp.Diff(wantPaths, gotPaths); diff != "" {
+		t.Errorf("DB sources vs update.Status (-want +got):\n%s", diff)
+	}
+}
+
+func TestDBUpdateErrors(t *testing.T) {
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close()
+	tests := []struct {
+		name       string
+		args       []string
+		wantCode   int
+		wantStderr string
+	}{
+		{
+			name:       "unknown feed",
+			args:       []string{"db", "update", "--feeds", "osv-nope"},
+			wantCode:   ExitError,
+			wantStderr: `unknown feed "osv-nope"`,
+		},
+		{
+			name:       "bad override",
+			args:       []string{"db", "update", "--feed", "osv-go"},
+			wantCode:   ExitError,
+			wantStderr: "want NAME=URL",
+		},
+		{
+			name:       "override of an unknown feed",
+			args:       []string{"db", "update", "--feed", "nvd=https://example.com/"},
+			wantCode:   ExitError,
+			wantStderr: `unknown feed "nvd"`,
+		},
+		{
+			name:       "server down, no copy",
+			args:       []string{"db", "update", "--attempts", "1", "--feeds", "osv-go", "--feed", "osv-go=" + down.URL + "/all.zip"},
+			wantCode:   ExitError,
+			wantStderr: "no feed could be downloaded",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := run(t, append([]string{"--cache-dir", t.TempDir()}, tc.args...)...)
+			if r.code != tc.wantCode || !strings.Contains(r.stderr, tc.wantStderr) {
+				t.Errorf("exit %d, stderr %q; want exit %d and %q", r.code, r.stderr, tc.wantCode, tc.wantStderr)
+			}
+		})
+	}
+}
+
+// TestDBUpdateMissingFeed: one feed has no copy; the others build and the
+// exit code says the DB is incomplete.
+func TestDBUpdateMissingFeed(t *testing.T) {
+	srv, _ := feedSite(t)
+	r := run(t, "--cache-dir", t.TempDir(), "db", "update", "--attempts", "1", "--feeds", "alpine,osv-pypi",
+		"--feed", "alpine="+srv.URL+"/secdb/", "--feed", "osv-pypi="+srv.URL+"/osv/PyPI/all.zip")
+	if r.code != ExitError || !strings.Contains(r.stderr, "no local copy of osv-pypi") || !strings.Contains(r.stdout, "built ") {
+		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "warning: feed osv-pypi") || !strings.Contains(r.stderr, "404") {
+		t.Errorf("no warning with the cause: %s", r.stderr)
+	}
+}
+
+func TestDBUpdateList(t *testing.T) {
+	r := run(t, "db", "update", "--list", "--feed", "osv-go=https://mirror.example.com/Go/all.zip")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{
+		"osv-go  osv",
+		"https://mirror.example.com/Go/all.zip",
+		"https://secdb.alpinelinux.org/v3.20/main.json",
+		"https://security-tracker.debian.org/tracker/data/json",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("--list output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, "osv-pypi") {
+		t.Errorf("--list shows a feed that is not enabled by default:\n%s", r.stdout)
+	}
+}
+
+func alpineFiles(t *testing.T) int {
+	t.Helper()
+	for _, f := range update.Feeds() {
+		if f.Name == "alpine" {
+			return len(f.Files)
+		}
+	}
+	t.Fatal("no alpine feed")
+	return 0
+}
