@@ -17,6 +17,7 @@ import (
 	"github.com/customs-scanner/customs/internal/layerfs"
 	"github.com/customs-scanner/customs/internal/match"
 	"github.com/customs-scanner/customs/internal/report"
+	"github.com/customs-scanner/customs/internal/vulndb/cvss"
 	"github.com/customs-scanner/customs/internal/vulndb/sqlite"
 )
 
@@ -115,7 +116,7 @@ func Scan(ctx context.Context, ref string, opts Options) (*report.Report, error)
 			return nil, err
 		}
 		r.DB = &report.DB{SchemaVersion: info.SchemaVersion, Built: info.Built, Sources: info.Sources}
-		r.Findings, err = match.Match(ctx, db, r.Packages, match.Options{Schemes: Schemes(), IncludeNotAffected: opts.IncludeNotAffected, Enricher: db})
+		r.Findings, err = match.Match(ctx, db, r.Packages, match.Options{Schemes: Schemes(), IncludeNotAffected: opts.IncludeNotAffected, Enricher: db, Score: cvssScore})
 		if err != nil {
 			return nil, err
 		}
@@ -125,6 +126,15 @@ func Scan(ctx context.Context, ref string, opts Options) (*report.Report, error)
 	}
 	r.Summarize()
 	return r, nil
+}
+
+// cvssScore computes a base score for records that carry only a vector.
+func cvssScore(vector string) (float64, bool) {
+	v, err := cvss.Parse(vector)
+	if err != nil {
+		return 0, false
+	}
+	return v.BaseScore(), true
 }
 
 func target(ref string, meta *image.Metadata, infos []extract.LayerInfo) report.Target {
