@@ -98,6 +98,10 @@ func export(ctx context.Context, dbPath, out string, key ed25519.PrivateKey) (Ex
 		return ExportResult{}, err
 	}
 	defer os.Remove(tmp.Name()) // a no-op after the rename
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return ExportResult{}, err
+	}
 	tw := tar.NewWriter(tmp)
 	now := time.Now().UTC()
 	add := func(name string, size int64, r io.Reader) error {

@@ -113,7 +113,7 @@ func install(ctx context.Context, zr io.Reader, p Payload, dbPath string, origin
 	}
 	db, err := sqlite.Open(ctx, tmp.Name())
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrVerify, err)
+		return fmt.Errorf("%w: the received DB does not open: %v", ErrVerify, err)
 	}
 	info, err := db.Info(ctx)
 	db.Close()
