@@ -18,8 +18,9 @@ type Source interface {
 	// inode of an archive file). Empty when there is none (streams, registries).
 	Identity() string
 	// Read reads the image. It calls layer once for every layer blob it meets,
-	// in any order, then returns the metadata that says which blob is which
-	// layer. A source that can only stream reads each byte once.
+	// in any order and possibly for several blobs at once (layer must be
+	// safe for concurrent use), then returns the metadata that says which
+	// blob is which layer. A source that can only stream reads each byte once.
 	Read(ctx context.Context, layer LayerFunc) (*Metadata, error)
 	Close() error
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"sync"
 
 	"github.com/customs-scanner/customs/internal/image"
 	"github.com/customs-scanner/customs/internal/layerfs"
@@ -22,6 +23,7 @@ type analyser struct {
 	wants    func(string, fs.FileMode) bool
 	progress func(Event)
 	log      *slog.Logger
+	mu       sync.Mutex // serialises progress events
 }
 
 // imageRecord is what the fast path remembers about a source whose identity
@@ -46,10 +48,14 @@ func (a *analyser) load(ctx context.Context, src image.Source) (*image.Metadata,
 		a.log.Debug("layer cache hit for source identity", "layers", len(layers))
 		return meta, layers, nil
 	}
+	// Sources may call back for several layers at once.
+	var mu sync.Mutex
 	results := map[string]*layerfs.Layer{}
 	meta, err := src.Read(ctx, func(ctx context.Context, b image.Blob) error {
 		if l, ok := a.fromDigest(b.Digest); ok {
+			mu.Lock()
 			results[b.Key] = l
+			mu.Unlock()
 			a.notify(Event{Layer: b.Key, Cached: true, Done: true})
 			return nil
 		}
@@ -69,7 +75,9 @@ func (a *analyser) load(ctx context.Context, src image.Source) (*image.Metadata,
 		if b.Digest != "" {
 			l.Digest = b.Digest
 		}
+		mu.Lock()
 		results[b.Key] = l
+		mu.Unlock()
 		a.store(l, b.Digest)
 		a.notify(Event{Layer: b.Key, Done: true})
 		return nil
@@ -158,6 +166,8 @@ func (a *analyser) store(l *layerfs.Layer, digest string) {
 
 func (a *analyser) notify(e Event) {
 	if a.progress != nil {
+		a.mu.Lock()
 		a.progress(e)
+		a.mu.Unlock()
 	}
 }
