@@ -1,0 +1,221 @@
+package redhat
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/customs-scanner/customs/internal/vulndb"
+	"github.com/klauspost/compress/zstd"
+)
+
+// maxDocSize bounds one CSAF document; the largest real ones (kernel
+// advisories listing every binary rpm of every architecture) are tens of MB.
+const maxDocSize = 128 << 20
+
+// maxErrors bounds the per-document errors Import keeps; the rest are
+// counted.
+const maxErrors = 100
+
+// FileError is a document that could not be read or parsed; Import skips
+// it and goes on.
+type FileError struct {
+	Path string
+	Err  error
+}
+
+func (e *FileError) Error() string { return e.Path + ": " + e.Err.Error() }
+func (e *FileError) Unwrap() error { return e.Err }
+
+// Import reads Red Hat CSAF documents from path and adds their advisories
+// (see Parse) to sink. path is one document (.json), a directory (walked for
+// *.json, in lexical order), or an archive of documents as Red Hat
+// publishes them (csaf_vex_2025-12-06.tar.zst; .tar.gz, .tgz and .tar are
+// read too), whose *.json entries are read in archive order.
+//
+// It returns the number of advisories passed to sink.Add. A document that
+// cannot be read or parsed is skipped and reported as a *FileError in the
+// returned error (errors.Join'ed, the first 100 kept) beside the count. An
+// unreadable path, a broken archive, a sink error or a cancelled ctx stop
+// the import.
+func Import(ctx context.Context, path string, sink vulndb.Sink) (int, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0, fmt.Errorf("import red hat csaf: %w", err)
+	}
+	imp := &importer{sink: sink}
+	switch {
+	case st.IsDir():
+		err = imp.dir(ctx, path)
+	case isArchive(path):
+		err = imp.archive(ctx, path)
+	default:
+		var data []byte
+		data, err = readFile(path)
+		if err != nil {
+			return 0, fmt.Errorf("import red hat csaf: %w", err)
+		}
+		err = imp.doc(ctx, path, data)
+	}
+	if err != nil {
+		return imp.added, fmt.Errorf("import red hat csaf %s: %w", path, err)
+	}
+	return imp.added, imp.err()
+}
+
+type importer struct {
+	sink    vulndb.Sink
+	added   int
+	errs    []error
+	dropped int
+}
+
+func (imp *importer) warn(path string, err error) {
+	if len(imp.errs) >= maxErrors {
+		imp.dropped++
+		return
+	}
+	imp.errs = append(imp.errs, &FileError{Path: path, Err: err})
+}
+
+func (imp *importer) err() error {
+	errs := imp.errs
+	if imp.dropped > 0 {
+		errs = append(slices.Clip(errs), fmt.Errorf("and %d more documents with problems", imp.dropped))
+	}
+	return errors.Join(errs...)
+}
+
+func isArchive(p string) bool {
+	p = strings.ToLower(p)
+	for _, ext := range []string{".tar.zst", ".tar.gz", ".tgz", ".tar"} {
+		if strings.HasSuffix(p, ext) {
+			return true
+		}
+	}
+	return false
+}
+
+func isDocName(p string) bool { return strings.EqualFold(filepath.Ext(p), ".json") }
+
+func (imp *importer) dir(ctx context.Context, root string) error {
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if !d.Type().IsRegular() || !isDocName(p) {
+			return nil
+		}
+		data, err := readFile(p)
+		if err != nil {
+			imp.warn(p, err)
+			return nil
+		}
+		return imp.doc(ctx, p, data)
+	})
+}
+
+func readFile(p string) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return readLimited(f)
+}
+
+func readLimited(r io.Reader) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, maxDocSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxDocSize {
+		return nil, fmt.Errorf("larger than %d bytes", maxDocSize)
+	}
+	return b, nil
+}
+
+func (imp *importer) archive(ctx context.Context, p string) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var r io.Reader = f
+	switch lp := strings.ToLower(p); {
+	case strings.HasSuffix(lp, ".zst"):
+		zr, err := zstd.NewReader(f, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(1<<30))
+		if err != nil {
+			return err
+		}
+		defer zr.Close()
+		r = zr
+	case strings.HasSuffix(lp, ".gz"), strings.HasSuffix(lp, ".tgz"):
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			return err
+		}
+		defer zr.Close()
+		r = zr
+	}
+	return imp.tarStream(ctx, p, r)
+}
+
+// tarStream reads the *.json entries of a tar stream.
+func (imp *importer) tarStream(ctx context.Context, p string, r io.Reader) error {
+	tr := tar.NewReader(r)
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		h, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read archive: %w", err)
+		}
+		if h.Typeflag != tar.TypeReg || !isDocName(h.Name) {
+			continue
+		}
+		data, err := readLimited(tr)
+		if err != nil {
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				return fmt.Errorf("read archive: %s: %w", h.Name, err)
+			}
+			imp.warn(p+"!"+h.Name, err)
+			continue
+		}
+		if err := imp.doc(ctx, p+"!"+h.Name, data); err != nil {
+			return err
+		}
+	}
+}
+
+// doc parses one document and hands its advisories to the sink; only a
+// sink error is returned.
+func (imp *importer) doc(ctx context.Context, name string, data []byte) error {
+	advs, err := Parse(data)
+	if err != nil {
+		imp.warn(name, err)
+		return nil
+	}
+	for _, a := range advs {
+		if err := imp.sink.Add(ctx, a); err != nil {
+			return fmt.Errorf("add %s from %s: %w", a.ID, name, err)
+		}
+		imp.added++
+	}
+	return nil
+}
