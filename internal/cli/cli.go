@@ -59,6 +59,8 @@ type globals struct {
 	dbPath   string
 	debug    bool
 	stderr   io.Writer
+
+	configPath string // --config, read by config()
 }
 
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
@@ -78,6 +80,7 @@ Quick start:
 		Version:       Version,
 	}
 	root.PersistentFlags().StringVar(&g.cacheDir, "cache-dir", "", "cache directory for the layer cache and the default DB (default: the user cache dir + /customs)")
+	root.PersistentFlags().StringVar(&g.configPath, "config", "", "config file (default: $CUSTOMS_CONFIG, else the user config dir + /customs/config.yaml)")
 	root.PersistentFlags().StringVar(&g.dbPath, "db", "", "vulnerability DB file (default: $CUSTOMS_DB, else CACHE_DIR/db/customs.db)")
 	root.PersistentFlags().BoolVar(&g.debug, "debug", false, "log debug information to stderr")
 	root.AddCommand(newScanCmd(g), newDBCmd(g), newVersionCmd())

@@ -23,7 +23,8 @@ func newDBCmd(g *globals) *cobra.Command {
 		Long: `The vulnerability DB is one SQLite file that works offline. Scans read it from --db,
 $CUSTOMS_DB, or CACHE_DIR/db/customs.db.`,
 	}
-	cmd.AddCommand(newDBBuildCmd(g), newDBStatusCmd(g), newDBUpdateCmd(g))
+	cmd.AddCommand(newDBBuildCmd(g), newDBStatusCmd(g), newDBUpdateCmd(g),
+		newDBKeygenCmd(g), newDBPushCmd(g), newDBPullCmd(g), newDBExportCmd(g), newDBImportCmd(g))
 	return cmd
 }
 
