@@ -49,9 +49,9 @@ Feeds whose kind this build of customs cannot import yet are listed as skipped.
 Feeds (* = enabled by default; select with --feeds, e.g. --feeds default,osv-pypi or --feeds all):
 ` + feedHelp() + `
 Not included: NVD (its API is paged and rate-limited; build from a local copy with
-customs db build --source nvd=DIR), Ubuntu's CVE tracker (a git repository without a plain
-HTTPS archive; osv-ubuntu carries Ubuntu's data) and Red Hat's CSAF VEX archive. GitHub's
-reviewed advisories (GHSA) are part of each osv-* export.`,
+customs db build) and Ubuntu's CVE tracker (a git repository without a plain HTTPS archive;
+osv-ubuntu carries Ubuntu's data). GitHub's reviewed advisories (GHSA) are part of each
+osv-* export.`,
 		Example: `  customs db update
   customs db update --feeds default,osv-pypi,osv-npm
   customs db update --feed osv-go=https://mirror.example.com/osv/Go/all.zip
@@ -102,6 +102,10 @@ func runUpdate(cmd *cobra.Command, g *globals, f *updateFlags) error {
 		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "FEED\tKIND\tURL")
 		for _, fd := range feeds {
+			if fd.Latest != "" {
+				fmt.Fprintf(tw, "%s\t%s\tthe file named in %s\n", fd.Name, fd.Kind, fd.Base+fd.Latest)
+				continue
+			}
 			for _, file := range fd.Files {
 				fmt.Fprintf(tw, "%s\t%s\t%s\n", fd.Name, fd.Kind, fd.URL(file))
 			}

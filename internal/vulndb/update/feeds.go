@@ -45,6 +45,10 @@ type Feed struct {
 	// file; with several, it is the feed's directory.
 	Files  []File
 	Unpack Unpack
+	// Latest, when set, names a small text file relative to Base that holds
+	// the name of the current download, also relative to Base (Red Hat's
+	// archive_latest.txt); the feed then has one File, whose Rel is unused.
+	Latest string
 	// Default feeds are updated when the user does not choose feeds.
 	Default bool
 	// About says in a few words what the feed is, for --help.
@@ -55,15 +59,15 @@ type Feed struct {
 func (f Feed) URL(file File) string { return f.Base + file.Rel }
 
 // WithURL returns f with its upstream replaced: for a single-file feed, u is
-// the file's URL; for a multi-file feed, u is the base the files are
-// resolved against (a trailing slash is added).
+// the file's URL; for a multi-file feed or one with a Latest pointer, u is
+// the base the files are resolved against (a trailing slash is added).
 func (f Feed) WithURL(u string) (Feed, error) {
 	p, err := url.Parse(u)
 	if err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
 		return Feed{}, fmt.Errorf("feed %s: URL %q: want an absolute http(s) URL", f.Name, u)
 	}
 	f.Files = slices.Clone(f.Files)
-	if len(f.Files) == 1 && !strings.HasSuffix(u, "/") {
+	if len(f.Files) == 1 && f.Latest == "" && !strings.HasSuffix(u, "/") {
 		f.Base = u
 		f.Files[0].Rel = ""
 		return f, nil
@@ -87,6 +91,7 @@ const (
 	osvBucket     = "https://osv-vulnerabilities.storage.googleapis.com/"
 	cisaKEV       = "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json"
 	firstEPSS     = "https://epss.empiricalsecurity.com/epss_scores-current.csv.gz"
+	redhatVEX     = "https://security.access.redhat.com/data/csaf/v2/vex/"
 )
 
 // alpineBranches are the secdb branches fetched by the alpine feed: every
@@ -148,6 +153,11 @@ func Feeds() []Feed {
 			Name: "epss", Kind: "epss", Base: firstEPSS, Default: true, Unpack: Gunzip,
 			Files: []File{{Name: "epss_scores-current.csv"}},
 			About: "FIRST EPSS scores of the day (about 2 MB gzip, stored unpacked)",
+		},
+		{
+			Name: "redhat", Kind: "redhat-csaf", Base: redhatVEX, Latest: "archive_latest.txt",
+			Files: []File{{Name: "csaf_vex.tar.zst"}},
+			About: "Red Hat CSAF VEX, every CVE (the archive named by archive_latest.txt; hundreds of MB)",
 		},
 	}
 	for _, e := range osvEcosystems {

@@ -16,6 +16,7 @@ var feedHosts = map[string]bool{
 	"osv-vulnerabilities.storage.googleapis.com": true,
 	"www.cisa.gov":                               true,
 	"epss.empiricalsecurity.com":                 true,
+	"security.access.redhat.com":                 true,
 }
 
 func TestFeeds(t *testing.T) {

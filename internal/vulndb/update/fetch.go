@@ -13,6 +13,7 @@ import (
 	neturl "net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -66,6 +67,13 @@ type fetched struct {
 // on 304 (or the same bytes) the outcome is Unchanged.
 func (u *updater) fetchFile(ctx context.Context, feed Feed, file File, dir string, prev *fileState) (Outcome, *fetched, error) {
 	url := feed.URL(file)
+	if feed.Latest != "" {
+		name, err := u.latest(ctx, feed, dir)
+		if err != nil {
+			return Failed, nil, err
+		}
+		url = feed.Base + name
+	}
 	for attempt := 0; ; attempt++ {
 		out, got, retry, wait, err := u.try(ctx, feed, file, url, dir, prev)
 		if err == nil {
@@ -87,6 +95,36 @@ func (u *updater) fetchFile(ctx context.Context, feed Feed, file File, dir strin
 		}
 	}
 }
+
+// maxLatest bounds the pointer file Feed.Latest names.
+const maxLatest = 4 << 10
+
+// latest reads the name of the current download from the pointer file
+// Feed.Latest (Red Hat's archive_latest.txt holds
+// "csaf_vex_2025-12-06.tar.zst"). The name must be one plain path segment,
+// so a pointer cannot send update to another directory or site.
+func (u *updater) latest(ctx context.Context, feed Feed, dir string) (string, error) {
+	ptr := Feed{Name: feed.Name, Base: feed.Base + feed.Latest, Files: []File{{Name: "latest"}}}
+	_, got, err := u.fetchFile(ctx, ptr, ptr.Files[0], dir, nil)
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(got.tmp)
+	if got.state.Size > maxLatest {
+		return "", fmt.Errorf("GET %s: %d bytes, not a file name", ptr.Base, got.state.Size)
+	}
+	b, err := os.ReadFile(got.tmp)
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", ptr.Base, err)
+	}
+	name := strings.TrimSpace(string(b))
+	if !latestName.MatchString(name) || strings.Contains(name, "..") {
+		return "", fmt.Errorf("GET %s: %.80q is not a file name", ptr.Base, name)
+	}
+	return name, nil
+}
+
+var latestName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
 // backoff is exponential with jitter: a random duration in [d/2, d] with
 // d = Backoff * 2^attempt, at most MaxWait.

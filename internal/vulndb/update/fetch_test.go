@@ -181,3 +181,52 @@ func FuzzLoadState(f *testing.F) {
 		}
 	})
 }
+
+// TestFetchLatest covers a feed whose current file is named by a pointer
+// (Red Hat's archive_latest.txt, content as in vuln-list-update's
+// redhat/csaf testdata).
+func TestFetchLatest(t *testing.T) {
+	up := newUpstream(t)
+	body := readTestdata(t, "osv/go-all.zip") // stands in for the archive; fetch does not read it
+	up.set("/vex/csaf_vex_2025-12-06.tar.zst", served{body: body, etag: `"a1"`})
+	up.set("/vex/csaf_vex_2025-12-07.tar.zst", served{body: append(body, 0), etag: `"a2"`})
+	e := newEnv(t)
+	u := &updater{opt: withDefaults(e.options(nil))}
+	u.log = u.opt.Log
+	feed := Feed{Name: "redhat", Kind: "redhat-csaf", Base: up.srv.URL + "/vex/", Latest: "archive_latest.txt", Files: []File{{Name: "csaf_vex.tar.zst"}}}
+	dir := t.TempDir()
+	var prev *fileState
+	steps := []struct {
+		pointer  string
+		want     Outcome
+		wantURL  string
+		wantCond string
+		wantErr  string
+	}{
+		{pointer: "csaf_vex_2025-12-06.tar.zst\n", want: Downloaded, wantURL: "/vex/csaf_vex_2025-12-06.tar.zst"},
+		{pointer: "csaf_vex_2025-12-06.tar.zst\n", want: Unchanged, wantURL: "/vex/csaf_vex_2025-12-06.tar.zst", wantCond: `"a1"`},
+		{pointer: "csaf_vex_2025-12-07.tar.zst", want: Downloaded, wantURL: "/vex/csaf_vex_2025-12-07.tar.zst"},
+		{pointer: "../../etc/passwd", want: Failed, wantErr: "is not a file name"},
+		{pointer: "https://elsewhere.example/x.tar.zst", want: Failed, wantErr: "is not a file name"},
+		{pointer: "", want: Failed, wantErr: "is not a file name"},
+	}
+	for i, s := range steps {
+		up.set("/vex/archive_latest.txt", served{body: []byte(s.pointer)})
+		out, got, err := u.fetchFile(t.Context(), feed, feed.Files[0], dir, prev)
+		if out != s.want || (err != nil) != (s.wantErr != "") || (err != nil && !strings.Contains(err.Error(), s.wantErr)) {
+			t.Fatalf("step %d: fetch = %v, %v; want %v, %q", i, out, err, s.want, s.wantErr)
+		}
+		if s.wantURL != "" {
+			reqs := up.takeRequests(s.wantURL)
+			if len(reqs) != 1 || reqs[0].Get("If-None-Match") != s.wantCond {
+				t.Errorf("step %d: requests to %s: %v, want one with If-None-Match %q", i, s.wantURL, reqs, s.wantCond)
+			}
+		}
+		if out == Downloaded {
+			os.Remove(got.tmp)
+			st := got.state
+			prev = &st
+		}
+	}
+	assertNoLeftovers(t, dir)
+}
