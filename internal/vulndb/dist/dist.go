@@ -38,7 +38,7 @@ const (
 	// MaxCompressed bounds the compressed DB layer (and bundle entry).
 	MaxCompressed int64 = 4 << 30
 	// MaxDB bounds the uncompressed DB a signature may announce.
-	MaxDB int64 = 16 << 30
+	MaxDB int64 = 8 << 30
 	// maxSmall bounds the config, signature and metadata blobs.
 	maxSmall int64 = 1 << 20
 )

@@ -119,11 +119,12 @@ type testRegistry struct {
 	mu     sync.Mutex
 	damage map[string]func([]byte) []byte // blob digest -> damage
 	cut    map[string]bool                // blob digest -> send half, claim all
+	stall  map[string]chan struct{}       // blob digest -> send half, signal, wait for the client to go
 }
 
 func newRegistry(t *testing.T) *testRegistry {
 	t.Helper()
-	r := &testRegistry{damage: map[string]func([]byte) []byte{}, cut: map[string]bool{}}
+	r := &testRegistry{damage: map[string]func([]byte) []byte{}, cut: map[string]bool{}, stall: map[string]chan struct{}{}}
 	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		r.requests.Add(1)
@@ -134,9 +135,9 @@ func newRegistry(t *testing.T) *testRegistry {
 		}
 		d := req.URL.Path[i+len("/blobs/"):]
 		r.mu.Lock()
-		dmg, cut := r.damage[d], r.cut[d]
+		dmg, cut, stall := r.damage[d], r.cut[d], r.stall[d]
 		r.mu.Unlock()
-		if dmg == nil && !cut {
+		if dmg == nil && !cut && stall == nil {
 			reg.ServeHTTP(w, req)
 			return
 		}
@@ -149,6 +150,13 @@ func newRegistry(t *testing.T) *testRegistry {
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		w.Header().Set("Content-Type", "application/octet-stream")
 		w.WriteHeader(rec.Code)
+		if stall != nil {
+			w.Write(body[:len(body)/2])
+			w.(http.Flusher).Flush()
+			close(stall)
+			<-req.Context().Done()
+			return
+		}
 		if cut {
 			// Send half and hang up: the client sees a short body.
 			w.Write(body[:len(body)/2])

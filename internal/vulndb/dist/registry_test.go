@@ -1,6 +1,7 @@
 package dist
 
 import (
+	"context"
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
@@ -326,6 +327,37 @@ func TestPullRefuses(t *testing.T) {
 				t.Errorf("DB directory (-before +after):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestPullInterrupted cancels a pull in the middle of the DB layer.
+func TestPullInterrupted(t *testing.T) {
+	a, b := realDBs(t)
+	key, pub, _ := newKey(t)
+	reg := newRegistry(t)
+	push(t, reg.ref("db:a"), a, key)
+	dir := t.TempDir()
+	dst := writeDB(t, dir, "customs.db", b)
+	before := dirEntries(t, dir)
+
+	stalled := make(chan struct{})
+	reg.mu.Lock()
+	reg.stall[getManifest(t, reg.ref("db:a")).Layers[0].Digest.String()] = stalled
+	reg.mu.Unlock()
+	ctx, cancel := context.WithCancel(t.Context())
+	go func() {
+		<-stalled
+		cancel()
+	}()
+	_, err := Pull(ctx, reg.ref("db:a"), dst, pub, Options{})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Pull error %v, want context.Canceled", err)
+	}
+	if got := fileSHA(t, dst); got != sha(b) {
+		t.Errorf("previous DB changed")
+	}
+	if diff := cmp.Diff(before, dirEntries(t, dir)); diff != "" {
+		t.Errorf("DB directory (-before +after):\n%s", diff)
 	}
 }
 
