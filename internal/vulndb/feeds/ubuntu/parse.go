@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/customs-scanner/customs/internal/vulndb"
+	"github.com/customs-scanner/customs/internal/vulndb/cvss"
 )
 
 // maxFileSize bounds one tracker file; the largest real one (a kernel CVE
@@ -333,8 +334,9 @@ func references(refs, bugs string) []vulndb.Reference {
 
 // parseCVSS reads the CVSS field: one "SOURCE: VECTOR" line per score, the
 // vector optionally followed by "[7.5 HIGH]" as newer trackers write it.
-// Version 2 vectors ("AV:N/AC:L/Au:N/...") have no prefix. Scores are only
-// filled where the line states them.
+// Version 2 vectors ("AV:N/AC:L/Au:N/...") have no prefix. Score is the
+// one the line states, else the vector's score computed by package cvss
+// (0 for a vector it rejects).
 func parseCVSS(field string) []vulndb.CVSS {
 	var out []vulndb.CVSS
 	for _, l := range strings.Split(field, "\n") {
@@ -357,6 +359,13 @@ func parseCVSS(field string) []vulndb.CVSS {
 			s, _, _ := strings.Cut(strings.TrimPrefix(tail, "["), " ")
 			if f, err := strconv.ParseFloat(strings.TrimSuffix(s, "]"), 64); err == nil && f >= 0 && f <= 10 {
 				c.Score = f
+			}
+		}
+		if c.Score == 0 {
+			// Score the vector where the line does not; a vector
+			// cvss cannot parse is kept as written, unscored.
+			if v, err := cvss.Parse(vector); err == nil {
+				c.Score = v.Score()
 			}
 		}
 		if !slices.Contains(out, c) {

@@ -61,7 +61,8 @@ func TestParseReal(t *testing.T) {
 			{Type: "WEB", URL: "https://cve.mitre.org/cgi-bin/cvename.cgi?name=CVE-2017-9763"},
 			{Type: "REPORT", URL: "https://github.com/radare/radare2/issues/7723"},
 		},
-		CVSS: []vulndb.CVSS{{Source: "nvd", Version: "3.0", Vector: "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"}},
+		// The score is computed by package cvss.
+		CVSS: []vulndb.CVSS{{Source: "nvd", Version: "3.0", Vector: "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H", Score: 7.5}},
 		Affected: []vulndb.Affected{
 			// Priority_grub2: low overrides the record's medium.
 			status("ubuntu-pro:12.04", "grub2", low, vulndb.StatusAffected, ""),
@@ -112,7 +113,7 @@ func TestParseHandwritten(t *testing.T) {
 		},
 		CVSS: []vulndb.CVSS{
 			{Source: "nvd", Version: "3.1", Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N", Score: 7.5},
-			{Source: "ubuntu", Version: "2.0", Vector: "AV:N/AC:L/Au:N/C:P/I:N/A:N"},
+			{Source: "ubuntu", Version: "2.0", Vector: "AV:N/AC:L/Au:N/C:P/I:N/A:N", Score: 5},
 		},
 		Affected: []vulndb.Affected{
 			status("ubuntu:20.04", "curl", med, vulndb.StatusWontFix, "deferred"),
@@ -454,7 +455,14 @@ func TestImportRealSample(t *testing.T) {
 	}
 	counts := map[vulndb.Status]int{}
 	ecos := map[string]bool{}
+	scores, unscored := 0, 0
 	for _, a := range c.advs {
+		for _, cv := range a.CVSS {
+			scores++
+			if cv.Score == 0 {
+				unscored++
+			}
+		}
 		for _, af := range a.Affected {
 			counts[af.Status]++
 			ecos[af.Ecosystem] = true
@@ -466,6 +474,11 @@ func TestImportRealSample(t *testing.T) {
 	}
 	if diff := cmp.Diff(wantCounts, counts); diff != "" {
 		t.Errorf("Affected by status (-want +got):\n%s", diff)
+	}
+	// 15,720 vector lines (15,696 nvd, 23 unknown, 1 ubuntu), fewer the
+	// records skipped and repeated lines; all parse and score > 0.
+	if scores != 15622 || unscored != 0 {
+		t.Errorf("CVSS: %d vectors, %d unscored; want 15622, 0", scores, unscored)
 	}
 	if !ecos["ubuntu:18.04"] || !ecos["ubuntu-pro:14.04"] || len(ecos) != 30 {
 		t.Errorf("ecosystems = %v", slices.Sorted(maps.Keys(ecos)))
