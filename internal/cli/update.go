@@ -85,13 +85,10 @@ func feedHelp() string {
 }
 
 func runUpdate(cmd *cobra.Command, g *globals, f *updateFlags) error {
-	overrides := map[string]string{}
-	for _, o := range f.overrides {
-		name, u, err := update.ParseOverride(o)
-		if err != nil {
-			return err
-		}
-		overrides[name] = u
+	// TODO(config): pass the config file's feeds: map here once Config has it.
+	overrides, err := updateOverrides(nil, f.overrides)
+	if err != nil {
+		return err
 	}
 	feeds, err := update.Select(update.Feeds(), f.feeds, overrides)
 	if err != nil {
@@ -158,6 +155,23 @@ func runUpdate(cmd *cobra.Command, g *globals, f *updateFlags) error {
 		return fmt.Errorf("no local copy of %s: left out of the DB", strings.Join(m, ", "))
 	}
 	return nil
+}
+
+// updateOverrides merges feed URL overrides from the config file (a
+// feeds: map of NAME: URL) and from --feed NAME=URL flags; flags win.
+func updateOverrides(config map[string]string, flags []string) (map[string]string, error) {
+	out := make(map[string]string, len(config)+len(flags))
+	for name, u := range config {
+		out[name] = u
+	}
+	for _, o := range flags {
+		name, u, err := update.ParseOverride(o)
+		if err != nil {
+			return nil, err
+		}
+		out[name] = u
+	}
+	return out, nil
 }
 
 // printFeedResults writes one line per feed to out and a warning per failed

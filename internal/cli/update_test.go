@@ -197,3 +197,50 @@ func alpineFiles(t *testing.T) int {
 	t.Fatal("no alpine feed")
 	return 0
 }
+
+func TestUpdateOverrides(t *testing.T) {
+	got, err := updateOverrides(
+		map[string]string{"osv-go": "https://config.example/Go/all.zip", "kev": "https://config.example/kev.json"},
+		[]string{"osv-go=https://flag.example/Go/all.zip"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"osv-go": "https://flag.example/Go/all.zip", "kev": "https://config.example/kev.json"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if _, err := updateOverrides(nil, []string{"osv-go"}); err == nil {
+		t.Error("no error for a flag without =URL")
+	}
+}
+
+func TestFeedBar(t *testing.T) {
+	var buf bytes.Buffer
+	b := newFeedBar(&buf)
+	b.width = 40
+	b.Download("osv-go", "all.zip", 1<<20, 4<<20)
+	b.Download("alpine", "v3.20-main.json", 512<<10, -1)
+	b.Fetched("osv-go", "all.zip", update.Downloaded, nil)
+	b.Fetched("alpine", "v3.20-main.json", update.Failed, nil)
+	b.Building(2)
+	b.done()
+	frames := strings.Split(buf.String(), "\r\x1b[K")
+	want := []string{
+		"",
+		"feeds: 0 files done · osv-go/all.zip 1…", // cut to the terminal width
+		// Download throttles redraws to one per 100ms: the alpine progress
+		// is drawn with the next event.
+		"feeds: 1 files done · alpine/v3.20-mai…",
+		"feeds: 2 files done (1 failed)",
+		"building the DB from 2 feeds…",
+		"",
+	}
+	if diff := cmp.Diff(want, frames); diff != "" {
+		t.Errorf("frames (-want +got):\n%s", diff)
+	}
+	for _, f := range frames {
+		if n := len([]rune(f)); n >= b.width {
+			t.Errorf("frame %q is %d runes, wider than %d", f, n, b.width)
+		}
+	}
+}
