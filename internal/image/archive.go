@@ -151,7 +151,26 @@ func readArchive(ctx context.Context, r io.Reader, layer LayerFunc) (*archivePas
 		return nil, err
 	}
 	defer closeInner()
+	return walkArchive(ctx, tar.NewReader(inner), nil, func(e layerEntry, r io.Reader) error {
+		return callLayer(ctx, layer, e.key, r)
+	})
+}
 
+// layerEntry is an archive entry that looks like a layer blob.
+type layerEntry struct {
+	key string
+	hdr *tar.Header
+	// off is where the entry's data starts in the archive; set only when
+	// walkArchive was given a way to tell.
+	off int64
+}
+
+// walkArchive reads the outer tar entry by entry: it records links,
+// buffers the JSON entries and calls onLayer for every entry that looks
+// like a layer blob, with a reader over the entry. When offset is not nil
+// it is called right after each regular entry's header was read, before
+// any of its data, and its answer becomes layerEntry.off.
+func walkArchive(ctx context.Context, tr *tar.Reader, offset func() (int64, error), onLayer func(e layerEntry, r io.Reader) error) (*archivePass, error) {
 	a := &archivePass{
 		files:  map[string][]byte{},
 		layers: map[string]string{},
@@ -159,7 +178,6 @@ func readArchive(ctx context.Context, r io.Reader, layer LayerFunc) (*archivePas
 		links:  map[string]string{},
 		others: map[string]bool{},
 	}
-	tr := tar.NewReader(inner)
 	br := bufio.NewReaderSize(tr, sniffLen)
 	var total int64
 	for n := 0; ; n++ {
@@ -194,6 +212,12 @@ func readArchive(ctx context.Context, r io.Reader, layer LayerFunc) (*archivePas
 		default:
 			continue
 		}
+		var off int64
+		if offset != nil {
+			if off, err = offset(); err != nil {
+				return nil, entryErr(name, err)
+			}
+		}
 		br.Reset(tr)
 		head, err := br.Peek(sniffLen)
 		if err != nil && !errors.Is(err, io.EOF) {
@@ -205,7 +229,7 @@ func readArchive(ctx context.Context, r io.Reader, layer LayerFunc) (*archivePas
 			key := entryKey(name)
 			a.layers[key] = comp
 			a.keys[name] = key
-			if err := callLayer(ctx, layer, key, br); err != nil {
+			if err := onLayer(layerEntry{key: key, hdr: hdr, off: off}, br); err != nil {
 				return nil, err
 			}
 		case isJSON:

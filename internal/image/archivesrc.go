@@ -15,8 +15,9 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
-// archiveSource is a docker save tar or a tar of an OCI layout, read in one
-// sequential pass.
+// archiveSource is a docker save tar or a tar of an OCI layout. A plain tar
+// in a regular file is indexed first and its layers read several at once;
+// a compressed one or a pipe is read in one sequential pass.
 type archiveSource struct {
 	nopCloser
 	// ref is the path as given, path the absolute one.
@@ -25,11 +26,13 @@ type archiveSource struct {
 	// contents after the pass.
 	kind     string
 	platform string
+	// limit is how many layers are read at once (Options.Concurrency).
+	limit int
 }
 
 const hintPrefix = "name the kind with a scheme prefix such as docker-archive:, oci-archive: or oci-dir:"
 
-func openArchive(p, kind, platform string) (Source, error) {
+func openArchive(p, kind string, opts Options) (Source, error) {
 	if p == "" {
 		return nil, errors.New("empty path; give the archive file after the scheme")
 	}
@@ -57,7 +60,7 @@ func openArchive(p, kind, platform string) (Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &archiveSource{ref: p, path: abs, kind: kind, platform: platform}, nil
+	return &archiveSource{ref: p, path: abs, kind: kind, platform: opts.Platform, limit: opts.limit()}, nil
 }
 
 // checkTarHead reads the first header of a (possibly compressed) tar.
@@ -98,15 +101,59 @@ func fileIdentity(p string) string {
 }
 
 func (s *archiveSource) Read(ctx context.Context, layer LayerFunc) (*Metadata, error) {
+	m, err := s.read(ctx, layer)
+	if err != nil {
+		return nil, fmt.Errorf("read image %s: %w", s.ref, err)
+	}
+	m.Ref = s.ref
+	return m, nil
+}
+
+func (s *archiveSource) read(ctx context.Context, layer LayerFunc) (*Metadata, error) {
 	f, err := os.Open(s.path)
 	if err != nil {
-		return nil, fmt.Errorf("read image %s: %w", s.ref, err)
+		return nil, err
 	}
 	defer f.Close()
+	if s.limit > 1 && plainFile(f) {
+		m, err := s.readIndexed(ctx, f, layer)
+		if !errors.Is(err, errSparse) {
+			return m, err
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return nil, err
+		}
+	}
 	a, err := readArchive(ctx, f, layer)
 	if err != nil {
-		return nil, fmt.Errorf("read image %s: %w", s.ref, err)
+		return nil, err
 	}
+	return s.resolve(a)
+}
+
+// readIndexed indexes a plain archive file, resolves its metadata (so a
+// broken manifest fails before any layer is read), then hands out the
+// layer blobs s.limit at a time.
+func (s *archiveSource) readIndexed(ctx context.Context, f *os.File, layer LayerFunc) (*Metadata, error) {
+	a, blobs, err := indexArchive(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.resolve(a)
+	if err != nil {
+		return nil, err
+	}
+	if layer != nil {
+		if err := readBlobsAt(ctx, f, blobs, s.limit, layer); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// resolve joins what the pass learnt into the metadata, deciding the kind
+// from the contents when no scheme named it.
+func (s *archiveSource) resolve(a *archivePass) (*Metadata, error) {
 	kind := s.kind
 	if kind == "" {
 		switch {
@@ -115,19 +162,20 @@ func (s *archiveSource) Read(ctx context.Context, layer LayerFunc) (*Metadata, e
 		case a.files["index.json"] != nil:
 			kind = KindOCIArchive
 		default:
-			return nil, fmt.Errorf("read image %s: not a docker-archive or OCI archive (no manifest.json or index.json); %s", s.ref, hintPrefix)
+			return nil, fmt.Errorf("not a docker-archive or OCI archive (no manifest.json or index.json); %s", hintPrefix)
 		}
 	}
 	var m *Metadata
+	var err error
 	if kind == KindOCIArchive {
 		m, err = resolveOCIArchive(a, s.platform)
 	} else {
 		m, err = resolveDockerArchive(a)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read image %s: %w", s.ref, err)
+		return nil, err
 	}
-	m.Kind, m.Ref = kind, s.ref
+	m.Kind = kind
 	return m, nil
 }
 

@@ -22,6 +22,8 @@ type ociDirSource struct {
 	tag      string
 	digest   string
 	platform string
+	// limit is how many layers are read at once (Options.Concurrency).
+	limit int
 }
 
 // openOCIDir opens PATH, PATH:TAG or PATH@DIGEST.
@@ -29,7 +31,7 @@ func openOCIDir(ref string, opts Options) (Source, error) {
 	if ref == "" {
 		return nil, errors.New("empty path; give the OCI layout directory after oci-dir:")
 	}
-	s := &ociDirSource{dir: ref, ref: ref, platform: opts.Platform}
+	s := &ociDirSource{dir: ref, ref: ref, platform: opts.Platform, limit: opts.limit()}
 	if !isDir(ref) {
 		if d, dg, ok := strings.Cut(ref, "@"); ok && isDir(d) {
 			s.dir, s.digest = d, dg
@@ -115,15 +117,17 @@ func (s *ociDirSource) read(ctx context.Context, layer LayerFunc) (*Metadata, er
 	if layer == nil {
 		return m, nil
 	}
-	for _, l := range sel.Manifest.Layers {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		h := l.Digest
+	ls := distinctLayers(sel.Manifest.Layers, s.limit)
+	err = fanOut(ctx, s.limit, len(ls), func(ctx context.Context, i int) error {
+		h := ls[i].Digest
 		open := func() (io.ReadCloser, error) { return p.Blob(h) }
 		if err := layer(ctx, Blob{Key: h.String(), Open: open}); err != nil {
-			return nil, fmt.Errorf("layer %s: %w", h, err)
+			return fmt.Errorf("layer %s: %w", h, err)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return m, nil
 }

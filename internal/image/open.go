@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -29,6 +30,21 @@ type Options struct {
 	// authn.DefaultKeychain: ~/.docker/config.json (or $DOCKER_CONFIG) and
 	// the credential helpers it names.
 	Keychain authn.Keychain
+	// Concurrency is how many layer blobs Source.Read hands to the
+	// LayerFunc at once, where the source allows it: an uncompressed
+	// archive in a regular file, an OCI layout directory, a registry.
+	// Compressed archives, pipes and the Docker Engine are one stream and
+	// are always read in one sequential pass. 0 (or less) means
+	// runtime.GOMAXPROCS(0); 1 reads every source sequentially.
+	Concurrency int
+}
+
+// limit is the number of blobs read at once for o.Concurrency.
+func (o Options) limit() int {
+	if o.Concurrency > 0 {
+		return o.Concurrency
+	}
+	return runtime.GOMAXPROCS(0)
 }
 
 // Kinds of source, as in Metadata.Kind.
@@ -68,9 +84,9 @@ func open(ctx context.Context, ref string, opts Options) (Source, error) {
 	if ok {
 		switch scheme {
 		case KindDockerArchive:
-			return openArchive(rest, KindDockerArchive, opts.Platform)
+			return openArchive(rest, KindDockerArchive, opts)
 		case KindOCIArchive:
-			return openArchive(rest, KindOCIArchive, opts.Platform)
+			return openArchive(rest, KindOCIArchive, opts)
 		case KindOCIDir:
 			return openOCIDir(rest, opts)
 		case KindRegistry:
@@ -89,7 +105,7 @@ func open(ctx context.Context, ref string, opts Options) (Source, error) {
 		}
 		return openDir(ref)
 	case err == nil:
-		return openArchive(ref, "", opts.Platform)
+		return openArchive(ref, "", opts)
 	case !errors.Is(err, os.ErrNotExist) && looksLikePath(ref):
 		return nil, err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 
@@ -23,6 +22,9 @@ type registrySource struct {
 	raw      string
 	platform string
 	keychain authn.Keychain
+	// limit is how many layers are downloaded at once
+	// (Options.Concurrency).
+	limit int
 }
 
 func openRegistry(_ context.Context, ref string, opts Options) (Source, error) {
@@ -41,7 +43,7 @@ func openRegistry(_ context.Context, ref string, opts Options) (Source, error) {
 	if kc == nil {
 		kc = authn.DefaultKeychain
 	}
-	return &registrySource{ref: r, raw: ref, platform: opts.Platform, keychain: kc}, nil
+	return &registrySource{ref: r, raw: ref, platform: opts.Platform, keychain: kc, limit: opts.limit()}, nil
 }
 
 // Identity is empty: a tag can move; layer blobs are cached by digest.
@@ -123,10 +125,9 @@ func (s *registrySource) read(ctx context.Context, layer LayerFunc) (*Metadata, 
 	if layer == nil {
 		return m, nil
 	}
-	for _, l := range man.Layers {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
+	ls := distinctLayers(man.Layers, s.limit)
+	blobs := make([]Blob, len(ls))
+	for i, l := range ls {
 		rl, err := img.LayerByDigest(l.Digest)
 		if err != nil {
 			return nil, fmt.Errorf("layer %s: %w", l.Digest, err)
@@ -134,14 +135,20 @@ func (s *registrySource) read(ctx context.Context, layer LayerFunc) (*Metadata, 
 		// remote's Compressed verifies size and sha256 while reading (it
 		// wraps the body in ggcr's internal/verify.ReadCloser), so
 		// Digest can be trusted once the stream was read to EOF.
-		b := Blob{
+		blobs[i] = Blob{
 			Key:    l.Digest.String(),
 			Digest: l.Digest.String(),
-			Open:   func() (io.ReadCloser, error) { return rl.Compressed() },
+			Open:   rl.Compressed,
 		}
-		if err := layer(ctx, b); err != nil {
-			return nil, fmt.Errorf("layer %s: %w", l.Digest, err)
+	}
+	err = fanOut(ctx, s.limit, len(blobs), func(ctx context.Context, i int) error {
+		if err := layer(ctx, blobs[i]); err != nil {
+			return fmt.Errorf("layer %s: %w", blobs[i].Key, err)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return m, nil
 }
