@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -19,6 +20,7 @@ import (
 	"github.com/customs-scanner/customs/internal/report/table"
 	"github.com/customs-scanner/customs/internal/scan"
 	"github.com/customs-scanner/customs/internal/vulndb"
+	"github.com/customs-scanner/customs/internal/vulndb/dist"
 )
 
 type scanFlags struct {
@@ -32,6 +34,10 @@ type scanFlags struct {
 	noCache            bool
 	skipDB             bool
 	noProgress         bool
+	dbRef              string
+	dbPublicKey        string
+	skipUpdate         bool
+	dbMaxAge           time.Duration
 }
 
 func newScanCmd(g *globals) *cobra.Command {
@@ -73,6 +79,10 @@ Exit codes: 0 no gate failed, 1 --fail-on matched a finding, 2 error.`,
 	fl.BoolVar(&f.noCache, "no-cache", false, "do not read or write the layer cache")
 	fl.BoolVar(&f.skipDB, "skip-db", false, "list packages only; do not match vulnerabilities")
 	fl.BoolVar(&f.noProgress, "no-progress", false, "do not show progress on a terminal")
+	fl.StringVar(&f.dbRef, "db-ref", "", "use the signed DB artifact REF[@DIGEST] from a registry, pulled into --db when it is not there already (a digest pins it for reproducible results)")
+	fl.StringVar(&f.dbPublicKey, "db-public-key", "", "ed25519 public key that --db-ref must be signed with (default: db-public-key from the config file)")
+	fl.BoolVar(&f.skipUpdate, "skip-update", false, "never contact a registry for the DB: use the installed one as it is")
+	fl.DurationVar(&f.dbMaxAge, "db-max-age", 0, "warn when the DB was built longer ago than this (default: db-max-age from the config file, else 168h; 0 with no config means 168h)")
 	return cmd
 }
 
@@ -102,10 +112,23 @@ func runScan(cmd *cobra.Command, g *globals, f *scanFlags, target string) error 
 	if !f.noCache {
 		opts.CacheDir = filepath.Join(cacheDir, "layers")
 	}
+	cfg, err := g.config()
+	if err != nil {
+		return err
+	}
 	if !f.skipDB {
 		dbPath, err := g.db()
 		if err != nil {
 			return err
+		}
+		if f.dbRef != "" && !f.skipUpdate {
+			key := f.dbPublicKey
+			if key == "" {
+				key = cfg.DBPublicKey
+			}
+			if dbPath, err = dist.EnsureDB(cmd.Context(), f.dbRef, dbPath, key, g.logger()); err != nil {
+				return err
+			}
 		}
 		if _, err := os.Stat(dbPath); errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("no vulnerability DB at %s: build one with `customs db build --source KIND=PATH`, point --db or CUSTOMS_DB at one, or scan with --skip-db", dbPath)
@@ -123,6 +146,19 @@ func runScan(cmd *cobra.Command, g *globals, f *scanFlags, target string) error 
 	}
 	if err != nil {
 		return err
+	}
+	if r.DB != nil {
+		maxAge := f.dbMaxAge
+		if maxAge == 0 {
+			maxAge = cfg.DBMaxAge
+		}
+		if maxAge == 0 {
+			maxAge = defaultDBMaxAge
+		}
+		if age := time.Since(r.DB.Built); age > maxAge {
+			fmt.Fprintf(cmd.ErrOrStderr(), "customs: warning: the vulnerability DB was built %s ago, longer than --db-max-age %s; findings may be missing: run `customs db update` or `customs db pull`\n",
+				age.Round(time.Hour), maxAge)
+		}
 	}
 	if f.ignoreUnfixed {
 		kept := r.Findings[:0]
@@ -161,6 +197,9 @@ func gate(r *report.Report, rank int) (int, string) {
 	}
 	return n, worst
 }
+
+// defaultDBMaxAge is how old a DB may be before a scan warns.
+const defaultDBMaxAge = 7 * 24 * time.Hour
 
 type encoderFunc interface {
 	Encode(w io.Writer, r *report.Report) error
