@@ -135,6 +135,10 @@ func (r *Result) Missing() []string {
 	return out
 }
 
+// ErrBusy is wrapped by Update's error when another update of the same
+// cache directory is running.
+var ErrBusy = errors.New("another update of these feeds is running")
+
 type updater struct {
 	opt Options
 	log *slog.Logger
@@ -166,6 +170,14 @@ func Update(ctx context.Context, opt Options) (*Result, error) {
 		return nil, errors.New("update vulnerability DB: no feeds")
 	}
 	root := FeedsDir(opt.CacheDir)
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return nil, fmt.Errorf("update vulnerability DB: %w", err)
+	}
+	unlock, err := lock(filepath.Join(root, ".lock"))
+	if err != nil {
+		return nil, fmt.Errorf("update vulnerability DB: %w", err)
+	}
+	defer unlock()
 	var works []*feedWork
 	res := &Result{}
 	for _, f := range opt.Feeds {
@@ -201,6 +213,9 @@ func Update(ctx context.Context, opt Options) (*Result, error) {
 			feed: f, dir: dir, prev: prev,
 			got: make([]*fetched, len(f.Files)), outs: make([]Outcome, len(f.Files)), errs: make([]error, len(f.Files)),
 		})
+	}
+	if len(works) == 0 {
+		return res, fmt.Errorf("update vulnerability DB: this build of customs cannot import any of the selected feeds (%s)", skippedKinds(res))
 	}
 	for i, j := 0, 0; i < len(res.Feeds); i++ {
 		if res.Feeds[i].Skipped == "" {
@@ -515,6 +530,14 @@ func firstErr(r *Result) error {
 		return errors.New("no feeds")
 	}
 	return errors.New(strings.Join(errs, "; "))
+}
+
+func skippedKinds(r *Result) string {
+	var s []string
+	for _, f := range r.Feeds {
+		s = append(s, f.Name+": kind "+f.Kind)
+	}
+	return strings.Join(s, ", ")
 }
 
 func absPath(p string) string {

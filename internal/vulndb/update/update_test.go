@@ -803,3 +803,34 @@ func TestChangedLocalCopy(t *testing.T) {
 		t.Errorf("requests = %v, want one unconditional", h)
 	}
 }
+
+func TestUpdateBusy(t *testing.T) {
+	_, feeds := fixture(t)
+	e := newEnv(t)
+	if err := os.MkdirAll(FeedsDir(e.cache), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := lock(filepath.Join(FeedsDir(e.cache), ".lock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Update(t.Context(), e.options(feeds[2:3])); !errors.Is(err, ErrBusy) {
+		t.Errorf("Update while locked: %v, want ErrBusy", err)
+	}
+	unlock()
+	if _, err := Update(t.Context(), e.options(feeds[2:3])); err != nil {
+		t.Errorf("Update after unlock: %v", err)
+	}
+}
+
+func TestUpdateOnlySkipped(t *testing.T) {
+	e := newEnv(t)
+	feeds := []Feed{{Name: "future", Kind: "no-such-kind", Base: "https://example.invalid/x.json", Files: []File{{Name: "x.json"}}}}
+	res, err := Update(t.Context(), e.options(feeds))
+	if err == nil || !strings.Contains(err.Error(), "cannot import any of the selected feeds (future: kind no-such-kind)") {
+		t.Errorf("Update error = %v", err)
+	}
+	if res == nil || len(res.Feeds) != 1 || res.Feeds[0].Skipped == "" || len(res.Missing()) != 0 {
+		t.Errorf("result = %+v, want one skipped feed", res)
+	}
+}
