@@ -142,7 +142,7 @@ func TestExitCodes(t *testing.T) {
 		{"missing image", []string{"scan", filepath.Join(t.TempDir(), "nope.tar")}, ExitError, "nope.tar"},
 		{"no db", []string{"--db", filepath.Join(t.TempDir(), "none.db"), "scan", alpineImage}, ExitError, "customs db build"},
 		{"not a db", []string{"--db", alpineImage, "db", "status"}, ExitError, "not a customs vulnerability DB"},
-		{"unknown source kind", []string{"db", "build", "--source", "nvd=x"}, ExitError, "nvd"},
+		{"unknown source kind", []string{"db", "build", "--source", "trivy-db=x"}, ExitError, "trivy-db"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

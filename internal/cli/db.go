@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -33,16 +34,13 @@ func newDBBuildCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "build --source KIND=PATH [--source KIND=PATH ...]",
 		Short: "Build the vulnerability DB from local copies of advisory feeds",
-		Long: `Build the vulnerability DB from local copies of real advisory feeds, in their native formats.
-
-Source kinds:
-  debian-tracker=FILE    the Debian Security Tracker JSON (as served at /tracker/data/json)
-  debian-lists=DIR       a security-tracker checkout's data/ (CVE/list, DSA/list, DLA/list)
-  alpine-secdb=DIR|FILE  Alpine secdb YAML or JSON (a v3.x directory or one file)
-  osv=FILE|DIR|ZIP       OSV JSON: one record, a directory of records, or an ecosystem's all.zip
+		Long: "Build the vulnerability DB from local copies of real advisory feeds, in their native formats.\n\n" +
+			"Source kinds:\n  " + strings.Join(build.Kinds(), "\n  ") + `
 
 The new DB is written beside the old one and renamed into place when complete, so scans
-running meanwhile keep reading the old DB and a failed build leaves it untouched.`,
+running meanwhile keep reading the old DB and a failed build leaves it untouched. A record
+a feed cannot parse is skipped with a warning naming the feed and the record; the other
+records and feeds still import.`,
 		Example: `  customs db build --source alpine-secdb=secdb/v3.10 --source osv=osv/Go.zip
   customs db build --db ./customs.db --source debian-tracker=tracker.json`,
 		Args: cobra.NoArgs,

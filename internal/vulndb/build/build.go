@@ -16,7 +16,15 @@ import (
 	"github.com/customs-scanner/customs/internal/vulndb"
 	"github.com/customs-scanner/customs/internal/vulndb/feeds/alpine"
 	"github.com/customs-scanner/customs/internal/vulndb/feeds/debian"
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/epss"
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/friendsofphp"
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/kev"
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/nvd"
 	"github.com/customs-scanner/customs/internal/vulndb/feeds/osv"
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/redhat"
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/rubysec"
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/rustsec"
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/ubuntu"
 	"github.com/customs-scanner/customs/internal/vulndb/sqlite"
 )
 
@@ -29,9 +37,22 @@ type Source struct {
 // String returns the CLI form KIND=PATH.
 func (s Source) String() string { return s.Kind + "=" + s.Path }
 
-// importFunc is the shape every feed importer has: it adds advisories read
+// sink is what a build offers importers: advisories, KEV entries and EPSS
+// scores.
+type sink interface {
+	vulndb.Sink
+	vulndb.KEVSink
+	vulndb.EPSSSink
+}
+
+// importFunc is the shape every feed importer has: it adds records read
 // from path to sink and returns how many it added.
-type importFunc func(ctx context.Context, path string, sink vulndb.Sink) (int, error)
+type importFunc func(ctx context.Context, path string, sink sink) (int, error)
+
+// advisories adapts an advisory importer.
+func advisories(f func(context.Context, string, vulndb.Sink) (int, error)) importFunc {
+	return func(ctx context.Context, path string, s sink) (int, error) { return f(ctx, path, s) }
+}
 
 type kind struct {
 	name, input string
@@ -39,10 +60,18 @@ type kind struct {
 }
 
 var kinds = []kind{
-	{"debian-tracker", "FILE: the Debian Security Tracker JSON export", debian.ImportTrackerJSON},
-	{"debian-lists", "DIR: a security-tracker checkout's data/ directory", debian.ImportLists},
-	{"alpine-secdb", "DIR|FILE: Alpine secdb YAML or JSON documents", alpine.Import},
-	{"osv", "FILE|DIR|ZIP: OSV records (JSON, or YAML in a DIR), e.g. osv.dev's all.zip", osv.Import},
+	{"debian-tracker", "FILE: the Debian Security Tracker JSON export", advisories(debian.ImportTrackerJSON)},
+	{"debian-lists", "DIR: a security-tracker checkout's data/ directory", advisories(debian.ImportLists)},
+	{"alpine-secdb", "DIR|FILE: Alpine secdb YAML or JSON documents", advisories(alpine.Import)},
+	{"osv", "FILE|DIR|ZIP: OSV records (JSON, or YAML in a DIR), e.g. osv.dev's all.zip", advisories(osv.Import)},
+	{"ubuntu-tracker", "DIR: an Ubuntu CVE Tracker checkout (active/, retired/, ignored/)", advisories(ubuntu.Import)},
+	{"redhat-csaf", "DIR|FILE: Red Hat CSAF VEX documents", advisories(redhat.Import)},
+	{"nvd", "FILE|DIR: NVD CVE API 2.0 JSON pages or CVE records (.json, .json.gz, .zip)", advisories(nvd.Import)},
+	{"kev", "FILE: CISA's Known Exploited Vulnerabilities catalog (JSON or CSV)", func(ctx context.Context, p string, s sink) (int, error) { return kev.Import(ctx, p, s) }},
+	{"epss", "FILE: the daily EPSS scores CSV (plain or .gz)", func(ctx context.Context, p string, s sink) (int, error) { return epss.Import(ctx, p, s) }},
+	{"rubysec", "DIR: a ruby-advisory-db checkout (gems/, rubies/)", advisories(rubysec.Import)},
+	{"friendsofphp", "DIR: a FriendsOfPHP security-advisories checkout", advisories(friendsofphp.Import)},
+	{"rustsec", "DIR: a RustSec advisory-db checkout (crates/, rust/)", advisories(rustsec.Import)},
 }
 
 // Kinds returns the source kinds Build accepts, with what each reads, as
@@ -92,7 +121,18 @@ type countingSink struct {
 }
 
 func (s *countingSink) Add(ctx context.Context, a *vulndb.Advisory) error {
-	err := s.w.Add(ctx, a)
+	return s.note(s.w.Add(ctx, a))
+}
+
+func (s *countingSink) AddKEV(ctx context.Context, k vulndb.KEV) error {
+	return s.note(s.w.AddKEV(ctx, k))
+}
+
+func (s *countingSink) AddEPSS(ctx context.Context, e vulndb.EPSS) error {
+	return s.note(s.w.AddEPSS(ctx, e))
+}
+
+func (s *countingSink) note(err error) error {
 	if err != nil && s.err == nil {
 		s.err = err
 	}
@@ -176,6 +216,10 @@ func importSource(ctx context.Context, w *sqlite.Writer, s Source, log *slog.Log
 		Kind: s.Kind, Path: s.Path,
 		Advisories: advAfter - advBefore, Affected: affAfter - affBefore,
 		Imported: time.Now().UTC(),
+	}
+	if info.Advisories == 0 && n > 0 {
+		// KEV and EPSS add records that are not advisories.
+		info.Advisories = n
 	}
 	w.AddSource(info)
 	if n == 0 {

@@ -36,8 +36,9 @@ func TestParseSource(t *testing.T) {
 		{in: "alpine-secdb=/data/secdb", want: Source{Kind: "alpine-secdb", Path: "/data/secdb"}},
 		{in: "debian-tracker=a=b.json", want: Source{Kind: "debian-tracker", Path: "a=b.json"}},
 		{in: "debian-lists=data", want: Source{Kind: "debian-lists", Path: "data"}},
-		{in: "nvd=x", wantErr: `unknown kind "nvd"; valid kinds: debian-tracker, debian-lists, alpine-secdb, osv`},
-		{in: "osv", wantErr: "want KIND=PATH, where KIND is one of debian-tracker, debian-lists, alpine-secdb, osv"},
+		{in: "nvd=x", want: Source{Kind: "nvd", Path: "x"}},
+		{in: "trivy-db=x", wantErr: `unknown kind "trivy-db"; valid kinds: debian-tracker, debian-lists, alpine-secdb, osv, ubuntu-tracker, redhat-csaf, nvd, kev, epss, rubysec, friendsofphp, rustsec`},
+		{in: "osv", wantErr: "want KIND=PATH, where KIND is one of debian-tracker, debian-lists, alpine-secdb, osv, ubuntu-tracker, redhat-csaf, nvd, kev, epss, rubysec, friendsofphp, rustsec"},
 		{in: "osv=", wantErr: "want KIND=PATH"},
 		{in: "=x", wantErr: "want KIND=PATH"},
 	}
