@@ -447,7 +447,7 @@ func TestImportRealSample(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Import: %v", err)
 	}
-	// 6,609 active + 26,423 retired + 195 ignored record files; 285 of
+	// 6,509 active + 26,422 retired + 195 ignored = 33,126 record files; 285 of
 	// them name no kept release (only upstream/devel/DNE lines).
 	const want = 32841
 	if n != want || len(c.advs) != want {
