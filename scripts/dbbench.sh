@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Measure the vulnerability DB: a full build from every advisory feed in ../shared/data,
+# the DB's size against the same inputs gzipped, and package-lookup latency; then the
+# same build with a synthetic full-OSV-sized set of records (default 500k).
+#
+#   scripts/dbbench.sh [--synthetic N] [--work DIR]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work=./bench/db
+synthetic=500000
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --synthetic) synthetic=$2; shift 2 ;;
+    --work) work=$2; shift 2 ;;
+    *) echo "usage: $0 [--synthetic N] [--work DIR]" >&2; exit 2 ;;
+  esac
+done
+data=../shared/data/advisories
+[ -d "$data" ] || { echo "no $data: run this beside the shared data set" >&2; exit 2; }
+mkdir -p "$work"
+bin="$work/customs"
+CGO_ENABLED=0 go build -o "$bin" ./cmd/customs
+
+sources=(
+  --source "debian-tracker=$data/debian-bookworm-changelog-derived/tracker.json"
+  --source "debian-lists=$data/debian-security-tracker-2023-04/data"
+  --source "ubuntu-tracker=$data/ubuntu-cve-tracker-2020"
+  --source "redhat-csaf=$data/vunnel-fixtures/tests/unit/providers/rhel/test-fixtures/csaf"
+  --source "osv=$data/golang-vulndb/data"
+  --source "osv=$data/rustsec-osv/crates"
+  --source "osv=$data/pypa-advisory-database/vulns"
+  --source "osv=$data/ghsa-sample"
+  --source "nvd=$data/vunnel-fixtures/tests/unit/providers/nvd/test-fixtures/full-page.json"
+  --source "nvd=$data/osv.dev-vulnfeeds-testdata/vulnfeeds/test_data/nvdcve-2.0"
+  --source "kev=$data/cisa-kev/known_exploited_vulnerabilities.json"
+  --source "epss=$data/vunnel-fixtures/tests/unit/providers/epss/test-fixtures/example-1.csv"
+  --source "rubysec=$data/rubysec"
+  --source "friendsofphp=$data/friendsofphp"
+  --source "rustsec=$data/rustsec-native"
+)
+for d in "$data"/alpine-secdb-legacy/v3.*; do sources+=(--source "alpine-secdb=$d"); done
+# Drop sources whose path is missing from this copy of the data set.
+keep=()
+for ((i = 0; i < ${#sources[@]}; i += 2)); do
+  p=${sources[i+1]#*=}
+  if [ -e "$p" ]; then keep+=("${sources[i]}" "${sources[i+1]}"); else echo "skipping missing source $p" >&2; fi
+done
+
+db="$work/full.db"
+start=$(date +%s.%N)
+/usr/bin/time -f "%M" -o "$work/build.rss" "$bin" --db "$db" db build "${keep[@]}" 2> "$work/build.log"
+end=$(date +%s.%N)
+build_s=$(echo "$end - $start" | bc)
+db_bytes=$(stat -c %s "$db")
+inputs=()
+for ((i = 1; i < ${#keep[@]}; i += 2)); do inputs+=("${keep[i]#*=}"); done
+gz_bytes=$(tar -cf - "${inputs[@]}" 2>/dev/null | gzip -6 | wc -c)
+
+echo "== full build from ../shared/data/advisories ($(( ${#keep[@]} / 2 )) sources)"
+"$bin" --db "$db" db status
+printf '\nbuild: %.2f s (target < 60 s), peak RSS %d MB\n' "$build_s" $(( $(cat "$work/build.rss") / 1024 ))
+printf 'DB: %d MB; the same inputs as tar.gz: %d MB (target: DB smaller)\n' $(( db_bytes / 1048576 )) $(( gz_bytes / 1048576 ))
+
+echo; echo "== lookup latency (target < 50 µs per package)"
+CUSTOMS_BENCH_DB="$(realpath "$db")" go test -run '^$' -bench 'BenchmarkLookup' -benchtime 2000x ./internal/vulndb/sqlite/ | grep -E '^Benchmark|ns/op'
+
+echo; echo "== synthetic full-OSV estimate: $synthetic records shaped like real OSV"
+CUSTOMS_BENCH_SYNTHETIC="$synthetic" CUSTOMS_BENCH_DIR="$(realpath "$work")" go test -run '^TestSyntheticBuild$' -v -timeout 30m ./internal/vulndb/build/ | grep -E 'synthetic|ok|FAIL'
