@@ -17,6 +17,10 @@ const (
 	Keep Unpack = iota
 	// Gunzip stores a gzip-compressed download (EPSS's .csv.gz) decompressed.
 	Gunzip
+	// Untar keeps a .tar.gz download (a repository snapshot) and extracts
+	// it into the feed's "tree" directory, without the archive's common top
+	// directory; the tree is the build source. The feed has one File.
+	Untar
 )
 
 // File is one download of a feed.
@@ -92,7 +96,16 @@ const (
 	cisaKEV       = "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json"
 	firstEPSS     = "https://epss.empiricalsecurity.com/epss_scores-current.csv.gz"
 	redhatVEX     = "https://security.access.redhat.com/data/csaf/v2/vex/"
+	github        = "https://github.com/"
 )
+
+// repoSnapshots are advisory databases published only as git
+// repositories, fetched as GitHub's branch snapshot (.tar.gz).
+var repoSnapshots = []struct{ name, kind, repo, branch, about string }{
+	{"rubysec", "rubysec", "rubysec/ruby-advisory-db", "master", "Ruby Advisory Database (gems and rubies, a few MB)"},
+	{"friendsofphp", "friendsofphp", "FriendsOfPHP/security-advisories", "master", "PHP Security Advisories Database (a few MB)"},
+	{"rustsec", "rustsec", "rustsec/advisory-db", "main", "RustSec Advisory Database (a few MB)"},
+}
 
 // alpineBranches are the secdb branches fetched by the alpine feed: every
 // release an image in use may still run, and edge.
@@ -159,6 +172,14 @@ func Feeds() []Feed {
 			Files: []File{{Name: "csaf_vex.tar.zst"}},
 			About: "Red Hat CSAF VEX, every CVE (the archive named by archive_latest.txt; hundreds of MB)",
 		},
+	}
+	for _, r := range repoSnapshots {
+		feeds = append(feeds, Feed{
+			Name: r.name, Kind: r.kind, Unpack: Untar,
+			Base:  github + r.repo + "/archive/refs/heads/" + r.branch + ".tar.gz",
+			Files: []File{{Name: r.name + ".tar.gz"}},
+			About: r.about,
+		})
 	}
 	for _, e := range osvEcosystems {
 		feeds = append(feeds, Feed{

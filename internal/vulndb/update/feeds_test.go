@@ -14,9 +14,10 @@ var feedHosts = map[string]bool{
 	"security-tracker.debian.org":                true,
 	"secdb.alpinelinux.org":                      true,
 	"osv-vulnerabilities.storage.googleapis.com": true,
-	"www.cisa.gov":                               true,
-	"epss.empiricalsecurity.com":                 true,
-	"security.access.redhat.com":                 true,
+	"github.com":                 true,
+	"www.cisa.gov":               true,
+	"epss.empiricalsecurity.com": true,
+	"security.access.redhat.com": true,
 }
 
 func TestFeeds(t *testing.T) {

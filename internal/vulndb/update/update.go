@@ -155,6 +155,10 @@ type feedWork struct {
 	outs  []Outcome
 	errs  []error
 	moved []string // files whose previous copy is in a backup
+	// tree is an Untar feed's newly extracted tree, not yet in place;
+	// extracted is set once it is.
+	tree      string
+	extracted bool
 }
 
 // Update downloads the feeds that changed upstream and rebuilds the DB when
@@ -204,9 +208,16 @@ func Update(ctx context.Context, opt Options) (*Result, error) {
 		if err != nil {
 			u.log.Warn("feed state unreadable; downloading again", "feed", f.Name, "error", err)
 		}
-		fr.Path = dir
-		if len(f.Files) == 1 {
+		switch {
+		case f.Unpack == Untar:
+			if len(f.Files) != 1 {
+				return nil, fmt.Errorf("update vulnerability DB: feed %s: an archive feed has one file", f.Name)
+			}
+			fr.Path = filepath.Join(dir, treeDir)
+		case len(f.Files) == 1:
 			fr.Path = filepath.Join(dir, f.Files[0].Name)
+		default:
+			fr.Path = dir
 		}
 		res.Feeds = append(res.Feeds, fr)
 		works = append(works, &feedWork{
@@ -234,6 +245,9 @@ func Update(ctx context.Context, opt Options) (*Result, error) {
 	digests := map[string]string{}
 	var sources []build.Source
 	for _, w := range works {
+		if w.feed.Unpack == Untar {
+			u.extractTree(ctx, w)
+		}
 		w.next = &feedState{Feed: w.feed.Name, Kind: w.feed.Kind, Path: w.res.Path, Files: map[string]*fileState{}}
 		var errs []error
 		for i, file := range w.feed.Files {
@@ -264,7 +278,7 @@ func Update(ctx context.Context, opt Options) (*Result, error) {
 		if !w.res.Usable {
 			continue
 		}
-		if w.res.Outcome == Downloaded || (w.res.Outcome == Failed && hasDownload(w)) {
+		if w.res.Outcome == Downloaded || (w.res.Outcome == Failed && hasDownload(w)) || w.tree != "" {
 			changed = true
 		}
 		digests[w.feed.Name] = w.next.digest()
@@ -394,6 +408,11 @@ func (u *updater) install(works []*feedWork) error {
 			}
 			w.next.Files[file.Name].ModTime = fi.ModTime()
 		}
+		if w.tree != "" {
+			if err := u.installTree(w); err != nil {
+				return fmt.Errorf("feed %s: %w", w.feed.Name, err)
+			}
+		}
 		if w.next != nil {
 			if err := writeJSON(filepath.Join(w.dir, stateFile), w.next); err != nil {
 				return fmt.Errorf("feed %s: write state: %w", w.feed.Name, err)
@@ -403,12 +422,67 @@ func (u *updater) install(works []*feedWork) error {
 	return nil
 }
 
+// extractTree extracts an Untar feed's archive beside its tree when the
+// archive is new or the tree is missing. An archive that cannot be
+// extracted counts as a failed download: a new one is dropped (the previous
+// archive and tree stay); a previous one, whose tree is gone, is no longer
+// a usable copy.
+func (u *updater) extractTree(ctx context.Context, w *feedWork) {
+	name := w.feed.Files[0].Name
+	var src string
+	switch _, err := os.Stat(filepath.Join(w.dir, treeDir)); {
+	case w.outs[0] == Downloaded:
+		src = w.got[0].tmp
+	case err != nil && w.prev.Files[name] != nil:
+		src = filepath.Join(w.dir, name)
+	default:
+		return
+	}
+	tmp := filepath.Join(w.dir, fmt.Sprintf(".tmp-%s-%d", treeDir, time.Now().UnixNano()))
+	err := extractTarGz(ctx, src, tmp, u.opt.MaxSize)
+	if err == nil {
+		w.tree = tmp
+		return
+	}
+	if w.outs[0] == Downloaded {
+		os.Remove(w.got[0].tmp)
+		w.got[0] = nil
+	} else {
+		delete(w.prev.Files, name)
+	}
+	w.outs[0], w.errs[0] = Failed, err
+}
+
+// installTree swaps an Untar feed's new tree in, keeping the previous tree
+// as a backup.
+func (u *updater) installTree(w *feedWork) error {
+	tmp := w.tree
+	dst := filepath.Join(w.dir, treeDir)
+	if err := os.Rename(dst, backupName(w.dir, treeDir)); err == nil {
+		w.moved = append(w.moved, treeDir)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		os.RemoveAll(tmp)
+		return fmt.Errorf("back up %s: %w", dst, err)
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		return fmt.Errorf("install %s: %w", dst, err)
+	}
+	w.tree, w.extracted = "", true
+	return nil
+}
+
 // rollback puts the previous copies and sidecars back.
 func (u *updater) rollback(works []*feedWork) {
 	discard(works)
 	for _, w := range works {
 		restored := w.moved
+		if w.extracted && !slices.Contains(restored, treeDir) {
+			os.RemoveAll(filepath.Join(w.dir, treeDir))
+		}
 		for _, name := range w.moved {
+			if name == treeDir {
+				os.RemoveAll(filepath.Join(w.dir, name))
+			}
 			if err := os.Rename(backupName(w.dir, name), filepath.Join(w.dir, name)); err != nil {
 				u.log.Warn("restore previous feed copy", "feed", w.feed.Name, "file", name, "error", err)
 			}
@@ -433,7 +507,7 @@ func (u *updater) rollback(works []*feedWork) {
 func (u *updater) commit(works []*feedWork) {
 	for _, w := range works {
 		for _, name := range w.moved {
-			os.Remove(backupName(w.dir, name))
+			os.RemoveAll(backupName(w.dir, name))
 		}
 		w.moved = nil
 	}
@@ -476,6 +550,10 @@ func discard(works []*feedWork) {
 				g.tmp = ""
 			}
 		}
+		if w.tree != "" {
+			os.RemoveAll(w.tree)
+			w.tree = ""
+		}
 	}
 }
 
@@ -499,7 +577,7 @@ func cleanLeftovers(dir string) {
 				continue
 			}
 		}
-		os.Remove(p)
+		os.RemoveAll(p)
 	}
 }
 
