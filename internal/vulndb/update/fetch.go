@@ -224,7 +224,7 @@ func (u *updater) try(ctx context.Context, feed Feed, file File, url, dir string
 	}
 	// net/http reports a body shorter than Content-Length as
 	// io.ErrUnexpectedEOF; check anyway, since a decoded body has no length.
-	if !resp.Uncompressed && feed.Unpack == Keep && resp.ContentLength >= 0 && n != resp.ContentLength {
+	if !resp.Uncompressed && feed.Unpack != Gunzip && resp.ContentLength >= 0 && n != resp.ContentLength {
 		return Failed, nil, true, 0, fmt.Errorf("GET %s: got %d of %d bytes", url, n, resp.ContentLength)
 	}
 	if err := tmp.Sync(); err != nil {

@@ -230,3 +230,31 @@ func TestFetchLatest(t *testing.T) {
 	}
 	assertNoLeftovers(t, dir)
 }
+
+// TestFetchRedirect: EPSS's current file and GitHub's snapshots answer with
+// a redirect to the real file; the validators must survive it.
+func TestFetchRedirect(t *testing.T) {
+	up := newUpstream(t)
+	body := gz(t, readTestdata(t, "kev/known_exploited_vulnerabilities.json"))
+	up.set("/epss_scores-2026-11-27.csv.gz", served{body: body, etag: `"d27"`})
+	up.failNext("/epss_scores-current.csv.gz", status(http.StatusFound, "Location", "/epss_scores-2026-11-27.csv.gz"), status(http.StatusFound, "Location", "/epss_scores-2026-11-27.csv.gz"))
+	e := newEnv(t)
+	u := &updater{opt: withDefaults(e.options(nil))}
+	u.log = u.opt.Log
+	feed := Feed{Name: "epss", Kind: "epss", Base: up.srv.URL + "/epss_scores-current.csv.gz", Files: []File{{Name: "epss.csv"}}, Unpack: Gunzip}
+	dir := t.TempDir()
+	out, got, err := u.fetchFile(t.Context(), feed, feed.Files[0], dir, nil)
+	if err != nil || out != Downloaded || got.state.ETag != `"d27"` {
+		t.Fatalf("first fetch = %v, %+v, %v", out, got, err)
+	}
+	os.Remove(got.tmp)
+	prev := got.state
+	up.takeRequests("/epss_scores-2026-11-27.csv.gz")
+	out, _, err = u.fetchFile(t.Context(), feed, feed.Files[0], dir, &prev)
+	if err != nil || out != Unchanged {
+		t.Errorf("second fetch = %v, %v; want unchanged", out, err)
+	}
+	if h := up.takeRequests("/epss_scores-2026-11-27.csv.gz"); len(h) != 1 || h[0].Get("If-None-Match") != `"d27"` {
+		t.Errorf("redirected requests = %v, want one with If-None-Match", h)
+	}
+}
