@@ -278,3 +278,33 @@ func (b *feedBar) done() {
 }
 
 func mib(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/(1<<20)) }
+
+// feedStatusByPath returns what db update knows about each feed it keeps
+// in cache, by build source path (vulndb.SourceInfo.Path of a DB source
+// imported from that copy). Errors give an empty map: the status is extra.
+func feedStatusByPath(cache string) map[string]update.FeedStatus {
+	feeds, _ := update.Status(cache)
+	out := make(map[string]update.FeedStatus, len(feeds))
+	for _, f := range feeds {
+		out[f.Path] = f
+	}
+	return out
+}
+
+// upstreamColumn says, for a DB source, when its upstream last changed and
+// when db update last checked it, for a db status column; "-" for a source
+// that db update does not keep.
+func upstreamColumn(feeds map[string]update.FeedStatus, sourcePath string) string {
+	f, ok := feeds[sourcePath]
+	if !ok {
+		return "-"
+	}
+	s := "modified ?"
+	if lm := f.LastModified(); !lm.IsZero() {
+		s = "modified " + lm.UTC().Format(time.RFC3339)
+	}
+	if c := f.Checked(); !c.IsZero() {
+		s += ", checked " + c.UTC().Format(time.RFC3339)
+	}
+	return s
+}

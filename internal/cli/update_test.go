@@ -244,3 +244,21 @@ func TestFeedBar(t *testing.T) {
 		}
 	}
 }
+
+func TestUpstreamColumn(t *testing.T) {
+	srv, _ := feedSite(t)
+	cache := t.TempDir()
+	r := run(t, "--cache-dir", cache, "db", "update", "--feeds", "osv-go", "--feed", "osv-go="+srv.URL+"/osv/Go/all.zip")
+	if r.code != 0 {
+		t.Fatalf("update: exit %d: %s", r.code, r.stderr)
+	}
+	feeds := feedStatusByPath(cache)
+	zip := filepath.Join(cache, "feeds", "osv-go", "all.zip")
+	got := upstreamColumn(feeds, zip)
+	if want := "modified 2026-11-20T08:00:00Z, checked "; !strings.HasPrefix(got, want) {
+		t.Errorf("upstreamColumn = %q, want prefix %q", got, want)
+	}
+	if got := upstreamColumn(feeds, "/elsewhere/all.zip"); got != "-" {
+		t.Errorf("upstreamColumn of an unknown source = %q, want -", got)
+	}
+}
