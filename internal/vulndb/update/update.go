@@ -184,7 +184,12 @@ func Update(ctx context.Context, opt Options) (*Result, error) {
 	defer unlock()
 	var works []*feedWork
 	res := &Result{}
+	names := map[string]bool{}
 	for _, f := range opt.Feeds {
+		if names[f.Name] {
+			return nil, fmt.Errorf("update vulnerability DB: feed %s given twice", f.Name)
+		}
+		names[f.Name] = true
 		fr := FeedResult{Name: f.Name, Kind: f.Kind, Outcome: Unchanged}
 		if _, err := build.ParseSource(f.Kind + "=" + f.Name); err != nil {
 			fr.Skipped = fmt.Sprintf("this build of customs cannot import %q feeds yet", f.Kind)

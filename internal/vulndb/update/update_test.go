@@ -834,3 +834,27 @@ func TestUpdateOnlySkipped(t *testing.T) {
 		t.Errorf("result = %+v, want one skipped feed", res)
 	}
 }
+
+func TestUpdateBadFeeds(t *testing.T) {
+	ok := Feed{Name: "osv-go", Kind: "osv", Base: "https://example.invalid/all.zip", Files: []File{{Name: "all.zip"}}}
+	tests := []struct {
+		name  string
+		feeds []Feed
+		want  string
+	}{
+		{"none", nil, "no feeds"},
+		{"twice", []Feed{ok, ok}, "given twice"},
+		{"dot name", []Feed{{Name: ".x", Kind: "osv", Files: ok.Files}}, "bad name"},
+		{"no files", []Feed{{Name: "x", Kind: "osv"}}, "no files"},
+		{"file in a subdirectory", []Feed{{Name: "x", Kind: "osv", Files: []File{{Name: "a/b.zip"}}}}, "bad local file name"},
+		{"archive with two files", []Feed{{Name: "x", Kind: "rubysec", Unpack: Untar, Files: []File{{Name: "a.tar.gz"}, {Name: "b.tar.gz"}}}}, "one file"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			if _, err := Update(t.Context(), e.options(tc.feeds)); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Update error = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
