@@ -141,6 +141,7 @@ func fixture(t *testing.T) (*upstream, []Feed) {
 	up.set("/secdb/edge/main.json", served{body: readTestdata(t, "alpine/edge-main.json"), lastModified: t0})
 	up.set("/osv/Go/all.zip", served{body: readTestdata(t, "osv/go-all.zip"), etag: `"go-1"`, lastModified: t0})
 	up.set("/kev/known_exploited_vulnerabilities.json", served{body: readTestdata(t, "kev/known_exploited_vulnerabilities.json"), etag: `"kev-1"`})
+	up.set("/epss/epss_scores-current.csv.gz", served{body: gz(t, readTestdata(t, "epss/example-1.csv")), etag: `"epss-1"`})
 	base := up.srv.URL
 	feeds := []Feed{
 		{Name: "debian", Kind: "debian-tracker", Base: base + "/tracker/data/json", Files: []File{{Name: "tracker.json"}}},
@@ -152,6 +153,7 @@ func fixture(t *testing.T) (*upstream, []Feed) {
 		}},
 		{Name: "osv-go", Kind: "osv", Base: base + "/osv/Go/all.zip", Files: []File{{Name: "all.zip"}}},
 		{Name: "kev", Kind: "kev", Base: base + "/kev/known_exploited_vulnerabilities.json", Files: []File{{Name: "known_exploited_vulnerabilities.json"}}},
+		{Name: "epss", Kind: "epss", Base: base + "/epss/epss_scores-current.csv.gz", Files: []File{{Name: "epss_scores-current.csv"}}, Unpack: Gunzip},
 	}
 	return up, feeds
 }
@@ -231,18 +233,18 @@ func outcomes(r *Result) []outcome {
 	return out
 }
 
-// kevBuilt says whether this build of customs imports the kev kind (it is
-// being added); the expectations follow.
-func kevBuilt() bool {
-	_, err := build.ParseSource("kev=x")
+// kindBuilt says whether this build of customs imports a kind (kev and
+// epss were added while update was written); the expectations follow.
+func kindBuilt(kind string) bool {
+	_, err := build.ParseSource(kind + "=x")
 	return err == nil
 }
 
 func want(o ...outcome) []outcome {
 	var out []outcome
 	for _, x := range o {
-		if x.Name == "kev" && !kevBuilt() {
-			x = outcome{Name: "kev", Outcome: "unchanged", Skipped: true}
+		if (x.Name == "kev" || x.Name == "epss") && !kindBuilt(x.Name) {
+			x = outcome{Name: x.Name, Outcome: "unchanged", Skipped: true}
 		}
 		out = append(out, x)
 	}
@@ -260,6 +262,7 @@ func TestUpdateConditional(t *testing.T) {
 		outcome{"alpine", "downloaded", false, true, false},
 		outcome{"osv-go", "downloaded", false, true, false},
 		outcome{"kev", "downloaded", false, true, false},
+		outcome{"epss", "downloaded", false, true, false},
 	), outcomes(r1)); diff != "" {
 		t.Errorf("first update (-want +got):\n%s", diff)
 	}
@@ -269,13 +272,16 @@ func TestUpdateConditional(t *testing.T) {
 	var gotKinds []string
 	for _, s := range r1.Info.Sources {
 		gotKinds = append(gotKinds, s.Kind+" "+filepath.Base(s.Path))
-		if s.Advisories == 0 && s.Kind != "kev" {
+		if s.Advisories == 0 && s.Kind != "kev" && s.Kind != "epss" {
 			t.Errorf("source %s: no advisories", s.Kind)
 		}
 	}
 	wantKinds := []string{"debian-tracker tracker.json", "alpine-secdb alpine", "osv all.zip"}
-	if kevBuilt() {
+	if kindBuilt("kev") {
 		wantKinds = append(wantKinds, "kev known_exploited_vulnerabilities.json")
+	}
+	if kindBuilt("epss") {
+		wantKinds = append(wantKinds, "epss epss_scores-current.csv")
 	}
 	if diff := cmp.Diff(wantKinds, gotKinds); diff != "" {
 		t.Errorf("DB sources (-want +got):\n%s", diff)
@@ -285,6 +291,18 @@ func TestUpdateConditional(t *testing.T) {
 		t.Errorf("tracker.json not stored as JSON: %v %.20q", err, b)
 	}
 	firstBuilt := r1.Info.Built
+	if kindBuilt("kev") && kindBuilt("epss") {
+		db, err := sqlite.Open(t.Context(), e.db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kev, kerr := db.KEV(t.Context(), "CVE-2014-0160")
+		epss, eerr := db.EPSS(t.Context(), "CVE-1999-0001")
+		db.Close()
+		if kerr != nil || kev == nil || eerr != nil || epss == nil {
+			t.Errorf("DB lacks the served KEV or EPSS entry: %v %v %v %v", kev, kerr, epss, eerr)
+		}
+	}
 	for _, p := range []string{"/tracker/data/json", "/secdb/v3.11/main.json", "/osv/Go/all.zip"} {
 		up.takeRequests(p)
 	}
@@ -297,6 +315,7 @@ func TestUpdateConditional(t *testing.T) {
 		outcome{"alpine", "unchanged", false, true, false},
 		outcome{"osv-go", "unchanged", false, true, false},
 		outcome{"kev", "unchanged", false, true, false},
+		outcome{"epss", "unchanged", false, true, false},
 	), outcomes(r2)); diff != "" {
 		t.Errorf("second update (-want +got):\n%s", diff)
 	}
@@ -355,6 +374,7 @@ func TestUpdateConditional(t *testing.T) {
 		outcome{"alpine", "downloaded", false, true, false},
 		outcome{"osv-go", "unchanged", false, true, false},
 		outcome{"kev", "unchanged", false, true, false},
+		outcome{"epss", "unchanged", false, true, false},
 	), outcomes(r3)); diff != "" {
 		t.Errorf("third update (-want +got):\n%s", diff)
 	}
