@@ -59,6 +59,10 @@ func (e *enricher) enrich(ctx context.Context, f *report.Finding, vendor, vendor
 		}
 	}
 
+	if f.Title == "" {
+		f.Title = title(f.VulnerabilityID, recs)
+	}
+
 	switch {
 	case vendor != "" && vendor != vulndb.SeverityUnknown:
 		f.Severity, f.SeveritySource = vendor, vendorSource
@@ -135,6 +139,27 @@ func (e *enricher) enrich(ctx context.Context, f *report.Finding, vendor, vendor
 		}
 	}
 	return nil
+}
+
+// title is the first summary the records give, the finding's own ID first.
+func title(id string, recs []*vulndb.Advisory) string {
+	t := ""
+	for _, a := range recs {
+		if a.Summary == "" {
+			continue
+		}
+		if a.ID == id {
+			t = a.Summary
+			break
+		}
+		if t == "" {
+			t = a.Summary
+		}
+	}
+	if len(t) > 200 {
+		t = t[:197] + "..."
+	}
+	return t
 }
 
 // nvdSeverity is NVD's rating: the record's severity, or the one its

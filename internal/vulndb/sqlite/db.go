@@ -18,8 +18,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"sort"
 	"strconv"
 	"time"
+
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/customs-scanner/customs/internal/vulndb"
 
@@ -37,9 +40,10 @@ var ErrSchemaVersion = errors.New("unsupported vulnerability DB schema version")
 // DB is a read-only handle on a vulnerability DB file. It implements
 // vulndb.Reader and is safe for concurrent use.
 type DB struct {
-	path                 string
-	db                   *sql.DB
-	byPkg, byID, kev, ep *sql.Stmt
+	path                        string
+	db                          *sql.DB
+	byPkg, byID, chunk, kev, ep *sql.Stmt
+	dec                         *zstd.Decoder
 }
 
 var (
@@ -51,10 +55,7 @@ var (
 // (https://www.sqlite.org/fileformat.html#the_database_header).
 var sqliteHeader = []byte("SQLite format 3\x00")
 
-const byPackageQuery = `SELECT a.rowid, a.json, f.json
-FROM affected f JOIN advisories a ON a.rowid = f.advisory
-WHERE f.ecosystem = ?1 AND f.package = ?2
-ORDER BY a.id, a.source, f.rowid`
+const byPackageQuery = `SELECT data FROM packages WHERE ecosystem = ?1 AND package = ?2`
 
 // Open opens the DB at path read-only. The file is opened immutable: a DB file
 // is never modified after it is renamed into place, and a rebuild replaces it
@@ -91,7 +92,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		q    string
 	}{
 		{&d.byPkg, byPackageQuery},
-		{&d.byID, `SELECT json FROM advisories WHERE id = ?1 ORDER BY source`},
+		{&d.byID, `SELECT seq FROM adv WHERE id = ?1 ORDER BY source`},
+		{&d.chunk, `SELECT data FROM chunks WHERE chunk = ?1`},
 		{&d.kev, `SELECT json FROM kev WHERE cve = ?1`},
 		{&d.ep, `SELECT score, percentile, date FROM epss WHERE cve = ?1`},
 	} {
@@ -106,6 +108,15 @@ func Open(ctx context.Context, path string) (*DB, error) {
 			return nil, fmt.Errorf("open vulnerability DB %s: %w", path, ctx.Err())
 		}
 		return nil, notDB(abs, err.Error())
+	}
+	var dictionary []byte
+	if err := db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'zstd_dict'`).Scan(&dictionary); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		d.Close()
+		return nil, notDB(abs, err.Error())
+	}
+	if d.dec, err = newDecoder(dictionary); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("open vulnerability DB %s: %w", path, err)
 	}
 	return d, nil
 }
@@ -203,8 +214,13 @@ func (d *DB) checkSchema(ctx context.Context) error {
 
 // Close releases the DB.
 func (d *DB) Close() error {
-	for _, s := range []*sql.Stmt{d.byPkg, d.byID, d.kev, d.ep} {
-		s.Close()
+	for _, s := range []*sql.Stmt{d.byPkg, d.byID, d.chunk, d.kev, d.ep} {
+		if s != nil {
+			s.Close()
+		}
+	}
+	if d.dec != nil {
+		d.dec.Close()
 	}
 	return d.db.Close()
 }
@@ -216,21 +232,49 @@ func (d *DB) ByID(ctx context.Context, id string) ([]*vulndb.Advisory, error) {
 	if err != nil {
 		return nil, fmt.Errorf("query advisory %s: %w", id, err)
 	}
-	defer rows.Close()
-	var out []*vulndb.Advisory
+	var seqs []int64
 	for rows.Next() {
-		var b []byte
-		if err := rows.Scan(&b); err != nil {
+		var seq int64
+		if err := rows.Scan(&seq); err != nil {
+			rows.Close()
 			return nil, fmt.Errorf("query advisory %s: %w", id, err)
 		}
+		seqs = append(seqs, seq)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("query advisory %s: %w", id, err)
+	}
+	var (
+		out     []*vulndb.Advisory
+		cur     int64 = -1
+		entries []json.RawMessage
+	)
+	for _, seq := range seqs {
+		if c := seq / chunkSize; c != cur {
+			var blob []byte
+			if err := d.chunk.QueryRowContext(ctx, c).Scan(&blob); err != nil {
+				return nil, fmt.Errorf("query advisory %s: chunk %d: %w", id, c, err)
+			}
+			raw, err := d.dec.DecodeAll(blob, nil)
+			if err != nil {
+				return nil, fmt.Errorf("query advisory %s: decompress chunk %d: %w", id, c, err)
+			}
+			entries = entries[:0]
+			if err := json.Unmarshal(raw, &entries); err != nil {
+				return nil, fmt.Errorf("query advisory %s: decode chunk %d: %w", id, c, err)
+			}
+			cur = c
+		}
+		k := int(seq % chunkSize)
+		if k >= len(entries) {
+			return nil, fmt.Errorf("query advisory %s: chunk %d has no entry %d", id, cur, k)
+		}
 		a := new(vulndb.Advisory)
-		if err := json.Unmarshal(b, a); err != nil {
+		if err := json.Unmarshal(entries[k], a); err != nil {
 			return nil, fmt.Errorf("query advisory %s: decode: %w", id, err)
 		}
 		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("query advisory %s: %w", id, err)
 	}
 	return out, nil
 }
@@ -270,22 +314,43 @@ func (d *DB) EPSS(ctx context.Context, cve string) (*vulndb.EPSS, error) {
 // distro ecosystems in lower case ("debian:12", "alpine:3.10") and language
 // ecosystems as OSV publishes them ("Go", "PyPI", "npm").
 //
+// The Advisory of a Match carries what matching needs: ID, Source, Aliases,
+// Severity and Withdrawn; ByID returns the whole record.
+//
 // Each advisory yields one Match: records of the same advisory for this
 // package with the same status, detail and severity are merged (their ranges
 // and versions concatenated). Matches of one advisory share one *Advisory,
 // whose Affected holds only the records returned for this package; callers
 // must not modify it.
 func (d *DB) ByPackage(ctx context.Context, ecosystem, name string) ([]vulndb.Match, error) {
-	rows, err := d.byPkg.QueryContext(ctx, ecosystem, name)
+	var blob []byte
+	err := d.byPkg.QueryRowContext(ctx, ecosystem, name).Scan(&blob)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("query %s/%s: %w", ecosystem, name, err)
 	}
-	defer rows.Close()
+	raw, err := d.dec.DecodeAll(blob, nil)
+	if err != nil {
+		return nil, fmt.Errorf("query %s/%s: decompress: %w", ecosystem, name, err)
+	}
+	var recs []packedRecord
+	if err := json.Unmarshal(raw, &recs); err != nil {
+		return nil, fmt.Errorf("query %s/%s: decode: %w", ecosystem, name, err)
+	}
+	// Stored in import order; report by advisory ID, then source.
+	sort.SliceStable(recs, func(i, j int) bool {
+		if recs[i].ID != recs[j].ID {
+			return recs[i].ID < recs[j].ID
+		}
+		return recs[i].Source < recs[j].Source
+	})
 	var (
-		out     []vulndb.Match
-		lastRow int64 = -1
-		first   int   // index in out of the first match of the current advisory
-		adv     *vulndb.Advisory
+		out   []vulndb.Match
+		first int // index in out of the first match of the current advisory
+		adv   *vulndb.Advisory
+		last  int64 = -1
 	)
 	flush := func() {
 		if adv == nil {
@@ -296,34 +361,22 @@ func (d *DB) ByPackage(ctx context.Context, ecosystem, name string) ([]vulndb.Ma
 			adv.Affected = append(adv.Affected, m.Affected)
 		}
 	}
-	for rows.Next() {
-		var (
-			rowid            int64
-			advJSON, affJSON []byte
-		)
-		if err := rows.Scan(&rowid, &advJSON, &affJSON); err != nil {
-			return nil, fmt.Errorf("query %s/%s: %w", ecosystem, name, err)
-		}
-		if rowid != lastRow {
+	for _, r := range recs {
+		if r.Seq != last {
 			flush()
-			adv = new(vulndb.Advisory)
-			if err := json.Unmarshal(advJSON, adv); err != nil {
-				return nil, fmt.Errorf("query %s/%s: decode advisory row %d: %w", ecosystem, name, rowid, err)
-			}
-			lastRow, first = rowid, len(out)
+			adv = &vulndb.Advisory{ID: r.ID, Source: r.Source, Aliases: r.Aliases, Severity: r.Severity, Withdrawn: r.Withdrawn}
+			last, first = r.Seq, len(out)
 		}
 		var aff vulndb.Affected
-		if err := json.Unmarshal(affJSON, &aff); err != nil {
-			return nil, fmt.Errorf("query %s/%s: decode affected of %s: %w", ecosystem, name, adv.ID, err)
+		if err := json.Unmarshal(r.Affected, &aff); err != nil {
+			return nil, fmt.Errorf("query %s/%s: decode affected of %s: %w", ecosystem, name, r.ID, err)
 		}
+		aff.Ecosystem, aff.Package = ecosystem, name
 		if i := slices.IndexFunc(out[first:], func(m vulndb.Match) bool { return mergeable(m.Affected, aff) }); i >= 0 {
 			merge(&out[first+i].Affected, aff)
 			continue
 		}
 		out = append(out, vulndb.Match{Advisory: adv, Affected: aff})
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("query %s/%s: %w", ecosystem, name, err)
 	}
 	flush()
 	return out, nil
@@ -380,7 +433,7 @@ func (d *DB) Info(ctx context.Context) (vulndb.Info, error) {
 	if err := rows.Err(); err != nil {
 		return info, fmt.Errorf("read DB info: %w", err)
 	}
-	if err := d.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM advisories), (SELECT count(*) FROM affected)`).Scan(&info.Advisories, &info.Affected); err != nil {
+	if err := d.db.QueryRowContext(ctx, `SELECT (SELECT value FROM meta WHERE key = 'advisories'), (SELECT value FROM meta WHERE key = 'affected')`).Scan(&info.Advisories, &info.Affected); err != nil {
 		return info, fmt.Errorf("read DB info: %w", err)
 	}
 	return info, nil

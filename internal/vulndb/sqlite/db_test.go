@@ -114,14 +114,15 @@ func TestRoundTrip(t *testing.T) {
 	}{
 		{"alpine:3.10", "openssl", []vulndb.Match{
 			{Advisory: opensslALSA, Affected: opensslALSA.Affected[0]},
-			{Advisory: opensslOSV, Affected: opensslOSV.Affected[0]},
+			{Advisory: &vulndb.Advisory{ID: opensslOSV.ID, Source: opensslOSV.Source, Affected: opensslOSV.Affected}, Affected: opensslOSV.Affected[0]},
 			{Advisory: openssl1547, Affected: openssl1547.Affected[0]},
 		}},
 		{"alpine:3.10", "libressl", []vulndb.Match{{
 			Advisory: &vulndb.Advisory{ID: "CVE-2018-0734", Source: "alpine-secdb", Aliases: []string{"TALOS-1"}, Affected: []vulndb.Affected{{Ecosystem: "alpine:3.10", Package: "libressl", Status: vulndb.StatusRanges, Ranges: []vulndb.Range{{Fixed: "2.7.5-r0"}}}}},
 			Affected: vulndb.Affected{Ecosystem: "alpine:3.10", Package: "libressl", Status: vulndb.StatusRanges, Ranges: []vulndb.Range{{Fixed: "2.7.5-r0"}}},
 		}}},
-		{"Go", "stdlib", []vulndb.Match{{Advisory: goAdv, Affected: stdlib}}},
+		// ByPackage carries the fields matching needs; ByID has the rest.
+		{"Go", "stdlib", []vulndb.Match{{Advisory: &vulndb.Advisory{ID: goAdv.ID, Source: goAdv.Source, Aliases: goAdv.Aliases, Affected: goAdv.Affected}, Affected: stdlib}}},
 		{"alpine:3.10", "db", []vulndb.Match{{
 			Advisory: &vulndb.Advisory{ID: "CVE-2016-0682", Source: "alpine-secdb", Affected: []vulndb.Affected{{Ecosystem: "alpine:3.10", Package: "db", Status: vulndb.StatusNotAffected}}},
 			Affected: vulndb.Affected{Ecosystem: "alpine:3.10", Package: "db", Status: vulndb.StatusNotAffected},
@@ -141,6 +142,18 @@ func TestRoundTrip(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("ByID has the whole record", func(t *testing.T) {
+		got, err := db.ByID(t.Context(), "GO-2022-0191")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := *goAdv
+		want.Affected = nil
+		if diff := cmp.Diff([]*vulndb.Advisory{&want}, got); diff != "" {
+			t.Errorf("ByID (-want +got):\n%s", diff)
+		}
+	})
 
 	t.Run("shared advisory", func(t *testing.T) {
 		// Two records of one advisory with different statuses stay two

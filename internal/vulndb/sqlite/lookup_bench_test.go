@@ -1,9 +1,15 @@
 package sqlite
 
 import (
+	"compress/gzip"
 	"database/sql"
+	"encoding/json"
 	"os"
+	"slices"
 	"testing"
+	"time"
+
+	"github.com/customs-scanner/customs/internal/vulndb"
 )
 
 // BenchmarkLookup measures ByPackage over a DB named by CUSTOMS_BENCH_DB
@@ -19,7 +25,7 @@ func BenchmarkLookup(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	rows, err := raw.Query(`SELECT DISTINCT ecosystem, package FROM affected ORDER BY random() LIMIT 1000`)
+	rows, err := raw.Query(`SELECT ecosystem, package FROM packages ORDER BY random() LIMIT 1000`)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -43,11 +49,93 @@ func BenchmarkLookup(b *testing.B) {
 	}
 	defer db.Close()
 	i := 0
+	var took []time.Duration
 	for b.Loop() {
 		k := keys[i%len(keys)]
 		i++
+		start := time.Now()
 		if _, err := db.ByPackage(b.Context(), k.eco, k.pkg); err != nil {
 			b.Fatal(err)
 		}
+		took = append(took, time.Since(start))
 	}
+	slices.Sort(took)
+	b.ReportMetric(float64(took[len(took)/2].Nanoseconds())/1e3, "p50-µs")
+	b.ReportMetric(float64(took[len(took)*99/100].Nanoseconds())/1e3, "p99-µs")
 }
+
+// TestSizeAgainstGzipJSON compares the DB named by CUSTOMS_BENCH_DB with the
+// same data written as JSON (every advisory, every affected record) and
+// gzipped; scripts/dbbench.sh runs it.
+func TestSizeAgainstGzipJSON(t *testing.T) {
+	path := os.Getenv("CUSTOMS_BENCH_DB")
+	if path == "" {
+		t.Skip("set CUSTOMS_BENCH_DB to a DB file (scripts/dbbench.sh does)")
+	}
+	db, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var out countWriter
+	zw := gzip.NewWriter(&out)
+	enc := json.NewEncoder(zw)
+	rows, err := db.db.QueryContext(t.Context(), `SELECT data FROM chunks ORDER BY chunk`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var blob []byte
+		if err := rows.Scan(&blob); err != nil {
+			t.Fatal(err)
+		}
+		raw, err := db.dec.DecodeAll(blob, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var advs []vulndb.Advisory
+		if err := json.Unmarshal(raw, &advs); err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range advs {
+			enc.Encode(a)
+		}
+	}
+	rows.Close()
+	rows, err = db.db.QueryContext(t.Context(), `SELECT ecosystem, package FROM packages`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys [][2]string
+	for rows.Next() {
+		var k [2]string
+		if err := rows.Scan(&k[0], &k[1]); err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, k)
+	}
+	rows.Close()
+	for _, k := range keys {
+		ms, err := db.ByPackage(t.Context(), k[0], k[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range ms {
+			enc.Encode(struct {
+				ID       string          `json:"id"`
+				Source   string          `json:"source"`
+				Affected vulndb.Affected `json:"affected"`
+			}{m.Advisory.ID, m.Advisory.Source, m.Affected})
+		}
+	}
+	zw.Close()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("size: DB %.1f MB, the same data as gzipped JSON %.1f MB (ratio %.2f)", float64(st.Size())/(1<<20), float64(out)/(1<<20), float64(st.Size())/float64(out))
+}
+
+type countWriter int64
+
+func (c *countWriter) Write(p []byte) (int, error) { *c += countWriter(len(p)); return len(p), nil }

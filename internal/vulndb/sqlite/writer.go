@@ -288,11 +288,17 @@ func (w *Writer) finish(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := w.pack(ctx); err != nil {
+		return fmt.Errorf("pack: %w", err)
+	}
 	if err := w.commitBatch(); err != nil {
 		return err
 	}
-	if _, err := w.db.ExecContext(ctx, "ANALYZE"); err != nil {
-		return err
+	// VACUUM drops the staging tables' pages from the file.
+	for _, q := range []string{"VACUUM", "ANALYZE"} {
+		if _, err := w.db.ExecContext(ctx, q); err != nil {
+			return err
+		}
 	}
 	err := w.db.Close()
 	w.db = nil

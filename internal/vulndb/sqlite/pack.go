@@ -1,0 +1,286 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/klauspost/compress/dict"
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/customs-scanner/customs/internal/vulndb"
+)
+
+// chunkSize is how many advisories share one compressed chunk: large enough
+// to compress well, small enough that ByID decompresses little.
+const chunkSize = 64
+
+// dictSampleMax bounds the sample of package rows the compression
+// dictionary is trained on.
+const dictSampleMax = 4 << 20
+
+// packedRecord is one affected record as stored in a packages row, with the
+// advisory fields matching needs. Short keys: there are hundreds of
+// thousands of them.
+type packedRecord struct {
+	Seq       int64           `json:"q"`
+	ID        string          `json:"i"`
+	Source    string          `json:"s"`
+	Aliases   []string        `json:"a,omitempty"`
+	Severity  string          `json:"v,omitempty"`
+	Withdrawn time.Time       `json:"w,omitzero"`
+	Affected  json.RawMessage `json:"f"`
+}
+
+// advHead is what package records copy from their advisory.
+type advHead struct {
+	seq                      int64
+	id, source, summary, sev string
+	aliases                  []string
+	withdrawn                time.Time
+}
+
+// pack turns the staging tables into the read-side tables and drops them.
+func (w *Writer) pack(ctx context.Context) error {
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBetterCompression), zstd.WithEncoderConcurrency(1))
+	if err != nil {
+		return err
+	}
+	defer enc.Close()
+	tx := w.tx
+
+	// Advisories, in rowid order, into numbered chunks.
+	heads := map[int64]*advHead{}
+	rows, err := tx.QueryContext(ctx, `SELECT rowid, id, source, json FROM advisories ORDER BY rowid`)
+	if err != nil {
+		return err
+	}
+	insAdv, err := tx.PrepareContext(ctx, `INSERT INTO adv (seq, id, source) VALUES (?1, ?2, ?3)`)
+	if err != nil {
+		rows.Close()
+		return err
+	}
+	defer insAdv.Close()
+	insChunk, err := tx.PrepareContext(ctx, `INSERT INTO chunks (chunk, data) VALUES (?1, ?2)`)
+	if err != nil {
+		rows.Close()
+		return err
+	}
+	defer insChunk.Close()
+	var (
+		seq   int64
+		chunk []json.RawMessage
+	)
+	flush := func() error {
+		if len(chunk) == 0 {
+			return nil
+		}
+		b, err := json.Marshal(chunk)
+		if err != nil {
+			return err
+		}
+		_, err = insChunk.ExecContext(ctx, (seq-1)/chunkSize, enc.EncodeAll(b, nil))
+		chunk = chunk[:0]
+		return err
+	}
+	for rows.Next() {
+		var (
+			rowid      int64
+			id, source string
+			js         []byte
+		)
+		if err := rows.Scan(&rowid, &id, &source, &js); err != nil {
+			rows.Close()
+			return err
+		}
+		var a vulndb.Advisory
+		if err := json.Unmarshal(js, &a); err != nil {
+			rows.Close()
+			return fmt.Errorf("advisory %s: %w", id, err)
+		}
+		heads[rowid] = &advHead{seq: seq, id: id, source: source, sev: a.Severity, aliases: a.Aliases, withdrawn: a.Withdrawn}
+		if _, err := insAdv.ExecContext(ctx, seq, id, source); err != nil {
+			rows.Close()
+			return err
+		}
+		chunk = append(chunk, js)
+		seq++
+		if len(chunk) == chunkSize {
+			if err := flush(); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		rows.Close()
+		return err
+	}
+	rows.Close()
+	if err := flush(); err != nil {
+		return err
+	}
+
+	// Affected records, grouped per package, first uncompressed into a
+	// staging table while a sample is kept to train a dictionary: most
+	// package rows are a few hundred bytes, too small to compress alone.
+	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE pkgraw (ecosystem TEXT NOT NULL, package TEXT NOT NULL, data BLOB NOT NULL)`); err != nil {
+		return err
+	}
+	rows, err = tx.QueryContext(ctx, `SELECT ecosystem, package, advisory, json FROM affected ORDER BY ecosystem, package, advisory, rowid`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	insRaw, err := tx.PrepareContext(ctx, `INSERT INTO pkgraw (ecosystem, package, data) VALUES (?1, ?2, ?3)`)
+	if err != nil {
+		return err
+	}
+	defer insRaw.Close()
+	var (
+		curEco, curPkg string
+		recs           []packedRecord
+		affected, n    int
+		samples        [][]byte
+		sampled        int
+	)
+	emit := func() error {
+		if len(recs) == 0 {
+			return nil
+		}
+		b, err := json.Marshal(recs)
+		if err != nil {
+			return err
+		}
+		if n%4 == 0 && sampled < dictSampleMax {
+			samples = append(samples, b)
+			sampled += len(b)
+		}
+		n++
+		_, err = insRaw.ExecContext(ctx, curEco, curPkg, b)
+		recs = recs[:0]
+		return err
+	}
+	for rows.Next() {
+		var (
+			eco, pkg string
+			advisory int64
+			js       []byte
+		)
+		if err := rows.Scan(&eco, &pkg, &advisory, &js); err != nil {
+			return err
+		}
+		if eco != curEco || pkg != curPkg {
+			if err := emit(); err != nil {
+				return err
+			}
+			curEco, curPkg = eco, pkg
+		}
+		h := heads[advisory]
+		if h == nil {
+			return fmt.Errorf("affected record of unknown advisory %d", advisory)
+		}
+		js, err := stripKey(js)
+		if err != nil {
+			return fmt.Errorf("affected record of %s: %w", h.id, err)
+		}
+		recs = append(recs, packedRecord{Seq: h.seq, ID: h.id, Source: h.source, Aliases: h.aliases, Severity: h.sev, Withdrawn: h.withdrawn, Affected: js})
+		affected++
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if err := emit(); err != nil {
+		return err
+	}
+	rows.Close()
+
+	var dictionary []byte
+	if len(samples) >= 64 {
+		// A failed training only costs size: rows are then compressed alone.
+		dictionary, _ = dict.BuildZstdDict(samples, dict.Options{MaxDictSize: 112 << 10, HashBytes: 6, ZstdDictID: 1, ZstdLevel: zstd.SpeedBetterCompression})
+	}
+	penc := enc
+	if dictionary != nil {
+		if penc, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBetterCompression), zstd.WithEncoderConcurrency(1), zstd.WithEncoderDict(dictionary)); err != nil {
+			return err
+		}
+		defer penc.Close()
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('zstd_dict', ?1)`, append([]byte{}, dictionary...)); err != nil {
+		return err
+	}
+	raws, err := tx.QueryContext(ctx, `SELECT ecosystem, package, data FROM pkgraw ORDER BY rowid`)
+	if err != nil {
+		return err
+	}
+	defer raws.Close()
+	insPkg, err := tx.PrepareContext(ctx, `INSERT INTO packages (ecosystem, package, data) VALUES (?1, ?2, ?3)`)
+	if err != nil {
+		return err
+	}
+	defer insPkg.Close()
+	for raws.Next() {
+		var (
+			eco, pkg string
+			b        []byte
+		)
+		if err := raws.Scan(&eco, &pkg, &b); err != nil {
+			return err
+		}
+		if _, err := insPkg.ExecContext(ctx, eco, pkg, penc.EncodeAll(b, nil)); err != nil {
+			return err
+		}
+	}
+	if err := raws.Err(); err != nil {
+		return err
+	}
+	raws.Close()
+	if _, err := tx.ExecContext(ctx, `DROP TABLE pkgraw`); err != nil {
+		return err
+	}
+	for k, v := range map[string]string{
+		"advisories": strconv.FormatInt(seq, 10),
+		"affected":   strconv.Itoa(affected),
+	} {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?1, ?2)`, k, v); err != nil {
+			return err
+		}
+	}
+	for _, q := range []string{`DROP TABLE affected`, `DROP TABLE advisories`} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stripKey drops ecosystem and package from an affected record's JSON: the
+// packages row they are stored in is keyed on them.
+func stripKey(js []byte) ([]byte, error) {
+	var a vulndb.Affected
+	if err := json.Unmarshal(js, &a); err != nil {
+		return nil, err
+	}
+	a.Ecosystem, a.Package = "", ""
+	return json.Marshal(&a)
+}
+
+// newDecoder makes the decoder shared by all lookups of a DB (DecodeAll is
+// safe for concurrent use), with the dictionary the package rows were
+// compressed with, if any.
+func newDecoder(dictionary []byte) (*zstd.Decoder, error) {
+	opts := []zstd.DOption{zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(256 << 20)}
+	if len(dictionary) > 0 {
+		opts = append(opts, zstd.WithDecoderDicts(dictionary))
+	}
+	return zstd.NewReader(nil, opts...)
+}
+
+// queryRow is the subset of *sql.Stmt the lookups use.
+type queryRow interface {
+	QueryRowContext(ctx context.Context, args ...any) *sql.Row
+}
