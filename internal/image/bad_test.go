@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -103,30 +104,32 @@ func TestBadArchives(t *testing.T) {
 		{name: "diff_ids mismatch", data: handArchive(t, replace("manifest.json", `[{"Config":"cfg.json","Layers":["a/layer.tar"]}]`)),
 			readErr: "image config lists 3 layer diff_ids but the manifest 1 layers"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			p := filepath.Join(t.TempDir(), "bad.tar")
-			writeFile(t, p, tc.data)
-			src, err := Open(t.Context(), p, Options{})
-			if tc.openErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.openErr) {
-					t.Fatalf("Open error = %v, want it to contain %q", err, tc.openErr)
+		for _, conc := range []int{1, 4} {
+			t.Run(fmt.Sprintf("%s/concurrency %d", tc.name, conc), func(t *testing.T) {
+				p := filepath.Join(t.TempDir(), "bad.tar")
+				writeFile(t, p, tc.data)
+				src, err := Open(t.Context(), p, Options{Concurrency: conc})
+				if tc.openErr != "" {
+					if err == nil || !strings.Contains(err.Error(), tc.openErr) {
+						t.Fatalf("Open error = %v, want it to contain %q", err, tc.openErr)
+					}
+					if !strings.HasPrefix(err.Error(), `open image "`+p+`": `) {
+						t.Errorf("Open error = %q, want it to start with the image name", err)
+					}
+					return
 				}
-				if !strings.HasPrefix(err.Error(), `open image "`+p+`": `) {
-					t.Errorf("Open error = %q, want it to start with the image name", err)
+				if err != nil {
+					t.Fatalf("Open: %v", err)
 				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("Open: %v", err)
-			}
-			_, _, err = tryRead(t.Context(), src)
-			if err == nil || !strings.Contains(err.Error(), tc.readErr) {
-				t.Fatalf("Read error = %v, want it to contain %q", err, tc.readErr)
-			}
-			if strings.Contains(err.Error(), "\n") {
-				t.Errorf("error spans lines: %q", err)
-			}
-		})
+				_, _, err = tryRead(t.Context(), src)
+				if err == nil || !strings.Contains(err.Error(), tc.readErr) {
+					t.Fatalf("Read error = %v, want it to contain %q", err, tc.readErr)
+				}
+				if strings.Contains(err.Error(), "\n") {
+					t.Errorf("error spans lines: %q", err)
+				}
+			})
+		}
 	}
 }
 
@@ -196,14 +199,16 @@ func TestBadLayouts(t *testing.T) {
 			if tc.breakIt != nil {
 				tc.breakIt(t, dir)
 			}
-			src, err := Open(t.Context(), tc.ref(dir), Options{})
-			if err == nil {
-				_, _, err = tryRead(t.Context(), src)
+			ref := tc.ref(dir)
+			for _, conc := range []int{1, 4} {
+				src, err := Open(t.Context(), ref, Options{Concurrency: conc})
+				if err == nil {
+					_, _, err = tryRead(t.Context(), src)
+				}
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("Concurrency %d: error = %v, want it to contain %q", conc, err, tc.wantErr)
+				}
 			}
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Fatalf("error = %v, want it to contain %q", err, tc.wantErr)
-			}
-			t.Log(err)
 		})
 	}
 }
