@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -431,6 +432,50 @@ func TestOptionsLimit(t *testing.T) {
 	}{{1, 1}, {3, 3}, {0, runtime.GOMAXPROCS(0)}, {-1, runtime.GOMAXPROCS(0)}} {
 		if got := (Options{Concurrency: tc.conc}).limit(); got != tc.want {
 			t.Errorf("Options{Concurrency: %d}.limit() = %d, want %d", tc.conc, got, tc.want)
+		}
+	}
+}
+
+// TestRepeatedLayerOnce reads an image that holds the same layer blob
+// twice: every source hands it out once, also when reading several blobs
+// at once.
+func TestRepeatedLayerOnce(t *testing.T) {
+	l1, err := random.Layer(2048, types.DockerLayer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l2, err := random.Layer(1024, types.DockerLayer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := mutate.AppendLayers(empty.Image, l1, l2, l1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	tag, _ := name.NewTag("example.com/test/rep:v1")
+	dockerTar := filepath.Join(dir, "docker.tar")
+	if err := tarball.WriteToFile(dockerTar, tag, img); err != nil {
+		t.Fatal(err)
+	}
+	ociDir := filepath.Join(dir, "oci")
+	if _, err := layout.Write(ociDir, mutate.AppendManifests(empty.Index, mutate.IndexAddendum{Add: img})); err != nil {
+		t.Fatal(err)
+	}
+	ociTar := filepath.Join(dir, "oci.tar")
+	tarDir(t, ociDir, ociTar, false)
+	host := startRegistry(t, nil)
+	push(t, host+"/test/rep:v1", img)
+	dockerConfig(t, host, "", "")
+	for _, ref := range []string{"docker-archive:" + dockerTar, "oci-archive:" + ociTar, "oci-dir:" + ociDir, "registry:" + host + "/test/rep:v1"} {
+		for _, conc := range []int{1, 4} {
+			t.Run(fmt.Sprintf("%s/concurrency %d", ref[:strings.Index(ref, ":")], conc), func(t *testing.T) {
+				m, seen := readSource(t, openWith(t, ref, conc))
+				if len(m.Layers) != 3 {
+					t.Fatalf("%d layers, want 3", len(m.Layers))
+				}
+				checkLayers(t, m, seen)
+			})
 		}
 	}
 }
