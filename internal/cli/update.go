@@ -48,10 +48,11 @@ Feeds whose kind this build of customs cannot import yet are listed as skipped.
 
 Feeds (* = enabled by default; select with --feeds, e.g. --feeds default,osv-pypi or --feeds all):
 ` + feedHelp() + `
-Not included: NVD (its API is paged and rate-limited; build from a local copy with
-customs db build) and Ubuntu's CVE tracker (a git repository without a plain HTTPS archive;
-osv-ubuntu carries Ubuntu's data). GitHub's reviewed advisories (GHSA) are part of each
-osv-* export.`,
+The nvd feed pages through NVD's CVE API 2.0: the first update reads every CVE (about 160
+requests, 6 s apart as NVD asks; 0.6 s with an API key in $NVD_API_KEY), later ones only
+what changed since. Ubuntu's CVE tracker is not included (a git repository without a plain
+HTTPS archive; osv-ubuntu carries Ubuntu's data). GitHub's reviewed advisories (GHSA) are
+part of each osv-* export.`,
 		Example: `  customs db update
   customs db update --feeds default,osv-pypi,osv-npm
   customs db update --feed osv-go=https://mirror.example.com/osv/Go/all.zip
@@ -99,6 +100,10 @@ func runUpdate(cmd *cobra.Command, g *globals, f *updateFlags) error {
 		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "FEED\tKIND\tURL")
 		for _, fd := range feeds {
+			if fd.NVDAPI {
+				fmt.Fprintf(tw, "%s\t%s\t%s (API 2.0, paged)\n", fd.Name, fd.Kind, fd.Base)
+				continue
+			}
 			if fd.Latest != "" {
 				fmt.Fprintf(tw, "%s\t%s\tthe file named in %s\n", fd.Name, fd.Kind, fd.Base+fd.Latest)
 				continue
@@ -126,6 +131,7 @@ func runUpdate(cmd *cobra.Command, g *globals, f *updateFlags) error {
 		UserAgent: "customs/" + Version,
 		Timeout:   f.timeout,
 		Attempts:  f.attempts,
+		NVDAPIKey: os.Getenv("NVD_API_KEY"),
 		Log:       g.logger(),
 	}
 	var bar *feedBar

@@ -132,9 +132,9 @@ func TestDBUpdateErrors(t *testing.T) {
 		},
 		{
 			name:       "override of an unknown feed",
-			args:       []string{"db", "update", "--feed", "nvd=https://example.com/"},
+			args:       []string{"db", "update", "--feed", "nope=https://example.invalid/"},
 			wantCode:   ExitError,
-			wantStderr: `unknown feed "nvd"`,
+			wantStderr: `unknown feed "nope"`,
 		},
 		{
 			name:       "server down, no copy",

@@ -53,6 +53,11 @@ type Feed struct {
 	// the name of the current download, also relative to Base (Red Hat's
 	// archive_latest.txt); the feed then has one File, whose Rel is unused.
 	Latest string
+	// NVDAPI fetches the feed from NVD's CVE API 2.0 at Base instead of
+	// downloading Files (which it has none of); see syncNVD.
+	NVDAPI bool
+	// apiKey is sent as the apiKey header (NVD).
+	apiKey string
 	// Default feeds are updated when the user does not choose feeds.
 	Default bool
 	// About says in a few words what the feed is, for --help.
@@ -71,6 +76,10 @@ func (f Feed) WithURL(u string) (Feed, error) {
 		return Feed{}, fmt.Errorf("feed %s: URL %q: want an absolute http(s) URL", f.Name, u)
 	}
 	f.Files = slices.Clone(f.Files)
+	if f.NVDAPI {
+		f.Base = u
+		return f, nil
+	}
 	if len(f.Files) == 1 && f.Latest == "" && !strings.HasSuffix(u, "/") {
 		f.Base = u
 		f.Files[0].Rel = ""
@@ -97,6 +106,7 @@ const (
 	firstEPSS     = "https://epss.empiricalsecurity.com/epss_scores-current.csv.gz"
 	redhatVEX     = "https://security.access.redhat.com/data/csaf/v2/vex/"
 	github        = "https://github.com/"
+	nvdAPI        = "https://services.nvd.nist.gov/rest/json/cves/2.0"
 )
 
 // repoSnapshots are advisory databases published only as git
@@ -171,6 +181,10 @@ func Feeds() []Feed {
 			Name: "redhat", Kind: "redhat-csaf", Base: redhatVEX, Latest: "archive_latest.txt",
 			Files: []File{{Name: "csaf_vex.tar.zst"}},
 			About: "Red Hat CSAF VEX, every CVE (the archive named by archive_latest.txt; hundreds of MB)",
+		},
+		{
+			Name: "nvd", Kind: "nvd", Base: nvdAPI, NVDAPI: true,
+			About: "NVD CVE API 2.0: all CVEs once (~160 pages, 6 s apart without $NVD_API_KEY), then what changed",
 		},
 	}
 	for _, r := range repoSnapshots {

@@ -15,6 +15,7 @@ var feedHosts = map[string]bool{
 	"secdb.alpinelinux.org":                      true,
 	"osv-vulnerabilities.storage.googleapis.com": true,
 	"github.com":                 true,
+	"services.nvd.nist.gov":      true,
 	"www.cisa.gov":               true,
 	"epss.empiricalsecurity.com": true,
 	"security.access.redhat.com": true,
@@ -31,8 +32,13 @@ func TestFeeds(t *testing.T) {
 		if err := checkName(f.Name); err != nil {
 			t.Errorf("feed %s: %v", f.Name, err)
 		}
-		if f.Kind == "" || f.About == "" || len(f.Files) == 0 {
+		if f.Kind == "" || f.About == "" || (len(f.Files) == 0) != f.NVDAPI {
 			t.Errorf("feed %s: kind %q, about %q, %d files", f.Name, f.Kind, f.About, len(f.Files))
+		}
+		if f.NVDAPI {
+			if u, err := url.Parse(f.Base); err != nil || u.Scheme != "https" || !feedHosts[u.Host] {
+				t.Errorf("feed %s: API %s: want https on a feed site (%v)", f.Name, f.Base, err)
+			}
 		}
 		names := map[string]bool{}
 		for _, file := range f.Files {

@@ -152,6 +152,9 @@ func (u *updater) try(ctx context.Context, feed Feed, file File, url, dir string
 		return Failed, nil, false, 0, fmt.Errorf("GET %s: %w", url, err)
 	}
 	req.Header.Set("User-Agent", u.opt.UserAgent)
+	if feed.apiKey != "" {
+		req.Header.Set("apiKey", feed.apiKey)
+	}
 	if prev != nil && prev.URL == url {
 		if prev.ETag != "" {
 			req.Header.Set("If-None-Match", prev.ETag)

@@ -43,6 +43,8 @@ type feedState struct {
 	Kind  string                `json:"kind"`
 	Path  string                `json:"path"`
 	Files map[string]*fileState `json:"files"`
+	// NVD is the sync cursor of an NVDAPI feed.
+	NVD *nvdState `json:"nvd,omitempty"`
 }
 
 func readJSON(path string, v any) error {
@@ -113,6 +115,9 @@ func loadState(dir string) (*feedState, error) {
 
 // digest identifies a feed's content: the hashes of its files.
 func (s *feedState) digest() string {
+	if s.NVD != nil {
+		return fmt.Sprintf("nvd %s %d", s.NVD.Changed.UTC().Format(time.RFC3339Nano), s.NVD.Records)
+	}
 	names := make([]string, 0, len(s.Files))
 	for n := range s.Files {
 		names = append(names, n)
@@ -201,10 +206,13 @@ func Status(cacheDir string) ([]FeedStatus, error) {
 			continue
 		}
 		st, err := loadState(filepath.Join(root, e.Name()))
-		if err != nil || st.Feed == "" || len(st.Files) == 0 {
+		if err != nil || st.Feed == "" || (len(st.Files) == 0 && st.NVD == nil) {
 			continue
 		}
 		fs := FeedStatus{Name: st.Feed, Kind: st.Kind, Path: st.Path}
+		if n := st.NVD; n != nil {
+			fs.Files = append(fs.Files, FileStatus{Name: treeDir, Fetched: n.Changed, Checked: n.Checked, Size: int64(n.Records)})
+		}
 		for name, f := range st.Files {
 			fs.Files = append(fs.Files, FileStatus{
 				Name: name, URL: f.URL, LastModified: f.LastModified, ETag: f.ETag,
