@@ -20,6 +20,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -40,10 +41,16 @@ var ErrSchemaVersion = errors.New("unsupported vulnerability DB schema version")
 // DB is a read-only handle on a vulnerability DB file. It implements
 // vulndb.Reader and is safe for concurrent use.
 type DB struct {
-	path                        string
-	db                          *sql.DB
-	byPkg, byID, chunk, kev, ep *sql.Stmt
-	dec                         *zstd.Decoder
+	path                               string
+	db                                 *sql.DB
+	byPkg, block, byID, chunk, kev, ep *sql.Stmt
+	dec                                *zstd.Decoder
+
+	// last is the most recently decompressed block: a scan looks packages
+	// up in name order, so neighbours often share it.
+	mu        sync.Mutex
+	lastBlock int64
+	last      []byte
 }
 
 var (
@@ -55,7 +62,7 @@ var (
 // (https://www.sqlite.org/fileformat.html#the_database_header).
 var sqliteHeader = []byte("SQLite format 3\x00")
 
-const byPackageQuery = `SELECT data FROM packages WHERE ecosystem = ?1 AND package = ?2`
+const byPackageQuery = `SELECT block, off, len FROM packages WHERE ecosystem = ?1 AND package = ?2`
 
 // Open opens the DB at path read-only. The file is opened immutable: a DB file
 // is never modified after it is renamed into place, and a rebuild replaces it
@@ -92,6 +99,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		q    string
 	}{
 		{&d.byPkg, byPackageQuery},
+		{&d.block, `SELECT data FROM blocks WHERE block = ?1`},
 		{&d.byID, `SELECT seq FROM adv WHERE id = ?1 ORDER BY source`},
 		{&d.chunk, `SELECT data FROM chunks WHERE chunk = ?1`},
 		{&d.kev, `SELECT json FROM kev WHERE cve = ?1`},
@@ -109,12 +117,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		}
 		return nil, notDB(abs, err.Error())
 	}
-	var dictionary []byte
-	if err := db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'zstd_dict'`).Scan(&dictionary); err != nil && !errors.Is(err, sql.ErrNoRows) {
-		d.Close()
-		return nil, notDB(abs, err.Error())
-	}
-	if d.dec, err = newDecoder(dictionary); err != nil {
+	if d.dec, err = newDecoder(); err != nil {
 		d.Close()
 		return nil, fmt.Errorf("open vulnerability DB %s: %w", path, err)
 	}
@@ -214,7 +217,7 @@ func (d *DB) checkSchema(ctx context.Context) error {
 
 // Close releases the DB.
 func (d *DB) Close() error {
-	for _, s := range []*sql.Stmt{d.byPkg, d.byID, d.chunk, d.kev, d.ep} {
+	for _, s := range []*sql.Stmt{d.byPkg, d.block, d.byID, d.chunk, d.kev, d.ep} {
 		if s != nil {
 			s.Close()
 		}
@@ -323,20 +326,23 @@ func (d *DB) EPSS(ctx context.Context, cve string) (*vulndb.EPSS, error) {
 // whose Affected holds only the records returned for this package; callers
 // must not modify it.
 func (d *DB) ByPackage(ctx context.Context, ecosystem, name string) ([]vulndb.Match, error) {
-	var blob []byte
-	err := d.byPkg.QueryRowContext(ctx, ecosystem, name).Scan(&blob)
+	var block, off, n int64
+	err := d.byPkg.QueryRowContext(ctx, ecosystem, name).Scan(&block, &off, &n)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("query %s/%s: %w", ecosystem, name, err)
 	}
-	raw, err := d.dec.DecodeAll(blob, nil)
+	raw, err := d.blockData(ctx, block)
 	if err != nil {
-		return nil, fmt.Errorf("query %s/%s: decompress: %w", ecosystem, name, err)
+		return nil, fmt.Errorf("query %s/%s: %w", ecosystem, name, err)
+	}
+	if off < 0 || n < 0 || off+n > int64(len(raw)) {
+		return nil, fmt.Errorf("query %s/%s: record span %d+%d outside block %d", ecosystem, name, off, n, block)
 	}
 	var recs []packedRecord
-	if err := json.Unmarshal(raw, &recs); err != nil {
+	if err := json.Unmarshal(raw[off:off+n], &recs); err != nil {
 		return nil, fmt.Errorf("query %s/%s: decode: %w", ecosystem, name, err)
 	}
 	// Stored in import order; report by advisory ID, then source.
@@ -380,6 +386,29 @@ func (d *DB) ByPackage(ctx context.Context, ecosystem, name string) ([]vulndb.Ma
 	}
 	flush()
 	return out, nil
+}
+
+// blockData returns block's uncompressed bytes; callers must not modify them.
+func (d *DB) blockData(ctx context.Context, block int64) ([]byte, error) {
+	d.mu.Lock()
+	if d.last != nil && d.lastBlock == block {
+		b := d.last
+		d.mu.Unlock()
+		return b, nil
+	}
+	d.mu.Unlock()
+	var blob []byte
+	if err := d.block.QueryRowContext(ctx, block).Scan(&blob); err != nil {
+		return nil, fmt.Errorf("block %d: %w", block, err)
+	}
+	raw, err := d.dec.DecodeAll(blob, nil)
+	if err != nil {
+		return nil, fmt.Errorf("decompress block %d: %w", block, err)
+	}
+	d.mu.Lock()
+	d.lastBlock, d.last = block, raw
+	d.mu.Unlock()
+	return raw, nil
 }
 
 func mergeable(a, b vulndb.Affected) bool {

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/klauspost/compress/dict"
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/customs-scanner/customs/internal/vulndb"
@@ -16,11 +15,12 @@ import (
 
 // chunkSize is how many advisories share one compressed chunk: large enough
 // to compress well, small enough that ByID decompresses little.
-const chunkSize = 64
+const chunkSize = 128
 
-// dictSampleMax bounds the sample of package rows the compression
-// dictionary is trained on.
-const dictSampleMax = 4 << 20
+// blockSize is the uncompressed size at which a block of package rows is
+// closed: big enough to compress well, small enough to decompress in a few
+// microseconds per lookup.
+const blockSize = 16 << 10
 
 // packedRecord is one affected record as stored in a packages row, with the
 // advisory fields matching needs. Short keys: there are hundreds of
@@ -45,7 +45,7 @@ type advHead struct {
 
 // pack turns the staging tables into the read-side tables and drops them.
 func (w *Writer) pack(ctx context.Context) error {
-	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBetterCompression), zstd.WithEncoderConcurrency(1))
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBestCompression), zstd.WithEncoderConcurrency(1))
 	if err != nil {
 		return err
 	}
@@ -58,7 +58,7 @@ func (w *Writer) pack(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	insAdv, err := tx.PrepareContext(ctx, `INSERT INTO adv (seq, id, source) VALUES (?1, ?2, ?3)`)
+	insAdv, err := tx.PrepareContext(ctx, `INSERT INTO adv (id, source, seq) VALUES (?2, ?3, ?1)`)
 	if err != nil {
 		rows.Close()
 		return err
@@ -124,29 +124,42 @@ func (w *Writer) pack(ctx context.Context) error {
 		return err
 	}
 
-	// Affected records, grouped per package, first uncompressed into a
-	// staging table while a sample is kept to train a dictionary: most
-	// package rows are a few hundred bytes, too small to compress alone.
-	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE pkgraw (ecosystem TEXT NOT NULL, package TEXT NOT NULL, data BLOB NOT NULL)`); err != nil {
-		return err
-	}
+	// Affected records, grouped per package; consecutive packages share a
+	// compressed block (most packages' records are a few hundred bytes, too
+	// small to compress alone).
 	rows, err = tx.QueryContext(ctx, `SELECT ecosystem, package, advisory, json FROM affected ORDER BY ecosystem, package, advisory, rowid`)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	insRaw, err := tx.PrepareContext(ctx, `INSERT INTO pkgraw (ecosystem, package, data) VALUES (?1, ?2, ?3)`)
+	insPkg, err := tx.PrepareContext(ctx, `INSERT INTO packages (ecosystem, package, block, off, len) VALUES (?1, ?2, ?3, ?4, ?5)`)
 	if err != nil {
 		return err
 	}
-	defer insRaw.Close()
+	defer insPkg.Close()
+	insBlock, err := tx.PrepareContext(ctx, `INSERT INTO blocks (block, data) VALUES (?1, ?2)`)
+	if err != nil {
+		return err
+	}
+	defer insBlock.Close()
 	var (
 		curEco, curPkg string
 		recs           []packedRecord
-		affected, n    int
-		samples        [][]byte
-		sampled        int
+		affected       int
+		block          []byte
+		blockNo        int64
 	)
+	flushBlock := func() error {
+		if len(block) == 0 {
+			return nil
+		}
+		if _, err := insBlock.ExecContext(ctx, blockNo, enc.EncodeAll(block, nil)); err != nil {
+			return err
+		}
+		block = block[:0]
+		blockNo++
+		return nil
+	}
 	emit := func() error {
 		if len(recs) == 0 {
 			return nil
@@ -155,14 +168,15 @@ func (w *Writer) pack(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if n%4 == 0 && sampled < dictSampleMax {
-			samples = append(samples, b)
-			sampled += len(b)
-		}
-		n++
-		_, err = insRaw.ExecContext(ctx, curEco, curPkg, b)
 		recs = recs[:0]
-		return err
+		if _, err := insPkg.ExecContext(ctx, curEco, curPkg, blockNo, len(block), len(b)); err != nil {
+			return err
+		}
+		block = append(block, b...)
+		if len(block) >= blockSize {
+			return flushBlock()
+		}
+		return nil
 	}
 	for rows.Next() {
 		var (
@@ -196,52 +210,10 @@ func (w *Writer) pack(ctx context.Context) error {
 	if err := emit(); err != nil {
 		return err
 	}
+	if err := flushBlock(); err != nil {
+		return err
+	}
 	rows.Close()
-
-	var dictionary []byte
-	if len(samples) >= 64 {
-		// A failed training only costs size: rows are then compressed alone.
-		dictionary, _ = dict.BuildZstdDict(samples, dict.Options{MaxDictSize: 112 << 10, HashBytes: 6, ZstdDictID: 1, ZstdLevel: zstd.SpeedBetterCompression})
-	}
-	penc := enc
-	if dictionary != nil {
-		if penc, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBetterCompression), zstd.WithEncoderConcurrency(1), zstd.WithEncoderDict(dictionary)); err != nil {
-			return err
-		}
-		defer penc.Close()
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('zstd_dict', ?1)`, append([]byte{}, dictionary...)); err != nil {
-		return err
-	}
-	raws, err := tx.QueryContext(ctx, `SELECT ecosystem, package, data FROM pkgraw ORDER BY rowid`)
-	if err != nil {
-		return err
-	}
-	defer raws.Close()
-	insPkg, err := tx.PrepareContext(ctx, `INSERT INTO packages (ecosystem, package, data) VALUES (?1, ?2, ?3)`)
-	if err != nil {
-		return err
-	}
-	defer insPkg.Close()
-	for raws.Next() {
-		var (
-			eco, pkg string
-			b        []byte
-		)
-		if err := raws.Scan(&eco, &pkg, &b); err != nil {
-			return err
-		}
-		if _, err := insPkg.ExecContext(ctx, eco, pkg, penc.EncodeAll(b, nil)); err != nil {
-			return err
-		}
-	}
-	if err := raws.Err(); err != nil {
-		return err
-	}
-	raws.Close()
-	if _, err := tx.ExecContext(ctx, `DROP TABLE pkgraw`); err != nil {
-		return err
-	}
 	for k, v := range map[string]string{
 		"advisories": strconv.FormatInt(seq, 10),
 		"affected":   strconv.Itoa(affected),
@@ -269,15 +241,10 @@ func stripKey(js []byte) ([]byte, error) {
 	return json.Marshal(&a)
 }
 
-// newDecoder makes the decoder shared by all lookups of a DB (DecodeAll is
-// safe for concurrent use), with the dictionary the package rows were
-// compressed with, if any.
-func newDecoder(dictionary []byte) (*zstd.Decoder, error) {
-	opts := []zstd.DOption{zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(256 << 20)}
-	if len(dictionary) > 0 {
-		opts = append(opts, zstd.WithDecoderDicts(dictionary))
-	}
-	return zstd.NewReader(nil, opts...)
+// newDecoder makes the decoder shared by all lookups of a DB; DecodeAll is
+// safe for concurrent use.
+func newDecoder() (*zstd.Decoder, error) {
+	return zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(256<<20))
 }
 
 // queryRow is the subset of *sql.Stmt the lookups use.
