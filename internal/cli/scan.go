@@ -37,6 +37,7 @@ type scanFlags struct {
 	dbRef              string
 	dbPublicKey        string
 	skipUpdate         bool
+	showOwned          bool
 	dbMaxAge           time.Duration
 }
 
@@ -79,6 +80,7 @@ Exit codes: 0 no gate failed, 1 --fail-on matched a finding, 2 error.`,
 	fl.BoolVar(&f.noCache, "no-cache", false, "do not read or write the layer cache")
 	fl.BoolVar(&f.skipDB, "skip-db", false, "list packages only; do not match vulnerabilities")
 	fl.BoolVar(&f.noProgress, "no-progress", false, "do not show progress on a terminal")
+	fl.BoolVar(&f.showOwned, "show-owned", false, "also list and match language packages whose files an OS package installed (by default they are reported once, as part of that OS package)")
 	fl.StringVar(&f.dbRef, "db-ref", "", "use the signed DB artifact REF[@DIGEST] from a registry, pulled into --db when it is not there already (a digest pins it for reproducible results)")
 	fl.StringVar(&f.dbPublicKey, "db-public-key", "", "ed25519 public key that --db-ref must be signed with (default: db-public-key from the config file)")
 	fl.BoolVar(&f.skipUpdate, "skip-update", false, "never contact a registry for the DB: use the installed one as it is")
@@ -106,6 +108,7 @@ func runScan(cmd *cobra.Command, g *globals, f *scanFlags, target string) error 
 	opts := scan.Options{
 		Image:              image.Options{Platform: f.platform, Insecure: f.insecure},
 		IncludeNotAffected: f.includeNotAffected,
+		KeepOwned:          f.showOwned,
 		Logger:             g.logger(),
 		Version:            Version,
 	}

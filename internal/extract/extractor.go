@@ -36,3 +36,36 @@ type Input struct {
 	// OS is the detected distribution of the final image (zero if unknown).
 	OS inventory.OS
 }
+
+// Preparer is implemented by extractors of large files (archives, binaries).
+// Prepare runs while the layer is read, one file at a time, and turns the
+// file into the compact bytes that are kept and cached in its place and that
+// Extract later receives as Input.Content; the file itself is never held.
+// Returning nil keeps nothing. Prepare must be pure: its output may be
+// cached by the layer's DiffID and the extractor's Version.
+type Preparer interface {
+	Prepare(path string, content []byte) ([]byte, error)
+}
+
+// Prepare returns the combined layerfs.Options.Prepare for exts: the first
+// extractor that wants a path and is a Preparer prepares it; other wanted
+// files are kept as they are.
+func Prepare(exts []Extractor) func(path string, content []byte) ([]byte, error) {
+	var preps []Extractor
+	for _, e := range exts {
+		if _, ok := e.(Preparer); ok {
+			preps = append(preps, e)
+		}
+	}
+	if len(preps) == 0 {
+		return nil
+	}
+	return func(path string, content []byte) ([]byte, error) {
+		for _, e := range preps {
+			if e.Wants(path, 0) {
+				return e.(Preparer).Prepare(path, content)
+			}
+		}
+		return content, nil
+	}
+}

@@ -23,7 +23,20 @@ type LayerInfo struct {
 type Result struct {
 	OS       inventory.OS
 	Packages []inventory.Package
-	Errors   []inventory.FileError
+	// Owned are packages whose file an OS package owns (a dist-info or jar
+	// that dpkg installed): they are reported as part of their owner (a
+	// contains relationship) and not matched on their own, unless
+	// Options.KeepOwned.
+	Owned         []inventory.Package
+	Relationships []inventory.Relationship
+	Errors        []inventory.FileError
+}
+
+// Options control Run.
+type Options struct {
+	// KeepOwned keeps packages owned by an OS package in Packages too (both
+	// views), so they are matched on their own as well.
+	KeepOwned bool
 }
 
 // Wants returns the combined selector for layerfs.Analyze: the files OS
@@ -58,7 +71,7 @@ func Signature(exts []Extractor) string {
 // database is parsed in the view of the layer that wrote it, so each package
 // is attributed to the layer that introduced its installed version; only
 // the copies that survive into the final filesystem are reported.
-func Run(ctx context.Context, layers []*layerfs.Layer, infos []LayerInfo, exts []Extractor) (*Result, error) {
+func Run(ctx context.Context, layers []*layerfs.Layer, infos []LayerInfo, exts []Extractor, opts Options) (*Result, error) {
 	if len(infos) != len(layers) {
 		return nil, fmt.Errorf("extract: %d layers but %d layer infos", len(layers), len(infos))
 	}
@@ -118,7 +131,16 @@ func Run(ctx context.Context, layers []*layerfs.Layer, infos []LayerInfo, exts [
 					}
 					cur[k] = origin
 					if survives {
-						pkg.Locations = []inventory.Location{{Path: p, Layer: infos[i].DiffID}}
+						pkg.FoundBy = e.Name()
+						if len(pkg.Locations) == 0 {
+							pkg.Locations = []inventory.Location{{Path: p, Layer: infos[i].DiffID}}
+						} else {
+							// Extractors name inner locations (a jar
+							// inside a war); the walker adds the layer.
+							for j := range pkg.Locations {
+								pkg.Locations[j].Layer = infos[i].DiffID
+							}
+						}
 						pkg.Layer = infos[origin].DiffID
 						pkg.CreatedBy = infos[origin].CreatedBy
 						pkg.SetID()
@@ -130,7 +152,75 @@ func Run(ctx context.Context, layers []*layerfs.Layer, infos []LayerInfo, exts [
 		}
 	}
 	inventory.Sort(res.Packages)
+	relate(res, opts)
 	return res, nil
+}
+
+// relate records which OS package owns which other package's file and what
+// depends on what, and takes owned packages out of Packages unless
+// opts.KeepOwned.
+func relate(res *Result, opts Options) {
+	owner := map[string]string{} // file path -> ID of the package that owns it
+	for _, p := range res.Packages {
+		for _, f := range p.Files {
+			owner[strings.TrimPrefix(f, "/")] = p.ID
+		}
+	}
+	byPURL := map[string][]int{}
+	for i, p := range res.Packages {
+		byPURL[p.PURL] = append(byPURL[p.PURL], i)
+	}
+	kept := res.Packages[:0:0]
+	for _, p := range res.Packages {
+		own := ""
+		if len(p.Files) == 0 {
+			for _, l := range p.Locations {
+				if o, ok := owner[strings.SplitN(l.Path, "!", 2)[0]]; ok && o != p.ID {
+					own = o
+					break
+				}
+			}
+		}
+		for _, dep := range p.DependsOn {
+			if to := closest(res.Packages, byPURL[dep], p); to != "" {
+				res.Relationships = append(res.Relationships, inventory.Relationship{From: p.ID, To: to, Type: inventory.DependsOn})
+			}
+		}
+		if own == "" {
+			kept = append(kept, p)
+			continue
+		}
+		res.Relationships = append(res.Relationships, inventory.Relationship{From: own, To: p.ID, Type: inventory.Contains})
+		res.Owned = append(res.Owned, p)
+		if opts.KeepOwned {
+			kept = append(kept, p)
+		}
+	}
+	res.Packages = kept
+	sort.Slice(res.Relationships, func(i, j int) bool {
+		a, b := res.Relationships[i], res.Relationships[j]
+		if a.From != b.From {
+			return a.From < b.From
+		}
+		if a.To != b.To {
+			return a.To < b.To
+		}
+		return a.Type < b.Type
+	})
+}
+
+// closest picks, of the packages at idx, the one found in the same file as
+// p (the same lockfile), else the first; "" when there is none.
+func closest(pkgs []inventory.Package, idx []int, p inventory.Package) string {
+	if len(idx) == 0 {
+		return ""
+	}
+	for _, i := range idx {
+		if len(pkgs[i].Locations) > 0 && len(p.Locations) > 0 && pkgs[i].Locations[0].Path == p.Locations[0].Path {
+			return pkgs[i].ID
+		}
+	}
+	return pkgs[idx[0]].ID
 }
 
 // forgetDeleted drops the package history of database files that layer l

@@ -51,7 +51,7 @@ func TestRunAttributesLayers(t *testing.T) {
 			for i := range infos {
 				infos[i] = extract.LayerInfo{DiffID: "sha256:" + string(rune('a'+i)), CreatedBy: "step " + string(rune('a'+i))}
 			}
-			res, err := extract.Run(t.Context(), tc.layers, infos, []extract.Extractor{apk.New()})
+			res, err := extract.Run(t.Context(), tc.layers, infos, []extract.Extractor{apk.New()}, extract.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -42,7 +42,41 @@ type Package struct {
 	// (dpkg info/*.list, apk R: lines). Not serialised in reports by default.
 	Files    []string `json:"-"`
 	Licenses []string `json:"licenses,omitempty"`
-	Metadata any      `json:"metadata,omitempty"`
+	// CPEs name the package for NVD-style matching where known (software
+	// found without a package manager).
+	CPEs []string `json:"cpes,omitempty"`
+	// DependsOn lists the PURLs of the packages this one depends on, where
+	// its own metadata or lockfile says so. The walker turns them into
+	// depends-on relationships.
+	DependsOn []string `json:"dependsOn,omitempty"`
+	// Evidence says why a package identified from file contents is there.
+	Evidence []Evidence `json:"evidence,omitempty"`
+	// FoundBy is the name of the extractor that found it.
+	FoundBy  string `json:"foundBy,omitempty"`
+	Metadata any    `json:"metadata,omitempty"`
+}
+
+// Evidence is one observation that identified a package: the file and what
+// matched in it (a version string, a symbol, a manifest field).
+type Evidence struct {
+	Path  string `json:"path"`
+	Match string `json:"match"`
+}
+
+// Relationship types.
+const (
+	// Contains: From (an OS package) owns the file that is To (a language
+	// package or binary), so To is reported as part of From.
+	Contains = "contains"
+	// DependsOn: From depends on To, as its metadata or lockfile says.
+	DependsOn = "depends-on"
+)
+
+// Relationship links two packages by ID.
+type Relationship struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+	Type string `json:"type"`
 }
 
 // SetID computes the package's deterministic ID from its PURL, its first

@@ -260,7 +260,7 @@ func addEntry(tr *tar.Reader, hdr *tar.Header, opts Options, b *captureBudget, l
 		l.Errors = append(l.Errors, fileErr(p, "skipped: larger than %d bytes (%d)", b.maxFile, e.Size))
 		return nil
 	}
-	if e.Size > b.left {
+	if opts.Prepare == nil && e.Size > b.left {
 		l.Errors = append(l.Errors, fileErr(p, "skipped: captured content of the layer would exceed %d bytes", b.left))
 		return nil
 	}
@@ -268,9 +268,30 @@ func addEntry(tr *tar.Reader, hdr *tar.Header, opts Options, b *captureBudget, l
 	if err != nil {
 		return err
 	}
-	b.left -= e.Size
-	l.Files[p] = data
+	keep(l, b, p, data, opts)
 	return nil
+}
+
+// keep stores a wanted file's content, prepared if the options say so,
+// within the layer's budget.
+func keep(l *Layer, b *captureBudget, p string, data []byte, opts Options) {
+	if opts.Prepare != nil {
+		prepared, err := opts.Prepare(p, data)
+		if err != nil {
+			l.Errors = append(l.Errors, fileErr(p, "%v", err))
+			return
+		}
+		if prepared == nil {
+			return
+		}
+		data = prepared
+	}
+	if int64(len(data)) > b.left {
+		l.Errors = append(l.Errors, fileErr(p, "skipped: captured content of the layer would exceed %d bytes", b.left))
+		return
+	}
+	b.left -= int64(len(data))
+	l.Files[p] = data
 }
 
 // readBody reads exactly size bytes. It allocates the full size only after

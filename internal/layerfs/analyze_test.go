@@ -317,3 +317,26 @@ func TestAnalyzeSkipDigest(t *testing.T) {
 		t.Errorf("content not captured: %q", got.Files["etc/os-release"])
 	}
 }
+
+func TestAnalyzePrepare(t *testing.T) {
+	in := tarBytes(t, reg("app/big.jar", strings.Repeat("x", 5000)), reg("app/skip.jar", "y"), reg("app/bad.jar", "z"))
+	prepare := func(p string, b []byte) ([]byte, error) {
+		switch p {
+		case "app/skip.jar":
+			return nil, nil
+		case "app/bad.jar":
+			return nil, errors.New("not a zip file")
+		}
+		return []byte(fmt.Sprintf("%d bytes", len(b))), nil
+	}
+	l, err := Analyze(t.Context(), bytes.NewReader(in), Options{Wants: wantAll, Prepare: prepare, MaxTotalSize: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string][]byte{"app/big.jar": []byte("5000 bytes")}, l.Files); diff != "" {
+		t.Errorf("files (-want +got):\n%s", diff)
+	}
+	if len(l.Errors) != 1 || !strings.Contains(l.Errors[0].Err, "not a zip file") || l.Errors[0].Path != "app/bad.jar" {
+		t.Errorf("errors = %+v", l.Errors)
+	}
+}

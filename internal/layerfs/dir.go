@@ -79,7 +79,7 @@ func AnalyzeDir(ctx context.Context, root string, opts Options) (*Layer, error) 
 			l.Errors = append(l.Errors, fileErr(p, "skipped: larger than %d bytes (%d)", budget.maxFile, e.Size))
 			return nil
 		}
-		if e.Size > budget.left {
+		if opts.Prepare == nil && e.Size > budget.left {
 			l.Errors = append(l.Errors, fileErr(p, "skipped: captured content of the layer would exceed %d bytes", budget.left))
 			return nil
 		}
@@ -88,8 +88,7 @@ func AnalyzeDir(ctx context.Context, root string, opts Options) (*Layer, error) 
 			l.Errors = append(l.Errors, fileErr(p, "%v", err))
 			return nil
 		}
-		budget.left -= int64(len(data))
-		l.Files[p] = data
+		keep(l, &budget, p, data, opts)
 		return nil
 	})
 	if err != nil {

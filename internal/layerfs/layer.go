@@ -58,4 +58,10 @@ type Options struct {
 	// registry read is checked against its digest). A plain tar's Digest is
 	// its DiffID and is always set.
 	SkipDigest bool
+	// Prepare, if set, turns each wanted file's content into what is kept
+	// (and cached) in its place, as the file is read: extractors of large
+	// files (archives, binaries) keep a compact digest of them instead of
+	// the bytes. Returning nil keeps nothing; an error becomes a FileError.
+	// Only one file's content is held at a time for it.
+	Prepare func(path string, content []byte) ([]byte, error)
 }

@@ -23,8 +23,13 @@ type Report struct {
 	// OS is the detected distribution, nil when none was found.
 	OS       *inventory.OS       `json:"os,omitempty"`
 	Packages []inventory.Package `json:"packages"`
-	Findings []Finding           `json:"findings"`
-	Summary  Summary             `json:"summary"`
+	// Owned are packages whose file an OS package owns, reported as part
+	// of that package (see Relationships) and not matched on their own.
+	Owned []inventory.Package `json:"ownedPackages,omitempty"`
+	// Relationships link packages by ID: contains, depends-on.
+	Relationships []inventory.Relationship `json:"relationships,omitempty"`
+	Findings      []Finding                `json:"findings"`
+	Summary       Summary                  `json:"summary"`
 	// Warnings are per-file problems that did not stop the scan.
 	Warnings []inventory.FileError `json:"warnings,omitempty"`
 }

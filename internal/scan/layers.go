@@ -21,6 +21,7 @@ type analyser struct {
 	cache    *layerfs.Cache
 	sig      string
 	wants    func(string, fs.FileMode) bool
+	prepare  func(string, []byte) ([]byte, error)
 	progress func(Event)
 	log      *slog.Logger
 	mu       sync.Mutex // serialises progress events
@@ -68,7 +69,7 @@ func (a *analyser) load(ctx context.Context, src image.Source) (*image.Metadata,
 		// The compressed digest is not hashed here: no source but a
 		// registry names one, and a registry read fails at EOF unless
 		// the bytes match it (see image.Blob.Digest).
-		l, err := layerfs.Analyze(ctx, rc, layerfs.Options{Wants: a.wants, SkipDigest: true})
+		l, err := layerfs.Analyze(ctx, rc, layerfs.Options{Wants: a.wants, Prepare: a.prepare, SkipDigest: true})
 		if err != nil {
 			return fmt.Errorf("layer %s: %w", b.Key, err)
 		}
@@ -86,7 +87,7 @@ func (a *analyser) load(ctx context.Context, src image.Source) (*image.Metadata,
 		return nil, nil, err
 	}
 	if meta.RootDir != "" {
-		l, err := layerfs.AnalyzeDir(ctx, meta.RootDir, layerfs.Options{Wants: a.wants})
+		l, err := layerfs.AnalyzeDir(ctx, meta.RootDir, layerfs.Options{Wants: a.wants, Prepare: a.prepare})
 		if err != nil {
 			return nil, nil, err
 		}

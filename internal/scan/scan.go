@@ -30,6 +30,9 @@ type Options struct {
 	Image    image.Options
 	// IncludeNotAffected keeps not-affected findings in the report.
 	IncludeNotAffected bool
+	// KeepOwned also lists (and matches) language packages whose files an
+	// OS package owns; by default they are reported as part of their owner.
+	KeepOwned bool
 	// Logger receives debug information; nil discards it.
 	Logger *slog.Logger
 	// Progress, if set, is told about each layer as it is analysed.
@@ -72,7 +75,7 @@ func Scan(ctx context.Context, ref string, opts Options) (*report.Report, error)
 			cache = nil
 		}
 	}
-	a := &analyser{cache: cache, sig: extract.Signature(exts), wants: extract.Wants(exts), progress: opts.Progress, log: log}
+	a := &analyser{cache: cache, sig: extract.Signature(exts), wants: extract.Wants(exts), prepare: extract.Prepare(exts), progress: opts.Progress, log: log}
 	meta, layers, err := a.load(ctx, src)
 	if err != nil {
 		return nil, err
@@ -84,7 +87,7 @@ func Scan(ctx context.Context, ref string, opts Options) (*report.Report, error)
 			infos[i] = extract.LayerInfo{DiffID: layers[i].DiffID, CreatedBy: meta.Layers[i].CreatedBy}
 		}
 	}
-	inv, err := extract.Run(ctx, layers, infos, exts)
+	inv, err := extract.Run(ctx, layers, infos, exts, extract.Options{KeepOwned: opts.KeepOwned})
 	if err != nil {
 		return nil, err
 	}
@@ -97,6 +100,8 @@ func Scan(ctx context.Context, ref string, opts Options) (*report.Report, error)
 		Packages:      inv.Packages,
 		Findings:      []report.Finding{},
 		Warnings:      inv.Errors,
+		Owned:         inv.Owned,
+		Relationships: inv.Relationships,
 	}
 	if r.Packages == nil {
 		r.Packages = []inventory.Package{}

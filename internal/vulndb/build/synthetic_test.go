@@ -62,8 +62,8 @@ func TestSyntheticBuild(t *testing.T) {
 			"summary":   strings.Join(details[:8], " "),
 			"details":   strings.Join(details, " "),
 			"published": "2024-05-01T12:00:00Z", "modified": "2025-01-02T03:04:05Z",
-			"affected":   affected,
-			"references": []map[string]string{{"type": "ADVISORY", "url": "https://advisories.invalid/" + id}, {"type": "FIX", "url": "https://code.invalid/commit/" + strconv.Itoa(i)}},
+			"affected":          affected,
+			"references":        []map[string]string{{"type": "ADVISORY", "url": "https://advisories.invalid/" + id}, {"type": "FIX", "url": "https://code.invalid/commit/" + strconv.Itoa(i)}},
 			"database_specific": map[string]any{"severity": []string{"LOW", "MODERATE", "HIGH", "CRITICAL"}[rng.IntN(4)]},
 		}
 		w, err := zw.Create(id + ".json")
