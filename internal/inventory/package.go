@@ -29,6 +29,10 @@ type Package struct {
 	// was built from (dpkg Source:, apk origin). Distro advisories are keyed on them.
 	SourceName    string `json:"sourceName,omitempty"`
 	SourceVersion string `json:"sourceVersion,omitempty"`
+	// AlsoMatch lists more names advisories may key this package on, with
+	// Version compared: an rpm's binary name beside its source rpm (Red
+	// Hat's VEX names either).
+	AlsoMatch []string `json:"-"`
 	PURL          string `json:"purl"`
 	// Ecosystem is the advisory namespace the package is matched in, in the
 	// form "debian:12", "alpine:3.10", or an OSV ecosystem name ("Go", "npm").

@@ -64,6 +64,16 @@ func matchPackage(ctx context.Context, db vulndb.Reader, en *enricher, p *invent
 	if err != nil {
 		return nil, fmt.Errorf("look up %s %s: %w", p.Ecosystem, name, err)
 	}
+	for _, alt := range p.AlsoMatch {
+		if alt == name {
+			continue
+		}
+		more, err := db.ByPackage(ctx, p.Ecosystem, alt)
+		if err != nil {
+			return nil, fmt.Errorf("look up %s %s: %w", p.Ecosystem, alt, err)
+		}
+		ms = append(ms, more...)
+	}
 	if len(ms) == 0 {
 		return nil, nil
 	}
