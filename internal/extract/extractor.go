@@ -4,7 +4,11 @@
 package extract
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
 	"io/fs"
 
 	"github.com/customs-scanner/customs/internal/inventory"
@@ -47,25 +51,106 @@ type Preparer interface {
 	Prepare(path string, content []byte) ([]byte, error)
 }
 
-// Prepare returns the combined layerfs.Options.Prepare for exts: the first
-// extractor that wants a path and is a Preparer prepares it; other wanted
-// files are kept as they are.
+// Prepare returns the combined layerfs.Options.Prepare for exts. Every
+// Preparer that wants a path prepares it; the results (and the raw content,
+// when an extractor that is not a Preparer wants the path too) are kept
+// together, and the walker hands each extractor its own part. Paths no
+// Preparer wants are kept as they are. Nil when no extractor is a Preparer.
 func Prepare(exts []Extractor) func(path string, content []byte) ([]byte, error) {
-	var preps []Extractor
+	any := false
 	for _, e := range exts {
 		if _, ok := e.(Preparer); ok {
-			preps = append(preps, e)
+			any = true
 		}
 	}
-	if len(preps) == 0 {
+	if !any {
 		return nil
 	}
 	return func(path string, content []byte) ([]byte, error) {
-		for _, e := range preps {
-			if e.Wants(path, 0) {
-				return e.(Preparer).Prepare(path, content)
+		var parts []part
+		prepared, raw := false, false
+		var errs []error
+		for _, e := range exts {
+			if !e.Wants(path, 0) {
+				continue
+			}
+			pr, ok := e.(Preparer)
+			if !ok {
+				raw = true
+				continue
+			}
+			prepared = true
+			b, err := pr.Prepare(path, content)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", e.Name(), err))
+			}
+			if b != nil {
+				parts = append(parts, part{e.Name(), b})
 			}
 		}
-		return content, nil
+		if !prepared {
+			return content, nil
+		}
+		if raw {
+			parts = append(parts, part{rawPart, content})
+		}
+		if len(parts) == 0 {
+			return nil, errors.Join(errs...)
+		}
+		return encodeParts(parts), errors.Join(errs...)
 	}
+}
+
+// rawPart names the unprepared content in a prepared file.
+const rawPart = ""
+
+// preparedMagic starts a file kept as Preparer parts.
+var preparedMagic = []byte("customs-prepared\x00")
+
+type part struct {
+	name string
+	data []byte
+}
+
+func encodeParts(parts []part) []byte {
+	b := append([]byte(nil), preparedMagic...)
+	for _, p := range parts {
+		b = binary.AppendUvarint(b, uint64(len(p.name)))
+		b = append(b, p.name...)
+		b = binary.AppendUvarint(b, uint64(len(p.data)))
+		b = append(b, p.data...)
+	}
+	return b
+}
+
+// contentFor returns the part of a kept file that belongs to extractor name:
+// its prepared bytes, or the raw content for an extractor that prepares
+// nothing. ok is false when the file holds nothing for it.
+func contentFor(name string, isPreparer bool, data []byte) ([]byte, bool) {
+	if !bytes.HasPrefix(data, preparedMagic) {
+		return data, true
+	}
+	want := rawPart
+	if isPreparer {
+		want = name
+	}
+	rest := data[len(preparedMagic):]
+	for len(rest) > 0 {
+		n, k := binary.Uvarint(rest)
+		if k <= 0 || uint64(len(rest)-k) < n {
+			return nil, false
+		}
+		pn := string(rest[k : k+int(n)])
+		rest = rest[k+int(n):]
+		m, k := binary.Uvarint(rest)
+		if k <= 0 || uint64(len(rest)-k) < m {
+			return nil, false
+		}
+		pd := rest[k : k+int(m)]
+		rest = rest[k+int(m):]
+		if pn == want {
+			return pd, true
+		}
+	}
+	return nil, false
 }

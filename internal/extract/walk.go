@@ -106,10 +106,15 @@ func Run(ctx context.Context, layers []*layerfs.Layer, infos []LayerInfo, exts [
 				if !e.Wants(p, 0) {
 					continue
 				}
+				_, isPrep := e.(Preparer)
+				content, ok := contentFor(e.Name(), isPrep, l.Files[p])
+				if !ok {
+					continue
+				}
 				if view == nil {
 					view = layerfs.Merge(layers[:i+1])
 				}
-				pkgs, err := e.Extract(ctx, Input{Path: p, Content: l.Files[p], FS: view, OS: res.OS})
+				pkgs, err := e.Extract(ctx, Input{Path: p, Content: content, FS: view, OS: res.OS})
 				if err != nil {
 					res.Errors = append(res.Errors, inventory.FileError{Path: p, Layer: infos[i].DiffID, Err: fmt.Sprintf("%s: %v", e.Name(), err)})
 				}

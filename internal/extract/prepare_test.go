@@ -1,0 +1,69 @@
+package extract
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/customs-scanner/customs/internal/inventory"
+)
+
+// fakeExt is a test extractor: it wants paths with a prefix and, as a
+// Preparer, keeps a digest of the content.
+type fakeExt struct {
+	name, prefix string
+}
+
+func (f fakeExt) Name() string                                                { return f.name }
+func (f fakeExt) Version() int                                                { return 1 }
+func (f fakeExt) Wants(p string, _ fs.FileMode) bool                          { return strings.HasPrefix(p, f.prefix) }
+func (f fakeExt) Extract(context.Context, Input) ([]inventory.Package, error) { return nil, nil }
+
+type prepExt struct{ fakeExt }
+
+func (p prepExt) Prepare(path string, content []byte) ([]byte, error) {
+	if strings.Contains(path, "bad") {
+		return nil, errors.New("broken")
+	}
+	return []byte(p.name + ":" + string(content)), nil
+}
+
+func TestPrepareParts(t *testing.T) {
+	exts := []Extractor{prepExt{fakeExt{"a", "bin/"}}, prepExt{fakeExt{"b", "bin/x"}}, fakeExt{"raw", "bin/x"}, fakeExt{"plain", "etc/"}}
+	prep := Prepare(exts)
+	got, err := prep("bin/x", []byte("ELF"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		isPrep bool
+		want   string
+	}{{"a", true, "a:ELF"}, {"b", true, "b:ELF"}, {"raw", false, "ELF"}} {
+		c, ok := contentFor(tc.name, tc.isPrep, got)
+		if !ok || string(c) != tc.want {
+			t.Errorf("contentFor(%s) = %q, %v; want %q", tc.name, c, ok, tc.want)
+		}
+	}
+	if _, ok := contentFor("c", true, got); ok {
+		t.Error("contentFor of an extractor without a part succeeded")
+	}
+	plain, err := prep("etc/os-release", []byte("ID=debian"))
+	if err != nil || string(plain) != "ID=debian" {
+		t.Errorf("unprepared path = %q, %v", plain, err)
+	}
+	if c, ok := contentFor("plain", false, plain); !ok || string(c) != "ID=debian" {
+		t.Errorf("contentFor(plain) = %q, %v", c, ok)
+	}
+	only, err := prep("bin/bad", []byte("x"))
+	if err == nil || only != nil {
+		t.Errorf("a failing sole preparer gave %q, %v", only, err)
+	}
+	if diff := cmp.Diff("a: broken", err.Error()); diff != "" {
+		t.Errorf("error (-want +got):\n%s", diff)
+	}
+}
