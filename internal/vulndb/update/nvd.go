@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -140,7 +141,16 @@ func splitPage(path, dst string) (int, int, error) {
 		return 0, 0, err
 	}
 	defer f.Close()
-	dec := json.NewDecoder(bufio.NewReaderSize(f, 1<<16))
+	return readPage(bufio.NewReaderSize(f, 1<<16), func(id, year string, raw json.RawMessage) error {
+		return writeCVE(dst, id, year, raw)
+	})
+}
+
+// readPage streams an API 2.0 response page and passes each "cve" object,
+// with its checked ID and that ID's year, to add. It returns how many it
+// passed and totalResults.
+func readPage(r io.Reader, add func(id, year string, raw json.RawMessage) error) (int, int, error) {
+	dec := json.NewDecoder(r)
 	if err := expectDelim(dec, '{'); err != nil {
 		return 0, 0, err
 	}
@@ -168,7 +178,11 @@ func splitPage(path, dst string) (int, int, error) {
 				if err := dec.Decode(&v); err != nil {
 					return n, 0, fmt.Errorf("vulnerabilities[%d]: %w", n, err)
 				}
-				if err := writeCVE(dst, v.CVE); err != nil {
+				id, year, err := checkCVE(v.CVE)
+				if err == nil {
+					err = add(id, year, v.CVE)
+				}
+				if err != nil {
 					return n, 0, fmt.Errorf("vulnerabilities[%d]: %w", n, err)
 				}
 				n++
@@ -200,26 +214,32 @@ func expectDelim(dec *json.Decoder, want json.Delim) error {
 	return nil
 }
 
-// writeCVE writes one "cve" object to dst/<year>/<id>.json.gz.
-func writeCVE(dst string, raw json.RawMessage) error {
+// checkCVE returns a "cve" object's ID, which must be CVE-YYYY-N..., and
+// its year.
+func checkCVE(raw json.RawMessage) (id, year string, err error) {
 	if len(raw) > maxCVE {
-		return fmt.Errorf("cve object of %d bytes", len(raw))
+		return "", "", fmt.Errorf("cve object of %d bytes", len(raw))
 	}
 	var head struct {
 		ID string `json:"id"`
 	}
 	if err := json.Unmarshal(raw, &head); err != nil {
-		return err
+		return "", "", err
 	}
 	m := cveID.FindStringSubmatch(head.ID)
 	if m == nil {
-		return fmt.Errorf("cve id %.40q", head.ID)
+		return "", "", fmt.Errorf("cve id %.40q", head.ID)
 	}
-	year := filepath.Join(dst, m[1])
-	if err := os.MkdirAll(year, 0o755); err != nil {
+	return head.ID, m[1], nil
+}
+
+// writeCVE writes one "cve" object to dst/<year>/<id>.json.gz.
+func writeCVE(dst, id, year string, raw json.RawMessage) error {
+	dir := filepath.Join(dst, year)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	out, err := os.Create(filepath.Join(year, head.ID+".json.gz"))
+	out, err := os.Create(filepath.Join(dir, id+".json.gz"))
 	if err != nil {
 		return err
 	}
