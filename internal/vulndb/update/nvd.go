@@ -141,8 +141,9 @@ func splitPage(path, dst string) (int, int, error) {
 		return 0, 0, err
 	}
 	defer f.Close()
+	zw := gzip.NewWriter(io.Discard) // reused: a writer's tables are large
 	return readPage(bufio.NewReaderSize(f, 1<<16), func(id, year string, raw json.RawMessage) error {
-		return writeCVE(dst, id, year, raw)
+		return writeCVE(zw, dst, id, year, raw)
 	})
 }
 
@@ -234,7 +235,7 @@ func checkCVE(raw json.RawMessage) (id, year string, err error) {
 }
 
 // writeCVE writes one "cve" object to dst/<year>/<id>.json.gz.
-func writeCVE(dst, id, year string, raw json.RawMessage) error {
+func writeCVE(zw *gzip.Writer, dst, id, year string, raw json.RawMessage) error {
 	dir := filepath.Join(dst, year)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -243,7 +244,7 @@ func writeCVE(dst, id, year string, raw json.RawMessage) error {
 	if err != nil {
 		return err
 	}
-	zw := gzip.NewWriter(out)
+	zw.Reset(out)
 	_, err = zw.Write(raw)
 	if cerr := zw.Close(); err == nil {
 		err = cerr
