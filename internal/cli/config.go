@@ -22,6 +22,8 @@ const maxConfigFile = 1 << 20
 //	db-public-key: ~/keys/customs-db.pub   # verifies pulled and imported DBs
 //	db-repository: ghcr.io/org/customs-db:latest  # default REF of db push/pull
 //	db-max-age: 168h                       # a DB older than this is stale
+//	feeds:                                 # db update: feed URLs (a mirror)
+//	  kev: https://mirror.example/kev.json
 //
 // It is read from --config FILE, else $CUSTOMS_CONFIG, else
 // os.UserConfigDir()/customs/config.yaml (which may be absent).
@@ -37,6 +39,8 @@ type Config struct {
 	// DBMaxAge is how old a DB may be before it is reported stale; 0 means
 	// no limit.
 	DBMaxAge time.Duration `yaml:"db-max-age"`
+	// Feeds overrides feed URLs for db update, NAME: URL (flags win).
+	Feeds map[string]string `yaml:"feeds"`
 }
 
 // defaultConfigPath is os.UserConfigDir()/customs/config.yaml.

@@ -15,6 +15,7 @@ import (
 	"github.com/customs-scanner/customs/internal/vulndb"
 	"github.com/customs-scanner/customs/internal/vulndb/build"
 	"github.com/customs-scanner/customs/internal/vulndb/sqlite"
+	"github.com/customs-scanner/customs/internal/vulndb/update"
 )
 
 func newDBCmd(g *globals) *cobra.Command {
@@ -103,7 +104,11 @@ func newDBStatusCmd(g *globals) *cobra.Command {
 				enc.SetIndent("", "  ")
 				return enc.Encode(info)
 			case "table":
-				return printStatus(cmd.OutOrStdout(), info)
+				cache, err := g.cache()
+				if err != nil {
+					return err
+				}
+				return printStatus(cmd.OutOrStdout(), info, feedStatusByPath(cache))
 			}
 			return fmt.Errorf("-o %q: unknown format; want table or json", format)
 		},
@@ -112,16 +117,16 @@ func newDBStatusCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-func printStatus(w io.Writer, info vulndb.Info) error {
+func printStatus(w io.Writer, info vulndb.Info, feeds map[string]update.FeedStatus) error {
 	fmt.Fprintf(w, "DB:             %s\n", info.Path)
 	fmt.Fprintf(w, "Schema version: %d\n", info.SchemaVersion)
 	fmt.Fprintf(w, "Built:          %s (%s ago)\n", info.Built.UTC().Format(time.RFC3339), time.Since(info.Built).Round(time.Second))
 	fmt.Fprintf(w, "Advisories:     %d\n", info.Advisories)
 	fmt.Fprintf(w, "Affected:       %d package records\n\n", info.Affected)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SOURCE\tADVISORIES\tAFFECTED\tIMPORTED\tPATH")
+	fmt.Fprintln(tw, "SOURCE\tADVISORIES\tAFFECTED\tIMPORTED\tUPSTREAM\tPATH")
 	for _, s := range info.Sources {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\n", s.Kind, s.Advisories, s.Affected, s.Imported.UTC().Format(time.RFC3339), s.Path)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\n", s.Kind, s.Advisories, s.Affected, s.Imported.UTC().Format(time.RFC3339), upstreamColumn(feeds, s.Path), s.Path)
 	}
 	return tw.Flush()
 }

@@ -86,8 +86,11 @@ func feedHelp() string {
 }
 
 func runUpdate(cmd *cobra.Command, g *globals, f *updateFlags) error {
-	// TODO(config): pass the config file's feeds: map here once Config has it.
-	overrides, err := updateOverrides(nil, f.overrides)
+	cfg, err := g.config()
+	if err != nil {
+		return err
+	}
+	overrides, err := updateOverrides(cfg.Feeds, f.overrides)
 	if err != nil {
 		return err
 	}
