@@ -2,6 +2,7 @@ package cli
 
 import (
 	stdjson "encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -66,12 +67,13 @@ records and feeds still import.`,
 			}
 			start := time.Now()
 			info, err := build.Build(cmd.Context(), path, srcs, g.logger())
-			if err != nil {
+			var partial *build.PartialError
+			if err != nil && !errors.As(err, &partial) {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "built %s in %s: %d advisories, %d affected packages from %d sources\n",
 				path, time.Since(start).Round(time.Millisecond), info.Advisories, info.Affected, len(info.Sources))
-			return nil
+			return err // a partial build is installed, and still an error
 		},
 	}
 	cmd.Flags().StringArrayVar(&sources, "source", nil, "a feed as KIND=PATH (repeatable)")

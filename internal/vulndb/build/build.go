@@ -5,6 +5,7 @@ package build
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -171,10 +172,24 @@ func Build(ctx context.Context, dbPath string, sources []Source, log *slog.Logge
 		return vulndb.Info{}, err
 	}
 	defer w.Abort() // no-op after Commit
+	var failed []SourceError
 	for _, s := range sources {
-		if err := importSource(ctx, w, s, log); err != nil {
+		fatal, err := importSource(ctx, w, s, log)
+		if err == nil {
+			continue
+		}
+		if fatal || len(sources) == 1 {
 			return vulndb.Info{}, fmt.Errorf("build vulnerability DB: %w", err)
 		}
+		log.Error("source not imported; the DB is built from the others", "source", s.String(), "error", err)
+		failed = append(failed, SourceError{Source: s, Err: err})
+	}
+	if len(failed) == len(sources) {
+		errs := make([]error, len(failed))
+		for i, f := range failed {
+			errs[i] = f.Err
+		}
+		return vulndb.Info{}, fmt.Errorf("build vulnerability DB: no source could be imported: %w", errors.Join(errs...))
 	}
 	if err := w.Commit(ctx); err != nil {
 		return vulndb.Info{}, err
@@ -184,10 +199,42 @@ func Build(ctx context.Context, dbPath string, sources []Source, log *slog.Logge
 		return vulndb.Info{}, fmt.Errorf("build vulnerability DB: reopen: %w", err)
 	}
 	defer db.Close()
-	return db.Info(ctx)
+	info, err := db.Info(ctx)
+	if err != nil {
+		return info, err
+	}
+	if len(failed) > 0 {
+		return info, &PartialError{Failed: failed}
+	}
+	return info, nil
 }
 
-func importSource(ctx context.Context, w *sqlite.Writer, s Source, log *slog.Logger) error {
+// SourceError is a source that could not be imported at all.
+type SourceError struct {
+	Source Source
+	Err    error
+}
+
+// PartialError is returned beside a DB that was built and installed when
+// some sources could not be imported at all (a corrupt or missing feed
+// file): the DB holds the other sources. Callers decide whether that is a
+// failure.
+type PartialError struct {
+	Failed []SourceError
+}
+
+func (e *PartialError) Error() string {
+	parts := make([]string, len(e.Failed))
+	for i, f := range e.Failed {
+		parts[i] = f.Err.Error()
+	}
+	return fmt.Sprintf("%d of the sources could not be imported and are missing from the DB: %s", len(e.Failed), strings.Join(parts, "; "))
+}
+
+// importSource imports one source. fatal says the build cannot go on (the
+// DB refused a write, or ctx ended); otherwise an error means this source
+// could not be imported at all.
+func importSource(ctx context.Context, w *sqlite.Writer, s Source, log *slog.Logger) (fatal bool, err error) {
 	k, _ := lookup(s.Kind)
 	start := time.Now()
 	advBefore, affBefore := w.Counts()
@@ -195,11 +242,11 @@ func importSource(ctx context.Context, w *sqlite.Writer, s Source, log *slog.Log
 	n, err := k.run(ctx, s.Path, sink)
 	switch {
 	case sink.err != nil:
-		return fmt.Errorf("source %s: %w", s, err)
+		return true, fmt.Errorf("source %s: %w", s, err)
 	case ctx.Err() != nil:
-		return fmt.Errorf("source %s: %w", s, ctx.Err())
+		return true, fmt.Errorf("source %s: %w", s, ctx.Err())
 	case err != nil && n == 0:
-		return fmt.Errorf("source %s: %w", s, err)
+		return false, fmt.Errorf("source %s: %w", s, err)
 	case err != nil:
 		warnings := leaves(err)
 		log.Warn("skipped records", "source", s.String(), "count", len(warnings))
@@ -227,7 +274,7 @@ func importSource(ctx context.Context, w *sqlite.Writer, s Source, log *slog.Log
 	}
 	log.Debug("imported source", "source", s.String(), "added", n,
 		"advisories", info.Advisories, "affected", info.Affected, "took", time.Since(start).Round(time.Millisecond))
-	return nil
+	return false, nil
 }
 
 // leaves flattens errors.Join trees (also under fmt.Errorf("...: %w")) into

@@ -184,7 +184,8 @@ func TestBuildErrorsKeepOldDB(t *testing.T) {
 	for name, sources := range map[string][]Source{
 		"no sources":   nil,
 		"unknown kind": {{"nvd", "x"}},
-		"missing path": {{"alpine-secdb", alpineData + "/v3.10"}, {"osv", filepath.Join(emptyDir, "missing.zip")}},
+		"missing path": {{"osv", filepath.Join(emptyDir, "missing.zip")}},
+		"all missing":  {{"osv", filepath.Join(emptyDir, "missing.zip")}, {"kev", filepath.Join(emptyDir, "kev.json")}},
 		"broken zip":   {{"osv", writeFile(t, "all.zip", "PK broken")}},
 		"nothing read": {{"osv", writeFile(t, "bad.json", "{")}},
 	} {
@@ -206,6 +207,33 @@ func TestBuildErrorsKeepOldDB(t *testing.T) {
 				t.Errorf("%d files beside the DB after a failed build, want none", len(entries)-1)
 			}
 		})
+	}
+}
+
+// TestBuildPartial: a corrupt feed file is reported, naming the feed, and
+// the other feeds still import.
+func TestBuildPartial(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "vuln.db")
+	broken := writeFile(t, "kev.json", `{"catalogVersion": "2025.08.25", "vulnerabilities": [`)
+	info, err := Build(t.Context(), dbPath, []Source{{"alpine-secdb", alpineData + "/v3.10"}, {"kev", broken}}, nil)
+	var partial *PartialError
+	if !errors.As(err, &partial) || len(partial.Failed) != 1 || partial.Failed[0].Source.Kind != "kev" {
+		t.Fatalf("err = %v, want a PartialError naming the kev source", err)
+	}
+	if !strings.Contains(err.Error(), "kev="+broken) {
+		t.Errorf("error %q does not name the feed", err)
+	}
+	if len(info.Sources) != 1 || info.Sources[0].Kind != "alpine-secdb" || info.Advisories == 0 {
+		t.Errorf("info = %+v, want the alpine source imported", info)
+	}
+	db, err := sqlite.Open(t.Context(), dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ms, err := db.ByPackage(t.Context(), "alpine:3.10", "openssl")
+	if err != nil || len(ms) == 0 {
+		t.Errorf("ByPackage(alpine:3.10, openssl) = %d matches, %v", len(ms), err)
 	}
 }
 

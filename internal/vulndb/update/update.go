@@ -332,12 +332,18 @@ func Update(ctx context.Context, opt Options) (*Result, error) {
 	}
 	u.opt.Progress.Building(len(sources))
 	info, err := build.Build(ctx, opt.DBPath, sources, u.log)
-	if err != nil {
+	var partial *build.PartialError
+	if err != nil && !errors.As(err, &partial) {
 		u.rollback(works)
 		return res, err
 	}
+	// A partial build installed a DB without the feeds it could not
+	// import; it is reported, and the next update builds again.
 	u.commit(works)
 	res.Rebuilt, res.Info = true, info
+	if partial != nil {
+		return res, err
+	}
 	rec := buildRecord{DB: absPath(opt.DBPath), Built: info.Built, Feeds: digests}
 	if err := writeJSON(filepath.Join(root, buildFile), rec); err != nil {
 		u.log.Warn("record DB build", "error", err)
