@@ -1,0 +1,32 @@
+package binary
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// BenchmarkRules measures each rule alone over a large real shared object
+// (libnode from the Debian rootfs, absent in CI: skipped).
+func BenchmarkRules(b *testing.B) {
+	p := filepath.Join("..", "..", "..", "bench", "rootfs", "full", "usr", "lib", "x86_64-linux-gnu", "libnode.so.108")
+	content, err := os.ReadFile(p)
+	if err != nil {
+		b.Skip("no rootfs")
+	}
+	names := []string{"openssl", "zlib", "libcurl", "curl", "busybox", "nginx", "httpd", "node", "python", "redis", "postgresql", "rust"}
+	for i, r := range binaryRules {
+		b.Run(names[i], func(b *testing.B) {
+			b.SetBytes(int64(len(content)))
+			for n := 0; n < b.N; n++ {
+				r(content)
+			}
+		})
+	}
+	b.Run("Identify", func(b *testing.B) {
+		b.SetBytes(int64(len(content)))
+		for n := 0; n < b.N; n++ {
+			Identify("x", content)
+		}
+	})
+}

@@ -1,0 +1,215 @@
+package binary
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"strings"
+
+	"github.com/package-url/packageurl-go"
+
+	"github.com/customs-scanner/customs/internal/extract"
+	"github.com/customs-scanner/customs/internal/inventory"
+)
+
+// Name is the extractor's name.
+const Name = "binary/identify"
+
+// Ecosystem is the advisory namespace identified software is matched in:
+// the NVD importer (internal/vulndb/feeds/nvd) stores CPE match ranges
+// under it, keyed by "vendor:product".
+const Ecosystem = "cpe"
+
+// marker starts every prepared content, so Extract can tell its own
+// prepared bytes from a file some other extractor wanted.
+var marker = []byte(`{"binary/identify":1,`)
+
+// prepared is the compact form Prepare keeps for a file.
+type prepared struct {
+	Format   int       `json:"binary/identify"`
+	Findings []Finding `json:"findings"`
+}
+
+// Extractor identifies software in executables, shared objects, JDK release
+// files and GOROOT VERSION files. It implements extract.Extractor and
+// extract.Preparer.
+type Extractor struct{}
+
+var (
+	_ extract.Extractor = Extractor{}
+	_ extract.Preparer  = Extractor{}
+)
+
+// New returns the extractor.
+func New() Extractor { return Extractor{} }
+
+// Name returns "binary/identify".
+func (Extractor) Name() string { return Name }
+
+// Version returns 1.
+func (Extractor) Version() int { return 1 }
+
+// soName matches shared-object names: libx.so, libx.so.3, libx.so.1.2.13.
+var soName = regexp.MustCompile(`\.so(\.[0-9]+)*$`)
+
+// Wants reports whether the file must be captured. With a mode (capture
+// time): regular files that are executable or named like shared objects,
+// and JDK release / GOROOT VERSION files. With mode 0 (the walker asking
+// again at extract time, by path only) it answers true for every path that
+// could have been captured so: any path, because executables have any
+// name; Extract then ignores content that Prepare did not write.
+func (Extractor) Wants(p string, mode fs.FileMode) bool {
+	if mode == 0 {
+		return true
+	}
+	if !mode.IsRegular() {
+		return false
+	}
+	if IsJDKRelease(p) || IsGoVersion(p) {
+		return true
+	}
+	return mode&0o111 != 0 || soName.MatchString(path.Base(p))
+}
+
+// Prepare identifies what the file is and keeps only the findings (nil when
+// there are none). Content that is neither a binary nor a JDK release or
+// GOROOT VERSION file is returned unchanged: it was captured for another
+// extractor that the walker's mode-0 question routed here, and must not be
+// lost.
+func (Extractor) Prepare(p string, content []byte) ([]byte, error) {
+	if !isBinary(content) && !IsJDKRelease(p) && !IsGoVersion(p) {
+		return content, nil
+	}
+	fs, err := Identify(p, content)
+	if err != nil {
+		return nil, err
+	}
+	return Encode(fs)
+}
+
+// Encode returns the prepared form of findings, nil when there are none.
+// A Preparer that calls Identify itself (internal/extract/gobinary) can
+// keep these bytes, and Decode reads them back.
+func Encode(fs []Finding) ([]byte, error) {
+	if len(fs) == 0 {
+		return nil, nil
+	}
+	b, err := json.Marshal(prepared{Format: 1, Findings: fs})
+	if err != nil {
+		return nil, fmt.Errorf("encode findings: %w", err)
+	}
+	return b, nil
+}
+
+// Decode reads prepared bytes written by Encode. ok is false when content
+// is not in that form (another extractor's file).
+func Decode(content []byte) (fs []Finding, ok bool, err error) {
+	if !bytes.HasPrefix(content, marker) {
+		return nil, false, nil
+	}
+	var p prepared
+	if err := json.Unmarshal(content, &p); err != nil {
+		return nil, true, fmt.Errorf("decode findings: %w", err)
+	}
+	return p.Findings, true, nil
+}
+
+// Extract turns the prepared findings into packages.
+func (Extractor) Extract(ctx context.Context, in extract.Input) ([]inventory.Package, error) {
+	fs, ok, err := Decode(in.Content)
+	if !ok || err != nil {
+		return nil, err
+	}
+	return Packages(in.Path, fs), nil
+}
+
+// product names how a product is matched: NVD vendor:product pairs, the
+// first the primary one (SourceName), the rest AlsoMatch.
+type product struct {
+	name string
+	cpe  []string
+}
+
+var products = map[string]product{
+	"openssl":    {"openssl", []string{"openssl:openssl"}},
+	"zlib":       {"zlib", []string{"zlib:zlib"}},
+	"curl":       {"curl", []string{"haxx:curl"}},
+	"libcurl":    {"curl", []string{"haxx:libcurl", "haxx:curl"}},
+	"busybox":    {"busybox", []string{"busybox:busybox"}},
+	"nginx":      {"nginx", []string{"f5:nginx", "nginx:nginx"}},
+	"httpd":      {"httpd", []string{"apache:http_server"}},
+	"node":       {"node", []string{"nodejs:node.js"}},
+	"python":     {"python", []string{"python:python"}},
+	"redis":      {"redis", []string{"redis:redis", "redislabs:redis"}},
+	"postgresql": {"postgresql", []string{"postgresql:postgresql"}},
+	"openjdk":    {"openjdk", []string{"oracle:openjdk"}},
+	"go":         {"go", []string{"golang:go"}},
+	"rust":       {"rust", []string{"rust-lang:rust"}},
+}
+
+// Metadata is the binary-specific part of an identified package.
+type Metadata struct {
+	// Product is the Finding's product ("libcurl" where Name is "curl").
+	Product string `json:"product"`
+	// Implementor is the JDK release file's IMPLEMENTOR.
+	Implementor string `json:"implementor,omitempty"`
+}
+
+// Packages turns findings in the file at path into packages: Type
+// "generic", Ecosystem "cpe", SourceName the primary NVD "vendor:product"
+// and AlsoMatch the others, CPEs one per pair, PURL pkg:generic/name@version.
+// Findings of unknown products are dropped.
+func Packages(path string, fs []Finding) []inventory.Package {
+	var out []inventory.Package
+	for _, f := range fs {
+		pr, ok := products[f.Product]
+		if !ok || f.Version == "" {
+			continue
+		}
+		p := inventory.Package{
+			Name:       pr.name,
+			Version:    f.Version,
+			Type:       "generic",
+			SourceName: pr.cpe[0],
+			AlsoMatch:  pr.cpe[1:],
+			PURL:       purl(pr.name, f.Version),
+			Ecosystem:  Ecosystem,
+			Evidence:   []inventory.Evidence{{Path: path, Match: f.Match}},
+			Metadata:   Metadata{Product: f.Product, Implementor: f.Implementor},
+		}
+		for _, vp := range pr.cpe {
+			p.CPEs = append(p.CPEs, CPE(vp, f.Version))
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// CPE returns the CPE 2.3 name for vendorProduct ("openssl:openssl") at
+// version, with the version quoted as CPE 2.3 requires.
+func CPE(vendorProduct, version string) string {
+	return "cpe:2.3:a:" + vendorProduct + ":" + cpeQuote(version) + ":*:*:*:*:*:*:*"
+}
+
+// cpeQuote backslash-quotes the characters CPE 2.3 formatted strings
+// require quoted in a value (NISTIR 7695 §6.2.2.1): everything but
+// letters, digits, '_', '-' and '.'.
+func cpeQuote(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(isLetter(c) || isDigit(c) || c == '_' || c == '-' || c == '.') {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+func purl(name, version string) string {
+	return packageurl.NewPackageURL(packageurl.TypeGeneric, "", name, version, nil, "").ToString()
+}

@@ -1,0 +1,207 @@
+// Package binary identifies software installed without a package manager
+// (a static OpenSSL, a downloaded node, a JDK unpacked in /opt) by evidence
+// inside the files: each product's own version marker, and where the marker
+// alone could be text another program wrote, a second marker that only the
+// product's code contains. It never identifies a file by its name alone.
+// False positives are worse than misses: when the evidence is ambiguous,
+// nothing is reported.
+package binary
+
+import (
+	"bytes"
+	"fmt"
+	"path"
+	"strings"
+)
+
+// MaxSize is the largest file Identify examines; larger ones are skipped.
+const MaxSize = 256 << 20
+
+// maxPerProduct bounds the distinct versions of one product reported for
+// one file (two static copies of zlib of different versions can happen).
+const maxPerProduct = 4
+
+// Finding is one product identified in a file.
+type Finding struct {
+	// Product is the short product name: "openssl", "zlib", "curl" (the
+	// command-line tool), "libcurl", "busybox", "nginx", "httpd", "node",
+	// "python", "redis", "postgresql", "openjdk", "go", "rust".
+	Product string `json:"product"`
+	// Version is the version as the product writes it ("1.1.1w",
+	// "17.0.9", "16beta1").
+	Version string `json:"version"`
+	// Match is the exact text that identified it.
+	Match string `json:"match"`
+	// Implementor is the JDK release file's IMPLEMENTOR, if any.
+	Implementor string `json:"implementor,omitempty"`
+}
+
+// rule finds one product in the bytes of an executable or shared object.
+type rule func(b []byte) []Finding
+
+// binaryRules run on ELF (and other binary) content, in report order.
+var binaryRules = []rule{openssl, zlib, libcurl, curlTool, busybox, nginx, httpd, node, python, redis, postgresql, rust}
+
+// Identify returns the products that path's content is, or contains: for
+// executables and shared objects (ELF, or any content starting with a
+// binary magic), the binary rules; for a JDK "release" file or a GOROOT
+// "VERSION" file (chosen by path, confirmed by content), their fields.
+// It is pure and reads content only. Content over MaxSize gives an error.
+// An error is returned only for such limits; a file with nothing known in
+// it gives nil, nil.
+func Identify(path string, content []byte) ([]Finding, error) {
+	if len(content) > MaxSize {
+		return nil, fmt.Errorf("identify %s: %d bytes is over the %d-byte limit", path, len(content), MaxSize)
+	}
+	switch {
+	case IsJDKRelease(path):
+		return jdkRelease(content), nil
+	case IsGoVersion(path):
+		return goVersion(content), nil
+	}
+	if !isBinary(content) {
+		return nil, nil
+	}
+	var out []Finding
+	for _, r := range binaryRules {
+		out = append(out, r(content)...)
+	}
+	return out, nil
+}
+
+// isBinary reports whether content is an executable or object format the
+// binary rules apply to: ELF, Mach-O, PE.
+func isBinary(b []byte) bool {
+	switch {
+	case bytes.HasPrefix(b, []byte("\x7fELF")):
+		return true
+	case bytes.HasPrefix(b, []byte("MZ")):
+		return true
+	case bytes.HasPrefix(b, []byte{0xcf, 0xfa, 0xed, 0xfe}), bytes.HasPrefix(b, []byte{0xce, 0xfa, 0xed, 0xfe}),
+		bytes.HasPrefix(b, []byte{0xca, 0xfe, 0xba, 0xbe}):
+		return true
+	}
+	return false
+}
+
+// IsJDKRelease reports whether p names a JDK/JRE "release" file: a file
+// named release under usr/lib/jvm/, opt/, or a directory whose name
+// contains "jdk" or "jre".
+func IsJDKRelease(p string) bool {
+	dir, base := path.Split(p)
+	if base != "release" || dir == "" {
+		return false
+	}
+	if strings.HasPrefix(p, "usr/lib/jvm/") || strings.HasPrefix(p, "opt/") {
+		return true
+	}
+	parent := strings.ToLower(path.Base(strings.TrimSuffix(dir, "/")))
+	return strings.Contains(parent, "jdk") || strings.Contains(parent, "jre")
+}
+
+// IsGoVersion reports whether p names a GOROOT VERSION file (".../go/VERSION").
+func IsGoVersion(p string) bool {
+	return p == "go/VERSION" || strings.HasSuffix(p, "/go/VERSION")
+}
+
+// maxTextFile bounds the release and VERSION files read.
+const maxTextFile = 64 << 10
+
+// jdkRelease reads JAVA_VERSION="17.0.9" and IMPLEMENTOR from a JDK release
+// file (make/ReleaseFile.gmk). Without a well-formed JAVA_VERSION it is not
+// a JDK release file.
+func jdkRelease(b []byte) []Finding {
+	if len(b) > maxTextFile {
+		return nil
+	}
+	var ver, match, impl string
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			continue
+		}
+		uq, ok := unquote(v)
+		if !ok {
+			continue
+		}
+		switch k {
+		case "JAVA_VERSION":
+			if validJavaVersion(uq) {
+				ver, match = uq, line
+			}
+		case "IMPLEMENTOR":
+			impl = uq
+		}
+	}
+	if ver == "" {
+		return nil
+	}
+	return []Finding{{Product: "openjdk", Version: ver, Match: match, Implementor: impl}}
+}
+
+func unquote(v string) (string, bool) {
+	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
+		return "", false
+	}
+	return v[1 : len(v)-1], true
+}
+
+// validJavaVersion accepts "17", "17.0.9", "1.8.0_392", "21-ea".
+func validJavaVersion(v string) bool {
+	if v == "" || len(v) > 32 || !isDigit(v[0]) {
+		return false
+	}
+	for _, c := range []byte(v) {
+		if !isDigit(c) && !isLetter(c) && c != '.' && c != '_' && c != '-' && c != '+' {
+			return false
+		}
+	}
+	return true
+}
+
+// goVersion reads the first line of GOROOT/VERSION ("go1.22.3", followed
+// since Go 1.21 by "time ..." lines).
+func goVersion(b []byte) []Finding {
+	if len(b) > maxTextFile {
+		return nil
+	}
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	line = bytes.TrimSpace(line)
+	if !bytes.HasPrefix(line, []byte("go")) {
+		return nil
+	}
+	v := line[2:]
+	e, ok := dotted(v, 0, 2)
+	if !ok {
+		return nil
+	}
+	rest := v[e:]
+	for _, pre := range []string{"rc", "beta"} {
+		if bytes.HasPrefix(rest, []byte(pre)) {
+			t := len(pre)
+			for t < len(rest) && isDigit(rest[t]) {
+				t++
+			}
+			if t > len(pre) {
+				rest = rest[t:]
+				e += t
+			}
+			break
+		}
+	}
+	if len(rest) != 0 {
+		return nil
+	}
+	return []Finding{{Product: "go", Version: string(v[:e]), Match: string(line)}}
+}
+
+// addFinding appends f unless the same product and version is already there.
+func addFinding(out []Finding, f Finding) []Finding {
+	for _, o := range out {
+		if o.Product == f.Product && o.Version == f.Version {
+			return out
+		}
+	}
+	return append(out, f)
+}
