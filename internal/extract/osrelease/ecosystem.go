@@ -50,6 +50,14 @@ func applyDebianVersion(o *inventory.OS, dv string) {
 //     records, and an unknown codename or "sid" gives "debian:unstable".
 //   - Ubuntu: "ubuntu:<major.minor>" ("ubuntu:22.04").
 //   - Alpine: "alpine:<major.minor>" ("alpine:3.10" for 3.10.4).
+//   - RHEL, UBI (ID rhel) and CentOS: "redhat:<major>" ("redhat:9"), the
+//     namespace of Red Hat's CSAF advisories.
+//   - Rocky Linux and AlmaLinux: "rocky:<major>", "almalinux:<major>", as
+//     OSV's "Rocky Linux:9" and "AlmaLinux:9" are normalised.
+//   - Fedora, Amazon Linux, SUSE, openSUSE, Oracle Linux, CBL-Mariner,
+//     Azure Linux, Photon OS: "<ID>:<VERSION_ID>" ("fedora:39", "amzn:2023",
+//     "sles:15.5", "opensuse-leap:15.5", "ol:9.3", "mariner:2.0",
+//     "photon:5.0").
 //   - Any other family with a version: "<family>:<VERSION_ID>".
 //
 // It returns "" when o is unknown or has no version to key on.
@@ -69,6 +77,8 @@ func Ecosystem(o inventory.OS) string {
 			return "debian:unstable"
 		}
 		return ""
+	case "rhel", "centos", "rocky", "almalinux":
+		return rpmEcosystem(o)
 	case "ubuntu", "alpine":
 		if mm := majorMinor(o.Version); mm != "" {
 			return o.Family + ":" + mm

@@ -29,7 +29,8 @@ const maxFileSize = 64 << 10
 // the files Detect reads.
 func Wants(path string) bool {
 	switch path {
-	case EtcOSRelease, UsrLibOSRelease, AlpineRelease, DebianVersion:
+	case EtcOSRelease, UsrLibOSRelease, AlpineRelease, DebianVersion,
+		CentOSRelease, RedHatRelease, SystemRelease:
 		return true
 	}
 	return false
@@ -39,7 +40,9 @@ func Wants(path string) bool {
 // usr/lib/os-release when the former is absent, then refines the result with
 // etc/alpine-release (full Alpine version, e.g. 3.10.4) and, for Debian,
 // etc/debian_version (version and codename when os-release lacks them, as on
-// testing and sid). When none of the files exist it returns the zero OS and
+// testing and sid). Without an os-release, etc/centos-release,
+// etc/redhat-release or etc/system-release name rpm distributions (CentOS 6,
+// Amazon Linux AMI). When none of the files exist it returns the zero OS and
 // no error. fsys resolves symlinks such as etc/os-release ->
 // ../usr/lib/os-release.
 func Detect(fsys fs.FS) (inventory.OS, error) {
@@ -56,6 +59,16 @@ func Detect(fsys fs.FS) (inventory.OS, error) {
 		osr = FromOSRelease(Parse(b))
 		found = true
 		break
+	}
+
+	if !found {
+		o, ok, err := detectRelease(fsys)
+		if err != nil {
+			return inventory.OS{}, err
+		}
+		if ok {
+			osr, found = o, true
+		}
 	}
 
 	if !found || osr.Family == "alpine" {

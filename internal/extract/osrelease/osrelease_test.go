@@ -92,9 +92,14 @@ func TestDetect(t *testing.T) {
 			wantEco: "ubuntu:22.04",
 		},
 		{
-			name: "other family",
+			name: "rhel, quoted values",
 			fsys: fstest.MapFS{"etc/os-release": {Data: []byte("ID=\"rhel\"\nVERSION_ID=\"9.4\"\nPRETTY_NAME='Red Hat Enterprise Linux 9.4 (Plow)'\n")}},
-			want: inventory.OS{Family: "rhel", Version: "9.4", Name: "Red Hat Enterprise Linux 9.4 (Plow)"}, wantEco: "rhel:9.4",
+			want: inventory.OS{Family: "rhel", Version: "9.4", Name: "Red Hat Enterprise Linux 9.4 (Plow)"}, wantEco: "redhat:9",
+		},
+		{
+			name: "other family",
+			fsys: fstest.MapFS{"etc/os-release": {Data: []byte("ID=wolfi\nVERSION_ID=\"20230201\"\n")}},
+			want: inventory.OS{Family: "wolfi", Version: "20230201"}, wantEco: "wolfi:20230201",
 		},
 		{
 			name: "nothing",
