@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/package-url/packageurl-go"
@@ -175,11 +176,13 @@ func Packages(path string, fs []Finding) []inventory.Package {
 			Version:    f.Version,
 			Type:       "generic",
 			SourceName: pr.cpe[0],
-			AlsoMatch:  pr.cpe[1:],
 			PURL:       purl(pr.name, f.Version),
 			Ecosystem:  Ecosystem,
 			Evidence:   []inventory.Evidence{{Path: path, Match: f.Match}},
 			Metadata:   Metadata{Product: f.Product, Implementor: f.Implementor},
+		}
+		if len(pr.cpe) > 1 {
+			p.AlsoMatch = slices.Clone(pr.cpe[1:])
 		}
 		for _, vp := range pr.cpe {
 			p.CPEs = append(p.CPEs, CPE(vp, f.Version))
