@@ -33,7 +33,7 @@ type Package struct {
 	// Version compared: an rpm's binary name beside its source rpm (Red
 	// Hat's VEX names either).
 	AlsoMatch []string `json:"-"`
-	PURL          string `json:"purl"`
+	PURL      string   `json:"purl"`
 	// Ecosystem is the advisory namespace the package is matched in, in the
 	// form "debian:12", "alpine:3.10", or an OSV ecosystem name ("Go", "npm").
 	Ecosystem string     `json:"ecosystem,omitempty"`
