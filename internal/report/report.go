@@ -32,6 +32,11 @@ type Report struct {
 	Summary       Summary                  `json:"summary"`
 	// Warnings are per-file problems that did not stop the scan.
 	Warnings []inventory.FileError `json:"warnings,omitempty"`
+	// Suppressed are findings removed from Findings by a VEX statement or
+	// an exception (see docs/policy.md).
+	Suppressed []Suppression `json:"suppressed,omitempty"`
+	// Policy is the outcome of the gate: rules, expired exceptions, baseline.
+	Policy *PolicyResult `json:"policy,omitempty"`
 }
 
 // Tool names the program that wrote the report.
@@ -106,6 +111,11 @@ type Finding struct {
 	CreatedBy string     `json:"createdBy"`
 	Path      string     `json:"path,omitempty"`
 	Evidence  []Evidence `json:"evidence"`
+	// Published is when the advisory was first published; zero when unknown.
+	Published time.Time `json:"published,omitzero"`
+	// VEX is set when a VEX statement about this finding kept it in the
+	// report (under_investigation, affected).
+	VEX *VEXNote `json:"vex,omitempty"`
 }
 
 // CVSS is one CVSS assessment of a finding's vulnerability.
