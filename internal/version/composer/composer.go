@@ -63,8 +63,8 @@ func Parse(s string) (Version, error) {
 	if u[0] == 'v' || u[0] == 'V' {
 		u = u[1:]
 	}
-	if u == "" {
-		return Version{}, fmt.Errorf("parse composer version %q: no version after %q", s, t)
+	if strings.IndexFunc(u, func(r rune) bool { return r < 128 && isAlnum(byte(r)) }) < 0 {
+		return Version{}, fmt.Errorf("parse composer version %q: no digits or letters", s)
 	}
 	return Version{raw: t, canonical: u}, nil
 }
@@ -76,8 +76,13 @@ func (v Version) String() string { return v.raw }
 func (v Version) Compare(o version.Version) int { return v.CompareVersion(o.(Version)) }
 
 // CompareVersion is version_compare(v, o) on the versions without their
-// leading "v".
-func (v Version) CompareVersion(o Version) int { return versionCompare(v.canonical, o.canonical) }
+// leading "v". Equal strings are equal (PHP's version_compare(".", ".") is -1).
+func (v Version) CompareVersion(o Version) int {
+	if v.canonical == o.canonical {
+		return 0
+	}
+	return versionCompare(v.canonical, o.canonical)
+}
 
 // Compare parses and compares two version strings.
 func Compare(a, b string) (int, error) {
@@ -99,7 +104,8 @@ func isAlnum(c byte) bool {
 	return isDigit(c) || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
-// canonicalize is php_canonicalize_version, except that "#" is kept.
+// canonicalize is php_canonicalize_version, except that "#" is kept and
+// trailing separators are dropped.
 func canonicalize(s string) string {
 	if s == "" {
 		return s
@@ -132,6 +138,11 @@ func canonicalize(s string) string {
 			b = append(b, c)
 		}
 		lp = c
+	}
+	// A trailing separator would make PHP compare "1." below "1" and
+	// below itself; drop it.
+	for len(b) > 1 && b[len(b)-1] == '.' {
+		b = b[:len(b)-1]
 	}
 	return string(b)
 }
