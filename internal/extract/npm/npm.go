@@ -209,15 +209,29 @@ type collector struct {
 	pkgs   []inventory.Package
 	metas  []Metadata
 	deps   []map[string]bool
+	purls  map[string]string // name@version -> PURL, as building one is not cheap
 }
 
-func newCollector() *collector { return &collector{byPURL: map[string]int{}} }
+func newCollector() *collector {
+	return &collector{byPURL: map[string]int{}, purls: map[string]string{}}
+}
+
+// purl is purl(name, version), memoised.
+func (c *collector) purl(name, version string) string {
+	k := name + "@" + version
+	if p, ok := c.purls[k]; ok {
+		return p
+	}
+	p := purl(name, version)
+	c.purls[k] = p
+	return p
+}
 
 func (c *collector) add(n node) {
 	if !validName(n.name) || n.version == "" {
 		return
 	}
-	id := purl(n.name, n.version)
+	id := c.purl(n.name, n.version)
 	i, ok := c.byPURL[id]
 	if !ok {
 		i = len(c.pkgs)

@@ -175,7 +175,7 @@ func TestLockfilePackages(t *testing.T) {
 			want: inventory.Package{
 				Name: "promise", Version: "8.1.0", Type: "npm", Ecosystem: "npm", PURL: "pkg:npm/promise@8.1.0",
 				DependsOn: []string{"pkg:npm/asap@2.0.6"},
-				Metadata: Metadata{Integrity: "sha512-W04AqnILOL/sPRXziNicCjSNRruLAuIHEOVBazepu0545DDNGYHz7ar9ZgZ1fMU8/MA4mVxp5rkBWRi6OXIy3Q=="},
+				Metadata:  Metadata{Integrity: "sha512-W04AqnILOL/sPRXziNicCjSNRruLAuIHEOVBazepu0545DDNGYHz7ar9ZgZ1fMU8/MA4mVxp5rkBWRi6OXIy3Q=="},
 			},
 		},
 		{
@@ -185,7 +185,7 @@ func TestLockfilePackages(t *testing.T) {
 			want: inventory.Package{
 				Name: "debug", Version: "4.3.4", Type: "npm", Ecosystem: "npm", PURL: "pkg:npm/debug@4.3.4",
 				DependsOn: []string{"pkg:npm/ms@2.0.0"},
-				Metadata: Metadata{Integrity: "sha512-PRWFHuSU3eDtQJPvnNY7Jcket1j0t5OuOsFzPPzsekD52Zl8qUfFIPEiswXqIvHWGVHOgX+7G/vCNNhehwxfkQ=="},
+				Metadata:  Metadata{Integrity: "sha512-PRWFHuSU3eDtQJPvnNY7Jcket1j0t5OuOsFzPPzsekD52Zl8qUfFIPEiswXqIvHWGVHOgX+7G/vCNNhehwxfkQ=="},
 			},
 		},
 		{

@@ -104,7 +104,7 @@ func packagesV2(ctx context.Context, pkgs map[string]*lockPackage, c *collector)
 				}
 				tp := pkgs[target]
 				if tn, tv := unalias(name(target, tp), tp.Version); tv != "" && validName(tn) {
-					nd.deps = append(nd.deps, purl(tn, tv))
+					nd.deps = append(nd.deps, c.purl(tn, tv))
 				}
 			}
 		}
@@ -217,7 +217,7 @@ func dependenciesV1(ctx context.Context, deps map[string]*lockDep, scopes []map[
 			for i := len(inner) - 1; i >= 0; i-- {
 				if t, ok := inner[i][req]; ok && t != nil {
 					if tn, tv := unalias(req, t.Version); tv != "" && validName(tn) {
-						nd.deps = append(nd.deps, purl(tn, tv))
+						nd.deps = append(nd.deps, c.purl(tn, tv))
 					}
 					break
 				}

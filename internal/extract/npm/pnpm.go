@@ -127,7 +127,7 @@ func parsePnpmLock(ctx context.Context, content []byte) ([]inventory.Package, er
 				continue
 			}
 			nd := node{name: name, version: version, meta: Metadata{Dev: prod != nil && !prod[stripPeers(key)]}}
-			nd.deps = r.deps(s.Dependencies, s.OptionalDependencies)
+			nd.deps = r.deps(c, s.Dependencies, s.OptionalDependencies)
 			c.add(nd)
 		}
 		return c.packages(), nil
@@ -140,7 +140,7 @@ func parsePnpmLock(ctx context.Context, content []byte) ([]inventory.Package, er
 		nd := node{name: name, version: version, meta: Metadata{
 			Dev: p.Dev, Optional: p.Optional, Integrity: p.Resolution["integrity"], Resolved: p.Resolution["tarball"],
 		}}
-		nd.deps = r.deps(p.Dependencies, p.OptionalDependencies)
+		nd.deps = r.deps(c, p.Dependencies, p.OptionalDependencies)
 		c.add(nd)
 	}
 	return c.packages(), nil
@@ -232,12 +232,12 @@ func (r pnpmResolver) ref(dep, val string) string {
 	return "/" + dep + "/" + val
 }
 
-func (r pnpmResolver) deps(maps ...map[string]string) []string {
+func (r pnpmResolver) deps(c *collector, maps ...map[string]string) []string {
 	var out []string
 	for _, m := range maps {
 		for dep, val := range m {
 			if name, version, ok := r.info(r.ref(dep, val)); ok {
-				out = append(out, purl(name, version))
+				out = append(out, c.purl(name, version))
 			}
 		}
 	}

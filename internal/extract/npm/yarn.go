@@ -56,7 +56,7 @@ func parseYarnLock(ctx context.Context, content []byte) ([]inventory.Package, er
 				t, ok = bySpec[dep+"@npm:"+rng] // Berry writes ranges without the default protocol
 			}
 			if ok && t.name != "" && t.version != "" && validName(t.name) {
-				nd.deps = append(nd.deps, purl(t.name, t.version))
+				nd.deps = append(nd.deps, c.purl(t.name, t.version))
 			}
 		}
 		c.add(nd)
