@@ -1,0 +1,271 @@
+package cyclonedx
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/xml"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	cdx "github.com/CycloneDX/cyclonedx-go"
+	"github.com/google/go-cmp/cmp"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/customs-scanner/customs/internal/report"
+	jsonreport "github.com/customs-scanner/customs/internal/report/json"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// sample is a real scan of testdata/images/alpine-310.tar.gz with findings
+// added by hand (see testdata/README.md).
+func sample(t *testing.T) *report.Report {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", "sample.report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := jsonreport.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func encode(t *testing.T, e Encoder, r *report.Report) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := e.Encode(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s (-want +got):\n%s", name, diff)
+	}
+}
+
+func TestGolden(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		enc  Encoder
+		file string
+	}{
+		{"json", Encoder{}, "sample.cdx.json"},
+		{"xml", Encoder{XML: true}, "sample.cdx.xml"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := encode(t, tc.enc, sample(t))
+			golden(t, tc.file, got)
+			if again := encode(t, tc.enc, sample(t)); !bytes.Equal(got, again) {
+				t.Error("two encodings of the same report differ")
+			}
+		})
+	}
+}
+
+func readGz(t *testing.T, name string) any {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := jsonschema.UnmarshalJSON(zr)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return doc
+}
+
+func TestJSONSchema(t *testing.T) {
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	for _, name := range []string{"bom-1.6.schema.json", "spdx.schema.json", "jsf-0.82.schema.json"} {
+		if err := c.AddResource("http://cyclonedx.org/schema/"+name, readGz(t, name+".gz")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sch, err := c.Compile("http://cyclonedx.org/schema/bom-1.6.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty := &report.Report{Target: report.Target{Ref: "rootfs:/", Kind: "rootfs"}}
+	for _, tc := range []struct {
+		name string
+		r    *report.Report
+	}{
+		{"alpine", sample(t)},
+		{"empty", empty},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(encode(t, Encoder{}, tc.r)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := sch.Validate(doc); err != nil {
+				t.Errorf("BOM does not validate against bom-1.6.schema.json: %v", err)
+			}
+		})
+	}
+	t.Run("rejects a broken BOM", func(t *testing.T) {
+		// The validator must be able to fail: a component without a type.
+		doc, err := jsonschema.UnmarshalJSON(strings.NewReader(`{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{"name":"x"}]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sch.Validate(doc) == nil {
+			t.Error("a component without a type validated")
+		}
+	})
+}
+
+// TestXMLRoundTrip decodes the XML BOM with cyclonedx-go and compares the
+// parts that matter with the JSON one.
+func TestXMLRoundTrip(t *testing.T) {
+	r := sample(t)
+	raw := encode(t, Encoder{XML: true}, r)
+	if err := xml.Unmarshal(raw, new(struct{})); err != nil {
+		t.Fatalf("not well-formed XML: %v", err)
+	}
+	if !bytes.Contains(raw, []byte(`xmlns="http://cyclonedx.org/schema/bom/1.6"`)) {
+		t.Error("XML BOM lacks the 1.6 namespace")
+	}
+	var fromXML, fromJSON cdx.BOM
+	if err := cdx.NewBOMDecoder(bytes.NewReader(raw), cdx.BOMFileFormatXML).Decode(&fromXML); err != nil {
+		t.Fatal(err)
+	}
+	if err := cdx.NewBOMDecoder(bytes.NewReader(encode(t, Encoder{}, r)), cdx.BOMFileFormatJSON).Decode(&fromJSON); err != nil {
+		t.Fatal(err)
+	}
+	type summary struct {
+		Serial string
+		Refs   []string
+		Vulns  []string
+		Deps   int
+	}
+	sum := func(b *cdx.BOM) summary {
+		s := summary{Serial: b.SerialNumber}
+		for _, c := range *b.Components {
+			s.Refs = append(s.Refs, c.BOMRef+" "+c.PackageURL)
+		}
+		for _, v := range *b.Vulnerabilities {
+			s.Vulns = append(s.Vulns, v.BOMRef)
+		}
+		s.Deps = len(*b.Dependencies)
+		return s
+	}
+	if diff := cmp.Diff(sum(&fromJSON), sum(&fromXML)); diff != "" {
+		t.Errorf("XML differs from JSON (-json +xml):\n%s", diff)
+	}
+}
+
+func TestMapping(t *testing.T) {
+	r := sample(t)
+	bom := BOM(r)
+	comp := map[string]cdx.Component{}
+	for _, c := range *bom.Components {
+		comp[c.BOMRef] = c
+	}
+	vuln := map[string]cdx.Vulnerability{}
+	for _, v := range *bom.Vulnerabilities {
+		vuln[v.BOMRef] = v
+	}
+	dep := map[string][]string{}
+	for _, d := range *bom.Dependencies {
+		dep[d.Ref] = *d.Dependencies
+	}
+	prop := func(ps *[]cdx.Property, name string) []string {
+		var out []string
+		for _, p := range *ps {
+			if p.Name == name {
+				out = append(out, p.Value)
+			}
+		}
+		return out
+	}
+	const (
+		busyboxApk = "4f40e642fdf7be38"
+		busyboxBin = "bc08aa2cef7c27ac"
+		libssl     = "4ec1c89444166169"
+		libcrypto  = "d6e61c1aad889a81"
+	)
+	for _, tc := range []struct {
+		name      string
+		got, want any
+	}{
+		{"serial", bom.SerialNumber, "urn:uuid:" + "22fdb737-1d91-5386-8069-d79ef3b447d1"},
+		{"root", [3]string{string(bom.Metadata.Component.Type), bom.Metadata.Component.Name, bom.Metadata.Component.Version},
+			[3]string{"container", "docker-archive:testdata/images/alpine-310.tar.gz", "sha256:de78803598bc4c940fc4591d412bffe488205d5d953f94751c6308deeaaa7eb8"}},
+		{"timestamp", bom.Metadata.Timestamp, "2026-11-27T10:00:00Z"},
+		{"os", comp["os:alpine@3.10.4"].Type, cdx.ComponentTypeOS},
+		{"apk type", comp[busyboxApk].Type, cdx.ComponentTypeLibrary},
+		{"binary type", comp[busyboxBin].Type, cdx.ComponentTypeApplication},
+		{"binary cpe", comp[busyboxBin].CPE, "cpe:2.3:a:busybox:busybox:1.30.1:*:*:*:*:*:*:*"},
+		{"purl", comp[libssl].PackageURL, "pkg:apk/alpine/libssl1.1@1.1.1d-r2?arch=x86_64&distro=alpine-3.10.4&upstream=openssl"},
+		{"license", (*comp[libssl].Licenses)[0].License.Name, "OpenSSL"},
+		{"path", prop(comp[libssl].Properties, PropLocationPath), []string{"/lib/apk/db/installed"}},
+		{"layer", prop(comp[libssl].Properties, PropLayerDiffID), []string{"sha256:531743b7098cb2aaf615641007a129173f63ed86ca32fe7b5a246a1c47286028"}},
+		{"contains", dep[busyboxApk], []string{busyboxBin}},
+		{"depends-on", dep[libssl], []string{libcrypto}},
+		{"root excludes contained", contains(dep[RootRef], busyboxBin), false},
+		{"root has os", contains(dep[RootRef], "os:alpine@3.10.4"), true},
+		{"not-affected", vuln["CVE-2019-1551/"+libssl].Analysis.State, cdx.IASNotAffected},
+		{"not-affected status", (*(*vuln["CVE-2019-1551/"+libssl].Affects)[0].Range)[0].Status, cdx.VulnerabilityStatusNotAffected},
+		{"affects", (*vuln["CVE-2020-1967/"+libcrypto].Affects)[0].Ref, libcrypto},
+		{"cvss", *(*vuln["CVE-2020-1967/"+libcrypto].Ratings)[0].Score, 7.5},
+		{"cvss method", (*vuln["CVE-2020-1967/"+libcrypto].Ratings)[0].Method, cdx.ScoringMethodCVSSv31},
+		{"cvss2 severity", (*vuln["CVE-2020-1967/"+libcrypto].Ratings)[1].Severity, cdx.SeverityMedium},
+		{"source", vuln["CVE-2020-1967/"+libcrypto].Source.Name, "alpine-secdb"},
+		{"recommendation", vuln["CVE-2020-1967/"+libcrypto].Recommendation, "Upgrade libcrypto1.1 to 1.1.1g-r0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, tc.got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func contains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// TestSerialNumber: the serial depends on the image digest only.
+func TestSerialNumber(t *testing.T) {
+	a := &report.Report{Target: report.Target{Ref: "a", ManifestDigest: "sha256:aa"}}
+	b := &report.Report{Target: report.Target{Ref: "b", ManifestDigest: "sha256:aa"}}
+	c := &report.Report{Target: report.Target{Ref: "a", ManifestDigest: "sha256:bb"}}
+	if SerialNumber(a) != SerialNumber(b) {
+		t.Error("same digest, different serial numbers")
+	}
+	if SerialNumber(a) == SerialNumber(c) {
+		t.Error("different digests, same serial number")
+	}
+}
