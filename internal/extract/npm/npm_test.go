@@ -32,6 +32,7 @@ var lockfiles = []struct {
 	{"vuln-sample.package-lock.json", "srv/package-lock.json", 65},
 	{"trivy-repo_yarn.lock", "app/yarn.lock", 3},
 	{"trivy_yarn_v2_happy.lock", "app/yarn.lock", 17},
+	{"trivy_yarn_with_aliases.lock", "yarn.lock", 4},
 	{"trivy_pnpm-lock_v5.yaml", "pnpm-lock.yaml", 3},
 	{"trivy-repo_pnpm-lock_v6.yaml", "pnpm-lock.yaml", 2},
 	{"trivy_pnpm-lock_v9.yaml", "app/pnpm-lock.yaml", 21},
@@ -168,6 +169,16 @@ func TestLockfilePackages(t *testing.T) {
 				DependsOn: []string{"pkg:npm/asap@2.0.6"},
 				Metadata: Metadata{Resolved: "https://yarn-registry.invalid/promise/-/promise-8.0.3.tgz#f592e099c6cddc000d538ee7283bb190452b0bf6",
 					Integrity: "sha512-HeRDUL1RJiLhyA0/grn+PTShlBAcLuh/1BJGtrvjwbvRDCTLLMEz9rOGCV+R3vHY4MixIuoMEd9Yq/XvsTPcjw=="},
+			},
+		},
+		{
+			// an alias installs the package it names.
+			file: "trivy_yarn_with_aliases.lock", path: "yarn.lock",
+			want: inventory.Package{
+				Name: "@rootio/braces", Version: "3.0.2-root.io.1", Type: "npm", Ecosystem: "npm",
+				PURL: "pkg:npm/%40rootio/braces@3.0.2-root.io.1", DependsOn: []string{"pkg:npm/fill-range@7.0.1"},
+				Metadata: Metadata{Resolved: "https://pkg.root.io/npm/@rootio/braces/-/braces-3.0.2-root.io.1.tgz#a74cd5712414f374d0bde3eba741a8e98063aea6",
+					Integrity: "sha512-WnnAm4Y1VcaZdioQuQCruhvn6kd52e2pntzi1b+nUHTqntS4W73oWrwZ+8HtM7MerqR5S/ZZ5r8tDbY3r53shA=="},
 			},
 		},
 		{

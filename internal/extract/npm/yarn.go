@@ -140,10 +140,15 @@ func parseYarnV1(ctx context.Context, content []byte) ([]*yarnEntry, error) {
 				continue
 			}
 			entries = append(entries, cur)
-			name, rng := splitSpec(cur.specs[0])
-			cur.name = name
-			if real, ok := strings.CutPrefix(rng, "npm:"); ok {
-				cur.name, _ = splitSpec(real)
+			// The installed package is the aliased one if any
+			// descriptor is an alias ("name@npm:real@range").
+			cur.name, _ = splitSpec(cur.specs[0])
+			for _, s := range cur.specs {
+				_, rng := splitSpec(s)
+				if real, ok := strings.CutPrefix(rng, "npm:"); ok && real != "" && !isRangeChar(real[0]) {
+					cur.name, _ = splitSpec(real)
+					break
+				}
 			}
 		case cur == nil:
 			continue // fields of a bad entry
@@ -190,6 +195,12 @@ func parseYarnV1(ctx context.Context, content []byte) ([]*yarnEntry, error) {
 		errs = append(errs, fmt.Errorf("%d more bad lines", bad-len(errs)))
 	}
 	return entries, errors.Join(errs...)
+}
+
+// isRangeChar reports whether c can start a range ("npm:^1.0.0" names no
+// other package).
+func isRangeChar(c byte) bool {
+	return strings.IndexByte("0123456789^~<>=*vx|", c) >= 0
 }
 
 func allLocal(specs []string) bool {
