@@ -228,8 +228,8 @@ func (c *collector) purl(name, version string) string {
 }
 
 func (c *collector) add(n node) {
-	if !validName(n.name) || n.version == "" {
-		return
+	if !validName(n.name) || n.version == "" || strings.ContainsAny(n.version, ":/ ") {
+		return // git and tarball URLs in place of a version name no release
 	}
 	id := c.purl(n.name, n.version)
 	i, ok := c.byPURL[id]

@@ -367,6 +367,30 @@ func TestManifest(t *testing.T) {
 	}
 }
 
+// TestLockfileV1Versions covers the non-registry versions of lockfile v1:
+// aliases install the real package, git URLs and local paths name no
+// release and are left out.
+func TestLockfileV1Versions(t *testing.T) {
+	in := `{"lockfileVersion": 1, "dependencies": {
+		"sw": {"version": "npm:string-width@4.2.3", "requires": {"ar": "npm:ansi-regex@5.0.1"}},
+		"ar": {"version": "npm:ansi-regex@5.0.1"},
+		"g": {"version": "git+https://github.com/a/g.git#0123abc"},
+		"local": {"version": "file:../local", "requires": {"ar": "*"}}
+	}}`
+	got, err := New().Extract(t.Context(), extract.Input{Path: "package-lock.json", Content: []byte(in)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []inventory.Package{
+		{Name: "ansi-regex", Version: "5.0.1", Type: "npm", Ecosystem: "npm", PURL: "pkg:npm/ansi-regex@5.0.1"},
+		{Name: "string-width", Version: "4.2.3", Type: "npm", Ecosystem: "npm", PURL: "pkg:npm/string-width@4.2.3",
+			DependsOn: []string{"pkg:npm/ansi-regex@5.0.1"}},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
 func TestBadLockfiles(t *testing.T) {
 	tests := []struct {
 		name, path, in string
