@@ -113,8 +113,8 @@ func (s *scan) problem(format string, args ...any) {
 	}
 }
 
-// Prepare reads the archive in content and returns the JSON of a Found, or
-// nil when it holds nothing identifying. It fails only when the top-level
+// Prepare reads the archive in content and returns the JSON of a Found. It
+// fails only when the top-level
 // file is not a readable zip; trouble further in is recorded in
 // Found.Problems.
 func (Extractor) Prepare(p string, content []byte) ([]byte, error) {
@@ -125,9 +125,6 @@ func prepare(p string, content []byte, lim limits) ([]byte, error) {
 	s := &scan{limits: lim}
 	if err := s.archive(content, "", 0); err != nil {
 		return nil, fmt.Errorf("open archive %s: %w", p, err)
-	}
-	if len(s.found.Archives) == 0 && len(s.found.Problems) == 0 {
-		return nil, nil
 	}
 	return json.Marshal(s.found)
 }
@@ -171,9 +168,8 @@ func (s *scan) archive(b []byte, at string, depth int) error {
 		}
 	}
 	sort.Slice(a.Poms, func(i, j int) bool { return a.Poms[i].Path < a.Poms[j].Path })
-	if len(a.Poms) > 0 || len(a.Manifest) > 0 || at != "" {
-		s.found.Archives = append(s.found.Archives, a)
-	}
+	// Every archive is kept: without metadata its file name still names it.
+	s.found.Archives = append(s.found.Archives, a)
 	for _, f := range nested {
 		inner := join(at, f.Name)
 		if depth+1 > s.depth {
