@@ -119,7 +119,7 @@ func isInstalledManifest(p string) bool {
 		parent = path.Dir(parent)
 	}
 	if parent == "node_modules" || strings.HasSuffix(parent, "/node_modules") {
-		return true
+		return nestedInstall(p)
 	}
 	switch parent {
 	case "usr/share/nodejs", "usr/lib/nodejs":
@@ -127,6 +127,32 @@ func isInstalledManifest(p string) bool {
 	}
 	return strings.HasPrefix(parent, "usr/lib/") && strings.HasSuffix(parent, "/nodejs") &&
 		strings.Count(parent, "/") == 3
+}
+
+// nestedInstall reports whether every node_modules directory of p below
+// the first is inside an installed package (node_modules/a/node_modules/b,
+// node_modules/@s/a/node_modules/b, pnpm's node_modules/.pnpm/a@1/node_modules/a),
+// so node_modules trees inside a package's test fixtures are not taken
+// for installed packages.
+func nestedInstall(p string) bool {
+	segs := strings.Split(p, "/")
+	prev := -1
+	for i, s := range segs {
+		if s != "node_modules" {
+			continue
+		}
+		if prev >= 0 {
+			mid := segs[prev+1 : i]
+			switch {
+			case len(mid) == 1 && mid[0] != "" && mid[0][0] != '.' && mid[0][0] != '@':
+			case len(mid) == 2 && (strings.HasPrefix(mid[0], "@") || mid[0] == ".pnpm"):
+			default:
+				return false
+			}
+		}
+		prev = i
+	}
+	return true
 }
 
 // Wants reports whether path is a lockfile outside node_modules or the
