@@ -54,6 +54,20 @@ func (Extractor) Name() string { return Name }
 // Version returns 1.
 func (Extractor) Version() int { return 1 }
 
+// notBinary lists name extensions of files that are never executables or
+// shared objects even when their mode says executable (scripts, archives,
+// manifests): they are not captured, and at mode 0 they are left to the
+// extractors that want them.
+var notBinary = map[string]bool{
+	".sh": true, ".bash": true, ".py": true, ".pl": true, ".rb": true, ".js": true, ".mjs": true, ".cjs": true,
+	".php": true, ".lua": true, ".tcl": true, ".awk": true, ".sed": true,
+	".jar": true, ".war": true, ".ear": true, ".zip": true, ".whl": true, ".egg": true, ".gem": true, ".nupkg": true,
+	".gz": true, ".tgz": true, ".xz": true, ".bz2": true, ".zst": true, ".tar": true,
+	".json": true, ".lock": true, ".toml": true, ".yaml": true, ".yml": true, ".xml": true, ".txt": true, ".md": true,
+	".html": true, ".css": true, ".csv": true, ".conf": true, ".cfg": true, ".ini": true, ".list": true, ".md5sums": true,
+	".gemspec": true, ".pom": true, ".mod": true, ".sum": true,
+}
+
 // soName matches shared-object names: libx.so, libx.so.3, libx.so.1.2.13.
 var soName = regexp.MustCompile(`\.so(\.[0-9]+)*$`)
 
@@ -62,8 +76,12 @@ var soName = regexp.MustCompile(`\.so(\.[0-9]+)*$`)
 // and JDK release / GOROOT VERSION files. With mode 0 (the walker asking
 // again at extract time, by path only) it answers true for every path that
 // could have been captured so: any path, because executables have any
-// name; Extract then ignores content that Prepare did not write.
+// name; Extract then ignores content that Prepare did not write. Names
+// with a script, archive or manifest extension are never wanted.
 func (Extractor) Wants(p string, mode fs.FileMode) bool {
+	if notBinary[strings.ToLower(path.Ext(p))] {
+		return false
+	}
 	if mode == 0 {
 		return true
 	}

@@ -33,6 +33,10 @@ func TestWants(t *testing.T) {
 		// captured executable, Extract tells by the prepared marker.
 		{"usr/bin/node", 0, true},
 		{"var/lib/dpkg/status", 0, true},
+		{"usr/local/bin/entrypoint.sh", 0o755, false},
+		{"app/lib/app.jar", 0o755, false},
+		{"app/lib/app.jar", 0, false},
+		{"app/package-lock.json", 0, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path+"/"+tt.mode.String(), func(t *testing.T) {
