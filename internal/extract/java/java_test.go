@@ -471,7 +471,7 @@ func TestSplitFileName(t *testing.T) {
 }
 
 func TestParseProperties(t *testing.T) {
-	in := "# c\n! c\n  key1 = v1 \nkey2:v2\nkey3 v3\nkey\\=4=a\\u0041\\tb\nlong=a\\\n   b\\\\\nempty\nkey1=override\n"
+	in := "# c\n! c\n  key1 = v1 \rkey2:v2\r\nkey3 v3\nkey\\=4=a\\u0041\\tb\nlong=a\\\n   b\\\\\nempty\nkey1=override\n"
 	want := map[string]string{"key1": "override", "key2": "v2", "key3": "v3", "key=4": "aA\tb", "long": "ab\\", "empty": ""}
 	// clean drops the tab, a control character.
 	want["key=4"] = "aAb"

@@ -45,10 +45,12 @@ func parseManifest(b []byte) map[string]string {
 		key = ""
 		val.Reset()
 	}
+	// Lines end in CR LF, LF or CR.
+	b = bytes.ReplaceAll(bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n")), []byte("\r"), []byte("\n"))
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(make([]byte, 0, 4096), maxMetaSize)
 	for sc.Scan() {
-		line := strings.TrimSuffix(sc.Text(), "\r")
+		line := sc.Text()
 		if line == "" {
 			break
 		}
@@ -78,7 +80,8 @@ func parseManifest(b []byte) map[string]string {
 // backslash continues the line, backslash escapes including \uXXXX.
 func parseProperties(b []byte) map[string]string {
 	out := map[string]string{}
-	lines := strings.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n")
+	// Lines end in CR LF, LF or CR.
+	lines := strings.Split(strings.ReplaceAll(strings.ReplaceAll(string(b), "\r\n", "\n"), "\r", "\n"), "\n")
 	for i := 0; i < len(lines); i++ {
 		line := strings.TrimLeft(lines[i], " \t\f")
 		if line == "" || line[0] == '#' || line[0] == '!' {
