@@ -137,7 +137,7 @@ func depsJSON(ctx context.Context, b []byte) ([]inventory.Package, error) {
 		for k, t := range deps.Targets[fw] {
 			lk := strings.ToLower(k)
 			for dn, dv := range t.Dependencies {
-				if u, ok := purls[strings.ToLower(dn+"/"+dv)]; ok && !slices.Contains(depsOf[lk], u) {
+				if u, ok := purls[strings.ToLower(dn+"/"+dv)]; ok {
 					depsOf[lk] = append(depsOf[lk], u)
 				}
 			}
@@ -146,7 +146,7 @@ func depsJSON(ctx context.Context, b []byte) ([]inventory.Package, error) {
 	for i := range pkgs {
 		out := slices.Clone(depsOf[strings.ToLower(pkgs[i].Name+"/"+pkgs[i].Version)])
 		slices.Sort(out)
-		pkgs[i].DependsOn = out
+		pkgs[i].DependsOn = slices.Compact(out)
 	}
 	return pkgs, errors.Join(errs...)
 }

@@ -136,8 +136,12 @@ func decodeInstalled(b []byte) (prod, dev []pkg, err error) {
 		DevPackageNames []string `json:"dev-package-names"`
 	}
 	if err := json.Unmarshal(b, &v2); err == nil {
+		devNames := map[string]bool{}
+		for _, n := range v2.DevPackageNames {
+			devNames[n] = true
+		}
 		for _, p := range v2.Packages {
-			if slices.Contains(v2.DevPackageNames, p.Name) {
+			if devNames[p.Name] {
 				dev = append(dev, p)
 			} else {
 				prod = append(prod, p)
@@ -187,12 +191,12 @@ func build(prod, dev []pkg, source string) ([]inventory.Package, error) {
 	for i := range out {
 		var deps []string
 		for _, r := range reqs[i] {
-			if u, ok := byName[r]; ok && !slices.Contains(deps, u) {
+			if u, ok := byName[r]; ok {
 				deps = append(deps, u)
 			}
 		}
 		slices.Sort(deps)
-		out[i].DependsOn = deps
+		out[i].DependsOn = slices.Compact(deps)
 	}
 	return out, errors.Join(errs...)
 }

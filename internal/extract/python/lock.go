@@ -41,19 +41,21 @@ func (l *lockBuilder) finish() ([]inventory.Package, error) {
 	versions := map[string][]string{}
 	for _, p := range l.pkgs {
 		n := Normalize(p.Name)
-		if !slices.Contains(versions[n], p.PURL) {
-			versions[n] = append(versions[n], p.PURL)
-		}
+		versions[n] = append(versions[n], p.PURL)
+	}
+	for n, v := range versions {
+		slices.Sort(v)
+		versions[n] = slices.Compact(v)
 	}
 	for i := range l.pkgs {
 		var out []string
 		for _, d := range l.deps[i] {
-			if v := versions[Normalize(d)]; len(v) == 1 && !slices.Contains(out, v[0]) {
+			if v := versions[Normalize(d)]; len(v) == 1 {
 				out = append(out, v[0])
 			}
 		}
 		slices.Sort(out)
-		l.pkgs[i].DependsOn = out
+		l.pkgs[i].DependsOn = slices.Compact(out)
 	}
 	if l.bad > len(l.errs) {
 		l.errs = append(l.errs, fmt.Errorf("%d more bad packages", l.bad-len(l.errs)))

@@ -78,14 +78,10 @@ func lockfile(ctx context.Context, b []byte) ([]inventory.Package, error) {
 	for i := range pkgs {
 		var out []string
 		for _, d := range deps[i] {
-			for _, u := range byName[d] {
-				if !slices.Contains(out, u) {
-					out = append(out, u)
-				}
-			}
+			out = append(out, byName[d]...)
 		}
 		slices.Sort(out)
-		pkgs[i].DependsOn = out
+		pkgs[i].DependsOn = slices.Compact(out)
 	}
 	return pkgs, errors.Join(errs...)
 }
