@@ -154,7 +154,11 @@ func identify(top string, a Archive) []inventory.Package {
 		out := make([]inventory.Package, 0, len(poms))
 		for i, p := range poms {
 			m := Metadata{GroupID: p.GroupID, ArtifactID: p.ArtifactID, IdentifiedBy: ByPom, Shaded: self >= 0 && i != self}
-			out = append(out, newPackage(m, p.Version, locs, inventory.Evidence{Path: full + "!" + p.Path, Match: ByPom}))
+			pkg := newPackage(m, p.Version, locs, inventory.Evidence{Path: full + "!" + p.Path, Match: ByPom})
+			if i == self {
+				pkg.Licenses = licenses(a.Manifest["Bundle-License"])
+			}
+			out = append(out, pkg)
 		}
 		return out
 	}
@@ -178,7 +182,45 @@ func identify(top string, a Archive) []inventory.Package {
 	} else if g := groupFromBundle(a.Manifest["Bundle-SymbolicName"], m.ArtifactID); g != "" {
 		m.GroupID, m.GroupFrom = g, "Bundle-SymbolicName"
 	}
-	return []inventory.Package{newPackage(m, version, locs, ev)}
+	pkg := newPackage(m, version, locs, ev)
+	pkg.Licenses = licenses(a.Manifest["Bundle-License"])
+	return []inventory.Package{pkg}
+}
+
+// licenseURLs maps the license URLs common in Bundle-License to SPDX ids.
+var licenseURLs = map[string]string{
+	"www.apache.org/licenses/license-2.0":      "Apache-2.0",
+	"www.apache.org/licenses/license-2.0.txt":  "Apache-2.0",
+	"www.apache.org/licenses/license-2.0.html": "Apache-2.0",
+	"opensource.org/licenses/mit":              "MIT",
+	"opensource.org/licenses/mit-license.php":  "MIT",
+	"www.eclipse.org/legal/epl-v10.html":       "EPL-1.0",
+	"www.eclipse.org/legal/epl-2.0":            "EPL-2.0",
+	"www.gnu.org/licenses/lgpl-2.1.html":       "LGPL-2.1-only",
+}
+
+// licenses reads an OSGi Bundle-License header: comma-separated entries,
+// each a license id or URL with optional ";" attributes. Known URLs become
+// SPDX ids, bare ids are kept, other URLs are dropped.
+func licenses(h string) []string {
+	var out []string
+	for _, part := range strings.Split(h, ",") {
+		l, _, _ := strings.Cut(part, ";")
+		l = strings.Trim(strings.TrimSpace(l), `"`)
+		if l == "" {
+			continue
+		}
+		if i := strings.Index(l, "://"); i >= 0 {
+			if id, ok := licenseURLs[strings.TrimSuffix(strings.ToLower(l[i+3:]), "/")]; ok {
+				out = append(out, id)
+			}
+			continue
+		}
+		if !strings.ContainsAny(l, " \t") {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 func newPackage(m Metadata, version string, locs []inventory.Location, ev inventory.Evidence) inventory.Package {

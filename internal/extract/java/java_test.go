@@ -82,13 +82,14 @@ func extractFile(t *testing.T, p string, content []byte) ([]inventory.Package, e
 type brief struct {
 	Name, Version, Ecosystem, PURL, Location string
 	Evidence                                 string
+	Licenses                                 []string
 	Meta                                     Metadata
 }
 
 func briefs(pkgs []inventory.Package) []brief {
 	var out []brief
 	for _, p := range pkgs {
-		b := brief{Name: p.Name, Version: p.Version, Ecosystem: p.Ecosystem, PURL: p.PURL, Meta: p.Metadata.(Metadata)}
+		b := brief{Name: p.Name, Version: p.Version, Ecosystem: p.Ecosystem, PURL: p.PURL, Licenses: p.Licenses, Meta: p.Metadata.(Metadata)}
 		if p.Type != "maven" {
 			b.Name = "WRONG TYPE " + p.Type
 		}
@@ -115,6 +116,7 @@ func TestRealJars(t *testing.T) {
 				Name: "commons-logging:commons-logging", Version: "1.2", Ecosystem: "Maven",
 				PURL:     "pkg:maven/commons-logging/commons-logging@1.2",
 				Evidence: "usr/share/java/commons-logging-1.2.jar!META-INF/MANIFEST.MF | MANIFEST.MF Implementation-Version",
+				Licenses: []string{"Apache-2.0"}, // Bundle-License: http://www.apache.org/licenses/LICENSE-2.0.txt
 				Meta:     Metadata{GroupID: "commons-logging", ArtifactID: "commons-logging", IdentifiedBy: ByManifest, GroupFrom: "known artifact"},
 			}},
 		},
@@ -186,6 +188,7 @@ func TestNested(t *testing.T) {
 				Name: "commons-logging:commons-logging", Version: "1.2", Ecosystem: "Maven", PURL: "pkg:maven/commons-logging/commons-logging@1.2",
 				Location: prefix + "WEB-INF/lib/commons-logging-1.2.jar",
 				Evidence: prefix + "WEB-INF/lib/commons-logging-1.2.jar!META-INF/MANIFEST.MF | MANIFEST.MF Implementation-Version",
+				Licenses: []string{"Apache-2.0"},
 				Meta:     Metadata{GroupID: "commons-logging", ArtifactID: "commons-logging", IdentifiedBy: ByManifest, GroupFrom: "known artifact"},
 			},
 			{
@@ -466,6 +469,24 @@ func TestSplitFileName(t *testing.T) {
 		name, version := splitFileName(tt.in)
 		if name != tt.name || version != tt.version {
 			t.Errorf("splitFileName(%q) = %q, %q; want %q, %q", tt.in, name, version, tt.name, tt.version)
+		}
+	}
+}
+
+func TestLicenses(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"http://www.apache.org/licenses/LICENSE-2.0.txt", []string{"Apache-2.0"}},
+		{`"https://opensource.org/licenses/MIT";description="MIT"`, []string{"MIT"}},
+		{"EPL-2.0, https://example.com/custom", []string{"EPL-2.0"}},
+		{"Some Custom License", nil},
+		{"", nil},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, licenses(tt.in)); diff != "" {
+			t.Errorf("licenses(%q) (-want +got):\n%s", tt.in, diff)
 		}
 	}
 }

@@ -15,7 +15,7 @@ var manifestKeys = []string{
 	"Implementation-Title", "Implementation-Version", "Implementation-Vendor-Id", "Implementation-Vendor",
 	"Specification-Title", "Specification-Version",
 	"Bundle-SymbolicName", "Bundle-Version", "Bundle-Name",
-	"Automatic-Module-Name",
+	"Automatic-Module-Name", "Bundle-License",
 }
 
 // maxValue bounds a kept attribute or property value.
