@@ -37,6 +37,9 @@ const (
 	ratioFloor = 1 << 20
 	// maxMetaSize bounds a pom.properties or MANIFEST.MF that is read.
 	maxMetaSize = 1 << 20
+	// maxPoms bounds the pom.properties read from one archive (a shaded
+	// jar of hundreds of artifacts is rare; thousands is an attack).
+	maxPoms = 512
 	// maxProblems bounds the problems recorded for one file.
 	maxProblems = 20
 )
@@ -114,9 +117,8 @@ func (s *scan) problem(format string, args ...any) {
 }
 
 // Prepare reads the archive in content and returns the JSON of a Found. It
-// fails only when the top-level
-// file is not a readable zip; trouble further in is recorded in
-// Found.Problems.
+// fails only when the top-level file is not a readable zip; trouble further
+// in is recorded in Found.Problems.
 func (Extractor) Prepare(p string, content []byte) ([]byte, error) {
 	return prepare(p, content, defaultLimits)
 }
@@ -146,6 +148,7 @@ func (s *scan) archive(b []byte, at string, depth int) error {
 	s.entries += len(zr.File)
 	a := Archive{Path: at}
 	var nested []*zip.File
+	tooManyPoms := false
 	for _, f := range zr.File {
 		name := f.Name
 		switch {
@@ -157,6 +160,13 @@ func (s *scan) archive(b []byte, at string, depth int) error {
 			}
 			a.Manifest = parseManifest(data)
 		case strings.HasPrefix(name, "META-INF/maven/") && path.Base(name) == "pom.properties":
+			if len(a.Poms) >= maxPoms {
+				if !tooManyPoms {
+					s.problem("%s: more than %d pom.properties, the rest ignored", join(at, "META-INF/maven/"), maxPoms)
+					tooManyPoms = true
+				}
+				continue
+			}
 			data, err := s.read(f, maxMetaSize)
 			if err != nil {
 				s.problem("%s: %v", join(at, name), err)
