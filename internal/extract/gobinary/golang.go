@@ -37,7 +37,7 @@ func (g *GoInfo) Packages(binPath string) []inventory.Package {
 	for _, d := range g.Deps {
 		p := modulePackage(d.Path, d.Version)
 		if r := d.Replace; r != nil {
-			if r.Version == "" {
+			if r.Version == "" || r.Version == "(devel)" || strings.HasPrefix(r.Path, ".") || strings.HasPrefix(r.Path, "/") {
 				// A local directory: the code is not the module version.
 				p = modulePackage(d.Path, d.Version)
 				p.Ecosystem = ""
