@@ -26,14 +26,14 @@ const (
 const maxFileSize = 64 << 10
 
 // Wants reports whether path (root-relative, no leading slash) is one of
-// the files Detect reads.
+// the files Detect or ContentSets reads.
 func Wants(path string) bool {
 	switch path {
 	case EtcOSRelease, UsrLibOSRelease, AlpineRelease, DebianVersion,
 		CentOSRelease, RedHatRelease, SystemRelease:
 		return true
 	}
-	return false
+	return isContentManifest(path)
 }
 
 // Detect identifies the distribution in fsys. It reads etc/os-release, or

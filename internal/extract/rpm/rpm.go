@@ -12,8 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -32,8 +30,6 @@ const (
 	BerkeleyDB     = "var/lib/rpm/Packages"
 	NDB            = "var/lib/rpm/Packages.db"
 	NDBUsr         = "usr/lib/sysimage/rpm/Packages.db"
-	ContentManDir  = "root/buildinfo/content_manifests"
-	maxManifest    = 1 << 20
 	maxErrors      = 10
 	preparedPrefix = `{"customsRpmdb":1,`
 )
@@ -72,7 +68,9 @@ func (Extractor) Name() string { return "os/rpm" }
 // Version returns 1.
 func (Extractor) Version() int { return 1 }
 
-// Wants reports whether p is an rpm database or a Red Hat content manifest.
+// Wants reports whether p is an rpm database. (Red Hat content manifests
+// are wanted by OS detection, which keeps them as they are; Extract reads
+// them through Input.FS with osrelease.ContentSets.)
 func (Extractor) Wants(p string, mode fs.FileMode) bool {
 	if mode.IsDir() {
 		return false
@@ -81,12 +79,7 @@ func (Extractor) Wants(p string, mode fs.FileMode) bool {
 	case SQLiteDB, SQLiteDBUsr, BerkeleyDB, NDB, NDBUsr:
 		return true
 	}
-	return isManifest(p)
-}
-
-func isManifest(p string) bool {
-	dir, base := path.Split(p)
-	return dir == ContentManDir+"/" && strings.HasSuffix(base, ".json")
+	return false
 }
 
 // prepared is what Prepare keeps of a database.
@@ -97,14 +90,7 @@ type prepared struct {
 }
 
 // Prepare parses an rpm database into the compact JSON that Extract reads.
-// Content manifests are kept as they are (up to 1 MiB).
 func (Extractor) Prepare(p string, content []byte) ([]byte, error) {
-	if isManifest(p) {
-		if len(content) > maxManifest {
-			return nil, fmt.Errorf("content manifest %s larger than %d bytes", p, maxManifest)
-		}
-		return content, nil
-	}
 	pr := readDB(context.Background(), p, content)
 	return json.Marshal(pr)
 }
@@ -146,12 +132,9 @@ func readDB(ctx context.Context, p string, content []byte) prepared {
 	return pr
 }
 
-// Extract returns the packages of an rpm database (prepared or raw).
-// Content manifests give no packages by themselves.
+// Extract returns the packages of an rpm database (prepared or raw), with
+// the content sets of the image's Red Hat content manifests.
 func (Extractor) Extract(ctx context.Context, in extract.Input) ([]inventory.Package, error) {
-	if isManifest(in.Path) {
-		return nil, nil
-	}
 	var pr prepared
 	if bytes.HasPrefix(in.Content, []byte(preparedPrefix)) {
 		if err := json.Unmarshal(in.Content, &pr); err != nil {
@@ -162,7 +145,7 @@ func (Extractor) Extract(ctx context.Context, in extract.Input) ([]inventory.Pac
 	}
 	var sets []string
 	if in.FS != nil {
-		sets = contentSets(in.FS)
+		sets = osrelease.ContentSets(in.FS)
 	}
 	pkgs := make([]inventory.Package, 0, len(pr.Packages))
 	for _, info := range pr.Packages {
@@ -298,52 +281,4 @@ func purl(info rpmdb.Package, o inventory.OS) string {
 		q = append(q, packageurl.Qualifier{Key: "distro", Value: o.Family + "-" + o.Version})
 	}
 	return packageurl.NewPackageURL("rpm", Namespace(o), info.Name, evr(nil, info.Version, info.Release), q, "").ToString()
-}
-
-// contentSets reads the content_sets of every Red Hat content manifest in
-// fsys, sorted and deduplicated. Unreadable manifests are skipped.
-func contentSets(fsys fs.FS) []string {
-	ents, err := fs.ReadDir(fsys, ContentManDir)
-	if err != nil {
-		return nil
-	}
-	seen := map[string]bool{}
-	for _, e := range ents {
-		if e.IsDir() || !strings.HasSuffix(e.Name(), ".json") {
-			continue
-		}
-		b, err := fs.ReadFile(fsys, ContentManDir+"/"+e.Name())
-		if err != nil || len(b) > maxManifest {
-			continue
-		}
-		sets, err := ParseContentManifest(b)
-		if err != nil {
-			continue
-		}
-		for _, s := range sets {
-			seen[s] = true
-		}
-	}
-	if len(seen) == 0 {
-		return nil
-	}
-	out := make([]string, 0, len(seen))
-	for s := range seen {
-		out = append(out, s)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// ParseContentManifest returns the content_sets of a Red Hat image content
-// manifest (root/buildinfo/content_manifests/<component>.json, written by
-// OSBS/atomic-reactor).
-func ParseContentManifest(b []byte) ([]string, error) {
-	var m struct {
-		ContentSets []string `json:"content_sets"`
-	}
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("parse content manifest: %w", err)
-	}
-	return m.ContentSets, nil
 }

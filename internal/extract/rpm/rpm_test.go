@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/customs-scanner/customs/internal/extract"
+	"github.com/customs-scanner/customs/internal/extract/osrelease"
 	"github.com/customs-scanner/customs/internal/extract/rpm/rpmdb"
 	"github.com/customs-scanner/customs/internal/inventory"
 )
@@ -176,7 +177,7 @@ func TestSamples(t *testing.T) {
 func TestExtractLibuuid(t *testing.T) {
 	db := readGz(t, "go-rpmdb_libuuid_Packages")
 	fsys := fstest.MapFS{
-		ContentManDir + "/ubi8-minimal-container-8.8-1072.json": {Data: []byte(contentManifest)},
+		osrelease.ContentManifestDir + "/ubi8-minimal-container-8.8-1072.json": {Data: []byte(contentManifest)},
 	}
 	e := New()
 	b, err := e.Prepare(BerkeleyDB, db)
@@ -218,16 +219,9 @@ func TestExtractLibuuid(t *testing.T) {
 }
 
 // contentManifest has the shape of a Red Hat image content manifest
-// (written here after atomic-reactor's content_manifest.json schema).
-const contentManifest = `{
-  "metadata": {
-    "icm_version": 1,
-    "icm_spec": "https://raw.githubusercontent.com/containerbuildsystem/atomic-reactor/master/atomic_reactor/schemas/content_manifest.json",
-    "image_layer_index": 1
-  },
-  "content_sets": ["rhel-8-for-x86_64-baseos-rpms", "rhel-8-for-x86_64-appstream-rpms"],
-  "image_contents": []
-}`
+// (see osrelease.ContentSets).
+const contentManifest = `{"metadata":{"icm_version":1,"image_layer_index":1},` +
+	`"content_sets":["rhel-8-for-x86_64-baseos-rpms","rhel-8-for-x86_64-appstream-rpms"],"image_contents":[]}`
 
 func TestExtractEpoch(t *testing.T) {
 	db := readGz(t, "osv-scalibr_Packages_epoch")
@@ -286,7 +280,7 @@ func TestWants(t *testing.T) {
 	e := New()
 	for p, want := range map[string]bool{
 		SQLiteDB: true, SQLiteDBUsr: true, BerkeleyDB: true, NDB: true, NDBUsr: true,
-		"root/buildinfo/content_manifests/ubi9.json": true,
+		"root/buildinfo/content_manifests/ubi9.json": false,
 		"root/buildinfo/Dockerfile-ubi9":             false,
 		"var/lib/rpm/Basenames":                      false,
 		"/var/lib/rpm/Packages":                      false,
