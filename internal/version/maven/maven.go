@@ -1,7 +1,7 @@
 // Package maven implements Maven's version ordering exactly as
 // org.apache.maven.artifact.versioning.ComparableVersion of Maven 3.9.x does
 // (https://maven.apache.org/pom.html#version-order-specification), including
-// the MNG-7644 rule of 3.9.0: a qualifier after a dot is treated as if a
+// the MNG-7644 rule: a qualifier after a dot is treated as if a
 // hyphen preceded it, so 1.0.0.X1 < 1.0.0-X2 < 1.0.1 for any string X.
 // (Maven 4's CombinationItem, where "X-1" equals "X1", is not in 3.9.)
 //
