@@ -1,0 +1,101 @@
+package markdown
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/customs-scanner/customs/internal/report"
+	jsonreport "github.com/customs-scanner/customs/internal/report/json"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// sample is a real scan of testdata/images/alpine-310.tar.gz with findings
+// added by hand (see testdata/README.md).
+func sample(t *testing.T) *report.Report {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", "sample.report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := jsonreport.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestGolden(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		enc  Encoder
+		r    func(t *testing.T) *report.Report
+		file string
+	}{
+		{"default", Encoder{}, sample, "sample.md"},
+		{"limit 2", Encoder{Limit: 2}, sample, "sample-limit2.md"},
+		{"clean", Encoder{}, func(t *testing.T) *report.Report {
+			r := sample(t)
+			r.Findings = nil
+			return r
+		}, "clean.md"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := tc.enc.Encode(&b, tc.r(t)); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join("testdata", tc.file)
+			if *update {
+				if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(string(want), b.String()); diff != "" {
+				t.Errorf("%s (-want +got):\n%s", tc.file, diff)
+			}
+		})
+	}
+}
+
+// TestShort: a big report stays short enough for a PR comment (GitHub
+// caps comments at 65536 characters) and keeps the limit.
+func TestShort(t *testing.T) {
+	r := sample(t)
+	base := r.Findings[0]
+	r.Findings = nil
+	for i := range 2000 {
+		f := base
+		f.VulnerabilityID = fmt.Sprintf("CVE-2024-%05d", i)
+		r.Findings = append(r.Findings, f)
+	}
+	var b bytes.Buffer
+	if err := (Encoder{}).Encode(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	main, _, _ := strings.Cut(b.String(), "<details>")
+	if got := strings.Count(main, "\n| CRITICAL |"); got != DefaultLimit {
+		t.Errorf("main table has %d rows, want %d", got, DefaultLimit)
+	}
+	if !strings.Contains(b.String(), "<summary>1950 more findings") {
+		t.Error("the folded block does not count the other 1950 findings")
+	}
+	if got := strings.Count(b.String(), "\n| CRITICAL |"); got != DefaultLimit+MaxFolded {
+		t.Errorf("%d rows in all, want %d", got, DefaultLimit+MaxFolded)
+	}
+	if b.Len() > 65536 {
+		t.Errorf("%d bytes, more than a GitHub comment holds", b.Len())
+	}
+}
