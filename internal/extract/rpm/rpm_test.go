@@ -317,3 +317,15 @@ func TestBadDatabases(t *testing.T) {
 		})
 	}
 }
+
+func TestNamespace(t *testing.T) {
+	for fam, want := range map[string]string{
+		"rhel": "redhat", "centos": "centos", "rocky": "rocky", "almalinux": "almalinux", "fedora": "fedora",
+		"amzn": "amazon", "opensuse-leap": "opensuse", "opensuse-tumbleweed": "opensuse", "sles": "suse",
+		"ol": "oracle", "mariner": "mariner", "azurelinux": "mariner", "photon": "photon", "": "",
+	} {
+		if got := Namespace(inventory.OS{Family: fam}); got != want {
+			t.Errorf("Namespace(%q) = %q, want %q", fam, got, want)
+		}
+	}
+}
