@@ -56,7 +56,7 @@ type Preparer interface {
 // when an extractor that is not a Preparer wants the path too) are kept
 // together, and the walker hands each extractor its own part. Paths no
 // Preparer wants are kept as they are. Nil when no extractor is a Preparer.
-func Prepare(exts []Extractor) func(path string, content []byte) ([]byte, error) {
+func Prepare(exts []Extractor) func(path string, mode fs.FileMode, content []byte) ([]byte, error) {
 	any := false
 	for _, e := range exts {
 		if _, ok := e.(Preparer); ok {
@@ -66,12 +66,12 @@ func Prepare(exts []Extractor) func(path string, content []byte) ([]byte, error)
 	if !any {
 		return nil
 	}
-	return func(path string, content []byte) ([]byte, error) {
+	return func(path string, mode fs.FileMode, content []byte) ([]byte, error) {
 		var parts []part
 		prepared, raw := false, false
 		var errs []error
 		for _, e := range exts {
-			if !e.Wants(path, 0) {
+			if !e.Wants(path, mode) {
 				continue
 			}
 			pr, ok := e.(Preparer)

@@ -35,7 +35,7 @@ func (p prepExt) Prepare(path string, content []byte) ([]byte, error) {
 func TestPrepareParts(t *testing.T) {
 	exts := []Extractor{prepExt{fakeExt{"a", "bin/"}}, prepExt{fakeExt{"b", "bin/x"}}, fakeExt{"raw", "bin/x"}, fakeExt{"plain", "etc/"}}
 	prep := Prepare(exts)
-	got, err := prep("bin/x", []byte("ELF"))
+	got, err := prep("bin/x", 0o755, []byte("ELF"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,14 +52,14 @@ func TestPrepareParts(t *testing.T) {
 	if _, ok := contentFor("c", true, got); ok {
 		t.Error("contentFor of an extractor without a part succeeded")
 	}
-	plain, err := prep("etc/os-release", []byte("ID=debian"))
+	plain, err := prep("etc/os-release", 0o644, []byte("ID=debian"))
 	if err != nil || string(plain) != "ID=debian" {
 		t.Errorf("unprepared path = %q, %v", plain, err)
 	}
 	if c, ok := contentFor("plain", false, plain); !ok || string(c) != "ID=debian" {
 		t.Errorf("contentFor(plain) = %q, %v", c, ok)
 	}
-	only, err := prep("bin/bad", []byte("x"))
+	only, err := prep("bin/bad", 0o755, []byte("x"))
 	if err == nil || only != nil {
 		t.Errorf("a failing sole preparer gave %q, %v", only, err)
 	}

@@ -100,10 +100,16 @@ func Run(ctx context.Context, layers []*layerfs.Layer, infos []LayerInfo, exts [
 			paths = append(paths, p)
 		}
 		sort.Strings(paths)
+		modes := make(map[string]fs.FileMode, len(paths))
+		for _, en := range l.Entries {
+			if _, ok := l.Files[en.Path]; ok {
+				modes[en.Path] = en.Mode
+			}
+		}
 		var view fs.FS
 		for _, p := range paths {
 			for _, e := range exts {
-				if !e.Wants(p, 0) {
+				if !e.Wants(p, modes[p]) {
 					continue
 				}
 				_, isPrep := e.(Preparer)

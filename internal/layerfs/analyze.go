@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"path"
 	"strings"
 
@@ -268,15 +269,15 @@ func addEntry(tr *tar.Reader, hdr *tar.Header, opts Options, b *captureBudget, l
 	if err != nil {
 		return err
 	}
-	keep(l, b, p, data, opts)
+	keep(l, b, p, e.Mode, data, opts)
 	return nil
 }
 
 // keep stores a wanted file's content, prepared if the options say so,
 // within the layer's budget.
-func keep(l *Layer, b *captureBudget, p string, data []byte, opts Options) {
+func keep(l *Layer, b *captureBudget, p string, mode fs.FileMode, data []byte, opts Options) {
 	if opts.Prepare != nil {
-		prepared, err := opts.Prepare(p, data)
+		prepared, err := opts.Prepare(p, mode, data)
 		if err != nil {
 			l.Errors = append(l.Errors, fileErr(p, "%v", err))
 			return

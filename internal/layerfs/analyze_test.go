@@ -320,7 +320,7 @@ func TestAnalyzeSkipDigest(t *testing.T) {
 
 func TestAnalyzePrepare(t *testing.T) {
 	in := tarBytes(t, reg("app/big.jar", strings.Repeat("x", 5000)), reg("app/skip.jar", "y"), reg("app/bad.jar", "z"))
-	prepare := func(p string, b []byte) ([]byte, error) {
+	prepare := func(p string, _ fs.FileMode, b []byte) ([]byte, error) {
 		switch p {
 		case "app/skip.jar":
 			return nil, nil

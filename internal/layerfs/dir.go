@@ -88,7 +88,7 @@ func AnalyzeDir(ctx context.Context, root string, opts Options) (*Layer, error) 
 			l.Errors = append(l.Errors, fileErr(p, "%v", err))
 			return nil
 		}
-		keep(l, &budget, p, data, opts)
+		keep(l, &budget, p, e.Mode, data, opts)
 		return nil
 	})
 	if err != nil {

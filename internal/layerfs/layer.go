@@ -63,5 +63,5 @@ type Options struct {
 	// files (archives, binaries) keep a compact digest of them instead of
 	// the bytes. Returning nil keeps nothing; an error becomes a FileError.
 	// Only one file's content is held at a time for it.
-	Prepare func(path string, content []byte) ([]byte, error)
+	Prepare func(path string, mode fs.FileMode, content []byte) ([]byte, error)
 }

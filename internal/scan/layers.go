@@ -21,7 +21,7 @@ type analyser struct {
 	cache    *layerfs.Cache
 	sig      string
 	wants    func(string, fs.FileMode) bool
-	prepare  func(string, []byte) ([]byte, error)
+	prepare  func(string, fs.FileMode, []byte) ([]byte, error)
 	progress func(Event)
 	log      *slog.Logger
 	mu       sync.Mutex // serialises progress events

@@ -3,12 +3,22 @@ package scan
 import (
 	"github.com/customs-scanner/customs/internal/extract"
 	"github.com/customs-scanner/customs/internal/extract/apk"
+	"github.com/customs-scanner/customs/internal/extract/binary"
+	"github.com/customs-scanner/customs/internal/extract/dotnet"
 	"github.com/customs-scanner/customs/internal/extract/dpkg"
 	npmext "github.com/customs-scanner/customs/internal/extract/npm"
+	"github.com/customs-scanner/customs/internal/extract/php"
+	"github.com/customs-scanner/customs/internal/extract/python"
+	"github.com/customs-scanner/customs/internal/extract/ruby"
 	"github.com/customs-scanner/customs/internal/version"
 	apkver "github.com/customs-scanner/customs/internal/version/apk"
+	composerver "github.com/customs-scanner/customs/internal/version/composer"
 	dpkgver "github.com/customs-scanner/customs/internal/version/dpkg"
+	genericver "github.com/customs-scanner/customs/internal/version/generic"
 	npmver "github.com/customs-scanner/customs/internal/version/npm"
+	nugetver "github.com/customs-scanner/customs/internal/version/nuget"
+	pep440ver "github.com/customs-scanner/customs/internal/version/pep440"
+	rubygemsver "github.com/customs-scanner/customs/internal/version/rubygems"
 )
 
 // Extractors is the default extractor list. Adding an ecosystem is one new
@@ -18,14 +28,24 @@ func Extractors() []extract.Extractor {
 		dpkg.New(),
 		apk.New(),
 		npmext.New(),
+		python.New(),
+		ruby.New(),
+		php.New(),
+		dotnet.New(),
+		binary.New(),
 	}
 }
 
 // Schemes maps package types to their version rules for matching.
 func Schemes() map[string]version.Scheme {
 	return map[string]version.Scheme{
-		"deb": dpkgver.Scheme{},
-		"apk": apkver.Scheme{},
-		"npm": npmver.Scheme{},
+		"deb":      dpkgver.Scheme{},
+		"apk":      apkver.Scheme{},
+		"npm":      npmver.Scheme{},
+		"pypi":     pep440ver.Scheme{},
+		"gem":      rubygemsver.Scheme{},
+		"composer": composerver.Scheme{},
+		"nuget":    nugetver.Scheme{},
+		"generic":  genericver.Scheme{},
 	}
 }

@@ -98,10 +98,12 @@ func (Extractor) Wants(p string, mode fs.FileMode) bool {
 // there are none). Content that is neither a binary nor a JDK release or
 // GOROOT VERSION file is returned unchanged: it was captured for another
 // extractor that the walker's mode-0 question routed here, and must not be
-// lost.
+// lost. (The walker now asks with each file's real mode, and every Preparer
+// that wants a file gets its own part, so nothing else is lost: an
+// executable that is not a binary, a script, leaves nothing.)
 func (Extractor) Prepare(p string, content []byte) ([]byte, error) {
 	if !isBinary(content) && !IsJDKRelease(p) && !IsGoVersion(p) {
-		return content, nil
+		return nil, nil
 	}
 	fs, err := Identify(p, content)
 	if err != nil {

@@ -40,7 +40,7 @@ func TestWithWalker(t *testing.T) {
 		if !wants(p, f.mode) {
 			continue
 		}
-		kept, err := prepare(p, []byte(f.body))
+		kept, err := prepare(p, f.mode, []byte(f.body))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -60,7 +60,7 @@ func TestWithWalker(t *testing.T) {
 	want := []string{
 		"binary/identify pkg:generic/openssl@3.0.11 opt/app/server",
 		"binary/identify pkg:generic/zlib@1.3.1 usr/lib/libz.so.1",
-		"os/apk pkg:apk/alpine/musl@1.2.4-r2?arch=x86_64 lib/apk/db/installed",
+		"os/apk pkg:apk/alpine/musl@1.2.4-r2?arch=x86_64&distro=alpine-3.19.0 lib/apk/db/installed",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("packages (-want +got):\n%s", diff)
