@@ -26,13 +26,15 @@ var allowed = map[string][]string{
 	"layerfs":       {"inventory"},
 	"extract":       {"inventory", "layerfs", "version"},
 	"match":         {"inventory", "report", "version", "vulndb"},
+	"policy":        {"inventory", "report", "vulndb"},
+	"vex":           {"inventory", "report"},
 	"vulndb/feeds":  {"vulndb", "version"},
 	"vulndb/sqlite": {"vulndb"},
 	"vulndb/build":  {"vulndb"},
 	"report/json":   {"report", "inventory", "vulndb"},
 	"report/table":  {"report", "inventory", "vulndb"},
 	"scan":          {"inventory", "vulndb", "report", "version", "image", "layerfs", "extract", "match"},
-	"cli":           {"inventory", "vulndb", "report", "version", "image", "scan", "match", "layerfs"},
+	"cli":           {"inventory", "vulndb", "report", "version", "image", "scan", "match", "layerfs", "policy", "vex"},
 	"depcheck":      {},
 }
 

@@ -6,6 +6,7 @@ import (
 	"github.com/customs-scanner/customs/internal/extract/binary"
 	"github.com/customs-scanner/customs/internal/extract/dotnet"
 	"github.com/customs-scanner/customs/internal/extract/dpkg"
+	"github.com/customs-scanner/customs/internal/extract/java"
 	npmext "github.com/customs-scanner/customs/internal/extract/npm"
 	"github.com/customs-scanner/customs/internal/extract/php"
 	"github.com/customs-scanner/customs/internal/extract/python"
@@ -15,6 +16,7 @@ import (
 	composerver "github.com/customs-scanner/customs/internal/version/composer"
 	dpkgver "github.com/customs-scanner/customs/internal/version/dpkg"
 	genericver "github.com/customs-scanner/customs/internal/version/generic"
+	mavenver "github.com/customs-scanner/customs/internal/version/maven"
 	npmver "github.com/customs-scanner/customs/internal/version/npm"
 	nugetver "github.com/customs-scanner/customs/internal/version/nuget"
 	pep440ver "github.com/customs-scanner/customs/internal/version/pep440"
@@ -32,6 +34,7 @@ func Extractors() []extract.Extractor {
 		ruby.New(),
 		php.New(),
 		dotnet.New(),
+		java.New(),
 		binary.New(),
 	}
 }
@@ -47,5 +50,6 @@ func Schemes() map[string]version.Scheme {
 		"composer": composerver.Scheme{},
 		"nuget":    nugetver.Scheme{},
 		"generic":  genericver.Scheme{},
+		"maven":    mavenver.Scheme{},
 	}
 }
