@@ -6,10 +6,12 @@
 //   - Rust binaries built with cargo-auditable: the crate list in the
 //     .dep-v0 section (decoded by package extract/cargo).
 //
-// Both live in one extractor because the walker hands each file to a single
-// Preparer: a second extractor for the same executables would never see
-// them. Prepare reduces a binary to a compact record; Extract turns the
-// record into packages.
+// Both live in one extractor: the same files (executables), the same path
+// rule and one pass over each binary's headers; the record names which
+// toolchain each part came from, and the crates are built by package
+// extract/cargo (cargo.DecodeAudit, Audit.Crates) so crates from binaries
+// and from Cargo.lock look alike. Prepare reduces a binary to a compact
+// record; Extract turns the record into packages.
 package gobinary
 
 import (
@@ -72,10 +74,8 @@ func (Extractor) Name() string { return "binary/buildinfo" }
 func (Extractor) Version() int { return 1 }
 
 // Wants reports whether path may be an executable with build information.
-// With a mode (the first ask, while a layer is read) it must be a regular
-// file with an execute bit; with mode 0 (the walker's re-ask) the answer
-// comes from the path alone, so both asks agree on what the path rule
-// selects. See WantsPath.
+// With a mode it must be a regular file with an execute bit; with mode 0
+// (mode unknown) the answer comes from the path alone. See WantsPath.
 func (Extractor) Wants(p string, mode fs.FileMode) bool {
 	if mode != 0 && (!mode.IsRegular() || mode.Perm()&0o111 == 0) {
 		return false
