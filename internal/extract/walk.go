@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -163,18 +164,25 @@ func Run(ctx context.Context, layers []*layerfs.Layer, infos []LayerInfo, exts [
 		}
 	}
 	inventory.Sort(res.Packages)
-	relate(res, opts)
+	relate(res, final, opts)
 	return res, nil
 }
 
 // relate records which OS package owns which other package's file and what
 // depends on what, and takes owned packages out of Packages unless
 // opts.KeepOwned.
-func relate(res *Result, opts Options) {
+func relate(res *Result, final *layerfs.FS, opts Options) {
 	owner := map[string]string{} // file path -> ID of the package that owns it
+	dirs := map[string]string{}
 	for _, p := range res.Packages {
 		for _, f := range p.Files {
-			owner[strings.TrimPrefix(f, "/")] = p.ID
+			f = strings.TrimPrefix(f, "/")
+			owner[f] = p.ID
+			// Package managers record paths as installed; with merged
+			// /usr (lib -> usr/lib) the file lives elsewhere.
+			if c := path.Join(realDir(final, path.Dir(f), dirs, 0), path.Base(f)); c != f {
+				owner[c] = p.ID
+			}
 		}
 	}
 	byPURL := map[string][]int{}
@@ -218,6 +226,34 @@ func relate(res *Result, opts Options) {
 		}
 		return a.Type < b.Type
 	})
+}
+
+// realDir resolves the symbolic links among dir's components inside the
+// image root, caching per directory.
+func realDir(fsys *layerfs.FS, dir string, cache map[string]string, depth int) string {
+	if dir == "." || dir == "" || dir == "/" {
+		return "."
+	}
+	if r, ok := cache[dir]; ok {
+		return r
+	}
+	cur := path.Join(realDir(fsys, path.Dir(dir), cache, depth), path.Base(dir))
+	if depth < 16 {
+		if fi, err := fsys.Lstat(cur); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			if target, err := fsys.ReadLink(cur); err == nil {
+				if path.IsAbs(target) {
+					target = path.Clean(strings.TrimPrefix(target, "/"))
+				} else {
+					target = path.Join(path.Dir(cur), target)
+				}
+				if !strings.HasPrefix(target, "../") && target != ".." {
+					cur = realDir(fsys, target, cache, depth+1)
+				}
+			}
+		}
+	}
+	cache[dir] = cur
+	return cur
 }
 
 // closest picks, of the packages at idx, the one found in the same file as
