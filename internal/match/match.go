@@ -232,6 +232,10 @@ func newFinding(p *inventory.Package, m vulndb.Match) *report.Finding {
 	if f.Aliases == nil {
 		f.Aliases = []string{}
 	}
+	f.Locations = slices.Clone(p.Locations)
+	if f.Locations == nil {
+		f.Locations = []inventory.Location{}
+	}
 	if len(p.Locations) > 0 {
 		f.Path = p.Locations[0].Path
 	}

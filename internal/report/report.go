@@ -110,7 +110,10 @@ type Finding struct {
 	Layer     string     `json:"layer"`
 	CreatedBy string     `json:"createdBy"`
 	Path      string     `json:"path,omitempty"`
-	Evidence  []Evidence `json:"evidence"`
+	// Locations are the package's paths, so a finding on a binary or a
+	// jar names that file.
+	Locations []inventory.Location `json:"locations"`
+	Evidence  []Evidence           `json:"evidence"`
 	// Published is when the advisory was first published; zero when unknown.
 	Published time.Time `json:"published,omitzero"`
 	// VEX is set when a VEX statement about this finding kept it in the
