@@ -25,12 +25,17 @@ import (
 
 // Paths in the image (root-relative) of the rpm databases.
 const (
-	SQLiteDB       = "var/lib/rpm/rpmdb.sqlite"
-	SQLiteDBUsr    = "usr/lib/sysimage/rpm/rpmdb.sqlite"
-	BerkeleyDB     = "var/lib/rpm/Packages"
-	NDB            = "var/lib/rpm/Packages.db"
-	NDBUsr         = "usr/lib/sysimage/rpm/Packages.db"
-	maxErrors      = 10
+	SQLiteDB    = "var/lib/rpm/rpmdb.sqlite"
+	SQLiteDBUsr = "usr/lib/sysimage/rpm/rpmdb.sqlite"
+	BerkeleyDB  = "var/lib/rpm/Packages"
+	NDB         = "var/lib/rpm/Packages.db"
+	NDBUsr      = "usr/lib/sysimage/rpm/Packages.db"
+)
+
+const (
+	// maxErrors bounds how many bad headers one database reports.
+	maxErrors = 10
+	// preparedPrefix starts the JSON Prepare writes.
 	preparedPrefix = `{"customsRpmdb":1,`
 )
 
