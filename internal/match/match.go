@@ -156,10 +156,6 @@ func decide(m vulndb.Match, installed version.Version, perr error, ver string, s
 		ev.Reason = fmt.Sprintf("installed version %q: %v", ver, perr)
 		return ev, report.StatusUndetermined, ""
 	}
-	if slices.Contains(a.Versions, ver) {
-		ev.Comparison = fmt.Sprintf("%s is listed as affected", ver)
-		return ev, report.StatusAffected, ""
-	}
 	for _, r := range a.Ranges {
 		in, cmp, err := inRange(installed, r, scheme)
 		if err != nil {
@@ -173,6 +169,12 @@ func decide(m vulndb.Match, installed version.Version, perr error, ver string, s
 			}
 			return ev, report.StatusAffected, ""
 		}
+	}
+	// Versions listed one by one (OSV "versions", NVD exact CPEs) say the
+	// version is affected, not where it is fixed.
+	if slices.Contains(a.Versions, ver) {
+		ev.Comparison = fmt.Sprintf("%s is listed as affected", ver)
+		return ev, report.StatusAffected, ""
 	}
 	return ev, report.StatusNotAffected, ""
 }
