@@ -67,12 +67,11 @@ func (l *licenses) one(d string) string {
 		}
 		return strings.Join(out, " AND ")
 	}
-	ops, ids := 0, 0
+	ids := 0
 	out := make([]string, 0, len(toks))
 	for _, t := range toks {
 		switch u := strings.ToUpper(t); u {
 		case "AND", "OR", "WITH":
-			ops++
 			out = append(out, u)
 			continue
 		case "(", ")":
@@ -90,10 +89,7 @@ func (l *licenses) one(d string) string {
 		ids++
 		out = append(out, c)
 	}
-	if ops == 0 && ids > 1 {
-		return strings.Join(out, " AND ")
-	}
-	if ops > 0 && !wellFormed(out) {
+	if ids == 0 || !wellFormed(out) {
 		return l.ref(d)
 	}
 	return strings.ReplaceAll(strings.ReplaceAll(strings.Join(out, " "), "( ", "("), " )", ")")

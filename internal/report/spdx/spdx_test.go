@@ -22,7 +22,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 // sample is a real scan of testdata/images/alpine-310.tar.gz with findings
 // added by hand (see testdata/README.md).
-func sample(t *testing.T) *report.Report {
+func sample(t testing.TB) *report.Report {
 	t.Helper()
 	f, err := os.Open(filepath.Join("testdata", "sample.report.json"))
 	if err != nil {
@@ -221,4 +221,39 @@ func TestLicenseExpression(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzLicenseExpression: license strings come from package metadata in
+// the image. Whatever they hold, the result must be an expression of
+// known ids and LicenseRef-s in [A-Za-z0-9.-], with balanced parentheses.
+func FuzzLicenseExpression(f *testing.F) {
+	r := sample(f)
+	for _, p := range r.Packages {
+		for _, l := range p.Licenses {
+			f.Add(l)
+		}
+	}
+	f.Add("(MIT OR Apache-2.0) AND GPL-2.0-only WITH Classpath-exception-2.0")
+	f.Add("((MIT")
+	f.Fuzz(func(t *testing.T, s string) {
+		l := newLicenses()
+		e := l.expression([]string{s, s})
+		toks := strings.Fields(strings.NewReplacer("(", " ( ", ")", " ) ").Replace(e))
+		if e != noAssertion && !wellFormed(toks) {
+			t.Fatalf("%q -> %q: not well formed", s, e)
+		}
+		for _, tok := range toks {
+			switch tok {
+			case "(", ")", "AND", "OR", "WITH", noAssertion:
+				continue
+			}
+			id, _ := strings.CutSuffix(tok, "+")
+			if _, ok := known[strings.ToLower(id)]; ok {
+				continue
+			}
+			if !strings.HasPrefix(tok, "LicenseRef-") || sanitize(tok) != tok {
+				t.Fatalf("%q -> %q: bad token %q", s, e, tok)
+			}
+		}
+	})
 }
