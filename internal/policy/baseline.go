@@ -74,3 +74,17 @@ func BaselinePackage(f report.Finding) string {
 	}
 	return f.PackageType + "/" + f.PackageName
 }
+
+// MergeBaselines returns a baseline holding the keys of all of bs.
+func MergeBaselines(bs ...*Baseline) *Baseline {
+	out := &Baseline{keys: map[string]bool{}}
+	for _, b := range bs {
+		if b == nil {
+			continue
+		}
+		for k := range b.keys {
+			out.keys[k] = true
+		}
+	}
+	return out
+}

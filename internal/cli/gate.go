@@ -1,0 +1,213 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/customs-scanner/customs/internal/match"
+	"github.com/customs-scanner/customs/internal/policy"
+	"github.com/customs-scanner/customs/internal/report"
+	jsonreport "github.com/customs-scanner/customs/internal/report/json"
+	"github.com/customs-scanner/customs/internal/vex"
+)
+
+// gateOptions are the flags of the gate: what may suppress a finding and
+// what fails the scan (docs/policy.md).
+type gateOptions struct {
+	ignoreFile      string
+	policyFile      string
+	vexFiles        []string
+	baseline        string
+	baselineImage   string
+	baseImageLayers int
+
+	// scanBaseline scans --baseline-image; the scan command sets it to a
+	// scan with the same options. Nil means --baseline-image is refused.
+	scanBaseline func(ctx context.Context, ref string) (*report.Report, error)
+}
+
+// addGateFlags registers the gate flags on fs.
+func addGateFlags(fs *pflag.FlagSet, o *gateOptions) {
+	fs.StringVar(&o.ignoreFile, "ignore-file", "", "YAML exceptions file: findings it lists (until their expiry date) are suppressed; see docs/policy.md")
+	fs.StringVar(&o.policyFile, "policy", "", "YAML policy file of CEL rules; a matching fail rule exits 1, a warn rule prints a warning; see docs/policy.md")
+	fs.StringArrayVar(&o.vexFiles, "vex", nil, "VEX document (OpenVEX, CycloneDX VEX or CSAF); not_affected and fixed statements suppress findings (repeatable)")
+	fs.StringVar(&o.baseline, "baseline", "", "previous customs JSON report: findings already in it cannot fail the gate")
+	fs.StringVar(&o.baselineImage, "baseline-image", "", "image whose findings cannot fail the gate (typically the base image), scanned with the same options")
+	fs.IntVar(&o.baseImageLayers, "base-image-layers", 0, "the first N layers of the image are the base image (policy field finding.baseImage)")
+}
+
+// gateResult is the outcome of applyGate.
+type gateResult struct {
+	// Failed is true when a fail rule of --policy matched an eligible finding.
+	Failed bool
+	// Message summarises a failure, for the exit-1 error.
+	Message string
+	// Lines are for stderr, one message each, without a trailing newline.
+	Lines []string
+	// Eligible are the findings that can fail a gate: not suppressed,
+	// affecting the image, and not in the baseline. --fail-on counts these.
+	Eligible []report.Finding
+}
+
+// loadedGate holds the parsed gate inputs.
+type loadedGate struct {
+	exceptions []policy.Exception
+	policy     *policy.Policy
+	vex        []*vex.Document
+	baseline   *policy.Baseline
+}
+
+// checkGate loads every gate file so that a bad one fails before the scan.
+func checkGate(o gateOptions) error {
+	_, err := loadGate(o)
+	return err
+}
+
+func loadGate(o gateOptions) (*loadedGate, error) {
+	g := &loadedGate{}
+	var err error
+	if o.ignoreFile != "" {
+		if g.exceptions, err = policy.LoadExceptions(o.ignoreFile); err != nil {
+			return nil, fmt.Errorf("--ignore-file: %w", err)
+		}
+	}
+	if o.policyFile != "" {
+		if g.policy, err = policy.LoadPolicy(o.policyFile); err != nil {
+			return nil, fmt.Errorf("--policy: %w", err)
+		}
+	}
+	for _, f := range o.vexFiles {
+		d, err := vex.Load(f)
+		if err != nil {
+			return nil, fmt.Errorf("--vex: %w", err)
+		}
+		g.vex = append(g.vex, d)
+	}
+	if o.baseline != "" {
+		f, err := os.Open(o.baseline)
+		if err != nil {
+			return nil, fmt.Errorf("--baseline: %w", err)
+		}
+		prev, err := jsonreport.Decode(f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("--baseline %s: %w", o.baseline, err)
+		}
+		g.baseline = policy.NewBaseline(prev)
+	}
+	if o.baseImageLayers < 0 {
+		return nil, fmt.Errorf("--base-image-layers %d: want 0 or more", o.baseImageLayers)
+	}
+	if o.baselineImage != "" && o.scanBaseline == nil {
+		return nil, fmt.Errorf("--baseline-image is not supported by this command")
+	}
+	return g, nil
+}
+
+// maxListed bounds the findings listed per rule on stderr.
+const maxListed = 20
+
+// applyGate applies VEX documents, then exceptions, to r (moving the
+// findings they cover to r.Suppressed), then evaluates the policy rules on
+// the findings that remain, affect the image and are not in the baseline.
+// It fills r.Policy and r.Summary. now is the clock for expiry and ageDays.
+func applyGate(ctx context.Context, r *report.Report, o gateOptions, now time.Time) (gateResult, error) {
+	var res gateResult
+	g, err := loadGate(o)
+	if err != nil {
+		return res, err
+	}
+	pr := &report.PolicyResult{}
+	if len(g.vex) > 0 {
+		sup, ann := vex.Apply(r, g.vex)
+		res.Lines = append(res.Lines, fmt.Sprintf("vex: %d findings suppressed as not_affected or fixed, %d annotated", sup, ann))
+	}
+	if len(g.exceptions) > 0 {
+		before := len(r.Suppressed)
+		pr.ExpiredExceptions = policy.ApplyExceptions(r, g.exceptions, now)
+		res.Lines = append(res.Lines, fmt.Sprintf("exceptions: %d findings suppressed", len(r.Suppressed)-before))
+		for _, e := range pr.ExpiredExceptions {
+			who := ""
+			if e.Owner != "" {
+				who = ", owner " + e.Owner
+			}
+			res.Lines = append(res.Lines, fmt.Sprintf("warning: exception %s (%s%s) expired on %s and no longer applies", e.ID, e.Source, who, e.Expires))
+		}
+	}
+	if o.baselineImage != "" {
+		base, err := o.scanBaseline(ctx, o.baselineImage)
+		if err != nil {
+			return res, fmt.Errorf("--baseline-image %s: %w", o.baselineImage, err)
+		}
+		b := policy.NewBaseline(base)
+		if g.baseline != nil {
+			b = policy.MergeBaselines(g.baseline, b)
+		}
+		g.baseline = b
+	}
+	for _, f := range r.Findings {
+		if !match.Affects(f.Status) {
+			continue
+		}
+		if g.baseline.Contains(f) {
+			pr.BaselineKnown++
+			continue
+		}
+		res.Eligible = append(res.Eligible, f)
+	}
+	if g.baseline != nil {
+		pr.Baseline = strings.TrimSpace(o.baseline + " " + o.baselineImage)
+		res.Lines = append(res.Lines, fmt.Sprintf("baseline: %d findings already in %s cannot fail the gate", pr.BaselineKnown, pr.Baseline))
+	}
+	if g.policy != nil {
+		matched, err := g.policy.Eval(ctx, res.Eligible, policy.Context{Now: now, BaseImageLayers: o.baseImageLayers, Layers: r.Target.Layers})
+		if err != nil {
+			return res, fmt.Errorf("--policy: %w", err)
+		}
+		var failed []string
+		for i, rule := range g.policy.Rules {
+			rr := report.RuleResult{Name: rule.Name, Action: rule.Action}
+			for _, fi := range matched[i] {
+				f := res.Eligible[fi]
+				rr.Matched = append(rr.Matched, f.VulnerabilityID+" "+f.PURL)
+			}
+			pr.Rules = append(pr.Rules, rr)
+			if len(rr.Matched) == 0 {
+				continue
+			}
+			kind := "warning"
+			if rule.Action == policy.ActionFail {
+				kind = "FAIL"
+				failed = append(failed, fmt.Sprintf("%s (%d)", rule.Name, len(rr.Matched)))
+			}
+			for j := range rr.Matched {
+				if j == maxListed {
+					res.Lines = append(res.Lines, fmt.Sprintf("policy: %s: rule %q: ... and %d more (see the report's policy section)", kind, rule.Name, len(rr.Matched)-maxListed))
+					break
+				}
+				f := res.Eligible[matched[i][j]]
+				res.Lines = append(res.Lines, fmt.Sprintf("policy: %s: rule %q matched %s in %s %s (%s)", kind, rule.Name, f.VulnerabilityID, f.PackageName, f.PackageVersion, f.PURL))
+			}
+		}
+		if len(failed) > 0 {
+			pr.Failed, res.Failed = true, true
+			res.Message = "--policy: fail rules matched: " + strings.Join(failed, ", ")
+		}
+	}
+	sort.SliceStable(r.Suppressed, func(i, j int) bool {
+		a, b := r.Suppressed[i].Finding, r.Suppressed[j].Finding
+		if a.VulnerabilityID != b.VulnerabilityID {
+			return a.VulnerabilityID < b.VulnerabilityID
+		}
+		return a.PURL < b.PURL
+	})
+	r.Policy = pr
+	r.Summarize()
+	return res, nil
+}
