@@ -192,13 +192,7 @@ func component(p inventory.Package) cdx.Component {
 	if len(p.CPEs) > 0 {
 		c.CPE = p.CPEs[0]
 	}
-	if len(p.Licenses) > 0 {
-		lic := make(cdx.Licenses, 0, len(p.Licenses))
-		for _, l := range p.Licenses {
-			lic = append(lic, cdx.LicenseChoice{License: &cdx.License{Name: l}})
-		}
-		c.Licenses = &lic
-	}
+	c.Licenses = licenseChoices(p.Licenses)
 	props := []cdx.Property{{Name: PropPackageType, Value: p.Type}}
 	if p.FoundBy != "" {
 		props = append(props, cdx.Property{Name: PropFoundBy, Value: p.FoundBy})
