@@ -3,6 +3,7 @@ package extract
 import (
 	"context"
 	"errors"
+	"io"
 	"io/fs"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/customs-scanner/customs/internal/inventory"
+	"github.com/customs-scanner/customs/internal/layerfs"
 )
 
 // fakeExt is a test extractor: it wants paths with a prefix and, as a
@@ -65,5 +67,40 @@ func TestPrepareParts(t *testing.T) {
 	}
 	if diff := cmp.Diff("a: broken", err.Error()); diff != "" {
 		t.Errorf("error (-want +got):\n%s", diff)
+	}
+}
+
+func TestRawView(t *testing.T) {
+	prep := Prepare([]Extractor{prepExt{fakeExt{"a", "bin/"}}, fakeExt{"raw", "bin/x"}})
+	both, err := prep("bin/x", 0o755, []byte("ELF x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	onlyPrepared, err := prep("bin/y", 0o755, []byte("ELF y"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &layerfs.Layer{Files: map[string][]byte{"bin/x": both, "bin/y": onlyPrepared, "etc/plain": []byte("plain")}}
+	for p, b := range l.Files {
+		l.Entries = append(l.Entries, layerfs.Entry{Path: p, Mode: 0o755, Size: int64(len(b))})
+	}
+	v := rawView{layerfs.Merge([]*layerfs.Layer{l})}
+	for p, want := range map[string]string{"bin/x": "ELF x", "etc/plain": "plain"} {
+		got, err := fs.ReadFile(v, p)
+		if err != nil || string(got) != want {
+			t.Errorf("ReadFile(%s) = %q, %v; want %q", p, got, err, want)
+		}
+		f, err := v.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(f)
+		f.Close()
+		if string(b) != want {
+			t.Errorf("Open(%s) read %q, want %q", p, b, want)
+		}
+	}
+	if _, err := fs.ReadFile(v, "bin/y"); !errors.Is(err, layerfs.ErrNotCaptured) {
+		t.Errorf("ReadFile of a file kept only prepared: err = %v, want ErrNotCaptured", err)
 	}
 }

@@ -78,7 +78,7 @@ func Run(ctx context.Context, layers []*layerfs.Layer, infos []LayerInfo, exts [
 	}
 	res := &Result{}
 	final := layerfs.Merge(layers)
-	osInfo, err := osrelease.Detect(final)
+	osInfo, err := osrelease.Detect(rawView{final})
 	if err == nil {
 		res.OS = osInfo
 	}
@@ -119,7 +119,7 @@ func Run(ctx context.Context, layers []*layerfs.Layer, infos []LayerInfo, exts [
 					continue
 				}
 				if view == nil {
-					view = layerfs.Merge(layers[:i+1])
+					view = rawView{layerfs.Merge(layers[:i+1])}
 				}
 				pkgs, err := e.Extract(ctx, Input{Path: p, Content: content, FS: view, OS: res.OS})
 				if err != nil {

@@ -10,6 +10,7 @@ import (
 	npmext "github.com/customs-scanner/customs/internal/extract/npm"
 	"github.com/customs-scanner/customs/internal/extract/php"
 	"github.com/customs-scanner/customs/internal/extract/python"
+	"github.com/customs-scanner/customs/internal/extract/rpm"
 	"github.com/customs-scanner/customs/internal/extract/ruby"
 	"github.com/customs-scanner/customs/internal/version"
 	apkver "github.com/customs-scanner/customs/internal/version/apk"
@@ -20,6 +21,7 @@ import (
 	npmver "github.com/customs-scanner/customs/internal/version/npm"
 	nugetver "github.com/customs-scanner/customs/internal/version/nuget"
 	pep440ver "github.com/customs-scanner/customs/internal/version/pep440"
+	rpmver "github.com/customs-scanner/customs/internal/version/rpm"
 	rubygemsver "github.com/customs-scanner/customs/internal/version/rubygems"
 )
 
@@ -29,6 +31,7 @@ func Extractors() []extract.Extractor {
 	return []extract.Extractor{
 		dpkg.New(),
 		apk.New(),
+		rpm.New(),
 		npmext.New(),
 		python.New(),
 		ruby.New(),
@@ -51,5 +54,6 @@ func Schemes() map[string]version.Scheme {
 		"nuget":    nugetver.Scheme{},
 		"generic":  genericver.Scheme{},
 		"maven":    mavenver.Scheme{},
+		"rpm":      rpmver.Scheme{},
 	}
 }
