@@ -4,8 +4,10 @@ import (
 	"github.com/customs-scanner/customs/internal/extract"
 	"github.com/customs-scanner/customs/internal/extract/apk"
 	"github.com/customs-scanner/customs/internal/extract/binary"
+	"github.com/customs-scanner/customs/internal/extract/cargo"
 	"github.com/customs-scanner/customs/internal/extract/dotnet"
 	"github.com/customs-scanner/customs/internal/extract/dpkg"
+	"github.com/customs-scanner/customs/internal/extract/gobinary"
 	"github.com/customs-scanner/customs/internal/extract/java"
 	npmext "github.com/customs-scanner/customs/internal/extract/npm"
 	"github.com/customs-scanner/customs/internal/extract/php"
@@ -14,9 +16,11 @@ import (
 	"github.com/customs-scanner/customs/internal/extract/ruby"
 	"github.com/customs-scanner/customs/internal/version"
 	apkver "github.com/customs-scanner/customs/internal/version/apk"
+	cargover "github.com/customs-scanner/customs/internal/version/cargo"
 	composerver "github.com/customs-scanner/customs/internal/version/composer"
 	dpkgver "github.com/customs-scanner/customs/internal/version/dpkg"
 	genericver "github.com/customs-scanner/customs/internal/version/generic"
+	"github.com/customs-scanner/customs/internal/version/gosemver"
 	mavenver "github.com/customs-scanner/customs/internal/version/maven"
 	npmver "github.com/customs-scanner/customs/internal/version/npm"
 	nugetver "github.com/customs-scanner/customs/internal/version/nuget"
@@ -38,6 +42,8 @@ func Extractors() []extract.Extractor {
 		php.New(),
 		dotnet.New(),
 		java.New(),
+		cargo.New(),
+		gobinary.New(),
 		binary.New(),
 	}
 }
@@ -55,5 +61,7 @@ func Schemes() map[string]version.Scheme {
 		"generic":  genericver.Scheme{},
 		"maven":    mavenver.Scheme{},
 		"rpm":      rpmver.Scheme{},
+		"golang":   gosemver.Scheme{},
+		"cargo":    cargover.Scheme{},
 	}
 }
