@@ -5,12 +5,21 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/customs-scanner/customs/internal/cli"
 )
 
+// memoryLimit is the Go runtime's soft memory limit unless GOMEMLIMIT sets
+// one: a scan holds one large file (a binary, a jar) at a time, and a soft
+// limit makes the collector return each before the heap doubles.
+const memoryLimit = 100 << 20
+
 func main() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(memoryLimit)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
