@@ -8,6 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/spf13/pflag"
 
 	"github.com/customs-scanner/customs/internal/match"
@@ -26,6 +29,9 @@ type gateOptions struct {
 	baseline        string
 	baselineImage   string
 	baseImageLayers int
+	vexReferrers    bool
+	// insecure allows plain-HTTP registries for --vex-referrers (scan's --insecure).
+	insecure bool
 
 	// scanBaseline scans --baseline-image; the scan command sets it to a
 	// scan with the same options. Nil means --baseline-image is refused.
@@ -39,6 +45,7 @@ func addGateFlags(fs *pflag.FlagSet, o *gateOptions) {
 	fs.StringArrayVar(&o.vexFiles, "vex", nil, "VEX document (OpenVEX, CycloneDX VEX or CSAF); not_affected and fixed statements suppress findings (repeatable)")
 	fs.StringVar(&o.baseline, "baseline", "", "previous customs JSON report: findings already in it cannot fail the gate")
 	fs.StringVar(&o.baselineImage, "baseline-image", "", "image whose findings cannot fail the gate (typically the base image), scanned with the same options")
+	fs.BoolVar(&o.vexReferrers, "vex-referrers", false, "also use VEX documents attached to the image in its registry as OCI referrers (OpenVEX, or cosign/in-toto OpenVEX attestations; signatures are not verified)")
 	fs.IntVar(&o.baseImageLayers, "base-image-layers", 0, "the first N layers of the image are the base image (policy field finding.baseImage)")
 }
 
@@ -124,6 +131,14 @@ func applyGate(ctx context.Context, r *report.Report, o gateOptions, now time.Ti
 		return res, err
 	}
 	pr := &report.PolicyResult{}
+	if o.vexReferrers {
+		docs, err := referrerVEX(ctx, r.Target, o.insecure)
+		if err != nil {
+			return res, fmt.Errorf("--vex-referrers: %w", err)
+		}
+		res.Lines = append(res.Lines, fmt.Sprintf("vex: %d documents attached to the image", len(docs)))
+		g.vex = append(g.vex, docs...)
+	}
 	if len(g.vex) > 0 {
 		sup, ann := vex.Apply(r, g.vex)
 		res.Lines = append(res.Lines, fmt.Sprintf("vex: %d findings suppressed as not_affected or fixed, %d annotated", sup, ann))
@@ -210,4 +225,48 @@ func applyGate(ctx context.Context, r *report.Report, o gateOptions, now time.Ti
 	r.Policy = pr
 	r.Summarize()
 	return res, nil
+}
+
+// referrerVEX fetches the VEX documents attached to the scanned image: to
+// its manifest digest and, for a multi-platform image, to its index digest.
+func referrerVEX(ctx context.Context, t report.Target, insecure bool) ([]*vex.Document, error) {
+	var opts []name.Option
+	if insecure {
+		opts = append(opts, name.Insecure)
+	}
+	ropts := []remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain)}
+	var digests []name.Digest
+	if t.Kind == "registry" && t.ManifestDigest != "" {
+		ref, err := name.ParseReference(strings.TrimPrefix(t.Ref, "registry:"), opts...)
+		if err != nil {
+			return nil, err
+		}
+		digests = append(digests, ref.Context().Digest(t.ManifestDigest))
+		if desc, err := remote.Head(ref, append(ropts, remote.WithContext(ctx))...); err == nil && desc.Digest.String() != t.ManifestDigest {
+			digests = append(digests, ref.Context().Digest(desc.Digest.String()))
+		}
+	}
+	for _, rd := range t.RepoDigests {
+		d, err := name.NewDigest(rd, opts...)
+		if err == nil {
+			digests = append(digests, d)
+		}
+	}
+	if len(digests) == 0 {
+		return nil, fmt.Errorf("the image %s has no registry digest to look referrers up for", t.Ref)
+	}
+	var docs []*vex.Document
+	seen := map[string]bool{}
+	for _, d := range digests {
+		if seen[d.String()] {
+			continue
+		}
+		seen[d.String()] = true
+		ds, err := vex.Referrers(ctx, d, ropts...)
+		if err != nil {
+			return nil, err
+		}
+		docs = append(docs, ds...)
+	}
+	return docs, nil
 }
