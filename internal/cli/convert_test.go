@@ -89,3 +89,37 @@ func TestConvertErrors(t *testing.T) {
 		})
 	}
 }
+
+// FuzzConvert: convert reads reports from anywhere. Whatever decodes must
+// encode in every format without a panic.
+func FuzzConvert(f *testing.F) {
+	dir := f.TempDir()
+	rep := filepath.Join(dir, "report.json")
+	var out, errb strings.Builder
+	g := &globals{stderr: &errb, cacheDir: dir}
+	cmd := newSBOMCmd(g)
+	cmd.SetArgs([]string{alpineImage, "--no-progress", "-o", "json=" + rep})
+	cmd.SetOut(&out)
+	cmd.SetErr(&errb)
+	if err := cmd.Execute(); err != nil {
+		f.Fatal(err)
+	}
+	b, err := os.ReadFile(rep)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Add([]byte(`{"schemaVersion":"1.0","target":{"ref":"x"},"os":{},"packages":[{"id":"a","locations":[]},{"id":"a"}],"ownedPackages":[{"id":"b","evidence":[{}]}],"relationships":[{"from":"a","to":"b","type":"contains"},{"from":"b","to":"a","type":"depends-on"},{"from":"a","to":"zz","type":"contains"}],"findings":[{"vulnerabilityID":"","packageID":"zz","cvss":[{"score":-1}],"kev":{},"epss":{}},{"vulnerabilityID":"CVE-1","status":"not-affected","evidence":[]}]}`))
+	outs := []outputSpec{{"table", ""}, {"json", ""}, {"cyclonedx-json", ""}, {"cyclonedx-xml", ""}, {"spdx-json", ""}, {"spdx-tag-value", ""}, {"sarif", ""}, {"markdown", ""}, {"template", ""}}
+	oo := outputOptions{Template: `{{range bySeverity .Findings}}{{.VulnerabilityID}}{{end}}`}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := readReport(strings.NewReader(string(data)), "-")
+		if err != nil {
+			return
+		}
+		for _, o := range outs {
+			var b strings.Builder
+			_ = writeOutputs(&b, []outputSpec{o}, oo, r)
+		}
+	})
+}
