@@ -117,8 +117,8 @@ func loadGate(o gateOptions) (*loadedGate, error) {
 	return g, nil
 }
 
-// maxListed bounds the findings listed per rule on stderr.
-const maxListed = 20
+// maxRuleLines bounds the findings listed per rule on stderr.
+const maxRuleLines = 20
 
 // applyGate applies VEX documents, then exceptions, to r (moving the
 // findings they cover to r.Suppressed), then evaluates the policy rules on
@@ -202,8 +202,8 @@ func applyGate(ctx context.Context, r *report.Report, o gateOptions, now time.Ti
 				failed = append(failed, fmt.Sprintf("%s (%d)", rule.Name, len(rr.Matched)))
 			}
 			for j := range rr.Matched {
-				if j == maxListed {
-					res.Lines = append(res.Lines, fmt.Sprintf("policy: %s: rule %q: ... and %d more (see the report's policy section)", kind, rule.Name, len(rr.Matched)-maxListed))
+				if j == maxRuleLines {
+					res.Lines = append(res.Lines, fmt.Sprintf("policy: %s: rule %q: ... and %d more (see the report's policy section)", kind, rule.Name, len(rr.Matched)-maxRuleLines))
 					break
 				}
 				f := res.Eligible[matched[i][j]]

@@ -2,6 +2,7 @@ package vex
 
 import (
 	"net/url"
+	"sort"
 	"strings"
 
 	"github.com/package-url/packageurl-go"
@@ -25,18 +26,49 @@ import (
 // tags or the reference scanned, and pkg:oci PURLs of any of them.
 func Apply(r *report.Report, docs []*Document) (suppressed, annotated int) {
 	id := identify(r)
+	// Index the statements by vulnerability ID and alias so each finding
+	// looks only at statements about its own IDs.
+	type ref struct{ doc, stmt int }
+	byID := map[string][]ref{}
+	for di, d := range docs {
+		for si, s := range d.Statements {
+			seen := map[string]bool{}
+			for _, v := range append([]string{s.Vulnerability}, s.Aliases...) {
+				k := strings.ToUpper(v)
+				if k != "" && !seen[k] {
+					seen[k] = true
+					byID[k] = append(byID[k], ref{di, si})
+				}
+			}
+		}
+	}
 	kept := make([]report.Finding, 0, len(r.Findings))
 	for _, f := range r.Findings {
+		var cands []ref
+		seen := map[ref]bool{}
+		for _, v := range append([]string{f.VulnerabilityID}, f.Aliases...) {
+			for _, c := range byID[strings.ToUpper(v)] {
+				if !seen[c] {
+					seen[c] = true
+					cands = append(cands, c)
+				}
+			}
+		}
+		// Input order decides ties: later documents and statements win.
+		sort.Slice(cands, func(i, j int) bool {
+			if cands[i].doc != cands[j].doc {
+				return cands[i].doc < cands[j].doc
+			}
+			return cands[i].stmt < cands[j].stmt
+		})
 		var best *Statement
-		for _, d := range docs {
-			for i := range d.Statements {
-				s := &d.Statements[i]
-				if !s.matchesVuln(f) || !id.matchesProduct(s.Products, f.PURL) {
-					continue
-				}
-				if best == nil || !s.Timestamp.Before(best.Timestamp) {
-					best = s
-				}
+		for _, c := range cands {
+			s := &docs[c.doc].Statements[c.stmt]
+			if !id.matchesProduct(s.Products, f.PURL) {
+				continue
+			}
+			if best == nil || !s.Timestamp.Before(best.Timestamp) {
+				best = s
 			}
 		}
 		switch {
@@ -60,20 +92,6 @@ func Apply(r *report.Report, docs []*Document) (suppressed, annotated int) {
 	}
 	r.Findings = kept
 	return suppressed, annotated
-}
-
-func (s *Statement) matchesVuln(f report.Finding) bool {
-	for _, a := range append([]string{s.Vulnerability}, s.Aliases...) {
-		if strings.EqualFold(a, f.VulnerabilityID) {
-			return true
-		}
-		for _, b := range f.Aliases {
-			if strings.EqualFold(a, b) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // identity is what names the scanned target.
