@@ -123,3 +123,15 @@ func FuzzParsePolicy(f *testing.F) {
 		}
 	})
 }
+
+func TestEvalRuntimeError(t *testing.T) {
+	p, err := ParsePolicy("p.yaml", []byte("rules:\n  - name: first-alias\n    expr: finding.aliases[0] == 'GHSA-x'\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.Eval(t.Context(), []report.Finding{{VulnerabilityID: "CVE-1", PURL: "pkg:npm/a@1"}}, Context{Now: now})
+	want := `rule "first-alias" (p.yaml:3:11) on CVE-1 pkg:npm/a@1: index out of bounds`
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Fatalf("Eval error = %v, want prefix %q", err, want)
+	}
+}
