@@ -1,0 +1,154 @@
+package secrets
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/customs-scanner/customs/internal/extract"
+	"github.com/customs-scanner/customs/internal/layerfs"
+)
+
+// Finding is one secret in the image.
+type Finding struct {
+	Rule     string `json:"rule"`
+	Severity string `json:"severity"`
+	// Source is "file", "env", "label" or "history".
+	Source string `json:"source"`
+	// Layer is the DiffID of the layer whose file holds the secret
+	// (empty for config findings); LayerIndex counts from 0, bottom first.
+	Layer      string `json:"layer,omitempty"`
+	LayerIndex int    `json:"layerIndex"`
+	CreatedBy  string `json:"createdBy,omitempty"`
+	// Path is the file path (no leading slash), or for config findings
+	// the config field: "Env[2]", "Labels[key]", "History[5]".
+	Path string `json:"path"`
+	Line int    `json:"line"`
+	// Match is the matched text with the secret redacted.
+	Match string `json:"match"`
+	// StillPresent is true when the file is in the final filesystem as
+	// written by this layer; false when a later layer deleted or
+	// overwrote it (the secret is still in the layer tarball, so still
+	// extractable from the image). Config findings are always present.
+	StillPresent bool `json:"stillPresent"`
+}
+
+// Collect turns the prepared secret parts of every layer into findings.
+// Deleted and overwritten files are included (StillPresent false). infos
+// must be parallel to layers. prepared returns the audit/secrets part of a
+// kept file; nil uses the extract part format directly.
+func Collect(layers []*layerfs.Layer, infos []extract.LayerInfo, final *layerfs.FS, prepared func(l *layerfs.Layer, path string) ([]byte, bool)) []Finding {
+	if prepared == nil {
+		prepared = func(l *layerfs.Layer, p string) ([]byte, bool) { return partFor(Name, l.Files[p]) }
+	}
+	var out []Finding
+	for i, l := range layers {
+		if l == nil {
+			continue
+		}
+		paths := make([]string, 0, len(l.Files))
+		for p := range l.Files {
+			paths = append(paths, p)
+		}
+		sort.Strings(paths)
+		var info extract.LayerInfo
+		if i < len(infos) {
+			info = infos[i]
+		}
+		if info.DiffID == "" {
+			info.DiffID = l.DiffID
+		}
+		for _, p := range paths {
+			b, ok := prepared(l, p)
+			if !ok || len(b) == 0 {
+				continue
+			}
+			var ms []Match
+			if json.Unmarshal(b, &ms) != nil {
+				continue
+			}
+			present := false
+			if final != nil {
+				o, ok := final.Origin(p)
+				present = ok && o == i
+			}
+			for _, m := range ms {
+				out = append(out, Finding{
+					Rule: m.Rule, Severity: m.Severity, Source: "file",
+					Layer: info.DiffID, LayerIndex: i, CreatedBy: info.CreatedBy,
+					Path: p, Line: m.Line, Match: m.Snippet, StillPresent: present,
+				})
+			}
+		}
+	}
+	return out
+}
+
+// ScanConfig finds secrets in the image config: environment variables,
+// labels and the created_by command of every history entry (which also
+// records build arguments).
+func (s *Scanner) ScanConfig(cfg *v1.ConfigFile) []Finding {
+	if cfg == nil {
+		return nil
+	}
+	var out []Finding
+	add := func(source, where, text string) {
+		for _, m := range s.Scan("", []byte(text)) {
+			out = append(out, Finding{Rule: m.Rule, Severity: m.Severity, Source: source, LayerIndex: -1, Path: where, Line: m.Line, Match: m.Snippet, StillPresent: true})
+		}
+	}
+	for i, e := range cfg.Config.Env {
+		add("env", fmt.Sprintf("Env[%d]", i), e)
+	}
+	keys := make([]string, 0, len(cfg.Config.Labels))
+	for k := range cfg.Config.Labels {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		add("label", "Labels["+k+"]", k+"="+cfg.Config.Labels[k])
+	}
+	for i, h := range cfg.History {
+		add("history", fmt.Sprintf("History[%d]", i), h.CreatedBy)
+	}
+	return out
+}
+
+// ScanConfig runs the default rules over cfg (see Scanner.ScanConfig).
+func ScanConfig(cfg *v1.ConfigFile) []Finding {
+	return New(DefaultRules()).ScanConfig(cfg)
+}
+
+// partFor is a copy of extract's unexported contentFor for a Preparer
+// (internal/extract/extractor.go): the named part of a kept file. Unlike
+// contentFor it rejects files without parts, which audit/secrets never
+// leaves. To be replaced by extract.PartFor.
+func partFor(name string, data []byte) ([]byte, bool) {
+	magic := []byte("customs-prepared\x00")
+	if !bytes.HasPrefix(data, magic) {
+		return nil, false
+	}
+	rest := data[len(magic):]
+	for len(rest) > 0 {
+		n, k := binary.Uvarint(rest)
+		if k <= 0 || uint64(len(rest)-k) < n {
+			return nil, false
+		}
+		pn := string(rest[k : k+int(n)])
+		rest = rest[k+int(n):]
+		m, k := binary.Uvarint(rest)
+		if k <= 0 || uint64(len(rest)-k) < m {
+			return nil, false
+		}
+		pd := rest[k : k+int(m)]
+		rest = rest[k+int(m):]
+		if pn == name {
+			return pd, true
+		}
+	}
+	return nil, false
+}

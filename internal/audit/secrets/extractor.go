@@ -1,0 +1,83 @@
+package secrets
+
+import (
+	"context"
+	"encoding/json"
+	"io/fs"
+	"path"
+	"regexp"
+	"strings"
+
+	"github.com/customs-scanner/customs/internal/extract"
+	"github.com/customs-scanner/customs/internal/extract/osrelease"
+	"github.com/customs-scanner/customs/internal/inventory"
+)
+
+// Name is the extractor name, also the name of its prepared part.
+const Name = "audit/secrets"
+
+var (
+	_ extract.Extractor = (*Scanner)(nil)
+	_ extract.Preparer  = (*Scanner)(nil)
+)
+
+// Name implements extract.Extractor.
+func (s *Scanner) Name() string { return Name }
+
+// Version implements extract.Extractor.
+func (s *Scanner) Version() int { return 1 }
+
+// skipPaths are never read: documentation, locales, test fixtures and
+// example trees (full of sample keys), and the kernel's pseudo trees.
+var skipPaths = regexp.MustCompile(`^(?:proc|sys|dev)/|^usr/share/(?:doc|man|info|locale|i18n|zoneinfo|mime|icons|fonts|terminfo|X11|help|gtk-doc|javascript|misc|dict)/|^usr/lib/locale/|^var/lib/(?:dpkg|rpm|apk|yum|dnf)/|^lib/apk/db/|(?:^|/)(?:test|tests|testing|testdata|test-data|test_data|fixtures|__tests__|spec|specs|examples?|samples?|docs?)/|(?:^|/)\.git/objects/`)
+
+// skipExts are formats that are binary or never hold a secret in text.
+var skipExts = map[string]bool{
+	".png": true, ".jpg": true, ".jpeg": true, ".gif": true, ".ico": true, ".svg": true, ".webp": true, ".bmp": true,
+	".woff": true, ".woff2": true, ".ttf": true, ".otf": true, ".eot": true,
+	".gz": true, ".tgz": true, ".bz2": true, ".xz": true, ".zst": true, ".zip": true, ".jar": true, ".war": true, ".ear": true,
+	".whl": true, ".egg": true, ".deb": true, ".rpm": true, ".apk": true, ".a": true, ".o": true, ".so": true, ".dll": true,
+	".exe": true, ".pyc": true, ".pyo": true, ".class": true, ".mo": true, ".gmo": true, ".db": true, ".sqlite": true,
+	".pdf": true, ".mp3": true, ".mp4": true, ".wasm": true, ".map": true, ".md5sums": true, ".mat": true,
+}
+
+// Wants implements extract.Extractor: regular files, except documentation,
+// test fixtures, package databases, known binary formats and the files OS
+// detection reads (the combined Prepare would otherwise drop them when no
+// secret is found; see the report).
+func (s *Scanner) Wants(p string, mode fs.FileMode) bool {
+	if !mode.IsRegular() || osrelease.Wants(p) || skipPaths.MatchString(p) {
+		return false
+	}
+	ext := strings.ToLower(path.Ext(p))
+	if skipExts[ext] || strings.Contains(p, ".so.") {
+		return false
+	}
+	return true
+}
+
+// Prepare implements extract.Preparer: it scans one file and returns the
+// JSON of its matches ([]Match), or nil when there are none. Files larger
+// than the size limit and binary files are skipped and counted (Stats).
+func (s *Scanner) Prepare(p string, content []byte) ([]byte, error) {
+	if int64(len(content)) > s.maxSize {
+		s.tooLarge.Add(1)
+		return nil, nil
+	}
+	if IsBinary(content) {
+		s.binary.Add(1)
+		return nil, nil
+	}
+	s.scanned.Add(1)
+	ms := s.Scan(p, content)
+	if len(ms) == 0 {
+		return nil, nil
+	}
+	return json.Marshal(ms)
+}
+
+// Extract implements extract.Extractor; secrets are not packages (Collect
+// reads the prepared parts).
+func (s *Scanner) Extract(ctx context.Context, in extract.Input) ([]inventory.Package, error) {
+	return nil, nil
+}

@@ -1,0 +1,263 @@
+package secrets
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"math"
+	"regexp"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"unicode/utf8"
+)
+
+// Match is one secret found in a piece of text. Snippet is the matched
+// text with the secret redacted; the secret itself is never kept.
+type Match struct {
+	Rule     string `json:"rule"`
+	Severity string `json:"severity"`
+	Line     int    `json:"line"`
+	Snippet  string `json:"snippet"`
+}
+
+// Scanner matches rules against contents. It is safe for concurrent use.
+type Scanner struct {
+	rules   []compiled
+	maxSize int64
+	// invalid holds the rules New could not compile, as errors.
+	invalid []error
+
+	tooLarge, binary, scanned atomic.Int64
+}
+
+type compiled struct {
+	Rule
+	re         *regexp.Regexp
+	keywords   [][]byte // lower case
+	allowRe    []*regexp.Regexp
+	allowPaths []*regexp.Regexp
+}
+
+// DefaultMaxSize is the largest file Prepare scans.
+const DefaultMaxSize = 1 << 20
+
+// New compiles rules. Rules that fail validation are left out and reported
+// by Errors (LoadRules has validated its rules already).
+func New(rules []Rule) *Scanner {
+	s := &Scanner{maxSize: DefaultMaxSize}
+	for _, r := range rules {
+		if err := validate(r); err != nil {
+			s.invalid = append(s.invalid, fmt.Errorf("secret rule %s: %w", r.ID, err))
+			continue
+		}
+		c := compiled{Rule: r, re: regexp.MustCompile(r.Regex)}
+		if c.Severity == "" {
+			c.Severity = SeverityMedium
+		}
+		for _, k := range r.Keywords {
+			c.keywords = append(c.keywords, bytes.ToLower([]byte(k)))
+		}
+		for _, a := range r.AllowRegexes {
+			c.allowRe = append(c.allowRe, regexp.MustCompile(a))
+		}
+		for _, a := range r.AllowPaths {
+			c.allowPaths = append(c.allowPaths, regexp.MustCompile(a))
+		}
+		s.rules = append(s.rules, c)
+	}
+	return s
+}
+
+// Errors returns the rules New left out.
+func (s *Scanner) Errors() []error { return s.invalid }
+
+// Stats counts the files Prepare looked at in this process (layers taken
+// from the cache are not prepared again and are not counted).
+type Stats struct {
+	Scanned, SkippedTooLarge, SkippedBinary int64
+}
+
+// Stats returns the counters.
+func (s *Scanner) Stats() Stats {
+	return Stats{Scanned: s.scanned.Load(), SkippedTooLarge: s.tooLarge.Load(), SkippedBinary: s.binary.Load()}
+}
+
+// Severity returns the severity of rule id ("" if unknown).
+func (s *Scanner) Severity(id string) string {
+	for _, r := range s.rules {
+		if r.ID == id {
+			return r.Severity
+		}
+	}
+	return ""
+}
+
+// IsBinary reports whether content looks like a binary file: a NUL byte in
+// the first 8 KiB, or more than 10% invalid UTF-8 in it.
+func IsBinary(content []byte) bool {
+	head := content[:min(len(content), 8<<10)]
+	if bytes.IndexByte(head, 0) >= 0 {
+		return true
+	}
+	bad := 0
+	for i := 0; i < len(head); {
+		r, n := utf8.DecodeRune(head[i:])
+		if r == utf8.RuneError && n == 1 {
+			// A rune cut at the end of the window is not invalid.
+			if len(head)-i < utf8.UTFMax && len(head) < len(content) {
+				break
+			}
+			bad++
+		}
+		i += n
+	}
+	return bad*10 > len(head)
+}
+
+// Scan returns the secrets in content, sorted by line. path is used for
+// the rules' path allow-lists only.
+func (s *Scanner) Scan(path string, content []byte) []Match {
+	var lower []byte
+	var out []Match
+	var spans [][2]int // secret spans of specific (non-generic) rules
+	for i := range s.rules {
+		r := &s.rules[i]
+		if allowedPath(r.allowPaths, path) {
+			continue
+		}
+		if lower == nil {
+			lower = bytes.ToLower(content)
+		}
+		hit := false
+		for _, k := range r.keywords {
+			if bytes.Contains(lower, k) {
+				hit = true
+				break
+			}
+		}
+		if !hit {
+			continue
+		}
+		for _, loc := range r.re.FindAllSubmatchIndex(content, 64) {
+			ss, se := loc[2*r.SecretGroup], loc[2*r.SecretGroup+1]
+			if ss < 0 {
+				continue
+			}
+			m, ok := r.accept(content[loc[0]:loc[1]], string(content[ss:se]))
+			if !ok {
+				continue
+			}
+			if r.ID == genericRule && overlaps(spans, ss, se) {
+				continue // a specific rule already reports this secret
+			}
+			if r.ID != genericRule {
+				spans = append(spans, [2]int{ss, se})
+			}
+			snippet := string(content[loc[0]:ss]) + Redact(m) + string(content[se:loc[1]])
+			out = append(out, Match{Rule: r.ID, Severity: r.Severity, Line: 1 + bytes.Count(content[:ss], []byte{'\n'}), Snippet: shorten(snippet)})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Line != out[j].Line {
+			return out[i].Line < out[j].Line
+		}
+		return out[i].Rule < out[j].Rule
+	})
+	return out
+}
+
+// genericRule is the catch-all rule, which runs last and yields to the
+// specific ones.
+const genericRule = "generic-secret-assignment"
+
+func overlaps(spans [][2]int, s, e int) bool {
+	for _, sp := range spans {
+		if s < sp[1] && sp[0] < e {
+			return true
+		}
+	}
+	return false
+}
+
+// accept applies the rule's filters to one match; it returns the secret.
+func (r *compiled) accept(match []byte, secret string) (string, bool) {
+	for _, a := range r.allowRe {
+		if a.Match(match) {
+			return "", false
+		}
+	}
+	if r.Entropy > 0 && Entropy(secret) < r.Entropy {
+		return "", false
+	}
+	if r.check != nil && !r.check(secret) {
+		return "", false
+	}
+	return secret, true
+}
+
+func allowedPath(res []*regexp.Regexp, path string) bool {
+	for _, re := range res {
+		if re.MatchString(path) {
+			return true
+		}
+	}
+	return false
+}
+
+// shorten keeps a snippet to its first line and at most 120 bytes.
+func shorten(s string) string {
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s = s[:i] + " ..."
+	}
+	if len(s) > 120 {
+		s = strings.ToValidUTF8(s[:120], "") + "..."
+	}
+	return strings.ToValidUTF8(s, "?")
+}
+
+// Redact keeps the first few characters of a secret (at most 4, at most a
+// third of it, none of a secret shorter than 8) and replaces the rest with "****".
+func Redact(secret string) string {
+	n := 0
+	if len(secret) >= 8 {
+		n = min(4, len(secret)/3)
+	}
+	return strings.ToValidUTF8(secret[:n], "") + "****"
+}
+
+// Entropy is the Shannon entropy of s in bits per byte.
+func Entropy(s string) float64 {
+	if s == "" {
+		return 0
+	}
+	var counts [256]int
+	for i := 0; i < len(s); i++ {
+		counts[s[i]]++
+	}
+	h := 0.0
+	n := float64(len(s))
+	for _, c := range counts {
+		if c > 0 {
+			p := float64(c) / n
+			h -= p * math.Log2(p)
+		}
+	}
+	return h
+}
+
+// jwtHeader accepts a JWT whose header decodes to a JSON object with "alg".
+func jwtHeader(tok string) bool {
+	head, _, _ := strings.Cut(tok, ".")
+	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(head, "="))
+	if err != nil {
+		return false
+	}
+	var h map[string]any
+	if json.Unmarshal(b, &h) != nil {
+		return false
+	}
+	_, ok := h["alg"]
+	return ok
+}
