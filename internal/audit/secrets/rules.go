@@ -35,7 +35,7 @@ type Rule struct {
 	// Entropy is the minimum Shannon entropy (bits per character) of the
 	// secret; 0 disables the check.
 	Entropy float64 `yaml:"entropy"`
-	// AllowRegexes drop a match when one matches the whole matched text.
+	// AllowRegexes drop a match when one matches in the lines that hold it.
 	AllowRegexes []string `yaml:"allowRegexes"`
 	// AllowPaths drop every match in files whose path (no leading slash)
 	// one of these regexes matches.

@@ -145,7 +145,7 @@ func (s *Scanner) Scan(path string, content []byte) []Match {
 			if ss < 0 {
 				continue
 			}
-			m, ok := r.accept(content[loc[0]:loc[1]], string(content[ss:se]))
+			m, ok := r.accept(lines(content, loc[0], loc[1]), string(content[ss:se]))
 			if !ok {
 				continue
 			}
@@ -181,7 +181,19 @@ func overlaps(spans [][2]int, s, e int) bool {
 	return false
 }
 
-// accept applies the rule's filters to one match; it returns the secret.
+// lines returns the whole lines that content[s:e] touches.
+func lines(content []byte, s, e int) []byte {
+	s = bytes.LastIndexByte(content[:s], '\n') + 1
+	if i := bytes.IndexByte(content[e:], '\n'); i >= 0 {
+		e += i
+	} else {
+		e = len(content)
+	}
+	return content[s:e]
+}
+
+// accept applies the rule's filters to one match (the lines holding it);
+// it returns the secret.
 func (r *compiled) accept(match []byte, secret string) (string, bool) {
 	for _, a := range r.allowRe {
 		if a.Match(match) {
@@ -206,11 +218,9 @@ func allowedPath(res []*regexp.Regexp, path string) bool {
 	return false
 }
 
-// shorten keeps a snippet to its first line and at most 120 bytes.
+// shorten puts a snippet on one line of at most 120 bytes.
 func shorten(s string) string {
-	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
-		s = s[:i] + " ..."
-	}
+	s = strings.Join(strings.Fields(s), " ")
 	if len(s) > 120 {
 		s = strings.ToValidUTF8(s[:120], "") + "..."
 	}

@@ -1,0 +1,139 @@
+package secrets
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"io/fs"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/customs-scanner/customs/internal/extract"
+	"github.com/customs-scanner/customs/internal/inventory"
+	"github.com/customs-scanner/customs/internal/layerfs"
+)
+
+// rawExt wants one file raw, so secret parts must share it with raw content.
+type rawExt struct{ path string }
+
+func (rawExt) Name() string                                                        { return "test/raw" }
+func (rawExt) Version() int                                                        { return 1 }
+func (r rawExt) Wants(p string, _ fs.FileMode) bool                                { return p == r.path }
+func (rawExt) Extract(context.Context, extract.Input) ([]inventory.Package, error) { return nil, nil }
+
+// layer builds a layer tar from path -> content ("" content with a
+// ".wh." base name is a whiteout) and analyses it as the scan does.
+func layer(t *testing.T, exts []extract.Extractor, files [][2]string) *layerfs.Layer {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, f := range files {
+		if err := tw.WriteHeader(&tar.Header{Name: f[0], Mode: 0o600, Size: int64(len(f[1])), Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write([]byte(f[1])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	l, err := layerfs.Analyze(t.Context(), &buf, layerfs.Options{Wants: extract.Wants(exts), Prepare: extract.Prepare(exts)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func TestCollectEveryLayer(t *testing.T) {
+	s := New(DefaultRules())
+	exts := []extract.Extractor{s, rawExt{"app/config.yml"}}
+	gh := fake(50, "ghp_", 36, alnum)
+	l0 := layer(t, exts, [][2]string{
+		{"app/.env", "DATABASE_URL=postgres://app:Zx9kQ2vLw7@db:5432/app\n"},
+		{"root/.ssh/id_rsa", rsaPEM(t)},
+		{"app/config.yml", "name: x\npassword: hY7#kL9pQ2wE\n"},
+		{"app/README", "nothing to see"},
+	})
+	l1 := layer(t, exts, [][2]string{
+		{"app/.wh..env", ""},
+		{"app/config.yml", "name: x\npassword: ${DB_PASSWORD}\n"},
+		{"app/token.txt", "GH=" + gh + "\n"},
+	})
+	layers := []*layerfs.Layer{l0, l1}
+	infos := []extract.LayerInfo{
+		{DiffID: l0.DiffID, CreatedBy: "COPY . /"},
+		{DiffID: l1.DiffID, CreatedBy: "RUN rm /app/.env"},
+	}
+	got := Collect(layers, infos, layerfs.Merge(layers), nil)
+	want := []Finding{
+		{Rule: "database-url-password", Severity: SeverityHigh, Source: "file", Layer: l0.DiffID, LayerIndex: 0, CreatedBy: "COPY . /", Path: "app/.env", Line: 1, Match: "postgres://app:Zx9****@db", StillPresent: false},
+		{Rule: "generic-secret-assignment", Severity: SeverityMedium, Source: "file", Layer: l0.DiffID, LayerIndex: 0, CreatedBy: "COPY . /", Path: "app/config.yml", Line: 2, Match: "password: hY7#****", StillPresent: false},
+		{Rule: "private-key", Severity: SeverityCritical, Source: "file", Layer: l0.DiffID, LayerIndex: 0, CreatedBy: "COPY . /", Path: "root/.ssh/id_rsa", Line: 2, Match: "-----BEGIN RSA PRIVATE KEY----- MIIC****", StillPresent: true},
+		{Rule: "github-token", Severity: SeverityHigh, Source: "file", Layer: l1.DiffID, LayerIndex: 1, CreatedBy: "RUN rm /app/.env", Path: "app/token.txt", Line: 1, Match: "ghp_****", StillPresent: true},
+	}
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(Finding{}, "Match")); diff != "" {
+		t.Errorf("Collect (-want +got):\n%s", diff)
+	}
+	for i, f := range got {
+		if i < len(want) && want[i].Match != "" && f.Match != want[i].Match {
+			t.Errorf("finding %d Match = %q, want %q", i, f.Match, want[i].Match)
+		}
+	}
+	// The raw extractor still gets the raw file.
+	if _, ok := partFor("", l0.Files["app/config.yml"]); !ok {
+		t.Errorf("raw part of app/config.yml missing")
+	}
+	// A layer whose file holds no secret keeps nothing for it.
+	if _, ok := l0.Files["app/README"]; ok {
+		t.Errorf("app/README kept, want dropped")
+	}
+}
+
+func TestScanConfig(t *testing.T) {
+	cfg := &v1.ConfigFile{
+		Config: v1.Config{
+			Env:    []string{"PATH=/usr/bin", "DB_PASSWORD=s3cr3t-Pa55w0rd!", "API_KEY=${API_KEY}"},
+			Labels: map[string]string{"maintainer": "x@example.com", "deploy.token": fake(51, "glpat-", 20, alnum)},
+		},
+		History: []v1.History{
+			{CreatedBy: "/bin/sh -c #(nop) ADD file:abc in / "},
+			{CreatedBy: "|1 NPM_TOKEN=" + fake(52, "npm_", 36, alnum) + " /bin/sh -c npm ci"},
+		},
+	}
+	got := ScanConfig(cfg)
+	want := []Finding{
+		{Rule: "generic-secret-assignment", Severity: SeverityMedium, Source: "env", LayerIndex: -1, Path: "Env[1]", Line: 1, Match: "DB_PASSWORD=s3cr****", StillPresent: true},
+		{Rule: "gitlab-token", Severity: SeverityHigh, Source: "label", LayerIndex: -1, Path: "Labels[deploy.token]", Line: 1, Match: "glpa****", StillPresent: true},
+		{Rule: "npm-token", Severity: SeverityHigh, Source: "history", LayerIndex: -1, Path: "History[1]", Line: 1, Match: "npm_****", StillPresent: true},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("ScanConfig (-want +got):\n%s", diff)
+	}
+	if ScanConfig(nil) != nil {
+		t.Errorf("ScanConfig(nil) != nil")
+	}
+}
+
+func TestPartFor(t *testing.T) {
+	tests := []struct {
+		name string
+		data []byte
+		ok   bool
+	}{
+		{"plain content", []byte("x"), false},
+		{"truncated", []byte("customs-prepared\x00\x05ab"), false},
+		{"other part only", []byte("customs-prepared\x00\x01x\x01y"), false},
+		{"ours", append([]byte("customs-prepared\x00\x0daudit/secrets\x02"), "[]"...), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, ok := partFor(Name, tt.data); ok != tt.ok {
+				t.Errorf("partFor ok = %v, want %v", ok, tt.ok)
+			}
+		})
+	}
+}
