@@ -107,9 +107,9 @@ type Finding struct {
 	KEV  *KEV  `json:"kev"`
 	EPSS *EPSS `json:"epss"`
 	// Layer is the DiffID of the layer that introduced the package, CreatedBy its history entry.
-	Layer     string     `json:"layer"`
-	CreatedBy string     `json:"createdBy"`
-	Path      string     `json:"path,omitempty"`
+	Layer     string `json:"layer"`
+	CreatedBy string `json:"createdBy"`
+	Path      string `json:"path,omitempty"`
 	// Locations are the package's paths, so a finding on a binary or a
 	// jar names that file.
 	Locations []inventory.Location `json:"locations"`
