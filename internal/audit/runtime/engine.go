@@ -1,0 +1,115 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+)
+
+// maxJSON bounds one Docker Engine answer.
+const maxJSON = 32 << 20
+
+// defaultDockerHost is where the Docker Engine listens unless told otherwise.
+const defaultDockerHost = "unix:///var/run/docker.sock"
+
+// Engine talks to the Docker Engine API over its Unix socket or plain TCP.
+type Engine struct {
+	host   string
+	base   string
+	client *http.Client
+}
+
+// NewEngine returns a client for the engine at host ("unix:///path" or
+// "tcp://host:port"); empty host means $DOCKER_HOST, else the default socket.
+func NewEngine(host string) (*Engine, error) {
+	if host == "" {
+		host = os.Getenv("DOCKER_HOST")
+	}
+	if host == "" {
+		host = defaultDockerHost
+	}
+	u, err := url.Parse(host)
+	if err != nil {
+		return nil, fmt.Errorf("bad Docker host %q: %w", host, err)
+	}
+	e := &Engine{host: host}
+	switch u.Scheme {
+	case "unix":
+		sock := u.Path
+		if sock == "" {
+			sock = u.Opaque
+		}
+		var d net.Dialer
+		e.base = "http://docker"
+		e.client = &http.Client{Transport: &http.Transport{
+			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+				return d.DialContext(ctx, "unix", sock)
+			},
+		}}
+	case "tcp", "http":
+		e.base = "http://" + u.Host
+		e.client = &http.Client{Transport: &http.Transport{}}
+	default:
+		return nil, fmt.Errorf("unsupported Docker host %q; use unix:///path/to/docker.sock or tcp://host:port", host)
+	}
+	return e, nil
+}
+
+// Host is the address the engine client talks to.
+func (e *Engine) Host() string { return e.host }
+
+// Do sends one request to the engine; the caller closes the body.
+func (e *Engine) Do(ctx context.Context, method, p string, body io.Reader) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, e.base+p, body)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return e.client.Do(req)
+}
+
+func (e *Engine) getJSON(ctx context.Context, p string, v any) error {
+	resp, err := e.Do(ctx, http.MethodGet, p, nil)
+	if err != nil {
+		return fmt.Errorf("the Docker Engine at %s does not answer: %w", e.host, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return fmt.Errorf("GET %s: %s: %s", p, resp.Status, b)
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxJSON)).Decode(v); err != nil {
+		return fmt.Errorf("decode GET %s: %w", p, err)
+	}
+	return nil
+}
+
+// Containers reads the running containers of the engine: GET
+// /containers/json, then GET /containers/{id}/json for each.
+func (e *Engine) Containers(ctx context.Context) ([]Workload, error) {
+	var list []struct {
+		ID string `json:"Id"`
+	}
+	if err := e.getJSON(ctx, "/containers/json", &list); err != nil {
+		return nil, err
+	}
+	out := make([]Workload, 0, len(list))
+	for _, c := range list {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		var d dockerContainer
+		if err := e.getJSON(ctx, "/containers/"+url.PathEscape(c.ID)+"/json", &d); err != nil {
+			return nil, fmt.Errorf("inspect container %s: %w", c.ID, err)
+		}
+		out = append(out, inspectWorkload("docker:", FormatEngine, &d, ""))
+	}
+	return out, nil
+}
