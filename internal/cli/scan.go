@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -16,15 +17,16 @@ import (
 	"github.com/customs-scanner/customs/internal/image"
 	"github.com/customs-scanner/customs/internal/match"
 	"github.com/customs-scanner/customs/internal/report"
-	jsonreport "github.com/customs-scanner/customs/internal/report/json"
-	"github.com/customs-scanner/customs/internal/report/table"
 	"github.com/customs-scanner/customs/internal/scan"
 	"github.com/customs-scanner/customs/internal/vulndb"
 	"github.com/customs-scanner/customs/internal/vulndb/dist"
 )
 
 type scanFlags struct {
-	format             string
+	formats            []string
+	template           string
+	dockerfile         string
+	gate               gateOptions
 	output             string
 	failOn             string
 	platform           string
@@ -70,8 +72,10 @@ Exit codes: 0 no gate failed, 1 --fail-on matched a finding, 2 error.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&f.format, "format", "o", "table", "report format: table or json")
-	fl.StringVar(&f.output, "output", "", "write the report to FILE instead of stdout")
+	fl.StringArrayVarP(&f.formats, "format", "o", []string{"table"}, outputFormatsHelp)
+	fl.StringVar(&f.output, "output", "", "write the output given as plain -o FORMAT to FILE instead of stdout")
+	fl.StringVar(&f.template, "template", "", "template FILE or TEXT for -o template (Go text/template over the report)")
+	fl.StringVar(&f.dockerfile, "dockerfile", "", "locate sarif results in this Dockerfile (path relative to the repository root)")
 	fl.StringVar(&f.failOn, "fail-on", "", "exit 1 when a finding at or above this severity affects the image (negligible, low, medium, high, critical)")
 	fl.StringVar(&f.platform, "platform", "", "platform of a multi-arch image, as os/arch[/variant] (default linux/amd64)")
 	fl.BoolVar(&f.insecure, "insecure", false, "allow plain-HTTP registries")
@@ -85,12 +89,20 @@ Exit codes: 0 no gate failed, 1 --fail-on matched a finding, 2 error.`,
 	fl.StringVar(&f.dbPublicKey, "db-public-key", "", "ed25519 public key that --db-ref must be signed with (default: db-public-key from the config file)")
 	fl.BoolVar(&f.skipUpdate, "skip-update", false, "never contact a registry for the DB: use the installed one as it is")
 	fl.DurationVar(&f.dbMaxAge, "db-max-age", 0, "warn when the DB was built longer ago than this (default: db-max-age from the config file, else 168h; 0 with no config means 168h)")
+	addGateFlags(fl, &f.gate)
 	return cmd
 }
 
 func runScan(cmd *cobra.Command, g *globals, f *scanFlags, target string) error {
-	enc, err := encoder(f.format, f.output == "" && isTerminal(cmd.OutOrStdout()))
+	outs, err := parseOutputs(f.formats, f.output)
 	if err != nil {
+		return err
+	}
+	oo := outputOptions{Color: isTerminal(cmd.OutOrStdout()), Template: f.template, Dockerfile: f.dockerfile}
+	if err := checkOutputs(outs, oo); err != nil {
+		return err
+	}
+	if err := checkGate(f.gate); err != nil {
 		return err
 	}
 	failRank := -1
@@ -143,6 +155,12 @@ func runScan(cmd *cobra.Command, g *globals, f *scanFlags, target string) error 
 		bar = newProgress(cmd.ErrOrStderr())
 		opts.Progress = bar.event
 	}
+	f.gate.insecure = f.insecure
+	baseOpts := opts
+	baseOpts.Progress = nil
+	f.gate.scanBaseline = func(ctx context.Context, ref string) (*report.Report, error) {
+		return scan.Scan(ctx, ref, baseOpts)
+	}
 	r, err := scan.Scan(cmd.Context(), target, opts)
 	if bar != nil {
 		bar.done()
@@ -173,11 +191,21 @@ func runScan(cmd *cobra.Command, g *globals, f *scanFlags, target string) error 
 		r.Findings = kept
 		r.Summarize()
 	}
-	if err := writeReport(cmd.OutOrStdout(), f.output, enc, r); err != nil {
+	gres, err := applyGate(cmd.Context(), r, f.gate, time.Now())
+	if err != nil {
 		return err
 	}
+	for _, l := range gres.Lines {
+		fmt.Fprintf(cmd.ErrOrStderr(), "customs: %s\n", l)
+	}
+	if err := writeOutputs(cmd.OutOrStdout(), outs, oo, r); err != nil {
+		return err
+	}
+	if gres.Failed {
+		return errFindings{gres.Message}
+	}
 	if failRank >= 0 {
-		n, worst := gate(r, failRank)
+		n, worst := gate(&report.Report{Findings: gres.Eligible}, failRank)
 		if n > 0 {
 			return errFindings{fmt.Sprintf("--fail-on %s: %d findings at or above %s (worst %s)", strings.ToLower(f.failOn), n, strings.ToUpper(f.failOn), worst)}
 		}
@@ -203,42 +231,6 @@ func gate(r *report.Report, rank int) (int, string) {
 
 // defaultDBMaxAge is how old a DB may be before a scan warns.
 const defaultDBMaxAge = 7 * 24 * time.Hour
-
-type encoderFunc interface {
-	Encode(w io.Writer, r *report.Report) error
-}
-
-func encoder(format string, color bool) (encoderFunc, error) {
-	switch format {
-	case "table":
-		return table.Encoder{Color: color}, nil
-	case "json":
-		return jsonreport.Encoder{}, nil
-	}
-	return nil, fmt.Errorf("-o %q: unknown format; want table or json", format)
-}
-
-func writeReport(stdout io.Writer, path string, enc encoderFunc, r *report.Report) error {
-	if path == "" {
-		return enc.Encode(stdout, r)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".customs-report-*")
-	if err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := enc.Encode(tmp, r); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	return nil
-}
 
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)

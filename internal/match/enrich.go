@@ -62,6 +62,12 @@ func (e *enricher) enrich(ctx context.Context, f *report.Finding, vendor, vendor
 	if f.Title == "" {
 		f.Title = title(f.VulnerabilityID, recs)
 	}
+	for _, a := range recs {
+		// The earliest publication any source gives is the advisory's age.
+		if !a.Published.IsZero() && (f.Published.IsZero() || a.Published.Before(f.Published)) {
+			f.Published = a.Published
+		}
+	}
 
 	switch {
 	case vendor != "" && vendor != vulndb.SeverityUnknown:
