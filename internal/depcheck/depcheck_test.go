@@ -27,14 +27,15 @@ var allowed = map[string][]string{
 	"extract":       {"inventory", "layerfs", "version"},
 	"match":         {"inventory", "report", "version", "vulndb"},
 	"policy":        {"inventory", "report", "vulndb"},
+	"audit":         {"inventory", "layerfs", "image", "report", "extract"},
 	"vex":           {"inventory", "report"},
 	"vulndb/feeds":  {"vulndb", "version"},
 	"vulndb/sqlite": {"vulndb"},
 	"vulndb/build":  {"vulndb"},
 	"report/json":   {"report", "inventory", "vulndb"},
 	"report/table":  {"report", "inventory", "vulndb"},
-	"scan":          {"inventory", "vulndb", "report", "version", "image", "layerfs", "extract", "match"},
-	"cli":           {"inventory", "vulndb", "report", "version", "image", "scan", "match", "layerfs", "policy", "vex"},
+	"scan":          {"inventory", "vulndb", "report", "version", "image", "layerfs", "extract", "match", "audit"},
+	"cli":           {"inventory", "vulndb", "report", "version", "image", "scan", "match", "layerfs", "policy", "vex", "audit"},
 	"depcheck":      {},
 }
 
