@@ -31,6 +31,9 @@ done
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$work"
+# A go.mod of its own keeps `go build/vet/test ./...` out of the Go files
+# inside the root filesystems kept here.
+[ -e "$work/go.mod" ] || printf 'module customs-bench-workdir\n' > "$work/go.mod"
 work=$(cd "$work" && pwd)
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }

@@ -18,6 +18,9 @@ done
 data=../shared/data/advisories
 [ -d "$data" ] || { echo "no $data: run this beside the shared data set" >&2; exit 2; }
 mkdir -p "$work"
+# A go.mod of its own keeps `go build/vet/test ./...` out of the Go files
+# inside the root filesystems kept here.
+[ -e "$work/go.mod" ] || printf 'module customs-bench-workdir\n' > "$work/go.mod"
 bin="$work/customs"
 CGO_ENABLED=0 go build -o "$bin" ./cmd/customs
 
