@@ -86,7 +86,9 @@ func isTrue(b *bool) bool  { return b != nil && *b }
 func isFalse(b *bool) bool { return b != nil && !*b }
 
 // normCap is a capability name without CAP_, upper case.
-func normCap(c string) string { return strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(c)), "CAP_") }
+func normCap(c string) string {
+	return strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(c)), "CAP_")
+}
 
 // escapeCaps are capabilities that, on their own, let a container root
 // break out to the host or read any file on it.
@@ -200,7 +202,11 @@ func checkCustoms(w *Workload) []Finding {
 			if isTrue(c.Privileged) {
 				what = ev(w.field(c, fPrivileged), c.Privileged)
 			}
-			fs = append(fs, ruleHostPIDPtrace.at(w, c, ev(w.field(nil, fHostPID), "true")+"; "+what))
+			v := "host"
+			if w.Format == FormatKubernetes {
+				v = "true"
+			}
+			fs = append(fs, ruleHostPIDPtrace.at(w, c, ev(w.field(nil, fHostPID), v)+"; "+what))
 		}
 		if w.Format != FormatKubernetes && c.RunAsUser != nil && *c.RunAsUser == 0 {
 			u := c.User

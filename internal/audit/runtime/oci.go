@@ -66,6 +66,16 @@ type ociSpec struct {
 var dockerDefaultCaps = []string{"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
 	"NET_BIND_SERVICE", "NET_RAW", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"}
 
+// runtimePlumbing are files every runtime bind-mounts from its own state
+// directory; they are not the user's mounts.
+var runtimePlumbing = map[string]bool{"/etc/resolv.conf": true, "/etc/hostname": true, "/etc/hosts": true}
+
+// hostNamespace reports whether a namespace path is the host's: PID 1's,
+// or Docker's "default" (host) network namespace.
+func hostNamespace(p string) bool {
+	return strings.HasPrefix(p, "/proc/1/ns/") || strings.HasSuffix(p, "/netns/default")
+}
+
 // ParseOCIConfig reads an OCI runtime bundle's config.json (runtime-spec
 // config.md). Capabilities are turned into additions to and drops from
 // Docker's default set, and missing Linux namespaces into host sharing.
@@ -77,10 +87,9 @@ func ParseOCIConfig(source string, data []byte) ([]Workload, error) {
 	if s.OCIVersion == "" {
 		return nil, fmt.Errorf("OCI config.json: no ociVersion")
 	}
-	name := s.Hostname
-	if name == "" {
-		name = source
-	}
+	// The hostname is the host's own under a shared UTS namespace, so the
+	// bundle is named after its file.
+	name := source
 	w := Workload{Format: FormatOCIConfig, Source: source, Kind: "bundle", Name: name}
 	c := Container{Name: name, Privileged: ptr(false)}
 	if p := s.Process; p != nil {
@@ -123,6 +132,9 @@ func ParseOCIConfig(source string, data []byte) ([]Workload, error) {
 		c.ReadOnlyRootFilesystem = ptr(s.Root.Readonly)
 	}
 	for i, m := range s.Mounts {
+		if runtimePlumbing[m.Destination] {
+			continue
+		}
 		mt := Mount{Type: m.Type, Source: m.Source, Destination: m.Destination, path: fmt.Sprintf("mounts[%d]", i)}
 		isBind := m.Type == "bind"
 		for _, o := range m.Options {
@@ -144,12 +156,16 @@ func ParseOCIConfig(source string, data []byte) ([]Workload, error) {
 	if l := s.Linux; l != nil {
 		ns := map[string]bool{}
 		for _, n := range l.Namespaces {
-			// A namespace given by path joins an existing one, which may be
-			// the host's; only a missing entry is certainly shared.
-			ns[n.Type] = true
+			// A namespace given by path joins an existing one: the host's
+			// when the path is PID 1's or Docker's host netns.
+			ns[n.Type] = n.Path == "" || !hostNamespace(n.Path)
 		}
 		w.HostPID, w.HostIPC, w.HostNetwork, w.HostUTS = !ns["pid"], !ns["ipc"], !ns["network"], !ns["uts"]
-		w.HostUsers = ptr(!ns["user"])
+		// No user namespace is the runtime default, not an explicit
+		// --userns=host, so it stays unset.
+		if ns["user"] {
+			w.HostUsers = ptr(false)
+		}
 		if l.Seccomp != nil && l.Seccomp.DefaultAction != "SCMP_ACT_ALLOW" {
 			c.Seccomp = Profile{Type: "Localhost", Name: "config.json linux.seccomp"}
 		}
