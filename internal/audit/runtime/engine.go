@@ -3,13 +3,18 @@ package runtime
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"time"
 )
+
+// errNoSuchContainer is the engine's 404.
+var errNoSuchContainer = errors.New("no such container")
 
 // maxJSON bounds one Docker Engine answer.
 const maxJSON = 32 << 20
@@ -81,6 +86,9 @@ func (e *Engine) getJSON(ctx context.Context, p string, v any) error {
 		return fmt.Errorf("the Docker Engine at %s does not answer: %w", e.host, err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound {
+		return errNoSuchContainer
+	}
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 		return fmt.Errorf("GET %s: %s: %s", p, resp.Status, b)
@@ -91,13 +99,34 @@ func (e *Engine) getJSON(ctx context.Context, p string, v any) error {
 	return nil
 }
 
-// Containers reads the running containers of the engine: GET
-// /containers/json, then GET /containers/{id}/json for each.
-func (e *Engine) Containers(ctx context.Context) ([]Workload, error) {
+// Ping checks that the engine answers GET /_ping within a few seconds.
+func (e *Engine) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	resp, err := e.Do(ctx, http.MethodGet, "/_ping", nil)
+	if err != nil {
+		return fmt.Errorf("the Docker Engine at %s does not answer: %w", e.host, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET /_ping: %s", resp.Status)
+	}
+	return nil
+}
+
+// Containers reads the containers of the engine, the running ones or, with
+// all, every one (created and stopped too): GET /containers/json, then GET
+// /containers/{id}/json for each. A container removed in between is
+// skipped.
+func (e *Engine) Containers(ctx context.Context, all bool) ([]Workload, error) {
 	var list []struct {
 		ID string `json:"Id"`
 	}
-	if err := e.getJSON(ctx, "/containers/json", &list); err != nil {
+	p := "/containers/json"
+	if all {
+		p += "?all=1"
+	}
+	if err := e.getJSON(ctx, p, &list); err != nil {
 		return nil, err
 	}
 	out := make([]Workload, 0, len(list))
@@ -106,7 +135,11 @@ func (e *Engine) Containers(ctx context.Context) ([]Workload, error) {
 			return nil, err
 		}
 		var d dockerContainer
-		if err := e.getJSON(ctx, "/containers/"+url.PathEscape(c.ID)+"/json", &d); err != nil {
+		err := e.getJSON(ctx, "/containers/"+url.PathEscape(c.ID)+"/json", &d)
+		if errors.Is(err, errNoSuchContainer) {
+			continue
+		}
+		if err != nil {
 			return nil, fmt.Errorf("inspect container %s: %w", c.ID, err)
 		}
 		out = append(out, inspectWorkload("docker:", FormatEngine, &d, ""))

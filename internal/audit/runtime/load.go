@@ -77,18 +77,19 @@ func Parse(f Format, source string, data []byte) ([]Workload, error) {
 var prefixes = map[string]Format{"k8s:": FormatKubernetes, "compose:": FormatCompose, "inspect:": FormatInspect, "oci-config:": FormatOCIConfig}
 
 // Load reads one target: "docker:" for the running containers of the
-// Docker Engine at dockerHost, else a file, optionally prefixed with its
+// Docker Engine at dockerHost ("docker:all" adds created and stopped ones),
+// else a file, optionally prefixed with its
 // kind (k8s:, compose:, inspect:, oci-config:); "-" reads stdin.
 func Load(ctx context.Context, target, dockerHost string, stdin io.Reader) ([]Workload, error) {
-	if target == "docker:" {
+	if target == "docker:" || target == "docker:all" {
 		e, err := NewEngine(dockerHost)
 		if err != nil {
 			return nil, err
 		}
-		return e.Containers(ctx)
+		return e.Containers(ctx, target == "docker:all")
 	}
 	if strings.HasPrefix(target, "docker:") {
-		return nil, fmt.Errorf("%s: docker: takes no argument; it audits every running container", target)
+		return nil, fmt.Errorf("%s: use docker: for the running containers or docker:all for every container", target)
 	}
 	var f Format
 	path := target
