@@ -100,7 +100,6 @@ type stage struct {
 // arguments named like secrets, EXPOSE 22 and a missing HEALTHCHECK.
 func LintDockerfile(src []byte) []Finding {
 	ins := parseDockerfile(src)
-	sc := secrets.New(secrets.DefaultRules())
 	globalArgs := map[string]string{}
 	stageNames := map[string]bool{}
 	var stages []*stage
@@ -126,9 +125,9 @@ func LintDockerfile(src []byte) []Finding {
 				add(IDDFSecretBuildArg, "Secret passed as a build argument", secrets.SeverityLow, in, "ARG "+name,
 					"Build argument values are recorded in the image history (docker history shows them); use RUN --mount=type=secret instead.")
 			}
-			lintSecrets(sc, &out, in, "ARG "+in.args)
+			lintSecrets(&out, in, "ARG "+in.args)
 		case "ENV":
-			lintSecrets(sc, &out, in, envText(in.args))
+			lintSecrets(&out, in, envText(in.args))
 		case "FROM":
 			st, f := lintFrom(in, globalArgs, stageNames)
 			stages = append(stages, st)
@@ -158,7 +157,7 @@ func LintDockerfile(src []byte) []Finding {
 				add(IDDFPipeToShell, "Downloaded script piped into a shell", SeverityMedium, in, m,
 					"Download the script, verify its checksum or signature, then run it; or install from a package repository.")
 			}
-			lintSecrets(sc, &out, in, in.args)
+			lintSecrets(&out, in, in.args)
 		}
 	}
 	if len(stages) == 0 {
@@ -250,8 +249,8 @@ func envText(args string) string {
 	return args
 }
 
-func lintSecrets(sc *secrets.Scanner, out *[]Finding, in instruction, text string) {
-	for _, m := range sc.Scan("Dockerfile", []byte(text)) {
+func lintSecrets(out *[]Finding, in instruction, text string) {
+	for _, m := range secrets.ScanText("Dockerfile", []byte(text)) {
 		*out = append(*out, Finding{
 			ID: IDDFSecret, Title: fmt.Sprintf("Secret in %s (%s)", in.cmd, m.Rule), Severity: m.Severity,
 			Evidence:    []string{fmt.Sprintf("line %d: %s", in.line+m.Line-1, m.Snippet)},

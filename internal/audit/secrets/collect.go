@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -120,8 +121,16 @@ func (s *Scanner) ScanConfig(cfg *v1.ConfigFile) []Finding {
 
 // ScanConfig runs the default rules over cfg (see Scanner.ScanConfig).
 func ScanConfig(cfg *v1.ConfigFile) []Finding {
-	return New(DefaultRules()).ScanConfig(cfg)
+	return defaultScanner().ScanConfig(cfg)
 }
+
+// ScanText runs the default rules over text (see Scanner.Scan).
+func ScanText(path string, text []byte) []Match {
+	return defaultScanner().Scan(path, text)
+}
+
+// defaultScanner compiles the default rules once; Scan keeps no state.
+var defaultScanner = sync.OnceValue(func() *Scanner { return New(DefaultRules()) })
 
 // partFor is a copy of extract's unexported contentFor for a Preparer
 // (internal/extract/extractor.go): the named part of a kept file. Unlike
