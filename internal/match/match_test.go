@@ -14,6 +14,7 @@ import (
 	"github.com/customs-scanner/customs/internal/version"
 	apkver "github.com/customs-scanner/customs/internal/version/apk"
 	dpkgver "github.com/customs-scanner/customs/internal/version/dpkg"
+	genericver "github.com/customs-scanner/customs/internal/version/generic"
 	"github.com/customs-scanner/customs/internal/vulndb"
 	"github.com/customs-scanner/customs/internal/vulndb/sqlite"
 )
@@ -245,5 +246,41 @@ func TestMatchRatesFindings(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, rows); diff != "" {
 		t.Errorf("ratings (-want +got):\n%s", diff)
+	}
+}
+
+// TestMatchBinaryByCPE: software identified inside a binary (python
+// 3.11.2 in /usr/bin/python3.11) is matched against NVD's CPE ranges,
+// stored as ecosystem "cpe", package "vendor:product": CVE-2023-24329
+// affects python:python before 3.11.4.
+func TestMatchBinaryByCPE(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "cpe.db")
+	w, err := sqlite.Create(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Add(ctx, &vulndb.Advisory{ID: "CVE-2023-24329", Source: "nvd", Severity: vulndb.SeverityHigh,
+		Affected: []vulndb.Affected{{Ecosystem: "cpe", Package: "python:python", Status: vulndb.StatusRanges,
+			Ranges: []vulndb.Range{{Fixed: "3.11.4"}}, CPEs: []string{"cpe:2.3:a:python:python:*:*:*:*:*:*:*:*"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	pkg := inventory.Package{ID: "b", Name: "python", Version: "3.11.2", Type: "generic", Ecosystem: "cpe", SourceName: "python:python",
+		Locations: []inventory.Location{{Path: "usr/bin/python3.11", Layer: "sha256:aa"}}}
+	got, err := Match(ctx, db, []inventory.Package{pkg}, Options{Schemes: map[string]version.Scheme{"generic": genericver.Scheme{}}, Enricher: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].VulnerabilityID != "CVE-2023-24329" || got[0].FixedVersion != "3.11.4" ||
+		got[0].Severity != vulndb.SeverityHigh || got[0].SeveritySource != "nvd" || got[0].Locations[0].Path != "usr/bin/python3.11" {
+		t.Errorf("findings = %+v", got)
 	}
 }
