@@ -1,0 +1,180 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	rtaudit "github.com/customs-scanner/customs/internal/audit/runtime"
+)
+
+// auditSchemaVersion versions the JSON output of customs audit.
+const auditSchemaVersion = "1.0"
+
+type auditFlags struct {
+	output     string
+	failOn     string
+	dockerHost string
+}
+
+func newAuditCmd(g *globals) *cobra.Command {
+	f := &auditFlags{}
+	cmd := &cobra.Command{
+		Use:   "audit TARGET...",
+		Short: "Audit how containers are (or will be) run: privileges, namespaces, mounts, limits",
+		Long: `customs audit checks the runtime configuration of containers against the Kubernetes
+Pod Security Standards (baseline and restricted; for Kubernetes manifests) and section 5 of
+the CIS Docker Benchmark v1.6.0 (for Compose files, docker inspect output, OCI config.json and
+the live Docker Engine), plus combined checks such as host PID with ptrace.
+
+TARGET is a file whose kind is detected, or named with a prefix:
+  k8s:FILE         Kubernetes manifests (multi-document YAML, Lists, helm template output)
+  compose:FILE     a Docker Compose file
+  inspect:FILE     docker inspect output (a JSON array of containers)
+  oci-config:FILE  an OCI runtime bundle's config.json
+  docker:          the running containers of the local Docker Engine (docker:all: all containers)
+FILE "-" reads stdin.
+
+Findings are ranked by what an attacker in the container gains: host escape first
+(privileged, a runtime socket, host PID with ptrace, the host's / mounted), then
+privilege escalation, then hardening gaps.
+
+Exit codes: 0 no gate failed, 1 --fail-on matched a finding, 2 error.`,
+		Example: `  customs audit deploy.yaml
+  helm template ./chart | customs audit k8s:-
+  customs audit docker-compose.yml -o json
+  customs audit docker: --fail-on critical`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runAudit(cmd, f, args)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&f.output, "output", "o", "table", "output format: table or json")
+	fl.StringVar(&f.failOn, "fail-on", "", "exit 1 when a finding is at or above this severity (info, low, medium, high, critical)")
+	fl.StringVar(&f.dockerHost, "docker-host", "", "Docker Engine address for docker: (default: $DOCKER_HOST, else unix:///var/run/docker.sock)")
+	_ = g
+	return cmd
+}
+
+// auditReport is the JSON output of customs audit.
+type auditReport struct {
+	SchemaVersion string            `json:"schemaVersion"`
+	Tool          auditTool         `json:"tool"`
+	Targets       []auditTarget     `json:"targets"`
+	Summary       auditSummary      `json:"summary"`
+	Findings      []rtaudit.Finding `json:"findings"`
+}
+
+type auditTool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+type auditTarget struct {
+	Target    string `json:"target"`
+	Workloads int    `json:"workloads"`
+}
+
+type auditSummary struct {
+	BySeverity map[string]int `json:"bySeverity"`
+	ByImpact   map[string]int `json:"byImpact"`
+}
+
+func runAudit(cmd *cobra.Command, f *auditFlags, targets []string) error {
+	if f.output != "table" && f.output != "json" {
+		return fmt.Errorf("-o %q: want table or json", f.output)
+	}
+	threshold := -1
+	if f.failOn != "" {
+		threshold = rtaudit.Severity(f.failOn).Rank()
+		if threshold < 0 {
+			return fmt.Errorf("--fail-on %q: want one of info, low, medium, high, critical", f.failOn)
+		}
+	}
+	rep := auditReport{SchemaVersion: auditSchemaVersion, Tool: auditTool{Name: "customs", Version: Version},
+		Summary: auditSummary{BySeverity: map[string]int{}, ByImpact: map[string]int{}}, Findings: []rtaudit.Finding{}}
+	for _, t := range targets {
+		ws, err := rtaudit.Load(cmd.Context(), t, f.dockerHost, cmd.InOrStdin())
+		if err != nil {
+			return fmt.Errorf("audit %s: %w", t, err)
+		}
+		rep.Targets = append(rep.Targets, auditTarget{Target: t, Workloads: len(ws)})
+		rep.Findings = append(rep.Findings, rtaudit.CheckAll(ws)...)
+	}
+	rep.Findings = rtaudit.Sort(rep.Findings)
+	failing, worst := 0, ""
+	for _, fd := range rep.Findings {
+		rep.Summary.BySeverity[string(fd.Severity)]++
+		rep.Summary.ByImpact[fd.Impact.String()]++
+		if threshold >= 0 && fd.Severity.Rank() >= threshold {
+			failing++
+			if worst == "" || fd.Severity.Rank() > rtaudit.Severity(worst).Rank() {
+				worst = string(fd.Severity)
+			}
+		}
+	}
+	out := cmd.OutOrStdout()
+	var err error
+	if f.output == "json" {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(rep)
+	} else {
+		err = writeAuditTable(out, &rep)
+	}
+	if err != nil {
+		return err
+	}
+	if failing > 0 {
+		return errFindings{fmt.Sprintf("--fail-on %s: %d findings at or above %s (worst %s)", strings.ToLower(f.failOn), failing, strings.ToLower(f.failOn), worst)}
+	}
+	return nil
+}
+
+// writeAuditTable prints the findings grouped by impact, then one
+// remediation line per check.
+func writeAuditTable(w io.Writer, r *auditReport) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	var impact rtaudit.Impact
+	for _, fd := range r.Findings {
+		if fd.Impact != impact {
+			impact = fd.Impact
+			fmt.Fprintf(tw, "\n%s\n", strings.ToUpper(strings.ReplaceAll(impact.String(), "-", " ")))
+			fmt.Fprintln(tw, "SEVERITY\tID\tWORKLOAD\tCONTAINER\tEVIDENCE")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", fd.Severity, fd.ID, fd.Workload, fd.Container, fd.Evidence)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(r.Findings) == 0 {
+		workloads := 0
+		for _, t := range r.Targets {
+			workloads += t.Workloads
+		}
+		_, err := fmt.Fprintf(w, "no findings in %d workloads\n", workloads)
+		return err
+	}
+	fmt.Fprintln(w, "\nREMEDIATION")
+	seen := map[string]bool{}
+	for _, fd := range r.Findings {
+		if seen[fd.ID] {
+			continue
+		}
+		seen[fd.ID] = true
+		fmt.Fprintf(w, "  %s (%s %s): %s\n    %s\n", fd.ID, fd.Standard, fd.Profile, fd.Title, fd.Remediation)
+	}
+	var sev []string
+	for _, s := range []rtaudit.Severity{rtaudit.Critical, rtaudit.High, rtaudit.Medium, rtaudit.Low, rtaudit.Info} {
+		if n := r.Summary.BySeverity[string(s)]; n > 0 {
+			sev = append(sev, fmt.Sprintf("%d %s", n, s))
+		}
+	}
+	_, err := fmt.Fprintf(w, "\n%d findings: %s\n", len(r.Findings), strings.Join(sev, ", "))
+	return err
+}

@@ -1,0 +1,151 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func runAuditCmd(t *testing.T, stdin string, args ...string) (string, error) {
+	t.Helper()
+	cmd := newAuditCmd(&globals{stderr: &bytes.Buffer{}})
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&bytes.Buffer{})
+	cmd.SetIn(strings.NewReader(stdin))
+	cmd.SetArgs(args)
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	err := cmd.ExecuteContext(t.Context())
+	return out.String(), err
+}
+
+const auditCompose = `services:
+  agent:
+    image: docker:27-cli
+    privileged: true
+    volumes:
+      - /var/run/docker.sock:/var/run/docker.sock
+  web:
+    image: nginx:1.27
+    user: "101"
+    read_only: true
+    cap_drop: [ALL]
+    security_opt: [no-new-privileges:true]
+    mem_limit: 128m
+    cpus: 0.5
+    pids_limit: 50
+`
+
+const auditPod = `# Source: chart/templates/pod.yaml
+apiVersion: v1
+kind: Pod
+metadata:
+  name: debug
+spec:
+  hostPID: true
+  containers:
+  - name: c
+    image: busybox
+    securityContext:
+      capabilities:
+        add: [SYS_PTRACE]
+`
+
+func TestAuditCmd(t *testing.T) {
+	dir := t.TempDir()
+	compose := filepath.Join(dir, "docker-compose.yml")
+	if err := os.WriteFile(compose, []byte(auditCompose), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("json", func(t *testing.T) {
+		out, err := runAuditCmd(t, auditPod, compose, "k8s:-", "-o", "json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rep struct {
+			SchemaVersion string
+			Targets       []auditTarget
+			Findings      []map[string]any
+		}
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatal(err)
+		}
+		if rep.SchemaVersion != "1.0" {
+			t.Errorf("schemaVersion = %q", rep.SchemaVersion)
+		}
+		if diff := cmp.Diff([]auditTarget{{compose, 2}, {"k8s:-", 1}}, rep.Targets); diff != "" {
+			t.Errorf("targets (-want +got):\n%s", diff)
+		}
+		// Host escapes first, across targets (then by source: "-" sorts first).
+		var top []string
+		for _, f := range rep.Findings[:4] {
+			top = append(top, f["id"].(string)+" "+f["workload"].(string))
+		}
+		want := []string{"CUSTOMS-HOSTPID-PTRACE Pod/debug", "CIS-DOCKER-5.32 service/agent", "CIS-DOCKER-5.5 service/agent", "PSS-BASELINE-HOST-NAMESPACES Pod/debug"}
+		if diff := cmp.Diff(want, top); diff != "" {
+			t.Errorf("first findings (-want +got):\n%s", diff)
+		}
+		for _, k := range []string{"id", "title", "severity", "standard", "profile", "workload", "evidence", "remediation"} {
+			if _, ok := rep.Findings[0][k]; !ok {
+				t.Errorf("finding lacks %q: %v", k, rep.Findings[0])
+			}
+		}
+	})
+	t.Run("table", func(t *testing.T) {
+		out, err := runAuditCmd(t, "", "compose:"+compose)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []string{"HOST ESCAPE", "critical  CIS-DOCKER-5.32  service/agent", "services.agent.volumes[0]: /var/run/docker.sock:/var/run/docker.sock", "REMEDIATION", "findings: 2 critical"} {
+			if !strings.Contains(out, s) {
+				t.Errorf("table lacks %q:\n%s", s, out)
+			}
+		}
+		if strings.Contains(out, "service/web") {
+			t.Errorf("the hardened service has findings:\n%s", out)
+		}
+	})
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		wantErr string
+		gate    bool
+	}{
+		{"fail-on critical", []string{compose, "--fail-on", "critical"}, "--fail-on critical: 2 findings at or above critical (worst critical)", true},
+		{"fail-on passes", []string{"k8s:-", "--fail-on", "critical"}, "", false},
+		{"bad severity", []string{compose, "--fail-on", "urgent"}, `--fail-on "urgent"`, false},
+		{"bad output", []string{compose, "-o", "xml"}, `-o "xml"`, false},
+		{"missing file", []string{filepath.Join(dir, "nope.yaml")}, "no such file", false},
+		{"docker with argument", []string{"docker:nginx"}, "use docker: for the running containers", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := runAuditCmd(t, "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec:\n  containers: [{name: c, image: i}]\n", tc.args...)
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("error = %v, want it to contain %q", err, tc.wantErr)
+			}
+			var ef errFindings
+			if isGate := errorAs(err, &ef); isGate != tc.gate {
+				t.Errorf("gate error = %v, want %v", isGate, tc.gate)
+			}
+		})
+	}
+}
+
+func errorAs(err error, ef *errFindings) bool {
+	e, ok := err.(errFindings)
+	if ok {
+		*ef = e
+	}
+	return ok
+}
