@@ -84,7 +84,7 @@ Quick start:
 	root.PersistentFlags().StringVar(&g.configPath, "config", "", "config file (default: $CUSTOMS_CONFIG, else the user config dir + /customs/config.yaml)")
 	root.PersistentFlags().StringVar(&g.dbPath, "db", "", "vulnerability DB file (default: $CUSTOMS_DB, else CACHE_DIR/db/customs.db)")
 	root.PersistentFlags().BoolVar(&g.debug, "debug", false, "log debug information to stderr")
-	root.AddCommand(newScanCmd(g), newSBOMCmd(g), newConvertCmd(g), newDBCmd(g), newVexCmd(time.Now), newVersionCmd())
+	root.AddCommand(newScanCmd(g), newSBOMCmd(g), newConvertCmd(g), newDBCmd(g), newVexCmd(time.Now), newVersionCmd(), newAuditCmd(g))
 	return root
 }
 
