@@ -12,6 +12,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/customs-scanner/customs/internal/extract"
+	"github.com/customs-scanner/customs/internal/extract/dpkg"
 	"github.com/customs-scanner/customs/internal/inventory"
 	"github.com/customs-scanner/customs/internal/layerfs"
 )
@@ -135,5 +136,31 @@ func TestPartFor(t *testing.T) {
 				t.Errorf("partFor ok = %v, want %v", ok, tt.ok)
 			}
 		})
+	}
+}
+
+// TestWithWalker runs the secret Preparer beside a real extractor through
+// extract.Run, as the scan does: OS detection and dpkg still see their raw
+// files, and the walker reports no errors for secret parts.
+func TestWithWalker(t *testing.T) {
+	s := New(DefaultRules())
+	exts := []extract.Extractor{dpkg.New(), s}
+	status := "Package: zlib1g\nStatus: install ok installed\nVersion: 1:1.2.13.dfsg-1\nArchitecture: amd64\n\n"
+	l := layer(t, exts, [][2]string{
+		{"etc/os-release", "ID=debian\nVERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\n"},
+		{"var/lib/dpkg/status", status},
+		{"app/.env", "API_TOKEN=" + fake(70, "glpat-", 20, alnum) + "\n"},
+	})
+	infos := []extract.LayerInfo{{DiffID: l.DiffID}}
+	res, err := extract.Run(t.Context(), []*layerfs.Layer{l}, infos, exts, extract.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.OS.Family != "debian" || len(res.Packages) != 1 || len(res.Errors) != 0 {
+		t.Errorf("Run: OS %+v, %d packages, errors %v; want debian, 1, none", res.OS, len(res.Packages), res.Errors)
+	}
+	got := Collect([]*layerfs.Layer{l}, infos, layerfs.Merge([]*layerfs.Layer{l}), nil)
+	if len(got) != 1 || got[0].Rule != "gitlab-token" || !got[0].StillPresent {
+		t.Errorf("Collect = %+v, want one present gitlab-token", got)
 	}
 }
