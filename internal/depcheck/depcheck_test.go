@@ -28,6 +28,7 @@ var allowed = map[string][]string{
 	"match":         {"inventory", "report", "version", "vulndb"},
 	"policy":        {"inventory", "report", "vulndb"},
 	"audit":         {"inventory", "layerfs", "image", "report", "extract"},
+	"sbom":          {"inventory", "extract"},
 	"vex":           {"inventory", "report"},
 	"vulndb/feeds":  {"vulndb", "version"},
 	"vulndb/sqlite": {"vulndb"},

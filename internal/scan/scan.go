@@ -17,6 +17,7 @@ import (
 	"github.com/customs-scanner/customs/internal/layerfs"
 	"github.com/customs-scanner/customs/internal/match"
 	"github.com/customs-scanner/customs/internal/report"
+	"github.com/customs-scanner/customs/internal/sbom"
 	"github.com/customs-scanner/customs/internal/vulndb/cvss"
 	"github.com/customs-scanner/customs/internal/vulndb/sqlite"
 )
@@ -59,6 +60,9 @@ func Scan(ctx context.Context, ref string, opts Options) (*report.Report, error)
 	now := time.Now
 	if opts.Now != nil {
 		now = opts.Now
+	}
+	if path, ok := strings.CutPrefix(ref, "sbom:"); ok {
+		return scanSBOM(ctx, path, opts, now)
 	}
 	exts := Extractors()
 	src, err := image.Open(ctx, ref, opts.Image)
@@ -110,24 +114,8 @@ func Scan(ctx context.Context, ref string, opts Options) (*report.Report, error)
 		os := inv.OS
 		r.OS = &os
 	}
-	if opts.DBPath != "" {
-		db, err := sqlite.Open(ctx, opts.DBPath)
-		if err != nil {
-			return nil, err
-		}
-		defer db.Close()
-		info, err := db.Info(ctx)
-		if err != nil {
-			return nil, err
-		}
-		r.DB = &report.DB{SchemaVersion: info.SchemaVersion, Built: info.Built, Sources: info.Sources}
-		r.Findings, err = match.Match(ctx, db, r.Packages, match.Options{Schemes: Schemes(), IncludeNotAffected: opts.IncludeNotAffected, Enricher: db, Score: cvssScore})
-		if err != nil {
-			return nil, err
-		}
-		if r.Findings == nil {
-			r.Findings = []report.Finding{}
-		}
+	if err := matchReport(ctx, r, opts); err != nil {
+		return nil, err
 	}
 	r.Summarize()
 	return r, nil
@@ -140,6 +128,65 @@ func cvssScore(vector string) (float64, bool) {
 		return 0, false
 	}
 	return v.BaseScore(), true
+}
+
+// matchReport fills r's findings from the DB, when there is one.
+func matchReport(ctx context.Context, r *report.Report, opts Options) error {
+	if opts.DBPath == "" {
+		return nil
+	}
+	db, err := sqlite.Open(ctx, opts.DBPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	info, err := db.Info(ctx)
+	if err != nil {
+		return err
+	}
+	r.DB = &report.DB{SchemaVersion: info.SchemaVersion, Built: info.Built, Sources: info.Sources}
+	r.Findings, err = match.Match(ctx, db, r.Packages, match.Options{Schemes: Schemes(), IncludeNotAffected: opts.IncludeNotAffected, Enricher: db, Score: cvssScore})
+	if err != nil {
+		return err
+	}
+	if r.Findings == nil {
+		r.Findings = []report.Finding{}
+	}
+	return nil
+}
+
+// scanSBOM matches an existing SBOM instead of an image.
+func scanSBOM(ctx context.Context, path string, opts Options, now func() time.Time) (*report.Report, error) {
+	doc, err := sbom.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	r := &report.Report{
+		SchemaVersion: report.SchemaVersion,
+		Tool:          report.Tool{Name: "customs", Version: opts.Version},
+		CreatedAt:     now().UTC(),
+		Target:        report.Target{Ref: path, Kind: "sbom"},
+		Packages:      doc.Packages,
+		Findings:      []report.Finding{},
+	}
+	if doc.Name != "" {
+		r.Target.RepoTags = []string{doc.Name}
+	}
+	if r.Packages == nil {
+		r.Packages = []inventory.Package{}
+	}
+	if doc.OS.Family != "" {
+		o := doc.OS
+		r.OS = &o
+	}
+	if doc.Skipped > 0 {
+		r.Warnings = append(r.Warnings, inventory.FileError{Path: path, Err: fmt.Sprintf("%d components without a usable package URL were not matched", doc.Skipped)})
+	}
+	if err := matchReport(ctx, r, opts); err != nil {
+		return nil, err
+	}
+	r.Summarize()
+	return r, nil
 }
 
 func target(ref string, meta *image.Metadata, infos []extract.LayerInfo) report.Target {
@@ -174,5 +221,3 @@ func shortDigest(d string) string {
 	}
 	return d
 }
-
-var _ = fmt.Sprintf
