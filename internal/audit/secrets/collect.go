@@ -78,6 +78,9 @@ func Collect(layers []*layerfs.Layer, infos []extract.LayerInfo, final *layerfs.
 				present = ok && o == i
 			}
 			for _, m := range ms {
+				if m.Rule == "" {
+					continue // not a secrets part (raw content that parsed as JSON)
+				}
 				out = append(out, Finding{
 					Rule: m.Rule, Severity: m.Severity, Source: "file",
 					Layer: info.DiffID, LayerIndex: i, CreatedBy: info.CreatedBy,
