@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,6 +28,8 @@ type scanFlags struct {
 	template           string
 	dockerfile         string
 	gate               gateOptions
+	scanners           []string
+	secretConfig       string
 	output             string
 	failOn             string
 	platform           string
@@ -91,6 +94,8 @@ Exit codes: 0 no gate failed, 1 --fail-on matched a finding, 2 error.`,
 	fl.StringVar(&f.dbPublicKey, "db-public-key", "", "ed25519 public key that --db-ref must be signed with (default: db-public-key from the config file)")
 	fl.BoolVar(&f.skipUpdate, "skip-update", false, "never contact a registry for the DB: use the installed one as it is")
 	fl.DurationVar(&f.dbMaxAge, "db-max-age", 0, "warn when the DB was built longer ago than this (default: db-max-age from the config file, else 168h; 0 with no config means 168h)")
+	fl.StringSliceVar(&f.scanners, "scanners", []string{"vuln"}, "what to look for, comma-separated: vuln (vulnerable packages), secret (secrets in every layer's files, deleted ones too, and in the config), config (image configuration and --dockerfile checks)")
+	fl.StringVar(&f.secretConfig, "secret-config", "", "YAML file that adds, replaces or disables secret rules (see docs/secrets.md)")
 	addGateFlags(fl, &f.gate)
 	return cmd
 }
@@ -119,7 +124,17 @@ func runScan(cmd *cobra.Command, g *globals, f *scanFlags, target string) error 
 	if err != nil {
 		return err
 	}
+	for _, sc := range f.scanners {
+		switch sc {
+		case "vuln", "secret", "config":
+		default:
+			return fmt.Errorf("--scanners %q: want a comma-separated list of vuln, secret, config", sc)
+		}
+	}
 	opts := scan.Options{
+		Secrets:            slices.Contains(f.scanners, "secret"),
+		SecretRules:        f.secretConfig,
+		Config:             slices.Contains(f.scanners, "config"),
 		Image:              image.Options{Platform: f.platform, Insecure: f.insecure},
 		IncludeNotAffected: f.includeNotAffected,
 		KeepOwned:          f.showOwned,
@@ -132,6 +147,14 @@ func runScan(cmd *cobra.Command, g *globals, f *scanFlags, target string) error 
 	cfg, err := g.config()
 	if err != nil {
 		return err
+	}
+	if f.dockerfile != "" && opts.Config {
+		if opts.Dockerfile, err = os.ReadFile(f.dockerfile); err != nil {
+			return fmt.Errorf("--dockerfile: %w", err)
+		}
+	}
+	if !slices.Contains(f.scanners, "vuln") {
+		f.skipDB = true
 	}
 	if !f.skipDB {
 		dbPath, err := g.db()
@@ -207,7 +230,7 @@ func runScan(cmd *cobra.Command, g *globals, f *scanFlags, target string) error 
 		return errFindings{gres.Message}
 	}
 	if failRank >= 0 {
-		n, worst := gate(&report.Report{Findings: gres.Eligible}, failRank)
+		n, worst := gate(&report.Report{Findings: gres.Eligible, Secrets: r.Secrets, Misconfigurations: r.Misconfigurations}, failRank)
 		if n > 0 {
 			return errFindings{fmt.Sprintf("--fail-on %s: %d findings at or above %s (worst %s)", strings.ToLower(f.failOn), n, strings.ToUpper(f.failOn), worst)}
 		}
@@ -215,18 +238,30 @@ func runScan(cmd *cobra.Command, g *globals, f *scanFlags, target string) error 
 	return nil
 }
 
-// gate counts the findings that affect the image at or above rank.
+// gate counts the findings that affect the image at or above rank:
+// vulnerabilities, secrets and misconfigurations.
 func gate(r *report.Report, rank int) (int, string) {
 	n, worst, worstRank := 0, "", -1
-	for _, f := range r.Findings {
-		sr, _ := vulndb.SeverityRank(f.Severity)
-		if !match.Affects(f.Status) || sr < rank {
-			continue
+	count := func(sev string) {
+		sr, _ := vulndb.SeverityRank(sev)
+		if sr < rank {
+			return
 		}
 		n++
 		if sr > worstRank {
-			worst, worstRank = f.Severity, sr
+			worst, worstRank = sev, sr
 		}
+	}
+	for _, f := range r.Findings {
+		if match.Affects(f.Status) {
+			count(f.Severity)
+		}
+	}
+	for _, s := range r.Secrets {
+		count(s.Severity)
+	}
+	for _, m := range r.Misconfigurations {
+		count(m.Severity)
 	}
 	return n, worst
 }

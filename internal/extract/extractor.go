@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io/fs"
 
+	"github.com/customs-scanner/customs/internal/extract/osrelease"
 	"github.com/customs-scanner/customs/internal/inventory"
 )
 
@@ -91,6 +92,9 @@ func Prepare(exts []Extractor) func(path string, mode fs.FileMode, content []byt
 		if !prepared {
 			return content, nil
 		}
+		if osrelease.Wants(path) {
+			raw = true // OS detection reads it, and is not an Extractor
+		}
 		if raw {
 			parts = append(parts, part{rawPart, content})
 		}
@@ -99,6 +103,12 @@ func Prepare(exts []Extractor) func(path string, mode fs.FileMode, content []byt
 		}
 		return encodeParts(parts), errors.Join(errs...)
 	}
+}
+
+// PartFor returns the part of a kept file that the Preparer named name
+// prepared; ok is false when there is none.
+func PartFor(name string, data []byte) ([]byte, bool) {
+	return contentFor(name, true, data)
 }
 
 // rawPart names the unprepared content in a prepared file.

@@ -29,7 +29,12 @@ type Report struct {
 	// Relationships link packages by ID: contains, depends-on.
 	Relationships []inventory.Relationship `json:"relationships,omitempty"`
 	Findings      []Finding                `json:"findings"`
-	Summary       Summary                  `json:"summary"`
+	// Secrets and Misconfigurations are filled when those scanners run
+	// (customs scan --scanners).
+	Secrets           []Secret           `json:"secrets,omitempty"`
+	SecretStats       *SecretStats       `json:"secretStats,omitempty"`
+	Misconfigurations []Misconfiguration `json:"misconfigurations,omitempty"`
+	Summary           Summary            `json:"summary"`
 	// Warnings are per-file problems that did not stop the scan.
 	Warnings []inventory.FileError `json:"warnings,omitempty"`
 	// Suppressed are findings removed from Findings by a VEX statement or

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	auditimage "github.com/customs-scanner/customs/internal/audit/image"
+	"github.com/customs-scanner/customs/internal/audit/secrets"
 	"github.com/customs-scanner/customs/internal/extract"
 	"github.com/customs-scanner/customs/internal/image"
 	"github.com/customs-scanner/customs/internal/inventory"
@@ -42,6 +44,14 @@ type Options struct {
 	Now func() time.Time
 	// Version is the tool version written into the report.
 	Version string
+	// Secrets scans every layer's files (deleted ones too) and the config
+	// for secrets; SecretRules, if set, is a rules file (secrets.LoadRules).
+	Secrets     bool
+	SecretRules string
+	// Config checks the image configuration (and Dockerfile, when given)
+	// for isolation and hygiene problems.
+	Config     bool
+	Dockerfile []byte
 }
 
 // Event is a progress notification.
@@ -65,6 +75,18 @@ func Scan(ctx context.Context, ref string, opts Options) (*report.Report, error)
 		return scanSBOM(ctx, path, opts, now)
 	}
 	exts := Extractors()
+	var sec *secrets.Scanner
+	if opts.Secrets {
+		rules := secrets.DefaultRules()
+		if opts.SecretRules != "" {
+			var err error
+			if rules, err = secrets.LoadRules(opts.SecretRules); err != nil {
+				return nil, err
+			}
+		}
+		sec = secrets.New(rules)
+		exts = append(exts, sec)
+	}
 	src, err := image.Open(ctx, ref, opts.Image)
 	if err != nil {
 		return nil, err
@@ -114,11 +136,37 @@ func Scan(ctx context.Context, ref string, opts Options) (*report.Report, error)
 		os := inv.OS
 		r.OS = &os
 	}
+	if opts.Secrets || opts.Config {
+		audit(r, meta, layers, infos, sec, opts)
+	}
 	if err := matchReport(ctx, r, opts); err != nil {
 		return nil, err
 	}
 	r.Summarize()
 	return r, nil
+}
+
+// audit adds secrets (files of every layer, deleted ones too, and the
+// config) and image configuration checks to r.
+func audit(r *report.Report, meta *image.Metadata, layers []*layerfs.Layer, infos []extract.LayerInfo, sec *secrets.Scanner, opts Options) {
+	final := layerfs.Merge(layers)
+	if sec != nil {
+		part := func(l *layerfs.Layer, p string) ([]byte, bool) { return extract.PartFor(secrets.Name, l.Files[p]) }
+		found := append(secrets.Collect(layers, infos, final, part), secrets.ScanConfig(meta.Config)...)
+		for _, f := range found {
+			r.Secrets = append(r.Secrets, report.Secret{
+				Rule: f.Rule, Severity: f.Severity, Source: f.Source, Layer: f.Layer, CreatedBy: f.CreatedBy,
+				Path: f.Path, Line: f.Line, Match: f.Match, StillPresent: f.StillPresent,
+			})
+		}
+		st := sec.Stats()
+		r.SecretStats = &report.SecretStats{Scanned: st.Scanned, SkippedTooLarge: st.SkippedTooLarge, SkippedBinary: st.SkippedBinary}
+	}
+	if opts.Config {
+		for _, f := range auditimage.Check(meta, final, opts.Dockerfile) {
+			r.Misconfigurations = append(r.Misconfigurations, report.Misconfiguration(f))
+		}
+	}
 }
 
 // cvssScore computes a base score for records that carry only a vector.

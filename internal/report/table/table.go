@@ -93,6 +93,33 @@ func (e Encoder) Encode(w io.Writer, r *report.Report) error {
 	if len(groups) > 0 {
 		b.WriteString("\n")
 	}
+	if len(r.Secrets) > 0 {
+		b.WriteString("Secrets\n")
+		for _, sc := range r.Secrets {
+			where := sc.Path
+			if sc.Line > 0 {
+				where += fmt.Sprintf(":%d", sc.Line)
+			}
+			state := "present"
+			if !sc.StillPresent {
+				state = "deleted, still in layer " + short(sc.Layer)
+			} else if sc.Layer != "" {
+				state = "present, layer " + short(sc.Layer)
+			}
+			fmt.Fprintf(&b, "  %s  %s  %s  %s  (%s)\n", e.severity(sc.Severity), sc.Rule, where, sc.Match, state)
+		}
+		b.WriteString("\n")
+	}
+	if len(r.Misconfigurations) > 0 {
+		b.WriteString("Configuration\n")
+		for _, m := range r.Misconfigurations {
+			fmt.Fprintf(&b, "  %s  %s  %s\n", e.severity(m.Severity), m.ID, m.Title)
+			if m.Remediation != "" {
+				fmt.Fprintf(&b, "      fix: %s\n", clip(m.Remediation, 100))
+			}
+		}
+		b.WriteString("\n")
+	}
 	for _, w := range r.Warnings {
 		fmt.Fprintf(&b, "warning: %s: %s\n", w.Path, w.Err)
 	}

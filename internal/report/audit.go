@@ -1,0 +1,37 @@
+package report
+
+// Secret is a secret found in a layer's file or in the image config. The
+// match is always redacted.
+type Secret struct {
+	Rule     string `json:"rule"`
+	Severity string `json:"severity"`
+	// Source is "file", "env", "label" or "history".
+	Source    string `json:"source"`
+	Layer     string `json:"layer,omitempty"`
+	CreatedBy string `json:"createdBy,omitempty"`
+	// Path is the file, or the config field ("Env[2]").
+	Path  string `json:"path"`
+	Line  int    `json:"line,omitempty"`
+	Match string `json:"match"`
+	// StillPresent is false when a later layer deleted or overwrote the
+	// file: the secret is then only in the image's history, and still in
+	// its layer tarball.
+	StillPresent bool `json:"stillPresent"`
+}
+
+// SecretStats counts the files the secret scan read and skipped.
+type SecretStats struct {
+	Scanned         int64 `json:"scanned"`
+	SkippedTooLarge int64 `json:"skippedTooLarge"`
+	SkippedBinary   int64 `json:"skippedBinary"`
+}
+
+// Misconfiguration is a failed check of the image configuration or its
+// Dockerfile.
+type Misconfiguration struct {
+	ID          string   `json:"id"`
+	Title       string   `json:"title"`
+	Severity    string   `json:"severity"`
+	Evidence    []string `json:"evidence"`
+	Remediation string   `json:"remediation"`
+}
