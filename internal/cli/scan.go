@@ -62,7 +62,7 @@ TARGET is an image reference with an optional scheme prefix:
                           credentials from ~/.docker/config.json and credential helpers
   docker:REF              the local Docker Engine, through its Unix socket ($DOCKER_HOST)
   dir:PATH, rootfs:PATH   an unpacked root filesystem, such as a host's /
-  sbom:FILE               an existing SBOM (CycloneDX 1.4-1.6 or SPDX 2.2/2.3 JSON, also
+  sbom:FILE               an existing SBOM (CycloneDX 1.4-1.6 JSON, SPDX 2.2/2.3 JSON or tag-value, also
                           inside an in-toto attestation), matched without the image
 Without a prefix the kind is detected: an existing file or directory, else the local
 Docker Engine, else a registry.

@@ -1,5 +1,5 @@
 // Package sbom reads an existing SBOM (CycloneDX 1.4–1.6 JSON, SPDX
-// 2.2/2.3 JSON, plain or wrapped in an in-toto attestation) into an
+// 2.2/2.3 JSON or tag-value, plain or wrapped in an in-toto attestation) into an
 // inventory, so `customs scan sbom:FILE` matches it without the image.
 // Packages are identified by their PURLs, the way customs' own extractors
 // name them.
@@ -17,6 +17,8 @@ import (
 
 	cdx "github.com/CycloneDX/cyclonedx-go"
 	spdxjson "github.com/spdx/tools-golang/json"
+	"github.com/spdx/tools-golang/spdx"
+	spdxtv "github.com/spdx/tools-golang/tagvalue"
 
 	"github.com/customs-scanner/customs/internal/inventory"
 )
@@ -65,8 +67,15 @@ func Decode(b []byte) (*Document, error) {
 		SpecVersion string `json:"specVersion"`
 		SPDXVersion string `json:"spdxVersion"`
 	}
+	if bytes.HasPrefix(bytes.TrimSpace(b), []byte("SPDXVersion:")) {
+		doc, err := spdxtv.Read(bytes.NewReader(b))
+		if err != nil {
+			return nil, fmt.Errorf("decode SPDX tag-value: %w", err)
+		}
+		return fromSPDX(doc), nil
+	}
 	if err := json.Unmarshal(b, &probe); err != nil {
-		return nil, errors.New("not a JSON SBOM (CycloneDX or SPDX JSON expected)")
+		return nil, errors.New("not an SBOM (CycloneDX JSON, SPDX JSON or SPDX tag-value expected)")
 	}
 	switch {
 	case probe.BOMFormat == "CycloneDX":
@@ -176,6 +185,11 @@ func decodeSPDX(b []byte) (*Document, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decode SPDX: %w", err)
 	}
+	return fromSPDX(doc), nil
+}
+
+// fromSPDX reads an SPDX document of either encoding.
+func fromSPDX(doc *spdx.Document) *Document {
 	d := &Document{Format: "spdx", Version: doc.SPDXVersion, Name: doc.DocumentName}
 	for _, p := range doc.Packages {
 		if p == nil {
@@ -238,7 +252,7 @@ func decodeSPDX(b []byte) (*Document, error) {
 		d.Packages = append(d.Packages, pkg)
 	}
 	finish(d)
-	return d, nil
+	return d
 }
 
 // finish gives every package a location naming the SBOM and an ID, and

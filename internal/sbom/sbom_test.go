@@ -3,6 +3,7 @@ package sbom
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -20,7 +21,7 @@ func rows(d *Document) map[string]row {
 
 func TestDecodeTrivySBOMs(t *testing.T) {
 	openssl := row{"rpm", "openssl-libs", "1:1.0.2k-16.el7", "redhat:7", "openssl", "1:1.0.2k-16.el7"}
-	for _, name := range []string{"centos-7-cyclonedx.json", "centos-7-spdx.json", "centos-7-cyclonedx.intoto.jsonl"} {
+	for _, name := range []string{"centos-7-cyclonedx.json", "centos-7-spdx.json", "centos-7-spdx.txt", "centos-7-cyclonedx.intoto.jsonl"} {
 		t.Run(name, func(t *testing.T) {
 			d, err := Load(filepath.Join("testdata", name))
 			if err != nil {
@@ -31,7 +32,7 @@ func TestDecodeTrivySBOMs(t *testing.T) {
 			}
 			got := rows(d)
 			want := openssl
-			if name == "centos-7-spdx.json" {
+			if strings.HasPrefix(name, "centos-7-spdx") {
 				// Trivy's SPDX names the source as the binary package.
 				want.Source = "openssl-libs"
 			}
