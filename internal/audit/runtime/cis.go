@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"strings"
 )
 
 // cis builds a rule for a CIS Docker Benchmark v1.6.0 recommendation;
@@ -87,7 +88,7 @@ func checkCIS(w *Workload) []Finding {
 	for i := range w.Containers {
 		c := &w.Containers[i]
 		if c.AppArmor.Type == "Unconfined" {
-			fs = append(fs, cisAppArmor.at(w, c, ev(w.field(c, fAppArmor), "unconfined")))
+			fs = append(fs, cisAppArmor.at(w, c, ev(w.field(c, fAppArmor), optValue(w, c, fAppArmor, "apparmor=unconfined"))))
 		}
 		if c.SELinux.Disabled {
 			fs = append(fs, cisSELinux.at(w, c, ev(w.field(c, fSELinux), "label=disable")))
@@ -146,7 +147,7 @@ func checkCIS(w *Workload) []Finding {
 			fs = append(fs, cisDevices.at(w, c, ev(w.field(c, fDevices), c.Devices)))
 		}
 		if c.Seccomp.Type == "Unconfined" {
-			fs = append(fs, cisSeccomp.at(w, c, ev(w.field(c, fSeccomp), "unconfined")))
+			fs = append(fs, cisSeccomp.at(w, c, ev(w.field(c, fSeccomp), optValue(w, c, fSeccomp, "seccomp=unconfined"))))
 		}
 		if c.CgroupParent != "" {
 			fs = append(fs, cisCgroup.at(w, c, ev(w.field(c, fCgroup), c.CgroupParent)))
@@ -169,3 +170,13 @@ func checkCIS(w *Workload) []Finding {
 // and tests.
 var cisImplemented = []string{"5.2", "5.3", "5.4", "5.5", "5.6", "5.8", "5.10", "5.11", "5.12", "5.13", "5.14", "5.15",
 	"5.16", "5.17", "5.18", "5.20", "5.21", "5.22", "5.25", "5.26", "5.29", "5.31", "5.32"}
+
+// optValue names a --security-opt value when the field is the option
+// list, and the bare value otherwise (AppArmorProfile: unconfined).
+func optValue(w *Workload, c *Container, fact, opt string) string {
+	if p := w.field(c, fact); strings.HasSuffix(p, "SecurityOpt") || strings.HasSuffix(p, "security_opt") {
+		return opt
+	}
+	_, v, _ := strings.Cut(opt, "=")
+	return v
+}

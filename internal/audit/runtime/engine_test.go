@@ -111,7 +111,9 @@ func TestDockerEngineAudit(t *testing.T) {
 	run := func(name string, hc map[string]any) (started bool) {
 		t.Helper()
 		body, _ := json.Marshal(map[string]any{"Image": ref, "Cmd": []string{"/sleep"}, "HostConfig": hc})
-		var created struct{ ID string `json:"Id"` }
+		var created struct {
+			ID string `json:"Id"`
+		}
 		if err := engineCall(ctx, eng, http.MethodPost, "/containers/create?name="+name, bytes.NewReader(body), &created); err != nil {
 			t.Fatalf("create %s: %v", name, err)
 		}

@@ -4,6 +4,9 @@ import (
 	"testing"
 )
 
+// Run these with -fuzzminimizetime=2s: minimising a new input as large as
+// the seeds takes the default 60s, during which no exec is counted.
+//
 // fuzzParse runs parse and every check on arbitrary bytes: no panic, and a
 // workload list comes only without an error.
 func fuzzParse(f *testing.F, parse func(string, []byte) ([]Workload, error), seeds ...string) {
