@@ -3,6 +3,7 @@ package rubysec
 import (
 	"cmp"
 	"fmt"
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/interval"
 	"slices"
 	"strings"
 
@@ -122,136 +123,19 @@ func increment(d string) string {
 	return "1" + string(b)
 }
 
-// bound is one end of an interval; an unset bound is -inf or +inf.
-type bound struct {
-	set  bool
-	v    gemVersion
-	incl bool
-}
+// bound and span are the interval algebra over this ecosystem's versions.
+type (
+	bound = interval.Bound[gemVersion]
+	span  = interval.Interval[gemVersion]
+)
 
-// interval is a set of versions between lo and hi.
-type interval struct{ lo, hi bound }
-
-var all = interval{}
-
-// cmpLo orders lower bounds: -inf first; at one version, inclusive first.
-func cmpLo(a, b bound) int {
-	switch {
-	case !a.set && !b.set:
-		return 0
-	case !a.set:
-		return -1
-	case !b.set:
-		return 1
-	}
-	if c := a.v.compare(b.v); c != 0 {
-		return c
-	}
-	switch {
-	case a.incl == b.incl:
-		return 0
-	case a.incl:
-		return -1
-	}
-	return 1
-}
-
-// cmpHi orders upper bounds: +inf last; at one version, inclusive last.
-func cmpHi(a, b bound) int {
-	switch {
-	case !a.set && !b.set:
-		return 0
-	case !a.set:
-		return 1
-	case !b.set:
-		return -1
-	}
-	if c := a.v.compare(b.v); c != 0 {
-		return c
-	}
-	switch {
-	case a.incl == b.incl:
-		return 0
-	case a.incl:
-		return 1
-	}
-	return -1
-}
-
-func (i interval) empty() bool {
-	if !i.lo.set || !i.hi.set {
-		return false
-	}
-	c := i.lo.v.compare(i.hi.v)
-	return c > 0 || c == 0 && !(i.lo.incl && i.hi.incl)
-}
-
-func intersect(a, b interval) interval {
-	out := a
-	if cmpLo(b.lo, a.lo) > 0 {
-		out.lo = b.lo
-	}
-	if cmpHi(b.hi, a.hi) < 0 {
-		out.hi = b.hi
-	}
-	return out
-}
-
-// union sorts and merges intervals into disjoint ones, dropping empty ones.
-func union(in []interval) []interval {
-	var s []interval
-	for _, i := range in {
-		if !i.empty() {
-			s = append(s, i)
-		}
-	}
-	slices.SortFunc(s, func(a, b interval) int { return cmpLo(a.lo, b.lo) })
-	var out []interval
-	for _, i := range s {
-		if n := len(out); n > 0 && touches(out[n-1].hi, i.lo) {
-			if cmpHi(i.hi, out[n-1].hi) > 0 {
-				out[n-1].hi = i.hi
-			}
-			continue
-		}
-		out = append(out, i)
-	}
-	return out
-}
-
-// touches reports whether an interval ending at hi and one starting at lo
-// (not before the first's start) leave no version between them.
-func touches(hi, lo bound) bool {
-	if !hi.set || !lo.set {
-		return true
-	}
-	c := lo.v.compare(hi.v)
-	return c < 0 || c == 0 && (hi.incl || lo.incl)
-}
-
-// complement returns the versions outside the disjoint, sorted intervals.
-func complement(s []interval) []interval {
-	var out []interval
-	lo := bound{}
-	for _, i := range s {
-		if i.lo.set {
-			gap := interval{lo: lo, hi: bound{set: true, v: i.lo.v, incl: !i.lo.incl}}
-			if !gap.empty() {
-				out = append(out, gap)
-			}
-		}
-		if !i.hi.set {
-			return out
-		}
-		lo = bound{set: true, v: i.hi.v, incl: !i.hi.incl}
-	}
-	return append(out, interval{lo: lo})
-}
+// Compare makes gemVersion an interval.Version.
+func (v gemVersion) Compare(w gemVersion) int { return v.compare(w) }
 
 // parseRequirement reads one RubyGems requirement, constraints joined by
-// commas (">= 2.0, < 2.1.4"), as the interval they all allow.
-func parseRequirement(req string) (interval, error) {
-	out := all
+// commas (">= 2.0, < 2.1.4"), as the span they all allow.
+func parseRequirement(req string) (span, error) {
+	out := span{}
 	for _, c := range strings.Split(req, ",") {
 		c = strings.TrimSpace(c)
 		op := "="
@@ -263,41 +147,41 @@ func parseRequirement(req string) (interval, error) {
 		}
 		v, err := parseGemVersion(c)
 		if err != nil {
-			return all, fmt.Errorf("requirement %q: %w", req, err)
+			return span{}, fmt.Errorf("requirement %q: %w", req, err)
 		}
-		at := func(incl bool) bound { return bound{set: true, v: v, incl: incl} }
-		var i interval
+		at := func(incl bool) bound { return bound{Set: true, V: v, Incl: incl} }
+		var i span
 		switch op {
 		case "~>":
-			i = interval{lo: at(true), hi: bound{set: true, v: v.bump()}}
+			i = span{Lo: at(true), Hi: bound{Set: true, V: v.bump()}}
 		case ">=":
-			i = interval{lo: at(true)}
+			i = span{Lo: at(true)}
 		case ">":
-			i = interval{lo: at(false)}
+			i = span{Lo: at(false)}
 		case "<=":
-			i = interval{hi: at(true)}
+			i = span{Hi: at(true)}
 		case "<":
-			i = interval{hi: at(false)}
+			i = span{Hi: at(false)}
 		case "=":
-			i = interval{lo: at(true), hi: at(true)}
+			i = span{Lo: at(true), Hi: at(true)}
 		case "!=":
-			return all, fmt.Errorf("requirement %q: != is not supported", req)
+			return span{}, fmt.Errorf("requirement %q: != is not supported", req)
 		}
-		out = intersect(out, i)
+		out = interval.Intersect(out, i)
 	}
 	return out, nil
 }
 
 // affectedRanges converts patched_versions and unaffected_versions to the
 // affected set, the versions that satisfy none of the requirements, as
-// vulndb ranges: an interval [a, b) is {Introduced: a, Fixed: b}, [a, b]
+// vulndb ranges: a span [a, b) is {Introduced: a, Fixed: b}, [a, b]
 // is {Introduced: a, LastAffected: b}, no lower bound is an empty
 // Introduced. vulndb.Range has no exclusive lower bound: (a, ...) becomes
 // Introduced a, over-reporting a itself (which is patched or unaffected),
 // and excl lists such a for the record's StatusDetail. empty is true when
 // the requirements cover every version.
 func affectedRanges(patched, unaffected []string) (ranges []vulndb.Range, excl []string, empty bool, err error) {
-	var covered []interval
+	var covered []span
 	for _, r := range slices.Concat(patched, unaffected) {
 		i, err := parseRequirement(r)
 		if err != nil {
@@ -305,20 +189,20 @@ func affectedRanges(patched, unaffected []string) (ranges []vulndb.Range, excl [
 		}
 		covered = append(covered, i)
 	}
-	aff := complement(union(covered))
+	aff := interval.Complement(interval.Union(covered))
 	for _, i := range aff {
 		var r vulndb.Range
-		if i.lo.set {
-			r.Introduced = i.lo.v.text
-			if !i.lo.incl {
-				excl = append(excl, i.lo.v.text)
+		if i.Lo.Set {
+			r.Introduced = i.Lo.V.text
+			if !i.Lo.Incl {
+				excl = append(excl, i.Lo.V.text)
 			}
 		}
-		if i.hi.set {
-			if i.hi.incl {
-				r.LastAffected = i.hi.v.text
+		if i.Hi.Set {
+			if i.Hi.Incl {
+				r.LastAffected = i.Hi.V.text
 			} else {
-				r.Fixed = i.hi.v.text
+				r.Fixed = i.Hi.V.text
 			}
 		}
 		ranges = append(ranges, r)

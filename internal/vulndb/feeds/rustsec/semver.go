@@ -3,6 +3,7 @@ package rustsec
 import (
 	"cmp"
 	"fmt"
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/interval"
 	"slices"
 	"strconv"
 	"strings"
@@ -127,127 +128,19 @@ func (v semver) tildeUpper() semver {
 	return version(v.major, v.minor+1, 0)
 }
 
-type bound struct {
-	set  bool
-	v    semver
-	incl bool
-}
+type (
+	bound = interval.Bound[semver]
+	span  = interval.Interval[semver]
+)
 
-type interval struct{ lo, hi bound }
-
-func cmpLo(a, b bound) int {
-	switch {
-	case !a.set && !b.set:
-		return 0
-	case !a.set:
-		return -1
-	case !b.set:
-		return 1
-	}
-	if c := a.v.compare(b.v); c != 0 {
-		return c
-	}
-	switch {
-	case a.incl == b.incl:
-		return 0
-	case a.incl:
-		return -1
-	}
-	return 1
-}
-
-func cmpHi(a, b bound) int {
-	switch {
-	case !a.set && !b.set:
-		return 0
-	case !a.set:
-		return 1
-	case !b.set:
-		return -1
-	}
-	if c := a.v.compare(b.v); c != 0 {
-		return c
-	}
-	switch {
-	case a.incl == b.incl:
-		return 0
-	case a.incl:
-		return 1
-	}
-	return -1
-}
-
-func (i interval) empty() bool {
-	if !i.lo.set || !i.hi.set {
-		return false
-	}
-	c := i.lo.v.compare(i.hi.v)
-	return c > 0 || c == 0 && !(i.lo.incl && i.hi.incl)
-}
-
-func intersect(a, b interval) interval {
-	out := a
-	if cmpLo(b.lo, a.lo) > 0 {
-		out.lo = b.lo
-	}
-	if cmpHi(b.hi, a.hi) < 0 {
-		out.hi = b.hi
-	}
-	return out
-}
-
-func union(in []interval) []interval {
-	var s []interval
-	for _, i := range in {
-		if !i.empty() {
-			s = append(s, i)
-		}
-	}
-	slices.SortFunc(s, func(a, b interval) int { return cmpLo(a.lo, b.lo) })
-	var out []interval
-	for _, i := range s {
-		if n := len(out); n > 0 && touches(out[n-1].hi, i.lo) {
-			if cmpHi(i.hi, out[n-1].hi) > 0 {
-				out[n-1].hi = i.hi
-			}
-			continue
-		}
-		out = append(out, i)
-	}
-	return out
-}
-
-func touches(hi, lo bound) bool {
-	if !hi.set || !lo.set {
-		return true
-	}
-	c := lo.v.compare(hi.v)
-	return c < 0 || c == 0 && (hi.incl || lo.incl)
-}
-
-func complement(s []interval) []interval {
-	var out []interval
-	lo := bound{}
-	for _, i := range s {
-		if i.lo.set {
-			gap := interval{lo: lo, hi: bound{set: true, v: i.lo.v, incl: !i.lo.incl}}
-			if !gap.empty() {
-				out = append(out, gap)
-			}
-		}
-		if !i.hi.set {
-			return out
-		}
-		lo = bound{set: true, v: i.hi.v, incl: !i.hi.incl}
-	}
-	return append(out, interval{lo: lo})
-}
+// Compare makes semver an interval.Version.
+func (v semver) Compare(w semver) int { return v.compare(w) }
 
 // parseRequirement reads a Cargo version requirement, comparators joined
-// by commas (">= 1.2.3, < 1.4"), as the interval they all allow. A bare
+// by commas (">= 1.2.3, < 1.4"), as the span they all allow. A bare
 // version means ^version, as in Cargo; "*" wildcards are not supported.
-func parseRequirement(req string) (interval, error) {
-	out := interval{}
+func parseRequirement(req string) (span, error) {
+	out := span{}
 	for _, c := range strings.Split(req, ",") {
 		c = strings.TrimSpace(c)
 		op := "^"
@@ -261,45 +154,45 @@ func parseRequirement(req string) (interval, error) {
 		if err != nil {
 			return out, fmt.Errorf("requirement %q: %w", req, err)
 		}
-		at := func(incl bool) bound { return bound{set: true, v: v, incl: incl} }
+		at := func(incl bool) bound { return bound{Set: true, V: v, Incl: incl} }
 		// A partial version in < and > means the whole release line
 		// (Cargo: "> 1.2" is ">= 1.3.0", "<= 1.2" is "< 1.3.0").
 		next := func() bound {
 			if v.parts == 3 {
 				return at(false)
 			}
-			return bound{set: true, v: v.tildeUpper()}
+			return bound{Set: true, V: v.tildeUpper()}
 		}
-		var i interval
+		var i span
 		switch op {
 		case "^":
-			i = interval{lo: at(true), hi: bound{set: true, v: v.caretUpper()}}
+			i = span{Lo: at(true), Hi: bound{Set: true, V: v.caretUpper()}}
 		case "~":
-			i = interval{lo: at(true), hi: bound{set: true, v: v.tildeUpper()}}
+			i = span{Lo: at(true), Hi: bound{Set: true, V: v.tildeUpper()}}
 		case ">=":
-			i = interval{lo: at(true)}
+			i = span{Lo: at(true)}
 		case ">":
 			if v.parts == 3 {
-				i = interval{lo: at(false)}
+				i = span{Lo: at(false)}
 			} else {
-				i = interval{lo: bound{set: true, v: v.tildeUpper(), incl: true}}
+				i = span{Lo: bound{Set: true, V: v.tildeUpper(), Incl: true}}
 			}
 		case "<":
-			i = interval{hi: at(false)}
+			i = span{Hi: at(false)}
 		case "<=":
 			if v.parts == 3 {
-				i = interval{hi: at(true)}
+				i = span{Hi: at(true)}
 			} else {
-				i = interval{hi: next()}
+				i = span{Hi: next()}
 			}
 		case "=":
 			if v.parts == 3 {
-				i = interval{lo: at(true), hi: at(true)}
+				i = span{Lo: at(true), Hi: at(true)}
 			} else {
-				i = interval{lo: at(true), hi: next()}
+				i = span{Lo: at(true), Hi: next()}
 			}
 		}
-		out = intersect(out, i)
+		out = interval.Intersect(out, i)
 	}
 	return out, nil
 }
@@ -330,7 +223,7 @@ func (v semver) successor() semver {
 // giving Introduced "0.2.1-0". Versions are written in full ("0.3" is
 // "0.3.0"). empty is true when the requirements cover every version.
 func affectedRanges(patched, unaffected []string) (ranges []vulndb.Range, empty bool, err error) {
-	var covered []interval
+	var covered []span
 	for _, r := range slices.Concat(patched, unaffected) {
 		i, err := parseRequirement(r)
 		if err != nil {
@@ -338,21 +231,21 @@ func affectedRanges(patched, unaffected []string) (ranges []vulndb.Range, empty 
 		}
 		covered = append(covered, i)
 	}
-	aff := complement(union(covered))
+	aff := interval.Complement(interval.Union(covered))
 	for _, i := range aff {
 		var r vulndb.Range
-		if i.lo.set {
-			lo := i.lo.v
-			if !i.lo.incl {
+		if i.Lo.Set {
+			lo := i.Lo.V
+			if !i.Lo.Incl {
 				lo = lo.successor()
 			}
 			r.Introduced = lo.text
 		}
-		if i.hi.set {
-			if i.hi.incl {
-				r.LastAffected = i.hi.v.text
+		if i.Hi.Set {
+			if i.Hi.Incl {
+				r.LastAffected = i.Hi.V.text
 			} else {
-				r.Fixed = i.hi.v.text
+				r.Fixed = i.Hi.V.text
 			}
 		}
 		ranges = append(ranges, r)
