@@ -1,51 +1,12 @@
 package composer
 
 import (
-	"bufio"
-	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/customs-scanner/customs/internal/version/versiontest"
 )
-
-type vector struct {
-	where       string
-	left, right string
-	want        int
-}
-
-func readSpaced(t *testing.T, name string) []vector {
-	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []vector
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Text()
-		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, "//") {
-			continue
-		}
-		where := fmt.Sprintf("%s:%d", name, n)
-		fs := strings.Fields(line)
-		if len(fs) != 3 {
-			t.Fatalf("%s: want 3 fields, got %q", where, line)
-		}
-		want := map[string]int{"<": -1, "=": 0, ">": 1}
-		w, ok := want[fs[1]]
-		if !ok {
-			t.Fatalf("%s: unknown op %q", where, fs[1])
-		}
-		out = append(out, vector{where, fs[0], fs[2], w})
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
 
 func TestCompareVectors(t *testing.T) {
 	tests := []struct {
@@ -55,31 +16,13 @@ func TestCompareVectors(t *testing.T) {
 		{"packagist-versions.txt", 95},
 		{"packagist-versions-generated.txt", 10630},
 	}
-	var s Scheme
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
-			vs := readSpaced(t, tc.file)
+			vs := versiontest.ReadSpaced(t, filepath.Join("testdata", tc.file))
 			if tc.rows != 0 && len(vs) != tc.rows {
 				t.Errorf("read %d vectors, want %d", len(vs), tc.rows)
 			}
-			for _, v := range vs {
-				a, err := s.Parse(v.left)
-				if err != nil {
-					t.Errorf("%s: %v", v.where, err)
-					continue
-				}
-				b, err := s.Parse(v.right)
-				if err != nil {
-					t.Errorf("%s: %v", v.where, err)
-					continue
-				}
-				if got := a.Compare(b); got != v.want {
-					t.Errorf("%s: Compare(%q, %q) = %d, want %d", v.where, v.left, v.right, got, v.want)
-				}
-				if got := b.Compare(a); got != -v.want {
-					t.Errorf("%s: Compare(%q, %q) = %d, want %d (reverse)", v.where, v.right, v.left, got, -v.want)
-				}
-			}
+			versiontest.Check(t, Scheme{}, vs)
 		})
 	}
 }

@@ -1,0 +1,81 @@
+// Package versiontest runs version-comparison vectors against a scheme:
+// the files in testdata are the upstream tools' own test vectors (see
+// ../shared/data/version-vectors), one "left op right" row a line.
+package versiontest
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/customs-scanner/customs/internal/version"
+)
+
+// Vector is one row: Left compares to Right as Want (-1, 0, +1).
+type Vector struct {
+	Where       string
+	Left, Right string
+	Want        int
+}
+
+var ops = map[string]int{"<": -1, "=": 0, "==": 0, ">": 1}
+
+// ReadSpaced reads rows of whitespace-separated "left op right" (the
+// osv-scalibr semantic testdata format), skipping blank lines and # or //
+// comments.
+func ReadSpaced(t testing.TB, path string) []Vector {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []Vector
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Text()
+		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, "//") {
+			continue
+		}
+		where := fmt.Sprintf("%s:%d", path, n)
+		fs := strings.Fields(line)
+		if len(fs) != 3 {
+			t.Fatalf("%s: want 3 fields, got %q", where, line)
+		}
+		w, ok := ops[fs[1]]
+		if !ok {
+			t.Fatalf("%s: unknown op %q", where, fs[1])
+		}
+		out = append(out, Vector{where, fs[0], fs[2], w})
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// Check parses both sides of every vector with s and checks the comparison
+// in both directions.
+func Check(t *testing.T, s version.Scheme, vs []Vector) {
+	t.Helper()
+	for _, v := range vs {
+		a, err := s.Parse(v.Left)
+		if err != nil {
+			t.Errorf("%s: %v", v.Where, err)
+			continue
+		}
+		b, err := s.Parse(v.Right)
+		if err != nil {
+			t.Errorf("%s: %v", v.Where, err)
+			continue
+		}
+		if got := a.Compare(b); got != v.Want {
+			t.Errorf("%s: Compare(%q, %q) = %d, want %d", v.Where, v.Left, v.Right, got, v.Want)
+		}
+		if got := b.Compare(a); got != -v.Want {
+			t.Errorf("%s: Compare(%q, %q) = %d, want %d (reverse)", v.Where, v.Right, v.Left, got, -v.Want)
+		}
+	}
+}
