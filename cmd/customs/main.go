@@ -14,7 +14,7 @@ import (
 // memoryLimit is the Go runtime's soft memory limit unless GOMEMLIMIT sets
 // one: a scan holds one large file (a binary, a jar) at a time, and a soft
 // limit makes the collector return each before the heap doubles.
-const memoryLimit = 100 << 20
+const memoryLimit = 80 << 20
 
 func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 
 	"github.com/customs-scanner/customs/internal/extract/osrelease"
 	"github.com/customs-scanner/customs/internal/inventory"
@@ -90,7 +91,7 @@ func Prepare(exts []Extractor) func(path string, mode fs.FileMode, content []byt
 			}
 		}
 		if !prepared {
-			return content, nil
+			return slices.Clone(content), nil // content is the reader's buffer
 		}
 		if osrelease.Wants(path) {
 			raw = true // OS detection reads it, and is not an Extractor

@@ -143,6 +143,10 @@ func cleanPath(name string) (p string, ok bool) {
 
 type captureBudget struct {
 	maxFile, left int64
+	// scratch is reused for the files Prepare turns into something else,
+	// so reading a layer's binaries allocates (and zeroes) one buffer, not
+	// one per file.
+	scratch []byte
 }
 
 func analyzeTar(ctx context.Context, r io.Reader, opts Options, l *Layer) error {
@@ -265,13 +269,29 @@ func addEntry(tr *tar.Reader, hdr *tar.Header, opts Options, b *captureBudget, l
 		l.Errors = append(l.Errors, fileErr(p, "skipped: captured content of the layer would exceed %d bytes", b.left))
 		return nil
 	}
-	data, err := readBody(tr, e.Size)
-	if err != nil {
+	var data []byte
+	var err error
+	if opts.Prepare != nil {
+		if int64(cap(b.scratch)) < e.Size {
+			b.scratch = make([]byte, e.Size)
+		}
+		data = b.scratch[:e.Size]
+		if _, err = io.ReadFull(tr, data); err != nil {
+			return unexpected(err)
+		}
+	} else if data, err = readBody(tr, e.Size); err != nil {
 		return err
 	}
 	keep(l, b, p, e.Mode, data, opts)
+	if cap(b.scratch) > maxScratch {
+		b.scratch = nil // keep only a modest buffer between files
+	}
 	return nil
 }
+
+// maxScratch is the largest read buffer kept from one prepared file to the
+// next; rare larger files get a buffer of their own.
+const maxScratch = 16 << 20
 
 // keep stores a wanted file's content, prepared if the options say so,
 // within the layer's budget.

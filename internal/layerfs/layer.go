@@ -62,6 +62,7 @@ type Options struct {
 	// (and cached) in its place, as the file is read: extractors of large
 	// files (archives, binaries) keep a compact digest of them instead of
 	// the bytes. Returning nil keeps nothing; an error becomes a FileError.
-	// Only one file's content is held at a time for it.
+	// Only one file's content is held at a time for it: content is a
+	// buffer reused for the next file, so the result must not share it.
 	Prepare func(path string, mode fs.FileMode, content []byte) ([]byte, error)
 }
