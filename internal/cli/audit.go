@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	rtaudit "github.com/customs-scanner/customs/internal/audit/runtime"
+	"github.com/customs-scanner/customs/internal/scan"
 )
 
 // auditSchemaVersion versions the JSON output of customs audit.
@@ -19,6 +21,8 @@ type auditFlags struct {
 	output     string
 	failOn     string
 	dockerHost string
+	image      string
+	g          *globals
 }
 
 func newAuditCmd(g *globals) *cobra.Command {
@@ -57,7 +61,8 @@ Exit codes: 0 no gate failed, 1 --fail-on matched a finding, 2 error.`,
 	fl.StringVarP(&f.output, "output", "o", "table", "output format: table or json")
 	fl.StringVar(&f.failOn, "fail-on", "", "exit 1 when a finding is at or above this severity (info, low, medium, high, critical)")
 	fl.StringVar(&f.dockerHost, "docker-host", "", "Docker Engine address for docker: (default: $DOCKER_HOST, else unix:///var/run/docker.sock)")
-	_ = g
+	fl.StringVar(&f.image, "image", "", "the image the workloads run (any scan TARGET): its user, shell, package manager and docker CLI are joined with their settings")
+	f.g = g
 	return cmd
 }
 
@@ -98,13 +103,34 @@ func runAudit(cmd *cobra.Command, f *auditFlags, targets []string) error {
 	}
 	rep := auditReport{SchemaVersion: auditSchemaVersion, Tool: auditTool{Name: "customs", Version: Version},
 		Summary: auditSummary{BySeverity: map[string]int{}, ByImpact: map[string]int{}}, Findings: []rtaudit.Finding{}}
+	var facts *rtaudit.ImageFacts
+	if f.image != "" {
+		opts := scan.Options{Config: true, Version: Version}
+		if cache, err := f.g.cache(); err == nil {
+			opts.CacheDir = filepath.Join(cache, "layers")
+		}
+		r, err := scan.Scan(cmd.Context(), f.image, opts)
+		if err != nil {
+			return fmt.Errorf("--image: %w", err)
+		}
+		if r.ImageFacts != nil {
+			facts = &rtaudit.ImageFacts{User: r.ImageFacts.User, HasShell: r.ImageFacts.HasShell,
+				HasPackageManager: r.ImageFacts.HasPackageManager, HasDockerCLI: r.ImageFacts.HasDockerCLI}
+		}
+	}
 	for _, t := range targets {
 		ws, err := rtaudit.Load(cmd.Context(), t, f.dockerHost, cmd.InOrStdin())
 		if err != nil {
 			return fmt.Errorf("audit %s: %w", t, err)
 		}
 		rep.Targets = append(rep.Targets, auditTarget{Target: t, Workloads: len(ws)})
-		rep.Findings = append(rep.Findings, rtaudit.CheckAll(ws)...)
+		for _, w := range ws {
+			fs := rtaudit.Check(&w)
+			if facts != nil {
+				fs = rtaudit.Join(fs, w, *facts)
+			}
+			rep.Findings = append(rep.Findings, fs...)
+		}
 	}
 	rep.Findings = rtaudit.Sort(rep.Findings)
 	failing, worst := 0, ""

@@ -149,3 +149,40 @@ func errorAs(err error, ef *errFindings) bool {
 	}
 	return ok
 }
+
+// TestAuditJoinsImage: a pod that does not require non-root and keeps a
+// writable root filesystem, running the real alpine:3.10 image (root user,
+// /bin/sh, apk): the joined findings say so.
+func TestAuditJoinsImage(t *testing.T) {
+	manifest := filepath.Join(t.TempDir(), "pod.yaml")
+	if err := os.WriteFile(manifest, []byte(`apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+spec:
+  containers:
+    - name: web
+      image: alpine:3.10
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, "--cache-dir", t.TempDir(), "audit", "-o", "json", "--image", alpineImage, manifest)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var rep struct {
+		Findings []struct{ ID string }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, f := range rep.Findings {
+		ids[f.ID] = true
+	}
+	for _, want := range []string{"CUSTOMS-JOIN-ROOT-USER", "CUSTOMS-JOIN-WRITABLE-SHELL"} {
+		if !ids[want] {
+			t.Errorf("findings %v lack %s", ids, want)
+		}
+	}
+}

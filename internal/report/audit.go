@@ -35,3 +35,14 @@ type Misconfiguration struct {
 	Evidence    []string `json:"evidence"`
 	Remediation string   `json:"remediation"`
 }
+
+// ImageFacts are what the configuration check learned about the image that
+// matters to how it is run (customs audit --image joins them with a
+// workload's settings).
+type ImageFacts struct {
+	User              string `json:"user"`
+	RunsAsRoot        bool   `json:"runsAsRoot"`
+	HasShell          bool   `json:"hasShell"`
+	HasPackageManager bool   `json:"hasPackageManager"`
+	HasDockerCLI      bool   `json:"hasDockerCLI"`
+}

@@ -34,6 +34,7 @@ type Report struct {
 	Secrets           []Secret           `json:"secrets,omitempty"`
 	SecretStats       *SecretStats       `json:"secretStats,omitempty"`
 	Misconfigurations []Misconfiguration `json:"misconfigurations,omitempty"`
+	ImageFacts        *ImageFacts        `json:"imageFacts,omitempty"`
 	Summary           Summary            `json:"summary"`
 	// Warnings are per-file problems that did not stop the scan.
 	Warnings []inventory.FileError `json:"warnings,omitempty"`

@@ -166,6 +166,8 @@ func audit(r *report.Report, meta *image.Metadata, layers []*layerfs.Layer, info
 		for _, f := range auditimage.Check(meta, final, opts.Dockerfile) {
 			r.Misconfigurations = append(r.Misconfigurations, report.Misconfiguration(f))
 		}
+		facts := report.ImageFacts(auditimage.Facts(meta, final))
+		r.ImageFacts = &facts
 	}
 }
 
