@@ -51,7 +51,14 @@ type DB struct {
 	mu        sync.Mutex
 	lastBlock int64
 	last      []byte
+	// chunks caches recently decoded advisory chunks: a scan asks for
+	// the IDs of one package's findings together, which share chunks.
+	chunks     map[int64][]json.RawMessage
+	chunkOrder []int64
 }
+
+// chunkCacheSize is how many decoded advisory chunks a DB keeps.
+const chunkCacheSize = 32
 
 var (
 	_ vulndb.Reader   = (*DB)(nil)
@@ -248,30 +255,15 @@ func (d *DB) ByID(ctx context.Context, id string) ([]*vulndb.Advisory, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("query advisory %s: %w", id, err)
 	}
-	var (
-		out     []*vulndb.Advisory
-		cur     int64 = -1
-		entries []json.RawMessage
-	)
+	var out []*vulndb.Advisory
 	for _, seq := range seqs {
-		if c := seq / chunkSize; c != cur {
-			var blob []byte
-			if err := d.chunk.QueryRowContext(ctx, c).Scan(&blob); err != nil {
-				return nil, fmt.Errorf("query advisory %s: chunk %d: %w", id, c, err)
-			}
-			raw, err := d.dec.DecodeAll(blob, nil)
-			if err != nil {
-				return nil, fmt.Errorf("query advisory %s: decompress chunk %d: %w", id, c, err)
-			}
-			entries = entries[:0]
-			if err := json.Unmarshal(raw, &entries); err != nil {
-				return nil, fmt.Errorf("query advisory %s: decode chunk %d: %w", id, c, err)
-			}
-			cur = c
+		entries, err := d.chunkEntries(ctx, seq/chunkSize)
+		if err != nil {
+			return nil, fmt.Errorf("query advisory %s: %w", id, err)
 		}
 		k := int(seq % chunkSize)
 		if k >= len(entries) {
-			return nil, fmt.Errorf("query advisory %s: chunk %d has no entry %d", id, cur, k)
+			return nil, fmt.Errorf("query advisory %s: chunk %d has no entry %d", id, seq/chunkSize, k)
 		}
 		a := new(vulndb.Advisory)
 		if err := json.Unmarshal(entries[k], a); err != nil {
@@ -280,6 +272,41 @@ func (d *DB) ByID(ctx context.Context, id string) ([]*vulndb.Advisory, error) {
 		out = append(out, a)
 	}
 	return out, nil
+}
+
+// chunkEntries returns the decoded advisories of chunk c, from the cache
+// when it can; callers must not modify them.
+func (d *DB) chunkEntries(ctx context.Context, c int64) ([]json.RawMessage, error) {
+	d.mu.Lock()
+	if e, ok := d.chunks[c]; ok {
+		d.mu.Unlock()
+		return e, nil
+	}
+	d.mu.Unlock()
+	var blob []byte
+	if err := d.chunk.QueryRowContext(ctx, c).Scan(&blob); err != nil {
+		return nil, fmt.Errorf("chunk %d: %w", c, err)
+	}
+	raw, err := d.dec.DecodeAll(blob, nil)
+	if err != nil {
+		return nil, fmt.Errorf("decompress chunk %d: %w", c, err)
+	}
+	var entries []json.RawMessage
+	if err := json.Unmarshal(raw, &entries); err != nil {
+		return nil, fmt.Errorf("decode chunk %d: %w", c, err)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.chunks == nil {
+		d.chunks = map[int64][]json.RawMessage{}
+	}
+	if len(d.chunkOrder) >= chunkCacheSize {
+		delete(d.chunks, d.chunkOrder[0])
+		d.chunkOrder = d.chunkOrder[1:]
+	}
+	d.chunks[c] = entries
+	d.chunkOrder = append(d.chunkOrder, c)
+	return entries, nil
 }
 
 // KEV returns the KEV catalog entry of a CVE, or nil.
