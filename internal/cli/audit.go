@@ -72,7 +72,7 @@ type auditReport struct {
 	Tool          auditTool         `json:"tool"`
 	Targets       []auditTarget     `json:"targets"`
 	Summary       auditSummary      `json:"summary"`
-	Findings      []rtaudit.Finding `json:"findings"`
+	Findings      []rtaudit.Finding `json:"misconfigurations"`
 }
 
 type auditTool struct {

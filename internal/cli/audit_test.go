@@ -70,7 +70,7 @@ func TestAuditCmd(t *testing.T) {
 		var rep struct {
 			SchemaVersion string
 			Targets       []auditTarget
-			Findings      []map[string]any
+			Findings      []map[string]any `json:"misconfigurations"`
 		}
 		if err := json.Unmarshal([]byte(out), &rep); err != nil {
 			t.Fatal(err)
@@ -84,13 +84,26 @@ func TestAuditCmd(t *testing.T) {
 		// Host escapes first, across targets (then by source: "-" sorts first).
 		var top []string
 		for _, f := range rep.Findings[:4] {
-			top = append(top, f["id"].(string)+" "+f["workload"].(string))
+			top = append(top, f["checkID"].(string)+" "+f["workload"].(string))
 		}
 		want := []string{"CUSTOMS-HOSTPID-PTRACE Pod/debug", "CIS-DOCKER-5.32 service/agent", "CIS-DOCKER-5.5 service/agent", "PSS-BASELINE-HOST-NAMESPACES Pod/debug"}
 		if diff := cmp.Diff(want, top); diff != "" {
 			t.Errorf("first findings (-want +got):\n%s", diff)
 		}
-		for _, k := range []string{"id", "title", "severity", "standard", "profile", "workload", "evidence", "remediation"} {
+		// A Pod Security Standards finding names its profile and control.
+		pss := 0
+		for _, f := range rep.Findings {
+			if f["checkID"] == "PSS-BASELINE-HOST-NAMESPACES" {
+				pss++
+				if f["pssProfile"] != "baseline" || f["pssControl"] != "Host Namespaces" || f["target"] != "-#Pod/debug" {
+					t.Errorf("PSS finding %v", f)
+				}
+			}
+		}
+		if pss == 0 {
+			t.Error("no Host Namespaces finding")
+		}
+		for _, k := range []string{"checkID", "title", "severity", "target", "standard", "profile", "workload", "evidence", "remediation"} {
 			if _, ok := rep.Findings[0][k]; !ok {
 				t.Errorf("finding lacks %q: %v", k, rep.Findings[0])
 			}
@@ -171,7 +184,9 @@ spec:
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
 	var rep struct {
-		Findings []struct{ ID string }
+		Findings []struct {
+			ID string `json:"checkID"`
+		} `json:"misconfigurations"`
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 		t.Fatal(err)

@@ -3,7 +3,7 @@ package report
 // Secret is a secret found in a layer's file or in the image config. The
 // match is always redacted.
 type Secret struct {
-	Rule     string `json:"rule"`
+	Rule     string `json:"ruleID"`
 	Severity string `json:"severity"`
 	// Source is "file", "env", "label" or "history".
 	Source    string `json:"source"`
@@ -16,7 +16,7 @@ type Secret struct {
 	// StillPresent is false when a later layer deleted or overwrote the
 	// file: the secret is then only in the image's history, and still in
 	// its layer tarball.
-	StillPresent bool `json:"stillPresent"`
+	StillPresent bool `json:"presentInFinalImage"`
 }
 
 // SecretStats counts the files the secret scan read and skipped.
@@ -29,11 +29,13 @@ type SecretStats struct {
 // Misconfiguration is a failed check of the image configuration or its
 // Dockerfile.
 type Misconfiguration struct {
-	ID          string   `json:"id"`
+	ID          string   `json:"checkID"`
 	Title       string   `json:"title"`
 	Severity    string   `json:"severity"`
 	Evidence    []string `json:"evidence"`
 	Remediation string   `json:"remediation"`
+	// Target is what was checked: the image, or the Dockerfile.
+	Target string `json:"target"`
 }
 
 // ImageFacts are what the configuration check learned about the image that

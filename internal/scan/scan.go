@@ -164,7 +164,11 @@ func audit(r *report.Report, meta *image.Metadata, layers []*layerfs.Layer, info
 	}
 	if opts.Config {
 		for _, f := range auditimage.Check(meta, final, opts.Dockerfile) {
-			r.Misconfigurations = append(r.Misconfigurations, report.Misconfiguration(f))
+			m := report.Misconfiguration{ID: f.ID, Title: f.Title, Severity: f.Severity, Evidence: f.Evidence, Remediation: f.Remediation, Target: r.Target.Ref}
+			if strings.HasPrefix(f.ID, "dockerfile.") {
+				m.Target = "Dockerfile"
+			}
+			r.Misconfigurations = append(r.Misconfigurations, m)
 		}
 		facts := report.ImageFacts(auditimage.Facts(meta, final))
 		r.ImageFacts = &facts

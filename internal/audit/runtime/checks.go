@@ -48,6 +48,14 @@ func (r rule) at(w *Workload, c *Container, evidence string) Finding {
 	if c != nil {
 		f.Container = c.Name
 	}
+	f.Target = w.Source + "#" + w.ID()
+	if f.Container != "" {
+		f.Target += "/container/" + f.Container
+	}
+	if strings.HasPrefix(r.id, "PSS-") {
+		f.PSSProfile = r.profile
+		f.PSSControl, _, _ = strings.Cut(r.title, ": ")
+	}
 	return f
 }
 

@@ -75,7 +75,7 @@ const (
 
 // Finding is one broken control in one workload (and container).
 type Finding struct {
-	ID          string   `json:"id"`
+	ID          string   `json:"checkID"`
 	Title       string   `json:"title"`
 	Severity    Severity `json:"severity"`
 	Impact      Impact   `json:"impact"`
@@ -86,6 +86,14 @@ type Finding struct {
 	Container   string   `json:"container,omitempty"`
 	Evidence    string   `json:"evidence"`
 	Remediation string   `json:"remediation"`
+	// Target names where the check failed: the file and object
+	// ("deploy.yaml#Deployment/web/container/app") or the container.
+	Target string `json:"target"`
+	// PSSProfile ("baseline", "restricted") and PSSControl (the control's
+	// name as the standard writes it, "Privileged Containers") are set for
+	// Pod Security Standards checks.
+	PSSProfile string `json:"pssProfile,omitempty"`
+	PSSControl string `json:"pssControl,omitempty"`
 }
 
 // Sort orders findings by what an attacker gains (Impact), then severity,
