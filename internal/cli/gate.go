@@ -40,7 +40,7 @@ type gateOptions struct {
 
 // addGateFlags registers the gate flags on fs.
 func addGateFlags(fs *pflag.FlagSet, o *gateOptions) {
-	fs.StringVar(&o.ignoreFile, "ignore-file", "", "YAML exceptions file: findings it lists (until their expiry date) are suppressed; see docs/policy.md")
+	fs.StringVar(&o.ignoreFile, "ignore-file", "", "YAML exceptions file: findings it lists (until their expiry date) are suppressed; see docs/policy.md (default .customsignore.yaml in the working directory, when present)")
 	fs.StringVar(&o.policyFile, "policy", "", "YAML policy file of CEL rules; a matching fail rule exits 1, a warn rule prints a warning; see docs/policy.md")
 	fs.StringArrayVar(&o.vexFiles, "vex", nil, "VEX document (OpenVEX, CycloneDX VEX or CSAF); not_affected and fixed statements suppress findings (repeatable)")
 	fs.StringVar(&o.baseline, "baseline", "", "previous customs JSON report: findings already in it cannot fail the gate")
@@ -79,6 +79,12 @@ func checkGate(o gateOptions) error {
 func loadGate(o gateOptions) (*loadedGate, error) {
 	g := &loadedGate{}
 	var err error
+	if o.ignoreFile == "" {
+		// The default exceptions file, when the working directory has one.
+		if _, err := os.Stat(defaultIgnoreFile); err == nil {
+			o.ignoreFile = defaultIgnoreFile
+		}
+	}
 	if o.ignoreFile != "" {
 		if g.exceptions, err = policy.LoadExceptions(o.ignoreFile); err != nil {
 			return nil, fmt.Errorf("--ignore-file: %w", err)
@@ -116,6 +122,10 @@ func loadGate(o gateOptions) (*loadedGate, error) {
 	}
 	return g, nil
 }
+
+// defaultIgnoreFile is read when --ignore-file is not given and the working
+// directory has it.
+const defaultIgnoreFile = ".customsignore.yaml"
 
 // maxRuleLines bounds the findings listed per rule on stderr.
 const maxRuleLines = 20
@@ -166,15 +176,23 @@ func applyGate(ctx context.Context, r *report.Report, o gateOptions, now time.Ti
 		}
 		g.baseline = b
 	}
+	kept := r.Findings[:0]
 	for _, f := range r.Findings {
-		if !match.Affects(f.Status) {
-			continue
-		}
 		if g.baseline.Contains(f) {
 			pr.BaselineKnown++
+			r.Suppressed = append(r.Suppressed, report.Suppression{Finding: f, By: report.SuppressedByBaseline,
+				Reason: "already in the baseline " + strings.TrimSpace(o.baseline+" "+o.baselineImage)})
 			continue
 		}
-		res.Eligible = append(res.Eligible, f)
+		kept = append(kept, f)
+		if match.Affects(f.Status) {
+			res.Eligible = append(res.Eligible, f)
+		}
+	}
+	r.Findings = kept
+	for i := range r.Suppressed {
+		s := &r.Suppressed[i]
+		s.VulnerabilityID, s.PackageName, s.PackageVersion = s.Finding.VulnerabilityID, s.Finding.PackageName, s.Finding.PackageVersion
 	}
 	if g.baseline != nil {
 		pr.Baseline = strings.TrimSpace(o.baseline + " " + o.baselineImage)

@@ -116,7 +116,7 @@ func TestApplyGate(t *testing.T) {
 				"exceptions: 1 findings suppressed",
 				"warning: exception CVE-2026-103111 (" + ignore + ":7, owner platform@example.com) expired on 2026-11-26 and no longer applies",
 			},
-			wantSuppressed: []string{"exception CVE-2026-109518 apt"},
+			wantSuppressed: []string{"ignore CVE-2026-109518 apt"},
 			wantEligible:   15,
 		},
 		{
@@ -129,11 +129,12 @@ func TestApplyGate(t *testing.T) {
 			wantEligible: 16,
 		},
 		{
-			name:         "baseline knows the failing finding",
-			opts:         gateOptions{policyFile: pol, baseline: baseline},
-			wantFailed:   false,
-			wantLines:    append([]string{"baseline: 1 findings already in " + baseline + " cannot fail the gate"}, perlLines...),
-			wantEligible: 15,
+			name:           "baseline knows the failing finding",
+			opts:           gateOptions{policyFile: pol, baseline: baseline},
+			wantFailed:     false,
+			wantLines:      append([]string{"baseline: 1 findings already in " + baseline + " cannot fail the gate"}, perlLines...),
+			wantSuppressed: []string{"baseline CVE-2026-109518 libapt-pkg6.0"},
+			wantEligible:   15,
 		},
 		{
 			name: "baseline image hook",
@@ -143,8 +144,9 @@ func TestApplyGate(t *testing.T) {
 				}
 				return base, nil
 			}},
-			wantLines:    append([]string{"baseline: 1 findings already in debian:12 cannot fail the gate"}, perlLines...),
-			wantEligible: 15,
+			wantLines:      append([]string{"baseline: 1 findings already in debian:12 cannot fail the gate"}, perlLines...),
+			wantSuppressed: []string{"baseline CVE-2026-109518 libapt-pkg6.0"},
+			wantEligible:   15,
 		},
 	}
 	for _, tt := range tests {

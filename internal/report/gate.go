@@ -3,13 +3,20 @@ package report
 // Suppression reasons: what removed a finding from Report.Findings.
 const (
 	SuppressedByVEX       = "vex"
-	SuppressedByException = "exception"
+	SuppressedByException = "ignore"
+	SuppressedByBaseline  = "baseline"
 )
 
 // Suppression is a finding removed from the report's findings, with why.
 type Suppression struct {
-	Finding Finding `json:"finding"`
-	// By is SuppressedByVEX or SuppressedByException.
+	// VulnerabilityID, PackageName and PackageVersion repeat the
+	// finding's, for scripts that only need to know what was suppressed.
+	VulnerabilityID string  `json:"vulnerabilityID"`
+	PackageName     string  `json:"packageName"`
+	PackageVersion  string  `json:"packageVersion"`
+	Finding         Finding `json:"finding"`
+	// By is "vex", "ignore" (the exceptions file) or "baseline" (already
+	// in --baseline or --baseline-image).
 	By string `json:"by"`
 	// Reason is the exception's reason or the VEX impact statement.
 	Reason string `json:"reason,omitempty"`
@@ -50,10 +57,10 @@ type PolicyResult struct {
 
 // RuleResult is one policy rule and the findings it matched.
 type RuleResult struct {
-	Name   string `json:"name"`
+	Name   string `json:"rule"`
 	Action string `json:"action"`
 	// Matched lists the matched findings as "VULN-ID PURL".
-	Matched []string `json:"matched,omitempty"`
+	Matched []string `json:"findings"`
 }
 
 // ExpiredException is an exception that stopped applying.
