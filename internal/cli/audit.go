@@ -36,11 +36,14 @@ the CIS Docker Benchmark v1.6.0 (for Compose files, docker inspect output, OCI c
 the live Docker Engine), plus combined checks such as host PID with ptrace.
 
 TARGET is a file whose kind is detected, or named with a prefix:
-  k8s:FILE         Kubernetes manifests (multi-document YAML, Lists, helm template output)
-  compose:FILE     a Docker Compose file
-  inspect:FILE     docker inspect output (a JSON array of containers)
-  oci-config:FILE  an OCI runtime bundle's config.json
-  docker:          the running containers of the local Docker Engine (docker:all: all containers)
+  k8s:FILE|DIR           Kubernetes manifests (multi-document YAML, Lists, helm template output)
+  compose:FILE           a Docker Compose file
+  docker-inspect:FILE    docker inspect output (a JSON array of containers); inspect: also works
+  oci-config:FILE        an OCI runtime bundle's config.json
+  docker:                the running containers of the local Docker Engine (docker:all: all containers)
+  docker:CONTAINER       one container, by name or ID
+With --image TARGET, the image's facts (user, shell, package manager, docker CLI) are
+joined with the workloads' settings.
 FILE "-" reads stdin.
 
 Findings are ranked by what an attacker in the container gains: host escape first

@@ -134,7 +134,7 @@ func TestAuditCmd(t *testing.T) {
 		{"bad severity", []string{compose, "--fail-on", "urgent"}, `--fail-on "urgent"`, false},
 		{"bad output", []string{compose, "-o", "xml"}, `-o "xml"`, false},
 		{"missing file", []string{filepath.Join(dir, "nope.yaml")}, "no such file", false},
-		{"docker with argument", []string{"docker:nginx"}, "use docker: for the running containers", false},
+		{"docker with argument", []string{"docker:nginx"}, "no such container", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := runAuditCmd(t, "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec:\n  containers: [{name: c, image: i}]\n", tc.args...)

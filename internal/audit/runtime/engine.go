@@ -118,6 +118,19 @@ func (e *Engine) Ping(ctx context.Context) error {
 // all, every one (created and stopped too): GET /containers/json, then GET
 // /containers/{id}/json for each. A container removed in between is
 // skipped.
+// Container inspects one container by name or ID.
+func (e *Engine) Container(ctx context.Context, name string) ([]Workload, error) {
+	var d dockerContainer
+	err := e.getJSON(ctx, "/containers/"+url.PathEscape(name)+"/json", &d)
+	if errors.Is(err, errNoSuchContainer) {
+		return nil, fmt.Errorf("docker:%s: no such container; `customs audit docker:` lists the running ones", name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("inspect container %s: %w", name, err)
+	}
+	return []Workload{inspectWorkload("docker:", FormatEngine, &d, "")}, nil
+}
+
 func (e *Engine) Containers(ctx context.Context, all bool) ([]Workload, error) {
 	var list []struct {
 		ID string `json:"Id"`

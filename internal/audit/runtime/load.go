@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -74,12 +76,13 @@ func Parse(f Format, source string, data []byte) ([]Workload, error) {
 }
 
 // prefixes maps a target prefix to its format.
-var prefixes = map[string]Format{"k8s:": FormatKubernetes, "compose:": FormatCompose, "inspect:": FormatInspect, "oci-config:": FormatOCIConfig}
+var prefixes = map[string]Format{"k8s:": FormatKubernetes, "compose:": FormatCompose, "docker-inspect:": FormatInspect, "inspect:": FormatInspect, "oci-config:": FormatOCIConfig}
 
 // Load reads one target: "docker:" for the running containers of the
 // Docker Engine at dockerHost ("docker:all" adds created and stopped ones),
 // else a file, optionally prefixed with its
-// kind (k8s:, compose:, inspect:, oci-config:); "-" reads stdin.
+// kind (k8s:FILE|DIR, compose:, docker-inspect: or inspect:, oci-config:); "docker:NAME"
+// inspects one container; "-" reads stdin.
 func Load(ctx context.Context, target, dockerHost string, stdin io.Reader) ([]Workload, error) {
 	if target == "docker:" || target == "docker:all" {
 		e, err := NewEngine(dockerHost)
@@ -88,8 +91,12 @@ func Load(ctx context.Context, target, dockerHost string, stdin io.Reader) ([]Wo
 		}
 		return e.Containers(ctx, target == "docker:all")
 	}
-	if strings.HasPrefix(target, "docker:") {
-		return nil, fmt.Errorf("%s: use docker: for the running containers or docker:all for every container", target)
+	if name, ok := strings.CutPrefix(target, "docker:"); ok {
+		e, err := NewEngine(dockerHost)
+		if err != nil {
+			return nil, err
+		}
+		return e.Container(ctx, name)
 	}
 	var f Format
 	path := target
@@ -97,6 +104,9 @@ func Load(ctx context.Context, target, dockerHost string, stdin io.Reader) ([]Wo
 		if strings.HasPrefix(target, p) {
 			f, path = pf, strings.TrimPrefix(target, p)
 		}
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return loadDir(f, path)
 	}
 	var r io.Reader
 	if path == "-" {
@@ -121,4 +131,37 @@ func Load(ctx context.Context, target, dockerHost string, stdin io.Reader) ([]Wo
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return ws, nil
+}
+
+// loadDir reads every YAML and JSON file under dir (a directory of
+// Kubernetes manifests, as k8s:DIR names it).
+func loadDir(f Format, dir string) ([]Workload, error) {
+	var out []Workload
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		switch strings.ToLower(filepath.Ext(p)) {
+		case ".yaml", ".yml", ".json":
+		default:
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if len(data) > maxInput {
+			return fmt.Errorf("%s: larger than %d MiB", p, maxInput>>20)
+		}
+		ws, err := Parse(f, p, data)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		out = append(out, ws...)
+		return nil
+	})
+	return out, err
 }
