@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -42,6 +45,8 @@ TARGET is a file whose kind is detected, or named with a prefix:
   oci-config:FILE        an OCI runtime bundle's config.json
   docker:                the running containers of the local Docker Engine (docker:all: all containers)
   docker:CONTAINER       one container, by name or ID
+  an image               any customs scan TARGET with a scheme (docker-archive:, oci-dir:, registry:, ...)
+                         or an image archive file: image configuration checks and secrets
 With --image TARGET, the image's facts (user, shell, package manager, docker CLI) are
 joined with the workloads' settings.
 FILE "-" reads stdin.
@@ -122,6 +127,15 @@ func runAudit(cmd *cobra.Command, f *auditFlags, targets []string) error {
 		}
 	}
 	for _, t := range targets {
+		if isImageTarget(t) {
+			fs, err := auditImage(cmd.Context(), f, t)
+			if err != nil {
+				return fmt.Errorf("audit %s: %w", t, err)
+			}
+			rep.Targets = append(rep.Targets, auditTarget{Target: t})
+			rep.Findings = append(rep.Findings, fs...)
+			continue
+		}
 		ws, err := rtaudit.Load(cmd.Context(), t, f.dockerHost, cmd.InOrStdin())
 		if err != nil {
 			return fmt.Errorf("audit %s: %w", t, err)
@@ -206,4 +220,66 @@ func writeAuditTable(w io.Writer, r *auditReport) error {
 	}
 	_, err := fmt.Fprintf(w, "\n%d findings: %s\n", len(r.Findings), strings.Join(sev, ", "))
 	return err
+}
+
+// imageSchemes name image sources (customs scan's) among audit targets.
+var imageSchemes = []string{"docker-archive:", "oci-dir:", "oci-archive:", "registry:", "dir:", "rootfs:"}
+
+// isImageTarget reports whether an audit target is an image rather than a
+// workload description: an image scheme, or a file that is a tar archive
+// (plain or compressed) rather than YAML or JSON.
+func isImageTarget(t string) bool {
+	for _, s := range imageSchemes {
+		if strings.HasPrefix(t, s) {
+			return true
+		}
+	}
+	fh, err := os.Open(t)
+	if err != nil {
+		return false
+	}
+	defer fh.Close()
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(fh, head)
+	head = head[:n]
+	switch {
+	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}), bytes.HasPrefix(head, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		return true
+	case n >= 262 && string(head[257:262]) == "ustar":
+		return true
+	}
+	return false
+}
+
+// auditImage runs the image configuration checks and the secret scan on
+// an image and reports them as audit findings.
+func auditImage(ctx context.Context, f *auditFlags, ref string) ([]rtaudit.Finding, error) {
+	opts := scan.Options{Config: true, Secrets: true, Version: Version}
+	if cache, err := f.g.cache(); err == nil {
+		opts.CacheDir = filepath.Join(cache, "layers")
+	}
+	r, err := scan.Scan(ctx, ref, opts)
+	if err != nil {
+		return nil, err
+	}
+	var out []rtaudit.Finding
+	for _, m := range r.Misconfigurations {
+		out = append(out, rtaudit.Finding{ID: m.ID, Title: m.Title, Severity: rtaudit.Severity(strings.ToLower(m.Severity)),
+			Impact: rtaudit.Hardening, Standard: "customs image checks", Source: ref, Workload: ref, Target: m.Target,
+			Evidence: strings.Join(m.Evidence, "; "), Remediation: m.Remediation})
+	}
+	for _, s := range r.Secrets {
+		where := s.Path
+		if s.Line > 0 {
+			where += fmt.Sprintf(":%d", s.Line)
+		}
+		state := "present in the final image"
+		if !s.StillPresent {
+			state = "deleted by a later layer, still in layer " + s.Layer
+		}
+		out = append(out, rtaudit.Finding{ID: "secret." + s.Rule, Title: "Secret in the image: " + s.Rule, Severity: rtaudit.Severity(strings.ToLower(s.Severity)),
+			Impact: rtaudit.PrivilegeEscalation, Standard: "customs secrets", Source: ref, Workload: ref, Target: ref + "#" + where,
+			Evidence: s.Match + " (" + state + ")", Remediation: "Remove the secret from the build (use build secrets), rotate it, and rebuild without the layer that holds it"})
+	}
+	return out, nil
 }

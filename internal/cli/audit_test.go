@@ -201,3 +201,28 @@ spec:
 		}
 	}
 }
+
+// TestAuditImageTarget: an image given to customs audit gets the image
+// configuration checks (the real alpine:3.10 runs as root).
+func TestAuditImageTarget(t *testing.T) {
+	r := run(t, "--cache-dir", t.TempDir(), "audit", "-o", "json", alpineImage)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var rep struct {
+		Findings []struct {
+			ID     string `json:"checkID"`
+			Target string `json:"target"`
+		} `json:"misconfigurations"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, f := range rep.Findings {
+		found = found || f.ID == "image.root-user"
+	}
+	if !found {
+		t.Errorf("findings %+v lack image.root-user", rep.Findings)
+	}
+}
