@@ -190,6 +190,7 @@ func build(r *report.Report, dockerfile string, ins []Instruction) log {
 	for _, f := range findings {
 		results = append(results, makeResult(f, index[f.VulnerabilityID], uri, ins))
 	}
+	rules, results = addAudit(r, rules, results, uri, ins)
 	name := r.Tool.Name
 	if name == "" {
 		name = "customs"
@@ -445,4 +446,77 @@ func clip(s string, n int) string {
 		return s
 	}
 	return s[:n-3] + "..."
+}
+
+// addAudit adds secrets and configuration findings: one rule per secret
+// rule or check, one result per finding.
+func addAudit(r *report.Report, rules []rule, results []result, dockerfile string, ins []Instruction) ([]rule, []result) {
+	index := map[string]int{}
+	ruleFor := func(id, title, sev, remediation, tag string) int {
+		if i, ok := index[id]; ok {
+			return i
+		}
+		index[id] = len(rules)
+		rules = append(rules, rule{
+			ID: id, Name: id,
+			ShortDescription:     text{Text: title},
+			FullDescription:      text{Text: title},
+			Help:                 help{Text: remediation, Markdown: remediation},
+			DefaultConfiguration: config{Level: level(sev)},
+			Properties:           ruleProperties{SecuritySeverity: bandScore(sev), Precision: "high", Tags: []string{"security", tag}},
+		})
+		return index[id]
+	}
+	fingerprint := func(parts ...string) map[string]string {
+		sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+		return map[string]string{fingerprintKey: hex.EncodeToString(sum[:16])}
+	}
+	for _, s := range r.Secrets {
+		id := "secret/" + s.Rule
+		i := ruleFor(id, "Secret in the image: "+s.Rule, s.Severity, "Remove the secret from the build (build secrets, not files, ENV or ARG), rotate it, and rebuild without the layer that holds it.", "secret")
+		state := "present in the final image"
+		if !s.StillPresent {
+			state = "deleted by a later layer but still in layer " + short(s.Layer)
+		}
+		line := max(s.Line, 1)
+		uri := strings.TrimPrefix(s.Path, "/")
+		if dockerfile != "" && s.CreatedBy != "" {
+			uri, line = dockerfile, lineFor(ins, s.CreatedBy)
+		}
+		results = append(results, result{
+			RuleID: id, RuleIndex: i, Level: level(s.Severity),
+			Message:             text{Text: fmt.Sprintf("%s secret %s in /%s:%d (%s).", s.Rule, s.Match, strings.TrimPrefix(s.Path, "/"), s.Line, state)},
+			Locations:           []location{{PhysicalLocation: physical{ArtifactLocation: artifact{URI: uri}, Region: region{StartLine: line}}}},
+			PartialFingerprints: fingerprint(id, s.Path, s.Layer, fmt.Sprint(s.Line)),
+			Properties:          resultProperties{Severity: s.Severity, Layer: s.Layer, CreatedBy: s.CreatedBy, Path: s.Path},
+		})
+	}
+	for _, m := range r.Misconfigurations {
+		i := ruleFor(m.ID, m.Title, m.Severity, m.Remediation, "configuration")
+		uri := "image"
+		if dockerfile != "" {
+			uri = dockerfile
+		}
+		results = append(results, result{
+			RuleID: m.ID, RuleIndex: i, Level: level(m.Severity),
+			Message:             text{Text: m.Title + ": " + strings.Join(m.Evidence, "; ")},
+			Locations:           []location{{PhysicalLocation: physical{ArtifactLocation: artifact{URI: uri}, Region: region{StartLine: 1}}}},
+			PartialFingerprints: fingerprint(m.ID, strings.Join(m.Evidence, "\n")),
+			Properties:          resultProperties{Severity: m.Severity},
+		})
+	}
+	return rules, results
+}
+
+// bandScore is a security-severity for findings without a CVSS score.
+func bandScore(sev string) string {
+	switch strings.ToUpper(sev) {
+	case "CRITICAL":
+		return "9.0"
+	case "HIGH":
+		return "7.0"
+	case "MEDIUM":
+		return "4.0"
+	}
+	return "0.1"
 }

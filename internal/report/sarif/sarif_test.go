@@ -106,6 +106,7 @@ func TestSchema(t *testing.T) {
 		{"dockerfile", string(encode(t, Encoder{Dockerfile: dockerfile}, sample(t))), true},
 		{"empty", string(encode(t, Encoder{}, &report.Report{})), true},
 		// The validator must be able to fail: a level outside the enum.
+		{"secrets and configuration", string(encode(t, Encoder{}, withAudit(sample(t)))), true},
 		{"broken", strings.Replace(string(encode(t, Encoder{}, sample(t))), `"level": "error"`, `"level": "fatal"`, 1), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -182,5 +183,41 @@ func TestMissingDockerfile(t *testing.T) {
 	err := Encoder{Dockerfile: filepath.Join(t.TempDir(), "nope")}.Encode(&bytes.Buffer{}, sample(t))
 	if err == nil || !strings.Contains(err.Error(), "read dockerfile") {
 		t.Errorf("err = %v, want a read dockerfile error", err)
+	}
+}
+
+// withAudit adds a secret (deleted by a later layer) and a configuration
+// finding to r.
+func withAudit(r *report.Report) *report.Report {
+	r.Secrets = []report.Secret{{Rule: "github-token", Severity: "CRITICAL", Source: "file", Layer: "sha256:0123456789abcdef",
+		CreatedBy: "COPY . /", Path: "root/.config/gh/hosts.yml", Line: 2, Match: "ghp_Zq****", StillPresent: false}}
+	r.Misconfigurations = []report.Misconfiguration{{ID: "image.root-user", Title: "Container runs as root", Severity: "MEDIUM",
+		Evidence: []string{"config.User is empty"}, Remediation: "Add USER <uid>", Target: "app.tar"}}
+	return r
+}
+
+func TestAuditResults(t *testing.T) {
+	var l struct {
+		Runs []struct {
+			Tool struct {
+				Driver struct {
+					Rules []struct{ ID string }
+				}
+			}
+			Results []struct {
+				RuleID string
+				Level  string
+			}
+		}
+	}
+	if err := json.Unmarshal(encode(t, Encoder{}, withAudit(sample(t))), &l); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range l.Runs[0].Results {
+		got[r.RuleID] = r.Level
+	}
+	if got["secret/github-token"] != "error" || got["image.root-user"] != "warning" {
+		t.Errorf("results %v: want secret/github-token at error and image.root-user at warning", got)
 	}
 }
