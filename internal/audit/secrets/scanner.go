@@ -38,6 +38,7 @@ type compiled struct {
 	keywords   [][]byte // lower case
 	allowRe    []*regexp.Regexp
 	allowPaths []*regexp.Regexp
+	extraLines int // lines after a keyword hit a match may reach
 }
 
 // DefaultMaxSize is the largest file Prepare scans.
@@ -52,7 +53,10 @@ func New(rules []Rule) *Scanner {
 			s.invalid = append(s.invalid, fmt.Errorf("secret rule %s: %w", r.ID, err))
 			continue
 		}
-		c := compiled{Rule: r, re: regexp.MustCompile(r.Regex)}
+		c := compiled{Rule: r, re: regexp.MustCompile(r.Regex), extraLines: 1}
+		if strings.Contains(r.Regex, `\n`) || strings.Contains(r.Regex, "(?s") {
+			c.extraLines = 64 // the match may span lines (a PEM body)
+		}
 		if c.Severity == "" {
 			c.Severity = SeverityMedium
 		}
@@ -128,35 +132,41 @@ func (s *Scanner) Scan(path string, content []byte) []Match {
 			continue
 		}
 		if lower == nil {
-			lower = bytes.ToLower(content)
+			lower = asciiLower(content)
 		}
-		hit := false
-		for _, k := range r.keywords {
-			if bytes.Contains(lower, k) {
-				hit = true
+		// The regexes run only on the lines around keyword hits, not on
+		// the whole file: most files that mention "password" once are
+		// long.
+		ws := windows(content, lower, r.keywords, r.extraLines)
+		found := 0
+		for _, w := range ws {
+			for _, loc := range r.re.FindAllSubmatchIndex(content[w[0]:w[1]], 64-found) {
+				for k := range loc {
+					if loc[k] >= 0 {
+						loc[k] += w[0]
+					}
+				}
+				ss, se := loc[2*r.SecretGroup], loc[2*r.SecretGroup+1]
+				if ss < 0 {
+					continue
+				}
+				m, ok := r.accept(lines(content, loc[0], loc[1]), string(content[ss:se]))
+				if !ok {
+					continue
+				}
+				if r.ID == genericRule && overlaps(spans, ss, se) {
+					continue // a specific rule already reports this secret
+				}
+				if r.ID != genericRule {
+					spans = append(spans, [2]int{ss, se})
+				}
+				snippet := string(content[loc[0]:ss]) + Redact(m) + string(content[se:loc[1]])
+				out = append(out, Match{Rule: r.ID, Severity: r.Severity, Line: 1 + bytes.Count(content[:ss], []byte{'\n'}), Snippet: shorten(snippet)})
+				found++
+			}
+			if found >= 64 {
 				break
 			}
-		}
-		if !hit {
-			continue
-		}
-		for _, loc := range r.re.FindAllSubmatchIndex(content, 64) {
-			ss, se := loc[2*r.SecretGroup], loc[2*r.SecretGroup+1]
-			if ss < 0 {
-				continue
-			}
-			m, ok := r.accept(lines(content, loc[0], loc[1]), string(content[ss:se]))
-			if !ok {
-				continue
-			}
-			if r.ID == genericRule && overlaps(spans, ss, se) {
-				continue // a specific rule already reports this secret
-			}
-			if r.ID != genericRule {
-				spans = append(spans, [2]int{ss, se})
-			}
-			snippet := string(content[loc[0]:ss]) + Redact(m) + string(content[se:loc[1]])
-			out = append(out, Match{Rule: r.ID, Severity: r.Severity, Line: 1 + bytes.Count(content[:ss], []byte{'\n'}), Snippet: shorten(snippet)})
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
@@ -270,4 +280,62 @@ func jwtHeader(tok string) bool {
 	}
 	_, ok := h["alg"]
 	return ok
+}
+
+// asciiLower lowers ASCII letters only, so offsets stay those of b.
+func asciiLower(b []byte) []byte {
+	out := make([]byte, len(b))
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		out[i] = c
+	}
+	return out
+}
+
+// maxKeywordHits bounds the keyword occurrences looked at per rule and file.
+const maxKeywordHits = 1024
+
+// windows returns the merged byte ranges of content, whole lines from the
+// line of each keyword hit to extra lines after it, where a rule's regex
+// can match. No hit, no window.
+func windows(content, lower []byte, keywords [][]byte, extra int) [][2]int {
+	var ws [][2]int
+	for _, k := range keywords {
+		off := 0
+		for n := 0; n < maxKeywordHits; n++ {
+			i := bytes.Index(lower[off:], k)
+			if i < 0 {
+				break
+			}
+			at := off + i
+			start := bytes.LastIndexByte(content[:at], '\n') + 1
+			end := at
+			for l := 0; l <= extra && end < len(content); l++ {
+				j := bytes.IndexByte(content[end:], '\n')
+				if j < 0 {
+					end = len(content)
+					break
+				}
+				end += j + 1
+			}
+			ws = append(ws, [2]int{start, end})
+			off = at + len(k)
+		}
+	}
+	if len(ws) < 2 {
+		return ws
+	}
+	sort.Slice(ws, func(i, j int) bool { return ws[i][0] < ws[j][0] })
+	merged := ws[:1]
+	for _, w := range ws[1:] {
+		last := &merged[len(merged)-1]
+		if w[0] <= last[1] {
+			last[1] = max(last[1], w[1])
+			continue
+		}
+		merged = append(merged, w)
+	}
+	return merged
 }
