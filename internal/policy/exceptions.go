@@ -264,14 +264,37 @@ func ApplyExceptions(r *report.Report, exs []Exception, now time.Time) []report.
 			kept = append(kept, f)
 			continue
 		}
-		e := live[i]
-		r.Suppressed = append(r.Suppressed, report.Suppression{
-			Finding: f, By: report.SuppressedByException, Reason: e.Reason,
-			Owner: e.Owner, Expires: e.ExpiresString(), Source: e.Source,
-		})
+		r.Suppressed = append(r.Suppressed, suppression(f, live[i]))
 	}
 	r.Findings = kept
+	// Secrets and configuration findings obey the same file: an entry's id
+	// is the secret rule or check ID, its path the secret's file.
+	keptSecrets := r.Secrets[:0]
+	for _, sec := range r.Secrets {
+		f := report.Finding{VulnerabilityID: sec.Rule, Path: sec.Path, Layer: sec.Layer, CreatedBy: sec.CreatedBy, Severity: sec.Severity}
+		if i := matchException(live, f); i >= 0 {
+			r.Suppressed = append(r.Suppressed, suppression(f, live[i]))
+			continue
+		}
+		keptSecrets = append(keptSecrets, sec)
+	}
+	r.Secrets = keptSecrets
+	keptChecks := r.Misconfigurations[:0]
+	for _, m := range r.Misconfigurations {
+		f := report.Finding{VulnerabilityID: m.ID, Title: m.Title, Severity: m.Severity}
+		if i := matchException(live, f); i >= 0 {
+			r.Suppressed = append(r.Suppressed, suppression(f, live[i]))
+			continue
+		}
+		keptChecks = append(keptChecks, m)
+	}
+	r.Misconfigurations = keptChecks
 	return expired
+}
+
+func suppression(f report.Finding, e Exception) report.Suppression {
+	return report.Suppression{Finding: f, By: report.SuppressedByException, Reason: e.Reason,
+		Owner: e.Owner, Expires: e.ExpiresString(), Source: e.Source}
 }
 
 func matchException(exs []Exception, f report.Finding) int {

@@ -141,3 +141,33 @@ func FuzzParseExceptions(f *testing.F) {
 		ApplyExceptions(r, exs, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
 	})
 }
+
+func TestExceptionsCoverSecretsAndChecks(t *testing.T) {
+	exs, err := ParseExceptions("ignore.yaml", []byte(`exceptions:
+  - id: github-token
+    path: "app/**"
+    reason: a test fixture token
+  - id: image.no-healthcheck
+    reason: the orchestrator probes it
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &report.Report{
+		Secrets: []report.Secret{
+			{Rule: "github-token", Path: "app/testdata/token.txt", Severity: "CRITICAL"},
+			{Rule: "github-token", Path: "root/.config/gh/hosts.yml", Severity: "CRITICAL"},
+		},
+		Misconfigurations: []report.Misconfiguration{{ID: "image.no-healthcheck"}, {ID: "image.root-user"}},
+	}
+	ApplyExceptions(r, exs, time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC))
+	if len(r.Secrets) != 1 || r.Secrets[0].Path != "root/.config/gh/hosts.yml" {
+		t.Errorf("secrets left: %+v", r.Secrets)
+	}
+	if len(r.Misconfigurations) != 1 || r.Misconfigurations[0].ID != "image.root-user" {
+		t.Errorf("checks left: %+v", r.Misconfigurations)
+	}
+	if len(r.Suppressed) != 2 || r.Suppressed[0].By != report.SuppressedByException {
+		t.Errorf("suppressed: %+v", r.Suppressed)
+	}
+}
