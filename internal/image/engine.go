@@ -6,16 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
+
+	"github.com/customs-scanner/customs/internal/dockerengine"
 )
 
-// defaultDockerHost is where the Docker Engine listens unless told otherwise.
-const defaultDockerHost = "unix:///var/run/docker.sock"
 
 // engine talks to the Docker Engine API over HTTP, on its Unix socket or a
 // plain TCP address, with unversioned paths (the engine's default version).
@@ -29,37 +27,11 @@ type engine struct {
 var errNotInEngine = errors.New("image not found in the Docker Engine")
 
 func newEngine(host string) (*engine, error) {
-	if host == "" {
-		host = os.Getenv("DOCKER_HOST")
-	}
-	if host == "" {
-		host = defaultDockerHost
-	}
-	u, err := url.Parse(host)
+	c, err := dockerengine.New(host)
 	if err != nil {
-		return nil, fmt.Errorf("bad Docker host %q: %w", host, err)
+		return nil, err
 	}
-	e := &engine{host: host}
-	switch u.Scheme {
-	case "unix":
-		sock := u.Path
-		if sock == "" {
-			sock = u.Opaque
-		}
-		var d net.Dialer
-		e.base = "http://docker"
-		e.client = &http.Client{Transport: &http.Transport{
-			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-				return d.DialContext(ctx, "unix", sock)
-			},
-		}}
-	case "tcp", "http":
-		e.base = "http://" + u.Host
-		e.client = &http.Client{Transport: &http.Transport{}}
-	default:
-		return nil, fmt.Errorf("unsupported Docker host %q; use unix:///path/to/docker.sock or tcp://host:port", host)
-	}
-	return e, nil
+	return &engine{host: c.Host, base: c.Base, client: c.HTTP}, nil
 }
 
 func (e *engine) get(ctx context.Context, p string) (*http.Response, error) {

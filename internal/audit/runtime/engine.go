@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"time"
+
+	"github.com/customs-scanner/customs/internal/dockerengine"
 )
 
 // errNoSuchContainer is the engine's 404.
@@ -18,9 +18,6 @@ var errNoSuchContainer = errors.New("no such container")
 
 // maxJSON bounds one Docker Engine answer.
 const maxJSON = 32 << 20
-
-// defaultDockerHost is where the Docker Engine listens unless told otherwise.
-const defaultDockerHost = "unix:///var/run/docker.sock"
 
 // Engine talks to the Docker Engine API over its Unix socket or plain TCP.
 type Engine struct {
@@ -32,37 +29,11 @@ type Engine struct {
 // NewEngine returns a client for the engine at host ("unix:///path" or
 // "tcp://host:port"); empty host means $DOCKER_HOST, else the default socket.
 func NewEngine(host string) (*Engine, error) {
-	if host == "" {
-		host = os.Getenv("DOCKER_HOST")
-	}
-	if host == "" {
-		host = defaultDockerHost
-	}
-	u, err := url.Parse(host)
+	c, err := dockerengine.New(host)
 	if err != nil {
-		return nil, fmt.Errorf("bad Docker host %q: %w", host, err)
+		return nil, err
 	}
-	e := &Engine{host: host}
-	switch u.Scheme {
-	case "unix":
-		sock := u.Path
-		if sock == "" {
-			sock = u.Opaque
-		}
-		var d net.Dialer
-		e.base = "http://docker"
-		e.client = &http.Client{Transport: &http.Transport{
-			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-				return d.DialContext(ctx, "unix", sock)
-			},
-		}}
-	case "tcp", "http":
-		e.base = "http://" + u.Host
-		e.client = &http.Client{Transport: &http.Transport{}}
-	default:
-		return nil, fmt.Errorf("unsupported Docker host %q; use unix:///path/to/docker.sock or tcp://host:port", host)
-	}
-	return e, nil
+	return &Engine{host: c.Host, base: c.Base, client: c.HTTP}, nil
 }
 
 // Host is the address the engine client talks to.
