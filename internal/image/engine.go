@@ -14,7 +14,6 @@ import (
 	"github.com/customs-scanner/customs/internal/dockerengine"
 )
 
-
 // engine talks to the Docker Engine API over HTTP, on its Unix socket or a
 // plain TCP address, with unversioned paths (the engine's default version).
 type engine struct {
