@@ -5,7 +5,9 @@ import (
 	"compress/gzip"
 	"encoding/xml"
 	"flag"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -268,5 +270,58 @@ func TestSerialNumber(t *testing.T) {
 	}
 	if SerialNumber(a) == SerialNumber(c) {
 		t.Error("different digests, same serial number")
+	}
+}
+
+// TestXMLSchema validates the XML BOM against the official CycloneDX 1.6
+// XSD with xmllint (libxml2), when it is installed (.ci/run installs it).
+func TestXMLSchema(t *testing.T) {
+	xmllint, err := exec.LookPath("xmllint")
+	if err != nil {
+		t.Skip("xmllint not installed (apt-get install libxml2-utils); the XML BOM is not validated")
+	}
+	dir := t.TempDir()
+	for _, name := range []string{"bom-1.6.xsd", "spdx.xsd"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name+".gz"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, err := io.ReadAll(zr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), x, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	if err := (Encoder{XML: true}).Encode(&buf, sample(t)); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		doc   string
+		valid bool
+	}{
+		{"sample", buf.String(), true},
+		{"broken", strings.Replace(buf.String(), "<components>", "<componentz>", 1), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			doc := filepath.Join(dir, tc.name+".xml")
+			if err := os.WriteFile(doc, []byte(tc.doc), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out, err := exec.Command(xmllint, "--noout", "--schema", filepath.Join(dir, "bom-1.6.xsd"), doc).CombinedOutput()
+			if tc.valid && err != nil {
+				t.Errorf("does not validate against bom-1.6.xsd: %v\n%s", err, out)
+			}
+			if !tc.valid && err == nil {
+				t.Error("validated, want an error")
+			}
+		})
 	}
 }
