@@ -15,6 +15,7 @@ import (
 	apkver "github.com/customs-scanner/customs/internal/version/apk"
 	dpkgver "github.com/customs-scanner/customs/internal/version/dpkg"
 	genericver "github.com/customs-scanner/customs/internal/version/generic"
+	rpmver "github.com/customs-scanner/customs/internal/version/rpm"
 	"github.com/customs-scanner/customs/internal/vulndb"
 	"github.com/customs-scanner/customs/internal/vulndb/sqlite"
 )
@@ -282,5 +283,48 @@ func TestMatchBinaryByCPE(t *testing.T) {
 	if len(got) != 1 || got[0].VulnerabilityID != "CVE-2023-24329" || got[0].FixedVersion != "3.11.4" ||
 		got[0].Severity != vulndb.SeverityHigh || got[0].SeveritySource != "nvd" || got[0].Locations[0].Path != "usr/bin/python3.11" {
 		t.Errorf("findings = %+v", got)
+	}
+}
+
+// TestMatchRPM: an RHEL package is looked up by source rpm and by binary
+// name (Red Hat's VEX names either) and compared with rpm's rules, epoch
+// included: RHSA-2024:6163-style records.
+func TestMatchRPM(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "rpm.db")
+	w, err := sqlite.Create(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []*vulndb.Advisory{
+		{ID: "CVE-2024-6345", Source: "redhat-csaf", Aliases: []string{"RHSA-2024:6163"}, Affected: []vulndb.Affected{{Ecosystem: "redhat:8", Package: "python-setuptools",
+			Status: vulndb.StatusRanges, Ranges: []vulndb.Range{{Fixed: "0:39.2.0-8.el8_10"}}, Severity: vulndb.SeverityHigh}}},
+		{ID: "CVE-2023-0001", Source: "redhat-csaf", Affected: []vulndb.Affected{{Ecosystem: "redhat:8", Package: "python3-setuptools",
+			Status: vulndb.StatusWontFix, StatusDetail: "will not fix", Severity: vulndb.SeverityLow}}},
+	} {
+		if err := w.Add(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	pkg := inventory.Package{ID: "r", Name: "python3-setuptools", Version: "39.2.0-7.el8", Type: "rpm", Ecosystem: "redhat:8",
+		SourceName: "python-setuptools", SourceVersion: "39.2.0-7.el8", AlsoMatch: []string{"python3-setuptools"}}
+	got, err := Match(ctx, db, []inventory.Package{pkg}, Options{Schemes: map[string]version.Scheme{"rpm": rpmver.Scheme{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	for _, f := range got {
+		rows = append(rows, f.VulnerabilityID+" "+f.Status+" "+f.FixedVersion)
+	}
+	if diff := cmp.Diff([]string{"CVE-2023-0001 will-not-fix ", "CVE-2024-6345 fix-available 0:39.2.0-8.el8_10"}, rows); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
 	}
 }
