@@ -71,7 +71,7 @@ func (a *analyser) load(ctx context.Context, src image.Source) (*image.Metadata,
 		// the bytes match it (see image.Blob.Digest).
 		l, err := layerfs.Analyze(ctx, rc, layerfs.Options{Wants: a.wants, Prepare: a.prepare, SkipDigest: true})
 		if err != nil {
-			return fmt.Errorf("layer %s: %w", b.Key, err)
+			return err // the source names the layer
 		}
 		if b.Digest != "" {
 			l.Digest = b.Digest
