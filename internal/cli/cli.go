@@ -74,7 +74,7 @@ the local Docker Engine or an unpacked root filesystem), lists every package in 
 the layer that brought it in, and matches them against an offline vulnerability DB.
 
 Quick start:
-  customs db build --source alpine-secdb=testdata/feeds/alpine/v3.10
+  customs db build --source alpine-secdb=testdata/feeds/alpine-secdb/v3.10
   customs scan docker-archive:testdata/images/alpine-310.tar.gz`,
 		SilenceErrors: true,
 		SilenceUsage:  true,

@@ -80,7 +80,7 @@ Exit codes: 0 no gate failed, 1 --fail-on matched a finding, 2 error.`,
 	fl.StringArrayVarP(&f.formats, "format", "o", []string{"table"}, outputFormatsHelp)
 	fl.StringVar(&f.output, "output", "", "write the output given as plain -o FORMAT to FILE instead of stdout")
 	fl.StringVar(&f.template, "template", "", "template FILE or TEXT for -o template (Go text/template over the report)")
-	fl.StringVar(&f.dockerfile, "dockerfile", "", "locate sarif results in this Dockerfile (path relative to the repository root)")
+	fl.StringVar(&f.dockerfile, "dockerfile", "", "the image's Dockerfile: sarif results point into it, and --scanners config lints it (path relative to the repository root)")
 	fl.StringVar(&f.failOn, "fail-on", "", "exit 1 when a finding at or above this severity affects the image (negligible, low, medium, high, critical)")
 	fl.StringVar(&f.platform, "platform", "", "platform of a multi-arch image, as os/arch[/variant] (default linux/amd64)")
 	fl.BoolVar(&f.insecure, "insecure", false, "allow plain-HTTP registries")
