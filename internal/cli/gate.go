@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -199,7 +200,10 @@ func applyGate(ctx context.Context, r *report.Report, o gateOptions, now time.Ti
 		res.Lines = append(res.Lines, fmt.Sprintf("baseline: %d findings already in %s cannot fail the gate", pr.BaselineKnown, pr.Baseline))
 	}
 	if g.policy != nil {
-		matched, err := g.policy.Eval(ctx, res.Eligible, policy.Context{Now: now, BaseImageLayers: o.baseImageLayers, Layers: r.Target.Layers})
+		// Secrets and configuration findings obey the policy too, as
+		// findings of packageType "secret" and "config".
+		input := append(slices.Clone(res.Eligible), auditAsFindings(r)...)
+		matched, err := g.policy.Eval(ctx, input, policy.Context{Now: now, BaseImageLayers: o.baseImageLayers, Layers: r.Target.Layers})
 		if err != nil {
 			return res, fmt.Errorf("--policy: %w", err)
 		}
@@ -207,7 +211,7 @@ func applyGate(ctx context.Context, r *report.Report, o gateOptions, now time.Ti
 		for i, rule := range g.policy.Rules {
 			rr := report.RuleResult{Name: rule.Name, Action: rule.Action}
 			for _, fi := range matched[i] {
-				f := res.Eligible[fi]
+				f := input[fi]
 				rr.Matched = append(rr.Matched, f.VulnerabilityID+" "+f.PURL)
 			}
 			pr.Rules = append(pr.Rules, rr)
@@ -224,7 +228,7 @@ func applyGate(ctx context.Context, r *report.Report, o gateOptions, now time.Ti
 					res.Lines = append(res.Lines, fmt.Sprintf("policy: %s: rule %q: ... and %d more (see the report's policy section)", kind, rule.Name, len(rr.Matched)-maxRuleLines))
 					break
 				}
-				f := res.Eligible[matched[i][j]]
+				f := input[matched[i][j]]
 				res.Lines = append(res.Lines, fmt.Sprintf("policy: %s: rule %q matched %s in %s %s (%s)", kind, rule.Name, f.VulnerabilityID, f.PackageName, f.PackageVersion, f.PURL))
 			}
 		}
@@ -287,4 +291,20 @@ func referrerVEX(ctx context.Context, t report.Target, insecure bool) ([]*vex.Do
 		docs = append(docs, ds...)
 	}
 	return docs, nil
+}
+
+// auditAsFindings presents secrets and configuration findings to the
+// policy: the rule or check ID as the finding's ID, its severity, and
+// packageType "secret" or "config".
+func auditAsFindings(r *report.Report) []report.Finding {
+	var out []report.Finding
+	for _, s := range r.Secrets {
+		out = append(out, report.Finding{VulnerabilityID: s.Rule, Aliases: []string{}, Severity: s.Severity, PackageType: "secret",
+			PackageName: s.Path, Path: s.Path, Layer: s.Layer, CreatedBy: s.CreatedBy, Status: report.StatusAffected})
+	}
+	for _, m := range r.Misconfigurations {
+		out = append(out, report.Finding{VulnerabilityID: m.ID, Aliases: []string{}, Title: m.Title, Severity: m.Severity, PackageType: "config",
+			PackageName: m.Target, Status: report.StatusAffected})
+	}
+	return out
 }

@@ -230,3 +230,35 @@ func TestGateErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestPolicySeesSecretsAndChecks: a policy rule can fail the gate on a
+// secret or a configuration finding, as packageType "secret" / "config".
+func TestPolicySeesSecretsAndChecks(t *testing.T) {
+	pol := gateFile(t, "policy.yaml", `rules:
+  - name: no-secrets
+    expr: finding.packageType == 'secret' && finding.severity >= HIGH
+    action: fail
+  - name: root
+    expr: finding.packageType == 'config' && finding.id == 'image.root-user'
+    action: warn
+`)
+	r := gateReport(t)
+	r.Secrets = []report.Secret{{Rule: "github-token", Severity: "CRITICAL", Path: "app/config.env", Line: 1, Match: "ghp_Zq****", StillPresent: true}}
+	r.Misconfigurations = []report.Misconfiguration{{ID: "image.root-user", Title: "Container runs as root", Severity: "MEDIUM"}}
+	res, err := applyGate(t.Context(), r, gateOptions{policyFile: pol}, gateNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Failed {
+		t.Errorf("gate passed with a critical secret; lines %v", res.Lines)
+	}
+	var names []string
+	for _, rr := range r.Policy.Rules {
+		if len(rr.Matched) > 0 {
+			names = append(names, rr.Name)
+		}
+	}
+	if diff := cmp.Diff([]string{"no-secrets", "root"}, names); diff != "" {
+		t.Errorf("matched rules (-want +got):\n%s", diff)
+	}
+}
