@@ -400,10 +400,7 @@ func (d *DB) ByPackage(ctx context.Context, ecosystem, name string) ([]vulndb.Ma
 			adv = &vulndb.Advisory{ID: r.ID, Source: r.Source, Aliases: r.Aliases, Severity: r.Severity, Withdrawn: r.Withdrawn}
 			last, first = r.Seq, len(out)
 		}
-		var aff vulndb.Affected
-		if err := json.Unmarshal(r.Affected, &aff); err != nil {
-			return nil, fmt.Errorf("query %s/%s: decode affected of %s: %w", ecosystem, name, r.ID, err)
-		}
+		aff := r.Affected
 		aff.Ecosystem, aff.Package = ecosystem, name
 		if i := slices.IndexFunc(out[first:], func(m vulndb.Match) bool { return mergeable(m.Affected, aff) }); i >= 0 {
 			merge(&out[first+i].Affected, aff)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -139,3 +140,51 @@ func TestSizeAgainstGzipJSON(t *testing.T) {
 type countWriter int64
 
 func (c *countWriter) Write(p []byte) (int, error) { *c += countWriter(len(p)); return len(p), nil }
+
+// BenchmarkLookupImage measures ByPackage the way a scan of a real image
+// asks: the source packages of a debootstrap bookworm install (dpkg status
+// in CUSTOMS_BENCH_STATUS) in ecosystem debian:12, against the DB in
+// CUSTOMS_BENCH_DB.
+func BenchmarkLookupImage(b *testing.B) {
+	path, status := os.Getenv("CUSTOMS_BENCH_DB"), os.Getenv("CUSTOMS_BENCH_STATUS")
+	if path == "" || status == "" {
+		b.Skip("set CUSTOMS_BENCH_DB and CUSTOMS_BENCH_STATUS (scripts/dbbench.sh does)")
+	}
+	st, err := os.ReadFile(status)
+	if err != nil {
+		b.Fatal(err)
+	}
+	seen := map[string]bool{}
+	var names []string
+	for _, stanza := range strings.Split(string(st), "\n\n") {
+		name, src := "", ""
+		for _, line := range strings.Split(stanza, "\n") {
+			if v, ok := strings.CutPrefix(line, "Package: "); ok {
+				name = v
+			}
+			if v, ok := strings.CutPrefix(line, "Source: "); ok {
+				src, _, _ = strings.Cut(v, " ")
+			}
+		}
+		if src == "" {
+			src = name
+		}
+		if src != "" && !seen[src] {
+			seen[src] = true
+			names = append(names, src)
+		}
+	}
+	db, err := Open(b.Context(), path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	i := 0
+	for b.Loop() {
+		if _, err := db.ByPackage(b.Context(), "debian:12", names[i%len(names)]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+	b.ReportMetric(float64(len(names)), "packages")
+}

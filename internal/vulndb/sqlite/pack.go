@@ -26,13 +26,14 @@ const blockSize = 16 << 10
 // advisory fields matching needs. Short keys: there are hundreds of
 // thousands of them.
 type packedRecord struct {
-	Seq       int64           `json:"q"`
-	ID        string          `json:"i"`
-	Source    string          `json:"s"`
-	Aliases   []string        `json:"a,omitempty"`
-	Severity  string          `json:"v,omitempty"`
-	Withdrawn time.Time       `json:"w,omitzero"`
-	Affected  json.RawMessage `json:"f"`
+	Seq       int64     `json:"q"`
+	ID        string    `json:"i"`
+	Source    string    `json:"s"`
+	Aliases   []string  `json:"a,omitempty"`
+	Severity  string    `json:"v,omitempty"`
+	Withdrawn time.Time `json:"w,omitzero"`
+	// Affected has Ecosystem and Package cleared: the row is keyed on them.
+	Affected vulndb.Affected `json:"f"`
 }
 
 // advHead is what package records copy from their advisory.
@@ -197,11 +198,12 @@ func (w *Writer) pack(ctx context.Context) error {
 		if h == nil {
 			return fmt.Errorf("affected record of unknown advisory %d", advisory)
 		}
-		js, err := stripKey(js)
-		if err != nil {
+		var aff vulndb.Affected
+		if err := json.Unmarshal(js, &aff); err != nil {
 			return fmt.Errorf("affected record of %s: %w", h.id, err)
 		}
-		recs = append(recs, packedRecord{Seq: h.seq, ID: h.id, Source: h.source, Aliases: h.aliases, Severity: h.sev, Withdrawn: h.withdrawn, Affected: js})
+		aff.Ecosystem, aff.Package = "", ""
+		recs = append(recs, packedRecord{Seq: h.seq, ID: h.id, Source: h.source, Aliases: h.aliases, Severity: h.sev, Withdrawn: h.withdrawn, Affected: aff})
 		affected++
 	}
 	if err := rows.Err(); err != nil {
@@ -228,17 +230,6 @@ func (w *Writer) pack(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// stripKey drops ecosystem and package from an affected record's JSON: the
-// packages row they are stored in is keyed on them.
-func stripKey(js []byte) ([]byte, error) {
-	var a vulndb.Affected
-	if err := json.Unmarshal(js, &a); err != nil {
-		return nil, err
-	}
-	a.Ecosystem, a.Package = "", ""
-	return json.Marshal(&a)
 }
 
 // newDecoder makes the decoder shared by all lookups of a DB; DecodeAll is
