@@ -55,7 +55,7 @@ func (w *Writer) pack(ctx context.Context) error {
 
 	// Advisories, in rowid order, into numbered chunks.
 	heads := map[int64]*advHead{}
-	rows, err := tx.QueryContext(ctx, `SELECT rowid, id, source, json FROM advisories ORDER BY rowid`)
+	rows, err := tx.QueryContext(ctx, `SELECT rowid, id, source, json FROM advisories ORDER BY id, source`)
 	if err != nil {
 		return err
 	}
@@ -128,7 +128,7 @@ func (w *Writer) pack(ctx context.Context) error {
 	// Affected records, grouped per package; consecutive packages share a
 	// compressed block (most packages' records are a few hundred bytes, too
 	// small to compress alone).
-	rows, err = tx.QueryContext(ctx, `SELECT ecosystem, package, advisory, json FROM affected ORDER BY ecosystem, package, advisory, rowid`)
+	rows, err = tx.QueryContext(ctx, `SELECT ecosystem, package, advisory, json FROM affected ORDER BY package, ecosystem, advisory, rowid`)
 	if err != nil {
 		return err
 	}
