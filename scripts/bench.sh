@@ -114,6 +114,34 @@ if [[ ! -e $top.ok || $(cat "$top.ok") != "$stamp" ]]; then
 	echo "$stamp" >"$top.ok"
 fi
 
+# The full image also carries an application: a real npm lockfile of 1,410
+# entries (generated against the npm registry, in the shared data set) and
+# the node_modules tree it describes, one package.json per package (the
+# registry is not reachable here, so the packages' code is not).
+lock=$repo/../shared/data/pkgdb/npm/generated-here/large-sample.package-lock.json
+if ((!quick)) && [[ -f $lock && ! -e $top/srv/app/.customs-bench-npm ]]; then
+	log "add an npm application to $top"
+	mkdir -p "$top/srv/app"
+	cp "$lock" "$top/srv/app/package-lock.json"
+	python3 - "$top/srv/app" <<'PY' || die "write node_modules"
+import json, os, sys
+app = sys.argv[1]
+lock = json.load(open(os.path.join(app, "package-lock.json")))
+for path, p in lock.get("packages", {}).items():
+    if not path or "version" not in p:
+        continue
+    name = path.rsplit("node_modules/", 1)[-1]
+    d = os.path.join(app, path)
+    os.makedirs(d, exist_ok=True)
+    meta = {"name": name, "version": p["version"]}
+    if "license" in p:
+        meta["license"] = p["license"]
+    json.dump(meta, open(os.path.join(d, "package.json"), "w"))
+PY
+	touch "$top/srv/app/.customs-bench-npm"
+fi
+if [[ -e $top/srv/app/.customs-bench-npm ]]; then stamp="$stamp + npm app"; fi
+
 plain=$work/images/$name-plain.tar
 gzipped=$work/images/$name-gzip.tar
 if [[ ! -e $plain.ok || $(cat "$plain.ok") != "$stamp" ]]; then

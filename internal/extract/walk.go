@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -163,9 +164,67 @@ func Run(ctx context.Context, layers []*layerfs.Layer, infos []LayerInfo, exts [
 			}
 		}
 	}
+	res.Packages = dedupe(res.Packages)
 	inventory.Sort(res.Packages)
 	relate(res, final, opts)
 	return res, nil
+}
+
+// dedupe merges the packages one extractor found twice in one project: the
+// same PURL declared in a lockfile and installed below the lockfile's
+// directory (node_modules, site-packages) is one package, reported at its
+// installed path with the lockfile as a second location.
+func dedupe(pkgs []inventory.Package) []inventory.Package {
+	type key struct{ by, purl string }
+	groups := map[key][]int{}
+	for i, p := range pkgs {
+		if p.PURL != "" && len(p.Locations) > 0 {
+			k := key{p.FoundBy, p.PURL}
+			groups[k] = append(groups[k], i)
+		}
+	}
+	drop := map[int]bool{}
+	for _, idx := range groups {
+		if len(idx) < 2 {
+			continue
+		}
+		for _, decl := range idx {
+			dir := path.Dir(pkgs[decl].Locations[0].Path)
+			for _, inst := range idx {
+				if inst == decl || drop[inst] || drop[decl] {
+					continue
+				}
+				ip := pkgs[inst].Locations[0].Path
+				if dir == "." || !strings.HasPrefix(ip, dir+"/") || path.Dir(ip) == dir {
+					continue
+				}
+				// decl (a lockfile beside the project) declares what inst
+				// (deeper, installed) is.
+				pkgs[inst].Locations = append(pkgs[inst].Locations, pkgs[decl].Locations...)
+				pkgs[inst].DependsOn = mergeStrings(pkgs[inst].DependsOn, pkgs[decl].DependsOn)
+				drop[decl] = true
+			}
+		}
+	}
+	if len(drop) == 0 {
+		return pkgs
+	}
+	out := pkgs[:0]
+	for i, p := range pkgs {
+		if !drop[i] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func mergeStrings(a, b []string) []string {
+	for _, s := range b {
+		if !slices.Contains(a, s) {
+			a = append(a, s)
+		}
+	}
+	return a
 }
 
 // relate records which OS package owns which other package's file and what

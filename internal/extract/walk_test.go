@@ -10,6 +10,7 @@ import (
 
 	"github.com/customs-scanner/customs/internal/extract"
 	"github.com/customs-scanner/customs/internal/extract/apk"
+	"github.com/customs-scanner/customs/internal/extract/npm"
 	"github.com/customs-scanner/customs/internal/layerfs"
 )
 
@@ -82,5 +83,36 @@ func TestWantsAndSignature(t *testing.T) {
 	}
 	if got := extract.Signature(exts); got != "os/apk@1,osrelease" {
 		t.Errorf("Signature = %q", got)
+	}
+}
+
+// TestDedupeLockfileAndInstalled: a package declared by a lockfile and
+// installed below it is one package with both locations; the same package
+// in another project stays separate.
+func TestDedupeLockfileAndInstalled(t *testing.T) {
+	lock := `{"name":"app","lockfileVersion":3,"requires":true,"packages":{"":{"name":"app","version":"1.0.0"},"node_modules/ms":{"version":"2.1.3","license":"MIT"}}}`
+	l := layer(map[string]string{
+		"srv/app/package-lock.json":              lock,
+		"srv/app/node_modules/ms/package.json":   `{"name":"ms","version":"2.1.3","license":"MIT"}`,
+		"srv/other/node_modules/ms/package.json": `{"name":"ms","version":"2.1.3","license":"MIT"}`,
+	})
+	res, err := extract.Run(t.Context(), []*layerfs.Layer{l}, []extract.LayerInfo{{DiffID: "sha256:aa"}}, []extract.Extractor{npm.New()}, extract.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got [][]string
+	for _, p := range res.Packages {
+		var locs []string
+		for _, loc := range p.Locations {
+			locs = append(locs, loc.Path)
+		}
+		got = append(got, locs)
+	}
+	want := [][]string{
+		{"srv/app/node_modules/ms/package.json", "srv/app/package-lock.json"},
+		{"srv/other/node_modules/ms/package.json"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("locations (-want +got):\n%s", diff)
 	}
 }
