@@ -6,6 +6,7 @@ package vex
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -90,7 +91,7 @@ func Parse(name string, data []byte) (*Document, error) {
 		} `json:"document"`
 	}
 	if err := json.Unmarshal(data, &probe); err != nil {
-		return nil, fmt.Errorf("vex %s: %w", name, err)
+		return nil, fmt.Errorf("vex %s%s: %w", name, at(data, err), err)
 	}
 	var (
 		d   *Document
@@ -107,10 +108,31 @@ func Parse(name string, data []byte) (*Document, error) {
 		return nil, fmt.Errorf("vex %s: not an OpenVEX, CycloneDX or CSAF document", name)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("vex %s: %w", name, err)
+		return nil, fmt.Errorf("vex %s%s: %w", name, at(data, err), err)
 	}
 	d.Source = name
 	return d, nil
+}
+
+// at names the line and column of a JSON decoding error (":3:17"), or ""
+// when the error does not say where it is.
+func at(data []byte, err error) string {
+	var off int64 = -1
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		off = se.Offset
+	case errors.As(err, &te):
+		off = te.Offset
+	}
+	if off < 0 || off > int64(len(data)) {
+		return ""
+	}
+	before := data[:off]
+	line := 1 + bytes.Count(before, []byte{'\n'})
+	col := int(off) - bytes.LastIndexByte(before, '\n')
+	return fmt.Sprintf(":%d:%d", line, col)
 }
 
 func parseTime(s string) time.Time {

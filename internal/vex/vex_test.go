@@ -319,3 +319,17 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestParseErrorsNameTheLine(t *testing.T) {
+	for _, tc := range []struct{ name, doc, want string }{
+		{"syntax", "{\n \"a\": 1,\n \"b\": \n}\n", "broken.json:4:2: "},
+		{"type", "{\n  \"@context\": \"https://openvex.dev/ns/v0.2.0\",\n  \"statements\": [ {\"vulnerability\": {\"name\": 3}} ]\n}\n", "broken.json:3:47: "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("broken.json", []byte(tc.doc))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
