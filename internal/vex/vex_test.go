@@ -82,7 +82,7 @@ func TestParseRHSA(t *testing.T) {
 
 func TestParseErrors(t *testing.T) {
 	tests := []struct{ name, in, want string }{
-		{"not json", "{", "vex x: unexpected end of JSON input"},
+		{"not json", "{", "vex x:1:2: unexpected end of JSON input"},
 		{"unknown format", `{"foo":1}`, "vex x: not an OpenVEX, CycloneDX or CSAF document"},
 		{"bad openvex status", `{"@context":"https://openvex.dev/ns/v0.2.0","statements":[{"vulnerability":{"name":"X"},"status":"fine"}]}`, `vex x: openvex statement 0: unknown status "fine"`},
 		{"openvex without vulnerability", `{"@context":"https://openvex.dev/ns/v0.2.0","statements":[{"status":"fixed"}]}`, "vex x: openvex statement 0: no vulnerability"},
