@@ -62,7 +62,7 @@ const maxLine = 1 << 20
 // most 100 shown) beside the count of good advisories. An unreadable file, a
 // sink error or a cancelled ctx stop the import.
 func ImportLists(ctx context.Context, dir string, sink vulndb.Sink) (int, error) {
-	var warn warnings
+	warn := newWarnings()
 	added, found := 0, 0
 	for _, lf := range listFiles {
 		path := filepath.Join(dir, filepath.FromSlash(lf.path))
@@ -74,7 +74,7 @@ func ImportLists(ctx context.Context, dir string, sink vulndb.Sink) (int, error)
 			return added, fmt.Errorf("open debian list: %w", err)
 		}
 		found++
-		n, err := importList(ctx, f, lf.path, lf.header, sink, &warn)
+		n, err := importList(ctx, f, lf.path, lf.header, sink, warn)
 		f.Close()
 		added += n
 		if err != nil {
@@ -84,7 +84,7 @@ func ImportLists(ctx context.Context, dir string, sink vulndb.Sink) (int, error)
 	if found == 0 {
 		return 0, fmt.Errorf("import debian lists: none of CVE/list, DSA/list, DLA/list in %s", dir)
 	}
-	return added, warn.err()
+	return added, warn.Err()
 }
 
 // entry is one record of a list: a header line and its indented lines.
@@ -132,7 +132,7 @@ func importList(ctx context.Context, r io.Reader, name string, header lineKind, 
 		lineno++
 		l, err := parseLine(sc.Text())
 		if err != nil {
-			warn.add(fmt.Errorf("%s:%d: %w", name, lineno, err))
+			warn.Add(fmt.Errorf("%s:%d: %w", name, lineno, err))
 			if !strings.HasPrefix(sc.Text(), " ") && !strings.HasPrefix(sc.Text(), "\t") {
 				// A bad header: its entry is lost.
 				if err := flush(); err != nil {
@@ -156,7 +156,7 @@ func importList(ctx context.Context, r io.Reader, name string, header lineKind, 
 				cur = &entry{lineno: lineno, header: l}
 				orphan = false
 			default:
-				warn.add(fmt.Errorf("%s:%d: header of another list: %s", name, lineno, l.id))
+				warn.Add(fmt.Errorf("%s:%d: header of another list: %s", name, lineno, l.id))
 				if err := flush(); err != nil {
 					return added, err
 				}
@@ -169,7 +169,7 @@ func importList(ctx context.Context, r io.Reader, name string, header lineKind, 
 		}
 		if cur == nil {
 			if !orphan {
-				warn.add(fmt.Errorf("%s:%d: line outside an entry", name, lineno))
+				warn.Add(fmt.Errorf("%s:%d: line outside an entry", name, lineno))
 			}
 			continue
 		}
@@ -244,7 +244,7 @@ func (e *entry) advisory(name string, header lineKind, warn *warnings) *vulndb.A
 		}
 		aff, ok, err := noteAffected(n.pkgNote)
 		if err != nil {
-			warn.add(fmt.Errorf("%s:%d: %s: %w", name, n.lineno, adv.ID, err))
+			warn.Add(fmt.Errorf("%s:%d: %s: %w", name, n.lineno, adv.ID, err))
 			continue
 		}
 		if ok {

@@ -326,12 +326,12 @@ func TestImportListsSharedData(t *testing.T) {
 				t.Errorf("%s has %d entries, want %d", tt.list, got, tt.entries)
 			}
 			var c collector
-			var warn warnings
-			n, err := importList(t.Context(), strings.NewReader(string(data)), tt.list, lineAdvHeader, &c, &warn)
+			warn := newWarnings()
+			n, err := importList(t.Context(), strings.NewReader(string(data)), tt.list, lineAdvHeader, &c, warn)
 			if err != nil {
 				t.Fatalf("importList: %v", err)
 			}
-			if err := warn.err(); err != nil {
+			if err := warn.Err(); err != nil {
 				t.Errorf("warnings: %v", err)
 			}
 			if n != tt.want || len(c.advs) != tt.want {

@@ -24,9 +24,9 @@
 package debian
 
 import (
-	"errors"
-	"fmt"
 	"strings"
+
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/errlist"
 
 	"github.com/customs-scanner/customs/internal/vulndb"
 )
@@ -135,23 +135,7 @@ func severityOf(urgency string) (string, bool) {
 const maxWarnings = 100
 
 // warnings collects per-record problems of an import that do not stop it.
-type warnings struct {
-	errs    []error
-	dropped int
-}
+type warnings = errlist.List
 
-func (w *warnings) add(err error) {
-	if len(w.errs) < maxWarnings {
-		w.errs = append(w.errs, err)
-		return
-	}
-	w.dropped++
-}
-
-// err joins the warnings; nil when there are none.
-func (w *warnings) err() error {
-	if w.dropped > 0 {
-		return errors.Join(append(w.errs, fmt.Errorf("%d more warnings not shown", w.dropped))...)
-	}
-	return errors.Join(w.errs...)
-}
+// newWarnings returns an empty warnings list for one import.
+func newWarnings() *warnings { return &warnings{Max: maxWarnings, Noun: "warnings"} }

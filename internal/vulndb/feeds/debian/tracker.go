@@ -63,7 +63,7 @@ func ImportTrackerJSON(ctx context.Context, path string, sink vulndb.Sink) (int,
 // importTracker is ImportTrackerJSON on a reader.
 func importTracker(ctx context.Context, r io.Reader, sink vulndb.Sink) (int, error) {
 	dec := json.NewDecoder(r)
-	var warn warnings
+	warn := newWarnings()
 	added := 0
 
 	if err := expectDelim(dec, '{'); err != nil {
@@ -88,7 +88,7 @@ func importTracker(ctx context.Context, r io.Reader, sink vulndb.Sink) (int, err
 					return added, fmt.Errorf("package %q: %w", pkg, err)
 				}
 			}
-			warn.add(fmt.Errorf("package %q: want an object of CVE records, got %v", pkg, tok))
+			warn.Add(fmt.Errorf("package %q: want an object of CVE records, got %v", pkg, tok))
 			continue
 		}
 		for dec.More() {
@@ -104,12 +104,12 @@ func importTracker(ctx context.Context, r io.Reader, sink vulndb.Sink) (int, err
 				var typeErr *json.UnmarshalTypeError
 				if errors.As(err, &typeErr) {
 					// The decoder has consumed the whole value: go on.
-					warn.add(fmt.Errorf("%s/%s: %w", pkg, id, err))
+					warn.Add(fmt.Errorf("%s/%s: %w", pkg, id, err))
 					continue
 				}
 				return added, fmt.Errorf("%s/%s: %w", pkg, id, err)
 			}
-			adv, ok := trackerAdvisory(pkg, id, &rec, &warn)
+			adv, ok := trackerAdvisory(pkg, id, &rec, warn)
 			if !ok {
 				continue
 			}
@@ -128,19 +128,19 @@ func importTracker(ctx context.Context, r io.Reader, sink vulndb.Sink) (int, err
 	if _, err := dec.Token(); err != io.EOF {
 		return added, errors.New("document: data after the top-level object")
 	}
-	return added, warn.err()
+	return added, warn.Err()
 }
 
 // trackerAdvisory converts one record. It returns false (after adding a
 // warning where the record is faulty) when there is nothing to add.
 func trackerAdvisory(pkg, id string, rec *trackerRecord, warn *warnings) (*vulndb.Advisory, bool) {
 	if pkg == "" || id == "" {
-		warn.add(fmt.Errorf("%s/%s: empty package name or id", pkg, id))
+		warn.Add(fmt.Errorf("%s/%s: empty package name or id", pkg, id))
 		return nil, false
 	}
 	rels, err := decodeReleases(rec.Releases)
 	if err != nil {
-		warn.add(fmt.Errorf("%s/%s: releases: %w", pkg, id, err))
+		warn.Add(fmt.Errorf("%s/%s: releases: %w", pkg, id, err))
 		return nil, false
 	}
 	adv := &vulndb.Advisory{
@@ -153,7 +153,7 @@ func trackerAdvisory(pkg, id string, rec *trackerRecord, warn *warnings) (*vulnd
 	for _, codename := range slices.Sorted(maps.Keys(rels)) {
 		aff, ok, err := trackerAffected(pkg, codename, rels[codename])
 		if err != nil {
-			warn.add(fmt.Errorf("%s/%s: release %q: %w", pkg, id, codename, err))
+			warn.Add(fmt.Errorf("%s/%s: release %q: %w", pkg, id, codename, err))
 		}
 		if ok {
 			adv.Affected = append(adv.Affected, aff)

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/errlist"
+
 	"github.com/customs-scanner/customs/internal/vulndb"
 )
 
@@ -59,7 +61,7 @@ func Import(ctx context.Context, path string, sink vulndb.EPSSSink) (int, error)
 		return 0, fmt.Errorf("import epss: %w", err)
 	}
 	defer f.Close()
-	im := &importer{sink: sink}
+	im := &importer{errs: errlist.List{Max: maxErrors, Noun: "row errors"}, sink: sink}
 	if err := im.read(ctx, path, f); err != nil {
 		return im.added, fmt.Errorf("import epss %s: %w", path, err)
 	}
@@ -67,25 +69,17 @@ func Import(ctx context.Context, path string, sink vulndb.EPSSSink) (int, error)
 }
 
 type importer struct {
-	sink    vulndb.EPSSSink
-	added   int
-	errs    []error
-	dropped int
+	sink  vulndb.EPSSSink
+	added int
+	errs  errlist.List
 }
 
 func (im *importer) fail(line int, err error) {
-	if len(im.errs) < maxErrors {
-		im.errs = append(im.errs, &RowError{Line: line, Err: err})
-		return
-	}
-	im.dropped++
+	im.errs.Add(&RowError{Line: line, Err: err})
 }
 
 func (im *importer) err() error {
-	if im.dropped > 0 {
-		return errors.Join(append(im.errs, fmt.Errorf("%d more row errors not shown", im.dropped))...)
-	}
-	return errors.Join(im.errs...)
+	return im.errs.Err()
 }
 
 var nameDate = regexp.MustCompile(`\d{4}-\d{2}-\d{2}`)

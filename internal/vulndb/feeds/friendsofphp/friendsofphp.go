@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/errlist"
+
 	"github.com/customs-scanner/customs/internal/vulndb"
 	"go.yaml.in/yaml/v3"
 )
@@ -194,8 +196,8 @@ func (e *FileError) Unwrap() error { return e.Err }
 // *FileError in the returned error (errors.Join'ed, at most 100 listed); an
 // unreadable directory, a sink error or a cancelled ctx stop the import.
 func Import(ctx context.Context, root string, sink vulndb.Sink) (int, error) {
-	added, dropped := 0, 0
-	var errs []error
+	added := 0
+	errs := errlist.List{Max: maxErrors, Noun: "file errors"}
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -220,11 +222,7 @@ func Import(ctx context.Context, root string, sink vulndb.Sink) (int, error) {
 		}
 		a, err := parseFile(p, rel)
 		if err != nil {
-			if len(errs) < maxErrors {
-				errs = append(errs, &FileError{Path: p, Err: err})
-			} else {
-				dropped++
-			}
+			errs.Add(&FileError{Path: p, Err: err})
 			return nil
 		}
 		if err := sink.Add(ctx, a); err != nil {
@@ -236,10 +234,7 @@ func Import(ctx context.Context, root string, sink vulndb.Sink) (int, error) {
 	if err != nil {
 		return added, fmt.Errorf("import friendsofphp %s: %w", root, err)
 	}
-	if dropped > 0 {
-		errs = append(errs, fmt.Errorf("%d more file errors not shown", dropped))
-	}
-	return added, errors.Join(errs...)
+	return added, errs.Err()
 }
 
 func parseFile(p, rel string) (*vulndb.Advisory, error) {

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/errlist"
+
 	"github.com/customs-scanner/customs/internal/vulndb"
 )
 
@@ -64,7 +66,7 @@ func Import(ctx context.Context, path string, sink vulndb.KEVSink) (int, error) 
 		return 0, fmt.Errorf("import kev: %w", err)
 	}
 	defer f.Close()
-	im := &importer{sink: sink}
+	im := &importer{errs: errlist.List{Max: maxErrors, Noun: "entry errors"}, sink: sink}
 	br := bufio.NewReader(f)
 	first, err := firstByte(br)
 	if err == nil {
@@ -81,25 +83,17 @@ func Import(ctx context.Context, path string, sink vulndb.KEVSink) (int, error) 
 }
 
 type importer struct {
-	sink    vulndb.KEVSink
-	added   int
-	errs    []error
-	dropped int
+	sink  vulndb.KEVSink
+	added int
+	errs  errlist.List
 }
 
 func (im *importer) fail(i int, cve string, err error) {
-	if len(im.errs) < maxErrors {
-		im.errs = append(im.errs, &EntryError{Index: i, CVE: cve, Err: err})
-		return
-	}
-	im.dropped++
+	im.errs.Add(&EntryError{Index: i, CVE: cve, Err: err})
 }
 
 func (im *importer) err() error {
-	if im.dropped > 0 {
-		return errors.Join(append(im.errs, fmt.Errorf("%d more entry errors not shown", im.dropped))...)
-	}
-	return errors.Join(im.errs...)
+	return im.errs.Err()
 }
 
 var cveID = regexp.MustCompile(`^CVE-\d{4}-\d{4,}$`)

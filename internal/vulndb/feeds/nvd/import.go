@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/errlist"
+
 	"github.com/customs-scanner/customs/internal/vulndb"
 )
 
@@ -55,7 +57,7 @@ func Import(ctx context.Context, path string, sink vulndb.Sink) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("import nvd: %w", err)
 	}
-	im := &importer{sink: sink}
+	im := &importer{errs: errlist.List{Max: maxErrors, Noun: "record errors"}, sink: sink}
 	switch {
 	case st.IsDir():
 		err = im.dir(ctx, path)
@@ -71,25 +73,17 @@ func Import(ctx context.Context, path string, sink vulndb.Sink) (int, error) {
 }
 
 type importer struct {
-	sink    vulndb.Sink
-	added   int
-	errs    []error
-	dropped int
+	sink  vulndb.Sink
+	added int
+	errs  errlist.List
 }
 
 func (im *importer) fail(path string, err error) {
-	if len(im.errs) < maxErrors {
-		im.errs = append(im.errs, &RecordError{Path: path, Err: err})
-		return
-	}
-	im.dropped++
+	im.errs.Add(&RecordError{Path: path, Err: err})
 }
 
 func (im *importer) err() error {
-	if im.dropped > 0 {
-		return errors.Join(append(im.errs, fmt.Errorf("%d more record errors not shown", im.dropped))...)
-	}
-	return errors.Join(im.errs...)
+	return im.errs.Err()
 }
 
 func isRecordName(name string) bool {

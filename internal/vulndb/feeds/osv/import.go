@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/errlist"
+
 	"github.com/customs-scanner/customs/internal/vulndb"
 )
 
@@ -48,7 +50,7 @@ func Import(ctx context.Context, path string, sink vulndb.Sink) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("import osv: %w", err)
 	}
-	im := &importer{sink: sink, limit: maxRecordSize}
+	im := &importer{errs: errlist.List{Max: maxErrors, Noun: "record errors"}, sink: sink, limit: maxRecordSize}
 	switch {
 	case st.IsDir():
 		err = im.dir(ctx, path)
@@ -64,26 +66,18 @@ func Import(ctx context.Context, path string, sink vulndb.Sink) (int, error) {
 }
 
 type importer struct {
-	sink    vulndb.Sink
-	limit   int64 // bytes per record
-	added   int
-	errs    []error
-	dropped int
+	sink  vulndb.Sink
+	limit int64 // bytes per record
+	added int
+	errs  errlist.List
 }
 
 func (im *importer) fail(path string, err error) {
-	if len(im.errs) < maxErrors {
-		im.errs = append(im.errs, &RecordError{Path: path, Err: err})
-		return
-	}
-	im.dropped++
+	im.errs.Add(&RecordError{Path: path, Err: err})
 }
 
 func (im *importer) err() error {
-	if im.dropped > 0 {
-		return errors.Join(append(im.errs, fmt.Errorf("%d more record errors not shown", im.dropped))...)
-	}
-	return errors.Join(im.errs...)
+	return im.errs.Err()
 }
 
 func isYAML(name string) bool {

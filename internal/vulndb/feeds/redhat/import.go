@@ -10,8 +10,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
+
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/errlist"
 
 	"github.com/customs-scanner/customs/internal/vulndb"
 	"github.com/klauspost/compress/zstd"
@@ -51,7 +52,7 @@ func Import(ctx context.Context, path string, sink vulndb.Sink) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("import red hat csaf: %w", err)
 	}
-	imp := &importer{sink: sink}
+	imp := &importer{sink: sink, errs: errlist.List{Max: maxErrors, Noun: "documents with problems"}}
 	switch {
 	case st.IsDir():
 		err = imp.dir(ctx, path)
@@ -72,27 +73,16 @@ func Import(ctx context.Context, path string, sink vulndb.Sink) (int, error) {
 }
 
 type importer struct {
-	sink    vulndb.Sink
-	added   int
-	errs    []error
-	dropped int
+	sink  vulndb.Sink
+	added int
+	errs  errlist.List
 }
 
 func (imp *importer) warn(path string, err error) {
-	if len(imp.errs) >= maxErrors {
-		imp.dropped++
-		return
-	}
-	imp.errs = append(imp.errs, &FileError{Path: path, Err: err})
+	imp.errs.Add(&FileError{Path: path, Err: err})
 }
 
-func (imp *importer) err() error {
-	errs := imp.errs
-	if imp.dropped > 0 {
-		errs = append(slices.Clip(errs), fmt.Errorf("and %d more documents with problems", imp.dropped))
-	}
-	return errors.Join(errs...)
-}
+func (imp *importer) err() error { return imp.errs.Err() }
 
 func isArchive(p string) bool {
 	p = strings.ToLower(p)

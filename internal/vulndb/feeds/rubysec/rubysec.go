@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/errlist"
+
 	"github.com/customs-scanner/customs/internal/vulndb"
 	"go.yaml.in/yaml/v3"
 )
@@ -197,8 +199,8 @@ func (e *FileError) Unwrap() error { return e.Err }
 // (errors.Join'ed, at most 100 listed); an unreadable directory, a sink
 // error or a cancelled ctx stop the import.
 func Import(ctx context.Context, path string, sink vulndb.Sink) (int, error) {
-	added, dropped := 0, 0
-	var errs []error
+	added := 0
+	errs := errlist.List{Max: maxErrors, Noun: "file errors"}
 	err := filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -212,11 +214,7 @@ func Import(ctx context.Context, path string, sink vulndb.Sink) (int, error) {
 		}
 		a, err := parseFile(p)
 		if err != nil {
-			if len(errs) < maxErrors {
-				errs = append(errs, &FileError{Path: p, Err: err})
-			} else {
-				dropped++
-			}
+			errs.Add(&FileError{Path: p, Err: err})
 			return nil
 		}
 		if err := sink.Add(ctx, a); err != nil {
@@ -228,10 +226,7 @@ func Import(ctx context.Context, path string, sink vulndb.Sink) (int, error) {
 	if err != nil {
 		return added, fmt.Errorf("import rubysec %s: %w", path, err)
 	}
-	if dropped > 0 {
-		errs = append(errs, fmt.Errorf("%d more file errors not shown", dropped))
-	}
-	return added, errors.Join(errs...)
+	return added, errs.Err()
 }
 
 func parseFile(p string) (*vulndb.Advisory, error) {

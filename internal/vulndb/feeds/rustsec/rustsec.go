@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/errlist"
+
 	"github.com/customs-scanner/customs/internal/vulndb"
 	"github.com/customs-scanner/customs/internal/vulndb/cvss"
 )
@@ -291,14 +293,10 @@ var advisoryName = regexp.MustCompile(`^(RUSTSEC|CVE|GHSA)-`)
 // (errors.Join'ed, at most 100 listed); an unreadable directory, a sink
 // error or a cancelled ctx stop the import.
 func Import(ctx context.Context, path string, sink vulndb.Sink) (int, error) {
-	added, dropped := 0, 0
-	var errs []error
+	added := 0
+	errs := errlist.List{Max: maxErrors, Noun: "file errors"}
 	fail := func(p string, err error) {
-		if len(errs) < maxErrors {
-			errs = append(errs, &FileError{Path: p, Err: err})
-		} else {
-			dropped++
-		}
+		errs.Add(&FileError{Path: p, Err: err})
 	}
 	err := filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -336,10 +334,7 @@ func Import(ctx context.Context, path string, sink vulndb.Sink) (int, error) {
 	if err != nil {
 		return added, fmt.Errorf("import rustsec %s: %w", path, err)
 	}
-	if dropped > 0 {
-		errs = append(errs, fmt.Errorf("%d more file errors not shown", dropped))
-	}
-	return added, errors.Join(errs...)
+	return added, errs.Err()
 }
 
 func readFile(p string) ([]byte, error) {

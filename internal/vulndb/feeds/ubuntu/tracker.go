@@ -14,8 +14,9 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
 	"strings"
+
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/errlist"
 
 	"github.com/customs-scanner/customs/internal/vulndb"
 )
@@ -60,7 +61,7 @@ func Import(ctx context.Context, dir string, sink vulndb.Sink) (int, error) {
 	if !st.IsDir() {
 		return 0, fmt.Errorf("import ubuntu tracker: %s is not a directory", dir)
 	}
-	imp := &importer{sink: sink}
+	imp := &importer{sink: sink, errs: errlist.List{Max: maxErrors, Noun: "tracker files with problems"}}
 	found := 0
 	for _, sub := range Subdirs {
 		p := filepath.Join(dir, sub)
@@ -87,27 +88,16 @@ func Import(ctx context.Context, dir string, sink vulndb.Sink) (int, error) {
 }
 
 type importer struct {
-	sink    vulndb.Sink
-	added   int
-	errs    []error
-	dropped int
+	sink  vulndb.Sink
+	added int
+	errs  errlist.List
 }
 
 func (imp *importer) warn(path string, err error) {
-	if len(imp.errs) >= maxErrors {
-		imp.dropped++
-		return
-	}
-	imp.errs = append(imp.errs, &FileError{Path: path, Err: err})
+	imp.errs.Add(&FileError{Path: path, Err: err})
 }
 
-func (imp *importer) err() error {
-	errs := imp.errs
-	if imp.dropped > 0 {
-		errs = append(slices.Clip(errs), fmt.Errorf("and %d more tracker files with problems", imp.dropped))
-	}
-	return errors.Join(errs...)
-}
+func (imp *importer) err() error { return imp.errs.Err() }
 
 // IsRecordName tells whether a file name is a tracker record: a candidate
 // ID such as CVE-2020-1967.
