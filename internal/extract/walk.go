@@ -32,6 +32,8 @@ type Result struct {
 	Owned         []inventory.Package
 	Relationships []inventory.Relationship
 	Errors        []inventory.FileError
+	// FS is the image's final filesystem, for later stages (the audit).
+	FS *layerfs.FS
 }
 
 // Options control Run.
@@ -77,8 +79,8 @@ func Run(ctx context.Context, layers []*layerfs.Layer, infos []LayerInfo, exts [
 	if len(infos) != len(layers) {
 		return nil, fmt.Errorf("extract: %d layers but %d layer infos", len(layers), len(infos))
 	}
-	res := &Result{}
 	final := layerfs.Merge(layers)
+	res := &Result{FS: final}
 	osInfo, err := osrelease.Detect(rawView{final})
 	if err == nil {
 		res.OS = osInfo

@@ -118,26 +118,12 @@ func Scan(ctx context.Context, ref string, opts Options) (*report.Report, error)
 		return nil, err
 	}
 
-	r := &report.Report{
-		SchemaVersion: report.SchemaVersion,
-		Tool:          report.Tool{Name: "customs", Version: opts.Version},
-		CreatedAt:     now().UTC(),
-		Target:        target(ref, meta, infos),
-		Packages:      inv.Packages,
-		Findings:      []report.Finding{},
-		Warnings:      inv.Errors,
-		Owned:         inv.Owned,
-		Relationships: inv.Relationships,
-	}
-	if r.Packages == nil {
-		r.Packages = []inventory.Package{}
-	}
-	if inv.OS.Family != "" {
-		os := inv.OS
-		r.OS = &os
-	}
+	r := newReport(target(ref, meta, infos), inv.Packages, inv.OS, opts, now)
+	r.Warnings = inv.Errors
+	r.Owned = inv.Owned
+	r.Relationships = inv.Relationships
 	if opts.Secrets || opts.Config {
-		audit(r, meta, layers, infos, sec, opts)
+		audit(r, meta, layers, infos, inv.FS, sec, opts)
 	}
 	if err := matchReport(ctx, r, opts); err != nil {
 		return nil, err
@@ -148,8 +134,7 @@ func Scan(ctx context.Context, ref string, opts Options) (*report.Report, error)
 
 // audit adds secrets (files of every layer, deleted ones too, and the
 // config) and image configuration checks to r.
-func audit(r *report.Report, meta *image.Metadata, layers []*layerfs.Layer, infos []extract.LayerInfo, sec *secrets.Scanner, opts Options) {
-	final := layerfs.Merge(layers)
+func audit(r *report.Report, meta *image.Metadata, layers []*layerfs.Layer, infos []extract.LayerInfo, final *layerfs.FS, sec *secrets.Scanner, opts Options) {
 	if sec != nil {
 		part := func(l *layerfs.Layer, p string) ([]byte, bool) { return extract.PartFor(secrets.Name, l.Files[p]) }
 		found := append(secrets.Collect(layers, infos, final, part), secrets.ScanConfig(meta.Config)...)
@@ -215,23 +200,9 @@ func scanSBOM(ctx context.Context, path string, opts Options, now func() time.Ti
 	if err != nil {
 		return nil, err
 	}
-	r := &report.Report{
-		SchemaVersion: report.SchemaVersion,
-		Tool:          report.Tool{Name: "customs", Version: opts.Version},
-		CreatedAt:     now().UTC(),
-		Target:        report.Target{Ref: path, Kind: "sbom"},
-		Packages:      doc.Packages,
-		Findings:      []report.Finding{},
-	}
+	r := newReport(report.Target{Ref: path, Kind: "sbom"}, doc.Packages, doc.OS, opts, now)
 	if doc.Name != "" {
 		r.Target.RepoTags = []string{doc.Name}
-	}
-	if r.Packages == nil {
-		r.Packages = []inventory.Package{}
-	}
-	if doc.OS.Family != "" {
-		o := doc.OS
-		r.OS = &o
 	}
 	if doc.Skipped > 0 {
 		r.Warnings = append(r.Warnings, inventory.FileError{Path: path, Err: fmt.Sprintf("%d components without a usable package URL were not matched", doc.Skipped)})
@@ -241,6 +212,25 @@ func scanSBOM(ctx context.Context, path string, opts Options, now func() time.Ti
 	}
 	r.Summarize()
 	return r, nil
+}
+
+// newReport starts a report of packages found in t.
+func newReport(t report.Target, pkgs []inventory.Package, os inventory.OS, opts Options, now func() time.Time) *report.Report {
+	r := &report.Report{
+		SchemaVersion: report.SchemaVersion,
+		Tool:          report.Tool{Name: "customs", Version: opts.Version},
+		CreatedAt:     now().UTC(),
+		Target:        t,
+		Packages:      pkgs,
+		Findings:      []report.Finding{},
+	}
+	if r.Packages == nil {
+		r.Packages = []inventory.Package{}
+	}
+	if os.Family != "" {
+		r.OS = &os
+	}
+	return r
 }
 
 func target(ref string, meta *image.Metadata, infos []extract.LayerInfo) report.Target {
@@ -267,11 +257,3 @@ func target(ref string, meta *image.Metadata, infos []extract.LayerInfo) report.
 // ErrLayerMismatch is returned when a layer's content does not hash to the
 // DiffID the image config claims for it.
 var ErrLayerMismatch = errors.New("layer content does not match the image config")
-
-func shortDigest(d string) string {
-	d = strings.TrimPrefix(d, "sha256:")
-	if len(d) > 12 {
-		return d[:12]
-	}
-	return d
-}
