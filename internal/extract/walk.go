@@ -136,37 +136,10 @@ func Run(ctx context.Context, layers []*layerfs.Layer, infos []LayerInfo, exts [
 					continue
 				}
 				okey := e.Name() + "\x00" + p
-				prev := origins[okey]
-				cur := make(map[string]int, len(pkgs))
-				survives := false
-				if o, ok := final.Origin(p); ok && o == i {
-					survives = true
-				}
-				for _, pkg := range pkgs {
-					k := pkgKey(pkg)
-					origin, ok := prev[k]
-					if !ok {
-						origin = i
-					}
-					cur[k] = origin
-					if survives {
-						pkg.FoundBy = e.Name()
-						if len(pkg.Locations) == 0 {
-							pkg.Locations = []inventory.Location{{Path: p, Layer: infos[i].DiffID}}
-						} else {
-							// Extractors name inner locations (a jar
-							// inside a war); the walker adds the layer.
-							for j := range pkg.Locations {
-								pkg.Locations[j].Layer = infos[i].DiffID
-							}
-						}
-						pkg.Layer = infos[origin].DiffID
-						pkg.CreatedBy = infos[origin].CreatedBy
-						pkg.SetID()
-						res.Packages = append(res.Packages, pkg)
-					}
-				}
-				origins[okey] = cur
+				o, ok := final.Origin(p)
+				var kept []inventory.Package
+				origins[okey], kept = attribute(pkgs, origins[okey], i, ok && o == i, infos, e.Name(), p)
+				res.Packages = append(res.Packages, kept...)
 			}
 		}
 	}
@@ -333,6 +306,41 @@ func closest(pkgs []inventory.Package, idx []int, p inventory.Package) string {
 		}
 	}
 	return pkgs[idx[0]].ID
+}
+
+// attribute gives each package of one copy (layer i) of a database the
+// layer since which it has been continuously present there: prev maps
+// package keys to that layer for the copy below. It returns the map for
+// this copy and, when this copy survives into the final filesystem, the
+// packages stamped with their locations and layers.
+func attribute(pkgs []inventory.Package, prev map[string]int, i int, survives bool, infos []LayerInfo, foundBy, path string) (map[string]int, []inventory.Package) {
+	cur := make(map[string]int, len(pkgs))
+	var out []inventory.Package
+	for _, pkg := range pkgs {
+		k := pkgKey(pkg)
+		origin, ok := prev[k]
+		if !ok {
+			origin = i
+		}
+		cur[k] = origin
+		if !survives {
+			continue
+		}
+		pkg.FoundBy = foundBy
+		if len(pkg.Locations) == 0 {
+			pkg.Locations = []inventory.Location{{Path: path}}
+		}
+		// Extractors may name inner locations (a jar inside a war); the
+		// walker adds the layer.
+		for j := range pkg.Locations {
+			pkg.Locations[j].Layer = infos[i].DiffID
+		}
+		pkg.Layer = infos[origin].DiffID
+		pkg.CreatedBy = infos[origin].CreatedBy
+		pkg.SetID()
+		out = append(out, pkg)
+	}
+	return cur, out
 }
 
 // forgetDeleted drops the package history of database files that layer l
