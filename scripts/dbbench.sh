@@ -71,7 +71,7 @@ echo "the source packages of a real bookworm install, as a scan asks:"
 CUSTOMS_BENCH_DB="$(realpath "$db")" CUSTOMS_BENCH_STATUS="$(realpath testdata/pkgdb/debootstrap-bookworm-fat.status)" \
   go test -run '^$' -bench 'BenchmarkLookupImage$' -benchtime 5000x ./internal/vulndb/sqlite/ | grep -E '^Benchmark'
 echo; echo "== size against the same data as gzipped JSON"
-CUSTOMS_BENCH_DB="$(realpath "$db")" go test -run 'TestSizeAgainstGzipJSON' -v ./internal/vulndb/sqlite/ | grep -E 'size:'
+CUSTOMS_BENCH_DB="$(realpath "$db")" go test -run '^$' -bench 'BenchmarkSizeAgainstGzipJSON$' -benchtime 1x ./internal/vulndb/sqlite/ | grep -E '^Benchmark'
 
 echo; echo "== synthetic full-OSV estimate: $synthetic records shaped like real OSV"
-CUSTOMS_BENCH_SYNTHETIC="$synthetic" CUSTOMS_BENCH_DIR="$(realpath "$work")" go test -run '^TestSyntheticBuild$' -v -timeout 30m ./internal/vulndb/build/ | grep -E 'synthetic|ok|FAIL'
+CUSTOMS_BENCH_SYNTHETIC="$synthetic" CUSTOMS_BENCH_DIR="$(realpath "$work")" go test -run '^$' -bench '^BenchmarkSyntheticBuild$' -benchtime 1x -timeout 30m ./internal/vulndb/build/ | grep -E 'synthetic|^Benchmark|FAIL'

@@ -15,25 +15,25 @@ import (
 	"github.com/customs-scanner/customs/internal/vulndb/sqlite"
 )
 
-// TestSyntheticBuild estimates a build of full OSV (about 500k records):
+// BenchmarkSyntheticBuild estimates a build of full OSV (about 500k records):
 // it writes CUSTOMS_BENCH_SYNTHETIC records shaped like real ones (one to
 // three affected packages across the big ecosystems, ECOSYSTEM and SEMVER
 // ranges, aliases, references, a few hundred bytes of details) into an
 // all.zip, builds a DB from it and reports time, size and lookup latency.
 // It runs only when that variable is set (scripts/dbbench.sh sets it).
-func TestSyntheticBuild(t *testing.T) {
+func BenchmarkSyntheticBuild(b *testing.B) {
 	n, _ := strconv.Atoi(os.Getenv("CUSTOMS_BENCH_SYNTHETIC"))
 	if n == 0 {
-		t.Skip("set CUSTOMS_BENCH_SYNTHETIC=N to build a DB from N synthetic OSV records")
+		b.Skip("set CUSTOMS_BENCH_SYNTHETIC=N to build a DB from N synthetic OSV records")
 	}
 	dir := os.Getenv("CUSTOMS_BENCH_DIR")
 	if dir == "" {
-		dir = t.TempDir()
+		dir = b.TempDir()
 	}
 	zipPath := filepath.Join(dir, "synthetic-osv.zip")
 	f, err := os.Create(zipPath)
 	if err != nil {
-		t.Fatal(err)
+		b.Fatal(err)
 	}
 	zw := zip.NewWriter(f)
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -68,39 +68,42 @@ func TestSyntheticBuild(t *testing.T) {
 		}
 		w, err := zw.Create(id + ".json")
 		if err != nil {
-			t.Fatal(err)
+			b.Fatal(err)
 		}
 		if err := json.NewEncoder(w).Encode(rec); err != nil {
-			t.Fatal(err)
+			b.Fatal(err)
 		}
 	}
 	if err := zw.Close(); err != nil {
-		t.Fatal(err)
+		b.Fatal(err)
 	}
 	f.Close()
 	zst, _ := os.Stat(zipPath)
 
 	dbPath := filepath.Join(dir, "synthetic.db")
 	start := time.Now()
-	info, err := Build(t.Context(), dbPath, []Source{{Kind: "osv", Path: zipPath}}, nil)
+	info, err := Build(b.Context(), dbPath, []Source{{Kind: "osv", Path: zipPath}}, nil)
 	if err != nil {
-		t.Fatal(err)
+		b.Fatal(err)
 	}
 	took := time.Since(start)
 	st, _ := os.Stat(dbPath)
-	db, err := sqlite.Open(t.Context(), dbPath)
+	db, err := sqlite.Open(b.Context(), dbPath)
 	if err != nil {
-		t.Fatal(err)
+		b.Fatal(err)
 	}
 	defer db.Close()
 	const lookups = 20000
 	lstart := time.Now()
 	for i := range lookups {
-		if _, err := db.ByPackage(t.Context(), ecos[i%len(ecos)], fmt.Sprintf("pkg-%d", i%(n/4+1))); err != nil {
-			t.Fatal(err)
+		if _, err := db.ByPackage(b.Context(), ecos[i%len(ecos)], fmt.Sprintf("pkg-%d", i%(n/4+1))); err != nil {
+			b.Fatal(err)
 		}
 	}
 	per := time.Since(lstart) / lookups
-	t.Logf("synthetic: %d records, %d affected rows: build %s (%.0f records/s), DB %d MB, all.zip %d MB, lookup %s per package",
-		info.Advisories, info.Affected, took.Round(time.Millisecond), float64(n)/took.Seconds(), st.Size()>>20, zst.Size()>>20, per)
+	b.Logf("synthetic: %d records, %d affected rows", info.Advisories, info.Affected)
+	b.ReportMetric(took.Seconds(), "build-s")
+	b.ReportMetric(float64(st.Size())/(1<<20), "DB-MB")
+	b.ReportMetric(float64(zst.Size())/(1<<20), "allzip-MB")
+	b.ReportMetric(float64(per.Nanoseconds())/1e3, "lookup-µs")
 }

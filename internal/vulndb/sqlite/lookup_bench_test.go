@@ -65,61 +65,61 @@ func BenchmarkLookup(b *testing.B) {
 	b.ReportMetric(float64(took[len(took)*99/100].Nanoseconds())/1e3, "p99-µs")
 }
 
-// TestSizeAgainstGzipJSON compares the DB named by CUSTOMS_BENCH_DB with the
+// BenchmarkSizeAgainstGzipJSON compares the DB named by CUSTOMS_BENCH_DB with the
 // same data written as JSON (every advisory, every affected record) and
 // gzipped; scripts/dbbench.sh runs it.
-func TestSizeAgainstGzipJSON(t *testing.T) {
+func BenchmarkSizeAgainstGzipJSON(b *testing.B) {
 	path := os.Getenv("CUSTOMS_BENCH_DB")
 	if path == "" {
-		t.Skip("set CUSTOMS_BENCH_DB to a DB file (scripts/dbbench.sh does)")
+		b.Skip("set CUSTOMS_BENCH_DB to a DB file (scripts/dbbench.sh does)")
 	}
-	db, err := Open(t.Context(), path)
+	db, err := Open(b.Context(), path)
 	if err != nil {
-		t.Fatal(err)
+		b.Fatal(err)
 	}
 	defer db.Close()
 	var out countWriter
 	zw := gzip.NewWriter(&out)
 	enc := json.NewEncoder(zw)
-	rows, err := db.db.QueryContext(t.Context(), `SELECT data FROM chunks ORDER BY chunk`)
+	rows, err := db.db.QueryContext(b.Context(), `SELECT data FROM chunks ORDER BY chunk`)
 	if err != nil {
-		t.Fatal(err)
+		b.Fatal(err)
 	}
 	for rows.Next() {
 		var blob []byte
 		if err := rows.Scan(&blob); err != nil {
-			t.Fatal(err)
+			b.Fatal(err)
 		}
 		raw, err := db.dec.DecodeAll(blob, nil)
 		if err != nil {
-			t.Fatal(err)
+			b.Fatal(err)
 		}
 		var advs []vulndb.Advisory
 		if err := json.Unmarshal(raw, &advs); err != nil {
-			t.Fatal(err)
+			b.Fatal(err)
 		}
 		for _, a := range advs {
 			enc.Encode(a)
 		}
 	}
 	rows.Close()
-	rows, err = db.db.QueryContext(t.Context(), `SELECT ecosystem, package FROM packages`)
+	rows, err = db.db.QueryContext(b.Context(), `SELECT ecosystem, package FROM packages`)
 	if err != nil {
-		t.Fatal(err)
+		b.Fatal(err)
 	}
 	var keys [][2]string
 	for rows.Next() {
 		var k [2]string
 		if err := rows.Scan(&k[0], &k[1]); err != nil {
-			t.Fatal(err)
+			b.Fatal(err)
 		}
 		keys = append(keys, k)
 	}
 	rows.Close()
 	for _, k := range keys {
-		ms, err := db.ByPackage(t.Context(), k[0], k[1])
+		ms, err := db.ByPackage(b.Context(), k[0], k[1])
 		if err != nil {
-			t.Fatal(err)
+			b.Fatal(err)
 		}
 		for _, m := range ms {
 			enc.Encode(struct {
@@ -132,9 +132,11 @@ func TestSizeAgainstGzipJSON(t *testing.T) {
 	zw.Close()
 	st, err := os.Stat(path)
 	if err != nil {
-		t.Fatal(err)
+		b.Fatal(err)
 	}
-	t.Logf("size: DB %.1f MB, the same data as gzipped JSON %.1f MB (ratio %.2f)", float64(st.Size())/(1<<20), float64(out)/(1<<20), float64(st.Size())/float64(out))
+	b.ReportMetric(float64(st.Size())/(1<<20), "DB-MB")
+	b.ReportMetric(float64(out)/(1<<20), "gzipJSON-MB")
+	b.ReportMetric(float64(st.Size())/float64(out), "ratio")
 }
 
 type countWriter int64
