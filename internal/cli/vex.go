@@ -40,7 +40,7 @@ not_affected statement whose impact statement is the exception's reason. Its pur
 product, or a subcomponent of each --product (an image: pkg:oci/..., repo:tag or
 repo@digest) when --product is given.`,
 		Example: `  customs vex --decisions triage.yaml --author "Platform Security <sec@example.com>" --output app.vex.json
-  customs vex --exceptions .customs-ignore.yaml --product ghcr.io/org/app:1.2 --author sec@example.com`,
+  customs vex --exceptions .customsignore.yaml --product ghcr.io/org/app:1.2 --author sec@example.com`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runVex(cmd.OutOrStdout(), cmd.ErrOrStderr(), f, now())
