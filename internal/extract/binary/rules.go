@@ -19,15 +19,14 @@ func openssl(b []byte) []Finding {
 	if !has(b, `OPENSSLDIR: "`) {
 		return nil
 	}
-	var out []Finding
-	each(b, "OpenSSL ", func(i int) bool {
+	return collect(b, "OpenSSL ", func(i int) (Finding, bool) {
 		if i > 0 && b[i-1] != 0 {
-			return false
+			return Finding{}, false
 		}
 		v := i + len("OpenSSL ")
 		e, ok := dotted(b, v, 3)
 		if !ok {
-			return false
+			return Finding{}, false
 		}
 		e = letters(b, e, 2)
 		ver := string(b[v:e])
@@ -38,7 +37,7 @@ func openssl(b []byte) []Finding {
 				t++
 			}
 			if t == s {
-				return false
+				return Finding{}, false
 			}
 			if suf := string(b[s:t]); suf != "fips" {
 				ver += "-" + suf
@@ -47,12 +46,10 @@ func openssl(b []byte) []Finding {
 		}
 		d, ok := releaseDate(b, e)
 		if !ok || !endsAt(b, d) {
-			return false
+			return Finding{}, false
 		}
-		out = addFinding(out, Finding{Product: "openssl", Version: ver, Match: string(b[i:d])})
-		return len(out) >= maxPerProduct
+		return Finding{Product: "openssl", Version: ver, Match: string(b[i:d])}, true
 	})
-	return out
 }
 
 // releaseDate reads " 19 Sep 2023" or "  11 Sep 2023" at b[i:] and returns
@@ -92,14 +89,13 @@ func releaseDate(b []byte, i int) (int, bool) {
 // version (zlib-ng's "1.3.0.zlib-ng") are not zlib's numbering and are
 // skipped.
 func zlib(b []byte) []Finding {
-	var out []Finding
-	each(b, " Copyright 1995-", func(i int) bool {
+	return collect(b, " Copyright 1995-", func(i int) (Finding, bool) {
 		s := i
 		for s > 0 && i-s < 16 && (isDigit(b[s-1]) || b[s-1] == '.') {
 			s--
 		}
 		if s == i || !isDigit(b[s]) || b[i-1] == '.' {
-			return false
+			return Finding{}, false
 		}
 		var tail string
 		switch {
@@ -108,24 +104,22 @@ func zlib(b []byte) []Finding {
 		case s >= 8 && string(b[s-8:s]) == "inflate ":
 			tail = " Mark Adler"
 		default:
-			return false
+			return Finding{}, false
 		}
 		y := i + len(" Copyright 1995-")
 		if y+4 > len(b) {
-			return false
+			return Finding{}, false
 		}
 		for _, c := range b[y : y+4] {
 			if !isDigit(c) {
-				return false
+				return Finding{}, false
 			}
 		}
 		if !bytes.HasPrefix(b[y+4:], []byte(tail)) {
-			return false
+			return Finding{}, false
 		}
-		out = addFinding(out, Finding{Product: "zlib", Version: string(b[s:i]), Match: string(b[s-8 : y+4+len(tail)])})
-		return len(out) >= maxPerProduct
+		return Finding{Product: "zlib", Version: string(b[s:i]), Match: string(b[s-8 : y+4+len(tail)])}, true
 	})
-	return out
 }
 
 // libcurl finds the "libcurl/8.5.0" that curl_version() (lib/version.c)
@@ -137,63 +131,59 @@ func libcurl(b []byte) []Finding {
 	if !has(b, "A libcurl function was given a bad argument") {
 		return nil
 	}
-	var out []Finding
-	each(b, "libcurl/", func(i int) bool {
+	return collect(b, "libcurl/", func(i int) (Finding, bool) {
 		if i > 0 && b[i-1] != 0 {
-			return false
+			return Finding{}, false
 		}
 		v := i + len("libcurl/")
-		e, ok := dotted(b, v, 3)
+		e, ok := curlVersion(b, v)
 		if !ok {
-			return false
+			return Finding{}, false
 		}
 		ver := string(b[v:e])
-		if bytes.HasPrefix(b[e:], []byte("-DEV")) {
-			e += len("-DEV")
-			ver += "-DEV"
-		}
 		if !endsAt(b, e) {
-			return false
+			return Finding{}, false
 		}
-		out = addFinding(out, Finding{Product: "libcurl", Version: ver, Match: string(b[i:e])})
-		return len(out) >= maxPerProduct
+		return Finding{Product: "libcurl", Version: ver, Match: string(b[i:e])}, true
 	})
-	return out
+}
+
+// curlVersion reads a curl release ("8.5.0") or development build
+// ("8.6.0-DEV") at b[i:] and returns its end.
+func curlVersion(b []byte, i int) (end int, ok bool) {
+	e, ok := dotted(b, i, 3)
+	if ok && bytes.HasPrefix(b[e:], []byte("-DEV")) {
+		e += len("-DEV")
+	}
+	return e, ok
 }
 
 // curlTool finds the curl command-line tool's --version format
 // (src/tool_help.c: "curl " CURL_VERSION " (" OS ") %s"), e.g.
 // "curl 8.5.0 (x86_64-pc-linux-gnu) %s".
 func curlTool(b []byte) []Finding {
-	var out []Finding
-	each(b, "curl ", func(i int) bool {
+	return collect(b, "curl ", func(i int) (Finding, bool) {
 		if i > 0 && b[i-1] != 0 {
-			return false
+			return Finding{}, false
 		}
 		v := i + len("curl ")
-		e, ok := dotted(b, v, 3)
+		e, ok := curlVersion(b, v)
 		if !ok {
-			return false
+			return Finding{}, false
 		}
 		ver := string(b[v:e])
-		if bytes.HasPrefix(b[e:], []byte("-DEV")) {
-			e += len("-DEV")
-			ver += "-DEV"
-		}
 		if !bytes.HasPrefix(b[e:], []byte(" (")) {
-			return false
+			return Finding{}, false
 		}
 		t := e + 2
 		for t < len(b) && t-e < 80 && b[t] != ')' && b[t] > ' ' && b[t] < 0x7f {
 			t++
 		}
 		if t == e+2 || !bytes.HasPrefix(b[t:], []byte(") %s")) || !endsAt(b, t+4) {
-			return false
+			return Finding{}, false
 		}
-		out = addFinding(out, Finding{Product: "curl", Version: ver, Match: string(b[i : t+4])})
-		return len(out) >= maxPerProduct
+		return Finding{Product: "curl", Version: ver, Match: string(b[i : t+4])}, true
 	})
-	return out
 }
 
 // busybox finds the banner (libbb/messages.c bb_banner, "BusyBox v1.36.1
@@ -203,21 +193,18 @@ func busybox(b []byte) []Finding {
 	if !has(b, "BusyBox is copyrighted by many authors") && !has(b, "Usage: busybox [function") {
 		return nil
 	}
-	var out []Finding
-	each(b, "BusyBox v", func(i int) bool {
+	return collect(b, "BusyBox v", func(i int) (Finding, bool) {
 		v := i + len("BusyBox v")
 		e, ok := dotted(b, v, 3)
 		if !ok {
-			return false
+			return Finding{}, false
 		}
 		ver := string(b[v:e])
 		if !bytes.HasPrefix(b[e:], []byte(" (")) && !bytes.HasPrefix(b[e:], []byte(".git (")) {
-			return false
+			return Finding{}, false
 		}
-		out = addFinding(out, Finding{Product: "busybox", Version: ver, Match: string(b[i:e])})
-		return len(out) >= maxPerProduct
+		return Finding{Product: "busybox", Version: ver, Match: string(b[i:e])}, true
 	})
-	return out
 }
 
 // nginx finds the -v output (src/core/nginx.c, "nginx version: "
@@ -228,17 +215,14 @@ func nginx(b []byte) []Finding {
 	if !has(b, "NGINX environment variable") {
 		return nil
 	}
-	var out []Finding
-	each(b, "nginx version: nginx/", func(i int) bool {
+	return collect(b, "nginx version: nginx/", func(i int) (Finding, bool) {
 		v := i + len("nginx version: nginx/")
 		e, ok := dotted(b, v, 3)
 		if !ok || !(endsAt(b, e) || b[e] == ' ') {
-			return false
+			return Finding{}, false
 		}
-		out = addFinding(out, Finding{Product: "nginx", Version: string(b[v:e]), Match: string(b[i:e])})
-		return len(out) >= maxPerProduct
+		return Finding{Product: "nginx", Version: string(b[v:e]), Match: string(b[i:e])}, true
 	})
-	return out
 }
 
 // httpd finds AP_SERVER_BASEVERSION ("Apache/2.4.58", include/ap_release.h)
@@ -249,20 +233,17 @@ func httpd(b []byte) []Finding {
 	if !has(b, "apache_runtime_status") {
 		return nil
 	}
-	var out []Finding
-	each(b, "Apache/", func(i int) bool {
+	return collect(b, "Apache/", func(i int) (Finding, bool) {
 		if i > 0 && b[i-1] != 0 {
-			return false
+			return Finding{}, false
 		}
 		v := i + len("Apache/")
 		e, ok := dotted(b, v, 3)
 		if !ok || !(endsAt(b, e) || bytes.HasPrefix(b[e:], []byte(" ("))) {
-			return false
+			return Finding{}, false
 		}
-		out = addFinding(out, Finding{Product: "httpd", Version: string(b[v:e]), Match: string(b[i:e])})
-		return len(out) >= maxPerProduct
+		return Finding{Product: "httpd", Version: string(b[v:e]), Match: string(b[i:e])}, true
 	})
-	return out
 }
 
 // node finds the inspector's "Browser" field ("node.js/v18.20.4",
@@ -270,21 +251,18 @@ func httpd(b []byte) []Finding {
 // for the same version ("https://nodejs.org/download/release/v18.20.4/",
 // src/node_metadata.cc), both compiled into node or libnode.
 func node(b []byte) []Finding {
-	var out []Finding
-	each(b, "node.js/v", func(i int) bool {
+	return collect(b, "node.js/v", func(i int) (Finding, bool) {
 		v := i + len("node.js/v")
 		e, ok := dotted(b, v, 3)
 		if !ok || !endsAt(b, e) {
-			return false
+			return Finding{}, false
 		}
 		ver := string(b[v:e])
 		if !has(b, "nodejs.org/download/release/v"+ver+"/") {
-			return false
+			return Finding{}, false
 		}
-		out = addFinding(out, Finding{Product: "node", Version: ver, Match: string(b[i:e])})
-		return len(out) >= maxPerProduct
+		return Finding{Product: "node", Version: ver, Match: string(b[i:e])}, true
 	})
-	return out
 }
 
 // python finds PY_VERSION ("3.11.2", Include/patchlevel.h), which the
@@ -408,49 +386,45 @@ func lessInts(a, b []int) bool {
 // ("postgres (PostgreSQL) 16.1", "psql (PostgreSQL) 16.1"), both built from
 // PG_VERSION by configure.
 func postgresql(b []byte) []Finding {
-	var out []Finding
-	each(b, "PostgreSQL ", func(i int) bool {
+	out := collect(b, "PostgreSQL ", func(i int) (Finding, bool) {
 		v := i + len("PostgreSQL ")
 		if i == 0 || b[i-1] != 0 {
-			return false
+			return Finding{}, false
 		}
 		e, ok := pgVersion(b, v)
 		if !ok {
-			return false
+			return Finding{}, false
 		}
 		if !bytes.HasPrefix(b[e:], []byte(" on ")) && !bytes.HasPrefix(b[e:], []byte(" (")) {
-			return false
+			return Finding{}, false
 		}
 		if bytes.HasPrefix(b[e:], []byte(" (")) {
 			// Distributions add " (Debian 15.20-0+deb12u1) on ...".
 			c := bytes.IndexByte(b[e:min(len(b), e+128)], ')')
 			if c < 0 || !bytes.HasPrefix(b[e+c+1:], []byte(" on ")) {
-				return false
+				return Finding{}, false
 			}
 		}
-		out = addFinding(out, Finding{Product: "postgresql", Version: string(b[v:e]), Match: string(b[i:e])})
-		return len(out) >= maxPerProduct
+		return Finding{Product: "postgresql", Version: string(b[v:e]), Match: string(b[i:e])}, true
 	})
 	if len(out) > 0 {
 		return out
 	}
-	each(b, " (PostgreSQL) ", func(i int) bool {
+	return collect(b, " (PostgreSQL) ", func(i int) (Finding, bool) {
 		s := i
 		for s > 0 && i-s < 32 && (isLetter(b[s-1]) || isDigit(b[s-1]) || b[s-1] == '_') {
 			s--
 		}
 		if s == i || (s > 0 && b[s-1] != 0) {
-			return false
+			return Finding{}, false
 		}
 		v := i + len(" (PostgreSQL) ")
 		e, ok := pgVersion(b, v)
 		if !ok || !(endsAt(b, e) || b[e] == ' ') {
-			return false
+			return Finding{}, false
 		}
-		out = addFinding(out, Finding{Product: "postgresql", Version: string(b[v:e]), Match: string(b[s:e])})
-		return len(out) >= maxPerProduct
+		return Finding{Product: "postgresql", Version: string(b[v:e]), Match: string(b[s:e])}, true
 	})
-	return out
 }
 
 // pgVersion reads "16.1", "9.6.24", "16beta1", "15rc2", "16devel".
@@ -492,19 +466,18 @@ func rust(b []byte) []Finding {
 	if !has(b, "rustc_metadata") {
 		return nil
 	}
-	var out []Finding
-	each(b, "rustc ", func(i int) bool {
+	return collect(b, "rustc ", func(i int) (Finding, bool) {
 		v := i + len("rustc ")
 		e, ok := dotted(b, v, 3)
 		if !ok {
-			return false
+			return Finding{}, false
 		}
 		ver := string(b[v:e])
 		end := e
 		for _, suf := range []string{"-nightly", "-beta"} {
 			if bytes.HasPrefix(b[e:], []byte(suf)) {
 				// Pre-releases are not versions NVD names; skip.
-				return false
+				return Finding{}, false
 			}
 		}
 		if bytes.HasPrefix(b[e:], []byte(" (")) {
@@ -513,10 +486,8 @@ func rust(b []byte) []Finding {
 				end = e + c + 1
 			}
 		} else if e < len(b) && (isDigit(b[e]) || b[e] == '.') {
-			return false
+			return Finding{}, false
 		}
-		out = addFinding(out, Finding{Product: "rust", Version: ver, Match: string(b[i:end])})
-		return len(out) >= maxPerProduct
+		return Finding{Product: "rust", Version: ver, Match: string(b[i:end])}, true
 	})
-	return out
 }

@@ -6,21 +6,24 @@ import "bytes"
 // a file, so a crafted file full of anchors costs linear time at most.
 const maxOccurrences = 4096
 
-// each calls fn with the offset of every occurrence of anchor in b (at most
-// maxOccurrences), until fn returns true.
-func each(b []byte, anchor string, fn func(i int) bool) {
+// collect calls match with the offset of every occurrence of anchor in b
+// (at most maxOccurrences) and returns the distinct findings it accepts,
+// stopping at maxPerProduct.
+func collect(b []byte, anchor string, match func(i int) (Finding, bool)) []Finding {
+	var out []Finding
 	a := []byte(anchor)
 	off := 0
-	for n := 0; n < maxOccurrences; n++ {
+	for n := 0; n < maxOccurrences && len(out) < maxPerProduct; n++ {
 		j := bytes.Index(b[off:], a)
 		if j < 0 {
-			return
+			break
 		}
-		if fn(off + j) {
-			return
+		if f, ok := match(off + j); ok {
+			out = addFinding(out, f)
 		}
 		off += j + 1
 	}
+	return out
 }
 
 func has(b []byte, s string) bool { return bytes.Contains(b, []byte(s)) }
