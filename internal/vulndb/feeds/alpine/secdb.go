@@ -21,6 +21,7 @@ import (
 	"strings"
 
 	"github.com/customs-scanner/customs/internal/vulndb"
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/errlist"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -45,16 +46,6 @@ type document struct {
 	} `yaml:"packages" json:"packages"`
 }
 
-// FileError is one secdb file that could not be read; Import skips it and
-// goes on with the other files.
-type FileError struct {
-	Path string
-	Err  error
-}
-
-func (e *FileError) Error() string { return e.Path + ": " + e.Err.Error() }
-func (e *FileError) Unwrap() error { return e.Err }
-
 // Import reads secdb documents from path, a file or a directory (walked for
 // *.yaml, *.yml and *.json, skipping names that start with a dot), and adds
 // them to sink: one advisory per issue ID
@@ -68,7 +59,7 @@ func (e *FileError) Unwrap() error { return e.Err }
 // version); the version "0" gives StatusNotAffected.
 //
 // It returns the number of advisories passed to sink.Add. A file that cannot
-// be parsed is skipped and reported as a *FileError in the returned error
+// be parsed is skipped and reported as a *errlist.FileError in the returned error
 // (errors.Join'ed) beside the count from the good files. An unreadable path,
 // a sink error or a cancelled ctx stop the import.
 func Import(ctx context.Context, path string, sink vulndb.Sink) (int, error) {
@@ -108,7 +99,7 @@ func Import(ctx context.Context, path string, sink vulndb.Sink) (int, error) {
 		}
 		advs, err := readFile(f)
 		if err != nil {
-			bad = append(bad, &FileError{Path: f, Err: err})
+			bad = append(bad, &errlist.FileError{Path: f, Err: err})
 			continue
 		}
 		for _, a := range advs {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/customs-scanner/customs/internal/vulndb"
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/errlist"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -177,9 +178,9 @@ func TestImportErrors(t *testing.T) {
 	if n != 72 {
 		t.Errorf("Import = %d, want the 72 of the good file", n)
 	}
-	var fe *FileError
+	var fe *errlist.FileError
 	if !errors.As(err, &fe) {
-		t.Fatalf("Import error = %v, want a *FileError", err)
+		t.Fatalf("Import error = %v, want a *errlist.FileError", err)
 	}
 	if len(err.(interface{ Unwrap() []error }).Unwrap()) != 2 {
 		t.Errorf("Import error = %v, want 2 file errors", err)

@@ -48,3 +48,13 @@ func (l *List) Err() error {
 	}
 	return errors.Join(append(l.errs[:len(l.errs):len(l.errs)], fmt.Errorf("%d more %s not shown", l.dropped, noun))...)
 }
+
+// FileError is a feed file that an import could not read or parse, or
+// whose records it partly skipped; the import goes on with the next file.
+type FileError struct {
+	Path string
+	Err  error
+}
+
+func (e *FileError) Error() string { return e.Path + ": " + e.Err.Error() }
+func (e *FileError) Unwrap() error { return e.Err }

@@ -16,9 +16,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/customs-scanner/customs/internal/vulndb/feeds/errlist"
-
 	"github.com/customs-scanner/customs/internal/vulndb"
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/errlist"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -181,19 +180,10 @@ func parseTime(s string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("bad time %q", s)
 }
 
-// FileError is an advisory file that could not be read; Import skips it.
-type FileError struct {
-	Path string
-	Err  error
-}
-
-func (e *FileError) Error() string { return e.Path + ": " + e.Err.Error() }
-func (e *FileError) Unwrap() error { return e.Err }
-
 // Import reads the vendor/package/*.yaml files under root (a checkout of
 // the database, or one file) and adds one advisory per file to sink. It returns the
 // number added. A file that cannot be parsed is skipped and reported as a
-// *FileError in the returned error (errors.Join'ed, at most 100 listed); an
+// *errlist.FileError in the returned error (errors.Join'ed, at most 100 listed); an
 // unreadable directory, a sink error or a cancelled ctx stop the import.
 func Import(ctx context.Context, root string, sink vulndb.Sink) (int, error) {
 	added := 0
@@ -222,7 +212,7 @@ func Import(ctx context.Context, root string, sink vulndb.Sink) (int, error) {
 		}
 		a, err := parseFile(p, rel)
 		if err != nil {
-			errs.Add(&FileError{Path: p, Err: err})
+			errs.Add(&errlist.FileError{Path: p, Err: err})
 			return nil
 		}
 		if err := sink.Add(ctx, a); err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/customs-scanner/customs/internal/vulndb"
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/errlist"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -197,7 +198,7 @@ func TestImportErrors(t *testing.T) {
 	}
 	var got collect
 	n, err := Import(t.Context(), dir, &got)
-	var fe *FileError
+	var fe *errlist.FileError
 	if n != 1 || !errors.As(err, &fe) || !strings.HasSuffix(fe.Path, "bad.yaml") || strings.Contains(err.Error(), ".github") {
 		t.Errorf("Import = %d, %v", n, err)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/customs-scanner/customs/internal/vulndb"
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/errlist"
 	"github.com/google/go-cmp/cmp"
 	"github.com/klauspost/compress/zstd"
 )
@@ -343,9 +344,9 @@ func TestImportErrors(t *testing.T) {
 	if n != 1 {
 		t.Errorf("Import count = %d, want 1", n)
 	}
-	var fe *FileError
+	var fe *errlist.FileError
 	if !errors.As(err, &fe) {
-		t.Fatalf("Import error = %v, want *FileError", err)
+		t.Fatalf("Import error = %v, want *errlist.FileError", err)
 	}
 	for _, want := range []string{"b.json: parse csaf: no document.csaf_version", "c.json: parse csaf: unexpected end"} {
 		if !strings.Contains(err.Error(), want) {

@@ -12,9 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/customs-scanner/customs/internal/vulndb/feeds/errlist"
-
 	"github.com/customs-scanner/customs/internal/vulndb"
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/errlist"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -26,16 +25,6 @@ const maxDocSize = 128 << 20
 // counted.
 const maxErrors = 100
 
-// FileError is a document that could not be read or parsed; Import skips
-// it and goes on.
-type FileError struct {
-	Path string
-	Err  error
-}
-
-func (e *FileError) Error() string { return e.Path + ": " + e.Err.Error() }
-func (e *FileError) Unwrap() error { return e.Err }
-
 // Import reads Red Hat CSAF documents from path and adds their advisories
 // (see Parse) to sink. path is one document (.json), a directory (walked for
 // *.json, in lexical order), or an archive of documents as Red Hat
@@ -43,7 +32,7 @@ func (e *FileError) Unwrap() error { return e.Err }
 // read too), whose *.json entries are read in archive order.
 //
 // It returns the number of advisories passed to sink.Add. A document that
-// cannot be read or parsed is skipped and reported as a *FileError in the
+// cannot be read or parsed is skipped and reported as a *errlist.FileError in the
 // returned error (errors.Join'ed, the first 100 kept) beside the count. An
 // unreadable path, a broken archive, a sink error or a cancelled ctx stop
 // the import.
@@ -79,7 +68,7 @@ type importer struct {
 }
 
 func (imp *importer) warn(path string, err error) {
-	imp.errs.Add(&FileError{Path: path, Err: err})
+	imp.errs.Add(&errlist.FileError{Path: path, Err: err})
 }
 
 func (imp *importer) err() error { return imp.errs.Err() }

@@ -14,9 +14,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/customs-scanner/customs/internal/vulndb/feeds/errlist"
-
 	"github.com/customs-scanner/customs/internal/vulndb"
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/errlist"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -183,19 +182,10 @@ func severity(version string, score float64) string {
 	return vulndb.SeverityCritical
 }
 
-// FileError is an advisory file that could not be read; Import skips it.
-type FileError struct {
-	Path string
-	Err  error
-}
-
-func (e *FileError) Error() string { return e.Path + ": " + e.Err.Error() }
-func (e *FileError) Unwrap() error { return e.Err }
-
 // Import reads the advisory files under path (a checkout of the database,
 // its gems/ or rubies/ folder, or one .yml file) and adds one advisory per
 // file to sink. It returns the number added. A file that cannot be parsed
-// is skipped and reported as a *FileError in the returned error
+// is skipped and reported as a *errlist.FileError in the returned error
 // (errors.Join'ed, at most 100 listed); an unreadable directory, a sink
 // error or a cancelled ctx stop the import.
 func Import(ctx context.Context, path string, sink vulndb.Sink) (int, error) {
@@ -214,7 +204,7 @@ func Import(ctx context.Context, path string, sink vulndb.Sink) (int, error) {
 		}
 		a, err := parseFile(p)
 		if err != nil {
-			errs.Add(&FileError{Path: p, Err: err})
+			errs.Add(&errlist.FileError{Path: p, Err: err})
 			return nil
 		}
 		if err := sink.Add(ctx, a); err != nil {

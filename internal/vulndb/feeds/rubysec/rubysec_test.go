@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/customs-scanner/customs/internal/vulndb"
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/errlist"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -305,9 +306,9 @@ func TestImportErrors(t *testing.T) {
 	if n != 1 {
 		t.Errorf("Import = %d, want 1", n)
 	}
-	var fe *FileError
+	var fe *errlist.FileError
 	if !errors.As(err, &fe) {
-		t.Fatalf("error %v: not a *FileError", err)
+		t.Fatalf("error %v: not a *errlist.FileError", err)
 	}
 	for _, want := range []string{"nogem.yml: neither gem nor engine", `badreq.yml: requirement ">= one"`, "baddate.yml: date", "badcvss.yml: cvss 3.0 score 11", "notyaml.yml: yaml", "list.yml: yaml"} {
 		if !strings.Contains(err.Error(), want) {

@@ -16,10 +16,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/customs-scanner/customs/internal/vulndb/feeds/errlist"
-
 	"github.com/customs-scanner/customs/internal/vulndb"
 	"github.com/customs-scanner/customs/internal/vulndb/cvss"
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/errlist"
 )
 
 const (
@@ -272,15 +271,6 @@ func (f *fields) strs(t map[string]any, key string) []string {
 	return nil
 }
 
-// FileError is an advisory file that could not be read; Import skips it.
-type FileError struct {
-	Path string
-	Err  error
-}
-
-func (e *FileError) Error() string { return e.Path + ": " + e.Err.Error() }
-func (e *FileError) Unwrap() error { return e.Err }
-
 var advisoryName = regexp.MustCompile(`^(RUSTSEC|CVE|GHSA)-`)
 
 // Import reads the advisories under path (a checkout of the database, its
@@ -289,14 +279,14 @@ var advisoryName = regexp.MustCompile(`^(RUSTSEC|CVE|GHSA)-`)
 // are toolchain advisories. Markdown files not named like an advisory
 // (RUSTSEC-, CVE-, GHSA-) and without front matter (README.md) are passed
 // over. It returns the number added. A file that cannot be parsed is
-// skipped and reported as a *FileError in the returned error
+// skipped and reported as a *errlist.FileError in the returned error
 // (errors.Join'ed, at most 100 listed); an unreadable directory, a sink
 // error or a cancelled ctx stop the import.
 func Import(ctx context.Context, path string, sink vulndb.Sink) (int, error) {
 	added := 0
 	errs := errlist.List{Max: maxErrors, Noun: "file errors"}
 	fail := func(p string, err error) {
-		errs.Add(&FileError{Path: p, Err: err})
+		errs.Add(&errlist.FileError{Path: p, Err: err})
 	}
 	err := filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/customs-scanner/customs/internal/vulndb"
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/errlist"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -230,9 +231,9 @@ func TestImportErrors(t *testing.T) {
 	if n != 1 {
 		t.Errorf("Import = %d, want 1", n)
 	}
-	var fe *FileError
+	var fe *errlist.FileError
 	if !errors.As(err, &fe) {
-		t.Fatalf("error %v: not a *FileError", err)
+		t.Fatalf("error %v: not a *errlist.FileError", err)
 	}
 	for _, want := range []string{
 		"0001.md: no ```toml front matter", "0002.md: unterminated ```toml", "0003.md: [advisory] needs id and package",

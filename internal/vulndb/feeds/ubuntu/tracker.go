@@ -16,9 +16,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/customs-scanner/customs/internal/vulndb/feeds/errlist"
-
 	"github.com/customs-scanner/customs/internal/vulndb"
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/errlist"
 )
 
 // Source is the Advisory.Source of every advisory this package produces.
@@ -31,16 +30,6 @@ var Subdirs = []string{"active", "retired", "ignored"}
 // counted.
 const maxErrors = 100
 
-// FileError is a tracker file that could not be read or that has lines
-// Import skipped.
-type FileError struct {
-	Path string
-	Err  error
-}
-
-func (e *FileError) Error() string { return e.Path + ": " + e.Err.Error() }
-func (e *FileError) Unwrap() error { return e.Err }
-
 // Import reads an ubuntu-cve-tracker checkout at dir and adds one advisory
 // per CVE file to sink (see Parse for the mapping). Each of active/,
 // retired/ and ignored/ is read from the directory, or, where the directory
@@ -50,7 +39,7 @@ func (e *FileError) Unwrap() error { return e.Err }
 // not records. A missing subdirectory is skipped; none at all is an error.
 //
 // It returns the number of advisories passed to sink.Add. Files it cannot
-// parse, and lines it skips, are reported as *FileError in the returned
+// parse, and lines it skips, are reported as *errlist.FileError in the returned
 // error (errors.Join'ed, the first 100 kept) beside the count. An unreadable
 // dir or archive, a sink error or a cancelled ctx stop the import.
 func Import(ctx context.Context, dir string, sink vulndb.Sink) (int, error) {
@@ -94,7 +83,7 @@ type importer struct {
 }
 
 func (imp *importer) warn(path string, err error) {
-	imp.errs.Add(&FileError{Path: path, Err: err})
+	imp.errs.Add(&errlist.FileError{Path: path, Err: err})
 }
 
 func (imp *importer) err() error { return imp.errs.Err() }

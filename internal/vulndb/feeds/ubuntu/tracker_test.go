@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/customs-scanner/customs/internal/vulndb"
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/errlist"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -359,9 +360,9 @@ func TestImportErrors(t *testing.T) {
 	if n != 2 {
 		t.Errorf("Import count = %d, want 2", n)
 	}
-	var fe *FileError
+	var fe *errlist.FileError
 	if !errors.As(err, &fe) {
-		t.Fatalf("Import error = %v, want a *FileError", err)
+		t.Fatalf("Import error = %v, want a *errlist.FileError", err)
 	}
 	for _, want := range []string{"CVE-2020-0002: no Candidate", `focal_a: unknown status "weird"`} {
 		if !strings.Contains(err.Error(), want) {
