@@ -39,6 +39,7 @@ var allowed = map[string][]string{
 	"scan":          {"inventory", "vulndb", "report", "version", "image", "layerfs", "extract", "match", "audit"},
 	"cli":           {"inventory", "vulndb", "report", "version", "image", "scan", "match", "layerfs", "policy", "vex", "audit"},
 	"depcheck":      {},
+	"golden":        {},
 }
 
 // tree returns the most specific key of allowed that contains pkg.

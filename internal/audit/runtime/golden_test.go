@@ -1,17 +1,14 @@
 package runtime
 
 import (
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/customs-scanner/customs/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 // samples are the testdata inputs with their detected format.
 var samples = []struct {
@@ -67,22 +64,7 @@ func TestGolden(t *testing.T) {
 				t.Errorf("got %d workloads, want %d", len(ws), s.n)
 			}
 			got := render(CheckAll(ws))
-			golden := filepath.Join("testdata", "golden", s.file+".txt")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update)", err)
-			}
-			if diff := cmp.Diff(string(want), got); diff != "" {
-				t.Errorf("findings (-want +got):\n%s", diff)
-			}
+			golden.Check(t, filepath.Join("testdata", "golden", s.file+".txt"), []byte(got))
 		})
 	}
 }

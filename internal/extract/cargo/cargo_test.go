@@ -5,7 +5,6 @@ import (
 	"compress/zlib"
 	"context"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,10 +13,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/customs-scanner/customs/internal/extract"
+	"github.com/customs-scanner/customs/internal/golden"
 	"github.com/customs-scanner/customs/internal/inventory"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden.json")
 
 func readTestdata(t testing.TB, name string) []byte {
 	t.Helper()
@@ -122,32 +120,19 @@ func TestLockFiles(t *testing.T) {
 					t.Errorf("no package %s", w.PURL)
 				}
 			}
-			golden(t, strings.TrimSuffix(tt.file, ".Cargo.lock")+".golden.json", got)
+			checkGolden(t, strings.TrimSuffix(tt.file, ".Cargo.lock")+".golden.json", got)
 		})
 	}
 }
 
-func golden(t *testing.T, name string, got []inventory.Package) {
+func checkGolden(t *testing.T, name string, got []inventory.Package) {
 	t.Helper()
 	js, err := json.MarshalIndent(got, "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}
 	js = append(js, '\n')
-	p := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(p, js, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(js)); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", name, diff)
-	}
+	golden.Check(t, filepath.Join("testdata", name), js)
 }
 
 func TestWants(t *testing.T) {

@@ -1,7 +1,6 @@
 package npm
 
 import (
-	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -13,10 +12,9 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/customs-scanner/customs/internal/extract"
+	"github.com/customs-scanner/customs/internal/golden"
 	"github.com/customs-scanner/customs/internal/inventory"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/golden")
 
 // lockfiles are the real lockfiles in testdata (see README.md), each
 // offered under the path the walker would give it.
@@ -77,25 +75,9 @@ func summary(pkgs []inventory.Package) string {
 	return b.String()
 }
 
-func golden(t *testing.T, name, got string) {
+func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name+".txt")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", path, diff)
-	}
+	golden.Check(t, filepath.Join("testdata", "golden", name+".txt"), []byte(got))
 }
 
 func TestLockfilesGolden(t *testing.T) {
@@ -113,7 +95,7 @@ func TestLockfilesGolden(t *testing.T) {
 					t.Errorf("incomplete package %+v", p)
 				}
 			}
-			golden(t, tc.file, summary(pkgs))
+			checkGolden(t, tc.file, summary(pkgs))
 		})
 	}
 }
@@ -330,7 +312,7 @@ func TestInstalledRootfs(t *testing.T) {
 	if len(pkgs) != 25 {
 		t.Errorf("got %d packages, want 25", len(pkgs))
 	}
-	golden(t, "rootfs-usr-share-nodejs", summary(pkgs))
+	checkGolden(t, "rootfs-usr-share-nodejs", summary(pkgs))
 }
 
 func TestManifest(t *testing.T) {

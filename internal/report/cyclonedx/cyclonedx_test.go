@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/xml"
-	"flag"
 	"io"
 	"os"
 	"os/exec"
@@ -16,11 +15,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/customs-scanner/customs/internal/golden"
 	"github.com/customs-scanner/customs/internal/report"
 	jsonreport "github.com/customs-scanner/customs/internal/report/json"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // sample is a real scan of testdata/images/alpine-310.tar.gz with findings
 // added by hand (see testdata/README.md).
@@ -47,23 +45,6 @@ func encode(t *testing.T, e Encoder, r *report.Report) []byte {
 	return b.Bytes()
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", name, diff)
-	}
-}
-
 func TestGolden(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -75,7 +56,7 @@ func TestGolden(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := encode(t, tc.enc, sample(t))
-			golden(t, tc.file, got)
+			golden.Check(t, filepath.Join("testdata", tc.file), got)
 			if again := encode(t, tc.enc, sample(t)); !bytes.Equal(got, again) {
 				t.Error("two encodings of the same report differ")
 			}

@@ -2,20 +2,16 @@ package markdown
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
+	"github.com/customs-scanner/customs/internal/golden"
 	"github.com/customs-scanner/customs/internal/report"
 	jsonreport "github.com/customs-scanner/customs/internal/report/json"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // sample is a real scan of testdata/images/alpine-310.tar.gz with findings
 // added by hand (see testdata/README.md).
@@ -53,19 +49,7 @@ func TestGolden(t *testing.T) {
 			if err := tc.enc.Encode(&b, tc.r(t)); err != nil {
 				t.Fatal(err)
 			}
-			path := filepath.Join("testdata", tc.file)
-			if *update {
-				if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(string(want), b.String()); diff != "" {
-				t.Errorf("%s (-want +got):\n%s", tc.file, diff)
-			}
+			golden.Check(t, filepath.Join("testdata", tc.file), b.Bytes())
 		})
 	}
 }

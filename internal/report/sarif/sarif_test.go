@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,11 +12,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/customs-scanner/customs/internal/golden"
 	"github.com/customs-scanner/customs/internal/report"
 	jsonreport "github.com/customs-scanner/customs/internal/report/json"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // sample is a real scan of testdata/images/alpine-310.tar.gz with findings
 // added by hand (see testdata/README.md).
@@ -57,19 +55,7 @@ func TestGolden(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := encode(t, tc.enc, sample(t))
-			path := filepath.Join("testdata", tc.file)
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(string(want), string(got)); diff != "" {
-				t.Errorf("%s (-want +got):\n%s", tc.file, diff)
-			}
+			golden.Check(t, filepath.Join("testdata", tc.file), got)
 		})
 	}
 }

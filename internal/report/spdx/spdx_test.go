@@ -3,7 +3,6 @@ package spdx
 import (
 	"bytes"
 	"compress/gzip"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,11 +13,10 @@ import (
 	spdxjson "github.com/spdx/tools-golang/json"
 	"github.com/spdx/tools-golang/tagvalue"
 
+	"github.com/customs-scanner/customs/internal/golden"
 	"github.com/customs-scanner/customs/internal/report"
 	jsonreport "github.com/customs-scanner/customs/internal/report/json"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // sample is a real scan of testdata/images/alpine-310.tar.gz with findings
 // added by hand (see testdata/README.md).
@@ -56,19 +54,7 @@ func TestGolden(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := encode(t, tc.enc, sample(t))
-			path := filepath.Join("testdata", tc.file)
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(string(want), string(got)); diff != "" {
-				t.Errorf("%s (-want +got):\n%s", tc.file, diff)
-			}
+			golden.Check(t, filepath.Join("testdata", tc.file), got)
 			if again := encode(t, tc.enc, sample(t)); !bytes.Equal(got, again) {
 				t.Error("two encodings of the same report differ")
 			}

@@ -2,20 +2,15 @@ package table
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
+	"github.com/customs-scanner/customs/internal/golden"
 	"github.com/customs-scanner/customs/internal/inventory"
 	"github.com/customs-scanner/customs/internal/report"
 	"github.com/customs-scanner/customs/internal/vulndb"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func sample() *report.Report {
 	r := &report.Report{
@@ -41,19 +36,7 @@ func TestEncodeGolden(t *testing.T) {
 	if err := (Encoder{}).Encode(&b, sample()); err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "sample.golden")
-	if *update {
-		if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(string(want), b.String()); diff != "" {
-		t.Errorf("table (-want +got):\n%s", diff)
-	}
+	golden.Check(t, filepath.Join("testdata", "sample.golden"), b.Bytes())
 }
 
 func TestColorOnlyWhenAsked(t *testing.T) {
