@@ -40,6 +40,7 @@ var allowed = map[string][]string{
 	"cli":           {"inventory", "vulndb", "report", "version", "image", "scan", "match", "layerfs", "policy", "vex", "audit"},
 	"depcheck":      {},
 	"golden":        {},
+	"shareddata":    {},
 }
 
 // tree returns the most specific key of allowed that contains pkg.

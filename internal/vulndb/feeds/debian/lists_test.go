@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/customs-scanner/customs/internal/shareddata"
 	"github.com/customs-scanner/customs/internal/vulndb"
 )
 
@@ -302,7 +303,7 @@ func TestImportListsSharedData(t *testing.T) {
 	if testing.Short() {
 		t.Skip("reads 1.3 MB of lists")
 	}
-	dir := sharedData(t, "advisories/debian-security-tracker-2023-04/data")
+	dir := shareddata.Path(t, "advisories/debian-security-tracker-2023-04/data")
 	tests := []struct {
 		list    string
 		entries int // "[date] ID" headers: the MANIFEST's count

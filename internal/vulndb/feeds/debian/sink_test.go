@@ -2,9 +2,6 @@ package debian
 
 import (
 	"context"
-	"os"
-	"path/filepath"
-	"testing"
 
 	"github.com/customs-scanner/customs/internal/vulndb"
 )
@@ -26,30 +23,4 @@ func (c *collector) byID(id string) []*vulndb.Advisory {
 		}
 	}
 	return out
-}
-
-// sharedData returns the path of rel under the shared data folder beside the
-// repository (../shared/data), skipping the test when it is absent, as it is
-// in a fresh clone.
-func sharedData(t *testing.T, rel string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "data", filepath.FromSlash(rel))
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared data not present (%v): skipping the real-data test", err)
-	}
-	return p
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/customs-scanner/customs/internal/shareddata"
 	"github.com/customs-scanner/customs/internal/vulndb"
 )
 
@@ -104,7 +105,7 @@ func TestImportTrackerJSONSharedData(t *testing.T) {
 	if testing.Short() {
 		t.Skip("reads 1.7 MB")
 	}
-	path := sharedData(t, "advisories/debian-bookworm-changelog-derived/tracker.json")
+	path := shareddata.Path(t, "advisories/debian-bookworm-changelog-derived/tracker.json")
 	var c collector
 	n, err := ImportTrackerJSON(t.Context(), path, &c)
 	if err != nil {

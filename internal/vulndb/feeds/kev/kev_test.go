@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/customs-scanner/customs/internal/shareddata"
+
 	"github.com/customs-scanner/customs/internal/vulndb"
 	"github.com/google/go-cmp/cmp"
 )
@@ -18,31 +20,6 @@ type collect []vulndb.KEV
 func (c *collect) AddKEV(_ context.Context, k vulndb.KEV) error {
 	*c = append(*c, k)
 	return nil
-}
-
-// sharedData returns rel under ../shared/data beside the repository,
-// skipping the test when it is absent (a fresh clone).
-func sharedData(t *testing.T, rel string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "data", filepath.FromSlash(rel))
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared data not present (%v): skipping the real-data test", err)
-	}
-	return p
 }
 
 var sharePoint = vulndb.KEV{
@@ -90,8 +67,8 @@ func TestImportCSVMatchesJSON(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.name == "full" {
-				tt.json = sharedData(t, tt.json)
-				tt.csv = sharedData(t, tt.csv)
+				tt.json = shareddata.Path(t, tt.json)
+				tt.csv = shareddata.Path(t, tt.csv)
 			}
 			var fromJSON, fromCSV collect
 			if n, err := Import(t.Context(), tt.json, &fromJSON); err != nil || n != tt.want {

@@ -1,35 +1,11 @@
 package nvd
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
-)
 
-// sharedData returns rel under ../shared/data beside the repository,
-// skipping the test when it is absent (a fresh clone).
-func sharedData(t *testing.T, rel string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "data", filepath.FromSlash(rel))
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared data not present (%v): skipping the real-data test", err)
-	}
-	return p
-}
+	"github.com/customs-scanner/customs/internal/shareddata"
+)
 
 // TestImportShared reads every NVD API 2.0 sample of the shared data. The
 // counts of CVEs are those of the files (one per file in osv.dev's folder,
@@ -49,7 +25,7 @@ func TestImportShared(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(filepath.Base(tt.rel), func(t *testing.T) {
 			var got collect
-			n, err := Import(t.Context(), sharedData(t, tt.rel), &got)
+			n, err := Import(t.Context(), shareddata.Path(t, tt.rel), &got)
 			if (err != nil) != tt.errs {
 				t.Errorf("error = %v, want error: %v", err, tt.errs)
 			}

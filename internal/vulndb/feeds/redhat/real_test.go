@@ -6,40 +6,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/customs-scanner/customs/internal/shareddata"
+
 	"github.com/customs-scanner/customs/internal/vulndb"
 	"github.com/google/go-cmp/cmp"
 )
 
-// sharedData returns the path of rel under the shared data folder beside the
-// repository (../shared/data), skipping the test when it is absent, as it is
-// in a fresh clone.
-func sharedData(t *testing.T, rel string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "data", filepath.FromSlash(rel))
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared data not present (%v): skipping the real-data test", err)
-	}
-	return p
-}
-
 // TestImportVunnelRHSA imports the eight real RHSA documents of vunnel's
 // fixtures (seven under advisories/, one under server/2024/).
 func TestImportVunnelRHSA(t *testing.T) {
-	root := sharedData(t, "advisories/vunnel-fixtures/tests/unit/providers/rhel/test-fixtures/csaf")
+	root := shareddata.Path(t, "advisories/vunnel-fixtures/tests/unit/providers/rhel/test-fixtures/csaf")
 	tests := []struct {
 		dir                  string
 		advisories, affected int
@@ -92,7 +68,7 @@ func TestImportVunnelRHSA(t *testing.T) {
 // TestParseVulnListTxtar parses the CSAF VEX documents embedded in
 // vuln-list-update's txtar fixtures: real layout, but no rpm components.
 func TestParseVulnListTxtar(t *testing.T) {
-	dir := sharedData(t, "advisories/vuln-list-update-testdata/redhat/csaf/testdata")
+	dir := shareddata.Path(t, "advisories/vuln-list-update-testdata/redhat/csaf/testdata")
 	paths, err := filepath.Glob(filepath.Join(dir, "*.txtar"))
 	if err != nil || len(paths) == 0 {
 		t.Fatalf("no txtar files: %v", err)

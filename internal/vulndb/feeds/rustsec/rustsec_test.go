@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/customs-scanner/customs/internal/shareddata"
+
 	"github.com/customs-scanner/customs/internal/vulndb"
 	"github.com/customs-scanner/customs/internal/vulndb/feeds/errlist"
 	"github.com/google/go-cmp/cmp"
@@ -30,31 +32,6 @@ func (c collect) byID(id string) *vulndb.Advisory {
 		}
 	}
 	return nil
-}
-
-// sharedData returns rel under ../shared/data beside the repository,
-// skipping the test when it is absent (a fresh clone).
-func sharedData(t *testing.T, rel string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "data", filepath.FromSlash(rel))
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared data not present (%v): skipping the real-data test", err)
-	}
-	return p
 }
 
 func day(s string) time.Time {
@@ -167,7 +144,7 @@ func TestImport(t *testing.T) {
 
 // TestImportFull reads the whole database snapshot.
 func TestImportFull(t *testing.T) {
-	dir := sharedData(t, "advisories/rustsec-native")
+	dir := shareddata.Path(t, "advisories/rustsec-native")
 	var got collect
 	n, err := Import(t.Context(), dir, &got)
 	if err != nil {

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/customs-scanner/customs/internal/shareddata"
+
 	"github.com/customs-scanner/customs/internal/vulndb"
 	"github.com/customs-scanner/customs/internal/vulndb/feeds/errlist"
 	"github.com/google/go-cmp/cmp"
@@ -412,37 +414,11 @@ func TestEcosystemOf(t *testing.T) {
 	}
 }
 
-// sharedData returns the path of rel under the shared data folder beside the
-// repository (../shared/data), skipping the test when it is absent, as it is
-// in a fresh clone.
-func sharedData(t *testing.T, rel string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "data", filepath.FromSlash(rel))
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared data not present (%v): skipping the real-data test", err)
-	}
-	return p
-}
-
 func TestImportRealSample(t *testing.T) {
 	if testing.Short() {
 		t.Skip("reads 33,000 tracker files")
 	}
-	dir := sharedData(t, "advisories/ubuntu-cve-tracker-2020")
+	dir := shareddata.Path(t, "advisories/ubuntu-cve-tracker-2020")
 	var c collector
 	n, err := Import(t.Context(), dir, &c)
 	if err != nil {
