@@ -107,8 +107,13 @@ func Prepare(exts []Extractor) func(path string, mode fs.FileMode, content []byt
 }
 
 // PartFor returns the part of a kept file that the Preparer named name
-// prepared; ok is false when there is none.
+// prepared; ok is false when there is none, including a file kept without
+// parts (no Preparer wanted it). Name "" is the raw content of a file kept
+// with parts.
 func PartFor(name string, data []byte) ([]byte, bool) {
+	if !bytes.HasPrefix(data, preparedMagic) {
+		return nil, false
+	}
 	return contentFor(name, true, data)
 }
 

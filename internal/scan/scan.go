@@ -136,8 +136,7 @@ func Scan(ctx context.Context, ref string, opts Options) (*report.Report, error)
 // config) and image configuration checks to r.
 func audit(r *report.Report, meta *image.Metadata, layers []*layerfs.Layer, infos []extract.LayerInfo, final *layerfs.FS, sec *secrets.Scanner, opts Options) {
 	if sec != nil {
-		part := func(l *layerfs.Layer, p string) ([]byte, bool) { return extract.PartFor(secrets.Name, l.Files[p]) }
-		found := append(secrets.Collect(layers, infos, final, part), secrets.ScanConfig(meta.Config)...)
+		found := append(secrets.Collect(layers, infos, final), secrets.ScanConfig(meta.Config)...)
 		for _, f := range found {
 			r.Secrets = append(r.Secrets, report.Secret{
 				Rule: f.Rule, Severity: f.Severity, Source: f.Source, Layer: f.Layer, CreatedBy: f.CreatedBy,

@@ -150,7 +150,7 @@ func TestImageEndToEnd(t *testing.T) {
 		StillPresent          bool
 	}
 	var gotSecrets []short
-	for _, f := range secrets.Collect(layers, infos, final, nil) {
+	for _, f := range secrets.Collect(layers, infos, final) {
 		gotSecrets = append(gotSecrets, short{f.Rule, f.Path, f.CreatedBy, f.StillPresent})
 	}
 	wantSecrets := []short{

@@ -1,8 +1,6 @@
 package secrets
 
 import (
-	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -40,12 +38,8 @@ type Finding struct {
 
 // Collect turns the prepared secret parts of every layer into findings.
 // Deleted and overwritten files are included (StillPresent false). infos
-// must be parallel to layers. prepared returns the audit/secrets part of a
-// kept file; nil uses the extract part format directly.
-func Collect(layers []*layerfs.Layer, infos []extract.LayerInfo, final *layerfs.FS, prepared func(l *layerfs.Layer, path string) ([]byte, bool)) []Finding {
-	if prepared == nil {
-		prepared = func(l *layerfs.Layer, p string) ([]byte, bool) { return partFor(Name, l.Files[p]) }
-	}
+// must be parallel to layers.
+func Collect(layers []*layerfs.Layer, infos []extract.LayerInfo, final *layerfs.FS) []Finding {
 	var out []Finding
 	for i, l := range layers {
 		if l == nil {
@@ -64,7 +58,7 @@ func Collect(layers []*layerfs.Layer, infos []extract.LayerInfo, final *layerfs.
 			info.DiffID = l.DiffID
 		}
 		for _, p := range paths {
-			b, ok := prepared(l, p)
+			b, ok := extract.PartFor(Name, l.Files[p])
 			if !ok || len(b) == 0 {
 				continue
 			}
@@ -79,7 +73,7 @@ func Collect(layers []*layerfs.Layer, infos []extract.LayerInfo, final *layerfs.
 			}
 			for _, m := range ms {
 				if m.Rule == "" {
-					continue // not a secrets part (raw content that parsed as JSON)
+					continue // a crafted part, not one Prepare wrote
 				}
 				out = append(out, Finding{
 					Rule: m.Rule, Severity: m.Severity, Source: "file",
@@ -134,33 +128,3 @@ func ScanText(path string, text []byte) []Match {
 
 // defaultScanner compiles the default rules once; Scan keeps no state.
 var defaultScanner = sync.OnceValue(func() *Scanner { return New(DefaultRules()) })
-
-// partFor is a copy of extract's unexported contentFor for a Preparer
-// (internal/extract/extractor.go): the named part of a kept file. Unlike
-// contentFor it rejects files without parts, which audit/secrets never
-// leaves. To be replaced by extract.PartFor.
-func partFor(name string, data []byte) ([]byte, bool) {
-	magic := []byte("customs-prepared\x00")
-	if !bytes.HasPrefix(data, magic) {
-		return nil, false
-	}
-	rest := data[len(magic):]
-	for len(rest) > 0 {
-		n, k := binary.Uvarint(rest)
-		if k <= 0 || uint64(len(rest)-k) < n {
-			return nil, false
-		}
-		pn := string(rest[k : k+int(n)])
-		rest = rest[k+int(n):]
-		m, k := binary.Uvarint(rest)
-		if k <= 0 || uint64(len(rest)-k) < m {
-			return nil, false
-		}
-		pd := rest[k : k+int(m)]
-		rest = rest[k+int(m):]
-		if pn == name {
-			return pd, true
-		}
-	}
-	return nil, false
-}

@@ -69,7 +69,7 @@ func TestCollectEveryLayer(t *testing.T) {
 		{DiffID: l0.DiffID, CreatedBy: "COPY . /"},
 		{DiffID: l1.DiffID, CreatedBy: "RUN rm /app/.env"},
 	}
-	got := Collect(layers, infos, layerfs.Merge(layers), nil)
+	got := Collect(layers, infos, layerfs.Merge(layers))
 	want := []Finding{
 		{Rule: "database-url-password", Severity: SeverityHigh, Source: "file", Layer: l0.DiffID, LayerIndex: 0, CreatedBy: "COPY . /", Path: "app/.env", Line: 1, Match: "postgres://app:Zx9****@db", StillPresent: false},
 		{Rule: "generic-secret-assignment", Severity: SeverityMedium, Source: "file", Layer: l0.DiffID, LayerIndex: 0, CreatedBy: "COPY . /", Path: "app/config.yml", Line: 2, Match: "password: hY7#****", StillPresent: false},
@@ -85,7 +85,7 @@ func TestCollectEveryLayer(t *testing.T) {
 		}
 	}
 	// The raw extractor still gets the raw file.
-	if _, ok := partFor("", l0.Files["app/config.yml"]); !ok {
+	if _, ok := extract.PartFor("", l0.Files["app/config.yml"]); !ok {
 		t.Errorf("raw part of app/config.yml missing")
 	}
 	// A layer whose file holds no secret keeps nothing for it.
@@ -132,8 +132,8 @@ func TestPartFor(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, ok := partFor(Name, tt.data); ok != tt.ok {
-				t.Errorf("partFor ok = %v, want %v", ok, tt.ok)
+			if _, ok := extract.PartFor(Name, tt.data); ok != tt.ok {
+				t.Errorf("PartFor ok = %v, want %v", ok, tt.ok)
 			}
 		})
 	}
@@ -159,7 +159,7 @@ func TestWithWalker(t *testing.T) {
 	if res.OS.Family != "debian" || len(res.Packages) != 1 || len(res.Errors) != 0 {
 		t.Errorf("Run: OS %+v, %d packages, errors %v; want debian, 1, none", res.OS, len(res.Packages), res.Errors)
 	}
-	got := Collect([]*layerfs.Layer{l}, infos, layerfs.Merge([]*layerfs.Layer{l}), nil)
+	got := Collect([]*layerfs.Layer{l}, infos, layerfs.Merge([]*layerfs.Layer{l}))
 	if len(got) != 1 || got[0].Rule != "gitlab-token" || !got[0].StillPresent {
 		t.Errorf("Collect = %+v, want one present gitlab-token", got)
 	}
