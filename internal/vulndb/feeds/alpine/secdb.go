@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/customs-scanner/customs/internal/vulndb"
 	"github.com/customs-scanner/customs/internal/vulndb/feeds/errlist"
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/feedio"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -121,17 +121,9 @@ func isSecdbName(p string) bool {
 }
 
 func readFile(path string) ([]*vulndb.Advisory, error) {
-	f, err := os.Open(path)
+	b, err := feedio.ReadFile(path, maxFileSize)
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > maxFileSize {
-		return nil, fmt.Errorf("larger than %d bytes", maxFileSize)
 	}
 	return Parse(b)
 }

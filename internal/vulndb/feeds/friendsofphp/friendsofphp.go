@@ -7,9 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/customs-scanner/customs/internal/vulndb"
 	"github.com/customs-scanner/customs/internal/vulndb/feeds/errlist"
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/feedio"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -228,17 +227,9 @@ func Import(ctx context.Context, root string, sink vulndb.Sink) (int, error) {
 }
 
 func parseFile(p, rel string) (*vulndb.Advisory, error) {
-	f, err := os.Open(p)
+	b, err := feedio.ReadFile(p, maxFileSize)
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > maxFileSize {
-		return nil, fmt.Errorf("file larger than %d bytes", maxFileSize)
 	}
 	return Parse(rel, b)
 }

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/customs-scanner/customs/internal/vulndb/feeds/errlist"
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/feedio"
 
 	"github.com/customs-scanner/customs/internal/vulndb"
 )
@@ -243,12 +244,5 @@ func readEntry(zf *zip.File, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("record larger than %d bytes", limit)
-	}
-	return b, nil
+	return feedio.Read(rc, limit)
 }

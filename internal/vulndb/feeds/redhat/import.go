@@ -14,6 +14,7 @@ import (
 
 	"github.com/customs-scanner/customs/internal/vulndb"
 	"github.com/customs-scanner/customs/internal/vulndb/feeds/errlist"
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/feedio"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -49,7 +50,7 @@ func Import(ctx context.Context, path string, sink vulndb.Sink) (int, error) {
 		err = imp.archive(ctx, path)
 	default:
 		var data []byte
-		data, err = readFile(path)
+		data, err = feedio.ReadFile(path, maxDocSize)
 		if err != nil {
 			return 0, fmt.Errorf("import red hat csaf: %w", err)
 		}
@@ -96,33 +97,13 @@ func (imp *importer) dir(ctx context.Context, root string) error {
 		if !d.Type().IsRegular() || !isDocName(p) {
 			return nil
 		}
-		data, err := readFile(p)
+		data, err := feedio.ReadFile(p, maxDocSize)
 		if err != nil {
 			imp.warn(p, err)
 			return nil
 		}
 		return imp.doc(ctx, p, data)
 	})
-}
-
-func readFile(p string) ([]byte, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return readLimited(f)
-}
-
-func readLimited(r io.Reader) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, maxDocSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > maxDocSize {
-		return nil, fmt.Errorf("larger than %d bytes", maxDocSize)
-	}
-	return b, nil
 }
 
 func (imp *importer) archive(ctx context.Context, p string) error {
@@ -168,7 +149,7 @@ func (imp *importer) tarStream(ctx context.Context, p string, r io.Reader) error
 		if h.Typeflag != tar.TypeReg || !isDocName(h.Name) {
 			continue
 		}
-		data, err := readLimited(tr)
+		data, err := feedio.Read(tr, maxDocSize)
 		if err != nil {
 			if errors.Is(err, io.ErrUnexpectedEOF) {
 				return fmt.Errorf("read archive: %s: %w", h.Name, err)

@@ -7,15 +7,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/customs-scanner/customs/internal/vulndb"
 	"github.com/customs-scanner/customs/internal/vulndb/feeds/errlist"
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/feedio"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -220,17 +219,9 @@ func Import(ctx context.Context, path string, sink vulndb.Sink) (int, error) {
 }
 
 func parseFile(p string) (*vulndb.Advisory, error) {
-	f, err := os.Open(p)
+	b, err := feedio.ReadFile(p, maxFileSize)
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > maxFileSize {
-		return nil, fmt.Errorf("file larger than %d bytes", maxFileSize)
 	}
 	return Parse(p, b)
 }

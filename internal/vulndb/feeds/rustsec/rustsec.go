@@ -8,9 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -19,6 +17,7 @@ import (
 	"github.com/customs-scanner/customs/internal/vulndb"
 	"github.com/customs-scanner/customs/internal/vulndb/cvss"
 	"github.com/customs-scanner/customs/internal/vulndb/feeds/errlist"
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/feedio"
 )
 
 const (
@@ -301,7 +300,7 @@ func Import(ctx context.Context, path string, sink vulndb.Sink) (int, error) {
 		if !d.Type().IsRegular() || !strings.EqualFold(filepath.Ext(p), ".md") {
 			return nil
 		}
-		b, err := readFile(p)
+		b, err := feedio.ReadFile(p, maxFileSize)
 		if err != nil {
 			fail(p, err)
 			return nil
@@ -325,20 +324,4 @@ func Import(ctx context.Context, path string, sink vulndb.Sink) (int, error) {
 		return added, fmt.Errorf("import rustsec %s: %w", path, err)
 	}
 	return added, errs.Err()
-}
-
-func readFile(p string) ([]byte, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > maxFileSize {
-		return nil, fmt.Errorf("file larger than %d bytes", maxFileSize)
-	}
-	return b, nil
 }

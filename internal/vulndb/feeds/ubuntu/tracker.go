@@ -18,6 +18,7 @@ import (
 
 	"github.com/customs-scanner/customs/internal/vulndb"
 	"github.com/customs-scanner/customs/internal/vulndb/feeds/errlist"
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/feedio"
 )
 
 // Source is the Advisory.Source of every advisory this package produces.
@@ -107,7 +108,7 @@ func (imp *importer) dir(ctx context.Context, dir string) error {
 			continue
 		}
 		p := filepath.Join(dir, e.Name())
-		data, err := readFile(p)
+		data, err := feedio.ReadFile(p, maxFileSize)
 		if err != nil {
 			imp.warn(p, err)
 			continue
@@ -117,26 +118,6 @@ func (imp *importer) dir(ctx context.Context, dir string) error {
 		}
 	}
 	return nil
-}
-
-func readFile(p string) ([]byte, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return readLimited(f)
-}
-
-func readLimited(r io.Reader) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, maxFileSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > maxFileSize {
-		return nil, fmt.Errorf("larger than %d bytes", maxFileSize)
-	}
-	return b, nil
 }
 
 // tarball reads the records of a gzipped tar, in archive order.
@@ -171,7 +152,7 @@ func (imp *importer) tarStream(ctx context.Context, p string, r io.Reader) error
 			continue
 		}
 		name := p + "!" + h.Name
-		data, err := readLimited(tr)
+		data, err := feedio.Read(tr, maxFileSize)
 		if err != nil {
 			if errors.Is(err, io.ErrUnexpectedEOF) {
 				return fmt.Errorf("read archive: %s: %w", h.Name, err)
