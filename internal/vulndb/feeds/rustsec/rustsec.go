@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/BurntSushi/toml"
+
 	"github.com/customs-scanner/customs/internal/vulndb"
 	"github.com/customs-scanner/customs/internal/vulndb/cvss"
 	"github.com/customs-scanner/customs/internal/vulndb/feeds/errlist"
@@ -324,4 +326,18 @@ func Import(ctx context.Context, path string, sink vulndb.Sink) (int, error) {
 		return added, fmt.Errorf("import rustsec %s: %w", path, err)
 	}
 	return added, errs.Err()
+}
+
+// parseTOML decodes the front matter. Dates stay the strings RustSec
+// writes; an error names the line.
+func parseTOML(front string) (map[string]any, error) {
+	doc := map[string]any{}
+	if _, err := toml.Decode(front, &doc); err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("toml line %d: %s", pe.Position.Line, pe.Message)
+		}
+		return nil, fmt.Errorf("toml: %w", err)
+	}
+	return doc, nil
 }

@@ -59,7 +59,7 @@ func validIdents(s string) bool {
 			return false
 		}
 		for i := 0; i < len(id); i++ {
-			if !isBare(id[i]) || id[i] == '_' {
+			if c := id[i]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
 				return false
 			}
 		}
