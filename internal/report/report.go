@@ -3,6 +3,7 @@
 package report
 
 import (
+	"strings"
 	"time"
 
 	"github.com/customs-scanner/customs/internal/inventory"
@@ -178,4 +179,16 @@ func (r *Report) Summarize() {
 		s.ByStatus[f.Status]++
 	}
 	r.Summary = s
+}
+
+// ShortDigest shortens a layer digest ("sha256:0123...") to the first 12
+// hex digits of its hash, as docker and the reports show layers.
+func ShortDigest(d string) string {
+	if _, h, ok := strings.Cut(d, ":"); ok {
+		d = h
+	}
+	if len(d) > 12 {
+		return d[:12]
+	}
+	return d
 }

@@ -114,7 +114,7 @@ func table(b *strings.Builder, fs []report.Finding) {
 				fixed += " (" + f.StatusDetail + ")"
 			}
 		}
-		layer := short(f.Layer)
+		layer := report.ShortDigest(f.Layer)
 		if f.CreatedBy != "" {
 			layer += " `" + strings.ReplaceAll(clip(strings.TrimSpace(f.CreatedBy), 50), "`", "'") + "`"
 		}
@@ -174,17 +174,6 @@ func advisoryURL(id string) string {
 // cell escapes text for a table cell.
 func cell(s string) string {
 	return strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;", "*", `\*`, "_", `\_`, "`", "'", "\n", " ").Replace(s)
-}
-
-func short(diffID string) string {
-	_, h, ok := strings.Cut(diffID, ":")
-	if !ok {
-		h = diffID
-	}
-	if len(h) > 12 {
-		h = h[:12]
-	}
-	return h
 }
 
 func clip(s string, n int) string {

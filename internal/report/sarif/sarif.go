@@ -290,7 +290,7 @@ func makeResult(f report.Finding, idx int, dockerfile string, ins []Instruction)
 	}
 	msg.WriteString(".")
 	if f.Layer != "" {
-		fmt.Fprintf(&msg, " Layer %s", short(f.Layer))
+		fmt.Fprintf(&msg, " Layer %s", report.ShortDigest(f.Layer))
 		if f.CreatedBy != "" {
 			fmt.Fprintf(&msg, " (%s)", clip(strings.TrimSpace(f.CreatedBy), 80))
 		}
@@ -430,17 +430,6 @@ func mdEscape(s string) string {
 	return strings.NewReplacer("|", `\|`, "*", `\*`, "_", `\_`, "<", "&lt;", ">", "&gt;", "`", "\\`").Replace(s)
 }
 
-func short(diffID string) string {
-	_, h, ok := strings.Cut(diffID, ":")
-	if !ok {
-		h = diffID
-	}
-	if len(h) > 12 {
-		h = h[:12]
-	}
-	return h
-}
-
 func clip(s string, n int) string {
 	if len(s) <= n {
 		return s
@@ -476,7 +465,7 @@ func addAudit(r *report.Report, rules []rule, results []result, dockerfile strin
 		i := ruleFor(id, "Secret in the image: "+s.Rule, s.Severity, "Remove the secret from the build (build secrets, not files, ENV or ARG), rotate it, and rebuild without the layer that holds it.", "secret")
 		state := "present in the final image"
 		if !s.StillPresent {
-			state = "deleted by a later layer but still in layer " + short(s.Layer)
+			state = "deleted by a later layer but still in layer " + report.ShortDigest(s.Layer)
 		}
 		line := max(s.Line, 1)
 		uri := strings.TrimPrefix(s.Path, "/")

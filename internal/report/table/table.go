@@ -74,7 +74,7 @@ func (e Encoder) Encode(w io.Writer, r *report.Report) error {
 		}
 		head += " · " + f.PackageType
 		if f.Layer != "" {
-			head += " · layer " + short(f.Layer)
+			head += " · layer " + report.ShortDigest(f.Layer)
 		}
 		if f.CreatedBy != "" {
 			head += " " + clip(f.CreatedBy, 60)
@@ -102,9 +102,9 @@ func (e Encoder) Encode(w io.Writer, r *report.Report) error {
 			}
 			state := "present"
 			if !sc.StillPresent {
-				state = "deleted, still in layer " + short(sc.Layer)
+				state = "deleted, still in layer " + report.ShortDigest(sc.Layer)
 			} else if sc.Layer != "" {
-				state = "present, layer " + short(sc.Layer)
+				state = "present, layer " + report.ShortDigest(sc.Layer)
 			}
 			fmt.Fprintf(&b, "  %s  %s  %s  %s  (%s)\n", e.severity(sc.Severity), sc.Rule, where, sc.Match, state)
 		}
@@ -200,14 +200,6 @@ func group(fs []report.Finding) [][]report.Finding {
 func sevRank(s string) int {
 	r, _ := vulndb.SeverityRank(s)
 	return r
-}
-
-func short(d string) string {
-	d = strings.TrimPrefix(d, "sha256:")
-	if len(d) > 12 {
-		return d[:12]
-	}
-	return d
 }
 
 func clip(s string, n int) string {
