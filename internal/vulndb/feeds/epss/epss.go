@@ -26,8 +26,6 @@ import (
 const (
 	// maxLine bounds one line; real rows are under 40 bytes.
 	maxLine = 64 << 10
-	// maxErrors is how many row errors Import keeps; the rest are counted.
-	maxErrors = 100
 )
 
 // RowError is a row that could not be read; Import skips it.
@@ -61,7 +59,7 @@ func Import(ctx context.Context, path string, sink vulndb.EPSSSink) (int, error)
 		return 0, fmt.Errorf("import epss: %w", err)
 	}
 	defer f.Close()
-	im := &importer{errs: errlist.List{Max: maxErrors, Noun: "row errors"}, sink: sink}
+	im := &importer{errs: errlist.List{Noun: "row errors"}, sink: sink}
 	if err := im.read(ctx, path, f); err != nil {
 		return im.added, fmt.Errorf("import epss %s: %w", path, err)
 	}

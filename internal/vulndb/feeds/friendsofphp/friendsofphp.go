@@ -28,7 +28,6 @@ const (
 	Ecosystem = "Packagist"
 
 	maxFileSize = 1 << 20
-	maxErrors   = 100
 )
 
 // record is one advisory file (the format is described in the database's
@@ -186,7 +185,7 @@ func parseTime(s string) (time.Time, error) {
 // unreadable directory, a sink error or a cancelled ctx stop the import.
 func Import(ctx context.Context, root string, sink vulndb.Sink) (int, error) {
 	added := 0
-	errs := errlist.List{Max: maxErrors, Noun: "file errors"}
+	errs := errlist.List{Noun: "file errors"}
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err

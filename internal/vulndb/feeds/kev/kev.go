@@ -26,8 +26,6 @@ const (
 	// maxEntrySize bounds the bytes of one catalog entry (real ones are
 	// under 2 KB).
 	maxEntrySize = 1 << 20
-	// maxErrors is how many entry errors Import keeps; the rest are counted.
-	maxErrors = 100
 )
 
 // EntryError is a catalog entry that could not be read; Import skips it.
@@ -66,7 +64,7 @@ func Import(ctx context.Context, path string, sink vulndb.KEVSink) (int, error) 
 		return 0, fmt.Errorf("import kev: %w", err)
 	}
 	defer f.Close()
-	im := &importer{errs: errlist.List{Max: maxErrors, Noun: "entry errors"}, sink: sink}
+	im := &importer{errs: errlist.List{Noun: "entry errors"}, sink: sink}
 	br := bufio.NewReader(f)
 	first, err := firstByte(br)
 	if err == nil {

@@ -22,8 +22,6 @@ const (
 	// maxRecordSize bounds the JSON bytes of one CVE (the largest NVD
 	// records, with thousands of CPE matches, are a few MB).
 	maxRecordSize = 64 << 20
-	// maxErrors is how many record errors Import keeps; the rest are counted.
-	maxErrors = 100
 )
 
 // RecordError is a record (or file) that could not be read; Import skips it
@@ -57,7 +55,7 @@ func Import(ctx context.Context, path string, sink vulndb.Sink) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("import nvd: %w", err)
 	}
-	im := &importer{errs: errlist.List{Max: maxErrors, Noun: "record errors"}, sink: sink}
+	im := &importer{errs: errlist.List{Noun: "record errors"}, sink: sink}
 	switch {
 	case st.IsDir():
 		err = im.dir(ctx, path)

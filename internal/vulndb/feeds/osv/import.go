@@ -26,8 +26,6 @@ const (
 	maxRecordSize = 32 << 20
 	// maxArraySize bounds a .json file holding an array of records.
 	maxArraySize = 1 << 30
-	// maxErrors is how many record errors Import keeps; the rest are counted.
-	maxErrors = 100
 )
 
 // Import reads OSV records from path and adds them to sink. path is one of:
@@ -51,7 +49,7 @@ func Import(ctx context.Context, path string, sink vulndb.Sink) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("import osv: %w", err)
 	}
-	im := &importer{errs: errlist.List{Max: maxErrors, Noun: "record errors"}, sink: sink, limit: maxRecordSize}
+	im := &importer{errs: errlist.List{Noun: "record errors"}, sink: sink, limit: maxRecordSize}
 	switch {
 	case st.IsDir():
 		err = im.dir(ctx, path)

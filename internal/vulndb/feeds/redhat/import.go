@@ -22,10 +22,6 @@ import (
 // advisories listing every binary rpm of every architecture) are tens of MB.
 const maxDocSize = 128 << 20
 
-// maxErrors bounds the per-document errors Import keeps; the rest are
-// counted.
-const maxErrors = 100
-
 // Import reads Red Hat CSAF documents from path and adds their advisories
 // (see Parse) to sink. path is one document (.json), a directory (walked for
 // *.json, in lexical order), or an archive of documents as Red Hat
@@ -42,7 +38,7 @@ func Import(ctx context.Context, path string, sink vulndb.Sink) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("import red hat csaf: %w", err)
 	}
-	imp := &importer{sink: sink, errs: errlist.List{Max: maxErrors, Noun: "documents with problems"}}
+	imp := &importer{sink: sink, errs: errlist.List{Noun: "documents with problems"}}
 	switch {
 	case st.IsDir():
 		err = imp.dir(ctx, path)

@@ -29,7 +29,6 @@ const (
 	EngineEcosystem = "ruby-engine"
 
 	maxFileSize = 1 << 20
-	maxErrors   = 100
 )
 
 // record is one advisory file; see the schema in the database's README
@@ -189,7 +188,7 @@ func severity(version string, score float64) string {
 // error or a cancelled ctx stop the import.
 func Import(ctx context.Context, path string, sink vulndb.Sink) (int, error) {
 	added := 0
-	errs := errlist.List{Max: maxErrors, Noun: "file errors"}
+	errs := errlist.List{Noun: "file errors"}
 	err := filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err

@@ -32,7 +32,6 @@ const (
 	ToolchainEcosystem = "rust-toolchain"
 
 	maxFileSize = 1 << 20
-	maxErrors   = 100
 )
 
 // Parse converts one advisory file. toolchain says it is from rust/ rather
@@ -285,7 +284,7 @@ var advisoryName = regexp.MustCompile(`^(RUSTSEC|CVE|GHSA)-`)
 // error or a cancelled ctx stop the import.
 func Import(ctx context.Context, path string, sink vulndb.Sink) (int, error) {
 	added := 0
-	errs := errlist.List{Max: maxErrors, Noun: "file errors"}
+	errs := errlist.List{Noun: "file errors"}
 	fail := func(p string, err error) {
 		errs.Add(&errlist.FileError{Path: p, Err: err})
 	}

@@ -27,10 +27,6 @@ const Source = "ubuntu-tracker"
 // Subdirs are the tracker directories Import reads, in this order.
 var Subdirs = []string{"active", "retired", "ignored"}
 
-// maxErrors bounds the per-record errors Import keeps; the rest are
-// counted.
-const maxErrors = 100
-
 // Import reads an ubuntu-cve-tracker checkout at dir and adds one advisory
 // per CVE file to sink (see Parse for the mapping). Each of active/,
 // retired/ and ignored/ is read from the directory, or, where the directory
@@ -51,7 +47,7 @@ func Import(ctx context.Context, dir string, sink vulndb.Sink) (int, error) {
 	if !st.IsDir() {
 		return 0, fmt.Errorf("import ubuntu tracker: %s is not a directory", dir)
 	}
-	imp := &importer{sink: sink, errs: errlist.List{Max: maxErrors, Noun: "tracker files with problems"}}
+	imp := &importer{sink: sink, errs: errlist.List{Noun: "tracker files with problems"}}
 	found := 0
 	for _, sub := range Subdirs {
 		p := filepath.Join(dir, sub)
