@@ -152,14 +152,14 @@ func testSet(cs []comparator, v Version, opts Options) bool {
 // parseRangeSet is Range.parseRange: rewrite hyphen ranges, carets,
 // tildes, x-ranges and stars into primitive comparators and parse them.
 func parseRangeSet(rng string, opts Options) ([]comparator, error) {
-	hr := reHyphenRange
+	hr := rx().reHyphenRange
 	if opts.Loose {
-		hr = reHyphenRangeLoose
+		hr = rx().reHyphenRangeLoose
 	}
 	rng = replaceFirst(hr, rng, func(m []string) string { return hyphenReplace(m, opts.IncludePrerelease) })
-	rng = reComparatorTrim.ReplaceAllString(rng, "${1}${2}${3}")
-	rng = reTildeTrim.ReplaceAllString(rng, "${1}~")
-	rng = reCaretTrim.ReplaceAllString(rng, "${1}^")
+	rng = rx().reComparatorTrim.ReplaceAllString(rng, "${1}${2}${3}")
+	rng = rx().reTildeTrim.ReplaceAllString(rng, "${1}~")
+	rng = rx().reCaretTrim.ReplaceAllString(rng, "${1}^")
 
 	parts := strings.Split(rng, " ")
 	for i, p := range parts {
@@ -169,9 +169,9 @@ func parseRangeSet(rng string, opts Options) ([]comparator, error) {
 	if len(list) == 0 {
 		list = []string{""} // "".split(/\s+/) is [""]
 	}
-	gte0 := reGTE0
+	gte0 := rx().reGTE0
 	if opts.IncludePrerelease {
-		gte0 = reGTE0Pr
+		gte0 = rx().reGTE0Pr
 	}
 	var cs []comparator
 	seen := map[string]int{}
@@ -180,7 +180,7 @@ func parseRangeSet(rng string, opts Options) ([]comparator, error) {
 		if gte0.MatchString(s) {
 			s = ""
 		}
-		if opts.Loose && !reComparatorLoose.MatchString(s) {
+		if opts.Loose && !rx().reComparatorLoose.MatchString(s) {
 			continue
 		}
 		c, err := parseComparatorString(s, opts)
@@ -210,9 +210,9 @@ func parseRangeSet(rng string, opts Options) ([]comparator, error) {
 // parseComparatorString is new Comparator(s).
 func parseComparatorString(s string, opts Options) (comparator, error) {
 	s = strings.Join(strings.Fields(s), " ")
-	re := reComparator
+	re := rx().reComparator
 	if opts.Loose {
-		re = reComparatorLoose
+		re = rx().reComparatorLoose
 	}
 	m := re.FindStringSubmatch(s)
 	if m == nil {
@@ -281,9 +281,9 @@ func incr(s string) string {
 }
 
 func replaceTilde(comp string, opts Options) string {
-	re := reTilde
+	re := rx().reTilde
 	if opts.Loose {
-		re = reTildeLoose
+		re = rx().reTildeLoose
 	}
 	return replaceFirst(re, comp, func(m []string) string {
 		M, mi, p, pr := m[1], m[2], m[3], m[4]
@@ -302,9 +302,9 @@ func replaceTilde(comp string, opts Options) string {
 }
 
 func replaceCaret(comp string, opts Options) string {
-	re := reCaret
+	re := rx().reCaret
 	if opts.Loose {
-		re = reCaretLoose
+		re = rx().reCaretLoose
 	}
 	z := ""
 	if opts.IncludePrerelease {
@@ -339,9 +339,9 @@ func replaceCaret(comp string, opts Options) string {
 
 func replaceXRange(comp string, opts Options) string {
 	comp = strings.TrimSpace(comp)
-	re := reXRange
+	re := rx().reXRange
 	if opts.Loose {
-		re = reXRangeLoose
+		re = rx().reXRangeLoose
 	}
 	return replaceFirst(re, comp, func(m []string) string {
 		ret, gtlt, M, mi, p := m[0], m[1], m[2], m[3], m[4]
@@ -398,7 +398,7 @@ func replaceXRange(comp string, opts Options) string {
 
 func replaceStars(comp string) string {
 	comp = strings.TrimSpace(comp)
-	return replaceFirst(reStar, comp, func([]string) string { return "" })
+	return replaceFirst(rx().reStar, comp, func([]string) string { return "" })
 }
 
 // hyphenReplace turns "1.2 - 3" into ">=1.2.0 <4.0.0-0". m holds the

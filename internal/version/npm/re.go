@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // The expressions below are node-semver 7.6.1 internal/re.js, token for
@@ -68,33 +69,59 @@ var (
 	srcLoneCaret = `(?:\^)`
 )
 
-var (
-	reFull  = regexp.MustCompile(safe(`^` + srcFullPlain + `$`))
-	reLoose = regexp.MustCompile(safe(`^` + srcLoosePlain + `$`))
+// regexps are compiled on first use: the safe forms' counted repetitions
+// ({1,256}) make large programs, and compiling them all at start-up cost
+// every customs command 25 ms.
+type regexps struct {
+	reFull             *regexp.Regexp
+	reLoose            *regexp.Regexp
+	reXRange           *regexp.Regexp
+	reXRangeLoose      *regexp.Regexp
+	reTildeTrim        *regexp.Regexp
+	reTilde            *regexp.Regexp
+	reTildeLoose       *regexp.Regexp
+	reCaretTrim        *regexp.Regexp
+	reCaret            *regexp.Regexp
+	reCaretLoose       *regexp.Regexp
+	reComparator       *regexp.Regexp
+	reComparatorLoose  *regexp.Regexp
+	reComparatorTrim   *regexp.Regexp
+	reHyphenRange      *regexp.Regexp
+	reHyphenRangeLoose *regexp.Regexp
+	reStar             *regexp.Regexp
+	reGTE0             *regexp.Regexp
+	reGTE0Pr           *regexp.Regexp
+}
 
-	reXRange      = regexp.MustCompile(safe(`^` + srcGTLT + `\s*` + srcXRangePlain + `$`))
-	reXRangeLoose = regexp.MustCompile(safe(`^` + srcGTLT + `\s*` + srcXRangePlainLoose + `$`))
+var rx = sync.OnceValue(func() *regexps {
+	return &regexps{
+		reFull:  regexp.MustCompile(safe(`^` + srcFullPlain + `$`)),
+		reLoose: regexp.MustCompile(safe(`^` + srcLoosePlain + `$`)),
 
-	reTildeTrim  = regexp.MustCompile(safe(`(\s*)` + srcLoneTilde + `\s+`))
-	reTilde      = regexp.MustCompile(safe(`^` + srcLoneTilde + srcXRangePlain + `$`))
-	reTildeLoose = regexp.MustCompile(safe(`^` + srcLoneTilde + srcXRangePlainLoose + `$`))
+		reXRange:      regexp.MustCompile(safe(`^` + srcGTLT + `\s*` + srcXRangePlain + `$`)),
+		reXRangeLoose: regexp.MustCompile(safe(`^` + srcGTLT + `\s*` + srcXRangePlainLoose + `$`)),
 
-	reCaretTrim  = regexp.MustCompile(safe(`(\s*)` + srcLoneCaret + `\s+`))
-	reCaret      = regexp.MustCompile(safe(`^` + srcLoneCaret + srcXRangePlain + `$`))
-	reCaretLoose = regexp.MustCompile(safe(`^` + srcLoneCaret + srcXRangePlainLoose + `$`))
+		reTildeTrim:  regexp.MustCompile(safe(`(\s*)` + srcLoneTilde + `\s+`)),
+		reTilde:      regexp.MustCompile(safe(`^` + srcLoneTilde + srcXRangePlain + `$`)),
+		reTildeLoose: regexp.MustCompile(safe(`^` + srcLoneTilde + srcXRangePlainLoose + `$`)),
 
-	reComparator      = regexp.MustCompile(safe(`^` + srcGTLT + `\s*(` + srcFullPlain + `)$|^$`))
-	reComparatorLoose = regexp.MustCompile(safe(`^` + srcGTLT + `\s*(` + srcLoosePlain + `)$|^$`))
+		reCaretTrim:  regexp.MustCompile(safe(`(\s*)` + srcLoneCaret + `\s+`)),
+		reCaret:      regexp.MustCompile(safe(`^` + srcLoneCaret + srcXRangePlain + `$`)),
+		reCaretLoose: regexp.MustCompile(safe(`^` + srcLoneCaret + srcXRangePlainLoose + `$`)),
 
-	reComparatorTrim = regexp.MustCompile(safe(`(\s*)` + srcGTLT + `\s*(` + srcLoosePlain + `|` +
-		srcXRangePlain + `)`))
+		reComparator:      regexp.MustCompile(safe(`^` + srcGTLT + `\s*(` + srcFullPlain + `)$|^$`)),
+		reComparatorLoose: regexp.MustCompile(safe(`^` + srcGTLT + `\s*(` + srcLoosePlain + `)$|^$`)),
 
-	reHyphenRange = regexp.MustCompile(safe(`^\s*(` + srcXRangePlain + `)\s+-\s+(` +
-		srcXRangePlain + `)\s*$`))
-	reHyphenRangeLoose = regexp.MustCompile(safe(`^\s*(` + srcXRangePlainLoose + `)\s+-\s+(` +
-		srcXRangePlainLoose + `)\s*$`))
+		reComparatorTrim: regexp.MustCompile(safe(`(\s*)` + srcGTLT + `\s*(` + srcLoosePlain + `|` +
+			srcXRangePlain + `)`)),
 
-	reStar   = regexp.MustCompile(safe(`(<|>)?=?\s*\*`))
-	reGTE0   = regexp.MustCompile(safe(`^\s*>=\s*0\.0\.0\s*$`))
-	reGTE0Pr = regexp.MustCompile(safe(`^\s*>=\s*0\.0\.0-0\s*$`))
-)
+		reHyphenRange: regexp.MustCompile(safe(`^\s*(` + srcXRangePlain + `)\s+-\s+(` +
+			srcXRangePlain + `)\s*$`)),
+		reHyphenRangeLoose: regexp.MustCompile(safe(`^\s*(` + srcXRangePlainLoose + `)\s+-\s+(` +
+			srcXRangePlainLoose + `)\s*$`)),
+
+		reStar:   regexp.MustCompile(safe(`(<|>)?=?\s*\*`)),
+		reGTE0:   regexp.MustCompile(safe(`^\s*>=\s*0\.0\.0\s*$`)),
+		reGTE0Pr: regexp.MustCompile(safe(`^\s*>=\s*0\.0\.0-0\s*$`)),
+	}
+})

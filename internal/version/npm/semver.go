@@ -69,9 +69,9 @@ func Parse(s string, opts Options) (Version, error) {
 	if len(s) > maxLength {
 		return Version{}, fmt.Errorf("parse %q: %w: longer than %d characters", s[:32]+"...", ErrInvalid, maxLength)
 	}
-	re := reFull
+	re := rx().reFull
 	if opts.Loose {
-		re = reLoose
+		re = rx().reLoose
 	}
 	m := re.FindStringSubmatch(strings.TrimSpace(s))
 	if m == nil {
