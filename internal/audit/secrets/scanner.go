@@ -24,8 +24,9 @@ type Match struct {
 
 // Scanner matches rules against contents. It is safe for concurrent use.
 type Scanner struct {
-	rules   []compiled
-	maxSize int64
+	rules    []compiled
+	keywords *keywords // of every rule
+	maxSize  int64
 	// invalid holds the rules New could not compile, as errors.
 	invalid []error
 
@@ -35,7 +36,7 @@ type Scanner struct {
 type compiled struct {
 	Rule
 	re         *regexp.Regexp
-	keywords   [][]byte // lower case
+	words      []bool // by index in Scanner.keywords: a keyword of this rule
 	allowRe    []*regexp.Regexp
 	allowPaths []*regexp.Regexp
 	extraLines int // lines after a keyword hit a match may reach
@@ -48,6 +49,7 @@ const DefaultMaxSize = 1 << 20
 // by Errors (LoadRules has validated its rules already).
 func New(rules []Rule) *Scanner {
 	s := &Scanner{maxSize: DefaultMaxSize}
+	var words [][]byte
 	for _, r := range rules {
 		if err := validate(r); err != nil {
 			s.invalid = append(s.invalid, fmt.Errorf("secret rule %s: %w", r.ID, err))
@@ -61,7 +63,7 @@ func New(rules []Rule) *Scanner {
 			c.Severity = SeverityMedium
 		}
 		for _, k := range r.Keywords {
-			c.keywords = append(c.keywords, bytes.ToLower([]byte(k)))
+			words = append(words, bytes.ToLower([]byte(k)))
 		}
 		for _, a := range r.AllowRegexes {
 			c.allowRe = append(c.allowRe, regexp.MustCompile(a))
@@ -70,6 +72,14 @@ func New(rules []Rule) *Scanner {
 			c.allowPaths = append(c.allowPaths, regexp.MustCompile(a))
 		}
 		s.rules = append(s.rules, c)
+	}
+	s.keywords = newKeywords(words)
+	for i := range s.rules {
+		c := &s.rules[i]
+		c.words = make([]bool, len(s.keywords.words))
+		for _, k := range c.Keywords {
+			c.words[s.keywords.index(bytes.ToLower([]byte(k)))] = true
+		}
 	}
 	return s
 }
@@ -105,6 +115,9 @@ func IsBinary(content []byte) bool {
 	if bytes.IndexByte(head, 0) >= 0 {
 		return true
 	}
+	if utf8.Valid(head) {
+		return false // the common case, checked fast
+	}
 	bad := 0
 	for i := 0; i < len(head); {
 		r, n := utf8.DecodeRune(head[i:])
@@ -123,7 +136,10 @@ func IsBinary(content []byte) bool {
 // Scan returns the secrets in content, sorted by line. path is used for
 // the rules' path allow-lists only.
 func (s *Scanner) Scan(path string, content []byte) []Match {
-	var lower []byte
+	hits := s.keywords.find(content, nil)
+	if len(hits) == 0 {
+		return nil
+	}
 	var out []Match
 	var spans [][2]int // secret spans of specific (non-generic) rules
 	for i := range s.rules {
@@ -131,13 +147,10 @@ func (s *Scanner) Scan(path string, content []byte) []Match {
 		if allowedPath(r.allowPaths, path) {
 			continue
 		}
-		if lower == nil {
-			lower = asciiLower(content)
-		}
 		// The regexes run only on the lines around keyword hits, not on
 		// the whole file: most files that mention "password" once are
 		// long.
-		ws := windows(content, lower, r.keywords, r.extraLines)
+		ws := windows(content, hits, r.words, r.extraLines)
 		found := 0
 		for _, w := range ws {
 			for _, loc := range r.re.FindAllSubmatchIndex(content[w[0]:w[1]], 64-found) {
@@ -282,47 +295,29 @@ func jwtHeader(tok string) bool {
 	return ok
 }
 
-// asciiLower lowers ASCII letters only, so offsets stay those of b.
-func asciiLower(b []byte) []byte {
-	out := make([]byte, len(b))
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		out[i] = c
-	}
-	return out
-}
-
-// maxKeywordHits bounds the keyword occurrences looked at per rule and file.
+// maxKeywordHits bounds the occurrences of one keyword looked at per file.
 const maxKeywordHits = 1024
 
 // windows returns the merged byte ranges of content, whole lines from the
-// line of each keyword hit to extra lines after it, where a rule's regex
-// can match. No hit, no window.
-func windows(content, lower []byte, keywords [][]byte, extra int) [][2]int {
+// line of each hit of a rule's keyword (words) to extra lines after it,
+// where the rule's regex can match. No hit, no window.
+func windows(content []byte, hits []keywordHit, words []bool, extra int) [][2]int {
 	var ws [][2]int
-	for _, k := range keywords {
-		off := 0
-		for n := 0; n < maxKeywordHits; n++ {
-			i := bytes.Index(lower[off:], k)
-			if i < 0 {
+	for _, h := range hits {
+		if !words[h.word] {
+			continue
+		}
+		start := bytes.LastIndexByte(content[:h.at], '\n') + 1
+		end := h.at
+		for l := 0; l <= extra && end < len(content); l++ {
+			j := bytes.IndexByte(content[end:], '\n')
+			if j < 0 {
+				end = len(content)
 				break
 			}
-			at := off + i
-			start := bytes.LastIndexByte(content[:at], '\n') + 1
-			end := at
-			for l := 0; l <= extra && end < len(content); l++ {
-				j := bytes.IndexByte(content[end:], '\n')
-				if j < 0 {
-					end = len(content)
-					break
-				}
-				end += j + 1
-			}
-			ws = append(ws, [2]int{start, end})
-			off = at + len(k)
+			end += j + 1
 		}
+		ws = append(ws, [2]int{start, end})
 	}
 	if len(ws) < 2 {
 		return ws
