@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io/fs"
 	"path"
-	"regexp"
 	"strings"
 
 	"github.com/customs-scanner/customs/internal/extract"
@@ -27,9 +26,74 @@ func (s *Scanner) Name() string { return Name }
 // Version implements extract.Extractor.
 func (s *Scanner) Version() int { return 1 }
 
-// skipPaths are never read: documentation, locales, test fixtures and
-// example trees (full of sample keys), and the kernel's pseudo trees.
-var skipPaths = regexp.MustCompile(`^(?:proc|sys|dev)/|^usr/share/(?:doc|man|info|locale|i18n|zoneinfo|mime|icons|fonts|terminfo|X11|help|gtk-doc|javascript|misc|dict)/|^usr/lib/locale/|^var/lib/(?:dpkg|rpm|apk|yum|dnf)/|^lib/apk/db/|(?:^|/)(?:test|tests|testing|testdata|test-data|test_data|fixtures|__tests__|spec|specs|examples?|samples?|docs?)/|(?:^|/)\.git/objects/`)
+// skipPath reports whether p is never read: documentation, locales, test
+// fixtures and example trees (full of sample keys), package databases, git
+// objects and the kernel's pseudo trees. Wants runs for every file of every
+// layer, so this is plain string work, not a regexp.
+func skipPath(p string) bool {
+	top, rest, ok := strings.Cut(p, "/")
+	if !ok {
+		return false // a file in the root
+	}
+	switch top {
+	case "proc", "sys", "dev":
+		return true
+	case "usr":
+		if d, ok := strings.CutPrefix(rest, "share/"); ok && skipShare(firstDir(d)) {
+			return true
+		}
+		if strings.HasPrefix(rest, "lib/locale/") {
+			return true
+		}
+	case "var":
+		if d, ok := strings.CutPrefix(rest, "lib/"); ok {
+			switch firstDir(d) {
+			case "dpkg", "rpm", "apk", "yum", "dnf":
+				return true
+			}
+		}
+	case "lib":
+		if strings.HasPrefix(rest, "apk/db/") {
+			return true
+		}
+	}
+	for seg, rest := top, rest; ; {
+		if skipDir(seg) || seg == ".git" && strings.HasPrefix(rest, "objects/") {
+			return true
+		}
+		if seg, rest, ok = strings.Cut(rest, "/"); !ok {
+			return false
+		}
+	}
+}
+
+// firstDir returns the first directory of p ("" for a file).
+func firstDir(p string) string {
+	d, _, ok := strings.Cut(p, "/")
+	if !ok {
+		return ""
+	}
+	return d
+}
+
+// skipShare reports the directories of usr/share that hold no secrets.
+func skipShare(d string) bool {
+	switch d {
+	case "doc", "man", "info", "locale", "i18n", "zoneinfo", "mime", "icons", "fonts", "terminfo", "X11", "help", "gtk-doc", "javascript", "misc", "dict":
+		return true
+	}
+	return false
+}
+
+// skipDir reports the directory names, anywhere in a path, of tests and
+// examples.
+func skipDir(d string) bool {
+	switch d {
+	case "test", "tests", "testing", "testdata", "test-data", "test_data", "fixtures", "__tests__", "spec", "specs", "example", "examples", "sample", "samples", "doc", "docs":
+		return true
+	}
+	return false
+}
 
 // skipExts are formats that are binary or never hold a secret in text.
 var skipExts = map[string]bool{
@@ -46,7 +110,7 @@ var skipExts = map[string]bool{
 // detection reads (the combined Prepare would otherwise drop them when no
 // secret is found; see the report).
 func (s *Scanner) Wants(p string, mode fs.FileMode) bool {
-	if !mode.IsRegular() || osrelease.Wants(p) || skipPaths.MatchString(p) {
+	if !mode.IsRegular() || osrelease.Wants(p) || skipPath(p) {
 		return false
 	}
 	ext := strings.ToLower(path.Ext(p))

@@ -174,6 +174,18 @@ func TestWants(t *testing.T) {
 		{"usr/lib/x86_64-linux-gnu/libssl.so.3", false},
 		{"app/logo.png", false},
 		{"var/lib/dpkg/status", false},
+		{"var/lib/dpkg", true},
+		{"proc/1/environ", false},
+		{"usr/share/zoneinfo/UTC", false},
+		{"usr/share/nginx/html/index.html", true},
+		{"usr/lib/locale/C.utf8/LC_CTYPE", false},
+		{"lib/apk/db/installed", false},
+		{"app/docs/setup.md", false},
+		{"app/doc", true},
+		{"srv/repo/.git/objects/ab/cdef", false},
+		{"srv/repo/.git/config", true},
+		{"app/test_data/creds.json", false},
+		{"app/contest/x.env", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
