@@ -136,7 +136,8 @@ func TestExitCodes(t *testing.T) {
 	}{
 		{"gate fails on any severity", []string{"scan", "--fail-on", "unknown", debianImage}, ExitFindings, "--fail-on unknown"},
 		{"gate passes above what is found", []string{"scan", "--fail-on", "critical", debianImage}, ExitOK, ""},
-		{"clean image passes any gate", []string{"scan", "--fail-on", "unknown", alpineImage}, ExitOK, ""},
+		{"clean image passes any gate", []string{"scan", "--scanners", "vuln", "--fail-on", "unknown", alpineImage}, ExitOK, ""},
+		{"the gate counts misconfigurations by default", []string{"scan", "--fail-on", "unknown", alpineImage}, ExitFindings, "(worst MEDIUM)"},
 		{"bad severity", []string{"scan", "--fail-on", "severe", alpineImage}, ExitError, "want one of"},
 		{"bad format", []string{"scan", "-o", "xml", alpineImage}, ExitError, "unknown format"},
 		{"missing image", []string{"scan", filepath.Join(t.TempDir(), "nope.tar")}, ExitError, "nope.tar"},

@@ -50,9 +50,11 @@ func newScanCmd(g *globals) *cobra.Command {
 	f := &scanFlags{}
 	cmd := &cobra.Command{
 		Use:   "scan TARGET",
-		Short: "Scan an image for vulnerable packages",
+		Short: "Scan an image for vulnerable packages, secrets and misconfigurations",
 		Long: `Scan an image: list its packages with the layer that brought each in, and match them
-against the vulnerability DB.
+against the vulnerability DB; look for secrets in every layer's files (deleted ones too) and
+in the image config; check the image configuration. --scanners picks what runs (default all
+three: vuln,secret,config); --fail-on counts secrets and misconfigurations too.
 
 TARGET is an image reference with an optional scheme prefix:
   docker-archive:PATH     a 'docker save' tar (plain or gzipped; gzip, zstd or plain layers)
@@ -94,7 +96,7 @@ Exit codes: 0 no gate failed, 1 --fail-on matched a finding, 2 error.`,
 	fl.StringVar(&f.dbPublicKey, "db-public-key", "", "ed25519 public key that --db-ref must be signed with (default: db-public-key from the config file)")
 	fl.BoolVar(&f.skipUpdate, "skip-update", false, "never contact a registry for the DB: use the installed one as it is")
 	fl.DurationVar(&f.dbMaxAge, "db-max-age", 0, "warn when the DB was built longer ago than this (default: db-max-age from the config file, else 168h; 0 with no config means 168h)")
-	fl.StringSliceVar(&f.scanners, "scanners", []string{"vuln"}, "what to look for, comma-separated: vuln (vulnerable packages), secret (secrets in every layer's files, deleted ones too, and in the config), config (image configuration and --dockerfile checks)")
+	fl.StringSliceVar(&f.scanners, "scanners", []string{"vuln", "secret", "config"}, "what to look for, comma-separated: vuln (vulnerable packages), secret (secrets in every layer's files, deleted ones too, and in the config), config (image configuration and --dockerfile checks)")
 	fl.StringVar(&f.secretConfig, "secret-config", "", "YAML file that adds, replaces or disables secret rules (see docs/secrets.md)")
 	addGateFlags(fl, &f.gate)
 	return cmd
