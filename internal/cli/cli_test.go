@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/customs-scanner/customs/internal/report"
 )
 
@@ -123,6 +125,47 @@ func TestQuickStartAlpine(t *testing.T) {
 	}
 	if !strings.Contains(string(b), "no findings in 14 packages") || strings.Contains(string(b), "\x1b[") {
 		t.Errorf("table report:\n%s", b)
+	}
+}
+
+// TestScanScanners checks which report sections each --scanners value
+// fills: a scanner that ran leaves its array in the JSON even when empty
+// (the Alpine image holds no secret), one that did not run leaves none.
+func TestScanScanners(t *testing.T) {
+	cache := t.TempDir()
+	tests := []struct {
+		scanners []string
+		want     []string // of secrets, secretStats, misconfigurations, imageFacts
+	}{
+		{nil, []string{"secrets", "secretStats", "misconfigurations", "imageFacts"}},
+		{[]string{"--scanners", "vuln"}, nil},
+		{[]string{"--scanners", "vuln,secret"}, []string{"secrets", "secretStats"}},
+		{[]string{"--scanners", "config"}, []string{"misconfigurations", "imageFacts"}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.scanners, " "), func(t *testing.T) {
+			args := append([]string{"--cache-dir", cache, "scan", "--skip-db", "-o", "json"}, tt.scanners...)
+			r := run(t, append(args, "docker-archive:"+alpineImage)...)
+			if r.code != 0 {
+				t.Fatalf("exit %d: %s", r.code, r.stderr)
+			}
+			var rep map[string]json.RawMessage
+			if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, k := range []string{"secrets", "secretStats", "misconfigurations", "imageFacts"} {
+				if _, ok := rep[k]; ok {
+					got = append(got, k)
+				}
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("report sections (-want +got):\n%s", diff)
+			}
+			if s, ok := rep["secrets"]; ok && string(s) != "[]" {
+				t.Errorf("secrets = %s, want []", s)
+			}
+		})
 	}
 }
 

@@ -31,10 +31,12 @@ type Report struct {
 	Relationships []inventory.Relationship `json:"relationships,omitempty"`
 	Findings      []Finding                `json:"findings"`
 	// Secrets and Misconfigurations are filled when those scanners run
-	// (customs scan --scanners).
-	Secrets           []Secret           `json:"secrets,omitempty"`
+	// (customs scan --scanners): empty, not nil, when they found nothing,
+	// so the JSON has "secrets": [] then and no "secrets" when the scanner
+	// did not run.
+	Secrets           []Secret           `json:"secrets,omitzero"`
 	SecretStats       *SecretStats       `json:"secretStats,omitempty"`
-	Misconfigurations []Misconfiguration `json:"misconfigurations,omitempty"`
+	Misconfigurations []Misconfiguration `json:"misconfigurations,omitzero"`
 	ImageFacts        *ImageFacts        `json:"imageFacts,omitempty"`
 	Summary           Summary            `json:"summary"`
 	// Warnings are per-file problems that did not stop the scan.

@@ -136,6 +136,7 @@ func Scan(ctx context.Context, ref string, opts Options) (*report.Report, error)
 // config) and image configuration checks to r.
 func audit(r *report.Report, meta *image.Metadata, layers []*layerfs.Layer, infos []extract.LayerInfo, final *layerfs.FS, sec *secrets.Scanner, opts Options) {
 	if sec != nil {
+		r.Secrets = []report.Secret{} // ran: [] in JSON when nothing is found
 		found := append(secrets.Collect(layers, infos, final), secrets.ScanConfig(meta.Config)...)
 		for _, f := range found {
 			r.Secrets = append(r.Secrets, report.Secret{
@@ -147,6 +148,7 @@ func audit(r *report.Report, meta *image.Metadata, layers []*layerfs.Layer, info
 		r.SecretStats = &report.SecretStats{Scanned: st.Scanned, SkippedTooLarge: st.SkippedTooLarge, SkippedBinary: st.SkippedBinary}
 	}
 	if opts.Config {
+		r.Misconfigurations = []report.Misconfiguration{}
 		for _, f := range auditimage.Check(meta, final, opts.Dockerfile) {
 			m := report.Misconfiguration{ID: f.ID, Title: f.Title, Severity: f.Severity, Evidence: f.Evidence, Remediation: f.Remediation, Target: r.Target.Ref}
 			if strings.HasPrefix(f.ID, "dockerfile.") {
