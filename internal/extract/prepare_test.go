@@ -34,6 +34,33 @@ func (p prepExt) Prepare(path string, content []byte) ([]byte, error) {
 	return []byte(p.name + ":" + string(content)), nil
 }
 
+// limitedExt is a fakeExt that ignores files over max bytes.
+type limitedExt struct {
+	fakeExt
+	max int64
+}
+
+func (l limitedExt) MaxSize() int64 { return l.max }
+
+func TestWantsLarge(t *testing.T) {
+	large := WantsLarge([]Extractor{limitedExt{fakeExt{"secrets", ""}, 10}, fakeExt{"jar", "app/"}})
+	tests := []struct {
+		path string
+		size int64
+		want bool
+	}{
+		{"usr/lib/modules", 10, true},
+		{"usr/lib/modules", 11, false}, // only the limited extractor wants it
+		{"app/big.jar", 11, true},      // so does one without a limit
+		{"etc/os-release", 11, true},   // OS detection has no limit
+	}
+	for _, tt := range tests {
+		if got := large(tt.path, 0o644, tt.size); got != tt.want {
+			t.Errorf("WantsLarge(%q, %d) = %v, want %v", tt.path, tt.size, got, tt.want)
+		}
+	}
+}
+
 func TestPrepareParts(t *testing.T) {
 	exts := []Extractor{prepExt{fakeExt{"a", "bin/"}}, prepExt{fakeExt{"b", "bin/x"}}, fakeExt{"raw", "bin/x"}, fakeExt{"plain", "etc/"}}
 	prep := Prepare(exts)

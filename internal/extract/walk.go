@@ -59,6 +59,33 @@ func Wants(exts []Extractor) func(path string, mode fs.FileMode) bool {
 	}
 }
 
+// Limited is implemented by extractors that ignore every file larger than
+// MaxSize bytes, whatever it holds.
+type Limited interface {
+	MaxSize() int64
+}
+
+// WantsLarge returns the layerfs.Options.WantsLarge for exts: a file of
+// size is still wanted when OS detection wants it or an extractor that
+// wants it is not Limited below size. A file only the secret scanner wants
+// (a JDK's 130 MB lib/modules) is then skipped without a warning.
+func WantsLarge(exts []Extractor) func(path string, mode fs.FileMode, size int64) bool {
+	return func(path string, mode fs.FileMode, size int64) bool {
+		if osrelease.Wants(path) {
+			return true
+		}
+		for _, e := range exts {
+			if !e.Wants(path, mode) {
+				continue
+			}
+			if l, ok := e.(Limited); !ok || size <= l.MaxSize() {
+				return true
+			}
+		}
+		return false
+	}
+}
+
 // Signature identifies the extractor set; it is part of layer cache keys so
 // a new extractor version never reuses an old analysis.
 func Signature(exts []Extractor) string {

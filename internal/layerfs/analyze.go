@@ -262,7 +262,9 @@ func addEntry(tr *tar.Reader, hdr *tar.Header, opts Options, b *captureBudget, l
 		return nil // archive/tar discards the body through our hashing reader on Next
 	}
 	if e.Size > b.maxFile {
-		l.Errors = append(l.Errors, fileErr(p, "skipped: larger than %d bytes (%d)", b.maxFile, e.Size))
+		if opts.WantsLarge == nil || opts.WantsLarge(p, e.Mode, e.Size) {
+			l.Errors = append(l.Errors, fileErr(p, "skipped: larger than %d bytes (%d)", b.maxFile, e.Size))
+		}
 		return nil
 	}
 	if opts.Prepare == nil && e.Size > b.left {

@@ -123,6 +123,21 @@ func TestAnalyzeEntries(t *testing.T) {
 	}
 }
 
+func TestAnalyzeWantsLarge(t *testing.T) {
+	in := tarBytes(t, reg("small", "1"), reg("big/warned", "0123456789"), reg("big/ignored", "0123456789"))
+	large := func(p string, _ fs.FileMode, size int64) bool { return p == "big/warned" && size == 10 }
+	got, err := Analyze(t.Context(), bytes.NewReader(in), Options{Wants: wantAll, MaxFileSize: 9, WantsLarge: large})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(map[string][]byte{"small": []byte("1")}, got.Files); d != "" {
+		t.Errorf("Files (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]inventory.FileError{{Path: "big/warned", Err: "skipped: larger than 9 bytes (10)"}}, got.Errors); d != "" {
+		t.Errorf("Errors (-want +got):\n%s", d)
+	}
+}
+
 func TestAnalyzeTotalBudget(t *testing.T) {
 	in := tarBytes(t, reg("a", "12345"), reg("b", "12345"), reg("c", "1"))
 	got, err := Analyze(t.Context(), bytes.NewReader(in), Options{Wants: wantAll, MaxTotalSize: 7})

@@ -76,7 +76,9 @@ func AnalyzeDir(ctx context.Context, root string, opts Options) (*Layer, error) 
 			return nil
 		}
 		if e.Size > budget.maxFile {
-			l.Errors = append(l.Errors, fileErr(p, "skipped: larger than %d bytes (%d)", budget.maxFile, e.Size))
+			if opts.WantsLarge == nil || opts.WantsLarge(p, e.Mode, e.Size) {
+				l.Errors = append(l.Errors, fileErr(p, "skipped: larger than %d bytes (%d)", budget.maxFile, e.Size))
+			}
 			return nil
 		}
 		if opts.Prepare == nil && e.Size > budget.left {

@@ -48,6 +48,14 @@ func TestAnalyzeDir(t *testing.T) {
 	if len(l.Errors) != 1 || l.Errors[0].Path != "etc/big" {
 		t.Errorf("errors = %v, want one for etc/big", l.Errors)
 	}
+	ignoreLarge := func(string, fs.FileMode, int64) bool { return false }
+	quiet, err := AnalyzeDir(t.Context(), root, Options{Wants: wants, MaxFileSize: 9, WantsLarge: ignoreLarge})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(quiet.Errors) != 0 {
+		t.Errorf("with WantsLarge false: errors = %v, want none", quiet.Errors)
+	}
 	if l.DiffID != "" || l.Digest != "" {
 		t.Errorf("DiffID/Digest = %q/%q, want empty", l.DiffID, l.Digest)
 	}

@@ -48,6 +48,11 @@ type Options struct {
 	Wants func(path string, mode fs.FileMode) bool
 	// MaxFileSize caps a kept file; larger wanted files are skipped with a FileError.
 	MaxFileSize int64
+	// WantsLarge, if set, is asked about a wanted file larger than
+	// MaxFileSize: false skips it without a FileError, because whatever
+	// wants it ignores files that large (the secret scanner reads none
+	// over 1 MiB). Pure and cheap.
+	WantsLarge func(path string, mode fs.FileMode, size int64) bool
 	// MaxTotalSize caps all content kept from one layer (0: DefaultMaxTotalSize),
 	// so a decompression bomb of many wanted files cannot exhaust memory;
 	// wanted files past the budget are skipped with a FileError.

@@ -13,7 +13,7 @@ import (
 
 // analyserVersion is bumped when layerfs.Analyze output changes for the same
 // bytes; it is part of every cache key.
-const analyserVersion = "layerfs/1"
+const analyserVersion = "layerfs/2"
 
 // analyser reads an image's layers, through the layer cache when it can
 // prove the cached result belongs to the same bytes.
@@ -21,6 +21,7 @@ type analyser struct {
 	cache    *layerfs.Cache
 	sig      string
 	wants    func(string, fs.FileMode) bool
+	large    func(string, fs.FileMode, int64) bool
 	prepare  func(string, fs.FileMode, []byte) ([]byte, error)
 	progress func(Event)
 	log      *slog.Logger
@@ -69,7 +70,7 @@ func (a *analyser) load(ctx context.Context, src image.Source) (*image.Metadata,
 		// The compressed digest is not hashed here: no source but a
 		// registry names one, and a registry read fails at EOF unless
 		// the bytes match it (see image.Blob.Digest).
-		l, err := layerfs.Analyze(ctx, rc, layerfs.Options{Wants: a.wants, Prepare: a.prepare, SkipDigest: true})
+		l, err := layerfs.Analyze(ctx, rc, layerfs.Options{Wants: a.wants, WantsLarge: a.large, Prepare: a.prepare, SkipDigest: true})
 		if err != nil {
 			return err // the source names the layer
 		}
@@ -87,7 +88,7 @@ func (a *analyser) load(ctx context.Context, src image.Source) (*image.Metadata,
 		return nil, nil, err
 	}
 	if meta.RootDir != "" {
-		l, err := layerfs.AnalyzeDir(ctx, meta.RootDir, layerfs.Options{Wants: a.wants, Prepare: a.prepare})
+		l, err := layerfs.AnalyzeDir(ctx, meta.RootDir, layerfs.Options{Wants: a.wants, WantsLarge: a.large, Prepare: a.prepare})
 		if err != nil {
 			return nil, nil, err
 		}

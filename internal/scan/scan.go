@@ -101,7 +101,7 @@ func Scan(ctx context.Context, ref string, opts Options) (*report.Report, error)
 			cache = nil
 		}
 	}
-	a := &analyser{cache: cache, sig: extract.Signature(exts), wants: extract.Wants(exts), prepare: extract.Prepare(exts), progress: opts.Progress, log: log}
+	a := &analyser{cache: cache, sig: extract.Signature(exts), wants: extract.Wants(exts), large: extract.WantsLarge(exts), prepare: extract.Prepare(exts), progress: opts.Progress, log: log}
 	meta, layers, err := a.load(ctx, src)
 	if err != nil {
 		return nil, err

@@ -18,6 +18,7 @@ const Name = "audit/secrets"
 var (
 	_ extract.Extractor = (*Scanner)(nil)
 	_ extract.Preparer  = (*Scanner)(nil)
+	_ extract.Limited   = (*Scanner)(nil)
 )
 
 // Name implements extract.Extractor.
@@ -119,6 +120,9 @@ func (s *Scanner) Wants(p string, mode fs.FileMode) bool {
 	}
 	return true
 }
+
+// MaxSize implements extract.Limited: Prepare skips larger files.
+func (s *Scanner) MaxSize() int64 { return s.maxSize }
 
 // Prepare implements extract.Preparer: it scans one file and returns the
 // JSON of its matches ([]Match), or nil when there are none. Files larger
