@@ -8,6 +8,8 @@ import (
 	"io"
 	"io/fs"
 	"math/rand/v2"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -141,4 +143,25 @@ func BenchmarkAnalyze(b *testing.B) {
 		return err
 	})
 	run("zstd/analyze", zstdB, analyze)
+}
+
+// BenchmarkSortPaths sorts the paths of the Debian root filesystem
+// scripts/bench.sh builds (absent unless the script ran: skipped), as
+// FS.Entries does once per scan.
+func BenchmarkSortPaths(b *testing.B) {
+	root := filepath.Join("..", "..", "bench", "rootfs", "full")
+	var paths []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if rel, _ := filepath.Rel(root, p); err == nil && rel != "." {
+			paths = append(paths, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	if err != nil || len(paths) == 0 {
+		b.Skip("no bench rootfs")
+	}
+	rand.New(rand.NewPCG(1, 2)).Shuffle(len(paths), func(i, j int) { paths[i], paths[j] = paths[j], paths[i] })
+	for b.Loop() {
+		sortPaths(slices.Clone(paths))
+	}
 }

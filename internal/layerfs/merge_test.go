@@ -269,6 +269,32 @@ func TestMergeSameLayerAndReplace(t *testing.T) {
 	}
 }
 
+// componentCompare is the definition comparePaths implements: components
+// compared in turn, a parent before its children.
+func componentCompare(a, b string) int {
+	ac, bc := strings.Split(a, "/"), strings.Split(b, "/")
+	for i := 0; i < len(ac) && i < len(bc); i++ {
+		if c := strings.Compare(ac[i], bc[i]); c != 0 {
+			return c
+		}
+	}
+	return len(ac) - len(bc)
+}
+
+func sign(n int) int { return min(max(n, -1), 1) }
+
+func FuzzComparePaths(f *testing.F) {
+	f.Add("a-b", "a/b")
+	f.Add("a/b", "a")
+	f.Add("usr/lib/x86_64-linux-gnu/libc.so.6", "usr/lib/x86_64-linux-gnu/perl/5.36")
+	f.Add("a b/c", "a/b c")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		if got, want := sign(comparePaths(a, b)), sign(componentCompare(a, b)); got != want {
+			t.Errorf("comparePaths(%q, %q) = %d, want %d", a, b, got, want)
+		}
+	})
+}
+
 func TestComparePaths(t *testing.T) {
 	in := []string{"a-b", "a/b", "a", "b", "a/b/c", "a.b", "a/a"}
 	want := []string{"a", "a/a", "a/b", "a/b/c", "a-b", "a.b", "b"}
