@@ -38,9 +38,9 @@ type Affected struct {
 	// Ecosystem is the namespace: "debian:12", "alpine:3.10", or an OSV
 	// ecosystem name as published ("Go", "npm", "PyPI", "Debian:12" is
 	// normalised to "debian:12").
-	Ecosystem string `json:"ecosystem"`
+	Ecosystem string `json:"ecosystem,omitempty"`
 	// Package is the name advisories use: the source package for distros.
-	Package      string   `json:"package"`
+	Package      string   `json:"package,omitempty"`
 	Status       Status   `json:"status"`
 	StatusDetail string   `json:"statusDetail,omitempty"`
 	Ranges       []Range  `json:"ranges,omitempty"`
@@ -62,11 +62,11 @@ type Reference struct {
 
 // Advisory is one vulnerability record from one source.
 type Advisory struct {
-	ID      string   `json:"id"`
+	ID      string   `json:"id,omitempty"`
 	Aliases []string `json:"aliases,omitempty"`
 	// Source is the feed kind it came from: "debian-tracker", "debian-lists",
 	// "alpine-secdb", "osv".
-	Source     string      `json:"source"`
+	Source     string      `json:"source,omitempty"`
 	Summary    string      `json:"summary,omitempty"`
 	Details    string      `json:"details,omitempty"`
 	Severity   string      `json:"severity,omitempty"`
@@ -79,7 +79,7 @@ type Advisory struct {
 	CVSS []CVSS `json:"cvss,omitempty"`
 	// CWEs are weakness IDs, "CWE-79".
 	CWEs     []string   `json:"cwes,omitempty"`
-	Affected []Affected `json:"affected"`
+	Affected []Affected `json:"affected,omitempty"`
 }
 
 // CVSS is one CVSS assessment.
