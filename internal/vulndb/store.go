@@ -8,7 +8,7 @@ import (
 // SchemaVersion is the version of the DB schema this build reads and writes.
 // A DB with another version is refused with a message telling the user to
 // rebuild or update it.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // Match is one Affected record together with the advisory it belongs to.
 type Match struct {

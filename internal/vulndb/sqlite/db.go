@@ -41,19 +41,30 @@ var ErrSchemaVersion = errors.New("unsupported vulnerability DB schema version")
 // DB is a read-only handle on a vulnerability DB file. It implements
 // vulndb.Reader and is safe for concurrent use.
 type DB struct {
-	path                               string
-	db                                 *sql.DB
-	byPkg, block, byID, chunk, kev, ep *sql.Stmt
-	dec                                *zstd.Decoder
+	path             string
+	db               *sql.DB
+	block, chunk, ep *sql.Stmt
+	dec              *zstd.Decoder
+
+	// blockKeys and chunkKeys are the sparse indexes: the first key of
+	// each block and chunk, in order (element i is run i's).
+	blockKeys, chunkKeys []runKey
+	// pkgBloom and idBloom answer most misses without a decompression.
+	pkgBloom, idBloom *bloom
+
+	// kevs is the KEV catalog, decoded on first use.
+	kevOnce sync.Once
+	kevs    map[string]vulndb.KEV
+	kevErr  error
 
 	// last is the most recently decompressed block: a scan looks packages
 	// up in name order, so neighbours often share it.
 	mu        sync.Mutex
 	lastBlock int64
 	last      []byte
-	// chunks caches recently decoded advisory chunks: a scan asks for
-	// the IDs of one package's findings together, which share chunks.
-	chunks     map[int64][]json.RawMessage
+	// chunks caches recently decompressed advisory chunks: a scan asks
+	// for the IDs of one package's findings together, which share chunks.
+	chunks     map[int64][]byte
 	chunkOrder []int64
 }
 
@@ -68,8 +79,6 @@ var (
 // sqliteHeader is the first 16 bytes of every SQLite 3 database file
 // (https://www.sqlite.org/fileformat.html#the_database_header).
 var sqliteHeader = []byte("SQLite format 3\x00")
-
-const byPackageQuery = `SELECT block, off, len FROM packages WHERE ecosystem = ?1 AND package = ?2`
 
 // Open opens the DB at path read-only. The file is opened immutable: a DB file
 // is never modified after it is renamed into place, and a rebuild replaces it
@@ -87,7 +96,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err := checkFile(abs); err != nil {
 		return nil, err
 	}
-	dsn := (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: "mode=ro&immutable=1"}).String()
+	dsn := (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: "mode=ro&immutable=1&_pragma=mmap_size(1073741824)"}).String()
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open vulnerability DB %s: %w", path, err)
@@ -105,11 +114,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		stmt **sql.Stmt
 		q    string
 	}{
-		{&d.byPkg, byPackageQuery},
 		{&d.block, `SELECT data FROM blocks WHERE block = ?1`},
-		{&d.byID, `SELECT seq FROM adv WHERE id = ?1 ORDER BY source`},
 		{&d.chunk, `SELECT data FROM chunks WHERE chunk = ?1`},
-		{&d.kev, `SELECT json FROM kev WHERE cve = ?1`},
 		{&d.ep, `SELECT score, percentile, date FROM epss WHERE cve = ?1`},
 	} {
 		if err != nil {
@@ -124,9 +130,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		}
 		return nil, notDB(abs, err.Error())
 	}
-	if d.dec, err = newDecoder(); err != nil {
+	if err := d.loadIndexes(ctx); err != nil {
 		d.Close()
-		return nil, fmt.Errorf("open vulnerability DB %s: %w", path, err)
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("open vulnerability DB %s: %w", path, ctx.Err())
+		}
+		return nil, notDB(abs, err.Error())
 	}
 	return d, nil
 }
@@ -224,7 +233,7 @@ func (d *DB) checkSchema(ctx context.Context) error {
 
 // Close releases the DB.
 func (d *DB) Close() error {
-	for _, s := range []*sql.Stmt{d.byPkg, d.block, d.byID, d.chunk, d.kev, d.ep} {
+	for _, s := range []*sql.Stmt{d.block, d.chunk, d.ep} {
 		if s != nil {
 			s.Close()
 		}
@@ -238,45 +247,44 @@ func (d *DB) Close() error {
 // ByID returns every source's advisory with this ID, sorted by source, with
 // Affected left empty (implements vulndb.Enricher).
 func (d *DB) ByID(ctx context.Context, id string) ([]*vulndb.Advisory, error) {
-	rows, err := d.byID.QueryContext(ctx, id)
-	if err != nil {
-		return nil, fmt.Errorf("query advisory %s: %w", id, err)
+	// The chunks that can hold id: from the last one starting before it
+	// to the last one starting with it.
+	if !d.idBloom.has(keyHash(id, "")) {
+		return nil, nil
 	}
-	var seqs []int64
-	for rows.Next() {
-		var seq int64
-		if err := rows.Scan(&seq); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("query advisory %s: %w", id, err)
-		}
-		seqs = append(seqs, seq)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("query advisory %s: %w", id, err)
-	}
+	c := max(0, sort.Search(len(d.chunkKeys), func(i int) bool { return d.chunkKeys[i].a >= id })-1)
 	var out []*vulndb.Advisory
-	for _, seq := range seqs {
-		entries, err := d.chunkEntries(ctx, seq/chunkSize)
+	for ; c < len(d.chunkKeys) && d.chunkKeys[c].a <= id; c++ {
+		run, err := d.chunkData(ctx, int64(c))
 		if err != nil {
 			return nil, fmt.Errorf("query advisory %s: %w", id, err)
 		}
-		k := int(seq % chunkSize)
-		if k >= len(entries) {
-			return nil, fmt.Errorf("query advisory %s: chunk %d has no entry %d", id, seq/chunkSize, k)
+		var derr error
+		err = walkRun(run, func(a, source, rec []byte) bool {
+			if string(a) != id {
+				return string(a) < id
+			}
+			adv := new(vulndb.Advisory)
+			if derr = json.Unmarshal(rec, adv); derr != nil {
+				return false
+			}
+			adv.ID, adv.Source = id, string(source)
+			out = append(out, adv)
+			return true
+		})
+		if err == nil {
+			err = derr
 		}
-		a := new(vulndb.Advisory)
-		if err := json.Unmarshal(entries[k], a); err != nil {
-			return nil, fmt.Errorf("query advisory %s: decode: %w", id, err)
+		if err != nil {
+			return nil, fmt.Errorf("query advisory %s: chunk %d: %w", id, c, err)
 		}
-		out = append(out, a)
 	}
 	return out, nil
 }
 
-// chunkEntries returns the decoded advisories of chunk c, from the cache
-// when it can; callers must not modify them.
-func (d *DB) chunkEntries(ctx context.Context, c int64) ([]json.RawMessage, error) {
+// chunkData returns chunk c decompressed, from the cache when it can;
+// callers must not modify it.
+func (d *DB) chunkData(ctx context.Context, c int64) ([]byte, error) {
 	d.mu.Lock()
 	if e, ok := d.chunks[c]; ok {
 		d.mu.Unlock()
@@ -291,39 +299,49 @@ func (d *DB) chunkEntries(ctx context.Context, c int64) ([]json.RawMessage, erro
 	if err != nil {
 		return nil, fmt.Errorf("decompress chunk %d: %w", c, err)
 	}
-	var entries []json.RawMessage
-	if err := json.Unmarshal(raw, &entries); err != nil {
-		return nil, fmt.Errorf("decode chunk %d: %w", c, err)
-	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.chunks == nil {
-		d.chunks = map[int64][]json.RawMessage{}
+		d.chunks = map[int64][]byte{}
 	}
-	if len(d.chunkOrder) >= chunkCacheSize {
-		delete(d.chunks, d.chunkOrder[0])
-		d.chunkOrder = d.chunkOrder[1:]
+	if _, ok := d.chunks[c]; !ok {
+		if len(d.chunkOrder) >= chunkCacheSize {
+			delete(d.chunks, d.chunkOrder[0])
+			d.chunkOrder = d.chunkOrder[1:]
+		}
+		d.chunkOrder = append(d.chunkOrder, c)
 	}
-	d.chunks[c] = entries
-	d.chunkOrder = append(d.chunkOrder, c)
-	return entries, nil
+	d.chunks[c] = raw
+	return raw, nil
 }
 
 // KEV returns the KEV catalog entry of a CVE, or nil.
 func (d *DB) KEV(ctx context.Context, cve string) (*vulndb.KEV, error) {
-	var b []byte
-	err := d.kev.QueryRowContext(ctx, cve).Scan(&b)
-	if errors.Is(err, sql.ErrNoRows) {
+	d.kevOnce.Do(func() { d.kevs, d.kevErr = d.loadKEV(ctx) })
+	if d.kevErr != nil {
+		return nil, fmt.Errorf("query KEV %s: %w", cve, d.kevErr)
+	}
+	k, ok := d.kevs[cve]
+	if !ok {
 		return nil, nil
 	}
+	return &k, nil
+}
+
+func (d *DB) loadKEV(ctx context.Context) (map[string]vulndb.KEV, error) {
+	b, err := d.blob(ctx, blobKEV)
 	if err != nil {
-		return nil, fmt.Errorf("query KEV %s: %w", cve, err)
+		return nil, err
 	}
-	k := new(vulndb.KEV)
-	if err := json.Unmarshal(b, k); err != nil {
-		return nil, fmt.Errorf("query KEV %s: decode: %w", cve, err)
+	var all []vulndb.KEV
+	if err := json.Unmarshal(b, &all); err != nil {
+		return nil, fmt.Errorf("decode KEV catalog: %w", err)
 	}
-	return k, nil
+	m := make(map[string]vulndb.KEV, len(all))
+	for _, k := range all {
+		m[k.CVE] = k
+	}
+	return m, nil
 }
 
 // EPSS returns the EPSS score of a CVE, or nil.
@@ -353,23 +371,34 @@ func (d *DB) EPSS(ctx context.Context, cve string) (*vulndb.EPSS, error) {
 // whose Affected holds only the records returned for this package; callers
 // must not modify it.
 func (d *DB) ByPackage(ctx context.Context, ecosystem, name string) ([]vulndb.Match, error) {
-	var block, off, n int64
-	err := d.byPkg.QueryRowContext(ctx, ecosystem, name).Scan(&block, &off, &n)
-	if errors.Is(err, sql.ErrNoRows) {
+	if !d.pkgBloom.has(keyHash(name, ecosystem)) {
 		return nil, nil
 	}
+	key := runKey{name, ecosystem}
+	block := sort.Search(len(d.blockKeys), func(i int) bool { return key.less(d.blockKeys[i]) }) - 1
+	if block < 0 {
+		return nil, nil
+	}
+	run, err := d.blockData(ctx, int64(block))
 	if err != nil {
 		return nil, fmt.Errorf("query %s/%s: %w", ecosystem, name, err)
 	}
-	raw, err := d.blockData(ctx, block)
+	var found []byte
+	err = walkRun(run, func(a, b, rec []byte) bool {
+		if string(a) == name && string(b) == ecosystem {
+			found = rec
+		}
+		// Entries are sorted: stop at or past the key.
+		return string(a) < name || string(a) == name && string(b) < ecosystem
+	})
 	if err != nil {
-		return nil, fmt.Errorf("query %s/%s: %w", ecosystem, name, err)
+		return nil, fmt.Errorf("query %s/%s: block %d: %w", ecosystem, name, block, err)
 	}
-	if off < 0 || n < 0 || off+n > int64(len(raw)) {
-		return nil, fmt.Errorf("query %s/%s: record span %d+%d outside block %d", ecosystem, name, off, n, block)
+	if found == nil {
+		return nil, nil
 	}
 	var recs []packedRecord
-	if err := json.Unmarshal(raw[off:off+n], &recs); err != nil {
+	if err := json.Unmarshal(found, &recs); err != nil {
 		return nil, fmt.Errorf("query %s/%s: decode: %w", ecosystem, name, err)
 	}
 	// Stored in import order; report by advisory ID, then source.
@@ -383,7 +412,6 @@ func (d *DB) ByPackage(ctx context.Context, ecosystem, name string) ([]vulndb.Ma
 		out   []vulndb.Match
 		first int // index in out of the first match of the current advisory
 		adv   *vulndb.Advisory
-		last  int64 = -1
 	)
 	flush := func() {
 		if adv == nil {
@@ -395,10 +423,10 @@ func (d *DB) ByPackage(ctx context.Context, ecosystem, name string) ([]vulndb.Ma
 		}
 	}
 	for _, r := range recs {
-		if r.Seq != last {
+		if adv == nil || r.ID != adv.ID || r.Source != adv.Source {
 			flush()
 			adv = &vulndb.Advisory{ID: r.ID, Source: r.Source, Aliases: r.Aliases, Severity: r.Severity, Withdrawn: r.Withdrawn}
-			last, first = r.Seq, len(out)
+			first = len(out)
 		}
 		aff := r.Affected
 		aff.Ecosystem, aff.Package = ecosystem, name

@@ -2,8 +2,10 @@ package sqlite
 
 import (
 	"compress/gzip"
-	"database/sql"
+	"context"
 	"encoding/json"
+	"maps"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"strings"
@@ -22,40 +24,30 @@ func BenchmarkLookup(b *testing.B) {
 	if path == "" {
 		b.Skip("set CUSTOMS_BENCH_DB to a DB file (scripts/dbbench.sh does)")
 	}
-	raw, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
-	if err != nil {
-		b.Fatal(err)
-	}
-	rows, err := raw.Query(`SELECT ecosystem, package FROM packages ORDER BY random() LIMIT 1000`)
-	if err != nil {
-		b.Fatal(err)
-	}
-	type key struct{ eco, pkg string }
-	var keys []key
-	for rows.Next() {
-		var k key
-		if err := rows.Scan(&k.eco, &k.pkg); err != nil {
-			b.Fatal(err)
-		}
-		keys = append(keys, k)
-	}
-	rows.Close()
-	raw.Close()
-	for i := 0; i < len(keys); i += 8 {
-		keys[i].pkg += "-not-a-package"
-	}
 	db, err := Open(b.Context(), path)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer db.Close()
+	all, err := db.packageKeys(b.Context())
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	keys := make([]runKey, 1000)
+	for i := range keys {
+		keys[i] = all[r.IntN(len(all))]
+	}
+	for i := 0; i < len(keys); i += 8 {
+		keys[i].a += "-not-a-package"
+	}
 	i := 0
 	var took []time.Duration
 	for b.Loop() {
 		k := keys[i%len(keys)]
 		i++
 		start := time.Now()
-		if _, err := db.ByPackage(b.Context(), k.eco, k.pkg); err != nil {
+		if _, err := db.ByPackage(b.Context(), k.b, k.a); err != nil {
 			b.Fatal(err)
 		}
 		took = append(took, time.Since(start))
@@ -81,43 +73,30 @@ func BenchmarkSizeAgainstGzipJSON(b *testing.B) {
 	var out countWriter
 	zw := gzip.NewWriter(&out)
 	enc := json.NewEncoder(zw)
-	rows, err := db.db.QueryContext(b.Context(), `SELECT data FROM chunks ORDER BY chunk`)
-	if err != nil {
-		b.Fatal(err)
-	}
-	for rows.Next() {
-		var blob []byte
-		if err := rows.Scan(&blob); err != nil {
-			b.Fatal(err)
-		}
-		raw, err := db.dec.DecodeAll(blob, nil)
+	for c := range db.chunkKeys {
+		run, err := db.chunkData(b.Context(), int64(c))
 		if err != nil {
 			b.Fatal(err)
 		}
-		var advs []vulndb.Advisory
-		if err := json.Unmarshal(raw, &advs); err != nil {
+		err = walkRun(run, func(id, source, rec []byte) bool {
+			var a vulndb.Advisory
+			if err := json.Unmarshal(rec, &a); err != nil {
+				b.Fatal(err)
+			}
+			a.ID, a.Source = string(id), string(source)
+			enc.Encode(a)
+			return true
+		})
+		if err != nil {
 			b.Fatal(err)
 		}
-		for _, a := range advs {
-			enc.Encode(a)
-		}
 	}
-	rows.Close()
-	rows, err = db.db.QueryContext(b.Context(), `SELECT ecosystem, package FROM packages`)
+	keys, err := db.packageKeys(b.Context())
 	if err != nil {
 		b.Fatal(err)
 	}
-	var keys [][2]string
-	for rows.Next() {
-		var k [2]string
-		if err := rows.Scan(&k[0], &k[1]); err != nil {
-			b.Fatal(err)
-		}
-		keys = append(keys, k)
-	}
-	rows.Close()
 	for _, k := range keys {
-		ms, err := db.ByPackage(b.Context(), k[0], k[1])
+		ms, err := db.ByPackage(b.Context(), k.b, k.a)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -129,6 +108,26 @@ func BenchmarkSizeAgainstGzipJSON(b *testing.B) {
 			}{m.Advisory.ID, m.Advisory.Source, m.Affected})
 		}
 	}
+	// The exploitation signals are in the DB too.
+	kevs, err := db.loadKEV(b.Context())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, cve := range slices.Sorted(maps.Keys(kevs)) {
+		enc.Encode(kevs[cve])
+	}
+	rows, err := db.db.QueryContext(b.Context(), `SELECT cve, score, percentile, date FROM epss ORDER BY cve`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for rows.Next() {
+		var e vulndb.EPSS
+		if err := rows.Scan(&e.CVE, &e.Score, &e.Percentile, &e.Date); err != nil {
+			b.Fatal(err)
+		}
+		enc.Encode(e)
+	}
+	rows.Close()
 	zw.Close()
 	st, err := os.Stat(path)
 	if err != nil {
@@ -137,6 +136,24 @@ func BenchmarkSizeAgainstGzipJSON(b *testing.B) {
 	b.ReportMetric(float64(st.Size())/(1<<20), "DB-MB")
 	b.ReportMetric(float64(out)/(1<<20), "gzipJSON-MB")
 	b.ReportMetric(float64(st.Size())/float64(out), "ratio")
+}
+
+// packageKeys lists every (package, ecosystem) of the DB.
+func (d *DB) packageKeys(ctx context.Context) ([]runKey, error) {
+	var out []runKey
+	for blk := range d.blockKeys {
+		run, err := d.blockData(ctx, int64(blk))
+		if err != nil {
+			return nil, err
+		}
+		if err := walkRun(run, func(a, b, _ []byte) bool {
+			out = append(out, runKey{string(a), string(b)})
+			return true
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 type countWriter int64

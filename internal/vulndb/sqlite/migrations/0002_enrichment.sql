@@ -1,6 +1,8 @@
 -- Schema version 2: exploitation signals keyed on CVE.
 
--- kev holds CISA's Known Exploited Vulnerabilities catalog; json is the vulndb.KEV.
+-- kev is the build's staging table for CISA's Known Exploited
+-- Vulnerabilities catalog (json is the vulndb.KEV); Commit packs it into the
+-- blob named 'kev' (0003) and drops it.
 CREATE TABLE kev (
 	cve  TEXT PRIMARY KEY,
 	json BLOB NOT NULL
