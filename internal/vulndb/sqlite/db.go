@@ -20,6 +20,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -56,6 +57,13 @@ type DB struct {
 	kevOnce sync.Once
 	kevs    map[string]vulndb.KEV
 	kevErr  error
+
+	// epssKeys is the first CVE of each EPSS run, read on first use;
+	// epssRuns caches decompressed runs.
+	epssOnce sync.Once
+	epssKeys []runKey
+	epssErr  error
+	epssRuns map[int][]byte
 
 	// last is the most recently decompressed block: a scan looks packages
 	// up in name order, so neighbours often share it.
@@ -116,7 +124,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}{
 		{&d.block, `SELECT data FROM blocks WHERE block = ?1`},
 		{&d.chunk, `SELECT data FROM chunks WHERE chunk = ?1`},
-		{&d.ep, `SELECT score, percentile, date FROM epss WHERE cve = ?1`},
+		{&d.ep, `SELECT data FROM epss_runs WHERE run = ?1`},
 	} {
 		if err != nil {
 			break
@@ -346,15 +354,66 @@ func (d *DB) loadKEV(ctx context.Context) (map[string]vulndb.KEV, error) {
 
 // EPSS returns the EPSS score of a CVE, or nil.
 func (d *DB) EPSS(ctx context.Context, cve string) (*vulndb.EPSS, error) {
-	e := &vulndb.EPSS{CVE: cve}
-	err := d.ep.QueryRowContext(ctx, cve).Scan(&e.Score, &e.Percentile, &e.Date)
-	if errors.Is(err, sql.ErrNoRows) {
+	d.epssOnce.Do(func() {
+		d.epssKeys, d.epssErr = d.keys(ctx, `SELECT run, cve, '' FROM epss_keys ORDER BY run`)
+	})
+	if d.epssErr != nil {
+		return nil, fmt.Errorf("query EPSS %s: %w", cve, d.epssErr)
+	}
+	r := sort.Search(len(d.epssKeys), func(i int) bool { return d.epssKeys[i].a > cve }) - 1
+	if r < 0 {
 		return nil, nil
 	}
+	run, err := d.epssRun(ctx, r)
 	if err != nil {
 		return nil, fmt.Errorf("query EPSS %s: %w", cve, err)
 	}
+	var e *vulndb.EPSS
+	var derr error
+	err = walkRun(run, func(a, date, rec []byte) bool {
+		if string(a) == cve {
+			e = &vulndb.EPSS{CVE: cve, Date: string(date)}
+			s, p, _ := strings.Cut(string(rec), ",")
+			if e.Score, derr = strconv.ParseFloat(s, 64); derr == nil {
+				e.Percentile, derr = strconv.ParseFloat(p, 64)
+			}
+		}
+		return string(a) < cve
+	})
+	if err == nil {
+		err = derr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("query EPSS %s: run %d: %w", cve, r, err)
+	}
 	return e, nil
+}
+
+// epssRun returns EPSS run r decompressed; callers must not modify it.
+// A scan asks for the scores of all its findings, so every run it touches
+// is kept (a whole feed is a few MB).
+func (d *DB) epssRun(ctx context.Context, r int) ([]byte, error) {
+	d.mu.Lock()
+	run, ok := d.epssRuns[r]
+	d.mu.Unlock()
+	if ok {
+		return run, nil
+	}
+	var blob []byte
+	if err := d.ep.QueryRowContext(ctx, r).Scan(&blob); err != nil {
+		return nil, fmt.Errorf("run %d: %w", r, err)
+	}
+	run, err := d.dec.DecodeAll(blob, nil)
+	if err != nil {
+		return nil, fmt.Errorf("decompress run %d: %w", r, err)
+	}
+	d.mu.Lock()
+	if d.epssRuns == nil {
+		d.epssRuns = map[int][]byte{}
+	}
+	d.epssRuns[r] = run
+	d.mu.Unlock()
+	return run, nil
 }
 
 // ByPackage returns every affected record for (ecosystem, name), sorted by

@@ -116,18 +116,33 @@ func BenchmarkSizeAgainstGzipJSON(b *testing.B) {
 	for _, cve := range slices.Sorted(maps.Keys(kevs)) {
 		enc.Encode(kevs[cve])
 	}
-	rows, err := db.db.QueryContext(b.Context(), `SELECT cve, score, percentile, date FROM epss ORDER BY cve`)
+	rows, err := db.db.QueryContext(b.Context(), `SELECT cve FROM epss_keys ORDER BY run`)
 	if err != nil {
 		b.Fatal(err)
 	}
+	var firsts []string
 	for rows.Next() {
-		var e vulndb.EPSS
-		if err := rows.Scan(&e.CVE, &e.Score, &e.Percentile, &e.Date); err != nil {
+		var cve string
+		if err := rows.Scan(&cve); err != nil {
 			b.Fatal(err)
 		}
-		enc.Encode(e)
+		firsts = append(firsts, cve)
 	}
 	rows.Close()
+	for r := range firsts {
+		run, err := db.epssRun(b.Context(), r)
+		if err != nil {
+			b.Fatal(err)
+		}
+		walkRun(run, func(cve, _, _ []byte) bool {
+			e, err := db.EPSS(b.Context(), string(cve))
+			if err != nil || e == nil {
+				b.Fatalf("EPSS(%s) = %v, %v", cve, e, err)
+			}
+			enc.Encode(e)
+			return true
+		})
+	}
 	zw.Close()
 	st, err := os.Stat(path)
 	if err != nil {

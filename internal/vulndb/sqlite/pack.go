@@ -26,6 +26,8 @@ const (
 	// sample of the whole file saves 10-15% over compressing it alone.
 	chunkDictSize = 256 << 10
 	blockDictSize = 32 << 10
+	// epssRunSize is how many EPSS scores share a run (about 100 KiB).
+	epssRunSize = 4096
 )
 
 // Dictionary IDs, as written in every frame compressed with them, and the
@@ -95,6 +97,9 @@ func (w *Writer) pack(ctx context.Context) error {
 	if err := p.kev(); err != nil {
 		return err
 	}
+	if err := p.epss(); err != nil {
+		return err
+	}
 	for k, v := range map[string]string{
 		"advisories": strconv.FormatInt(advisories, 10),
 		"affected":   strconv.Itoa(affected),
@@ -103,7 +108,7 @@ func (w *Writer) pack(ctx context.Context) error {
 			return err
 		}
 	}
-	for _, q := range []string{`DROP TABLE affected`, `DROP TABLE advisories`, `DROP TABLE kev`} {
+	for _, q := range []string{`DROP TABLE affected`, `DROP TABLE advisories`, `DROP TABLE kev`, `DROP TABLE epss`} {
 		if _, err := p.tx.ExecContext(ctx, q); err != nil {
 			return err
 		}
@@ -405,4 +410,55 @@ func (p *packer) kev() error {
 		return err
 	}
 	return p.putBlob(blobKEV, b)
+}
+
+// epss packs the EPSS scores into runs of epssRunSize in CVE order: a real
+// feed has 300k of them, 15 MB as table rows.
+func (p *packer) epss() error {
+	ctx, tx := p.ctx, p.tx
+	rows, err := tx.QueryContext(ctx, `SELECT cve, score, percentile, date FROM epss ORDER BY cve`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var (
+		run   runBuilder
+		runNo int64
+	)
+	flush := func() error {
+		if run.n == 0 {
+			return nil
+		}
+		first := run.first
+		if _, err := tx.ExecContext(ctx, `INSERT INTO epss_runs (run, data) VALUES (?1, ?2)`, runNo, p.plain.EncodeAll(run.bytes(), nil)); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO epss_keys (run, cve) VALUES (?1, ?2)`, runNo, first.a); err != nil {
+			return err
+		}
+		runNo++
+		return nil
+	}
+	for rows.Next() {
+		var (
+			cve, date         string
+			score, percentile float64
+		)
+		if err := rows.Scan(&cve, &score, &percentile, &date); err != nil {
+			return err
+		}
+		rec := strconv.AppendFloat(nil, score, 'g', -1, 64)
+		rec = append(rec, ',')
+		rec = strconv.AppendFloat(rec, percentile, 'g', -1, 64)
+		run.add(cve, date, rec)
+		if run.n == epssRunSize {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return flush()
 }

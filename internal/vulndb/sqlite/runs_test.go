@@ -135,3 +135,41 @@ func TestBloom(t *testing.T) {
 		}
 	}
 }
+
+// TestEPSSRuns stores more scores than one run holds and reads each back.
+func TestEPSSRuns(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "vuln.db")
+	w, err := Create(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 2*epssRunSize + 100
+	score := func(i int) float64 { return float64(i%997) / 1000 }
+	for i := range n {
+		if err := w.AddEPSS(ctx, vulndb.EPSS{CVE: fmt.Sprintf("CVE-2024-%05d", 2*i), Score: score(i), Percentile: 1 - score(i), Date: "2026-11-26"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db := openDB(t, path)
+	defer db.Close()
+	for i := range n {
+		cve := fmt.Sprintf("CVE-2024-%05d", 2*i)
+		e, err := db.EPSS(ctx, cve)
+		if err != nil || e == nil || e.CVE != cve || e.Score != score(i) || e.Percentile != 1-score(i) || e.Date != "2026-11-26" {
+			t.Fatalf("EPSS(%s) = %+v, %v", cve, e, err)
+		}
+		if e, err := db.EPSS(ctx, fmt.Sprintf("CVE-2024-%05d", 2*i+1)); e != nil || err != nil {
+			t.Fatalf("EPSS of an unscored CVE = %+v, %v", e, err)
+		}
+	}
+	if len(db.epssKeys) != 3 {
+		t.Errorf("%d EPSS runs, want 3", len(db.epssKeys))
+	}
+	if e, err := db.EPSS(ctx, "CVE-1999-0001"); e != nil || err != nil {
+		t.Errorf("EPSS before the first key = %+v, %v", e, err)
+	}
+}

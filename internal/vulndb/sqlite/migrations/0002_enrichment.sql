@@ -8,7 +8,8 @@ CREATE TABLE kev (
 	json BLOB NOT NULL
 ) WITHOUT ROWID;
 
--- epss holds one EPSS score per CVE (the newest imported wins).
+-- epss is the build's staging table for EPSS scores, one per CVE (the
+-- newest imported wins); Commit packs it into epss_runs (0003) and drops it.
 CREATE TABLE epss (
 	cve        TEXT PRIMARY KEY,
 	score      REAL NOT NULL,
