@@ -12,7 +12,8 @@ import (
 // more.
 const maxBlob = 256 << 20
 
-// loadIndexes reads the sparse indexes and the dictionaries, and makes the
+// loadIndexes reads the sparse indexes, the Bloom filters and the chunks'
+// dictionary, and makes the
 // decoder the lookups share (DecodeAll is safe for concurrent use).
 func (d *DB) loadIndexes(ctx context.Context) error {
 	var err error
@@ -27,17 +28,12 @@ func (d *DB) loadIndexes(ctx context.Context) error {
 		return err
 	}
 	opts := []zstd.DOption{zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(maxBlob)}
-	for _, dict := range []struct {
-		name string
-		id   uint32
-	}{{blobChunkDict, chunkDictID}, {blobBlockDict, blockDictID}} {
-		b, err := d.blob(ctx, dict.name)
-		if err != nil {
-			return err
-		}
-		if len(b) > 0 {
-			opts = append(opts, zstd.WithDecoderDictRaw(dict.id, b))
-		}
+	dict, err := d.blob(ctx, blobChunkDict)
+	if err != nil {
+		return err
+	}
+	if len(dict) > 0 {
+		opts = append(opts, zstd.WithDecoderDictRaw(chunkDictID, dict))
 	}
 	for _, f := range []struct {
 		name string

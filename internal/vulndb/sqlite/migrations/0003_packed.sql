@@ -1,5 +1,5 @@
 -- Schema versions 3 and 4: the read side is packed when the build commits.
--- advisories and affected (0001) and kev (0002) are the build's staging
+-- advisories and affected (0001) and kev and epss (0002) are the build's staging
 -- tables; Commit packs them into the tables below and drops them.
 --
 -- Records are stored in zstd-compressed runs ("blocks" of package records,
@@ -8,13 +8,12 @@
 -- per index for the keys the DB does not hold. Each run, uncompressed, is a
 -- directory of keys followed by the records (see frame.go). Version 4
 -- replaced version 3's per-row indexes with the sparse ones, added the
--- dictionaries and the Bloom filters, and packed KEV and EPSS: on the
+-- dictionary and the Bloom filters, and packed KEV and EPSS: on the
 -- shared-data build the file went from 14.2 MB to 7.8 MB, and a feed's
 -- worth of EPSS scores (300k) from 14.7 MB to 2.1 MB.
 
 -- blocks: consecutive packages' records, in (package, ecosystem) order; an
--- entry is (package, ecosystem, JSON array of packedRecord). Compressed
--- with the dictionary 'dict/blocks'.
+-- entry is (package, ecosystem, JSON array of packedRecord).
 CREATE TABLE blocks (
 	block INTEGER PRIMARY KEY,
 	data  BLOB NOT NULL
@@ -55,11 +54,10 @@ CREATE TABLE epss_keys (
 	cve TEXT NOT NULL
 );
 
--- blobs: named zstd-compressed values read whole: 'dict/chunks' and
--- 'dict/blocks' (raw zstd dictionaries: records sampled from the data,
--- which the runs are compressed against), 'bloom/packages' and 'bloom/ids'
--- (see bloom.go), and 'kev' (the KEV catalog, a JSON array of vulndb.KEV
--- sorted by CVE).
+-- blobs: named zstd-compressed values read whole: 'dict/chunks' (a raw
+-- zstd dictionary: advisories sampled from the data, which the chunks are
+-- compressed against), 'bloom/packages' and 'bloom/ids' (see bloom.go),
+-- and 'kev' (the KEV catalog, a JSON array of vulndb.KEV sorted by CVE).
 CREATE TABLE blobs (
 	name TEXT NOT NULL UNIQUE,
 	data BLOB NOT NULL
