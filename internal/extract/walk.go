@@ -67,8 +67,9 @@ type Limited interface {
 
 // WantsLarge returns the layerfs.Options.WantsLarge for exts: a file of
 // size is still wanted when OS detection wants it or an extractor that
-// wants it is not Limited below size. A file only the secret scanner wants
-// (a JDK's 130 MB lib/modules) is then skipped without a warning.
+// wants it is not Limited below size. A large file only the secret scanner
+// wants (a JDK's 130 MB lib/modules, a 13 MB class data archive) is then
+// neither read nor reported as too large.
 func WantsLarge(exts []Extractor) func(path string, mode fs.FileMode, size int64) bool {
 	return func(path string, mode fs.FileMode, size int64) bool {
 		if osrelease.Wants(path) {

@@ -261,10 +261,11 @@ func addEntry(tr *tar.Reader, hdr *tar.Header, opts Options, b *captureBudget, l
 	if !e.Mode.IsRegular() || e.Hardlink || opts.Wants == nil || !opts.Wants(p, e.Mode) {
 		return nil // archive/tar discards the body through our hashing reader on Next
 	}
+	if e.Size > min(largeFile, b.maxFile) && opts.WantsLarge != nil && !opts.WantsLarge(p, e.Mode, e.Size) {
+		return nil // only extractors that ignore a file this large want it
+	}
 	if e.Size > b.maxFile {
-		if opts.WantsLarge == nil || opts.WantsLarge(p, e.Mode, e.Size) {
-			l.Errors = append(l.Errors, fileErr(p, "skipped: larger than %d bytes (%d)", b.maxFile, e.Size))
-		}
+		l.Errors = append(l.Errors, fileErr(p, "skipped: larger than %d bytes (%d)", b.maxFile, e.Size))
 		return nil
 	}
 	if opts.Prepare == nil && e.Size > b.left {
@@ -290,6 +291,10 @@ func addEntry(tr *tar.Reader, hdr *tar.Header, opts Options, b *captureBudget, l
 	}
 	return nil
 }
+
+// largeFile is the size above which a wanted file is offered to
+// Options.WantsLarge before it is read.
+const largeFile = 1 << 20
 
 // maxScratch is the largest read buffer kept from one prepared file to the
 // next; rare larger files get a buffer of their own.

@@ -75,10 +75,11 @@ func AnalyzeDir(ctx context.Context, root string, opts Options) (*Layer, error) 
 		if !e.Mode.IsRegular() || opts.Wants == nil || !opts.Wants(p, e.Mode) {
 			return nil
 		}
+		if e.Size > min(largeFile, budget.maxFile) && opts.WantsLarge != nil && !opts.WantsLarge(p, e.Mode, e.Size) {
+			return nil // only extractors that ignore a file this large want it
+		}
 		if e.Size > budget.maxFile {
-			if opts.WantsLarge == nil || opts.WantsLarge(p, e.Mode, e.Size) {
-				l.Errors = append(l.Errors, fileErr(p, "skipped: larger than %d bytes (%d)", budget.maxFile, e.Size))
-			}
+			l.Errors = append(l.Errors, fileErr(p, "skipped: larger than %d bytes (%d)", budget.maxFile, e.Size))
 			return nil
 		}
 		if opts.Prepare == nil && e.Size > budget.left {

@@ -48,10 +48,10 @@ type Options struct {
 	Wants func(path string, mode fs.FileMode) bool
 	// MaxFileSize caps a kept file; larger wanted files are skipped with a FileError.
 	MaxFileSize int64
-	// WantsLarge, if set, is asked about a wanted file larger than
-	// MaxFileSize: false skips it without a FileError, because whatever
-	// wants it ignores files that large (the secret scanner reads none
-	// over 1 MiB). Pure and cheap.
+	// WantsLarge, if set, is asked about each wanted file larger than
+	// 1 MiB (or than MaxFileSize): false skips it unread and without a
+	// FileError, because whatever wants it ignores files that large (the
+	// secret scanner scans none over 1 MiB). Pure and cheap.
 	WantsLarge func(path string, mode fs.FileMode, size int64) bool
 	// MaxTotalSize caps all content kept from one layer (0: DefaultMaxTotalSize),
 	// so a decompression bomb of many wanted files cannot exhaust memory;

@@ -144,7 +144,7 @@ func audit(r *report.Report, meta *image.Metadata, layers []*layerfs.Layer, info
 				Path: f.Path, Line: f.Line, Match: f.Match, StillPresent: f.StillPresent,
 			})
 		}
-		st := sec.Stats()
+		st := sec.Stats(layers)
 		r.SecretStats = &report.SecretStats{Scanned: st.Scanned, SkippedTooLarge: st.SkippedTooLarge, SkippedBinary: st.SkippedBinary}
 	}
 	if opts.Config {

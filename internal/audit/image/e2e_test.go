@@ -160,7 +160,7 @@ func TestImageEndToEnd(t *testing.T) {
 	if diff := cmp.Diff(wantSecrets, gotSecrets); diff != "" {
 		t.Errorf("Collect (-want +got):\n%s", diff)
 	}
-	if st := sc.Stats(); st.SkippedBinary != 2 || st.Scanned != 2 {
+	if st := sc.Stats(layers); st.SkippedBinary != 2 || st.Scanned != 2 {
 		t.Errorf("Stats = %+v, want 2 scanned, 2 binary", st)
 	}
 	facts := Facts(meta, final)

@@ -86,6 +86,31 @@ func Collect(layers []*layerfs.Layer, infos []extract.LayerInfo, final *layerfs.
 	return out
 }
 
+// Stats counts files. Scanned and SkippedBinary are the files Prepare
+// looked at in this process (layers taken from the cache are not prepared
+// again and are not counted); SkippedTooLarge are the files of every layer
+// that Wants accepts and that are over the size limit, which are never
+// scanned (nor read, unless another extractor wants them).
+type Stats struct {
+	Scanned, SkippedTooLarge, SkippedBinary int64
+}
+
+// Stats returns the counters, with the too-large files of layers.
+func (s *Scanner) Stats(layers []*layerfs.Layer) Stats {
+	st := Stats{Scanned: s.scanned.Load(), SkippedBinary: s.binary.Load()}
+	for _, l := range layers {
+		if l == nil {
+			continue
+		}
+		for _, e := range l.Entries {
+			if e.Size > s.maxSize && !e.Hardlink && s.Wants(e.Path, e.Mode) {
+				st.SkippedTooLarge++
+			}
+		}
+	}
+	return st
+}
+
 // ScanConfig finds secrets in the image config: environment variables,
 // labels and the created_by command of every history entry (which also
 // records build arguments).

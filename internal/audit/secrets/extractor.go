@@ -121,15 +121,17 @@ func (s *Scanner) Wants(p string, mode fs.FileMode) bool {
 	return true
 }
 
-// MaxSize implements extract.Limited: Prepare skips larger files.
+// MaxSize implements extract.Limited: larger files are never scanned, so
+// the walker need not read them for the scanner.
 func (s *Scanner) MaxSize() int64 { return s.maxSize }
 
 // Prepare implements extract.Preparer: it scans one file and returns the
 // JSON of its matches ([]Match), or nil when there are none. Files larger
-// than the size limit and binary files are skipped and counted (Stats).
+// than the size limit (which the walker reads only when another extractor
+// wants them) and binary files are skipped; binary files are counted
+// (Stats).
 func (s *Scanner) Prepare(p string, content []byte) ([]byte, error) {
 	if int64(len(content)) > s.maxSize {
-		s.tooLarge.Add(1)
 		return nil, nil
 	}
 	if IsBinary(content) {

@@ -30,7 +30,7 @@ type Scanner struct {
 	// invalid holds the rules New could not compile, as errors.
 	invalid []error
 
-	tooLarge, binary, scanned atomic.Int64
+	binary, scanned atomic.Int64
 }
 
 type compiled struct {
@@ -86,17 +86,6 @@ func New(rules []Rule) *Scanner {
 
 // Errors returns the rules New left out.
 func (s *Scanner) Errors() []error { return s.invalid }
-
-// Stats counts the files Prepare looked at in this process (layers taken
-// from the cache are not prepared again and are not counted).
-type Stats struct {
-	Scanned, SkippedTooLarge, SkippedBinary int64
-}
-
-// Stats returns the counters.
-func (s *Scanner) Stats() Stats {
-	return Stats{Scanned: s.scanned.Load(), SkippedTooLarge: s.tooLarge.Load(), SkippedBinary: s.binary.Load()}
-}
 
 // Severity returns the severity of rule id ("" if unknown).
 func (s *Scanner) Severity(id string) string {

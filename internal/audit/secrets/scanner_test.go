@@ -8,11 +8,14 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
+	"io/fs"
 	mrand "math/rand/v2"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/customs-scanner/customs/internal/layerfs"
 )
 
 // fake returns a fabricated token: prefix plus n characters of alphabet
@@ -220,8 +223,22 @@ func TestPrepareSkipsAndRedacts(t *testing.T) {
 	if b, _ := s.Prepare("latin1", append([]byte("pass"), strings.Repeat("\xe9\xff", 100)...)); b != nil {
 		t.Errorf("Prepare(invalid utf-8) = %s, want nil", b)
 	}
-	want := Stats{Scanned: 1, SkippedTooLarge: 1, SkippedBinary: 2}
-	if diff := cmp.Diff(want, s.Stats()); diff != "" {
+	want := Stats{Scanned: 1, SkippedBinary: 2}
+	if diff := cmp.Diff(want, s.Stats(nil)); diff != "" {
+		t.Errorf("Stats (-want +got):\n%s", diff)
+	}
+}
+
+func TestStatsCountsTooLargeFromLayers(t *testing.T) {
+	s := New(DefaultRules())
+	layers := []*layerfs.Layer{nil, {Entries: []layerfs.Entry{
+		{Path: "app/dump.sql", Mode: 0o644, Size: DefaultMaxSize + 1},
+		{Path: "app/config.yml", Mode: 0o644, Size: 100},
+		{Path: "usr/share/doc/big.txt", Mode: 0o644, Size: DefaultMaxSize + 1}, // not wanted
+		{Path: "app/dump-link.sql", Mode: 0o644, Linkname: "app/dump.sql", Hardlink: true},
+		{Path: "app/data", Mode: fs.ModeDir | 0o755},
+	}}}
+	if diff := cmp.Diff(Stats{SkippedTooLarge: 1}, s.Stats(layers)); diff != "" {
 		t.Errorf("Stats (-want +got):\n%s", diff)
 	}
 }
