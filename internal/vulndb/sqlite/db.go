@@ -325,7 +325,8 @@ func (d *DB) chunkData(ctx context.Context, c int64) ([]byte, error) {
 
 // KEV returns the KEV catalog entry of a CVE, or nil.
 func (d *DB) KEV(ctx context.Context, cve string) (*vulndb.KEV, error) {
-	d.kevOnce.Do(func() { d.kevs, d.kevErr = d.loadKEV(ctx) })
+	// Without the caller's cancellation: the result is kept for every caller.
+	d.kevOnce.Do(func() { d.kevs, d.kevErr = d.loadKEV(context.WithoutCancel(ctx)) })
 	if d.kevErr != nil {
 		return nil, fmt.Errorf("query KEV %s: %w", cve, d.kevErr)
 	}
@@ -355,7 +356,7 @@ func (d *DB) loadKEV(ctx context.Context) (map[string]vulndb.KEV, error) {
 // EPSS returns the EPSS score of a CVE, or nil.
 func (d *DB) EPSS(ctx context.Context, cve string) (*vulndb.EPSS, error) {
 	d.epssOnce.Do(func() {
-		d.epssKeys, d.epssErr = d.keys(ctx, `SELECT run, cve, '' FROM epss_keys ORDER BY run`)
+		d.epssKeys, d.epssErr = d.keys(context.WithoutCancel(ctx), `SELECT run, cve, '' FROM epss_keys ORDER BY run`)
 	})
 	if d.epssErr != nil {
 		return nil, fmt.Errorf("query EPSS %s: %w", cve, d.epssErr)
