@@ -339,13 +339,20 @@ func cacheOf(p string, e layerfs.Entry) (string, bool) {
 	case strings.HasPrefix(p, "var/cache/yum/"), strings.HasPrefix(p, "var/cache/dnf/"):
 		return p[:len("var/cache/dnf")], true
 	}
-	for _, c := range []string{".npm/_cacache", ".cache/pip", ".cache/yarn", ".cache/go-build", ".m2/repository", ".gradle/caches", ".composer/cache", ".cache/composer"} {
-		if i := strings.Index(p, "/"+c+"/"); i >= 0 && homeLike(p[:i]) {
-			return p[:i+1+len(c)], true
+	if !strings.Contains(p, "/.") {
+		return "", false // the common case: every cache below is a dot directory
+	}
+	for _, c := range homeCaches {
+		if i := strings.Index(p, c); i >= 0 && homeLike(p[:i]) {
+			return p[:i+len(c)-1], true
 		}
 	}
 	return "", false
 }
+
+// homeCaches are package manager caches in a home directory, as
+// "/DIR/" to search paths for (every file of the image is checked).
+var homeCaches = []string{"/.npm/_cacache/", "/.cache/pip/", "/.cache/yarn/", "/.cache/go-build/", "/.m2/repository/", "/.gradle/caches/", "/.composer/cache/", "/.cache/composer/"}
 
 // homeLike is a home directory: root, home/NAME, or any other single
 // directory (service users' homes such as app or opt/app are not).
