@@ -253,6 +253,7 @@ out=$work/results/$name-$(date -u +%Y%m%dT%H%M%SZ).txt
 	echo "packages in report: cold plain $(count "$res/plain.json"), cached plain $(count "$res/plain-cached.json"), cold gzip $(count "$res/gzip.json"), cached gzip $(count "$res/gzip-cached.json")"
 	echo "packages by type (cold plain): $(jq -r '[.packages[].type] | group_by(.) | map("\(.[0])=\(length)") | join(" ")' "$res/plain.json")"
 	echo "installed packages in dpkg status of the rootfs: $dpkg_installed"
+	echo "secret scan (default scanners vuln,secret,config; cold plain): $(jq -c '.secretStats' "$res/plain.json"), $(jq '.secrets | length' "$res/plain.json") secrets, $(jq '.misconfigurations | length' "$res/plain.json") misconfigurations, $(jq '.warnings | length' "$res/plain.json") warnings"
 	echo "raw times (ms) and peak RSS (KB) per run: $res"
 } | tee "$out"
 log "results saved to $out"
