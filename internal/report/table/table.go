@@ -130,8 +130,25 @@ func (e Encoder) Encode(w io.Writer, r *report.Report) error {
 }
 
 // SummaryLine is the closing line, e.g.
-// "12 findings in 5 of 14 packages (CRITICAL 1, HIGH 4, MEDIUM 7); 10 have a fix".
+// "12 findings in 5 of 14 packages (CRITICAL 1, HIGH 4, MEDIUM 7); 10 have a fix",
+// followed by the counts of secrets and misconfigurations when those
+// scanners ran: "; 1 secret, 4 misconfigurations".
 func SummaryLine(r *report.Report) string {
+	var audit []string
+	if r.Secrets != nil {
+		audit = append(audit, plural(len(r.Secrets), "secret"))
+	}
+	if r.Misconfigurations != nil {
+		audit = append(audit, plural(len(r.Misconfigurations), "misconfiguration"))
+	}
+	line := vulnSummary(r)
+	if len(audit) > 0 {
+		line += "; " + strings.Join(audit, ", ")
+	}
+	return line
+}
+
+func vulnSummary(r *report.Report) string {
 	if r.DB == nil {
 		return fmt.Sprintf("%d packages (no vulnerability DB used)", len(r.Packages))
 	}

@@ -64,6 +64,15 @@ func TestSummaryLine(t *testing.T) {
 	if got, want := SummaryLine(r), "no findings in 3 packages"; got != want {
 		t.Errorf("SummaryLine = %q, want %q", got, want)
 	}
+	r.Secrets, r.Misconfigurations = []report.Secret{}, []report.Misconfiguration{{}, {}}
+	if got, want := SummaryLine(r), "no findings in 3 packages; 0 secrets, 2 misconfigurations"; got != want {
+		t.Errorf("SummaryLine with audits = %q, want %q", got, want)
+	}
+	r.Secrets = []report.Secret{{}}
+	if got, want := SummaryLine(r), "no findings in 3 packages; 1 secret, 2 misconfigurations"; got != want {
+		t.Errorf("SummaryLine with audits = %q, want %q", got, want)
+	}
+	r.Secrets, r.Misconfigurations = nil, nil
 	r.DB = nil
 	if got, want := SummaryLine(r), "3 packages (no vulnerability DB used)"; got != want {
 		t.Errorf("SummaryLine = %q, want %q", got, want)
