@@ -299,13 +299,9 @@ func (d *DB) chunkData(ctx context.Context, c int64) ([]byte, error) {
 		return e, nil
 	}
 	d.mu.Unlock()
-	var blob []byte
-	if err := d.chunk.QueryRowContext(ctx, c).Scan(&blob); err != nil {
-		return nil, fmt.Errorf("chunk %d: %w", c, err)
-	}
-	raw, err := d.dec.DecodeAll(blob, nil)
+	raw, err := d.readRun(ctx, d.chunk, c, "chunk")
 	if err != nil {
-		return nil, fmt.Errorf("decompress chunk %d: %w", c, err)
+		return nil, err
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -400,13 +396,9 @@ func (d *DB) epssRun(ctx context.Context, r int) ([]byte, error) {
 	if ok {
 		return run, nil
 	}
-	var blob []byte
-	if err := d.ep.QueryRowContext(ctx, r).Scan(&blob); err != nil {
-		return nil, fmt.Errorf("run %d: %w", r, err)
-	}
-	run, err := d.dec.DecodeAll(blob, nil)
+	run, err := d.readRun(ctx, d.ep, int64(r), "run")
 	if err != nil {
-		return nil, fmt.Errorf("decompress run %d: %w", r, err)
+		return nil, err
 	}
 	d.mu.Lock()
 	if d.epssRuns == nil {
@@ -509,17 +501,27 @@ func (d *DB) blockData(ctx context.Context, block int64) ([]byte, error) {
 		return b, nil
 	}
 	d.mu.Unlock()
-	var blob []byte
-	if err := d.block.QueryRowContext(ctx, block).Scan(&blob); err != nil {
-		return nil, fmt.Errorf("block %d: %w", block, err)
-	}
-	raw, err := d.dec.DecodeAll(blob, nil)
+	raw, err := d.readRun(ctx, d.block, block, "block")
 	if err != nil {
-		return nil, fmt.Errorf("decompress block %d: %w", block, err)
+		return nil, err
 	}
 	d.mu.Lock()
 	d.lastBlock, d.last = block, raw
 	d.mu.Unlock()
+	return raw, nil
+}
+
+// readRun reads run n with stmt (which selects its data) and decompresses
+// it; what names the kind of run in errors.
+func (d *DB) readRun(ctx context.Context, stmt *sql.Stmt, n int64, what string) ([]byte, error) {
+	var blob []byte
+	if err := stmt.QueryRowContext(ctx, n).Scan(&blob); err != nil {
+		return nil, fmt.Errorf("%s %d: %w", what, n, err)
+	}
+	raw, err := d.dec.DecodeAll(blob, nil)
+	if err != nil {
+		return nil, fmt.Errorf("decompress %s %d: %w", what, n, err)
+	}
 	return raw, nil
 }
 
