@@ -104,7 +104,11 @@ func Analyze(ctx context.Context, r io.Reader, opts Options) (*Layer, error) {
 		stream, closeFn = zr, zr.Close
 	}
 	defer closeFn()
-	dec := newHashReader(ctx, stream)
+	// Decompression runs ahead on its own goroutine (it is most of the
+	// work of a gzip layer); the hash of the tar stream on a third.
+	ahead := newReadAhead(stream)
+	defer ahead.close()
+	dec := newHashReader(ctx, ahead)
 	defer dec.close()
 	if err := analyzeTar(ctx, dec, opts, l); err != nil {
 		return nil, err
@@ -112,6 +116,7 @@ func Analyze(ctx context.Context, r io.Reader, opts Options) (*Layer, error) {
 	if _, err := io.Copy(io.Discard, dec); err != nil {
 		return nil, fmt.Errorf("read layer: drain after tar end: %w", err)
 	}
+	ahead.close() // the decompressor is done with stored
 	if _, err := io.Copy(io.Discard, stored); err != nil {
 		return nil, fmt.Errorf("read layer: drain: %w", err)
 	}
