@@ -54,7 +54,8 @@ what changed since. Ubuntu's CVE tracker is not included (a git repository witho
 HTTPS archive; osv-ubuntu carries Ubuntu's data). GitHub's reviewed advisories (GHSA) are
 part of each osv-* export.`,
 		Example: `  customs db update
-  customs db update --feeds default,osv-pypi,osv-npm
+  customs db update --feeds default,redhat,nvd
+  customs db update --feeds osv-go,osv-npm,kev
   customs db update --feed osv-go=https://mirror.example.com/osv/Go/all.zip
   customs db update --feed alpine=https://mirror.example.com/secdb/`,
 		Args: cobra.NoArgs,

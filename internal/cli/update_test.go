@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -172,9 +173,11 @@ func TestDBUpdateList(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
+	if !regexp.MustCompile(`(?m)^osv-go +osv +https://mirror\.example\.com/Go/all\.zip$`).MatchString(r.stdout) {
+		t.Errorf("--list output lacks osv-go with its override:\n%s", r.stdout)
+	}
 	for _, want := range []string{
-		"osv-go  osv",
-		"https://mirror.example.com/Go/all.zip",
+		"osv-npm ",
 		"https://secdb.alpinelinux.org/v3.20/main.json",
 		"https://security-tracker.debian.org/tracker/data/json",
 	} {
@@ -182,7 +185,7 @@ func TestDBUpdateList(t *testing.T) {
 			t.Errorf("--list output lacks %q:\n%s", want, r.stdout)
 		}
 	}
-	if strings.Contains(r.stdout, "osv-pypi") {
+	if strings.Contains(r.stdout, "osv-debian") || strings.Contains(r.stdout, "redhat") {
 		t.Errorf("--list shows a feed that is not enabled by default:\n%s", r.stdout)
 	}
 }

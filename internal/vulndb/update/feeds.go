@@ -126,26 +126,29 @@ var alpineBranches = []string{
 
 // osvEcosystems are the per-ecosystem exports in the OSV bucket, by feed
 // name suffix. GitHub's reviewed advisories (GHSA) are included in each
-// ecosystem's export.
+// ecosystem's export. Every ecosystem customs inventories is a default, so
+// that a plain `db update` misses no package type it finds; Debian's and
+// Alpine's exports are not, as their native feeds (debian, alpine) carry
+// the distros' own decisions and the OSV copies would only repeat them.
 var osvEcosystems = []struct {
 	name, ecosystem string
 	def             bool
 }{
 	{"go", "Go", true},
-	{"pypi", "PyPI", false},
-	{"npm", "npm", false},
-	{"maven", "Maven", false},
-	{"crates-io", "crates.io", false},
-	{"rubygems", "RubyGems", false},
-	{"packagist", "Packagist", false},
-	{"nuget", "NuGet", false},
-	{"hex", "Hex", false},
-	{"pub", "Pub", false},
+	{"pypi", "PyPI", true},
+	{"npm", "npm", true},
+	{"maven", "Maven", true},
+	{"crates-io", "crates.io", true},
+	{"rubygems", "RubyGems", true},
+	{"packagist", "Packagist", true},
+	{"nuget", "NuGet", true},
+	{"hex", "Hex", true},
+	{"pub", "Pub", true},
 	{"debian", "Debian", false},
 	{"alpine", "Alpine", false},
-	{"ubuntu", "Ubuntu", false},
-	{"rocky-linux", "Rocky Linux", false},
-	{"almalinux", "AlmaLinux", false},
+	{"ubuntu", "Ubuntu", true},
+	{"rocky-linux", "Rocky Linux", true},
+	{"almalinux", "AlmaLinux", true},
 }
 
 // Feeds returns every known feed, defaults first, then by name. Each call

@@ -55,7 +55,9 @@ func TestFeeds(t *testing.T) {
 			defaults = append(defaults, f.Name)
 		}
 	}
-	if diff := cmp.Diff([]string{"alpine", "debian", "epss", "kev", "osv-go"}, defaults); diff != "" {
+	want := []string{"alpine", "debian", "epss", "kev", "osv-almalinux", "osv-crates-io", "osv-go", "osv-hex", "osv-maven",
+		"osv-npm", "osv-nuget", "osv-packagist", "osv-pub", "osv-pypi", "osv-rocky-linux", "osv-rubygems", "osv-ubuntu"}
+	if diff := cmp.Diff(want, defaults); diff != "" {
 		t.Errorf("default feeds (-want +got):\n%s", diff)
 	}
 }
