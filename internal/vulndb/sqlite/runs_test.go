@@ -173,3 +173,24 @@ func TestEPSSRuns(t *testing.T) {
 		t.Errorf("EPSS before the first key = %+v, %v", e, err)
 	}
 }
+
+// FuzzWalkRun checks that walkRun never panics and hands out only slices
+// inside the run.
+func FuzzWalkRun(f *testing.F) {
+	var rb runBuilder
+	rb.add("openssl", "debian:12", []byte(`[{"i":"CVE-1"}]`))
+	rb.add("openssl", "ubuntu:22.04", []byte(`[]`))
+	f.Add(rb.bytes())
+	f.Add([]byte{1, 0, 0, 0})
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0x0f})
+	f.Fuzz(func(t *testing.T, run []byte) {
+		total := 0
+		walkRun(run, func(a, b, rec []byte) bool {
+			total += len(rec)
+			if total > len(run) {
+				t.Fatalf("records add up to %d bytes of a %d-byte run", total, len(run))
+			}
+			return true
+		})
+	})
+}
