@@ -128,30 +128,27 @@ func (p *packer) putBlob(name string, b []byte) error {
 	return err
 }
 
-// sample returns about size bytes of the records query returns, taken at an
-// even stride over the staging table so that every feed is represented; the
-// query takes the stride as ?1 and returns the staging rowid and a record.
-// conv turns a row into the form it is stored in.
-func (p *packer) sample(table, query string, size int, conv func(rowid int64, js []byte) ([]byte, error)) ([]byte, error) {
+// sampleAdvisories returns about size bytes of advisories in the form a
+// chunk stores them, taken at an even stride over the staging table (in
+// import order) so that every feed is represented: the chunks' dictionary.
+func (p *packer) sampleAdvisories(size int) ([]byte, error) {
 	var total int64
-	if err := p.tx.QueryRowContext(p.ctx, `SELECT coalesce(sum(length(json)), 0) FROM `+table).Scan(&total); err != nil {
+	if err := p.tx.QueryRowContext(p.ctx, `SELECT coalesce(sum(length(json)), 0) FROM advisories`).Scan(&total); err != nil {
 		return nil, err
 	}
-	rows, err := p.tx.QueryContext(p.ctx, query, max(1, total/int64(size)))
+	// A stride of total/size rows takes size/(average row) rows.
+	rows, err := p.tx.QueryContext(p.ctx, `SELECT json FROM advisories WHERE rowid % ?1 = 0 ORDER BY rowid`, max(1, total/int64(size)))
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []byte
 	for rows.Next() && len(out) < size {
-		var (
-			rowid int64
-			js    []byte
-		)
-		if err := rows.Scan(&rowid, &js); err != nil {
+		var js []byte
+		if err := rows.Scan(&js); err != nil {
 			return nil, err
 		}
-		b, err := conv(rowid, js)
+		_, b, err := stored(js)
 		if err != nil {
 			return nil, err
 		}
@@ -164,11 +161,7 @@ func (p *packer) sample(table, query string, size int, conv func(rowid int64, js
 // chunkSize; it returns every advisory's head by staging rowid.
 func (p *packer) chunks() (map[int64]*advHead, int64, error) {
 	ctx, tx := p.ctx, p.tx
-	dict, err := p.sample("advisories", `SELECT rowid, json FROM advisories WHERE rowid % ?1 = 0 ORDER BY rowid`, chunkDictSize,
-		func(_ int64, js []byte) ([]byte, error) {
-			_, b, err := stored(js)
-			return b, err
-		})
+	dict, err := p.sampleAdvisories(chunkDictSize)
 	if err != nil {
 		return nil, 0, err
 	}
