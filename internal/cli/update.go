@@ -46,7 +46,12 @@ A feed that cannot be downloaded keeps its previous local copy and the update go
 with a warning). A feed with no local copy at all is left out of the DB and the exit code is 2.
 Feeds whose kind this build of customs cannot import yet are listed as skipped.
 
-Feeds (* = enabled by default; select with --feeds, e.g. --feeds default,osv-pypi or --feeds all):
+The default feeds cover every ecosystem customs inventories, so the first update downloads
+hundreds of MB (the OSV exports are most of it, and they change daily). CI runners are better
+served by one job that updates and pushes a signed DB and ` + "`customs db pull`" + ` (or --db-ref)
+everywhere else; see docs/db-distribution.md.
+
+Feeds (* = enabled by default; select with --feeds, e.g. --feeds default,redhat or --feeds all):
 ` + feedHelp() + `
 The nvd feed pages through NVD's CVE API 2.0: the first update reads every CVE (about 160
 requests, 6 s apart as NVD asks; 0.6 s with an API key in $NVD_API_KEY), later ones only
