@@ -12,7 +12,8 @@ import (
 // prefix length, uvarint suffix length, suffix), and the records' uvarint
 // lengths. Then the records, in the same order. A lookup reads the
 // directory and decodes only its record. Keys kept out of the records' way
-// and front-coded compress 20% better than keys inline with the records.
+// and front-coded compress 4% better than keys inline with the records
+// (the shared data's blocks, when measured: 3.15 -> 3.05 -> 3.02 MB).
 
 // runBuilder collects the entries of one run.
 type runBuilder struct {

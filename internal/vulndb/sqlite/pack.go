@@ -259,7 +259,8 @@ func stored(js []byte) (*vulndb.Advisory, []byte, error) {
 func (p *packer) blocks(heads map[int64]*advHead) (int, error) {
 	ctx, tx := p.ctx, p.tx
 	// No dictionary: with one, klauspost's best level re-copies 32 MB of
-	// match tables for every block, which made the build 3x slower for a
+	// match tables for every block (compressing the shared data's blocks
+	// took 2.9 s instead of 0.34 s) and lookups decode more slowly, for a
 	// 10% smaller blocks table.
 	enc, err := newEncoder(0, nil)
 	if err != nil {
