@@ -3,6 +3,8 @@
 package report
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"strings"
 	"time"
 
@@ -65,6 +67,20 @@ type Target struct {
 	RepoDigests    []string `json:"repoDigests,omitempty"`
 	Architecture   string   `json:"architecture,omitempty"`
 	Layers         []Layer  `json:"layers,omitempty"`
+}
+
+// Digest is the best identity of the image: the manifest digest, else the
+// image ID, else a sha256 of Ref. The SBOM encoders derive their document
+// identity from it, so scanning the same image twice names the same document.
+func (t Target) Digest() string {
+	switch {
+	case t.ManifestDigest != "":
+		return t.ManifestDigest
+	case t.ImageID != "":
+		return t.ImageID
+	}
+	sum := sha256.Sum256([]byte(t.Ref))
+	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
 // Layer is one image layer, bottom first.

@@ -5,8 +5,6 @@
 package cyclonedx
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"slices"
@@ -103,20 +101,7 @@ func BOM(r *report.Report) *cdx.BOM {
 // SerialNumber is the BOM's urn:uuid, a name-based (SHA-1) UUID of the
 // image digest, so scanning the same image twice names the same BOM.
 func SerialNumber(r *report.Report) string {
-	return "urn:uuid:" + uuid.NewSHA1(uuid.NameSpaceURL, []byte("https://customs.invalid/cyclonedx/"+imageDigest(r.Target))).String()
-}
-
-// imageDigest is the best identity of the image: manifest digest, image
-// ID, else a hash of the reference.
-func imageDigest(t report.Target) string {
-	switch {
-	case t.ManifestDigest != "":
-		return t.ManifestDigest
-	case t.ImageID != "":
-		return t.ImageID
-	}
-	sum := sha256.Sum256([]byte(t.Ref))
-	return "sha256:" + hex.EncodeToString(sum[:])
+	return "urn:uuid:" + uuid.NewSHA1(uuid.NameSpaceURL, []byte("https://customs.invalid/cyclonedx/"+r.Target.Digest())).String()
 }
 
 func metadata(r *report.Report) *cdx.Metadata {
@@ -131,7 +116,7 @@ func metadata(r *report.Report) *cdx.Metadata {
 	m.Tools = &cdx.ToolsChoice{Components: &[]cdx.Component{{Type: cdx.ComponentTypeApplication, Name: name, Version: r.Tool.Version}}}
 
 	t := r.Target
-	root := &cdx.Component{BOMRef: RootRef, Type: cdx.ComponentTypeContainer, Name: t.Ref, Version: imageDigest(t)}
+	root := &cdx.Component{BOMRef: RootRef, Type: cdx.ComponentTypeContainer, Name: t.Ref, Version: t.Digest()}
 	if alg, hexv, ok := strings.Cut(root.Version, ":"); ok && alg == "sha256" && len(hexv) == 64 && t.ManifestDigest != "" {
 		root.Hashes = &[]cdx.Hash{{Algorithm: cdx.HashAlgoSHA256, Value: hexv}}
 	}

@@ -5,9 +5,7 @@
 package spdx
 
 import (
-	"crypto/sha256"
 	_ "embed"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"regexp"
@@ -171,25 +169,14 @@ func relKey(r *v2_3.Relationship) string {
 // name-based UUID of the image digest.
 func Namespace(r *report.Report) string {
 	name := sanitizeName(r.Target.Ref)
-	return NamespaceBase + name + "-" + uuid.NewSHA1(uuid.NameSpaceURL, []byte(NamespaceBase+imageDigest(r.Target))).String()
-}
-
-func imageDigest(t report.Target) string {
-	switch {
-	case t.ManifestDigest != "":
-		return t.ManifestDigest
-	case t.ImageID != "":
-		return t.ImageID
-	}
-	sum := sha256.Sum256([]byte(t.Ref))
-	return "sha256:" + hex.EncodeToString(sum[:])
+	return NamespaceBase + name + "-" + uuid.NewSHA1(uuid.NameSpaceURL, []byte(NamespaceBase+r.Target.Digest())).String()
 }
 
 func imagePackage(t report.Target) *v2_3.Package {
 	p := &v2_3.Package{
 		PackageName:               t.Ref,
 		PackageSPDXIdentifier:     imageID,
-		PackageVersion:            imageDigest(t),
+		PackageVersion:            t.Digest(),
 		PackageDownloadLocation:   noAssertion,
 		PrimaryPackagePurpose:     "CONTAINER",
 		IsFilesAnalyzedTagPresent: true,
