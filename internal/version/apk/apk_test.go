@@ -1,95 +1,37 @@
 package apk
 
 import (
-	"bufio"
-	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/customs-scanner/customs/internal/version/versiontest"
 )
-
-type vector struct {
-	where, left, op, right string
-}
-
-func eachLine(t testing.TB, name string, fn func(where, line string)) {
-	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	n := 0
-	for sc.Scan() {
-		n++
-		line := sc.Text()
-		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		fn(fmt.Sprintf("%s:%d", name, n), line)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func readTSV(t testing.TB, name string) []vector {
-	t.Helper()
-	var out []vector
-	eachLine(t, name, func(where, line string) {
-		f := strings.Split(line, "\t")
-		if len(f) < 3 {
-			t.Fatalf("%s: want 3 tab-separated fields, got %q", where, line)
-		}
-		out = append(out, vector{where, f[0], f[1], f[2]})
-	})
-	return out
-}
-
-func readSpaced(t testing.TB, name string) []vector {
-	t.Helper()
-	var out []vector
-	eachLine(t, name, func(where, line string) {
-		f := strings.Fields(line)
-		if len(f) != 3 {
-			t.Fatalf("%s: want 3 fields, got %q", where, line)
-		}
-		out = append(out, vector{where, f[0], f[1], f[2]})
-	})
-	return out
-}
-
-var opValue = map[string]int{"<": -1, "=": 0, ">": 1}
 
 // TestCompareUpstream runs every row of apk-tools' test/unit/version.data
 // comparison section, in both directions. Rows include invalid versions,
 // which apk still orders (the invalid tail ranks last).
 func TestCompareUpstream(t *testing.T) {
-	vs := readTSV(t, "apk.tsv")
+	vs := versiontest.ReadTSV(t, filepath.Join("testdata", "apk.tsv"))
 	if len(vs) != 738 {
 		t.Errorf("read %d vectors, want 738", len(vs))
 	}
 	for _, v := range vs {
-		want, ok := opValue[v.op]
-		if !ok {
-			t.Fatalf("%s: unknown op %q", v.where, v.op)
+		want := v.Want
+		if got := Compare(v.Left, v.Right); got != want {
+			t.Errorf("%s: Compare(%q, %q) = %d, want %d", v.Where, v.Left, v.Right, got, want)
 		}
-		if got := Compare(v.left, v.right); got != want {
-			t.Errorf("%s: Compare(%q, %q) = %d, want %d", v.where, v.left, v.right, got, want)
-		}
-		if got := Compare(v.right, v.left); got != -want {
-			t.Errorf("%s: Compare(%q, %q) = %d, want %d (reverse)", v.where, v.right, v.left, got, -want)
+		if got := Compare(v.Right, v.Left); got != -want {
+			t.Errorf("%s: Compare(%q, %q) = %d, want %d (reverse)", v.Where, v.Right, v.Left, got, -want)
 		}
 		// Through the Scheme when both sides are valid.
-		a, erra := Scheme{}.Parse(v.left)
-		b, errb := Scheme{}.Parse(v.right)
+		a, erra := Scheme{}.Parse(v.Left)
+		b, errb := Scheme{}.Parse(v.Right)
 		if erra == nil && errb == nil {
 			if got := a.Compare(b); got != want {
-				t.Errorf("%s: Version.Compare(%q, %q) = %d, want %d", v.where, v.left, v.right, got, want)
+				t.Errorf("%s: Version.Compare(%q, %q) = %d, want %d", v.Where, v.Left, v.Right, got, want)
 			}
 		}
 	}
@@ -98,17 +40,19 @@ func TestCompareUpstream(t *testing.T) {
 // TestFuzzyUpstream runs version.data's fuzzy-match rows: "~" fuzzy match,
 // "<~"/">~" less/greater or fuzzy match, "!" prefix inverts.
 func TestFuzzyUpstream(t *testing.T) {
-	vs := readTSV(t, "apk-fuzzy.tsv")
-	if len(vs) != 16 {
-		t.Errorf("read %d vectors, want 16", len(vs))
-	}
-	for _, v := range vs {
-		op := v.op
+	n := 0
+	versiontest.EachLine(t, filepath.Join("testdata", "apk-fuzzy.tsv"), func(where, line string) {
+		n++
+		f := strings.Split(line, "\t")
+		if len(f) < 3 {
+			t.Fatalf("%s: want 3 tab-separated fields, got %q", where, line)
+		}
+		left, op, right := f[0], f[1], f[2]
 		invert := strings.HasPrefix(op, "!")
-		op = strings.TrimPrefix(op, "!")
+		base := strings.TrimPrefix(op, "!")
 		var ok bool
-		r := compare(v.left, v.right, true)
-		switch op {
+		r := compare(left, right, true)
+		switch base {
 		case "~":
 			ok = r == 0
 		case "<~":
@@ -116,20 +60,23 @@ func TestFuzzyUpstream(t *testing.T) {
 		case ">~":
 			ok = r >= 0
 		default:
-			t.Fatalf("%s: unknown op %q", v.where, v.op)
+			t.Fatalf("%s: unknown op %q", where, op)
 		}
-		if op == "~" && FuzzyMatch(v.left, v.right) != ok {
-			t.Errorf("%s: FuzzyMatch disagrees with compare", v.where)
+		if base == "~" && FuzzyMatch(left, right) != ok {
+			t.Errorf("%s: FuzzyMatch disagrees with compare", where)
 		}
 		if ok == invert {
-			t.Errorf("%s: %q %s %q does not hold", v.where, v.left, v.op, v.right)
+			t.Errorf("%s: %q %s %q does not hold", where, left, op, right)
 		}
+	})
+	if n != 16 {
+		t.Errorf("read %d vectors, want 16", n)
 	}
 }
 
 func TestValidUpstream(t *testing.T) {
 	n := 0
-	eachLine(t, "apk-validity.tsv", func(where, line string) {
+	versiontest.EachLine(t, filepath.Join("testdata", "apk-validity.tsv"), func(where, line string) {
 		n++
 		f := strings.Split(line, "\t")
 		if len(f) < 2 {
@@ -167,11 +114,11 @@ func TestCompareOSVScalibr(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			rows, invalid, disagree := 0, 0, 0
-			for _, v := range readSpaced(t, tt.file) {
+			for _, v := range versiontest.ReadSpaced(t, filepath.Join("testdata", tt.file)) {
 				rows++
-				want := opValue[v.op]
-				got, rev := Compare(v.left, v.right), Compare(v.right, v.left)
-				if !Valid(v.left) || !Valid(v.right) {
+				want := v.Want
+				got, rev := Compare(v.Left, v.Right), Compare(v.Right, v.Left)
+				if !Valid(v.Left) || !Valid(v.Right) {
 					invalid++
 					if got != want {
 						disagree++
@@ -179,7 +126,7 @@ func TestCompareOSVScalibr(t *testing.T) {
 					continue
 				}
 				if got != want || rev != -want {
-					t.Errorf("%s: Compare(%q, %q) = %d (reverse %d), want %d", v.where, v.left, v.right, got, rev, want)
+					t.Errorf("%s: Compare(%q, %q) = %d (reverse %d), want %d", v.Where, v.Left, v.Right, got, rev, want)
 				}
 			}
 			if rows != tt.rows || invalid != tt.invalid || disagree != tt.disagree {
@@ -225,8 +172,8 @@ func TestParse(t *testing.T) {
 }
 
 func FuzzCompare(f *testing.F) {
-	for _, v := range readTSV(f, "apk.tsv") {
-		f.Add(v.left, v.right)
+	for _, v := range versiontest.ReadTSV(f, filepath.Join("testdata", "apk.tsv")) {
+		f.Add(v.Left, v.Right)
 	}
 	f.Fuzz(func(t *testing.T, a, b string) {
 		ab := Compare(a, b)

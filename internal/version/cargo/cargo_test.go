@@ -1,84 +1,31 @@
 package cargo
 
 import (
-	"bufio"
-	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/customs-scanner/customs/internal/version/versiontest"
 )
 
-type vector struct {
-	where       string
-	left, right string
-	want        int
-}
-
-func readVectors(t *testing.T, name string, split func(string) []string) []vector {
-	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []vector
-	sc := bufio.NewScanner(f)
-	n := 0
-	for sc.Scan() {
-		n++
-		line := sc.Text()
-		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, "//") {
-			continue
-		}
-		fl := split(line)
-		if len(fl) < 3 {
-			t.Fatalf("%s:%d: want 3 fields, got %q", name, n, line)
-		}
-		op, ok := map[string]int{"<": -1, "=": 0, ">": 1}[fl[1]]
-		if !ok {
-			t.Fatalf("%s:%d: unknown op %q", name, n, fl[1])
-		}
-		out = append(out, vector{fmt.Sprintf("%s:%d", name, n), fl[0], fl[2], op})
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 func TestCompareVectors(t *testing.T) {
-	files := map[string][]vector{
-		"masterminds-semver.tsv": readVectors(t, "masterminds-semver.tsv", func(s string) []string { return strings.Split(s, "\t") }),
-		"semver-versions.txt":    readVectors(t, "semver-versions.txt", strings.Fields),
+	tests := []struct {
+		file string
+		read func(testing.TB, string) []versiontest.Vector
+		rows int
+	}{
+		{"masterminds-semver.tsv", versiontest.ReadTSV, 19},
+		{"semver-versions.txt", versiontest.ReadSpaced, 86},
 	}
-	wantCount := map[string]int{"masterminds-semver.tsv": 19, "semver-versions.txt": 86}
-	var s Scheme
-	for name, vs := range files {
-		t.Run(name, func(t *testing.T) {
-			if len(vs) != wantCount[name] {
-				t.Errorf("read %d vectors, want %d", len(vs), wantCount[name])
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			vs := tc.read(t, filepath.Join("testdata", tc.file))
+			if len(vs) != tc.rows {
+				t.Errorf("read %d vectors, want %d", len(vs), tc.rows)
 			}
-			for _, v := range vs {
-				a, err := s.Parse(v.left)
-				if err != nil {
-					t.Errorf("%s: Parse(%q): %v", v.where, v.left, err)
-					continue
-				}
-				b, err := s.Parse(v.right)
-				if err != nil {
-					t.Errorf("%s: Parse(%q): %v", v.where, v.right, err)
-					continue
-				}
-				if got := a.Compare(b); got != v.want {
-					t.Errorf("%s: Compare(%q, %q) = %d, want %d", v.where, v.left, v.right, got, v.want)
-				}
-				if got := b.Compare(a); got != -v.want {
-					t.Errorf("%s: Compare(%q, %q) = %d, want %d (reverse)", v.where, v.right, v.left, got, -v.want)
-				}
-			}
+			versiontest.Check(t, Scheme{}, vs)
 		})
 	}
 }

@@ -1,119 +1,34 @@
 package dpkg
 
 import (
-	"bufio"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/customs-scanner/customs/internal/version/versiontest"
 )
 
-// vector is one "left op right" comparison from a vector file.
-type vector struct {
-	where       string
-	left, right string
-	want        int
-}
-
-func opValue(t *testing.T, where, op string) int {
-	t.Helper()
-	switch op {
-	case "<":
-		return -1
-	case "=":
-		return 0
-	case ">":
-		return 1
-	}
-	t.Fatalf("%s: unknown op %q", where, op)
-	return 0
-}
-
-// readTSV reads "left<TAB>op<TAB>right<TAB>source..." rows (version-vectors/*.tsv).
-func readTSV(t *testing.T, name string) []vector {
-	t.Helper()
-	var out []vector
-	eachLine(t, name, func(where, line string) {
-		f := strings.Split(line, "\t")
-		if len(f) < 3 {
-			t.Fatalf("%s: want at least 3 tab-separated fields, got %q", where, line)
-		}
-		out = append(out, vector{where, f[0], f[2], opValue(t, where, f[1])})
-	})
-	return out
-}
-
-// readSpaced reads "left op right" rows (osv-scalibr semantic/testdata).
-func readSpaced(t *testing.T, name string) []vector {
-	t.Helper()
-	var out []vector
-	eachLine(t, name, func(where, line string) {
-		f := strings.Fields(line)
-		if len(f) != 3 {
-			t.Fatalf("%s: want 3 space-separated fields, got %q", where, line)
-		}
-		out = append(out, vector{where, f[0], f[2], opValue(t, where, f[1])})
-	})
-	return out
-}
-
-func eachLine(t *testing.T, name string, fn func(where, line string)) {
-	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	n := 0
-	for sc.Scan() {
-		n++
-		line := sc.Text()
-		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		fn(fmt.Sprintf("%s:%d", name, n), line)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestCompareVectors(t *testing.T) {
-	files := map[string][]vector{
-		"dpkg.tsv":                      readTSV(t, "dpkg.tsv"),
-		"debian-versions.txt":           readSpaced(t, "debian-versions.txt"),
-		"debian-versions-generated.txt": readSpaced(t, "debian-versions-generated.txt"),
+	tests := []struct {
+		file string
+		read func(testing.TB, string) []versiontest.Vector
+		rows int
+	}{
+		{"dpkg.tsv", versiontest.ReadTSV, 55},
+		{"debian-versions.txt", versiontest.ReadSpaced, 30},
+		{"debian-versions-generated.txt", versiontest.ReadSpaced, 14442},
 	}
-	wantCount := map[string]int{"dpkg.tsv": 55, "debian-versions-generated.txt": 14442}
-	var s Scheme
-	for name, vs := range files {
-		t.Run(name, func(t *testing.T) {
-			if w, ok := wantCount[name]; ok && len(vs) != w {
-				t.Errorf("read %d vectors, want %d", len(vs), w)
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			vs := tc.read(t, filepath.Join("testdata", tc.file))
+			if len(vs) != tc.rows {
+				t.Errorf("read %d vectors, want %d", len(vs), tc.rows)
 			}
-			for _, v := range vs {
-				a, err := s.Parse(v.left)
-				if err != nil {
-					t.Errorf("%s: Parse(%q): %v", v.where, v.left, err)
-					continue
-				}
-				b, err := s.Parse(v.right)
-				if err != nil {
-					t.Errorf("%s: Parse(%q): %v", v.where, v.right, err)
-					continue
-				}
-				if got := a.Compare(b); got != v.want {
-					t.Errorf("%s: Compare(%q, %q) = %d, want %d", v.where, v.left, v.right, got, v.want)
-				}
-				if got := b.Compare(a); got != -v.want {
-					t.Errorf("%s: Compare(%q, %q) = %d, want %d (reverse)", v.where, v.right, v.left, got, -v.want)
-				}
-			}
+			versiontest.Check(t, Scheme{}, vs)
 		})
 	}
 }
@@ -128,7 +43,7 @@ func TestParseVectors(t *testing.T) {
 		Source   string `json:"source"`
 	}
 	var rows []row
-	eachLine(t, "dpkg-parse.jsonl", func(where, line string) {
+	versiontest.EachLine(t, filepath.Join("testdata", "dpkg-parse.jsonl"), func(where, line string) {
 		var r row
 		if err := json.Unmarshal([]byte(line), &r); err != nil {
 			t.Fatalf("%s: %v", where, err)

@@ -1,59 +1,19 @@
 package generic
 
 import (
-	"bufio"
-	"fmt"
-	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/customs-scanner/customs/internal/version/versiontest"
 )
 
 func TestVectors(t *testing.T) {
-	f, err := os.Open("testdata/generic.tsv")
-	if err != nil {
-		t.Fatal(err)
+	vs := versiontest.ReadTSV(t, filepath.Join("testdata", "generic.tsv"))
+	if len(vs) != 52 {
+		t.Fatalf("read %d vectors, want 52", len(vs))
 	}
-	defer f.Close()
-	ops := map[string]int{"<": -1, "=": 0, ">": 1}
-	sc := bufio.NewScanner(f)
-	n := 0
-	for line := 1; sc.Scan(); line++ {
-		text := sc.Text()
-		if text == "" || strings.HasPrefix(text, "#") {
-			continue
-		}
-		fields := strings.Split(text, "\t")
-		if len(fields) < 3 {
-			t.Fatalf("line %d: want 3 fields, got %q", line, text)
-		}
-		want, ok := ops[fields[1]]
-		if !ok {
-			t.Fatalf("line %d: unknown op %q", line, fields[1])
-		}
-		n++
-		t.Run(fmt.Sprintf("%d:%s%s%s", line, fields[0], fields[1], fields[2]), func(t *testing.T) {
-			got, err := Compare(fields[0], fields[2])
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != want {
-				t.Errorf("Compare(%q, %q) = %d, want %d", fields[0], fields[2], got, want)
-			}
-			back, err := Compare(fields[2], fields[0])
-			if err != nil {
-				t.Fatal(err)
-			}
-			if back != -want {
-				t.Errorf("Compare(%q, %q) = %d, want %d", fields[2], fields[0], back, -want)
-			}
-		})
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if n < 40 {
-		t.Fatalf("read %d vectors, want at least 40", n)
-	}
+	versiontest.Check(t, Scheme{}, vs)
 }
 
 func TestParseErrors(t *testing.T) {

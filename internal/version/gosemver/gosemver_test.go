@@ -1,35 +1,22 @@
 package gosemver
 
 import (
-	"bufio"
-	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/customs-scanner/customs/internal/version/versiontest"
 )
 
+// eachRow calls fn with the tab-separated fields of each row of a testdata
+// file and returns how many rows there were.
 func eachRow(t *testing.T, name string, fn func(where string, f []string)) int {
 	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	n, rows := 0, 0
-	for sc.Scan() {
-		n++
-		line := sc.Text()
-		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
+	rows := 0
+	versiontest.EachLine(t, filepath.Join("testdata", name), func(where, line string) {
 		rows++
-		fn(fmt.Sprintf("%s:%d", name, n), strings.Split(line, "\t"))
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
+		fn(where, strings.Split(line, "\t"))
+	})
 	return rows
 }
 

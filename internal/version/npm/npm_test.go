@@ -1,15 +1,14 @@
 package npm
 
 import (
-	"bufio"
 	"encoding/json"
-	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/customs-scanner/customs/internal/version/versiontest"
 )
 
 // jsOptions turns the options column of the node-semver vectors (a JS
@@ -47,33 +46,11 @@ func truthy(v any) bool {
 	return true
 }
 
-func eachLine(t *testing.T, name string, fn func(where, line string)) {
-	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	n := 0
-	for sc.Scan() {
-		n++
-		line := sc.Text()
-		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		fn(fmt.Sprintf("%s:%d", name, n), line)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestVectors runs every row of npm-semver.tsv (node-semver's
 // comparisons.js and equality.js fixtures) in both directions.
 func TestVectors(t *testing.T) {
 	rows := 0
-	eachLine(t, "npm-semver.tsv", func(where, line string) {
+	versiontest.EachLine(t, filepath.Join("testdata", "npm-semver.tsv"), func(where, line string) {
 		f := strings.Split(line, "\t")
 		if len(f) < 5 {
 			t.Fatalf("%s: want 5 fields, got %q", where, line)
@@ -109,7 +86,7 @@ func TestVectors(t *testing.T) {
 // which an "exclude" row accepts.
 func TestRangeVectors(t *testing.T) {
 	rows := 0
-	eachLine(t, "npm-semver-ranges.jsonl", func(where, line string) {
+	versiontest.EachLine(t, filepath.Join("testdata", "npm-semver-ranges.jsonl"), func(where, line string) {
 		var row struct {
 			Range, Expected, Options, Source string
 			// Version is a string except in one row (false), which

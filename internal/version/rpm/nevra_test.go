@@ -1,10 +1,13 @@
 package rpm
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/customs-scanner/customs/internal/version/versiontest"
 )
 
 func TestNEVRACompareVectors(t *testing.T) {
@@ -13,21 +16,21 @@ func TestNEVRACompareVectors(t *testing.T) {
 		t.Errorf("read %d vectors, want 12", len(vs))
 	}
 	for _, v := range vs {
-		a, err := ParseNEVRA(v.left)
+		a, err := ParseNEVRA(v.Left)
 		if err != nil {
-			t.Errorf("%s: ParseNEVRA(%q): %v", v.where, v.left, err)
+			t.Errorf("%s: ParseNEVRA(%q): %v", v.Where, v.Left, err)
 			continue
 		}
-		b, err := ParseNEVRA(v.right)
+		b, err := ParseNEVRA(v.Right)
 		if err != nil {
-			t.Errorf("%s: ParseNEVRA(%q): %v", v.where, v.right, err)
+			t.Errorf("%s: ParseNEVRA(%q): %v", v.Where, v.Right, err)
 			continue
 		}
-		if got := a.Compare(b); got != v.want {
-			t.Errorf("%s: Compare(%q, %q) = %d, want %d", v.where, v.left, v.right, got, v.want)
+		if got := a.Compare(b); got != v.Want {
+			t.Errorf("%s: Compare(%q, %q) = %d, want %d", v.Where, v.Left, v.Right, got, v.Want)
 		}
-		if got := b.Compare(a); got != -v.want {
-			t.Errorf("%s: Compare(%q, %q) = %d, want %d (reverse)", v.where, v.right, v.left, got, -v.want)
+		if got := b.Compare(a); got != -v.Want {
+			t.Errorf("%s: Compare(%q, %q) = %d, want %d (reverse)", v.Where, v.Right, v.Left, got, -v.Want)
 		}
 	}
 }
@@ -36,7 +39,7 @@ func TestNEVRACompareVectors(t *testing.T) {
 // with ” for an absent part.
 func TestNEVRAParseVectors(t *testing.T) {
 	n := 0
-	eachLine(t, "claircore-parse", func(where, line string) {
+	versiontest.EachLine(t, filepath.Join("testdata", "claircore-parse"), func(where, line string) {
 		n++
 		f := strings.Fields(line)
 		if len(f) != 6 {

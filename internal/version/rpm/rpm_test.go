@@ -1,83 +1,24 @@
 package rpm
 
 import (
-	"bufio"
-	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/customs-scanner/customs/internal/version/versiontest"
 )
 
-// vector is one "left op right" comparison from a vector file.
-type vector struct {
-	where       string
-	left, right string
-	want        int
-}
-
-func opValue(t testing.TB, where, op string) int {
+// readVectors reads a testdata file of "left op right" rows,
+// tab-separated (version-vectors *.tsv, with a trailing source column) or
+// space-separated (claircore, osv-scalibr).
+func readVectors(t testing.TB, name string) []versiontest.Vector {
 	t.Helper()
-	switch op {
-	case "<":
-		return -1
-	case "=", "==":
-		return 0
-	case ">":
-		return 1
+	if strings.HasSuffix(name, ".tsv") {
+		return versiontest.ReadTSV(t, filepath.Join("testdata", name))
 	}
-	t.Fatalf("%s: unknown op %q", where, op)
-	return 0
-}
-
-// readVectors reads "left op right" rows, tab-separated (version-vectors
-// *.tsv, with a trailing source column) or space-separated (claircore,
-// osv-scalibr).
-func readVectors(t testing.TB, name string) []vector {
-	t.Helper()
-	var out []vector
-	eachLine(t, name, func(where, line string) {
-		var fs []string
-		if strings.HasSuffix(name, ".tsv") {
-			fs = strings.Split(line, "\t")
-		} else {
-			fs = strings.Fields(line)
-			if len(fs) != 3 {
-				t.Fatalf("%s: want 3 fields, got %q", where, line)
-			}
-		}
-		if len(fs) < 3 {
-			t.Fatalf("%s: want at least 3 fields, got %q", where, line)
-		}
-		out = append(out, vector{where, fs[0], fs[2], opValue(t, where, fs[1])})
-	})
-	return out
-}
-
-// eachLine calls fn for each line of a testdata file that is not blank or
-// a comment.
-func eachLine(t testing.TB, name string, fn func(where, line string)) {
-	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	n := 0
-	for sc.Scan() {
-		n++
-		line := sc.Text()
-		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		fn(fmt.Sprintf("%s:%d", name, n), line)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
+	return versiontest.ReadSpaced(t, filepath.Join("testdata", name))
 }
 
 // TestVercmpVectors runs rpmvercmp test vectors both ways.
@@ -98,11 +39,11 @@ func TestVercmpVectors(t *testing.T) {
 				t.Errorf("read %d vectors, want %d", len(vs), tc.n)
 			}
 			for _, v := range vs {
-				if got := Vercmp(v.left, v.right); got != v.want {
-					t.Errorf("%s: Vercmp(%q, %q) = %d, want %d", v.where, v.left, v.right, got, v.want)
+				if got := Vercmp(v.Left, v.Right); got != v.Want {
+					t.Errorf("%s: Vercmp(%q, %q) = %d, want %d", v.Where, v.Left, v.Right, got, v.Want)
 				}
-				if got := Vercmp(v.right, v.left); got != -v.want {
-					t.Errorf("%s: Vercmp(%q, %q) = %d, want %d (reverse)", v.where, v.right, v.left, got, -v.want)
+				if got := Vercmp(v.Right, v.Left); got != -v.Want {
+					t.Errorf("%s: Vercmp(%q, %q) = %d, want %d (reverse)", v.Where, v.Right, v.Left, got, -v.Want)
 				}
 			}
 		})
@@ -124,25 +65,7 @@ func TestCompareVectors(t *testing.T) {
 			if len(vs) != tc.n {
 				t.Errorf("read %d vectors, want %d", len(vs), tc.n)
 			}
-			var s Scheme
-			for _, v := range vs {
-				a, err := s.Parse(v.left)
-				if err != nil {
-					t.Errorf("%s: Parse(%q): %v", v.where, v.left, err)
-					continue
-				}
-				b, err := s.Parse(v.right)
-				if err != nil {
-					t.Errorf("%s: Parse(%q): %v", v.where, v.right, err)
-					continue
-				}
-				if got := a.Compare(b); got != v.want {
-					t.Errorf("%s: Compare(%q, %q) = %d, want %d", v.where, v.left, v.right, got, v.want)
-				}
-				if got := b.Compare(a); got != -v.want {
-					t.Errorf("%s: Compare(%q, %q) = %d, want %d (reverse)", v.where, v.right, v.left, got, -v.want)
-				}
-			}
+			versiontest.Check(t, Scheme{}, vs)
 		})
 	}
 }
@@ -186,7 +109,7 @@ func TestParse(t *testing.T) {
 func FuzzCompare(f *testing.F) {
 	for _, name := range []string{"rpm.tsv", "redhat-versions.txt"} {
 		for _, v := range readVectors(f, name) {
-			f.Add(v.left, v.right)
+			f.Add(v.Left, v.Right)
 		}
 	}
 	f.Fuzz(func(t *testing.T, a, b string) {

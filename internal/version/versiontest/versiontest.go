@@ -22,38 +22,67 @@ type Vector struct {
 
 var ops = map[string]int{"<": -1, "=": 0, "==": 0, ">": 1}
 
-// ReadSpaced reads rows of whitespace-separated "left op right" (the
-// osv-scalibr semantic testdata format), skipping blank lines and # or //
-// comments.
-func ReadSpaced(t testing.TB, path string) []Vector {
+// EachLine calls fn for each line of the file at path that is not blank or
+// a # or // comment; where is "path:line".
+func EachLine(t testing.TB, path string, fn func(where, line string)) {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var out []Vector
 	sc := bufio.NewScanner(f)
 	for n := 1; sc.Scan(); n++ {
 		line := sc.Text()
 		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, "//") {
 			continue
 		}
-		where := fmt.Sprintf("%s:%d", path, n)
-		fs := strings.Fields(line)
-		if len(fs) != 3 {
-			t.Fatalf("%s: want 3 fields, got %q", where, line)
-		}
-		w, ok := ops[fs[1]]
-		if !ok {
-			t.Fatalf("%s: unknown op %q", where, fs[1])
-		}
-		out = append(out, Vector{where, fs[0], fs[2], w})
+		fn(fmt.Sprintf("%s:%d", path, n), line)
 	}
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// ReadSpaced reads rows of whitespace-separated "left op right" (the
+// osv-scalibr semantic testdata format), skipping blank lines and # or //
+// comments.
+func ReadSpaced(t testing.TB, path string) []Vector {
+	t.Helper()
+	var out []Vector
+	EachLine(t, path, func(where, line string) {
+		fs := strings.Fields(line)
+		if len(fs) != 3 {
+			t.Fatalf("%s: want 3 fields, got %q", where, line)
+		}
+		out = append(out, vector(t, where, fs))
+	})
 	return out
+}
+
+// ReadTSV reads rows of tab-separated "left op right", any further
+// columns naming the source (the version-vectors *.tsv format), skipping
+// blank lines and # or // comments.
+func ReadTSV(t testing.TB, path string) []Vector {
+	t.Helper()
+	var out []Vector
+	EachLine(t, path, func(where, line string) {
+		fs := strings.Split(line, "\t")
+		if len(fs) < 3 {
+			t.Fatalf("%s: want at least 3 tab-separated fields, got %q", where, line)
+		}
+		out = append(out, vector(t, where, fs))
+	})
+	return out
+}
+
+func vector(t testing.TB, where string, fs []string) Vector {
+	t.Helper()
+	w, ok := ops[fs[1]]
+	if !ok {
+		t.Fatalf("%s: unknown op %q", where, fs[1])
+	}
+	return Vector{where, fs[0], fs[2], w}
 }
 
 // Check parses both sides of every vector with s and checks the comparison
