@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/spdx/tools-golang/spdx/v2/v2_3"
 )
@@ -14,8 +15,10 @@ const licenseListVersion = "3.28"
 //go:embed licenses.txt
 var licenseList string
 
-// known maps a lower-cased SPDX license or exception id to its canonical spelling.
-var known = func() map[string]string {
+// licenseIDs maps a lower-cased SPDX license or exception id to its
+// canonical spelling, built on first use so commands that write no SBOM
+// do not pay for it.
+var licenseIDs = sync.OnceValue(func() map[string]string {
 	m := map[string]string{}
 	for _, l := range strings.Split(licenseList, "\n") {
 		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
@@ -23,7 +26,14 @@ var known = func() map[string]string {
 		}
 	}
 	return m
-}()
+})
+
+// LicenseID returns the canonical spelling of an SPDX license list id
+// (license or exception, matched case-insensitively), and whether s is one.
+func LicenseID(s string) (string, bool) {
+	id, ok := licenseIDs()[strings.ToLower(s)]
+	return id, ok
+}
 
 // licenses turns the license strings packages declare into SPDX license
 // expressions, collecting the non-SPDX ones as LicenseRef- entries.
@@ -79,7 +89,7 @@ func (l *licenses) one(d string) string {
 			continue
 		}
 		id, plus := strings.CutSuffix(t, "+")
-		c, ok := known[strings.ToLower(id)]
+		c, ok := LicenseID(id)
 		if !ok {
 			return l.ref(d)
 		}
