@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -68,8 +67,24 @@ var notBinary = map[string]bool{
 	".gemspec": true, ".pom": true, ".mod": true, ".sum": true,
 }
 
-// soName matches shared-object names: libx.so, libx.so.3, libx.so.1.2.13.
-var soName = regexp.MustCompile(`\.so(\.[0-9]+)*$`)
+// isSharedObject reports whether base is named like a shared object:
+// libx.so, libx.so.3, libx.so.1.2.13 (".so" then any ".<digits>"). Wants
+// asks it of every non-executable file, so it is plain code, not a regexp.
+func isSharedObject(base string) bool {
+	for {
+		i := strings.LastIndexByte(base, '.')
+		if i < 0 {
+			return false
+		}
+		switch ext := base[i+1:]; {
+		case ext == "so":
+			return true
+		case ext == "" || strings.Trim(ext, "0123456789") != "":
+			return false
+		}
+		base = base[:i]
+	}
+}
 
 // Wants reports whether the file must be captured. With a mode (capture
 // time): regular files that are executable or named like shared objects,
@@ -91,7 +106,7 @@ func (Extractor) Wants(p string, mode fs.FileMode) bool {
 	if IsJDKRelease(p) || IsGoVersion(p) {
 		return true
 	}
-	return mode&0o111 != 0 || soName.MatchString(path.Base(p))
+	return mode&0o111 != 0 || isSharedObject(path.Base(p))
 }
 
 // Prepare identifies what the file is and keeps only the findings (nil when

@@ -3,6 +3,7 @@ package binary
 import (
 	"context"
 	"io/fs"
+	"regexp"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -44,6 +45,38 @@ func TestWants(t *testing.T) {
 				t.Errorf("Wants(%q, %v) = %v, want %v", tt.path, tt.mode, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestIsSharedObject(t *testing.T) {
+	// The rule as a regexp; isSharedObject must agree with it.
+	re := regexp.MustCompile(`\.so(\.[0-9]+)*$`)
+	for _, tt := range []struct {
+		base string
+		want bool
+	}{
+		{"libc.so", true},
+		{"libcrypto.so.3", true},
+		{"libz.so.1.2.13", true},
+		{".so", true},
+		{"a..so", true},
+		{"libx.so.", false},
+		{"libx.so.1.", false},
+		{"libx.so.1..2", false},
+		{"libx.so.1a", false},
+		{"libx.so.x.1", false},
+		{"libx.SO", false},
+		{"libx.sox", false},
+		{"so", false},
+		{"libx.so.\u0663", false},
+		{"", false},
+	} {
+		if got := isSharedObject(tt.base); got != tt.want {
+			t.Errorf("isSharedObject(%q) = %v, want %v", tt.base, got, tt.want)
+		}
+		if re.MatchString(tt.base) != tt.want {
+			t.Errorf("regexp disagrees on %q", tt.base)
+		}
 	}
 }
 
