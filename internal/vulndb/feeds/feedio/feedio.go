@@ -4,6 +4,9 @@
 package feedio
 
 import (
+	"bufio"
+	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -31,3 +34,29 @@ func ReadFile(path string, limit int64) ([]byte, error) {
 	defer f.Close()
 	return Read(f, limit)
 }
+
+// FirstByte returns the first byte after white space and a UTF-8 BOM,
+// without consuming it, so that a feed served as JSON object, JSON array
+// or CSV can be told apart before it is decoded. A reader holding nothing
+// else fails with "empty file".
+func FirstByte(br *bufio.Reader) (byte, error) {
+	for {
+		p, err := br.Peek(len(bom))
+		if len(p) == 0 {
+			if err == nil || errors.Is(err, io.EOF) {
+				return 0, errors.New("empty file")
+			}
+			return 0, err
+		}
+		switch {
+		case p[0] == ' ' || p[0] == '\t' || p[0] == '\r' || p[0] == '\n':
+			br.Discard(1)
+		case bytes.HasPrefix(p, bom):
+			br.Discard(len(bom))
+		default:
+			return p[0], nil
+		}
+	}
+}
+
+var bom = []byte{0xEF, 0xBB, 0xBF}

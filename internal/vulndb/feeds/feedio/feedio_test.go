@@ -1,6 +1,8 @@
 package feedio
 
 import (
+	"bufio"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,5 +42,37 @@ func TestReadFile(t *testing.T) {
 	}
 	if _, err := ReadFile(filepath.Join(t.TempDir(), "missing"), 4); !os.IsNotExist(err) {
 		t.Errorf("ReadFile(missing) error = %v, want not-exist", err)
+	}
+}
+
+func TestFirstByte(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want byte
+		rest string
+		err  string
+	}{
+		{"{}", '{', "{}", ""},
+		{" \t\r\n[1]", '[', "[1]", ""},
+		{"\ufeff\n cveID,x", 'c', "cveID,x", ""},
+		{"\xef\xbbx", 0xEF, "\xef\xbbx", ""}, // a broken BOM is data
+		{"", 0, "", "empty file"},
+		{" \n\ufeff ", 0, "", "empty file"},
+	} {
+		br := bufio.NewReader(strings.NewReader(tt.in))
+		b, err := FirstByte(br)
+		if tt.err != "" {
+			if err == nil || err.Error() != tt.err {
+				t.Errorf("FirstByte(%q) = %q, %v; want error %q", tt.in, b, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || b != tt.want {
+			t.Errorf("FirstByte(%q) = %q, %v; want %q", tt.in, b, err, tt.want)
+			continue
+		}
+		if rest, _ := io.ReadAll(br); string(rest) != tt.rest {
+			t.Errorf("FirstByte(%q) left %q, want %q", tt.in, rest, tt.rest)
+		}
 	}
 }

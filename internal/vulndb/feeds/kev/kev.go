@@ -5,7 +5,6 @@ package kev
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/customs-scanner/customs/internal/vulndb/feeds/errlist"
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/feedio"
 
 	"github.com/customs-scanner/customs/internal/vulndb"
 )
@@ -66,7 +66,7 @@ func Import(ctx context.Context, path string, sink vulndb.KEVSink) (int, error) 
 	defer f.Close()
 	im := &importer{errs: errlist.List{Noun: "entry errors"}, sink: sink}
 	br := bufio.NewReader(f)
-	first, err := firstByte(br)
+	first, err := feedio.FirstByte(br)
 	if err == nil {
 		if first == '{' {
 			err = im.json(ctx, br)
@@ -247,29 +247,5 @@ func (im *importer) csv(ctx context.Context, r io.Reader) error {
 		if err := im.add(ctx, i, k); err != nil {
 			return err
 		}
-	}
-}
-
-// firstByte returns the first byte after white space and a UTF-8 BOM,
-// without consuming it.
-func firstByte(br *bufio.Reader) (byte, error) {
-	for {
-		b, err := br.ReadByte()
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return 0, errors.New("empty file")
-			}
-			return 0, err
-		}
-		switch b {
-		case ' ', '\t', '\r', '\n':
-			continue
-		case 0xEF: // BOM EF BB BF
-			if p, _ := br.Peek(2); bytes.Equal(p, []byte{0xBB, 0xBF}) {
-				br.Discard(2)
-				continue
-			}
-		}
-		return b, br.UnreadByte()
 	}
 }

@@ -3,7 +3,6 @@ package osv
 import (
 	"archive/zip"
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -139,7 +138,7 @@ func (im *importer) file(ctx context.Context, path string) error {
 	}
 	defer f.Close()
 	br := bufio.NewReader(io.LimitReader(f, maxArraySize))
-	first, err := firstByte(br)
+	first, err := feedio.FirstByte(br)
 	if err != nil {
 		im.fail(path, err)
 		return nil
@@ -178,30 +177,6 @@ func (im *importer) file(ctx context.Context, path string) error {
 		}
 	}
 	return nil
-}
-
-// firstByte returns the first byte after white space and a UTF-8 BOM,
-// without consuming it.
-func firstByte(br *bufio.Reader) (byte, error) {
-	for {
-		b, err := br.ReadByte()
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return 0, errors.New("empty file")
-			}
-			return 0, err
-		}
-		switch b {
-		case ' ', '\t', '\r', '\n':
-			continue
-		case 0xEF: // BOM EF BB BF
-			if p, _ := br.Peek(2); bytes.Equal(p, []byte{0xBB, 0xBF}) {
-				br.Discard(2)
-				continue
-			}
-		}
-		return b, br.UnreadByte()
-	}
 }
 
 func (im *importer) zip(ctx context.Context, path string) error {
