@@ -55,19 +55,6 @@ type packedRecord struct {
 	Affected vulndb.Affected `json:"f"`
 }
 
-// advHead is what package records copy from their advisory.
-type advHead struct {
-	id, source string
-	sev        string
-	aliases    []string
-	withdrawn  time.Time
-}
-
-func (h *advHead) record(aff vulndb.Affected) packedRecord {
-	aff.Ecosystem, aff.Package = "", ""
-	return packedRecord{ID: h.id, Source: h.source, Aliases: h.aliases, Severity: h.sev, Withdrawn: h.withdrawn, Affected: aff}
-}
-
 // packer writes the read-side tables of one build.
 type packer struct {
 	ctx   context.Context
@@ -122,6 +109,49 @@ func newEncoder(id uint32, dict []byte) (*zstd.Encoder, error) {
 	return zstd.NewWriter(nil, opts...)
 }
 
+// runTable writes one kind of run: its compressed data, numbered from 0,
+// and its first key (keyParts of it) in the kind's keys table.
+type runTable struct {
+	enc        *zstd.Encoder
+	data, keys *sql.Stmt
+	keyParts   int
+	n          int64
+}
+
+func (p *packer) runTable(enc *zstd.Encoder, insData, insKey string, keyParts int) (*runTable, error) {
+	data, err := p.tx.PrepareContext(p.ctx, insData)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := p.tx.PrepareContext(p.ctx, insKey)
+	if err != nil {
+		data.Close()
+		return nil, err
+	}
+	return &runTable{enc: enc, data: data, keys: keys, keyParts: keyParts}, nil
+}
+
+func (t *runTable) close() {
+	t.data.Close()
+	t.keys.Close()
+}
+
+// flush writes run, unless it is empty, and resets it.
+func (t *runTable) flush(ctx context.Context, run *runBuilder) error {
+	if run.n == 0 {
+		return nil
+	}
+	first := run.first
+	if _, err := t.data.ExecContext(ctx, t.n, t.enc.EncodeAll(run.bytes(), nil)); err != nil {
+		return err
+	}
+	if _, err := t.keys.ExecContext(ctx, []any{t.n, first.a, first.b}[:1+t.keyParts]...); err != nil {
+		return err
+	}
+	t.n++
+	return nil
+}
+
 // putBlob stores a compressed blob.
 func (p *packer) putBlob(name string, b []byte) error {
 	_, err := p.tx.ExecContext(p.ctx, `INSERT INTO blobs (name, data) VALUES (?1, ?2)`, name, p.plain.EncodeAll(b, nil))
@@ -158,8 +188,9 @@ func (p *packer) sampleAdvisories(size int) ([]byte, error) {
 }
 
 // chunks packs the advisories, in (id, source) order, into chunks of
-// chunkSize; it returns every advisory's head by staging rowid.
-func (p *packer) chunks() (map[int64]*advHead, int64, error) {
+// chunkSize; it returns, by staging rowid, every advisory's fields that its
+// package records copy (a packedRecord without Affected).
+func (p *packer) chunks() (map[int64]*packedRecord, int64, error) {
 	ctx, tx := p.ctx, p.tx
 	dict, err := p.sampleAdvisories(chunkDictSize)
 	if err != nil {
@@ -173,37 +204,18 @@ func (p *packer) chunks() (map[int64]*advHead, int64, error) {
 		return nil, 0, err
 	}
 	defer enc.Close()
-	insChunk, err := tx.PrepareContext(ctx, `INSERT INTO chunks (chunk, data) VALUES (?1, ?2)`)
+	out, err := p.runTable(enc, `INSERT INTO chunks (chunk, data) VALUES (?1, ?2)`, `INSERT INTO chunk_keys (chunk, id, source) VALUES (?1, ?2, ?3)`, 2)
 	if err != nil {
 		return nil, 0, err
 	}
-	defer insChunk.Close()
-	insKey, err := tx.PrepareContext(ctx, `INSERT INTO chunk_keys (chunk, id, source) VALUES (?1, ?2, ?3)`)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer insKey.Close()
+	defer out.close()
 
-	heads := map[int64]*advHead{}
+	heads := map[int64]*packedRecord{}
 	var (
-		seq, chunkNo int64
-		run          runBuilder
-		ids          []uint64
+		seq int64
+		run runBuilder
+		ids []uint64
 	)
-	flush := func() error {
-		if run.n == 0 {
-			return nil
-		}
-		first := run.first
-		if _, err := insChunk.ExecContext(ctx, chunkNo, enc.EncodeAll(run.bytes(), nil)); err != nil {
-			return err
-		}
-		if _, err := insKey.ExecContext(ctx, chunkNo, first.a, first.b); err != nil {
-			return err
-		}
-		chunkNo++
-		return nil
-	}
 	rows, err := tx.QueryContext(ctx, `SELECT rowid, id, source, json FROM advisories ORDER BY id, source`)
 	if err != nil {
 		return nil, 0, err
@@ -222,12 +234,12 @@ func (p *packer) chunks() (map[int64]*advHead, int64, error) {
 		if err != nil {
 			return nil, 0, fmt.Errorf("advisory %s: %w", id, err)
 		}
-		heads[rowid] = &advHead{id: id, source: source, sev: a.Severity, aliases: a.Aliases, withdrawn: a.Withdrawn}
+		heads[rowid] = &packedRecord{ID: id, Source: source, Aliases: a.Aliases, Severity: a.Severity, Withdrawn: a.Withdrawn}
 		run.add(id, source, b)
 		ids = append(ids, keyHash(id, ""))
 		seq++
 		if seq%chunkSize == 0 {
-			if err := flush(); err != nil {
+			if err := out.flush(ctx, &run); err != nil {
 				return nil, 0, err
 			}
 		}
@@ -238,7 +250,7 @@ func (p *packer) chunks() (map[int64]*advHead, int64, error) {
 	if err := p.putBlob(blobIDBloom, newBloom(ids).marshal()); err != nil {
 		return nil, 0, err
 	}
-	return heads, seq, flush()
+	return heads, seq, out.flush(ctx, &run)
 }
 
 // stored returns a staged advisory and the JSON a chunk stores for it:
@@ -256,7 +268,7 @@ func stored(js []byte) (*vulndb.Advisory, []byte, error) {
 
 // blocks packs the affected records, grouped per (package, ecosystem),
 // into blocks of about blockSize; it returns how many records it packed.
-func (p *packer) blocks(heads map[int64]*advHead) (int, error) {
+func (p *packer) blocks(heads map[int64]*packedRecord) (int, error) {
 	ctx, tx := p.ctx, p.tx
 	// No dictionary: with one, klauspost's best level re-copies 32 MB of
 	// match tables for every block (compressing the shared data's blocks
@@ -267,39 +279,19 @@ func (p *packer) blocks(heads map[int64]*advHead) (int, error) {
 		return 0, err
 	}
 	defer enc.Close()
-	insBlock, err := tx.PrepareContext(ctx, `INSERT INTO blocks (block, data) VALUES (?1, ?2)`)
+	out, err := p.runTable(enc, `INSERT INTO blocks (block, data) VALUES (?1, ?2)`, `INSERT INTO block_keys (block, package, ecosystem) VALUES (?1, ?2, ?3)`, 2)
 	if err != nil {
 		return 0, err
 	}
-	defer insBlock.Close()
-	insKey, err := tx.PrepareContext(ctx, `INSERT INTO block_keys (block, package, ecosystem) VALUES (?1, ?2, ?3)`)
-	if err != nil {
-		return 0, err
-	}
-	defer insKey.Close()
+	defer out.close()
 
 	var (
 		cur      runKey // (package, ecosystem)
 		recs     []packedRecord
 		affected int
 		run      runBuilder
-		blockNo  int64
 		keys     []uint64
 	)
-	flush := func() error {
-		if run.n == 0 {
-			return nil
-		}
-		first := run.first
-		if _, err := insBlock.ExecContext(ctx, blockNo, enc.EncodeAll(run.bytes(), nil)); err != nil {
-			return err
-		}
-		if _, err := insKey.ExecContext(ctx, blockNo, first.a, first.b); err != nil {
-			return err
-		}
-		blockNo++
-		return nil
-	}
 	emit := func() error {
 		if len(recs) == 0 {
 			return nil
@@ -312,7 +304,7 @@ func (p *packer) blocks(heads map[int64]*advHead) (int, error) {
 		run.add(cur.a, cur.b, b)
 		keys = append(keys, keyHash(cur.a, cur.b))
 		if run.size() >= blockSize {
-			return flush()
+			return out.flush(ctx, &run)
 		}
 		return nil
 	}
@@ -340,11 +332,12 @@ func (p *packer) blocks(heads map[int64]*advHead) (int, error) {
 		if h == nil {
 			return 0, fmt.Errorf("affected record of unknown advisory %d", advisory)
 		}
-		var aff vulndb.Affected
-		if err := json.Unmarshal(js, &aff); err != nil {
-			return 0, fmt.Errorf("affected record of %s: %w", h.id, err)
+		r := *h
+		if err := json.Unmarshal(js, &r.Affected); err != nil {
+			return 0, fmt.Errorf("affected record of %s: %w", h.ID, err)
 		}
-		recs = append(recs, h.record(aff))
+		r.Affected.Ecosystem, r.Affected.Package = "", ""
+		recs = append(recs, r)
 		affected++
 	}
 	if err := rows.Err(); err != nil {
@@ -356,7 +349,7 @@ func (p *packer) blocks(heads map[int64]*advHead) (int, error) {
 	if err := p.putBlob(blobPackageBloom, newBloom(keys).marshal()); err != nil {
 		return 0, err
 	}
-	return affected, flush()
+	return affected, out.flush(ctx, &run)
 }
 
 // kev packs the KEV catalog into one blob: it is small, and a scan that
@@ -397,24 +390,12 @@ func (p *packer) epss() error {
 		return err
 	}
 	defer rows.Close()
-	var (
-		run   runBuilder
-		runNo int64
-	)
-	flush := func() error {
-		if run.n == 0 {
-			return nil
-		}
-		first := run.first
-		if _, err := tx.ExecContext(ctx, `INSERT INTO epss_runs (run, data) VALUES (?1, ?2)`, runNo, p.plain.EncodeAll(run.bytes(), nil)); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO epss_keys (run, cve) VALUES (?1, ?2)`, runNo, first.a); err != nil {
-			return err
-		}
-		runNo++
-		return nil
+	out, err := p.runTable(p.plain, `INSERT INTO epss_runs (run, data) VALUES (?1, ?2)`, `INSERT INTO epss_keys (run, cve) VALUES (?1, ?2)`, 1)
+	if err != nil {
+		return err
 	}
+	defer out.close()
+	var run runBuilder
 	for rows.Next() {
 		var (
 			cve, date         string
@@ -428,7 +409,7 @@ func (p *packer) epss() error {
 		rec = strconv.AppendFloat(rec, percentile, 'g', -1, 64)
 		run.add(cve, date, rec)
 		if run.n == epssRunSize {
-			if err := flush(); err != nil {
+			if err := out.flush(ctx, &run); err != nil {
 				return err
 			}
 		}
@@ -436,5 +417,5 @@ func (p *packer) epss() error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	return flush()
+	return out.flush(ctx, &run)
 }
