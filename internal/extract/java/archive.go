@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -80,14 +81,12 @@ type Pom struct {
 // JBoss service archives (sar) and persistence archives (par).
 var archiveExts = []string{".jar", ".war", ".ear", ".jpi", ".hpi", ".sar", ".par"}
 
+// isArchive reports whether name has one of archiveExts (in any case)
+// after at least one other byte. It lowers only the extension: Wants asks
+// it of every file of every layer, and scans of every entry of an archive.
 func isArchive(name string) bool {
-	l := strings.ToLower(name)
-	for _, e := range archiveExts {
-		if strings.HasSuffix(l, e) && len(l) > len(e) {
-			return true
-		}
-	}
-	return false
+	ext := path.Ext(name)
+	return len(ext) < len(name) && slices.Contains(archiveExts, strings.ToLower(ext))
 }
 
 // limits are the bounds of one scan; tests shrink them.
