@@ -79,19 +79,22 @@ const (
 
 // kindOf classifies path (root-relative, no leading slash).
 func kindOf(p string) kind {
-	base := path.Base(p)
-	inNodeModules := strings.HasPrefix(p, "node_modules/") || strings.Contains(p, "/node_modules/")
-	switch base {
+	// Lockfiles inside node_modules belong to published packages, not to
+	// what is installed.
+	inNodeModules := func() bool {
+		return strings.HasPrefix(p, "node_modules/") || strings.Contains(p, "/node_modules/")
+	}
+	switch path.Base(p) {
 	case "package-lock.json", "npm-shrinkwrap.json":
-		if !inNodeModules {
+		if !inNodeModules() {
 			return packageLock
 		}
 	case "yarn.lock":
-		if !inNodeModules {
+		if !inNodeModules() {
 			return yarnLock
 		}
 	case "pnpm-lock.yaml":
-		if !inNodeModules {
+		if !inNodeModules() {
 			return pnpmLock
 		}
 	case "package.json":
