@@ -199,6 +199,21 @@ func (r *Report) Summarize() {
 	r.Summary = s
 }
 
+// AdvisoryURL is the web page of a vulnerability id: NVD for a CVE, the
+// GitHub advisory database for a GHSA, osv.dev for any other id that can
+// be a URL path segment; "" otherwise.
+func AdvisoryURL(id string) string {
+	switch {
+	case strings.HasPrefix(id, "CVE-"):
+		return "https://nvd.nist.gov/vuln/detail/" + id
+	case strings.HasPrefix(id, "GHSA-"):
+		return "https://github.com/advisories/" + id
+	case id != "" && !strings.ContainsAny(id, " /?#"):
+		return "https://osv.dev/vulnerability/" + id
+	}
+	return ""
+}
+
 // ShortDigest shortens a layer digest ("sha256:0123...") to the first 12
 // hex digits of its hash, as docker and the reports show layers.
 func ShortDigest(d string) string {

@@ -242,7 +242,7 @@ func makeRule(id string, fs []report.Finding) rule {
 		}
 		fmt.Fprintf(&md, "| %s | %s | %s | %s |\n", mdEscape(x.PackageName), mdEscape(x.PackageVersion), mdEscape(fixed), x.Status)
 	}
-	u := advisoryURL(id)
+	u := report.AdvisoryURL(id)
 	if u != "" {
 		fmt.Fprintf(&tb, "%s\n", u)
 		fmt.Fprintf(&md, "\n[%s](%s)\n", id, u)
@@ -412,18 +412,6 @@ func ruleName(id string) string {
 		}
 	}
 	return b.String()
-}
-
-func advisoryURL(id string) string {
-	switch {
-	case strings.HasPrefix(id, "CVE-"):
-		return "https://nvd.nist.gov/vuln/detail/" + id
-	case strings.HasPrefix(id, "GHSA-"):
-		return "https://github.com/advisories/" + id
-	case id != "" && !strings.ContainsAny(id, " /?#"):
-		return "https://osv.dev/vulnerability/" + id
-	}
-	return ""
 }
 
 func mdEscape(s string) string {

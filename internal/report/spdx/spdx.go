@@ -287,7 +287,7 @@ func advisoriesByPackage(fs []report.Finding) map[string][]string {
 		if f.Status == report.StatusNotAffected || f.Status == report.StatusUndetermined {
 			continue
 		}
-		if u := advisoryURL(f.VulnerabilityID); u != "" {
+		if u := report.AdvisoryURL(f.VulnerabilityID); u != "" {
 			out[f.PackageID] = append(out[f.PackageID], u)
 		}
 	}
@@ -295,18 +295,6 @@ func advisoriesByPackage(fs []report.Finding) map[string][]string {
 		out[id] = slices.Compact(slices.Sorted(slices.Values(us)))
 	}
 	return out
-}
-
-func advisoryURL(id string) string {
-	switch {
-	case strings.HasPrefix(id, "CVE-"):
-		return "https://nvd.nist.gov/vuln/detail/" + id
-	case strings.HasPrefix(id, "GHSA-"):
-		return "https://github.com/advisories/" + id
-	case id != "" && !strings.ContainsAny(id, " /?#"):
-		return "https://osv.dev/vulnerability/" + id
-	}
-	return ""
 }
 
 var notIDChar = regexp.MustCompile(`[^A-Za-z0-9.-]+`)
