@@ -88,11 +88,11 @@ func isSharedObject(base string) bool {
 
 // Wants reports whether the file must be captured. With a mode (capture
 // time): regular files that are executable or named like shared objects,
-// and JDK release / GOROOT VERSION files. With mode 0 (the walker asking
-// again at extract time, by path only) it answers true for every path that
-// could have been captured so: any path, because executables have any
-// name; Extract then ignores content that Prepare did not write. Names
-// with a script, archive or manifest extension are never wanted.
+// and JDK release / GOROOT VERSION files. With mode 0 (mode unknown) it
+// answers true for every path that could have been captured so: any path,
+// because executables have any name; Extract then ignores content that
+// Prepare did not write. Names with a script, archive or manifest
+// extension are never wanted.
 func (Extractor) Wants(p string, mode fs.FileMode) bool {
 	if notBinary[strings.ToLower(path.Ext(p))] {
 		return false
@@ -109,13 +109,10 @@ func (Extractor) Wants(p string, mode fs.FileMode) bool {
 	return mode&0o111 != 0 || isSharedObject(path.Base(p))
 }
 
-// Prepare identifies what the file is and keeps only the findings (nil when
-// there are none). Content that is neither a binary nor a JDK release or
-// GOROOT VERSION file is returned unchanged: it was captured for another
-// extractor that the walker's mode-0 question routed here, and must not be
-// lost. (The walker now asks with each file's real mode, and every Preparer
-// that wants a file gets its own part, so nothing else is lost: an
-// executable that is not a binary, a script, leaves nothing.)
+// Prepare identifies what the file is and keeps only the findings: nil when
+// there are none, as for content that is neither a binary nor a JDK release
+// or GOROOT VERSION file (an executable script). Another extractor that
+// wants the same file still gets it: extract.Prepare keeps each its own part.
 func (Extractor) Prepare(p string, content []byte) ([]byte, error) {
 	if !isBinary(content) && !IsJDKRelease(p) && !IsGoVersion(p) {
 		return nil, nil

@@ -30,8 +30,8 @@ func TestWants(t *testing.T) {
 		{"usr/share/doc/x/README.so.txt", 0o644, false},
 		{"usr/bin", fs.ModeDir | 0o755, false},
 		{"usr/bin/sh", fs.ModeSymlink | 0o777, false},
-		// Mode 0: the walker asking again by path; any path may be a
-		// captured executable, Extract tells by the prepared marker.
+		// Mode 0 (unknown): any path may be a captured executable,
+		// Extract tells by the prepared marker.
 		{"usr/bin/node", 0, true},
 		{"var/lib/dpkg/status", 0, true},
 		{"usr/local/bin/entrypoint.sh", 0o755, false},
