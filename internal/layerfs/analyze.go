@@ -266,15 +266,7 @@ func addEntry(tr *tar.Reader, hdr *tar.Header, opts Options, b *captureBudget, l
 	if !e.Mode.IsRegular() || e.Hardlink || opts.Wants == nil || !opts.Wants(p, e.Mode) {
 		return nil // archive/tar discards the body through our hashing reader on Next
 	}
-	if e.Size > min(largeFile, b.maxFile) && opts.WantsLarge != nil && !opts.WantsLarge(p, e.Mode, e.Size) {
-		return nil // only extractors that ignore a file this large want it
-	}
-	if e.Size > b.maxFile {
-		l.Errors = append(l.Errors, fileErr(p, "skipped: larger than %d bytes (%d)", b.maxFile, e.Size))
-		return nil
-	}
-	if opts.Prepare == nil && e.Size > b.left {
-		l.Errors = append(l.Errors, fileErr(p, "skipped: captured content of the layer would exceed %d bytes", b.left))
+	if !b.admits(l, p, e.Mode, e.Size, opts) {
 		return nil
 	}
 	var data []byte
@@ -295,6 +287,23 @@ func addEntry(tr *tar.Reader, hdr *tar.Header, opts Options, b *captureBudget, l
 		b.scratch = nil // keep only a modest buffer between files
 	}
 	return nil
+}
+
+// admits reports whether a wanted file of this size is read; a size limit
+// that skips it records a FileError in l.
+func (b *captureBudget) admits(l *Layer, p string, mode fs.FileMode, size int64, opts Options) bool {
+	if size > min(largeFile, b.maxFile) && opts.WantsLarge != nil && !opts.WantsLarge(p, mode, size) {
+		return false // only extractors that ignore a file this large want it
+	}
+	if size > b.maxFile {
+		l.Errors = append(l.Errors, fileErr(p, "skipped: larger than %d bytes (%d)", b.maxFile, size))
+		return false
+	}
+	if opts.Prepare == nil && size > b.left {
+		l.Errors = append(l.Errors, fileErr(p, "skipped: captured content of the layer would exceed %d bytes", b.left))
+		return false
+	}
+	return true
 }
 
 // largeFile is the size above which a wanted file is offered to

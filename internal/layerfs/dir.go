@@ -75,15 +75,7 @@ func AnalyzeDir(ctx context.Context, root string, opts Options) (*Layer, error) 
 		if !e.Mode.IsRegular() || opts.Wants == nil || !opts.Wants(p, e.Mode) {
 			return nil
 		}
-		if e.Size > min(largeFile, budget.maxFile) && opts.WantsLarge != nil && !opts.WantsLarge(p, e.Mode, e.Size) {
-			return nil // only extractors that ignore a file this large want it
-		}
-		if e.Size > budget.maxFile {
-			l.Errors = append(l.Errors, fileErr(p, "skipped: larger than %d bytes (%d)", budget.maxFile, e.Size))
-			return nil
-		}
-		if opts.Prepare == nil && e.Size > budget.left {
-			l.Errors = append(l.Errors, fileErr(p, "skipped: captured content of the layer would exceed %d bytes", budget.left))
+		if !budget.admits(l, p, e.Mode, e.Size, opts) {
 			return nil
 		}
 		data, err := readRootFile(r, p, budget.maxFile)
