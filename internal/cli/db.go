@@ -66,7 +66,7 @@ records and feeds still import.`,
 			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 				return fmt.Errorf("create DB directory: %w", err)
 			}
-			liftMemoryLimit()
+			raiseMemoryLimit()
 			start := time.Now()
 			info, err := build.Build(cmd.Context(), path, srcs, g.logger())
 			var partial *build.PartialError
@@ -138,13 +138,13 @@ func printStatus(w io.Writer, info vulndb.Info, feeds map[string]update.FeedStat
 // buildMemoryLimit is the soft memory limit of DB builds.
 const buildMemoryLimit = 512 << 20
 
-// liftMemoryLimit raises the soft memory limit cmd/customs sets for scans
+// raiseMemoryLimit raises the soft memory limit cmd/customs sets for scans
 // (unless GOMEMLIMIT chose one): a DB build holds hundreds of MB of live
 // advisories, and under the scans' 80 MB the collector would run without a
 // pause. A 500k-record OSV build: 77 s and 640 MB peak RSS at 80 MB, 47-50
 // s and 875-890 MB at 512 MiB, 52 s and 920 MB with no limit (most of the
 // rest is SQLite's sorter and page cache, outside the Go heap).
-func liftMemoryLimit() {
+func raiseMemoryLimit() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(buildMemoryLimit)
 	}

@@ -92,7 +92,7 @@ func feedHelp() string {
 }
 
 func runUpdate(cmd *cobra.Command, g *globals, f *updateFlags) error {
-	liftMemoryLimit()
+	raiseMemoryLimit()
 	cfg, err := g.config()
 	if err != nil {
 		return err
