@@ -60,3 +60,34 @@ func FirstByte(br *bufio.Reader) (byte, error) {
 }
 
 var bom = []byte{0xEF, 0xBB, 0xBF}
+
+// Window is a reader that fails once more than its limit of bytes were
+// read since the last Reset. A streaming decoder (json.Decoder) buffers a
+// whole value before it returns it: reading through a Window reset before
+// each value bounds the memory one value of a feed may cost.
+type Window struct {
+	r     io.Reader
+	n     int64
+	limit int64
+	noun  string
+}
+
+// NewWindow returns a Window over r; noun names one value in the error
+// ("entry" gives "entry larger than 1048576 bytes").
+func NewWindow(r io.Reader, limit int64, noun string) *Window {
+	return &Window{r: r, limit: limit, noun: noun}
+}
+
+// Read reads from the underlying reader, failing once more than the limit
+// was read since the last Reset.
+func (w *Window) Read(p []byte) (int, error) {
+	if w.n > w.limit {
+		return 0, fmt.Errorf("%s larger than %d bytes", w.noun, w.limit)
+	}
+	n, err := w.r.Read(p)
+	w.n += int64(n)
+	return n, err
+}
+
+// Reset starts a new count.
+func (w *Window) Reset() { w.n = 0 }

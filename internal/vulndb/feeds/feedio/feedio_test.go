@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 func TestRead(t *testing.T) {
@@ -74,5 +75,26 @@ func TestFirstByte(t *testing.T) {
 		if rest, _ := io.ReadAll(br); string(rest) != tt.rest {
 			t.Errorf("FirstByte(%q) left %q, want %q", tt.in, rest, tt.rest)
 		}
+	}
+}
+
+func TestWindow(t *testing.T) {
+	w := NewWindow(iotest.OneByteReader(strings.NewReader("abcdefgh")), 2, "entry")
+	buf := make([]byte, 1)
+	read := func() error {
+		_, err := w.Read(buf)
+		return err
+	}
+	for i := range 3 { // a, b, c: the read that passes the limit succeeds
+		if err := read(); err != nil {
+			t.Fatalf("read %d: %v", i, err)
+		}
+	}
+	if err := read(); err == nil || err.Error() != "entry larger than 2 bytes" {
+		t.Fatalf("read past the limit: %v, want entry larger than 2 bytes", err)
+	}
+	w.Reset()
+	if err := read(); err != nil || buf[0] != 'd' {
+		t.Errorf("read after Reset = %q, %v; want 'd'", buf[0], err)
 	}
 }

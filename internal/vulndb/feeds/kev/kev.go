@@ -125,33 +125,16 @@ func (im *importer) add(ctx context.Context, i int, k vulndb.KEV) error {
 	return nil
 }
 
-// window fails reads once more than limit bytes were read since the last
-// reset, bounding what json.Decoder buffers for one entry.
-type window struct {
-	r     io.Reader
-	n     int64
-	limit int64
-}
-
-func (w *window) Read(p []byte) (int, error) {
-	if w.n > w.limit {
-		return 0, fmt.Errorf("entry larger than %d bytes", w.limit)
-	}
-	n, err := w.r.Read(p)
-	w.n += int64(n)
-	return n, err
-}
-
 // json streams the catalog object's "vulnerabilities" array.
 func (im *importer) json(ctx context.Context, r io.Reader) error {
-	w := &window{r: r, limit: maxEntrySize}
+	w := feedio.NewWindow(r, maxEntrySize, "entry")
 	dec := json.NewDecoder(w)
 	if _, err := dec.Token(); err != nil { // '{', checked by the caller
 		return err
 	}
 	count, n, seen := -1, 0, false
 	for dec.More() {
-		w.n = 0
+		w.Reset()
 		tok, err := dec.Token()
 		if err != nil {
 			return err
@@ -163,7 +146,7 @@ func (im *importer) json(ctx context.Context, r io.Reader) error {
 				return fmt.Errorf("vulnerabilities: want an array (%v)", err)
 			}
 			for ; dec.More(); n++ {
-				w.n = 0
+				w.Reset()
 				var k vulndb.KEV
 				if err := dec.Decode(&k); err != nil {
 					var te *json.UnmarshalTypeError

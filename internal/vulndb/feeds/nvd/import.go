@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/customs-scanner/customs/internal/vulndb/feeds/errlist"
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/feedio"
 
 	"github.com/customs-scanner/customs/internal/vulndb"
 )
@@ -155,31 +156,10 @@ func (im *importer) zip(ctx context.Context, path string) error {
 	return nil
 }
 
-// window is a reader that fails once more than limit bytes were read since
-// the last reset: it bounds the memory json.Decoder spends on one value.
-type window struct {
-	r     io.Reader
-	n     int64
-	limit int64
-}
-
-var errTooLarge = fmt.Errorf("record larger than %d bytes", maxRecordSize)
-
-func (w *window) Read(p []byte) (int, error) {
-	if w.n > w.limit {
-		return 0, errTooLarge
-	}
-	n, err := w.r.Read(p)
-	w.n += int64(n)
-	return n, err
-}
-
-func (w *window) reset() { w.n = 0 }
-
 // stream reads one JSON document: an API 2.0 page, streamed CVE by CVE,
 // or one CVE object. Only a sink error or ctx's is returned.
 func (im *importer) stream(ctx context.Context, name string, r io.Reader) error {
-	w := &window{r: r, limit: maxRecordSize}
+	w := feedio.NewWindow(r, maxRecordSize, "record")
 	dec := json.NewDecoder(w)
 	if tok, err := dec.Token(); err != nil {
 		im.fail(name, err)
@@ -245,7 +225,7 @@ func (im *importer) stream(ctx context.Context, name string, r io.Reader) error 
 
 // vulnerabilities streams the page's array. ok is false when the rest of
 // the document cannot be read.
-func (im *importer) vulnerabilities(ctx context.Context, name string, dec *json.Decoder, w *window) (ok bool, err error) {
+func (im *importer) vulnerabilities(ctx context.Context, name string, dec *json.Decoder, w *feedio.Window) (ok bool, err error) {
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
 		im.fail(name, fmt.Errorf("vulnerabilities: want an array (%v)", err))
 		return false, nil
@@ -254,7 +234,7 @@ func (im *importer) vulnerabilities(ctx context.Context, name string, dec *json.
 		if err := ctx.Err(); err != nil {
 			return false, err
 		}
-		w.reset()
+		w.Reset()
 		item := fmt.Sprintf("%s[%d]", name, i)
 		var v struct {
 			CVE *cve `json:"cve"`
