@@ -13,8 +13,8 @@ import (
 const maxBlob = 256 << 20
 
 // loadIndexes reads the sparse indexes, the Bloom filters and the chunks'
-// dictionary, and makes the
-// decoder the lookups share (DecodeAll is safe for concurrent use).
+// dictionary, and makes the decoder the lookups share (DecodeAll is safe
+// for concurrent use).
 func (d *DB) loadIndexes(ctx context.Context) error {
 	var err error
 	if d.blockKeys, err = d.keys(ctx, `SELECT block, package, ecosystem FROM block_keys ORDER BY block`); err != nil {
@@ -23,17 +23,10 @@ func (d *DB) loadIndexes(ctx context.Context) error {
 	if d.chunkKeys, err = d.keys(ctx, `SELECT chunk, id, source FROM chunk_keys ORDER BY chunk`); err != nil {
 		return fmt.Errorf("chunk index: %w", err)
 	}
-	// The dictionaries are stored compressed without one.
+	// The blobs are compressed without a dictionary; the chunks' one is
+	// added once read.
 	if d.dec, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(maxBlob)); err != nil {
 		return err
-	}
-	opts := []zstd.DOption{zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(maxBlob)}
-	dict, err := d.blob(ctx, blobChunkDict)
-	if err != nil {
-		return err
-	}
-	if len(dict) > 0 {
-		opts = append(opts, zstd.WithDecoderDictRaw(chunkDictID, dict))
 	}
 	for _, f := range []struct {
 		name string
@@ -47,9 +40,11 @@ func (d *DB) loadIndexes(ctx context.Context) error {
 			return fmt.Errorf("blob %s: %w", f.name, err)
 		}
 	}
-	d.dec.Close()
-	d.dec, err = zstd.NewReader(nil, opts...)
-	return err
+	dict, err := d.blob(ctx, blobChunkDict)
+	if err != nil || len(dict) == 0 {
+		return err
+	}
+	return d.dec.ResetWithOptions(nil, zstd.WithDecoderDictRaw(chunkDictID, dict))
 }
 
 // keys reads a sparse index: rows (n, a, b) numbered 0, 1, ... in order
