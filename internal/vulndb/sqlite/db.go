@@ -255,11 +255,11 @@ func (d *DB) Close() error {
 // ByID returns every source's advisory with this ID, sorted by source, with
 // Affected left empty (implements vulndb.Enricher).
 func (d *DB) ByID(ctx context.Context, id string) ([]*vulndb.Advisory, error) {
-	// The chunks that can hold id: from the last one starting before it
-	// to the last one starting with it.
 	if !d.idBloom.has(keyHash(id, "")) {
 		return nil, nil
 	}
+	// The chunks that can hold id: from the last one starting before it
+	// to the last one starting with it.
 	c := max(0, sort.Search(len(d.chunkKeys), func(i int) bool { return d.chunkKeys[i].a >= id })-1)
 	var out []*vulndb.Advisory
 	for ; c < len(d.chunkKeys) && d.chunkKeys[c].a <= id; c++ {
