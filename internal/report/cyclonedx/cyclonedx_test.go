@@ -17,24 +17,8 @@ import (
 
 	"github.com/customs-scanner/customs/internal/golden"
 	"github.com/customs-scanner/customs/internal/report"
-	jsonreport "github.com/customs-scanner/customs/internal/report/json"
+	"github.com/customs-scanner/customs/internal/report/reporttest"
 )
-
-// sample is a real scan of testdata/images/alpine-310.tar.gz with findings
-// added by hand (see testdata/README.md).
-func sample(t *testing.T) *report.Report {
-	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", "sample.report.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := jsonreport.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
 
 func encode(t *testing.T, e Encoder, r *report.Report) []byte {
 	t.Helper()
@@ -55,9 +39,9 @@ func TestGolden(t *testing.T) {
 		{"xml", Encoder{XML: true}, "sample.cdx.xml"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := encode(t, tc.enc, sample(t))
+			got := encode(t, tc.enc, reporttest.Sample(t))
 			golden.Check(t, filepath.Join("testdata", tc.file), got)
-			if again := encode(t, tc.enc, sample(t)); !bytes.Equal(got, again) {
+			if again := encode(t, tc.enc, reporttest.Sample(t)); !bytes.Equal(got, again) {
 				t.Error("two encodings of the same report differ")
 			}
 		})
@@ -99,7 +83,7 @@ func TestJSONSchema(t *testing.T) {
 		name string
 		r    *report.Report
 	}{
-		{"alpine", sample(t)},
+		{"alpine", reporttest.Sample(t)},
 		{"empty", empty},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -127,7 +111,7 @@ func TestJSONSchema(t *testing.T) {
 // TestXMLRoundTrip decodes the XML BOM with cyclonedx-go and compares the
 // parts that matter with the JSON one.
 func TestXMLRoundTrip(t *testing.T) {
-	r := sample(t)
+	r := reporttest.Sample(t)
 	raw := encode(t, Encoder{XML: true}, r)
 	if err := xml.Unmarshal(raw, new(struct{})); err != nil {
 		t.Fatalf("not well-formed XML: %v", err)
@@ -165,7 +149,7 @@ func TestXMLRoundTrip(t *testing.T) {
 }
 
 func TestMapping(t *testing.T) {
-	r := sample(t)
+	r := reporttest.Sample(t)
 	bom := BOM(r)
 	comp := map[string]cdx.Component{}
 	for _, c := range *bom.Components {
@@ -280,7 +264,7 @@ func TestXMLSchema(t *testing.T) {
 		}
 	}
 	var buf bytes.Buffer
-	if err := (Encoder{XML: true}).Encode(&buf, sample(t)); err != nil {
+	if err := (Encoder{XML: true}).Encode(&buf, reporttest.Sample(t)); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {

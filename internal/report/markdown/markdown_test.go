@@ -3,43 +3,26 @@ package markdown
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/customs-scanner/customs/internal/golden"
 	"github.com/customs-scanner/customs/internal/report"
-	jsonreport "github.com/customs-scanner/customs/internal/report/json"
+	"github.com/customs-scanner/customs/internal/report/reporttest"
 )
-
-// sample is a real scan of testdata/images/alpine-310.tar.gz with findings
-// added by hand (see testdata/README.md).
-func sample(t *testing.T) *report.Report {
-	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", "sample.report.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := jsonreport.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
 
 func TestGolden(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		enc  Encoder
-		r    func(t *testing.T) *report.Report
+		r    func(testing.TB) *report.Report
 		file string
 	}{
-		{"default", Encoder{}, sample, "sample.md"},
-		{"limit 2", Encoder{Limit: 2}, sample, "sample-limit2.md"},
-		{"clean", Encoder{}, func(t *testing.T) *report.Report {
-			r := sample(t)
+		{"default", Encoder{}, reporttest.Sample, "sample.md"},
+		{"limit 2", Encoder{Limit: 2}, reporttest.Sample, "sample-limit2.md"},
+		{"clean", Encoder{}, func(t testing.TB) *report.Report {
+			r := reporttest.Sample(t)
 			r.Findings = nil
 			return r
 		}, "clean.md"},
@@ -57,7 +40,7 @@ func TestGolden(t *testing.T) {
 // TestShort: a big report stays short enough for a PR comment (GitHub
 // caps comments at 65536 characters) and keeps the limit.
 func TestShort(t *testing.T) {
-	r := sample(t)
+	r := reporttest.Sample(t)
 	base := r.Findings[0]
 	r.Findings = nil
 	for i := range 2000 {

@@ -14,24 +14,8 @@ import (
 
 	"github.com/customs-scanner/customs/internal/golden"
 	"github.com/customs-scanner/customs/internal/report"
-	jsonreport "github.com/customs-scanner/customs/internal/report/json"
+	"github.com/customs-scanner/customs/internal/report/reporttest"
 )
-
-// sample is a real scan of testdata/images/alpine-310.tar.gz with findings
-// added by hand (see testdata/README.md).
-func sample(t *testing.T) *report.Report {
-	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", "sample.report.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := jsonreport.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
 
 func encode(t *testing.T, e Encoder, r *report.Report) []byte {
 	t.Helper()
@@ -54,7 +38,7 @@ func TestGolden(t *testing.T) {
 		{"dockerfile", Encoder{Dockerfile: dockerfile}, "sample-dockerfile.sarif"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := encode(t, tc.enc, sample(t))
+			got := encode(t, tc.enc, reporttest.Sample(t))
 			golden.Check(t, filepath.Join("testdata", tc.file), got)
 		})
 	}
@@ -88,12 +72,12 @@ func TestSchema(t *testing.T) {
 		doc  string
 		ok   bool
 	}{
-		{"paths", string(encode(t, Encoder{}, sample(t))), true},
-		{"dockerfile", string(encode(t, Encoder{Dockerfile: dockerfile}, sample(t))), true},
+		{"paths", string(encode(t, Encoder{}, reporttest.Sample(t))), true},
+		{"dockerfile", string(encode(t, Encoder{Dockerfile: dockerfile}, reporttest.Sample(t))), true},
 		{"empty", string(encode(t, Encoder{}, &report.Report{})), true},
 		// The validator must be able to fail: a level outside the enum.
-		{"secrets and configuration", string(encode(t, Encoder{}, withAudit(sample(t)))), true},
-		{"broken", strings.Replace(string(encode(t, Encoder{}, sample(t))), `"level": "error"`, `"level": "fatal"`, 1), false},
+		{"secrets and configuration", string(encode(t, Encoder{}, withAudit(reporttest.Sample(t)))), true},
+		{"broken", strings.Replace(string(encode(t, Encoder{}, reporttest.Sample(t))), `"level": "error"`, `"level": "fatal"`, 1), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			inst, err := jsonschema.UnmarshalJSON(strings.NewReader(tc.doc))
@@ -115,7 +99,7 @@ func TestSchema(t *testing.T) {
 // vulnerability with security-severity, a level and a location per result.
 func TestGitHubShape(t *testing.T) {
 	var l log
-	if err := json.Unmarshal(encode(t, Encoder{Dockerfile: dockerfile}, sample(t)), &l); err != nil {
+	if err := json.Unmarshal(encode(t, Encoder{Dockerfile: dockerfile}, reporttest.Sample(t)), &l); err != nil {
 		t.Fatal(err)
 	}
 	run := l.Runs[0]
@@ -166,7 +150,7 @@ func TestGitHubShape(t *testing.T) {
 }
 
 func TestMissingDockerfile(t *testing.T) {
-	err := Encoder{Dockerfile: filepath.Join(t.TempDir(), "nope")}.Encode(&bytes.Buffer{}, sample(t))
+	err := Encoder{Dockerfile: filepath.Join(t.TempDir(), "nope")}.Encode(&bytes.Buffer{}, reporttest.Sample(t))
 	if err == nil || !strings.Contains(err.Error(), "read dockerfile") {
 		t.Errorf("err = %v, want a read dockerfile error", err)
 	}
@@ -196,7 +180,7 @@ func TestAuditResults(t *testing.T) {
 			}
 		}
 	}
-	if err := json.Unmarshal(encode(t, Encoder{}, withAudit(sample(t))), &l); err != nil {
+	if err := json.Unmarshal(encode(t, Encoder{}, withAudit(reporttest.Sample(t))), &l); err != nil {
 		t.Fatal(err)
 	}
 	got := map[string]string{}

@@ -15,24 +15,8 @@ import (
 
 	"github.com/customs-scanner/customs/internal/golden"
 	"github.com/customs-scanner/customs/internal/report"
-	jsonreport "github.com/customs-scanner/customs/internal/report/json"
+	"github.com/customs-scanner/customs/internal/report/reporttest"
 )
-
-// sample is a real scan of testdata/images/alpine-310.tar.gz with findings
-// added by hand (see testdata/README.md).
-func sample(t testing.TB) *report.Report {
-	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", "sample.report.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := jsonreport.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
 
 func encode(t *testing.T, e Encoder, r *report.Report) []byte {
 	t.Helper()
@@ -53,9 +37,9 @@ func TestGolden(t *testing.T) {
 		{"tag-value", Encoder{TagValue: true}, "sample.spdx"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := encode(t, tc.enc, sample(t))
+			got := encode(t, tc.enc, reporttest.Sample(t))
 			golden.Check(t, filepath.Join("testdata", tc.file), got)
-			if again := encode(t, tc.enc, sample(t)); !bytes.Equal(got, again) {
+			if again := encode(t, tc.enc, reporttest.Sample(t)); !bytes.Equal(got, again) {
 				t.Error("two encodings of the same report differ")
 			}
 		})
@@ -90,10 +74,10 @@ func TestJSONSchema(t *testing.T) {
 		doc  string
 		ok   bool
 	}{
-		{"alpine", string(encode(t, Encoder{}, sample(t))), true},
+		{"alpine", string(encode(t, Encoder{}, reporttest.Sample(t))), true},
 		{"empty", string(encode(t, Encoder{}, &report.Report{Target: report.Target{Ref: "dir:/", Kind: "rootfs"}})), true},
 		// The validator must be able to fail: a package purpose outside the enum.
-		{"broken", strings.Replace(string(encode(t, Encoder{}, sample(t))), `"LIBRARY"`, `"LIB"`, 1), false},
+		{"broken", strings.Replace(string(encode(t, Encoder{}, reporttest.Sample(t))), `"LIBRARY"`, `"LIB"`, 1), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			inst, err := jsonschema.UnmarshalJSON(strings.NewReader(tc.doc))
@@ -114,7 +98,7 @@ func TestJSONSchema(t *testing.T) {
 // TestReadBack reads both encodings back with tools-golang, which checks
 // element IDs, relationships and tag syntax.
 func TestReadBack(t *testing.T) {
-	r := sample(t)
+	r := reporttest.Sample(t)
 	fromJSON, err := spdxjson.Read(bytes.NewReader(encode(t, Encoder{}, r)))
 	if err != nil {
 		t.Fatalf("read json: %v", err)
@@ -135,7 +119,7 @@ func TestReadBack(t *testing.T) {
 }
 
 func TestDocument(t *testing.T) {
-	doc := Document(sample(t))
+	doc := Document(reporttest.Sample(t))
 	rels := map[string]bool{}
 	for _, r := range doc.Relationships {
 		rels[relKey(r)] = true
@@ -213,7 +197,7 @@ func TestLicenseExpression(t *testing.T) {
 // the image. Whatever they hold, the result must be an expression of
 // known ids and LicenseRef-s in [A-Za-z0-9.-], with balanced parentheses.
 func FuzzLicenseExpression(f *testing.F) {
-	r := sample(f)
+	r := reporttest.Sample(f)
 	for _, p := range r.Packages {
 		for _, l := range p.Licenses {
 			f.Add(l)

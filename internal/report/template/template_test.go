@@ -2,32 +2,14 @@ package template
 
 import (
 	"bytes"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/customs-scanner/customs/internal/report"
-	jsonreport "github.com/customs-scanner/customs/internal/report/json"
+	"github.com/customs-scanner/customs/internal/report/reporttest"
 )
-
-// sample is a real scan of testdata/images/alpine-310.tar.gz with findings
-// added by hand (see testdata/README.md).
-func sample(t *testing.T) *report.Report {
-	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", "sample.report.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := jsonreport.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
 
 func TestTemplates(t *testing.T) {
 	for _, tc := range []struct {
@@ -49,7 +31,7 @@ func TestTemplates(t *testing.T) {
 				t.Fatal(err)
 			}
 			var b bytes.Buffer
-			if err := e.Encode(&b, sample(t)); err != nil {
+			if err := e.Encode(&b, reporttest.Sample(t)); err != nil {
 				t.Fatal(err)
 			}
 			if diff := cmp.Diff(tc.want, b.String()); diff != "" {
@@ -73,7 +55,7 @@ func TestErrors(t *testing.T) {
 			e, err := Load(tc.spec)
 			if err == nil {
 				var b bytes.Buffer
-				err = e.Encode(&b, sample(t))
+				err = e.Encode(&b, reporttest.Sample(t))
 				if err != nil && b.Len() > 0 {
 					t.Error("partial output written on error")
 				}
