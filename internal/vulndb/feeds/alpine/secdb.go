@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -59,9 +58,9 @@ type document struct {
 // version); the version "0" gives StatusNotAffected.
 //
 // It returns the number of advisories passed to sink.Add. A file that cannot
-// be parsed is skipped and reported as a *errlist.FileError in the returned error
-// (errors.Join'ed) beside the count from the good files. An unreadable path,
-// a sink error or a cancelled ctx stop the import.
+// be parsed is skipped and reported as a *errlist.FileError in the returned
+// error (errors.Join'ed, at most 100 listed) beside the count from the good
+// files. An unreadable path, a sink error or a cancelled ctx stop the import.
 func Import(ctx context.Context, path string, sink vulndb.Sink) (int, error) {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -89,17 +88,15 @@ func Import(ctx context.Context, path string, sink vulndb.Sink) (int, error) {
 			return 0, fmt.Errorf("import alpine secdb: %w", err)
 		}
 	}
-	var (
-		added int
-		bad   []error
-	)
+	added := 0
+	bad := errlist.List{Noun: "file errors"}
 	for _, f := range files {
 		if err := ctx.Err(); err != nil {
 			return added, err
 		}
 		advs, err := readFile(f)
 		if err != nil {
-			bad = append(bad, &errlist.FileError{Path: f, Err: err})
+			bad.Add(&errlist.FileError{Path: f, Err: err})
 			continue
 		}
 		for _, a := range advs {
@@ -109,7 +106,7 @@ func Import(ctx context.Context, path string, sink vulndb.Sink) (int, error) {
 			added++
 		}
 	}
-	return added, errors.Join(bad...)
+	return added, bad.Err()
 }
 
 func isSecdbName(p string) bool {
