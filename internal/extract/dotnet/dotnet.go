@@ -64,7 +64,7 @@ func (Extractor) Wants(p string, mode fs.FileMode) bool {
 // Extract parses one file.
 func (Extractor) Extract(ctx context.Context, in extract.Input) ([]inventory.Package, error) {
 	if len(in.Content) > maxSize {
-		return nil, fmt.Errorf("nuget %s: %d bytes, more than %d", in.Path, len(in.Content), maxSize)
+		return nil, fmt.Errorf("nuget: %d bytes, more than %d", len(in.Content), maxSize)
 	}
 	var (
 		pkgs []inventory.Package
@@ -79,7 +79,7 @@ func (Extractor) Extract(ctx context.Context, in extract.Input) ([]inventory.Pac
 		return nil, nil
 	}
 	if err != nil {
-		return pkgs, fmt.Errorf("nuget %s: %w", in.Path, err)
+		return pkgs, fmt.Errorf("nuget: %w", err)
 	}
 	return pkgs, nil
 }

@@ -118,14 +118,14 @@ func (s *scan) problem(format string, args ...any) {
 // Prepare reads the archive in content and returns the JSON of a Found. It
 // fails only when the top-level file is not a readable zip; trouble further
 // in is recorded in Found.Problems.
-func (Extractor) Prepare(p string, content []byte) ([]byte, error) {
-	return prepare(p, content, defaultLimits)
+func (Extractor) Prepare(_ string, content []byte) ([]byte, error) {
+	return prepare(content, defaultLimits)
 }
 
-func prepare(p string, content []byte, lim limits) ([]byte, error) {
+func prepare(content []byte, lim limits) ([]byte, error) {
 	s := &scan{limits: lim}
 	if err := s.archive(content, "", 0); err != nil {
-		return nil, fmt.Errorf("open archive %s: %w", p, err)
+		return nil, fmt.Errorf("open archive: %w", err)
 	}
 	return json.Marshal(s.found)
 }

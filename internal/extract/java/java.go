@@ -101,7 +101,7 @@ func (e Extractor) Extract(ctx context.Context, in extract.Input) ([]inventory.P
 	}
 	var f Found
 	if err := json.Unmarshal(content, &f); err != nil {
-		return nil, fmt.Errorf("decode prepared archive %s: %w", in.Path, err)
+		return nil, fmt.Errorf("decode prepared archive: %w", err)
 	}
 	var pkgs []inventory.Package
 	for _, a := range f.Archives {

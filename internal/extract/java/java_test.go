@@ -377,7 +377,7 @@ func TestLimits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			prepared, err := prepare("top.jar", tt.content, tt.lim)
+			prepared, err := prepare(tt.content, tt.lim)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -411,7 +411,7 @@ func TestPrepareErrors(t *testing.T) {
 		{"not a zip", []byte("hello"), "not a zip archive"},
 		{"empty", nil, "not a zip archive"},
 		{"truncated", readTestdata(t, "jul-to-slf4j.jar")[:3000], "not a zip archive"},
-		{"bad central directory", huge, "open archive x.jar"},
+		{"bad central directory", huge, "open archive: "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -507,7 +507,7 @@ func FuzzPrepare(f *testing.F) {
 	f.Add(buildZip(f, entry{name: "lib/x.jar", data: buildZip(f, pomProps("g", "b", "2"))}))
 	f.Add([]byte("PK\x05\x06\x00\x00\x00\x00\xff\xff\xff\xff\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		prepared, err := prepare("f.jar", b, limits{depth: 3, inflated: 8 << 20, nestedSize: 1 << 20, entries: 1000})
+		prepared, err := prepare(b, limits{depth: 3, inflated: 8 << 20, nestedSize: 1 << 20, entries: 1000})
 		if err != nil || prepared == nil {
 			return
 		}

@@ -177,7 +177,7 @@ func (Extractor) Prepare(p string, content []byte) ([]byte, error) {
 // Extract parses one wanted file.
 func (Extractor) Extract(ctx context.Context, in extract.Input) ([]inventory.Package, error) {
 	if len(in.Content) > maxFileSize {
-		return nil, fmt.Errorf("%s: larger than %d bytes", in.Path, maxFileSize)
+		return nil, fmt.Errorf("larger than %d bytes", maxFileSize)
 	}
 	switch kindOf(in.Path) {
 	case packageLock:

@@ -92,7 +92,7 @@ func (l *licenses) UnmarshalJSON(b []byte) error {
 // Extract parses one file.
 func (Extractor) Extract(ctx context.Context, in extract.Input) ([]inventory.Package, error) {
 	if len(in.Content) > maxSize {
-		return nil, fmt.Errorf("composer %s: %d bytes, more than %d", in.Path, len(in.Content), maxSize)
+		return nil, fmt.Errorf("composer: %d bytes, more than %d", len(in.Content), maxSize)
 	}
 	var (
 		prod, dev []pkg
@@ -104,7 +104,7 @@ func (Extractor) Extract(ctx context.Context, in extract.Input) ([]inventory.Pac
 		var err error
 		prod, dev, err = decodeInstalled(in.Content)
 		if err != nil {
-			return nil, fmt.Errorf("composer installed.json %s: %w", in.Path, err)
+			return nil, fmt.Errorf("composer installed.json: %w", err)
 		}
 	case isLock(in.Path):
 		source = "composer.lock"
@@ -113,7 +113,7 @@ func (Extractor) Extract(ctx context.Context, in extract.Input) ([]inventory.Pac
 			PackagesDev []pkg `json:"packages-dev"`
 		}
 		if err := json.Unmarshal(in.Content, &lock); err != nil {
-			return nil, fmt.Errorf("composer.lock %s: %w", in.Path, err)
+			return nil, fmt.Errorf("composer.lock: %w", err)
 		}
 		prod, dev = lock.Packages, lock.PackagesDev
 	default:
@@ -124,7 +124,7 @@ func (Extractor) Extract(ctx context.Context, in extract.Input) ([]inventory.Pac
 	}
 	pkgs, err := build(prod, dev, source)
 	if err != nil {
-		return pkgs, fmt.Errorf("composer %s: %w", in.Path, err)
+		return pkgs, fmt.Errorf("composer: %w", err)
 	}
 	return pkgs, nil
 }

@@ -90,7 +90,7 @@ func (Extractor) Extract(ctx context.Context, in extract.Input) ([]inventory.Pac
 		return nil, nil
 	}
 	if len(in.Content) > maxSize {
-		return nil, fmt.Errorf("python %s %s: %d bytes, more than %d", k, in.Path, len(in.Content), maxSize)
+		return nil, fmt.Errorf("python %s: %d bytes, more than %d", k, len(in.Content), maxSize)
 	}
 	var (
 		pkgs []inventory.Package
@@ -111,7 +111,7 @@ func (Extractor) Extract(ctx context.Context, in extract.Input) ([]inventory.Pac
 		pkgs, err = pylock(in.Content)
 	}
 	if err != nil {
-		return pkgs, fmt.Errorf("python %s %s: %w", k, in.Path, err)
+		return pkgs, fmt.Errorf("python %s: %w", k, err)
 	}
 	return pkgs, nil
 }

@@ -95,13 +95,13 @@ type prepared struct {
 }
 
 // Prepare parses an rpm database into the compact JSON that Extract reads.
-func (Extractor) Prepare(p string, content []byte) ([]byte, error) {
-	pr := readDB(context.Background(), p, content)
+func (Extractor) Prepare(_ string, content []byte) ([]byte, error) {
+	pr := readDB(context.Background(), content)
 	return json.Marshal(pr)
 }
 
-// readDB parses the database at p in the format its content shows.
-func readDB(ctx context.Context, p string, content []byte) prepared {
+// readDB parses a database in the format its content shows.
+func readDB(ctx context.Context, content []byte) prepared {
 	pr := prepared{Version: 1, Packages: []rpmdb.Package{}}
 	var nErr int
 	fn := func(blob []byte) error {
@@ -143,10 +143,10 @@ func (Extractor) Extract(ctx context.Context, in extract.Input) ([]inventory.Pac
 	var pr prepared
 	if bytes.HasPrefix(in.Content, []byte(preparedPrefix)) {
 		if err := json.Unmarshal(in.Content, &pr); err != nil {
-			return nil, fmt.Errorf("read prepared rpmdb %s: %w", in.Path, err)
+			return nil, fmt.Errorf("read prepared rpmdb: %w", err)
 		}
 	} else {
-		pr = readDB(ctx, in.Path, in.Content)
+		pr = readDB(ctx, in.Content)
 	}
 	var sets []string
 	if in.FS != nil {
@@ -158,7 +158,7 @@ func (Extractor) Extract(ctx context.Context, in extract.Input) ([]inventory.Pac
 	}
 	var err error
 	if len(pr.Errors) > 0 {
-		err = fmt.Errorf("rpmdb %s: %s", in.Path, strings.Join(pr.Errors, "; "))
+		err = fmt.Errorf("rpmdb: %s", strings.Join(pr.Errors, "; "))
 	}
 	return pkgs, err
 }

@@ -136,7 +136,7 @@ func TestSamples(t *testing.T) {
 			if len(b) >= len(db) {
 				t.Errorf("prepared %d bytes from a %d-byte database, want fewer", len(b), len(db))
 			}
-			pr := readDB(t.Context(), tt.path, db)
+			pr := readDB(t.Context(), db)
 			if len(pr.Errors) > 0 {
 				t.Errorf("errors: %v", pr.Errors)
 			}

@@ -68,19 +68,19 @@ func (Extractor) Wants(p string, mode fs.FileMode) bool {
 // Extract parses one file.
 func (Extractor) Extract(ctx context.Context, in extract.Input) ([]inventory.Package, error) {
 	if len(in.Content) > maxSize {
-		return nil, fmt.Errorf("ruby %s: %d bytes, more than %d", in.Path, len(in.Content), maxSize)
+		return nil, fmt.Errorf("ruby: %d bytes, more than %d", len(in.Content), maxSize)
 	}
 	switch {
 	case isGemspec(in.Path):
 		pkgs, err := gemspec(ctx, in)
 		if err != nil {
-			return pkgs, fmt.Errorf("gemspec %s: %w", in.Path, err)
+			return pkgs, fmt.Errorf("gemspec: %w", err)
 		}
 		return pkgs, nil
 	case isLock(in.Path):
 		pkgs, err := lockfile(ctx, in.Content)
 		if err != nil {
-			return pkgs, fmt.Errorf("gemfile lock %s: %w", in.Path, err)
+			return pkgs, fmt.Errorf("gemfile lock: %w", err)
 		}
 		return pkgs, nil
 	}
