@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/customs-scanner/customs/internal/shareddata"
 	"github.com/customs-scanner/customs/internal/vulndb"
 	"github.com/customs-scanner/customs/internal/vulndb/feeds/errlist"
 	"github.com/google/go-cmp/cmp"
@@ -140,10 +141,7 @@ func TestImportTestdata(t *testing.T) {
 }
 
 func TestImportSharedData(t *testing.T) {
-	dir := "../../../../../shared/data/advisories/alpine-secdb-legacy"
-	if _, err := os.Stat(dir); err != nil {
-		t.Skip("shared data not present:", err)
-	}
+	dir := shareddata.Path(t, "advisories/alpine-secdb-legacy")
 	var got collect
 	n, err := Import(t.Context(), dir, &got)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/customs-scanner/customs/internal/shareddata"
 	"github.com/customs-scanner/customs/internal/vulndb"
 	"github.com/google/go-cmp/cmp"
 )
@@ -248,17 +249,15 @@ func TestImportSharedData(t *testing.T) {
 	if testing.Short() {
 		t.Skip("imports 8,000 records")
 	}
-	for path, want := range map[string]int{
+	for rel, want := range map[string]int{
 		// Every record has a usable affected package (Python count).
-		"../../../../../shared/data/advisories/golang-vulndb/data/osv": 4291,
-		"../../../../../shared/data/advisories/rustsec-osv/crates":     1206,
+		"advisories/golang-vulndb/data/osv": 4291,
+		"advisories/rustsec-osv/crates":     1206,
 		// 2,661 YAML files; PYSEC-2022-15 names a package without ranges or versions.
-		"../../../../../shared/data/advisories/pypa-advisory-database/vulns": 2660,
+		"advisories/pypa-advisory-database/vulns": 2660,
 	} {
-		t.Run(strings.Split(path, "/")[8], func(t *testing.T) {
-			if _, err := os.Stat(path); err != nil {
-				t.Skip("shared data not present:", err)
-			}
+		t.Run(strings.Split(rel, "/")[1], func(t *testing.T) {
+			path := shareddata.Path(t, rel)
 			var got collect
 			n, err := Import(t.Context(), path, &got)
 			if err != nil {
