@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -109,10 +110,14 @@ func dedupe(s []string) []string {
 }
 
 var (
-	addURL = regexp.MustCompile(`(?i)(?:^|\s|#\(nop\)\s*)ADD\s+(?:--\S+\s+)*["']?(https?://[^\s"']+)`)
+	addURL = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)(?:^|\s|#\(nop\)\s*)ADD\s+(?:--\S+\s+)*["']?(https?://[^\s"']+)`)
+	})
 	// pipeShell matches a download piped into an interpreter, or run
 	// through command or process substitution.
-	pipeShell = regexp.MustCompile(`(?i)\b(?:curl|wget|fetch)\b[^|;&\n]*\|\s*(?:sudo\s+(?:-\S+\s+)*)?(?:env\s+\S+\s+)?(?:/usr)?(?:/bin/)?(?:ba|z|da|k|a)?sh\b|\b(?:curl|wget)\b[^|;&\n]*\|\s*(?:sudo\s+)?(?:python[0-9.]*|perl|ruby|node)\b|(?:ba|z)?sh\s+(?:-c\s+)?["']?\$\(\s*(?:curl|wget)\b|<\(\s*(?:curl|wget)\b`)
+	pipeShell = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)\b(?:curl|wget|fetch)\b[^|;&\n]*\|\s*(?:sudo\s+(?:-\S+\s+)*)?(?:env\s+\S+\s+)?(?:/usr)?(?:/bin/)?(?:ba|z|da|k|a)?sh\b|\b(?:curl|wget)\b[^|;&\n]*\|\s*(?:sudo\s+)?(?:python[0-9.]*|perl|ruby|node)\b|(?:ba|z)?sh\s+(?:-c\s+)?["']?\$\(\s*(?:curl|wget)\b|<\(\s*(?:curl|wget)\b`)
+	})
 )
 
 var sensitivePorts = map[int]struct {
@@ -158,10 +163,10 @@ func checkConfig(cfg *v1.ConfigFile) []Finding {
 	}
 	var adds, pipes []string
 	for i, h := range cfg.History {
-		if m := addURL.FindStringSubmatch(h.CreatedBy); m != nil {
+		if m := addURL().FindStringSubmatch(h.CreatedBy); m != nil {
 			adds = append(adds, fmt.Sprintf("History[%d]: ADD %s", i, m[1]))
 		}
-		if m := pipeShell.FindString(h.CreatedBy); m != "" {
+		if m := pipeShell().FindString(h.CreatedBy); m != "" {
 			pipes = append(pipes, fmt.Sprintf("History[%d]: %s", i, clip(m)))
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/customs-scanner/customs/internal/audit/secrets"
 )
@@ -19,10 +20,12 @@ type instruction struct {
 }
 
 var (
-	heredoc         = regexp.MustCompile(`<<(-?)["']?([A-Za-z_][A-Za-z0-9_]*)["']?`)
-	argRef          = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}?`)
-	escapeDirective = regexp.MustCompile(`(?i)^#\s*escape\s*=\s*([\\` + "`" + `])\s*$`)
-	secretArg       = regexp.MustCompile(`(?i)(password|passwd|secret|token|api_?key|access_?key|private_?key|credential)`)
+	heredoc         = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`<<(-?)["']?([A-Za-z_][A-Za-z0-9_]*)["']?`) })
+	argRef          = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}?`) })
+	escapeDirective = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)^#\s*escape\s*=\s*([\\` + "`" + `])\s*$`) })
+	secretArg       = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)(password|passwd|secret|token|api_?key|access_?key|private_?key|credential)`)
+	})
 )
 
 // parseDockerfile splits a Dockerfile into instructions: comments and
@@ -39,7 +42,7 @@ func parseDockerfile(src []byte) []instruction {
 	for i := 0; i < len(lines); i++ {
 		line := strings.TrimSpace(lines[i])
 		if directives {
-			if m := escapeDirective.FindStringSubmatch(line); m != nil {
+			if m := escapeDirective().FindStringSubmatch(line); m != nil {
 				escape = m[1]
 				continue
 			}
@@ -64,7 +67,7 @@ func parseDockerfile(src []byte) []instruction {
 		}
 		cmd, args, _ := strings.Cut(text, " ")
 		in := instruction{line: start + 1, cmd: strings.ToUpper(cmd), args: strings.TrimSpace(args)}
-		for _, m := range heredoc.FindAllStringSubmatch(in.args, 4) {
+		for _, m := range heredoc().FindAllStringSubmatch(in.args, 4) {
 			var body []string
 			for i+1 < len(lines) {
 				i++
@@ -121,7 +124,7 @@ func LintDockerfile(src []byte) []Finding {
 			} else if cur == nil {
 				globalArgs[name] = ""
 			}
-			if secretArg.MatchString(name) && !hasDef {
+			if secretArg().MatchString(name) && !hasDef {
 				add(IDDFSecretBuildArg, "Secret passed as a build argument", secrets.SeverityLow, in, "ARG "+name,
 					"Build argument values are recorded in the image history (docker history shows them); use RUN --mount=type=secret instead.")
 			}
@@ -148,12 +151,12 @@ func LintDockerfile(src []byte) []Finding {
 				cur.exposes = append(cur.exposes, in)
 			}
 		case "ADD":
-			if m := addURL.FindStringSubmatch("ADD " + in.args); m != nil && !strings.Contains(in.args, "--checksum=") {
+			if m := addURL().FindStringSubmatch("ADD " + in.args); m != nil && !strings.Contains(in.args, "--checksum=") {
 				add(IDDFAddRemoteURL, "ADD fetches a remote URL without a checksum", SeverityMedium, in, "ADD "+in.args,
 					"Use ADD --checksum=sha256:<digest> <url> <dest>, or download and verify in a RUN step.")
 			}
 		case "RUN":
-			if m := pipeShell.FindString(in.args); m != "" {
+			if m := pipeShell().FindString(in.args); m != "" {
 				add(IDDFPipeToShell, "Downloaded script piped into a shell", SeverityMedium, in, m,
 					"Download the script, verify its checksum or signature, then run it; or install from a package repository.")
 			}
@@ -205,8 +208,8 @@ func lintFrom(in instruction, args map[string]string, stageNames map[string]bool
 	if len(fields) >= 3 && strings.EqualFold(fields[1], "AS") {
 		st.name = strings.ToLower(fields[2])
 	}
-	ref := argRef.ReplaceAllStringFunc(fields[0], func(m string) string {
-		sm := argRef.FindStringSubmatch(m)
+	ref := argRef().ReplaceAllStringFunc(fields[0], func(m string) string {
+		sm := argRef().FindStringSubmatch(m)
 		if v := args[sm[1]]; v != "" {
 			return v
 		}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -282,10 +283,14 @@ func notPlaceholder(s string) bool {
 }
 
 var (
-	dottedIdent = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+$`)
-	constIdent  = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
-	hexOnly     = regexp.MustCompile(`^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64}|[0-9a-fA-F]{128})$`)
-	alphaOnly   = regexp.MustCompile(`^[A-Za-z_\-]+$`)
+	dottedIdent = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+$`)
+	})
+	constIdent = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`) })
+	hexOnly    = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64}|[0-9a-fA-F]{128})$`)
+	})
+	alphaOnly = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_\-]+$`) })
 )
 
 // genericValue rejects code references (settings.SECRET_KEY, ENV_NAME),
@@ -293,7 +298,7 @@ var (
 // "secret" word are far more common than hex secrets).
 func genericValue(s string) bool {
 	switch {
-	case !notPlaceholder(s), dottedIdent.MatchString(s), constIdent.MatchString(s), hexOnly.MatchString(s), alphaOnly.MatchString(s):
+	case !notPlaceholder(s), dottedIdent().MatchString(s), constIdent().MatchString(s), hexOnly().MatchString(s), alphaOnly().MatchString(s):
 		return false
 	}
 	return true
