@@ -49,7 +49,6 @@ type pkgNote struct {
 	status  string
 	urgency string // unimportant, low, medium, high; "" when not given
 	bugs    []int
-	comment string // the parenthesised free text of a special status
 }
 
 // Name syntax, as the tracker's own parser (lib/python/bugs.py) checks it.
@@ -215,16 +214,13 @@ func parsePackageLine(s string) (pkgNote, error) {
 		}
 		ann = inner
 	}
+	// The annotations of a version, <unfixed>, <undetermined> or <itp> are
+	// "; "-separated bug numbers, the urgency and free text; the
+	// parenthesis of <no-dsa>, <not-affected>, ... is free text only.
 	switch n.status {
 	case "", "unfixed", "undetermined", "itp":
-		// Annotations are "; "-separated: bug numbers and the urgency.
-		// Anything else is kept as a comment.
-		var other []string
 		for _, a := range strings.Split(ann, ";") {
 			a = strings.TrimSpace(a)
-			if a == "" {
-				continue
-			}
 			if m := reBug.FindStringSubmatch(a); m != nil {
 				b, err := strconv.Atoi(m[1])
 				if err != nil {
@@ -235,14 +231,8 @@ func parsePackageLine(s string) (pkgNote, error) {
 			}
 			if sev, ok := severityOf(a); ok && sev != "" {
 				n.urgency = a
-				continue
 			}
-			other = append(other, a)
 		}
-		n.comment = strings.Join(other, "; ")
-	default:
-		// no-dsa, not-affected, ...: the parenthesis is a free comment.
-		n.comment = ann
 	}
 	if n.version == "" && n.status == "" {
 		// The tracker reads a package line without version as unfixed.

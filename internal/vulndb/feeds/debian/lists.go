@@ -89,7 +89,6 @@ func ImportLists(ctx context.Context, dir string, sink vulndb.Sink) (int, error)
 
 // entry is one record of a list: a header line and its indented lines.
 type entry struct {
-	lineno   int
 	header   listLine
 	xrefs    []string
 	notes    []numberedNote
@@ -153,7 +152,7 @@ func importList(ctx context.Context, r io.Reader, name string, header lineKind, 
 				if err := flush(); err != nil {
 					return added, err
 				}
-				cur = &entry{lineno: lineno, header: l}
+				cur = &entry{header: l}
 				orphan = false
 			default:
 				warn.Add(fmt.Errorf("%s:%d: header of another list: %s", name, lineno, l.id))
