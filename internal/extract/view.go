@@ -2,8 +2,8 @@ package extract
 
 import (
 	"bytes"
-	"io"
 	"io/fs"
+	"slices"
 
 	"github.com/customs-scanner/customs/internal/layerfs"
 )
@@ -15,15 +15,24 @@ type rawView struct {
 	*layerfs.FS
 }
 
-// ReadFile implements fs.ReadFileFS.
+// ReadFile implements fs.ReadFileFS: a copy of the raw content only.
 func (v rawView) ReadFile(name string) ([]byte, error) {
-	b, err := v.FS.ReadFile(name)
+	raw, err := v.raw("read", name)
+	if err != nil {
+		return nil, err
+	}
+	return slices.Clone(raw), nil
+}
+
+// raw returns the raw content of the file name, shared with the layer.
+func (v rawView) raw(op, name string) ([]byte, error) {
+	b, err := v.FS.Bytes(name)
 	if err != nil {
 		return nil, err
 	}
 	raw, ok := contentFor(rawPart, false, b)
 	if !ok {
-		return nil, &fs.PathError{Op: "read", Path: name, Err: layerfs.ErrNotCaptured}
+		return nil, &fs.PathError{Op: op, Path: name, Err: layerfs.ErrNotCaptured}
 	}
 	return raw, nil
 }
@@ -38,14 +47,10 @@ func (v rawView) Open(name string) (fs.File, error) {
 	if err != nil || !st.Mode().IsRegular() {
 		return f, err
 	}
-	b, err := io.ReadAll(f)
 	f.Close()
+	raw, err := v.raw("open", name)
 	if err != nil {
 		return nil, err
-	}
-	raw, ok := contentFor(rawPart, false, b)
-	if !ok {
-		return nil, &fs.PathError{Op: "open", Path: name, Err: layerfs.ErrNotCaptured}
 	}
 	return &rawFile{Reader: bytes.NewReader(raw), info: st}, nil
 }
