@@ -100,7 +100,7 @@ func ParseRules(data []byte) ([]Rule, error) {
 		if r.ID == "" {
 			return nil, fmt.Errorf("rule %d: missing id", i+1)
 		}
-		if err := validate(r); err != nil {
+		if _, err := compile(r); err != nil {
 			return nil, fmt.Errorf("rule %s: %w", r.ID, err)
 		}
 		if j, ok := index[r.ID]; ok {
@@ -134,39 +134,52 @@ func ParseRules(data []byte) ([]Rule, error) {
 	return out, nil
 }
 
-func validate(r Rule) error {
+// compile checks r and compiles its regexes: ParseRules reports the
+// error, New keeps the result.
+func compile(r Rule) (compiled, error) {
+	c := compiled{Rule: r}
 	if r.Regex == "" {
-		return fmt.Errorf("missing regex")
+		return c, fmt.Errorf("missing regex")
 	}
 	re, err := regexp.Compile(r.Regex)
 	if err != nil {
-		return err
+		return c, err
 	}
+	c.re = re
 	if r.SecretGroup < 0 || r.SecretGroup > re.NumSubexp() {
-		return fmt.Errorf("secretGroup %d: the regex has %d groups", r.SecretGroup, re.NumSubexp())
+		return c, fmt.Errorf("secretGroup %d: the regex has %d groups", r.SecretGroup, re.NumSubexp())
 	}
 	if len(r.Keywords) == 0 {
-		return fmt.Errorf("needs at least one keyword (prefilter)")
+		return c, fmt.Errorf("needs at least one keyword (prefilter)")
 	}
 	for _, k := range r.Keywords {
 		if k == "" {
-			return fmt.Errorf("empty keyword")
+			return c, fmt.Errorf("empty keyword")
 		}
 	}
 	switch r.Severity {
 	case "", SeverityCritical, SeverityHigh, SeverityMedium, SeverityLow:
 	default:
-		return fmt.Errorf("severity %q: want CRITICAL, HIGH, MEDIUM or LOW", r.Severity)
+		return c, fmt.Errorf("severity %q: want CRITICAL, HIGH, MEDIUM or LOW", r.Severity)
 	}
 	if r.Entropy < 0 || r.Entropy > 8 {
-		return fmt.Errorf("entropy %v: want 0..8", r.Entropy)
+		return c, fmt.Errorf("entropy %v: want 0..8", r.Entropy)
 	}
-	for _, a := range append(append([]string(nil), r.AllowRegexes...), r.AllowPaths...) {
-		if _, err := regexp.Compile(a); err != nil {
-			return fmt.Errorf("allow-list: %w", err)
+	for _, a := range r.AllowRegexes {
+		re, err := regexp.Compile(a)
+		if err != nil {
+			return c, fmt.Errorf("allow-list: %w", err)
 		}
+		c.allowRe = append(c.allowRe, re)
 	}
-	return nil
+	for _, a := range r.AllowPaths {
+		re, err := regexp.Compile(a)
+		if err != nil {
+			return c, fmt.Errorf("allow-list: %w", err)
+		}
+		c.allowPaths = append(c.allowPaths, re)
+	}
+	return c, nil
 }
 
 // libraryPaths hold third-party code and documentation, where assignments

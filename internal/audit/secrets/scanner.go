@@ -51,11 +51,12 @@ func New(rules []Rule) *Scanner {
 	s := &Scanner{maxSize: DefaultMaxSize}
 	var words [][]byte
 	for _, r := range rules {
-		if err := validate(r); err != nil {
+		c, err := compile(r)
+		if err != nil {
 			s.invalid = append(s.invalid, fmt.Errorf("secret rule %s: %w", r.ID, err))
 			continue
 		}
-		c := compiled{Rule: r, re: regexp.MustCompile(r.Regex), extraLines: 1}
+		c.extraLines = 1
 		if strings.Contains(r.Regex, `\n`) || strings.Contains(r.Regex, "(?s") {
 			c.extraLines = 64 // the match may span lines (a PEM body)
 		}
@@ -64,12 +65,6 @@ func New(rules []Rule) *Scanner {
 		}
 		for _, k := range r.Keywords {
 			words = append(words, bytes.ToLower([]byte(k)))
-		}
-		for _, a := range r.AllowRegexes {
-			c.allowRe = append(c.allowRe, regexp.MustCompile(a))
-		}
-		for _, a := range r.AllowPaths {
-			c.allowPaths = append(c.allowPaths, regexp.MustCompile(a))
 		}
 		s.rules = append(s.rules, c)
 	}
