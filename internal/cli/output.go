@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/customs-scanner/customs/internal/atomicfile"
 	"github.com/customs-scanner/customs/internal/report"
 	"github.com/customs-scanner/customs/internal/report/cyclonedx"
 	jsonreport "github.com/customs-scanner/customs/internal/report/json"
@@ -163,24 +164,13 @@ func writeOutput(stdout io.Writer, path string, enc reportEncoder, r *report.Rep
 	if path == "" {
 		return enc.Encode(stdout, r)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".customs-report-*")
-	if err != nil {
+	var encErr error
+	err := atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		encErr = enc.Encode(w, r)
+		return encErr
+	})
+	if err != nil && err != encErr {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	defer os.Remove(tmp.Name())
-	if err := enc.Encode(tmp, r); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return err
 }

@@ -16,15 +16,16 @@ const module = "github.com/customs-scanner/customs/"
 
 // allowed lists, for each package tree under internal/, the internal trees it
 // may import besides its own. Model packages (inventory, vulndb, report,
-// version) import only models.
+// version) import only models, and the vulndb tree (whose update and dist
+// stages write files) the leaf atomicfile.
 var allowed = map[string][]string{
 	"inventory":     {},
 	"version":       {},
-	"vulndb":        {"inventory", "version"},
+	"vulndb":        {"inventory", "version", "atomicfile"},
 	"report":        {"inventory", "vulndb"},
 	"image":         {"dockerengine"},
 	"dockerengine":  {},
-	"layerfs":       {"inventory"},
+	"layerfs":       {"inventory", "atomicfile"},
 	"extract":       {"inventory", "layerfs", "version"},
 	"match":         {"inventory", "report", "version", "vulndb"},
 	"policy":        {"inventory", "report", "vulndb"},
@@ -37,10 +38,11 @@ var allowed = map[string][]string{
 	"report/json":   {"report", "inventory", "vulndb"},
 	"report/table":  {"report", "inventory", "vulndb"},
 	"scan":          {"inventory", "vulndb", "report", "version", "image", "layerfs", "extract", "match", "audit"},
-	"cli":           {"inventory", "vulndb", "report", "version", "image", "scan", "match", "layerfs", "policy", "vex", "audit"},
+	"cli":           {"inventory", "vulndb", "report", "version", "image", "scan", "match", "layerfs", "policy", "vex", "audit", "atomicfile"},
 	"depcheck":      {},
 	"golden":        {},
 	"shareddata":    {},
+	"atomicfile":    {},
 }
 
 // tree returns the most specific key of allowed that contains pkg.

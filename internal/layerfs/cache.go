@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/customs-scanner/customs/internal/atomicfile"
 )
 
 // cacheMagic starts every cached layer file; bump it when Layer's encoding changes.
@@ -171,23 +173,7 @@ func (c *Cache) PutRecord(key string, v any) error {
 }
 
 func (c *Cache) writeAtomic(dst string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(c.dir, ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write cache %s: %w", filepath.Base(dst), err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	bw := bufio.NewWriterSize(tmp, 256<<10)
-	err = write(bw)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), dst)
-	}
-	if err != nil {
+	if err := atomicfile.Write(dst, 0o600, write); err != nil {
 		return fmt.Errorf("write cache %s: %w", filepath.Base(dst), err)
 	}
 	return nil

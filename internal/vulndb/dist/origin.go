@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"time"
+
+	"github.com/customs-scanner/customs/internal/atomicfile"
 )
 
 // Origin is the sidecar file next to an installed DB (OriginPath): where the
@@ -64,22 +66,12 @@ func writeOrigin(dbPath string, o *Origin) error {
 	if err != nil {
 		return fmt.Errorf("write DB origin: %w", err)
 	}
-	p := OriginPath(dbPath)
-	tmp, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+"-*")
+	err = atomicfile.Write(OriginPath(dbPath), 0o600, func(w io.Writer) error {
+		_, err := w.Write(append(b, '\n'))
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("write DB origin: %w", err)
-	}
-	_, werr := tmp.Write(append(b, '\n'))
-	cerr := tmp.Close()
-	if werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(tmp.Name(), p)
-	}
-	if werr != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write DB origin: %w", werr)
 	}
 	return nil
 }
