@@ -116,12 +116,31 @@ func (Extractor) Extract(ctx context.Context, in extract.Input) ([]inventory.Pac
 	return pkgs, nil
 }
 
-var separators = regexp.MustCompile(`[-_.]+`)
-
 // Normalize returns the PEP 503 normalized form of a distribution name:
-// lowercase, runs of "-", "_" and "." replaced by one "-".
+// lowercase, runs of "-", "_" and "." replaced by one "-". It is plain
+// code, not a regexp: resolving an installed distribution's requirements
+// normalizes every name in its site-packages directory.
 func Normalize(name string) string {
-	return separators.ReplaceAllString(strings.ToLower(name), "-")
+	s := strings.ToLower(name)
+	if !strings.ContainsAny(s, "_.") && !strings.Contains(s, "--") {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	sep := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '-', '_', '.':
+			if !sep {
+				b.WriteByte('-')
+			}
+			sep = true
+		default:
+			b.WriteByte(c)
+			sep = false
+		}
+	}
+	return b.String()
 }
 
 // PURL returns pkg:pypi/<normalized name>@<version>.

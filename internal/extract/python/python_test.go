@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -228,12 +230,32 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
+// pep503 is PEP 503's own definition, re.sub(r"[-_.]+", "-", name).lower().
+var pep503 = regexp.MustCompile(`[-_.]+`)
+
 func TestNormalize(t *testing.T) {
-	for in, want := range map[string]string{"Flask": "flask", "zope.interface": "zope-interface", "A__b-.-C": "a-b-c", "ruamel.yaml.clib": "ruamel-yaml-clib"} {
+	for in, want := range map[string]string{
+		"Flask": "flask", "zope.interface": "zope-interface", "A__b-.-C": "a-b-c", "ruamel.yaml.clib": "ruamel-yaml-clib",
+		"a--b": "a-b", "a-b": "a-b", "-a_": "-a-", "": "", "._-": "-", "ÄÖ.Ü": "äö-ü",
+	} {
 		if got := Normalize(in); got != want {
 			t.Errorf("Normalize(%q) = %q, want %q", in, got, want)
 		}
+		if re := pep503.ReplaceAllString(strings.ToLower(in), "-"); re != want {
+			t.Errorf("regexp normalizes %q to %q, want %q", in, re, want)
+		}
 	}
+}
+
+func FuzzNormalize(f *testing.F) {
+	for _, s := range []string{"Flask", "A__b-.-C", "-a_", "a--b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := Normalize(s), pep503.ReplaceAllString(strings.ToLower(s), "-"); got != want {
+			t.Errorf("Normalize(%q) = %q, want %q", s, got, want)
+		}
+	})
 }
 
 func FuzzExtract(f *testing.F) {
