@@ -176,12 +176,6 @@ func yamlPosition(n *yaml.Node, lines []string, celLine, celCol int) (int, int) 
 	}
 }
 
-// Match is one rule that matched one finding.
-type Match struct {
-	Rule    *Rule
-	Finding report.Finding
-}
-
 // Eval evaluates every rule on every finding and returns, per rule in order,
 // the indexes of the findings it matched.
 func (p *Policy) Eval(ctx context.Context, findings []report.Finding, c Context) ([][]int, error) {
