@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/customs-scanner/customs/internal/extract"
 	"github.com/customs-scanner/customs/internal/inventory"
@@ -17,16 +18,23 @@ import (
 // `s.version = "2.2.22"` (or Gem::Version.new("...")), `s.licenses =
 // ["MIT".freeze]`, `s.add_runtime_dependency(%q<x>.freeze, [...])`.
 // Evaluating Ruby is neither possible nor wanted; this is what every
-// scanner does.
-var (
-	nameRE     = regexp.MustCompile(`(?m)^\s*\w+\.name\s*=\s*(?:["']([^"'\n]*)["']|%q[<{(\[]([^>})\]\n]*)[>})\]])`)
-	versionRE  = regexp.MustCompile(`(?m)^\s*\w+\.version\s*=\s*(?:Gem::Version\.new\(\s*)?(?:["']([^"'\n]*)["']|%q[<{(\[]([^>})\]\n]*)[>})\]])`)
-	platformRE = regexp.MustCompile(`(?m)^\s*\w+\.platform\s*=\s*["']([^"'\n]*)["']`)
-	licenseRE  = regexp.MustCompile(`(?m)^\s*\w+\.licen[sc]es?\s*=\s*(.*)$`)
-	quotedRE   = regexp.MustCompile(`["']([^"'\n]*)["']`)
-	depRE      = regexp.MustCompile(`(?m)^\s*\w+\.add_(?:runtime_)?dependency\s*\(?\s*(?:%q<([^>\n]*)>|["']([^"'\n]*)["'])`)
-	stubRE     = regexp.MustCompile(`(?m)^# stub: (\S+) (\S+) (\S+)`)
-)
+// scanner does. They are compiled on first use, not at start-up: most
+// scans meet no gemspec.
+var gemspecRE = sync.OnceValue(func() *gemspecRegexps {
+	return &gemspecRegexps{
+		name:     regexp.MustCompile(`(?m)^\s*\w+\.name\s*=\s*(?:["']([^"'\n]*)["']|%q[<{(\[]([^>})\]\n]*)[>})\]])`),
+		version:  regexp.MustCompile(`(?m)^\s*\w+\.version\s*=\s*(?:Gem::Version\.new\(\s*)?(?:["']([^"'\n]*)["']|%q[<{(\[]([^>})\]\n]*)[>})\]])`),
+		platform: regexp.MustCompile(`(?m)^\s*\w+\.platform\s*=\s*["']([^"'\n]*)["']`),
+		license:  regexp.MustCompile(`(?m)^\s*\w+\.licen[sc]es?\s*=\s*(.*)$`),
+		quoted:   regexp.MustCompile(`["']([^"'\n]*)["']`),
+		dep:      regexp.MustCompile(`(?m)^\s*\w+\.add_(?:runtime_)?dependency\s*\(?\s*(?:%q<([^>\n]*)>|["']([^"'\n]*)["'])`),
+		stub:     regexp.MustCompile(`(?m)^# stub: (\S+) (\S+) (\S+)`),
+	}
+})
+
+type gemspecRegexps struct {
+	name, version, platform, license, quoted, dep, stub *regexp.Regexp
+}
 
 func first(m []string) string {
 	for _, s := range m[1:] {
@@ -40,16 +48,17 @@ func first(m []string) string {
 // parseGemspec returns the name, version, platform, licenses and runtime
 // dependency names of a gemspec.
 func parseGemspec(s string) (name, version, platform string, licenses, deps []string) {
-	if m := nameRE.FindStringSubmatch(s); m != nil {
+	re := gemspecRE()
+	if m := re.name.FindStringSubmatch(s); m != nil {
 		name = first(m)
 	}
-	if m := versionRE.FindStringSubmatch(s); m != nil {
+	if m := re.version.FindStringSubmatch(s); m != nil {
 		version = first(m)
 	}
-	if m := platformRE.FindStringSubmatch(s); m != nil {
+	if m := re.platform.FindStringSubmatch(s); m != nil {
 		platform = m[1]
 	}
-	if m := stubRE.FindStringSubmatch(s); m != nil {
+	if m := re.stub.FindStringSubmatch(s); m != nil {
 		if name == "" {
 			name = m[1]
 		}
@@ -60,14 +69,14 @@ func parseGemspec(s string) (name, version, platform string, licenses, deps []st
 			platform = m[3]
 		}
 	}
-	for _, m := range licenseRE.FindAllStringSubmatch(s, 10) {
-		for _, q := range quotedRE.FindAllStringSubmatch(m[1], 50) {
+	for _, m := range re.license.FindAllStringSubmatch(s, 10) {
+		for _, q := range re.quoted.FindAllStringSubmatch(m[1], 50) {
 			if q[1] != "" && !slices.Contains(licenses, q[1]) {
 				licenses = append(licenses, q[1])
 			}
 		}
 	}
-	for _, m := range depRE.FindAllStringSubmatch(s, 1000) {
+	for _, m := range re.dep.FindAllStringSubmatch(s, 1000) {
 		if d := first(m); d != "" && !slices.Contains(deps, d) {
 			deps = append(deps, d)
 		}
