@@ -1,23 +1,13 @@
 package cli
 
 import (
-	"path/filepath"
-
 	"github.com/spf13/cobra"
-
-	"github.com/customs-scanner/customs/internal/image"
-	"github.com/customs-scanner/customs/internal/scan"
 )
 
 type sbomFlags struct {
-	outputs    []string
-	output     string
-	template   string
-	platform   string
-	insecure   bool
-	noCache    bool
-	noProgress bool
-	showOwned  bool
+	imageFlags
+	outputs   []string
+	showOwned bool
 }
 
 func newSBOMCmd(g *globals) *cobra.Command {
@@ -37,12 +27,7 @@ No vulnerability DB is opened. TARGET takes the same forms as for 'customs scan'
 	}
 	fl := cmd.Flags()
 	fl.StringArrayVarP(&f.outputs, "format", "o", []string{"cyclonedx-json"}, outputFormatsHelp)
-	fl.StringVar(&f.output, "output", "", "write the output given as plain -o FORMAT to FILE instead of stdout")
-	fl.StringVar(&f.template, "template", "", "template FILE or TEXT for -o template (Go text/template over the report)")
-	fl.StringVar(&f.platform, "platform", "", "platform of a multi-arch image, as os/arch[/variant] (default linux/amd64)")
-	fl.BoolVar(&f.insecure, "insecure", false, "allow plain-HTTP registries")
-	fl.BoolVar(&f.noCache, "no-cache", false, "do not read or write the layer cache")
-	fl.BoolVar(&f.noProgress, "no-progress", false, "do not show progress on a terminal")
+	f.imageFlags.add(fl)
 	fl.BoolVar(&f.showOwned, "show-owned", false, "also list language packages whose files an OS package installed as top-level packages")
 	return cmd
 }
@@ -56,29 +41,13 @@ func runSBOM(cmd *cobra.Command, g *globals, f *sbomFlags, target string) error 
 	if err := checkOutputs(outs, oo); err != nil {
 		return err
 	}
-	opts := scan.Options{
-		// DBPath stays empty: inventory only, no findings.
-		Image:     image.Options{Platform: f.platform, Insecure: f.insecure},
-		KeepOwned: f.showOwned,
-		Logger:    g.logger(),
-		Version:   Version,
+	// DBPath stays empty: inventory only, no findings.
+	opts, err := f.options(g)
+	if err != nil {
+		return err
 	}
-	if !f.noCache {
-		cacheDir, err := g.cache()
-		if err != nil {
-			return err
-		}
-		opts.CacheDir = filepath.Join(cacheDir, "layers")
-	}
-	var bar *progress
-	if !f.noProgress && isTerminal(cmd.ErrOrStderr()) {
-		bar = newProgress(cmd.ErrOrStderr())
-		opts.Progress = bar.event
-	}
-	r, err := scan.Scan(cmd.Context(), target, opts)
-	if bar != nil {
-		bar.done()
-	}
+	opts.KeepOwned = f.showOwned
+	r, err := f.scan(cmd, target, opts)
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -15,7 +14,6 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/customs-scanner/customs/internal/image"
 	"github.com/customs-scanner/customs/internal/match"
 	"github.com/customs-scanner/customs/internal/report"
 	"github.com/customs-scanner/customs/internal/scan"
@@ -24,21 +22,16 @@ import (
 )
 
 type scanFlags struct {
+	imageFlags
 	formats            []string
-	template           string
 	dockerfile         string
 	gate               gateOptions
 	scanners           []string
 	secretConfig       string
-	output             string
 	failOn             string
-	platform           string
-	insecure           bool
 	includeNotAffected bool
 	ignoreUnfixed      bool
-	noCache            bool
 	skipDB             bool
-	noProgress         bool
 	dbRef              string
 	dbPublicKey        string
 	skipUpdate         bool
@@ -80,17 +73,12 @@ Exit codes: 0 no gate failed, 1 --fail-on matched a finding, 2 error.`,
 	}
 	fl := cmd.Flags()
 	fl.StringArrayVarP(&f.formats, "format", "o", []string{"table"}, outputFormatsHelp)
-	fl.StringVar(&f.output, "output", "", "write the output given as plain -o FORMAT to FILE instead of stdout")
-	fl.StringVar(&f.template, "template", "", "template FILE or TEXT for -o template (Go text/template over the report)")
+	f.imageFlags.add(fl)
 	fl.StringVar(&f.dockerfile, "dockerfile", "", "the image's Dockerfile: sarif results point into it, and --scanners config lints it (path relative to the repository root)")
 	fl.StringVar(&f.failOn, "fail-on", "", "exit 1 when a finding at or above this severity affects the image (negligible, low, medium, high, critical)")
-	fl.StringVar(&f.platform, "platform", "", "platform of a multi-arch image, as os/arch[/variant] (default linux/amd64)")
-	fl.BoolVar(&f.insecure, "insecure", false, "allow plain-HTTP registries")
 	fl.BoolVar(&f.includeNotAffected, "include-not-affected", false, "also report advisories that name a package but do not affect its version")
 	fl.BoolVar(&f.ignoreUnfixed, "ignore-unfixed", false, "report only findings that have a fixed version")
-	fl.BoolVar(&f.noCache, "no-cache", false, "do not read or write the layer cache")
 	fl.BoolVar(&f.skipDB, "skip-db", false, "list packages only; do not match vulnerabilities")
-	fl.BoolVar(&f.noProgress, "no-progress", false, "do not show progress on a terminal")
 	fl.BoolVar(&f.showOwned, "show-owned", false, "also list and match language packages whose files an OS package installed (by default they are reported once, as part of that OS package)")
 	fl.StringVar(&f.dbRef, "db-ref", "", "use the signed DB artifact REF[@DIGEST] from a registry, pulled into --db when it is not there already (a digest pins it for reproducible results)")
 	fl.StringVar(&f.dbPublicKey, "db-public-key", "", "ed25519 public key that --db-ref must be signed with (default: db-public-key from the config file)")
@@ -122,10 +110,6 @@ func runScan(cmd *cobra.Command, g *globals, f *scanFlags, target string) error 
 		}
 		failRank = r
 	}
-	cacheDir, err := g.cache()
-	if err != nil {
-		return err
-	}
 	for _, sc := range f.scanners {
 		switch sc {
 		case "vuln", "secret", "config":
@@ -133,19 +117,15 @@ func runScan(cmd *cobra.Command, g *globals, f *scanFlags, target string) error 
 			return fmt.Errorf("--scanners %q: want a comma-separated list of vuln, secret, config", sc)
 		}
 	}
-	opts := scan.Options{
-		Secrets:            slices.Contains(f.scanners, "secret"),
-		SecretRules:        f.secretConfig,
-		Config:             slices.Contains(f.scanners, "config"),
-		Image:              image.Options{Platform: f.platform, Insecure: f.insecure},
-		IncludeNotAffected: f.includeNotAffected,
-		KeepOwned:          f.showOwned,
-		Logger:             g.logger(),
-		Version:            Version,
+	opts, err := f.options(g)
+	if err != nil {
+		return err
 	}
-	if !f.noCache {
-		opts.CacheDir = filepath.Join(cacheDir, "layers")
-	}
+	opts.Secrets = slices.Contains(f.scanners, "secret")
+	opts.SecretRules = f.secretConfig
+	opts.Config = slices.Contains(f.scanners, "config")
+	opts.IncludeNotAffected = f.includeNotAffected
+	opts.KeepOwned = f.showOwned
 	cfg, err := g.config()
 	if err != nil {
 		return err
@@ -177,21 +157,12 @@ func runScan(cmd *cobra.Command, g *globals, f *scanFlags, target string) error 
 		}
 		opts.DBPath = dbPath
 	}
-	var bar *progress
-	if !f.noProgress && isTerminal(cmd.ErrOrStderr()) {
-		bar = newProgress(cmd.ErrOrStderr())
-		opts.Progress = bar.event
-	}
 	f.gate.insecure = f.insecure
-	baseOpts := opts
-	baseOpts.Progress = nil
+	baseOpts := opts // no progress bar for a baseline image
 	f.gate.scanBaseline = func(ctx context.Context, ref string) (*report.Report, error) {
 		return scan.Scan(ctx, ref, baseOpts)
 	}
-	r, err := scan.Scan(cmd.Context(), target, opts)
-	if bar != nil {
-		bar.done()
-	}
+	r, err := f.scan(cmd, target, opts)
 	if err != nil {
 		return err
 	}

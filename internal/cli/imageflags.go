@@ -1,0 +1,60 @@
+package cli
+
+import (
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/customs-scanner/customs/internal/image"
+	"github.com/customs-scanner/customs/internal/report"
+	"github.com/customs-scanner/customs/internal/scan"
+)
+
+// imageFlags are the flags scan and sbom share: where the report goes and
+// how the image is read.
+type imageFlags struct {
+	output, template, platform    string
+	insecure, noCache, noProgress bool
+}
+
+func (f *imageFlags) add(fl *pflag.FlagSet) {
+	fl.StringVar(&f.output, "output", "", "write the output given as plain -o FORMAT to FILE instead of stdout")
+	fl.StringVar(&f.template, "template", "", "template FILE or TEXT for -o template (Go text/template over the report)")
+	fl.StringVar(&f.platform, "platform", "", "platform of a multi-arch image, as os/arch[/variant] (default linux/amd64)")
+	fl.BoolVar(&f.insecure, "insecure", false, "allow plain-HTTP registries")
+	fl.BoolVar(&f.noCache, "no-cache", false, "do not read or write the layer cache")
+	fl.BoolVar(&f.noProgress, "no-progress", false, "do not show progress on a terminal")
+}
+
+// options starts the scan options of the command: image access, the layer
+// cache, logging.
+func (f *imageFlags) options(g *globals) (scan.Options, error) {
+	opts := scan.Options{
+		Image:   image.Options{Platform: f.platform, Insecure: f.insecure},
+		Logger:  g.logger(),
+		Version: Version,
+	}
+	if !f.noCache {
+		cacheDir, err := g.cache()
+		if err != nil {
+			return opts, err
+		}
+		opts.CacheDir = filepath.Join(cacheDir, "layers")
+	}
+	return opts, nil
+}
+
+// scan runs the scan with a progress bar when stderr is a terminal.
+func (f *imageFlags) scan(cmd *cobra.Command, target string, opts scan.Options) (*report.Report, error) {
+	var bar *progress
+	if !f.noProgress && isTerminal(cmd.ErrOrStderr()) {
+		bar = newProgress(cmd.ErrOrStderr())
+		opts.Progress = bar.event
+	}
+	r, err := scan.Scan(cmd.Context(), target, opts)
+	if bar != nil {
+		bar.done()
+	}
+	return r, err
+}
