@@ -1,7 +1,6 @@
 package cargo
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -11,23 +10,10 @@ import (
 )
 
 func TestCompareVectors(t *testing.T) {
-	tests := []struct {
-		file string
-		read func(testing.TB, string) []versiontest.Vector
-		rows int
-	}{
-		{"masterminds-semver.tsv", versiontest.ReadTSV, 19},
-		{"semver-versions.txt", versiontest.ReadSpaced, 86},
-	}
-	for _, tc := range tests {
-		t.Run(tc.file, func(t *testing.T) {
-			vs := tc.read(t, filepath.Join("testdata", tc.file))
-			if len(vs) != tc.rows {
-				t.Errorf("read %d vectors, want %d", len(vs), tc.rows)
-			}
-			versiontest.Check(t, Scheme{}, vs)
-		})
-	}
+	versiontest.CheckFiles(t, Scheme{}, map[string]int{
+		"masterminds-semver.tsv": 19,
+		"semver-versions.txt":    86,
+	})
 }
 
 func TestParse(t *testing.T) {

@@ -1,7 +1,6 @@
 package composer
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -9,22 +8,10 @@ import (
 )
 
 func TestCompareVectors(t *testing.T) {
-	tests := []struct {
-		file string
-		rows int
-	}{
-		{"packagist-versions.txt", 95},
-		{"packagist-versions-generated.txt", 10630},
-	}
-	for _, tc := range tests {
-		t.Run(tc.file, func(t *testing.T) {
-			vs := versiontest.ReadSpaced(t, filepath.Join("testdata", tc.file))
-			if tc.rows != 0 && len(vs) != tc.rows {
-				t.Errorf("read %d vectors, want %d", len(vs), tc.rows)
-			}
-			versiontest.Check(t, Scheme{}, vs)
-		})
-	}
+	versiontest.CheckFiles(t, Scheme{}, map[string]int{
+		"packagist-versions.txt":           95,
+		"packagist-versions-generated.txt": 10630,
+	})
 }
 
 // TestPHP holds cases from php-src ext/standard/tests/versioning/version_compare.phpt

@@ -13,24 +13,11 @@ import (
 )
 
 func TestCompareVectors(t *testing.T) {
-	tests := []struct {
-		file string
-		read func(testing.TB, string) []versiontest.Vector
-		rows int
-	}{
-		{"dpkg.tsv", versiontest.ReadTSV, 55},
-		{"debian-versions.txt", versiontest.ReadSpaced, 30},
-		{"debian-versions-generated.txt", versiontest.ReadSpaced, 14442},
-	}
-	for _, tc := range tests {
-		t.Run(tc.file, func(t *testing.T) {
-			vs := tc.read(t, filepath.Join("testdata", tc.file))
-			if len(vs) != tc.rows {
-				t.Errorf("read %d vectors, want %d", len(vs), tc.rows)
-			}
-			versiontest.Check(t, Scheme{}, vs)
-		})
-	}
+	versiontest.CheckFiles(t, Scheme{}, map[string]int{
+		"dpkg.tsv":                      55,
+		"debian-versions.txt":           30,
+		"debian-versions-generated.txt": 14442,
+	})
 }
 
 func TestParseVectors(t *testing.T) {

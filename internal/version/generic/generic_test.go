@@ -1,7 +1,6 @@
 package generic
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -9,11 +8,7 @@ import (
 )
 
 func TestVectors(t *testing.T) {
-	vs := versiontest.ReadTSV(t, filepath.Join("testdata", "generic.tsv"))
-	if len(vs) != 52 {
-		t.Fatalf("read %d vectors, want 52", len(vs))
-	}
-	versiontest.Check(t, Scheme{}, vs)
+	versiontest.CheckFiles(t, Scheme{}, map[string]int{"generic.tsv": 52})
 }
 
 func TestParseErrors(t *testing.T) {

@@ -1,7 +1,6 @@
 package nuget
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -9,21 +8,7 @@ import (
 )
 
 func TestCompareVectors(t *testing.T) {
-	tests := []struct {
-		file string
-		rows int
-	}{
-		{"nuget-versions.txt", 35},
-	}
-	for _, tc := range tests {
-		t.Run(tc.file, func(t *testing.T) {
-			vs := versiontest.ReadSpaced(t, filepath.Join("testdata", tc.file))
-			if tc.rows != 0 && len(vs) != tc.rows {
-				t.Errorf("read %d vectors, want %d", len(vs), tc.rows)
-			}
-			versiontest.Check(t, Scheme{}, vs)
-		})
-	}
+	versiontest.CheckFiles(t, Scheme{}, map[string]int{"nuget-versions.txt": 35})
 }
 
 // TestNuGet holds cases in the spirit of NuGet.Versioning's tests.

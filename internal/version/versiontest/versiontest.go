@@ -6,7 +6,10 @@ package versiontest
 import (
 	"bufio"
 	"fmt"
+	"maps"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -106,5 +109,26 @@ func Check(t *testing.T, s version.Scheme, vs []Vector) {
 		if got := b.Compare(a); got != -v.Want {
 			t.Errorf("%s: Compare(%q, %q) = %d, want %d (reverse)", v.Where, v.Right, v.Left, got, -v.Want)
 		}
+	}
+}
+
+// CheckFiles runs Check on each vector file under testdata, one subtest
+// per file: *.tsv files are read with ReadTSV, others with ReadSpaced.
+// rows maps each file name to the number of vectors it must hold.
+func CheckFiles(t *testing.T, s version.Scheme, rows map[string]int) {
+	t.Helper()
+	for _, name := range slices.Sorted(maps.Keys(rows)) {
+		t.Run(name, func(t *testing.T) {
+			var vs []Vector
+			if p := filepath.Join("testdata", name); strings.HasSuffix(name, ".tsv") {
+				vs = ReadTSV(t, p)
+			} else {
+				vs = ReadSpaced(t, p)
+			}
+			if len(vs) != rows[name] {
+				t.Errorf("read %d vectors, want %d", len(vs), rows[name])
+			}
+			Check(t, s, vs)
+		})
 	}
 }
