@@ -1,25 +1,27 @@
 package rustsec
 
 import (
-	"cmp"
 	"fmt"
-	"github.com/customs-scanner/customs/internal/vulndb/feeds/interval"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/customs-scanner/customs/internal/version/cargo"
 	"github.com/customs-scanner/customs/internal/vulndb"
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/interval"
 )
 
 // semver is a SemVer 2.0.0 version (https://semver.org) as Cargo reads
 // requirement operands: "1.2" is 1.2.0; build metadata is ignored. text is
-// the full form, "1.2.0", used in ranges.
+// the full form, "1.2.0", used in ranges; order is text in the crates.io
+// version scheme, which matching uses too.
 type semver struct {
 	major, minor, patch uint64
 	// parts is how many of major, minor, patch were written (1 to 3).
 	parts int
-	pre   []string
+	pre   bool
 	text  string
+	order cargo.Version
 }
 
 func parseSemver(s string) (semver, error) {
@@ -47,10 +49,21 @@ func parseSemver(s string) (semver, error) {
 		if len(nums) < 3 {
 			return v, fmt.Errorf("bad version %q: prerelease of a partial version", s)
 		}
-		v.pre = strings.Split(pre, ".")
+		v.pre = true
 		v.text += "-" + pre
 	}
-	return v, nil
+	return v.ordered(), nil
+}
+
+// ordered sets v.order from v.text. text is strict SemVer, numbers and
+// identifiers checked by parseSemver, which the cargo scheme always parses.
+func (v semver) ordered() semver {
+	o, err := cargo.Parse(v.text)
+	if err != nil {
+		panic(fmt.Sprintf("rustsec: %q: %v", v.text, err))
+	}
+	v.order = o
+	return v
 }
 
 func validIdents(s string) bool {
@@ -67,43 +80,8 @@ func validIdents(s string) bool {
 	return true
 }
 
-// compare orders versions by SemVer precedence.
-func (v semver) compare(w semver) int {
-	if c := cmp.Or(cmp.Compare(v.major, w.major), cmp.Compare(v.minor, w.minor), cmp.Compare(v.patch, w.patch)); c != 0 {
-		return c
-	}
-	switch {
-	case len(v.pre) == 0 && len(w.pre) == 0:
-		return 0
-	case len(v.pre) == 0:
-		return 1
-	case len(w.pre) == 0:
-		return -1
-	}
-	for i := 0; i < min(len(v.pre), len(w.pre)); i++ {
-		a, b := v.pre[i], w.pre[i]
-		an, aerr := strconv.ParseUint(a, 10, 64)
-		bn, berr := strconv.ParseUint(b, 10, 64)
-		var c int
-		switch {
-		case aerr == nil && berr == nil:
-			c = cmp.Compare(an, bn)
-		case aerr == nil:
-			c = -1
-		case berr == nil:
-			c = 1
-		default:
-			c = strings.Compare(a, b)
-		}
-		if c != 0 {
-			return c
-		}
-	}
-	return cmp.Compare(len(v.pre), len(w.pre))
-}
-
 func version(major, minor, patch uint64) semver {
-	return semver{major: major, minor: minor, patch: patch, parts: 3, text: fmt.Sprintf("%d.%d.%d", major, minor, patch)}
+	return semver{major: major, minor: minor, patch: patch, parts: 3, text: fmt.Sprintf("%d.%d.%d", major, minor, patch)}.ordered()
 }
 
 // caretUpper is the exclusive upper bound of ^v (Cargo's default
@@ -133,8 +111,9 @@ type (
 	span  = interval.Interval[semver]
 )
 
-// Compare makes semver an interval.Version.
-func (v semver) Compare(w semver) int { return v.compare(w) }
+// Compare orders versions by SemVer precedence, as the crates.io scheme
+// does; it makes semver an interval.Version.
+func (v semver) Compare(w semver) int { return v.order.Compare(w.order) }
 
 // parseRequirement reads a Cargo version requirement, comparators joined
 // by commas (">= 1.2.3, < 1.4"), as the span they all allow. A bare
@@ -202,16 +181,15 @@ func parseRequirement(req string) (span, error) {
 // prerelease of a.b.(c+1) is at least -0), v's prerelease with ".0"
 // appended for a prerelease.
 func (v semver) successor() semver {
-	if len(v.pre) == 0 {
+	if !v.pre {
 		w := version(v.major, v.minor, v.patch+1)
-		w.pre = []string{"0"}
+		w.pre = true
 		w.text += "-0"
-		return w
+		return w.ordered()
 	}
 	w := v
-	w.pre = append(slices.Clone(v.pre), "0")
 	w.text += ".0"
-	return w
+	return w.ordered()
 }
 
 // affectedRanges converts [versions] patched and unaffected to the

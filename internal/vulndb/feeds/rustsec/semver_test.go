@@ -10,7 +10,7 @@ import (
 func TestSemverCompare(t *testing.T) {
 	// Ascending, per semver.org item 11 (its own example first).
 	asc := []string{"1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta", "1.0.0-beta.2", "1.0.0-beta.11",
-		"1.0.0-rc.1", "1.0.0", "1.0.1-0", "1.0.1", "1.2", "1.10.0", "2", "18446744073709551615.0.0"}
+		"1.0.0-rc.1", "1.0.0-rc.9", "1.0.0-rc.18446744073709551616", "1.0.0", "1.0.1-0", "1.0.1", "1.2", "1.10.0", "2", "18446744073709551615.0.0"}
 	for i := range asc {
 		for j := range asc {
 			a, err := parseSemver(asc[i])
@@ -27,14 +27,14 @@ func TestSemverCompare(t *testing.T) {
 			} else if i > j {
 				want = 1
 			}
-			if got := a.compare(b); got != want {
-				t.Errorf("compare(%s, %s) = %d, want %d", asc[i], asc[j], got, want)
+			if got := a.Compare(b); got != want {
+				t.Errorf("Compare(%s, %s) = %d, want %d", asc[i], asc[j], got, want)
 			}
 		}
 	}
 	a, _ := parseSemver("1.2.3+build.5")
 	b, _ := parseSemver("1.2.3")
-	if a.compare(b) != 0 {
+	if a.Compare(b) != 0 {
 		t.Error("build metadata changed precedence")
 	}
 	for _, bad := range []string{"", "v1.2.3", "1.2.3.4", "1..2", "1.2-pre", "1.2.3-", "1.2.3-a..b", "1.2.3-a_b", "-1.0.0", "+1.0.0", "1.x"} {
@@ -112,7 +112,7 @@ func FuzzRequirements(f *testing.F) {
 				if err != nil {
 					t.Fatalf("range %+v: %v", r, err)
 				}
-				if i > 0 && v.compare(prev) < 0 {
+				if i > 0 && v.Compare(prev) < 0 {
 					t.Fatalf("ranges out of order: %+v", ranges)
 				}
 				prev = v
