@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/customs-scanner/customs/internal/report"
+	"github.com/customs-scanner/customs/internal/vulndb"
 )
 
 // DefaultLimit is how many fixable findings the main table shows.
@@ -158,7 +159,8 @@ func norm(s string) string {
 }
 
 func rank(s string) int {
-	return len(severities) - slices.Index(severities, norm(s))
+	r, _ := vulndb.SeverityRank(norm(s))
+	return r
 }
 
 func advisoryURL(id string) string {

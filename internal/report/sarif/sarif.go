@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/customs-scanner/customs/internal/report"
+	"github.com/customs-scanner/customs/internal/vulndb"
 )
 
 // SchemaURI is the SARIF 2.1.0 (errata 01) schema the log declares.
@@ -362,20 +363,11 @@ func securitySeverity(fs []report.Finding, worst string) string {
 	return ""
 }
 
+// rank orders severities as vulndb does, -1 for anything else (an empty
+// severity never becomes the worst).
 func rank(s string) int {
-	switch strings.ToUpper(s) {
-	case "CRITICAL":
-		return 5
-	case "HIGH":
-		return 4
-	case "MEDIUM":
-		return 3
-	case "LOW":
-		return 2
-	case "NEGLIGIBLE":
-		return 1
-	case "UNKNOWN":
-		return 0
+	if r, ok := vulndb.SeverityRank(strings.ToUpper(s)); ok {
+		return r
 	}
 	return -1
 }
