@@ -132,3 +132,28 @@ func CheckFiles(t *testing.T, s version.Scheme, rows map[string]int) {
 		})
 	}
 }
+
+// Fuzz is the fuzz target every scheme shares: seeded with each of seeds
+// against against, it checks that a version s parses equals itself and
+// that Compare is antisymmetric. Strings s rejects are skipped.
+func Fuzz(f *testing.F, s version.Scheme, against string, seeds ...string) {
+	for _, seed := range seeds {
+		f.Add(seed, against)
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		va, err := s.Parse(a)
+		if err != nil {
+			return
+		}
+		if va.Compare(va) != 0 {
+			t.Errorf("%q != itself", a)
+		}
+		vb, err := s.Parse(b)
+		if err != nil {
+			return
+		}
+		if ab, ba := va.Compare(vb), vb.Compare(va); ab != -ba {
+			t.Errorf("Compare(%q, %q) = %d, reverse %d: not antisymmetric", a, b, ab, ba)
+		}
+	})
+}
