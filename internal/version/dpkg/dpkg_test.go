@@ -2,7 +2,6 @@ package dpkg
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -140,17 +139,10 @@ func TestCompareStrings(t *testing.T) {
 }
 
 func FuzzParseCompare(f *testing.F) {
-	for _, name := range []string{"dpkg.tsv", "debian-versions.txt"} {
-		b, err := os.ReadFile(filepath.Join("testdata", name))
-		if err != nil {
-			f.Fatal(err)
-		}
-		for _, line := range strings.Split(string(b), "\n") {
-			fs := strings.FieldsFunc(line, func(r rune) bool { return r == '\t' || r == ' ' })
-			if len(fs) >= 3 && !strings.HasPrefix(line, "#") {
-				f.Add(fs[0], fs[2])
-			}
-		}
+	vs := append(versiontest.ReadTSV(f, filepath.Join("testdata", "dpkg.tsv")),
+		versiontest.ReadSpaced(f, filepath.Join("testdata", "debian-versions.txt"))...)
+	for _, v := range vs {
+		f.Add(v.Left, v.Right)
 	}
 	f.Fuzz(func(t *testing.T, a, b string) {
 		va, erra := Parse(a)
