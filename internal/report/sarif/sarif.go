@@ -310,7 +310,6 @@ func makeResult(f report.Finding, idx int, dockerfile string, ins []Instruction)
 		}
 		loc.PhysicalLocation = physical{ArtifactLocation: artifact{URI: p}, Region: region{StartLine: 1}}
 	}
-	sum := sha256.Sum256([]byte(f.VulnerabilityID + "\x00" + f.PURL + "\x00" + f.PackageName + "\x00" + f.Path))
 	lvl := level(f.Severity)
 	if f.Status == report.StatusUndetermined {
 		lvl = "note"
@@ -321,7 +320,7 @@ func makeResult(f report.Finding, idx int, dockerfile string, ins []Instruction)
 		Level:               lvl,
 		Message:             text{Text: msg.String()},
 		Locations:           []location{loc},
-		PartialFingerprints: map[string]string{fingerprintKey: hex.EncodeToString(sum[:16])},
+		PartialFingerprints: fingerprint(f.VulnerabilityID, f.PURL, f.PackageName, f.Path),
 		Properties: resultProperties{
 			PackageName:    f.PackageName,
 			PackageVersion: f.PackageVersion,
@@ -350,17 +349,10 @@ func securitySeverity(fs []report.Finding, worst string) string {
 	if best >= 0 {
 		return strconv.FormatFloat(best, 'f', 1, 64)
 	}
-	switch strings.ToUpper(worst) {
-	case "CRITICAL":
-		return "9.0"
-	case "HIGH":
-		return "7.0"
-	case "MEDIUM":
-		return "4.0"
-	case "LOW", "NEGLIGIBLE":
-		return "0.1"
+	if rank(worst) <= 0 {
+		return "" // unknown
 	}
-	return ""
+	return bandScore(worst)
 }
 
 // rank orders severities as vulndb does, -1 for anything else (an empty
@@ -436,10 +428,6 @@ func addAudit(r *report.Report, rules []rule, results []result, dockerfile strin
 		})
 		return index[id]
 	}
-	fingerprint := func(parts ...string) map[string]string {
-		sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
-		return map[string]string{fingerprintKey: hex.EncodeToString(sum[:16])}
-	}
 	for _, s := range r.Secrets {
 		id := "secret/" + s.Rule
 		i := ruleFor(id, "Secret in the image: "+s.Rule, s.Severity, "Remove the secret from the build (build secrets, not files, ENV or ARG), rotate it, and rebuild without the layer that holds it.", "secret")
@@ -475,6 +463,13 @@ func addAudit(r *report.Report, rules []rule, results []result, dockerfile strin
 		})
 	}
 	return rules, results
+}
+
+// fingerprint is a result's partialFingerprints: a hash of what
+// identifies it, stable across runs.
+func fingerprint(parts ...string) map[string]string {
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return map[string]string{fingerprintKey: hex.EncodeToString(sum[:16])}
 }
 
 // bandScore is a security-severity for findings without a CVSS score.
