@@ -3,19 +3,22 @@ package rubysec
 import (
 	"cmp"
 	"fmt"
-	"github.com/customs-scanner/customs/internal/vulndb/feeds/interval"
 	"slices"
 	"strings"
 
+	"github.com/customs-scanner/customs/internal/version/rubygems"
 	"github.com/customs-scanner/customs/internal/vulndb"
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/interval"
 )
 
-// gemVersion is a Gem::Version split into segments: runs of digits
-// (numbers, kept as digit strings without leading zeros) and runs of
-// letters (prerelease tags), "1.0.0-rc1" -> [1 0 0 pre rc 1].
+// gemVersion is a Gem::Version: text as written, its segments (runs of
+// digits, kept without leading zeros, and runs of letters), "1.0.0-rc1" ->
+// [1 0 0 pre rc 1], for bump, and order, text in the rubygems version
+// scheme, which matching uses too.
 type gemVersion struct {
-	text string
-	segs []segment
+	text  string
+	segs  []segment
+	order rubygems.Version
 }
 
 type segment struct {
@@ -54,41 +57,14 @@ func parseGemVersion(s string) (gemVersion, error) {
 			part = part[i:]
 		}
 	}
+	var err error
+	if v.order, err = rubygems.Parse(s); err != nil {
+		return gemVersion{}, err
+	}
 	return v, nil
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
-// compare orders versions as Gem::Version#<=> does: segment by segment,
-// numbers numerically, a letter segment (prerelease) below any number,
-// missing segments as 0 (so "1.0" == "1").
-func (v gemVersion) compare(w gemVersion) int {
-	zero := segment{num: true}
-	for i := 0; i < max(len(v.segs), len(w.segs)); i++ {
-		a, b := zero, zero
-		if i < len(v.segs) {
-			a = v.segs[i]
-		}
-		if i < len(w.segs) {
-			b = w.segs[i]
-		}
-		switch {
-		case a.num && b.num:
-			if c := cmp.Or(cmp.Compare(len(a.s), len(b.s)), strings.Compare(a.s, b.s)); c != 0 {
-				return c
-			}
-		case a.num:
-			return 1
-		case b.num:
-			return -1
-		default:
-			if c := strings.Compare(a.s, b.s); c != 0 {
-				return c
-			}
-		}
-	}
-	return 0
-}
 
 // bump is Gem::Version#bump, the upper bound of "~>": prerelease segments
 // dropped, then the last segment dropped (unless it is the only one), then
@@ -107,7 +83,12 @@ func (v gemVersion) bump() gemVersion {
 	for i, s := range segs {
 		parts[i] = cmp.Or(s.s, "0")
 	}
-	return gemVersion{text: strings.Join(parts, "."), segs: segs}
+	text := strings.Join(parts, ".")
+	order, err := rubygems.Parse(text)
+	if err != nil { // text is numbers joined by dots
+		panic(fmt.Sprintf("rubysec: bump of %q: %v", v.text, err))
+	}
+	return gemVersion{text: text, segs: segs, order: order}
 }
 
 // increment adds one to a decimal digit string ("" is 0).
@@ -129,8 +110,11 @@ type (
 	span  = interval.Interval[gemVersion]
 )
 
-// Compare makes gemVersion an interval.Version.
-func (v gemVersion) Compare(w gemVersion) int { return v.compare(w) }
+// Compare orders versions as Gem::Version#<=> does (canonical segments
+// compared one by one, numbers numerically, a letter segment, which marks
+// a prerelease, below any number, missing segments as 0, so "1.0" == "1"
+// and "1.0.a" == "1.a"); it makes gemVersion an interval.Version.
+func (v gemVersion) Compare(w gemVersion) int { return v.order.CompareVersion(w.order) }
 
 // parseRequirement reads one RubyGems requirement, constraints joined by
 // commas (">= 2.0, < 2.1.4"), as the span they all allow.

@@ -49,16 +49,22 @@ func TestGemVersionCompare(t *testing.T) {
 				} else if i > j {
 					want = 1
 				}
-				if got := a.compare(b); got != want {
-					t.Errorf("compare(%s, %s) = %d, want %d", line[i], line[j], got, want)
+				if got := a.Compare(b); got != want {
+					t.Errorf("Compare(%s, %s) = %d, want %d", line[i], line[j], got, want)
 				}
 			}
 		}
 	}
-	for _, eq := range [][2]string{{"1.0", "1"}, {"1.0.0", "1"}, {"01.2", "1.2"}} {
-		a, _ := parseGemVersion(eq[0])
-		b, _ := parseGemVersion(eq[1])
-		if a.compare(b) != 0 {
+	for _, eq := range [][2]string{{"1.0", "1"}, {"1.0.0", "1"}, {"01.2", "1.2"}, {"1.0.a", "1.a"}} {
+		a, err := parseGemVersion(eq[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := parseGemVersion(eq[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Compare(b) != 0 {
 			t.Errorf("%s != %s", eq[0], eq[1])
 		}
 	}
