@@ -32,8 +32,14 @@ func TestSemverCompare(t *testing.T) {
 			}
 		}
 	}
-	a, _ := parseSemver("1.2.3+build.5")
-	b, _ := parseSemver("1.2.3")
+	a, err := parseSemver("1.2.3+build.5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := parseSemver("1.2.3")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if a.Compare(b) != 0 {
 		t.Error("build metadata changed precedence")
 	}
