@@ -121,13 +121,12 @@ func (Extractor) Prepare(p string, content []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Encode(fs)
+	return encode(fs)
 }
 
-// Encode returns the prepared form of findings, nil when there are none.
-// A Preparer that calls Identify itself (internal/extract/gobinary) can
-// keep these bytes, and Decode reads them back.
-func Encode(fs []Finding) ([]byte, error) {
+// encode returns the prepared form of findings, nil when there are none;
+// decode reads it back.
+func encode(fs []Finding) ([]byte, error) {
 	if len(fs) == 0 {
 		return nil, nil
 	}
@@ -138,9 +137,9 @@ func Encode(fs []Finding) ([]byte, error) {
 	return b, nil
 }
 
-// Decode reads prepared bytes written by Encode. ok is false when content
+// decode reads prepared bytes written by encode. ok is false when content
 // is not in that form (another extractor's file).
-func Decode(content []byte) (fs []Finding, ok bool, err error) {
+func decode(content []byte) (fs []Finding, ok bool, err error) {
 	if !bytes.HasPrefix(content, marker) {
 		return nil, false, nil
 	}
@@ -153,7 +152,7 @@ func Decode(content []byte) (fs []Finding, ok bool, err error) {
 
 // Extract turns the prepared findings into packages.
 func (Extractor) Extract(ctx context.Context, in extract.Input) ([]inventory.Package, error) {
-	fs, ok, err := Decode(in.Content)
+	fs, ok, err := decode(in.Content)
 	if !ok || err != nil {
 		return nil, err
 	}

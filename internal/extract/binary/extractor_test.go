@@ -186,11 +186,11 @@ func TestCPEQuote(t *testing.T) {
 }
 
 func FuzzDecode(f *testing.F) {
-	b, _ := Encode([]Finding{{Product: "zlib", Version: "1.2.13", Match: "x"}})
+	b, _ := encode([]Finding{{Product: "zlib", Version: "1.2.13", Match: "x"}})
 	f.Add(b)
 	f.Add([]byte(`{"binary/identify":1,"findings":null}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		fs, _, err := Decode(b)
+		fs, _, err := decode(b)
 		if err != nil {
 			return
 		}

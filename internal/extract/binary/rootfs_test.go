@@ -57,7 +57,7 @@ func TestRootfs(t *testing.T) {
 		if err != nil {
 			t.Errorf("%s: %v", rel, err)
 		}
-		fs, _, err := Decode(out)
+		fs, _, err := decode(out)
 		if err != nil {
 			t.Errorf("%s: %v", rel, err)
 		}
