@@ -22,13 +22,35 @@ func fixture(t testing.TB, name string) *fstest.MapFile {
 	return &fstest.MapFile{Data: b, Mode: 0o644}
 }
 
+// detectCase is one image: its release files, the OS Detect finds and
+// the advisory namespace that OS names.
+type detectCase struct {
+	name    string
+	fsys    fstest.MapFS
+	want    inventory.OS
+	wantEco string
+}
+
+func runDetect(t *testing.T, tests []detectCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Detect(tt.fsys)
+			if err != nil {
+				t.Fatalf("Detect: %v", err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Detect (-want +got):\n%s", diff)
+			}
+			if eco := Ecosystem(got); eco != tt.wantEco {
+				t.Errorf("Ecosystem = %q, want %q", eco, tt.wantEco)
+			}
+		})
+	}
+}
+
 func TestDetect(t *testing.T) {
-	tests := []struct {
-		name    string
-		fsys    fstest.MapFS
-		want    inventory.OS
-		wantEco string
-	}{
+	runDetect(t, []detectCase{
 		{
 			name: "alpine 3.10 image",
 			fsys: fstest.MapFS{
@@ -106,21 +128,7 @@ func TestDetect(t *testing.T) {
 			fsys: fstest.MapFS{"bin/sh": {Data: []byte("x")}},
 			want: inventory.OS{}, wantEco: "",
 		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := Detect(tt.fsys)
-			if err != nil {
-				t.Fatalf("Detect: %v", err)
-			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("Detect (-want +got):\n%s", diff)
-			}
-			if eco := Ecosystem(got); eco != tt.wantEco {
-				t.Errorf("Ecosystem = %q, want %q", eco, tt.wantEco)
-			}
-		})
-	}
+	})
 }
 
 func TestDetectReadError(t *testing.T) {

@@ -5,18 +5,11 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/customs-scanner/customs/internal/inventory"
 )
 
 func TestDetectRPMDistros(t *testing.T) {
-	tests := []struct {
-		name    string
-		fsys    fstest.MapFS
-		want    inventory.OS
-		wantEco string
-	}{
+	runDetect(t, []detectCase{
 		{
 			name:    "ubi9",
 			fsys:    fstest.MapFS{"etc/os-release": fixture(t, "rhel-9.4.os-release"), RedHatRelease: {Data: []byte("Red Hat Enterprise Linux release 9.4 (Plow)\n")}},
@@ -128,21 +121,7 @@ func TestDetectRPMDistros(t *testing.T) {
 			want:    inventory.OS{Family: "rhel", Version: "rawhide"},
 			wantEco: "",
 		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := Detect(tt.fsys)
-			if err != nil {
-				t.Fatalf("Detect: %v", err)
-			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("Detect (-want +got):\n%s", diff)
-			}
-			if eco := Ecosystem(got); eco != tt.wantEco {
-				t.Errorf("Ecosystem = %q, want %q", eco, tt.wantEco)
-			}
-		})
-	}
+	})
 }
 
 func TestWantsReleaseFiles(t *testing.T) {
