@@ -34,7 +34,8 @@ var releasePrefixes = []struct{ prefix, id string }{
 	{"Scientific Linux", "scientific"},
 }
 
-// detectRelease reads the first of releaseFiles present in fsys.
+// detectRelease returns the OS named by the first of releaseFiles in fsys
+// whose line ParseReleaseFile recognises; files it does not are skipped.
 func detectRelease(fsys fs.FS) (inventory.OS, bool, error) {
 	for _, p := range releaseFiles {
 		b, err := readFile(fsys, p)
