@@ -119,18 +119,28 @@ func Load(ctx context.Context, target, dockerHost string, stdin io.Reader) ([]Wo
 		defer fh.Close()
 		r = fh
 	}
-	data, err := io.ReadAll(io.LimitReader(r, maxInput+1))
+	data, err := readInput(path, r)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	if len(data) > maxInput {
-		return nil, fmt.Errorf("%s: larger than %d MiB", path, maxInput>>20)
+		return nil, err
 	}
 	ws, err := Parse(f, path, data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return ws, nil
+}
+
+// readInput reads one input, refusing one larger than maxInput without
+// reading the rest of it.
+func readInput(name string, r io.Reader) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxInput+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if len(data) > maxInput {
+		return nil, fmt.Errorf("%s: larger than %d MiB", name, maxInput>>20)
+	}
+	return data, nil
 }
 
 // loadDir reads every YAML and JSON file under dir (a directory of
@@ -149,12 +159,14 @@ func loadDir(f Format, dir string) ([]Workload, error) {
 		if !d.Type().IsRegular() {
 			return nil
 		}
-		data, err := os.ReadFile(p)
+		fh, err := os.Open(p)
 		if err != nil {
 			return err
 		}
-		if len(data) > maxInput {
-			return fmt.Errorf("%s: larger than %d MiB", p, maxInput>>20)
+		data, err := readInput(p, fh)
+		fh.Close()
+		if err != nil {
+			return err
 		}
 		ws, err := Parse(f, p, data)
 		if err != nil {
