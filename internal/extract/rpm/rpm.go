@@ -176,6 +176,7 @@ func evr(epoch *int, version, release string) string {
 }
 
 func toPackage(info rpmdb.Package, o inventory.OS, sets []string) inventory.Package {
+	mod := module(info.ModularityLabel)
 	p := inventory.Package{
 		Name:      info.Name,
 		Version:   evr(info.Epoch, info.Version, info.Release),
@@ -187,14 +188,13 @@ func toPackage(info rpmdb.Package, o inventory.OS, sets []string) inventory.Pack
 			Epoch:       info.Epoch,
 			SourceRPM:   info.SourceRPM,
 			Vendor:      info.Vendor,
-			Module:      module(info.ModularityLabel),
+			Module:      mod,
 			ContentSets: sets,
 		},
 	}
 	if info.License != "" {
 		p.Licenses = []string{info.License}
 	}
-	mod := module(info.ModularityLabel)
 	if srcName, srcVR, ok := ParseSourceRPM(info.SourceRPM); ok {
 		p.SourceName = srcName
 		// The .src.rpm file name has no epoch; the source package shares
