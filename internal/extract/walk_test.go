@@ -32,17 +32,18 @@ func TestRunAttributesLayers(t *testing.T) {
 		t.Fatal(err)
 	}
 	const dbPath = "lib/apk/db/installed"
-	osRelease := map[string]string{"etc/os-release": "ID=alpine\nVERSION_ID=3.10.4\n"}
+	const osRelease = "ID=alpine\nVERSION_ID=3.10.4\n"
 	tests := []struct {
 		name   string
 		layers []*layerfs.Layer
-		// want is the layer index each package is attributed to, or nil for none.
+		// wantCount packages are reported, each attributed to layer
+		// wantLayer and located in the copy of layer wantLocLay.
 		wantCount  int
 		wantLayer  int
 		wantLocLay int
 	}{
-		{"installed in the base", []*layerfs.Layer{layer(map[string]string{dbPath: string(db), "etc/os-release": osRelease["etc/os-release"]}), layer(map[string]string{"app/x": "1"})}, 14, 0, 0},
-		{"rewritten unchanged keeps the base", []*layerfs.Layer{layer(map[string]string{dbPath: string(db), "etc/os-release": osRelease["etc/os-release"]}), layer(map[string]string{dbPath: string(db)})}, 14, 0, 1},
+		{"installed in the base", []*layerfs.Layer{layer(map[string]string{dbPath: string(db), "etc/os-release": osRelease}), layer(map[string]string{"app/x": "1"})}, 14, 0, 0},
+		{"rewritten unchanged keeps the base", []*layerfs.Layer{layer(map[string]string{dbPath: string(db), "etc/os-release": osRelease}), layer(map[string]string{dbPath: string(db)})}, 14, 0, 1},
 		{"deleted", []*layerfs.Layer{layer(map[string]string{dbPath: string(db)}), layer(nil, dbPath)}, 0, 0, 0},
 		{"deleted then reinstalled", []*layerfs.Layer{layer(map[string]string{dbPath: string(db)}), layer(nil, "lib"), layer(map[string]string{dbPath: string(db)})}, 14, 2, 2},
 	}
