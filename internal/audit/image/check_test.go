@@ -90,8 +90,9 @@ type tarEntry struct {
 	uid, gid int
 }
 
-// analyse builds a layer tar and reads it the way the scan does.
-func analyse(t *testing.T, entries []tarEntry, files map[string]string) *layerfs.Layer {
+// layerTar writes the entries as a layer tar; a regular file's body is
+// files[name], else size zero bytes.
+func layerTar(t *testing.T, entries []tarEntry, files map[string]string) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
@@ -120,7 +121,13 @@ func analyse(t *testing.T, entries []tarEntry, files map[string]string) *layerfs
 	if err := tw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	l, err := layerfs.Analyze(t.Context(), &buf, layerfs.Options{Wants: func(p string, _ fs.FileMode) bool { return p == "etc/os-release" }})
+	return buf.Bytes()
+}
+
+// analyse builds a layer tar and reads it the way the scan does.
+func analyse(t *testing.T, entries []tarEntry, files map[string]string) *layerfs.Layer {
+	t.Helper()
+	l, err := layerfs.Analyze(t.Context(), bytes.NewReader(layerTar(t, entries, files)), layerfs.Options{Wants: func(p string, _ fs.FileMode) bool { return p == "etc/os-release" }})
 	if err != nil {
 		t.Fatal(err)
 	}
