@@ -4,8 +4,10 @@
 package feedio
 
 import (
+	"archive/tar"
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -91,3 +93,34 @@ func (w *Window) Read(p []byte) (int, error) {
 
 // Reset starts a new count.
 func (w *Window) Reset() { w.n = 0 }
+
+// Tar reads the tar stream r, in archive order, and calls fn with the name
+// and content of each regular file whose name want accepts. A file larger
+// than limit bytes is passed with nil content and the error, for fn to
+// record and skip. A broken archive (a bad header, a file cut short), an
+// error of fn or a cancelled ctx stop the read.
+func Tar(ctx context.Context, r io.Reader, limit int64, want func(name string) bool, fn func(name string, data []byte, err error) error) error {
+	tr := tar.NewReader(r)
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		h, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read archive: %w", err)
+		}
+		if h.Typeflag != tar.TypeReg || !want(h.Name) {
+			continue
+		}
+		data, err := Read(tr, limit)
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return fmt.Errorf("read archive: %s: %w", h.Name, err)
+		}
+		if err := fn(h.Name, data, err); err != nil {
+			return err
+		}
+	}
+}

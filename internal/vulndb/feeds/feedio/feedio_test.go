@@ -1,13 +1,18 @@
 package feedio
 
 import (
+	"archive/tar"
 	"bufio"
+	"bytes"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestRead(t *testing.T) {
@@ -96,5 +101,61 @@ func TestWindow(t *testing.T) {
 	w.Reset()
 	if err := read(); err != nil || buf[0] != 'd' {
 		t.Errorf("read after Reset = %q, %v; want 'd'", buf[0], err)
+	}
+}
+
+func TestTar(t *testing.T) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, f := range []struct{ name, data string }{
+		{"a/1.json", "one"},
+		{"a/skip.txt", "not wanted"},
+		{"a/big.json", "too large"},
+		{"b/2.json", "two"},
+	} {
+		if err := tw.WriteHeader(&tar.Header{Name: f.name, Mode: 0o644, Size: int64(len(f.data)), Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write([]byte(f.data)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.WriteHeader(&tar.Header{Name: "c/", Mode: 0o755, Typeflag: tar.TypeDir}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	want := func(name string) bool { return strings.HasSuffix(name, ".json") || strings.HasSuffix(name, "/") }
+	var got []string
+	collect := func(name string, data []byte, err error) error {
+		if err != nil {
+			got = append(got, name+": "+err.Error())
+			return nil
+		}
+		got = append(got, name+"="+string(data))
+		return nil
+	}
+	if err := Tar(t.Context(), bytes.NewReader(buf.Bytes()), 5, want, collect); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"a/1.json=one", "a/big.json: larger than 5 bytes", "b/2.json=two"}, got); diff != "" {
+		t.Errorf("Tar (-want +got):\n%s", diff)
+	}
+
+	// A file cut short stops the read, as does an error of fn.
+	got = nil
+	cut := buf.Bytes()[:512+2]
+	if err := Tar(t.Context(), bytes.NewReader(cut), 5, want, collect); err == nil || !strings.Contains(err.Error(), "read archive: a/1.json") {
+		t.Errorf("Tar of a cut archive: %v, want read archive: a/1.json: ...", err)
+	}
+	if len(got) != 0 {
+		t.Errorf("Tar of a cut archive passed %q", got)
+	}
+	stop := errors.New("stop")
+	n := 0
+	err := Tar(t.Context(), bytes.NewReader(buf.Bytes()), 5, want, func(string, []byte, error) error { n++; return stop })
+	if !errors.Is(err, stop) || n != 1 {
+		t.Errorf("Tar with a failing fn = %v after %d calls, want stop after 1", err, n)
 	}
 }

@@ -1,10 +1,8 @@
 package redhat
 
 import (
-	"archive/tar"
 	"compress/gzip"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -125,38 +123,13 @@ func (imp *importer) archive(ctx context.Context, p string) error {
 		defer zr.Close()
 		r = zr
 	}
-	return imp.tarStream(ctx, p, r)
-}
-
-// tarStream reads the *.json entries of a tar stream.
-func (imp *importer) tarStream(ctx context.Context, p string, r io.Reader) error {
-	tr := tar.NewReader(r)
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		h, err := tr.Next()
-		if err == io.EOF {
+	return feedio.Tar(ctx, r, maxDocSize, isDocName, func(name string, data []byte, err error) error {
+		if err != nil {
+			imp.warn(p+"!"+name, err)
 			return nil
 		}
-		if err != nil {
-			return fmt.Errorf("read archive: %w", err)
-		}
-		if h.Typeflag != tar.TypeReg || !isDocName(h.Name) {
-			continue
-		}
-		data, err := feedio.Read(tr, maxDocSize)
-		if err != nil {
-			if errors.Is(err, io.ErrUnexpectedEOF) {
-				return fmt.Errorf("read archive: %s: %w", h.Name, err)
-			}
-			imp.warn(p+"!"+h.Name, err)
-			continue
-		}
-		if err := imp.doc(ctx, p+"!"+h.Name, data); err != nil {
-			return err
-		}
-	}
+		return imp.doc(ctx, p+"!"+name, data)
+	})
 }
 
 // doc parses one document and hands its advisories to the sink; only a

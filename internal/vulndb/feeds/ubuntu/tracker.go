@@ -5,10 +5,8 @@
 package ubuntu
 
 import (
-	"archive/tar"
 	"compress/gzip"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -131,35 +129,16 @@ func (imp *importer) tarball(ctx context.Context, p string) error {
 	return imp.tarStream(ctx, p, zr)
 }
 
+// tarStream reads the records of a tar stream, in archive order.
 func (imp *importer) tarStream(ctx context.Context, p string, r io.Reader) error {
-	tr := tar.NewReader(r)
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		h, err := tr.Next()
-		if err == io.EOF {
+	want := func(name string) bool { return IsRecordName(path.Base(name)) }
+	return feedio.Tar(ctx, r, maxFileSize, want, func(name string, data []byte, err error) error {
+		if err != nil {
+			imp.warn(p+"!"+name, err)
 			return nil
 		}
-		if err != nil {
-			return fmt.Errorf("read archive: %w", err)
-		}
-		if h.Typeflag != tar.TypeReg || !IsRecordName(path.Base(h.Name)) {
-			continue
-		}
-		name := p + "!" + h.Name
-		data, err := feedio.Read(tr, maxFileSize)
-		if err != nil {
-			if errors.Is(err, io.ErrUnexpectedEOF) {
-				return fmt.Errorf("read archive: %s: %w", h.Name, err)
-			}
-			imp.warn(name, err)
-			continue
-		}
-		if err := imp.record(ctx, name, data); err != nil {
-			return err
-		}
-	}
+		return imp.record(ctx, p+"!"+name, data)
+	})
 }
 
 // record parses one file and hands its advisory to the sink; only a sink
