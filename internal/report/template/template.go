@@ -145,13 +145,7 @@ func Funcs() template.FuncMap {
 			})
 			return out
 		},
-		"short": func(d string) string {
-			_, h, ok := strings.Cut(d, ":")
-			if !ok {
-				h = d
-			}
-			return h[:min(12, len(h))]
-		},
+		"short": report.ShortDigest,
 		"json": func(v any) (string, error) {
 			b, err := json.Marshal(v)
 			return string(b), err
