@@ -72,7 +72,7 @@ func BOM(r *report.Report) *cdx.BOM {
 	bom.SerialNumber = SerialNumber(r)
 	bom.Metadata = metadata(r)
 
-	pkgs := allPackages(r)
+	pkgs := slices.Concat(r.Packages, r.Owned)
 	known := map[string]bool{RootRef: true}
 	var comps []cdx.Component
 	if c := osComponent(r.OS); c != nil {
@@ -151,14 +151,6 @@ func osComponent(o *inventory.OS) *cdx.Component {
 	}
 	c := &cdx.Component{BOMRef: osRef(o), Type: cdx.ComponentTypeOS, Name: o.Family, Version: o.Version, Description: o.Name}
 	return c
-}
-
-// allPackages returns the packages then the owned packages, neither slice
-// of r modified.
-func allPackages(r *report.Report) []inventory.Package {
-	out := make([]inventory.Package, 0, len(r.Packages)+len(r.Owned))
-	out = append(out, r.Packages...)
-	return append(out, r.Owned...)
 }
 
 func component(p inventory.Package) cdx.Component {
