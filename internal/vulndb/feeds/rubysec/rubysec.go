@@ -182,7 +182,8 @@ func severity(version string, score float64) string {
 
 // Import reads the advisory files under path (a checkout of the database,
 // its gems/ or rubies/ folder, or one .yml file) and adds one advisory per
-// file to sink. It returns the number added. A file that cannot be parsed
+// file to sink; names starting with a dot (.github, .yamllint.yml) are
+// passed over. It returns the number added. A file that cannot be parsed
 // is skipped and reported as a *errlist.FileError in the returned error
 // (errors.Join'ed, at most 100 listed); an unreadable directory, a sink
 // error or a cancelled ctx stop the import.
@@ -195,6 +196,12 @@ func Import(ctx context.Context, path string, sink vulndb.Sink) (int, error) {
 		}
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if p != path && strings.HasPrefix(d.Name(), ".") { // .github, .yamllint.yml
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
 		}
 		ext := strings.ToLower(filepath.Ext(p))
 		if !d.Type().IsRegular() || ext != ".yml" && ext != ".yaml" {

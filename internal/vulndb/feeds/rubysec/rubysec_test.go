@@ -278,9 +278,16 @@ func TestImportErrors(t *testing.T) {
 		"notyaml.yml": "gem: [x\n",
 		"ignored.txt": "gem: [x\n",
 		"list.yml":    "- gem: x\n",
+		// A checkout's CI and lint settings are not advisories.
+		".github/workflows/ruby.yml": "name: CI\non: [push]\n",
+		".yamllint.yml":              "extends: default\n",
 	}
 	for name, s := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(s), 0o644); err != nil {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -297,6 +304,9 @@ func TestImportErrors(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not mention %q:\n%v", want, err)
 		}
+	}
+	if strings.Contains(err.Error(), "ruby.yml") || strings.Contains(err.Error(), "yamllint") {
+		t.Errorf("error mentions a dot file:\n%v", err)
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
