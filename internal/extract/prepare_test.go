@@ -131,3 +131,34 @@ func TestRawView(t *testing.T) {
 		t.Errorf("ReadFile of a file kept only prepared: err = %v, want ErrNotCaptured", err)
 	}
 }
+
+// TestLazyView: a lower layer's view merges its layers on the first read
+// only, and then answers as the merged view does.
+func TestLazyView(t *testing.T) {
+	l0 := &layerfs.Layer{Files: map[string][]byte{"etc/a": []byte("a0"), "etc/b": []byte("b")}}
+	l1 := &layerfs.Layer{Files: map[string][]byte{"etc/a": []byte("a1")}, Whiteouts: []string{"etc/b"}}
+	for _, l := range []*layerfs.Layer{l0, l1} {
+		for p, b := range l.Files {
+			l.Entries = append(l.Entries, layerfs.Entry{Path: p, Mode: 0o644, Size: int64(len(b))})
+		}
+	}
+	layers := []*layerfs.Layer{l0, l1}
+	lazy := &lazyView{layers: layers}
+	if lazy.v.FS != nil {
+		t.Fatal("merged before any read")
+	}
+	eager := rawView{layerfs.Merge(layers)}
+	for _, fsys := range []fs.FS{lazy, eager} {
+		b, err := fs.ReadFile(fsys, "etc/a")
+		if err != nil || string(b) != "a1" {
+			t.Errorf("%T: ReadFile(etc/a) = %q, %v; want a1", fsys, b, err)
+		}
+		ents, err := fs.ReadDir(fsys, "etc")
+		if err != nil || len(ents) != 1 || ents[0].Name() != "a" {
+			t.Errorf("%T: ReadDir(etc) = %v, %v; want [a]", fsys, ents, err)
+		}
+		if _, err := fs.Stat(fsys, "etc/b"); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%T: Stat(etc/b) err = %v, want ErrNotExist", fsys, err)
+		}
+	}
+}

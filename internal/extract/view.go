@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io/fs"
 	"slices"
+	"sync"
 
 	"github.com/customs-scanner/customs/internal/layerfs"
 )
@@ -62,3 +63,37 @@ type rawFile struct {
 
 func (f *rawFile) Stat() (fs.FileInfo, error) { return f.info, nil }
 func (f *rawFile) Close() error               { return nil }
+
+// lazyView is the rawView of a lower layer's merged filesystem, merged when
+// an extractor first reads it. Merging costs as much as the layers have
+// entries (80 ms for 60k), and most extractors never read Input.FS: only
+// dpkg, python, ruby and rpm do, so a layer that adds only executables,
+// archives or lockfiles is not merged at all.
+type lazyView struct {
+	layers []*layerfs.Layer
+	once   sync.Once
+	v      rawView
+}
+
+func (l *lazyView) view() rawView {
+	l.once.Do(func() { l.v = rawView{layerfs.Merge(l.layers)} })
+	return l.v
+}
+
+// Open implements fs.FS.
+func (l *lazyView) Open(name string) (fs.File, error) { return l.view().Open(name) }
+
+// ReadFile implements fs.ReadFileFS.
+func (l *lazyView) ReadFile(name string) ([]byte, error) { return l.view().ReadFile(name) }
+
+// ReadDir implements fs.ReadDirFS.
+func (l *lazyView) ReadDir(name string) ([]fs.DirEntry, error) { return l.view().ReadDir(name) }
+
+// Stat implements fs.StatFS.
+func (l *lazyView) Stat(name string) (fs.FileInfo, error) { return l.view().Stat(name) }
+
+// Lstat implements fs.ReadLinkFS.
+func (l *lazyView) Lstat(name string) (fs.FileInfo, error) { return l.view().Lstat(name) }
+
+// ReadLink implements fs.ReadLinkFS.
+func (l *lazyView) ReadLink(name string) (string, error) { return l.view().ReadLink(name) }

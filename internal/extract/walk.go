@@ -153,7 +153,7 @@ func Run(ctx context.Context, layers []*layerfs.Layer, infos []LayerInfo, exts [
 					if i == len(layers)-1 {
 						view = rawView{final} // the top layer's view is the final one
 					} else {
-						view = rawView{layerfs.Merge(layers[:i+1])}
+						view = &lazyView{layers: layers[:i+1]}
 					}
 				}
 				pkgs, err := e.Extract(ctx, Input{Path: p, Content: content, FS: view, OS: res.OS})
