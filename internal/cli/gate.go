@@ -299,12 +299,10 @@ func referrerVEX(ctx context.Context, t report.Target, insecure bool) ([]*vex.Do
 func auditAsFindings(r *report.Report) []report.Finding {
 	var out []report.Finding
 	for _, s := range r.Secrets {
-		out = append(out, report.Finding{VulnerabilityID: s.Rule, Aliases: []string{}, Severity: s.Severity, PackageType: "secret",
-			PackageName: s.Path, Path: s.Path, Layer: s.Layer, CreatedBy: s.CreatedBy, Status: report.StatusAffected})
+		out = append(out, s.Finding())
 	}
 	for _, m := range r.Misconfigurations {
-		out = append(out, report.Finding{VulnerabilityID: m.ID, Aliases: []string{}, Title: m.Title, Severity: m.Severity, PackageType: "config",
-			PackageName: m.Target, Status: report.StatusAffected})
+		out = append(out, m.Finding())
 	}
 	return out
 }

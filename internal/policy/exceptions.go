@@ -271,7 +271,7 @@ func ApplyExceptions(r *report.Report, exs []Exception, now time.Time) []report.
 	// is the secret rule or check ID, its path the secret's file.
 	keptSecrets := r.Secrets[:0]
 	for _, sec := range r.Secrets {
-		f := report.Finding{VulnerabilityID: sec.Rule, Path: sec.Path, Layer: sec.Layer, CreatedBy: sec.CreatedBy, Severity: sec.Severity}
+		f := sec.Finding()
 		if i := matchException(live, f); i >= 0 {
 			r.Suppressed = append(r.Suppressed, suppression(f, live[i]))
 			continue
@@ -281,7 +281,7 @@ func ApplyExceptions(r *report.Report, exs []Exception, now time.Time) []report.
 	r.Secrets = keptSecrets
 	keptChecks := r.Misconfigurations[:0]
 	for _, m := range r.Misconfigurations {
-		f := report.Finding{VulnerabilityID: m.ID, Title: m.Title, Severity: m.Severity}
+		f := m.Finding()
 		if i := matchException(live, f); i >= 0 {
 			r.Suppressed = append(r.Suppressed, suppression(f, live[i]))
 			continue

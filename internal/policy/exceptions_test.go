@@ -168,6 +168,10 @@ func TestExceptionsCoverSecretsAndChecks(t *testing.T) {
 		t.Errorf("checks left: %+v", r.Misconfigurations)
 	}
 	if len(r.Suppressed) != 2 || r.Suppressed[0].By != report.SuppressedByException {
-		t.Errorf("suppressed: %+v", r.Suppressed)
+		t.Fatalf("suppressed: %+v", r.Suppressed)
+	}
+	// Suppressed entries say what they were, as the gate sees them.
+	if s, c := r.Suppressed[0].Finding, r.Suppressed[1].Finding; s.PackageType != "secret" || s.PackageName != "app/testdata/token.txt" || c.PackageType != "config" {
+		t.Errorf("suppressed findings: %+v, %+v", s, c)
 	}
 }

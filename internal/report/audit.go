@@ -19,6 +19,14 @@ type Secret struct {
 	StillPresent bool `json:"presentInFinalImage"`
 }
 
+// Finding presents the secret as a finding of package type "secret" (its
+// rule the ID, its file the package), as the gate, the ignore file and
+// suppressed[] see it.
+func (s Secret) Finding() Finding {
+	return Finding{VulnerabilityID: s.Rule, Aliases: []string{}, Severity: s.Severity, PackageType: "secret",
+		PackageName: s.Path, Path: s.Path, Layer: s.Layer, CreatedBy: s.CreatedBy, Status: StatusAffected}
+}
+
 // SecretStats counts the files the secret scan read and skipped.
 type SecretStats struct {
 	Scanned         int64 `json:"scanned"`
@@ -36,6 +44,14 @@ type Misconfiguration struct {
 	Remediation string   `json:"remediation"`
 	// Target is what was checked: the image, or the Dockerfile.
 	Target string `json:"target"`
+}
+
+// Finding presents the failed check as a finding of package type "config"
+// (its check the ID, its target the package), as the gate, the ignore file
+// and suppressed[] see it.
+func (m Misconfiguration) Finding() Finding {
+	return Finding{VulnerabilityID: m.ID, Aliases: []string{}, Title: m.Title, Severity: m.Severity, PackageType: "config",
+		PackageName: m.Target, Status: StatusAffected}
 }
 
 // ImageFacts are what the configuration check learned about the image that
