@@ -29,16 +29,10 @@ const CVSSSource = "secalert@redhat.com"
 // document is a CSAF 2.0 document; only the fields used are declared.
 type document struct {
 	Document struct {
-		Category          string `json:"category"`
-		CSAFVersion       string `json:"csaf_version"`
-		Title             string `json:"title"`
-		AggregateSeverity *struct {
-			Text string `json:"text"`
-		} `json:"aggregate_severity"`
-		References []reference `json:"references"`
-		Tracking   struct {
+		CSAFVersion string      `json:"csaf_version"`
+		References  []reference `json:"references"`
+		Tracking    struct {
 			ID                 string `json:"id"`
-			InitialReleaseDate string `json:"initial_release_date"`
 			CurrentReleaseDate string `json:"current_release_date"`
 		} `json:"tracking"`
 	} `json:"document"`
@@ -56,14 +50,11 @@ type reference struct {
 }
 
 type branch struct {
-	Category string   `json:"category"`
-	Name     string   `json:"name"`
 	Product  *product `json:"product"`
 	Branches []branch `json:"branches"`
 }
 
 type product struct {
-	Name      string `json:"name"`
 	ProductID string `json:"product_id"`
 	Helper    struct {
 		CPE  string `json:"cpe"`
@@ -72,7 +63,6 @@ type product struct {
 }
 
 type relationship struct {
-	Category        string  `json:"category"`
 	FullProductName product `json:"full_product_name"`
 	ProductRef      string  `json:"product_reference"`
 	RelatesTo       string  `json:"relates_to_product_reference"`
@@ -100,10 +90,9 @@ type vulnerability struct {
 		ProductIDs []string `json:"product_ids"`
 	} `json:"remediations"`
 	Scores []struct {
-		CVSSv2   *cvssScore `json:"cvss_v2"`
-		CVSSv3   *cvssScore `json:"cvss_v3"`
-		CVSSv4   *cvssScore `json:"cvss_v4"`
-		Products []string   `json:"products"`
+		CVSSv2 *cvssScore `json:"cvss_v2"`
+		CVSSv3 *cvssScore `json:"cvss_v3"`
+		CVSSv4 *cvssScore `json:"cvss_v4"`
 	} `json:"scores"`
 	Threats []struct {
 		Category   string   `json:"category"`
