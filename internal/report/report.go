@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/customs-scanner/customs/internal/inventory"
 	"github.com/customs-scanner/customs/internal/vulndb"
@@ -212,6 +213,18 @@ func AdvisoryURL(id string) string {
 		return "https://osv.dev/vulnerability/" + id
 	}
 	return ""
+}
+
+// CutUTF8 returns the longest prefix of s of at most n bytes that does not
+// end inside a UTF-8 character, for encoders that clip long text.
+func CutUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // ShortDigest shortens a layer digest ("sha256:0123...") to the first 12

@@ -182,7 +182,7 @@ func clip(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	return s[:n-3] + "..."
+	return report.CutUTF8(s, n-3) + "..."
 }
 
 func plural(n int, word string) string {

@@ -406,7 +406,7 @@ func clip(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	return s[:n-3] + "..."
+	return report.CutUTF8(s, n-3) + "..."
 }
 
 // addAudit adds secrets and configuration findings: one rule per secret

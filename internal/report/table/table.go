@@ -222,7 +222,7 @@ func sevRank(s string) int {
 func clip(s string, n int) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if len(s) > n {
-		return s[:n-1] + "…"
+		return report.CutUTF8(s, n-1) + "…"
 	}
 	return s
 }
