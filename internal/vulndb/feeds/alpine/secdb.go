@@ -34,7 +34,6 @@ const maxFileSize = 64 << 20
 // document is one secdb file. Only the fields used are declared.
 type document struct {
 	DistroVersion string `yaml:"distroversion" json:"distroversion"`
-	RepoName      string `yaml:"reponame" json:"reponame"`
 	Packages      []struct {
 		Pkg struct {
 			Name string `yaml:"name" json:"name"`

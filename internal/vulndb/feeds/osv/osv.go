@@ -55,7 +55,6 @@ type affected struct {
 	Package struct {
 		Ecosystem string `json:"ecosystem"`
 		Name      string `json:"name"`
-		PURL      string `json:"purl"`
 	} `json:"package"`
 	Ranges            []osvRange      `json:"ranges"`
 	Versions          []string        `json:"versions"`
