@@ -85,14 +85,9 @@ func runVex(stdout, stderr io.Writer, f *vexFlags, now time.Time) error {
 			fmt.Fprintf(stderr, "customs: vex: skipped %s\n", s)
 		}
 	}
-	out, err := vex.WriteOpenVEX(ds, f.author, now)
+	out, err := vex.WriteOpenVEX(ds, f.author, f.id, now)
 	if err != nil {
 		return err
-	}
-	if f.id != "" {
-		if out, err = vex.SetID(out, f.id); err != nil {
-			return err
-		}
 	}
 	if f.output == "" {
 		_, err := stdout.Write(out)

@@ -96,8 +96,9 @@ func (d Decision) check() error {
 }
 
 // WriteOpenVEX renders decisions as an OpenVEX v0.2.0 document. Its @id is
-// derived from its statements, so the same decisions give the same @id.
-func WriteOpenVEX(decisions []Decision, author string, now time.Time) ([]byte, error) {
+// id, or when id is empty derived from its statements, so the same
+// decisions give the same @id.
+func WriteOpenVEX(decisions []Decision, author, id string, now time.Time) ([]byte, error) {
 	if author == "" {
 		return nil, fmt.Errorf("openvex: an author is required")
 	}
@@ -122,27 +123,16 @@ func WriteOpenVEX(decisions []Decision, author string, now time.Time) ([]byte, e
 		}
 		doc.Statements = append(doc.Statements, s)
 	}
-	body, err := json.Marshal(doc.Statements)
-	if err != nil {
-		return nil, fmt.Errorf("openvex: %w", err)
+	doc.ID = id
+	if id == "" {
+		body, err := json.Marshal(doc.Statements)
+		if err != nil {
+			return nil, fmt.Errorf("openvex: %w", err)
+		}
+		sum := sha256.Sum256(body)
+		doc.ID = "https://openvex.dev/docs/public/vex-" + hex.EncodeToString(sum[:])
 	}
-	sum := sha256.Sum256(body)
-	doc.ID = "https://openvex.dev/docs/public/vex-" + hex.EncodeToString(sum[:])
 	out, err := json.MarshalIndent(doc, "", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("openvex: %w", err)
-	}
-	return append(out, '\n'), nil
-}
-
-// SetID replaces the @id of an OpenVEX document written by WriteOpenVEX.
-func SetID(doc []byte, id string) ([]byte, error) {
-	var d openVEXDoc
-	if err := json.Unmarshal(doc, &d); err != nil {
-		return nil, fmt.Errorf("openvex: %w", err)
-	}
-	d.ID = id
-	out, err := json.MarshalIndent(d, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("openvex: %w", err)
 	}

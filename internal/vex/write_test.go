@@ -22,11 +22,11 @@ func TestWriteOpenVEXRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
-	out, err := WriteOpenVEX(ds, "Platform Security", now)
+	out, err := WriteOpenVEX(ds, "Platform Security", "", now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := WriteOpenVEX(ds, "Platform Security", now)
+	again, err := WriteOpenVEX(ds, "Platform Security", "", now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func FuzzParseDecisions(f *testing.F) {
 		if err != nil {
 			return
 		}
-		out, err := WriteOpenVEX(ds, "fuzz", time.Unix(0, 0))
+		out, err := WriteOpenVEX(ds, "fuzz", "", time.Unix(0, 0))
 		if err != nil {
 			t.Fatalf("valid decisions do not write: %v", err)
 		}
