@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/customs-scanner/customs/internal/atomicfile"
 	"github.com/customs-scanner/customs/internal/policy"
 	"github.com/customs-scanner/customs/internal/vex"
 )
@@ -93,7 +94,11 @@ func runVex(stdout, stderr io.Writer, f *vexFlags, now time.Time) error {
 		_, err := stdout.Write(out)
 		return err
 	}
-	if err := os.WriteFile(f.output, out, 0o644); err != nil {
+	err = atomicfile.Write(f.output, 0o644, func(w io.Writer) error {
+		_, err := w.Write(out)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("write %s: %w", f.output, err)
 	}
 	return nil
