@@ -83,12 +83,14 @@ type event struct {
 // ecosystem; each ECOSYSTEM or SEMVER range becomes vulndb.Ranges by walking
 // its events in order (an "introduced" opens a range, "fixed" or
 // "last_affected" closes it, "limit" is ignored), GIT ranges are skipped;
-// records of one package in one record are merged into one Affected. The
-// severity is database_specific.severity (record or affected, the latter
-// winning for its package), ecosystem_specific.severity, or a severity[]
-// entry that is a rating word and not a CVSS vector (Ubuntu's), when it is a
-// known rating: NEGLIGIBLE, LOW, MODERATE or MEDIUM (-> MEDIUM), HIGH,
-// CRITICAL; CVSS vectors are not scored. Aliases are aliases plus upstream
+// the affected entries of one record that name one package with one
+// severity are merged into one Affected (a package rated apart in two
+// entries keeps two). The severity is database_specific.severity (record
+// or affected, the latter winning for its package),
+// ecosystem_specific.severity, or a severity[] entry that is a rating word
+// and not a CVSS vector (Ubuntu's), when it is a known rating: NEGLIGIBLE,
+// LOW, MODERATE or MEDIUM (-> MEDIUM), HIGH, CRITICAL; CVSS vectors are not
+// scored. Aliases are aliases plus upstream
 // (Ubuntu lists the CVE there). Timestamps that do not parse as RFC 3339, and
 // the 0001-01-01 placeholders of the Go vulndb repository, are left zero.
 func Parse(b []byte) (*vulndb.Advisory, error) {

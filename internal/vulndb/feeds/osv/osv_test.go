@@ -158,6 +158,13 @@ func TestParseAffected(t *testing.T) {
 				{Ecosystem: "npm", Package: "a", Status: vulndb.StatusRanges, Ranges: []vulndb.Range{{Introduced: "0", Fixed: "1.0.0"}, {Introduced: "2.0.0", LastAffected: "2.1.0"}}, Versions: []string{"2.0.0"}},
 				{Ecosystem: "npm", Package: "b", Status: vulndb.StatusRanges, Severity: "HIGH", Ranges: []vulndb.Range{{Introduced: "0"}}},
 			}},
+		{"same package, other severity, kept apart", `{"id":"X-4","affected":[
+			{"package":{"ecosystem":"npm","name":"a"},"database_specific":{"severity":"LOW"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.0.0"}]}]},
+			{"package":{"ecosystem":"npm","name":"a"},"database_specific":{"severity":"HIGH"},"ranges":[{"type":"SEMVER","events":[{"introduced":"2.0.0"}]}]}]}`,
+			[]vulndb.Affected{
+				{Ecosystem: "npm", Package: "a", Status: vulndb.StatusRanges, Severity: "LOW", Ranges: []vulndb.Range{{Introduced: "0", Fixed: "1.0.0"}}},
+				{Ecosystem: "npm", Package: "a", Status: vulndb.StatusRanges, Severity: "HIGH", Ranges: []vulndb.Range{{Introduced: "2.0.0"}}},
+			}},
 		{"no package skipped", `{"id":"X-3","affected":[{"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"}]}]}]}`, nil},
 	}
 	for _, tt := range tests {
