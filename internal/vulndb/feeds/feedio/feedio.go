@@ -1,6 +1,7 @@
-// Package feedio reads feed files with a size bound: feeds are downloaded
-// input, and one oversized file must fail on its own instead of exhausting
-// memory.
+// Package feedio reads feed input with size bounds: feeds are downloaded
+// input, and one oversized file, archive entry (Tar) or streamed value
+// (Window) must fail on its own instead of exhausting memory. FirstByte
+// tells a feed's formats apart before decoding.
 package feedio
 
 import (
