@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/customs-scanner/customs/internal/vulndb"
+	"github.com/customs-scanner/customs/internal/vulndb/cvss"
 	"github.com/customs-scanner/customs/internal/vulndb/feeds/errlist"
 	"github.com/customs-scanner/customs/internal/vulndb/feeds/feedio"
 	"go.yaml.in/yaml/v3"
@@ -157,27 +158,13 @@ func Parse(name string, b []byte) (*vulndb.Advisory, error) {
 	return a, nil
 }
 
+// severity rates a score on its version's CVSS scale (cvss.SeverityOf);
+// CVSS's NONE is vulndb.SeverityNegligible.
 func severity(version string, score float64) string {
-	if version == "2.0" {
-		switch {
-		case score < 4:
-			return vulndb.SeverityLow
-		case score < 7:
-			return vulndb.SeverityMedium
-		}
-		return vulndb.SeverityHigh
+	if s := cvss.SeverityOf(version, score); s != cvss.SeverityNone {
+		return s
 	}
-	switch {
-	case score == 0:
-		return vulndb.SeverityNegligible
-	case score < 4:
-		return vulndb.SeverityLow
-	case score < 7:
-		return vulndb.SeverityMedium
-	case score < 9:
-		return vulndb.SeverityHigh
-	}
-	return vulndb.SeverityCritical
+	return vulndb.SeverityNegligible
 }
 
 // Import reads the advisory files under path (a checkout of the database,

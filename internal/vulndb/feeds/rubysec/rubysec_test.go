@@ -356,3 +356,19 @@ func FuzzRequirements(f *testing.F) {
 		}
 	})
 }
+
+func TestSeverity(t *testing.T) {
+	for _, tt := range []struct {
+		version string
+		score   float64
+		want    string
+	}{
+		{"2.0", 0, "LOW"}, {"2.0", 3.9, "LOW"}, {"2.0", 4, "MEDIUM"}, {"2.0", 6.9, "MEDIUM"}, {"2.0", 7, "HIGH"}, {"2.0", 10, "HIGH"},
+		{"3.0", 0, "NEGLIGIBLE"}, {"3.0", 0.1, "LOW"}, {"3.0", 4, "MEDIUM"}, {"3.0", 7, "HIGH"}, {"3.0", 8.9, "HIGH"}, {"3.0", 9, "CRITICAL"},
+		{"4.0", 0, "NEGLIGIBLE"}, {"4.0", 3.9, "LOW"}, {"4.0", 6.9, "MEDIUM"}, {"4.0", 9.3, "CRITICAL"},
+	} {
+		if got := severity(tt.version, tt.score); got != tt.want {
+			t.Errorf("severity(%s, %v) = %q, want %q", tt.version, tt.score, got, tt.want)
+		}
+	}
+}
