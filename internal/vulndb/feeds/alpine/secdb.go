@@ -10,7 +10,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -68,19 +67,8 @@ func Import(ctx context.Context, path string, sink vulndb.Sink) (int, error) {
 	files := []string{path}
 	if st.IsDir() {
 		files = nil
-		err := filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if p != path && strings.HasPrefix(d.Name(), ".") { // .git, .gitlab-ci.yml
-				if d.IsDir() {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if d.Type().IsRegular() && isSecdbName(p) {
-				files = append(files, p)
-			}
+		err := feedio.Walk(ctx, path, isSecdbName, func(p string) error {
+			files = append(files, p)
 			return nil
 		})
 		if err != nil {

@@ -1,7 +1,8 @@
 // Package feedio reads feed input with size bounds: feeds are downloaded
 // input, and one oversized file, archive entry (Tar) or streamed value
 // (Window) must fail on its own instead of exhausting memory. FirstByte
-// tells a feed's formats apart before decoding.
+// tells a feed's formats apart before decoding; Walk lists a checkout's
+// feed files.
 package feedio
 
 import (
@@ -12,7 +13,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"strings"
 )
 
 // Read reads all of r, failing when it holds more than limit bytes.
@@ -124,4 +128,30 @@ func Tar(ctx context.Context, r io.Reader, limit int64, want func(name string) b
 			return err
 		}
 	}
+}
+
+// Walk calls fn with the path of each regular file under root, in lexical
+// order, that want accepts. Names starting with a dot below root are passed
+// over, directories with all they hold: a checkout's .git and .github are
+// no feed. root may be a file. An unreadable directory, an error of fn or a
+// cancelled ctx stop the walk.
+func Walk(ctx context.Context, root string, want func(path string) bool, fn func(path string) error) error {
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if p != root && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() || !want(p) {
+			return nil
+		}
+		return fn(p)
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -157,5 +158,54 @@ func TestTar(t *testing.T) {
 	err := Tar(t.Context(), bytes.NewReader(buf.Bytes()), 5, want, func(string, []byte, error) error { n++; return stop })
 	if !errors.Is(err, stop) || n != 1 {
 		t.Errorf("Tar with a failing fn = %v after %d calls, want stop after 1", err, n)
+	}
+}
+
+func TestWalk(t *testing.T) {
+	root := t.TempDir()
+	for _, name := range []string{"a/1.yml", "a/2.txt", "b/c/3.yml", ".github/workflows/ci.yml", "a/.hidden.yml"} {
+		p := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	yml := func(p string) bool { return strings.HasSuffix(p, ".yml") }
+	var got []string
+	walk := func(root string) error {
+		got = nil
+		return Walk(t.Context(), root, yml, func(p string) error {
+			got = append(got, p)
+			return nil
+		})
+	}
+	if err := walk(root); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{filepath.Join(root, "a", "1.yml"), filepath.Join(root, "b", "c", "3.yml")}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Walk (-want +got):\n%s", diff)
+	}
+	// A root is read whatever its name.
+	hidden := filepath.Join(root, ".github")
+	if err := walk(hidden); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{filepath.Join(hidden, "workflows", "ci.yml")}, got); diff != "" {
+		t.Errorf("Walk of a dot root (-want +got):\n%s", diff)
+	}
+	if err := walk(filepath.Join(root, "missing")); !os.IsNotExist(err) {
+		t.Errorf("Walk of a missing root: %v, want not-exist", err)
+	}
+	stop := errors.New("stop")
+	if err := Walk(t.Context(), root, yml, func(string) error { return stop }); !errors.Is(err, stop) {
+		t.Errorf("Walk with a failing fn: %v, want stop", err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := Walk(ctx, root, yml, func(string) error { return nil }); !errors.Is(err, context.Canceled) {
+		t.Errorf("Walk with a cancelled ctx: %v, want context.Canceled", err)
 	}
 }

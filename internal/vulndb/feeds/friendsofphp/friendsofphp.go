@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -186,20 +185,7 @@ func parseTime(s string) (time.Time, error) {
 func Import(ctx context.Context, root string, sink vulndb.Sink) (int, error) {
 	added := 0
 	errs := errlist.List{Noun: "file errors"}
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if d.IsDir() && p != root && strings.HasPrefix(d.Name(), ".") {
-			return filepath.SkipDir // .github
-		}
-		ext := strings.ToLower(filepath.Ext(p))
-		if !d.Type().IsRegular() || ext != ".yaml" && ext != ".yml" {
-			return nil
-		}
+	err := feedio.Walk(ctx, root, isRecordName, func(p string) error {
 		rel, err := filepath.Rel(root, p)
 		if err != nil {
 			return err
@@ -223,6 +209,11 @@ func Import(ctx context.Context, root string, sink vulndb.Sink) (int, error) {
 		return added, fmt.Errorf("import friendsofphp %s: %w", root, err)
 	}
 	return added, errs.Err()
+}
+
+func isRecordName(p string) bool {
+	ext := strings.ToLower(filepath.Ext(p))
+	return ext == ".yaml" || ext == ".yml"
 }
 
 func parseFile(p, rel string) (*vulndb.Advisory, error) {

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -110,21 +109,7 @@ func (im *importer) add(ctx context.Context, path string, b []byte) error {
 }
 
 func (im *importer) dir(ctx context.Context, dir string) error {
-	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if p != dir && strings.HasPrefix(d.Name(), ".") { // .git
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !d.Type().IsRegular() || !isRecordName(p) {
-			return nil
-		}
-		return im.file(ctx, p)
-	})
+	return feedio.Walk(ctx, dir, isRecordName, func(p string) error { return im.file(ctx, p) })
 }
 
 // file reads one .json file: a record or an array of records.

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"path/filepath"
 	"strings"
 	"time"
@@ -177,23 +176,7 @@ func severity(version string, score float64) string {
 func Import(ctx context.Context, path string, sink vulndb.Sink) (int, error) {
 	added := 0
 	errs := errlist.List{Noun: "file errors"}
-	err := filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if p != path && strings.HasPrefix(d.Name(), ".") { // .github, .yamllint.yml
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		ext := strings.ToLower(filepath.Ext(p))
-		if !d.Type().IsRegular() || ext != ".yml" && ext != ".yaml" {
-			return nil
-		}
+	err := feedio.Walk(ctx, path, isRecordName, func(p string) error {
 		a, err := parseFile(p)
 		if err != nil {
 			errs.Add(&errlist.FileError{Path: p, Err: err})
@@ -209,6 +192,11 @@ func Import(ctx context.Context, path string, sink vulndb.Sink) (int, error) {
 		return added, fmt.Errorf("import rubysec %s: %w", path, err)
 	}
 	return added, errs.Err()
+}
+
+func isRecordName(p string) bool {
+	ext := strings.ToLower(filepath.Ext(p))
+	return ext == ".yml" || ext == ".yaml"
 }
 
 func parseFile(p string) (*vulndb.Advisory, error) {

@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -288,19 +287,8 @@ func Import(ctx context.Context, path string, sink vulndb.Sink) (int, error) {
 	fail := func(p string, err error) {
 		errs.Add(&errlist.FileError{Path: p, Err: err})
 	}
-	err := filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if d.IsDir() && p != path && strings.HasPrefix(d.Name(), ".") {
-			return filepath.SkipDir
-		}
-		if !d.Type().IsRegular() || !strings.EqualFold(filepath.Ext(p), ".md") {
-			return nil
-		}
+	isMarkdown := func(p string) bool { return strings.EqualFold(filepath.Ext(p), ".md") }
+	err := feedio.Walk(ctx, path, isMarkdown, func(p string) error {
 		b, err := feedio.ReadFile(p, maxFileSize)
 		if err != nil {
 			fail(p, err)
@@ -310,7 +298,7 @@ func Import(ctx context.Context, path string, sink vulndb.Sink) (int, error) {
 		toolchain := filepath.Base(filepath.Dir(filepath.Dir(abs))) == "rust"
 		a, err := Parse(b, toolchain)
 		if err != nil {
-			if advisoryName.MatchString(d.Name()) || !strings.Contains(err.Error(), "front matter") {
+			if advisoryName.MatchString(filepath.Base(p)) || !strings.Contains(err.Error(), "front matter") {
 				fail(p, err)
 			}
 			return nil
