@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,7 +42,8 @@ func (e *RecordError) Unwrap() error { return e.Err }
 //     (.gz), streamed one CVE at a time;
 //   - a file holding one "cve" object ({"id":"CVE-...",...}), as mirrors
 //     that split the pages per CVE write them;
-//   - a directory walked for such *.json and *.json.gz files;
+//   - a directory walked for such *.json and *.json.gz files (names
+//     starting with a dot passed over);
 //   - a .zip of them.
 //
 // It returns the number of advisories passed to sink.Add. A CVE that cannot
@@ -91,15 +91,7 @@ func isRecordName(name string) bool {
 }
 
 func (im *importer) dir(ctx context.Context, dir string) error {
-	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.Type().IsRegular() || !isRecordName(p) {
-			return nil
-		}
-		return im.file(ctx, p)
-	})
+	return feedio.Walk(ctx, dir, isRecordName, func(p string) error { return im.file(ctx, p) })
 }
 
 func (im *importer) file(ctx context.Context, path string) error {

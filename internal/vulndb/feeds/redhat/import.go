@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,10 +20,11 @@ import (
 const maxDocSize = 128 << 20
 
 // Import reads Red Hat CSAF documents from path and adds their advisories
-// (see Parse) to sink. path is one document (.json), a directory (walked for
-// *.json, in lexical order), or an archive of documents as Red Hat
-// publishes them (csaf_vex_2025-12-06.tar.zst; .tar.gz, .tgz and .tar are
-// read too), whose *.json entries are read in archive order.
+// (see Parse) to sink. path is one document (.json), a directory (walked
+// for *.json, in lexical order, past names starting with a dot), or an
+// archive of documents as Red Hat publishes them
+// (csaf_vex_2025-12-06.tar.zst; .tar.gz, .tgz and .tar are read too), whose
+// *.json entries are read in archive order.
 //
 // It returns the number of advisories passed to sink.Add. A document that
 // cannot be read or parsed is skipped and reported as a *errlist.FileError in the
@@ -81,16 +81,7 @@ func isArchive(p string) bool {
 func isDocName(p string) bool { return strings.EqualFold(filepath.Ext(p), ".json") }
 
 func (imp *importer) dir(ctx context.Context, root string) error {
-	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if !d.Type().IsRegular() || !isDocName(p) {
-			return nil
-		}
+	return feedio.Walk(ctx, root, isDocName, func(p string) error {
 		data, err := feedio.ReadFile(p, maxDocSize)
 		if err != nil {
 			imp.warn(p, err)
