@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/customs-scanner/customs/internal/vulndb"
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/errlist"
 )
 
 // listSeeds are the list files of testdata.
@@ -110,8 +111,8 @@ func FuzzImportList(f *testing.F) {
 		warn := newWarnings()
 		n, _ := importList(t.Context(), bytes.NewReader(data), "list", header, &c, warn)
 		checkAdvisories(t, n, c.advs)
-		if j, ok := warn.Err().(interface{ Unwrap() []error }); ok && len(j.Unwrap()) > maxWarnings+1 {
-			t.Fatalf("%d warnings kept, want at most %d and a count of the rest", len(j.Unwrap()), maxWarnings)
+		if j, ok := warn.Err().(interface{ Unwrap() []error }); ok && len(j.Unwrap()) > errlist.DefaultMax+1 {
+			t.Fatalf("%d warnings kept, want at most %d and a count of the rest", len(j.Unwrap()), errlist.DefaultMax)
 		}
 	})
 }

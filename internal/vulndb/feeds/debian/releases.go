@@ -130,12 +130,10 @@ func severityOf(urgency string) (string, bool) {
 	return "", false
 }
 
-// maxWarnings bounds the warnings one import keeps, so a file of garbage
+// warnings collects per-record problems of an import that do not stop it,
+// the first errlist.DefaultMax of them kept so that a file of garbage
 // cannot grow memory without limit.
-const maxWarnings = 100
-
-// warnings collects per-record problems of an import that do not stop it.
 type warnings = errlist.List
 
 // newWarnings returns an empty warnings list for one import.
-func newWarnings() *warnings { return &warnings{Max: maxWarnings, Noun: "warnings"} }
+func newWarnings() *warnings { return &warnings{Noun: "warnings"} }

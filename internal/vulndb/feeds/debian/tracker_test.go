@@ -11,6 +11,7 @@ import (
 
 	"github.com/customs-scanner/customs/internal/shareddata"
 	"github.com/customs-scanner/customs/internal/vulndb"
+	"github.com/customs-scanner/customs/internal/vulndb/feeds/errlist"
 )
 
 // TestImportTrackerJSONVunnel imports vunnel's sample of the tracker JSON:
@@ -289,8 +290,8 @@ func TestImportTrackerJSONErrors(t *testing.T) {
 			t.Fatal("no warnings")
 		}
 		lines := strings.Split(err.Error(), "\n")
-		if len(lines) != maxWarnings+1 || lines[maxWarnings] != "150 more warnings not shown" {
-			t.Errorf("%d warning lines, last %q; want %d and a count of the rest", len(lines), lines[len(lines)-1], maxWarnings+1)
+		if len(lines) != errlist.DefaultMax+1 || lines[errlist.DefaultMax] != "150 more warnings not shown" {
+			t.Errorf("%d warning lines, last %q; want %d and a count of the rest", len(lines), lines[len(lines)-1], errlist.DefaultMax+1)
 		}
 	})
 }
