@@ -65,6 +65,11 @@ type DB struct {
 	epssErr  error
 	epssRuns map[int][]byte
 
+	// ecos counts packages per ecosystem, read on first use.
+	ecoOnce sync.Once
+	ecos    map[string]int
+	ecoErr  error
+
 	// last is the most recently decompressed block: a scan looks packages
 	// up in name order, so neighbours often share it.
 	mu        sync.Mutex

@@ -267,7 +267,8 @@ func stored(js []byte) (*vulndb.Advisory, []byte, error) {
 }
 
 // blocks packs the affected records, grouped per (package, ecosystem),
-// into blocks of about blockSize; it returns how many records it packed.
+// into blocks of about blockSize, and counts the packages of each ecosystem
+// into the ecosystems table; it returns how many records it packed.
 func (p *packer) blocks(heads map[int64]*packedRecord) (int, error) {
 	ctx, tx := p.ctx, p.tx
 	// No dictionary: with one, klauspost's best level re-copies 32 MB of
@@ -291,11 +292,13 @@ func (p *packer) blocks(heads map[int64]*packedRecord) (int, error) {
 		affected int
 		run      runBuilder
 		keys     []uint64
+		ecos     = map[string]int{} // packages per ecosystem
 	)
 	emit := func() error {
 		if len(recs) == 0 {
 			return nil
 		}
+		ecos[cur.b]++
 		b, err := json.Marshal(recs)
 		if err != nil {
 			return err
@@ -348,6 +351,11 @@ func (p *packer) blocks(heads map[int64]*packedRecord) (int, error) {
 	}
 	if err := p.putBlob(blobPackageBloom, newBloom(keys).marshal()); err != nil {
 		return 0, err
+	}
+	for eco, n := range ecos {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO ecosystems (ecosystem, packages) VALUES (?1, ?2)`, eco, n); err != nil {
+			return 0, err
+		}
 	}
 	return affected, out.flush(ctx, &run)
 }
