@@ -31,6 +31,9 @@ type gateOptions struct {
 	baselineImage   string
 	baseImageLayers int
 	vexReferrers    bool
+	// failOnUncovered fails the gate when the DB holds no advisories for
+	// an ecosystem of the inventory (policy.FailUncovered).
+	failOnUncovered bool
 	// insecure allows plain-HTTP registries for --vex-referrers (scan's --insecure).
 	insecure bool
 
@@ -47,6 +50,7 @@ func addGateFlags(fs *pflag.FlagSet, o *gateOptions) {
 	fs.StringVar(&o.baseline, "baseline", "", "previous customs JSON report: findings already in it cannot fail the gate")
 	fs.StringVar(&o.baselineImage, "baseline-image", "", "image whose findings cannot fail the gate (typically the base image), scanned with the same options")
 	fs.BoolVar(&o.vexReferrers, "vex-referrers", false, "also use VEX documents attached to the image in its registry as OCI referrers (OpenVEX, or cosign/in-toto OpenVEX attestations; signatures are not verified)")
+	fs.BoolVar(&o.failOnUncovered, "fail-on-uncovered", false, "exit 1 when the DB holds no advisories for an ecosystem of the image's packages (a distribution release, npm, Go...), so they could not be checked")
 	fs.IntVar(&o.baseImageLayers, "base-image-layers", 0, "the first N layers of the image are the base image (policy field finding.baseImage)")
 }
 
@@ -235,6 +239,12 @@ func applyGate(ctx context.Context, r *report.Report, o gateOptions, now time.Ti
 		if len(failed) > 0 {
 			pr.Failed, res.Failed = true, true
 			res.Message = "--policy: fail rules matched: " + strings.Join(failed, ", ")
+		}
+	}
+	if o.failOnUncovered {
+		if msg, failed := policy.FailUncovered(r); failed {
+			pr.Failed, res.Failed = true, true
+			res.Message = strings.TrimPrefix(res.Message+"; "+msg, "; ")
 		}
 	}
 	sort.SliceStable(r.Suppressed, func(i, j int) bool {

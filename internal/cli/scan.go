@@ -179,6 +179,9 @@ func runScan(cmd *cobra.Command, g *globals, f *scanFlags, target string) error 
 				age.Round(time.Hour), maxAge)
 		}
 	}
+	for _, w := range r.CoverageWarnings() {
+		fmt.Fprintf(cmd.ErrOrStderr(), "customs: warning: %s\n", w)
+	}
 	if f.ignoreUnfixed {
 		kept := r.Findings[:0]
 		for _, fd := range r.Findings {

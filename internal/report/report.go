@@ -33,6 +33,9 @@ type Report struct {
 	// Relationships link packages by ID: contains, depends-on.
 	Relationships []inventory.Relationship `json:"relationships,omitempty"`
 	Findings      []Finding                `json:"findings"`
+	// Coverage says which of the packages' ecosystems the DB holds
+	// advisories for; nil when no DB was used.
+	Coverage *Coverage `json:"coverage,omitempty"`
 	// Secrets and Misconfigurations are filled when those scanners run
 	// (customs scan --scanners): empty, not nil, when they found nothing,
 	// so the JSON has "secrets": [] then and no "secrets" when the scanner

@@ -185,7 +185,11 @@ func matchReport(ctx context.Context, r *report.Report, opts Options) error {
 		return err
 	}
 	r.DB = &report.DB{SchemaVersion: info.SchemaVersion, Built: info.Built, Sources: info.Sources}
-	r.Findings, err = match.Match(ctx, db, r.Packages, match.Options{Schemes: Schemes(), IncludeNotAffected: opts.IncludeNotAffected, Enricher: db, Score: cvssScore})
+	mopts := match.Options{Schemes: Schemes(), IncludeNotAffected: opts.IncludeNotAffected, Enricher: db, Score: cvssScore}
+	if r.Coverage, err = match.Coverage(ctx, db, r.Packages, r.OS, mopts); err != nil {
+		return err
+	}
+	r.Findings, err = match.Match(ctx, db, r.Packages, mopts)
 	if err != nil {
 		return err
 	}

@@ -125,6 +125,9 @@ func (e Encoder) Encode(w io.Writer, r *report.Report) error {
 	}
 	b.WriteString(SummaryLine(r))
 	b.WriteString("\n")
+	if l := r.CoverageLine(); l != "" {
+		b.WriteString(l + "\n")
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

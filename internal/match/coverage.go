@@ -1,0 +1,84 @@
+package match
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/customs-scanner/customs/internal/inventory"
+	"github.com/customs-scanner/customs/internal/report"
+	"github.com/customs-scanner/customs/internal/vulndb"
+)
+
+// Catalog is what coverage needs from the store: the ecosystems it holds
+// package records in, with how many packages each, and lookups by package.
+type Catalog interface {
+	vulndb.Reader
+	Ecosystems(ctx context.Context) (map[string]int, error)
+}
+
+// goStdlib is the package the Go vulnerability database keeps the standard
+// library's advisories under; other Go feeds (GitHub's) have none, so a DB
+// can hold Go modules' advisories and still not cover the standard library.
+const (
+	goEcosystem = "Go"
+	goStdlib    = "stdlib"
+)
+
+// Coverage says, for each namespace pkgs are matched in, whether db holds
+// advisories for it: the ecosystems Match would look packages up in, with
+// Go's standard library apart from Go modules. Packages Match cannot
+// look up (no ecosystem, or a type without a scheme in opts.Schemes) are
+// counted as unmatchable. os is the detected distribution, nil if none: with
+// no packages, the note says whether one was found.
+func Coverage(ctx context.Context, db Catalog, pkgs []inventory.Package, os *inventory.OS, opts Options) (*report.Coverage, error) {
+	held, err := db.Ecosystems(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c := &report.Coverage{Ecosystems: []report.EcosystemCoverage{}}
+	if len(pkgs) == 0 {
+		c.Note = report.NoInventoryNote
+		if os != nil {
+			c.Note = fmt.Sprintf("the operating system (%s %s) lists no packages: nothing was checked for vulnerabilities", os.Family, os.Version)
+		}
+		return c, nil
+	}
+	type key struct{ eco, pkg string }
+	counts := map[key]int{}
+	for _, p := range pkgs {
+		if p.Ecosystem == "" || opts.Schemes[p.Type] == nil {
+			if c.Unmatchable == nil {
+				c.Unmatchable = map[string]int{}
+			}
+			c.Unmatchable[p.Type]++
+			continue
+		}
+		k := key{eco: p.Ecosystem}
+		if p.Ecosystem == goEcosystem && p.Name == goStdlib {
+			k.pkg = goStdlib
+		}
+		counts[k]++
+	}
+	stdlib := 0 // 1 when the DB holds Go's standard library
+	if held[goEcosystem] > 0 {
+		ms, err := db.ByPackage(ctx, goEcosystem, goStdlib)
+		if err != nil {
+			return nil, fmt.Errorf("look up %s %s: %w", goEcosystem, goStdlib, err)
+		}
+		stdlib = min(len(ms), 1)
+	}
+	for k, n := range counts {
+		e := report.EcosystemCoverage{Ecosystem: k.eco, Package: k.pkg, Packages: n, DBPackages: held[k.eco]}
+		switch {
+		case k == key{goEcosystem, goStdlib}:
+			e.DBPackages = stdlib
+		case k.eco == goEcosystem:
+			e.DBPackages -= stdlib
+		}
+		e.Covered = e.DBPackages > 0
+		c.Ecosystems = append(c.Ecosystems, e)
+	}
+	sort.Slice(c.Ecosystems, func(i, j int) bool { return c.Ecosystems[i].Name() < c.Ecosystems[j].Name() })
+	return c, nil
+}
