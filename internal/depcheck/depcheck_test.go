@@ -23,7 +23,7 @@ var allowed = map[string][]string{
 	"version":       {},
 	"vulndb":        {"inventory", "version", "atomicfile"},
 	"report":        {"inventory", "vulndb"},
-	"image":         {"dockerengine"},
+	"image":         {"dockerengine", "suggest"},
 	"dockerengine":  {},
 	"layerfs":       {"inventory", "atomicfile"},
 	"extract":       {"inventory", "layerfs", "version"},
@@ -43,6 +43,7 @@ var allowed = map[string][]string{
 	"golden":        {},
 	"shareddata":    {},
 	"atomicfile":    {},
+	"suggest":       {},
 }
 
 // tree returns the most specific key of allowed that contains pkg.

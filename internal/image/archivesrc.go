@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,6 +39,9 @@ func openArchive(p, kind string, opts Options) (Source, error) {
 	}
 	// Stat, not open: a named pipe can be opened only once.
 	fi, err := os.Stat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, missingPath(p)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -134,9 +134,19 @@ func TestBadArchives(t *testing.T) {
 }
 
 func TestOpenErrors(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct{ name, ref, wantErr string }{
 		{"empty", "", "empty image reference"},
-		{"missing file", "./nope.tar", "no such file or directory"},
+		{"missing file", "./nope.tar", "nope.tar does not exist (./nope.tar is resolved from the working directory "},
+		{"missing file, near name", "./testdata/alpine-310.tar", "/testdata/alpine-310.tar does not exist (./testdata/alpine-310.tar is resolved from the working directory "},
+		{"missing file, near name 2", "./testdata/alpine-310.tar", "); did you mean " + filepath.Join(wd, "testdata", "alpine-310.tar.gz") + "?"},
+		{"missing archive", "docker-archive:/nonexistent/a.tar", "file /nonexistent/a.tar does not exist; neither does its directory /nonexistent: check the path"},
+		{"scheme typo", "dockr:foo", `unknown scheme "dockr:", did you mean docker:? (for an image named dockr, write registry:dockr:foo)`},
+		{"scheme swap", "regsitry:ghcr.io/org/app:1", `unknown scheme "regsitry:", did you mean registry:?`},
+		{"scheme case", "Docker-Archive:x.tar", `unknown scheme "Docker-Archive:", did you mean docker-archive:?`},
 		{"oci-dir missing", "oci-dir:/nonexistent/dir", "no such directory"},
 		{"oci-dir not layout", "oci-dir:" + t.TempDir(), "has no index.json, so it is not an OCI layout"},
 		{"archive is a dir", "docker-archive:" + t.TempDir(), "is a directory, not an archive"},

@@ -8,9 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
+
+	"github.com/customs-scanner/customs/internal/suggest"
 )
 
 // Options control how Open finds and reads an image.
@@ -109,10 +112,73 @@ func open(ctx context.Context, ref string, opts Options) (Source, error) {
 	case !errors.Is(err, os.ErrNotExist) && looksLikePath(ref):
 		return nil, err
 	}
+	if ok {
+		if err := schemeTypo(scheme, rest); err != nil {
+			return nil, err
+		}
+	}
 	if looksLikePath(ref) {
-		return nil, fmt.Errorf("no such file or directory; for an image name, drop the path")
+		return nil, missingPath(ref)
 	}
 	return openReference(ctx, ref, opts)
+}
+
+// schemes are the target prefixes a user may mean by a mistyped one. sbom:
+// is read by the scan before Open, but a typo of it ends up here.
+var schemes = []string{KindDockerArchive, KindOCIArchive, KindOCIDir, KindRegistry, KindDocker, KindDir, "rootfs", "sbom"}
+
+// schemeTypo returns an error when the part of ref before its first colon,
+// which names no file and no scheme, is a near miss of a scheme ("dockr:"),
+// so it is not sent to a registry as an image name. A host:port or a
+// name with a dot or slash before the colon is never taken for a scheme.
+func schemeTypo(scheme, rest string) error {
+	if strings.ContainsAny(scheme, "./") {
+		return nil
+	}
+	lower := strings.ToLower(scheme)
+	want, ok := suggest.Closest(lower, schemes, suggest.MaxTypos(len(lower)))
+	if lower != scheme && slices.Contains(schemes, lower) {
+		want, ok = lower, true
+	}
+	if !ok {
+		return nil
+	}
+	return fmt.Errorf("unknown scheme %q, did you mean %s? (for an image named %s, write registry:%s:%s)", scheme+":", want+":", scheme, scheme, rest)
+}
+
+// missingPath explains a target that reads like a file path but does not
+// exist: where it was looked for, and the nearest name in its directory.
+func missingPath(ref string) error {
+	abs, err := filepath.Abs(ref)
+	if err != nil {
+		abs = ref
+	}
+	msg := fmt.Sprintf("file %s does not exist", abs)
+	if abs != ref {
+		wd, _ := os.Getwd()
+		msg = fmt.Sprintf("file %s does not exist (%s is resolved from the working directory %s)", abs, ref, wd)
+	}
+	dir, base := filepath.Split(abs)
+	entries, err := os.ReadDir(dir)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%s; neither does its directory %s: check the path", msg, filepath.Clean(dir))
+	default:
+		names := make([]string, len(entries))
+		for i, e := range entries {
+			names[i] = e.Name()
+		}
+		near, ok := suggest.Closest(base, names, suggest.MaxTypos(len(base)))
+		for _, n := range names {
+			if !ok && strings.HasPrefix(n, base+".") { // alpine.tar for alpine.tar.gz
+				near, ok = n, true
+			}
+		}
+		if ok {
+			return fmt.Errorf("%s; did you mean %s?", msg, filepath.Join(dir, near))
+		}
+	}
+	return fmt.Errorf("%s: check the path and the name of the file", msg)
 }
 
 // looksLikePath reports whether ref cannot be an image reference but reads
