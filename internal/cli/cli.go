@@ -10,10 +10,14 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/customs-scanner/customs/internal/suggest"
 )
 
 // Version is the customs version, set at build time with -ldflags "-X ...cli.Version=...".
@@ -59,6 +63,7 @@ type globals struct {
 	cacheDir string
 	dbPath   string
 	debug    bool
+	quiet    bool
 	stderr   io.Writer
 
 	configPath string // --config, read by config()
@@ -84,14 +89,80 @@ Quick start:
 	root.PersistentFlags().StringVar(&g.configPath, "config", "", "config file (default: $CUSTOMS_CONFIG, else the user config dir + /customs/config.yaml)")
 	root.PersistentFlags().StringVar(&g.dbPath, "db", "", "vulnerability DB file (default: $CUSTOMS_DB, else CACHE_DIR/db/customs.db)")
 	root.PersistentFlags().BoolVar(&g.debug, "debug", false, "log debug information to stderr")
+	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "print no progress and no warnings, only errors and the gate's verdict")
+	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
+		if g.quiet {
+			// Main still prints the error and --fail-on's verdict on
+			// its own stderr.
+			root.SetErr(io.Discard)
+		}
+	}
 	root.AddCommand(newScanCmd(g), newSBOMCmd(g), newConvertCmd(g), newDBCmd(g), newVexCmd(time.Now), newVersionCmd(), newAuditCmd(g))
+	refuseUnknown(root)
 	return root
+}
+
+// refuseUnknown makes every command that only groups subcommands fail on an
+// unknown one, with a suggestion, instead of printing its help and
+// exiting 0 (cobra's default below the root), and makes a mistyped flag
+// suggest the nearest one.
+func refuseUnknown(c *cobra.Command) {
+	c.SuggestionsMinimumDistance = 2
+	if c.HasSubCommands() && c.Run == nil && c.RunE == nil {
+		c.Args = cobra.ArbitraryArgs
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return cmd.Help()
+			}
+			msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+				msg += "; did you mean " + strings.Join(s, " or ") + "?"
+			}
+			return fmt.Errorf("%s (see %s --help)", msg, cmd.CommandPath())
+		}
+	}
+	if !c.HasParent() {
+		c.SetFlagErrorFunc(flagError)
+	}
+	for _, sub := range c.Commands() {
+		refuseUnknown(sub)
+	}
+}
+
+// flagError adds the nearest flag name to pflag's "unknown flag" errors.
+func flagError(cmd *cobra.Command, err error) error {
+	msg := err.Error()
+	var name string
+	switch {
+	case strings.HasPrefix(msg, "unknown flag: --"):
+		name = strings.TrimPrefix(msg, "unknown flag: --")
+	case strings.HasPrefix(msg, "unknown shorthand flag: "):
+		// "unknown shorthand flag: 'x' in -xyz": a long flag written with one dash.
+		_, name, _ = strings.Cut(msg, " in -")
+	default:
+		return err
+	}
+	var names []string
+	cmd.Flags().VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
+	out := fmt.Sprintf("unknown flag --%s", name)
+	if strings.HasPrefix(msg, "unknown shorthand") {
+		out = fmt.Sprintf("unknown flag -%s", name)
+	}
+	if slices.Contains(names, name) { // -fail-on for --fail-on
+		return fmt.Errorf("%s; did you mean --%s?", out, name)
+	}
+	if near, ok := suggest.Closest(name, names, suggest.MaxTypos(len(name))); ok {
+		return fmt.Errorf("%s; did you mean --%s?", out, near)
+	}
+	return fmt.Errorf("%s (see %s --help)", out, cmd.CommandPath())
 }
 
 func (g *globals) logger() *slog.Logger {
 	level := slog.LevelWarn
 	if g.debug {
 		level = slog.LevelDebug
+	} else if g.quiet {
+		level = slog.LevelError
 	}
 	return slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: level}))
 }
