@@ -122,9 +122,6 @@ func loadGate(o gateOptions) (*loadedGate, error) {
 	if o.baseImageLayers < 0 {
 		return nil, fmt.Errorf("--base-image-layers %d: want 0 or more", o.baseImageLayers)
 	}
-	if o.baselineImage != "" && o.scanBaseline == nil {
-		return nil, fmt.Errorf("--baseline-image is not supported by this command")
-	}
 	return g, nil
 }
 
@@ -171,6 +168,11 @@ func applyGate(ctx context.Context, r *report.Report, o gateOptions, now time.Ti
 		}
 	}
 	if o.baselineImage != "" {
+		// Checked here, not in loadGate: the scan command sets the hook
+		// only once its scan options are complete, after checkGate ran.
+		if o.scanBaseline == nil {
+			return res, fmt.Errorf("--baseline-image is not supported by this command")
+		}
 		base, err := o.scanBaseline(ctx, o.baselineImage)
 		if err != nil {
 			return res, fmt.Errorf("--baseline-image %s: %w", o.baselineImage, err)

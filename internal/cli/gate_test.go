@@ -212,7 +212,6 @@ func TestGateErrors(t *testing.T) {
 		{"ignore", []string{"--ignore-file", badIgnore}, "--ignore-file: " + badIgnore + `:4:5: unknown key "owners" in an exception`},
 		{"vex", []string{"--vex", badVEX}, "--vex: vex " + badVEX + ": not an OpenVEX, CycloneDX or CSAF document"},
 		{"baseline", []string{"--baseline", badBaseline}, "--baseline " + badBaseline + `: decode json report: schema version "9.0" is not supported`},
-		{"baseline image without hook", []string{"--baseline-image", "debian:12"}, "--baseline-image is not supported by this command"},
 		{"layers", []string{"--base-image-layers", "-1"}, "--base-image-layers -1: want 0 or more"},
 	}
 	for _, tt := range tests {
