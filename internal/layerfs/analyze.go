@@ -163,6 +163,7 @@ func analyzeTar(ctx context.Context, r io.Reader, opts Options, l *Layer) error 
 		budget.left = DefaultMaxTotalSize
 	}
 	tr := tar.NewReader(r)
+	skip := newSkipper(opts.Skip)
 	prev := ""
 	for {
 		if err := ctx.Err(); err != nil {
@@ -188,7 +189,7 @@ func analyzeTar(ctx context.Context, r io.Reader, opts Options, l *Layer) error 
 			return fmt.Errorf("read layer: %w in tar entry %q", err, prev)
 		}
 		prev = hdr.Name
-		if err := addEntry(tr, hdr, opts, &budget, l); err != nil {
+		if err := addEntry(tr, hdr, opts, skip, &budget, l); err != nil {
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				return ctxErr
 			}
@@ -202,7 +203,7 @@ func fileErr(p, format string, args ...any) inventory.FileError {
 }
 
 // addEntry records one tar entry; only errors reading the stream are returned.
-func addEntry(tr *tar.Reader, hdr *tar.Header, opts Options, b *captureBudget, l *Layer) error {
+func addEntry(tr *tar.Reader, hdr *tar.Header, opts Options, skip *skipper, b *captureBudget, l *Layer) error {
 	switch hdr.Typeflag {
 	case tar.TypeXGlobalHeader, tar.TypeGNULongName, tar.TypeGNULongLink:
 		return nil // metadata records, already folded in by archive/tar
@@ -234,6 +235,9 @@ func addEntry(tr *tar.Reader, hdr *tar.Header, opts Options, b *captureBudget, l
 		return nil
 	}
 
+	if skip != nil && skip.entry(l, p, hdr.Typeflag == tar.TypeDir) {
+		return nil // archive/tar discards the body on Next
+	}
 	delete(l.Files, p) // a later entry for the same path replaces the earlier one
 	e := Entry{
 		Path: p,

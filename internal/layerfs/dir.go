@@ -12,8 +12,9 @@ import (
 
 // AnalyzeDir records an unpacked root filesystem (for example a host's "/")
 // as one layer. It walks through an os.Root so no path escapes root, never
-// follows symlinks, and skips proc, sys and dev when root is "/". Unreadable
-// directories and files become Layer.Errors. DiffID and Digest stay empty.
+// follows symlinks, passes over what opts.Skip names without reading it, and
+// always skips proc, sys and dev when root is "/". Unreadable directories
+// and files become Layer.Errors. DiffID and Digest stay empty.
 func AnalyzeDir(ctx context.Context, root string, opts Options) (*Layer, error) {
 	abs, err := filepath.Abs(root)
 	if err != nil {
@@ -33,6 +34,7 @@ func AnalyzeDir(ctx context.Context, root string, opts Options) (*Layer, error) 
 	}
 	isHostRoot := abs == string(filepath.Separator)
 	l := &Layer{Files: map[string][]byte{}}
+	skip := newSkipper(opts.Skip)
 	fsys := r.FS()
 	err = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if ctxErr := ctx.Err(); ctxErr != nil {
@@ -49,7 +51,20 @@ func AnalyzeDir(ctx context.Context, root string, opts Options) (*Layer, error) 
 			return nil
 		}
 		if isHostRoot && d.IsDir() && (p == "proc" || p == "sys" || p == "dev") {
+			l.Skipped = append(l.Skipped, Skipped{Path: p, Dir: true, Reason: "kernel pseudo-filesystem"})
 			return fs.SkipDir
+		}
+		if skip != nil {
+			if reason, ok := skip.match(p, d.IsDir()); ok {
+				l.Skipped = append(l.Skipped, Skipped{Path: p, Dir: d.IsDir(), Reason: reason})
+				if d.IsDir() {
+					return fs.SkipDir
+				}
+				return nil
+			}
+		}
+		if d.IsDir() && opts.Walked != nil {
+			opts.Walked(len(l.Entries), p)
 		}
 		info, err := d.Info()
 		if err != nil {

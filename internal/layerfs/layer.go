@@ -40,6 +40,8 @@ type Layer struct {
 	Files map[string][]byte
 	// Errors are per-entry problems (unsafe paths, oversize wanted files, ...).
 	Errors []inventory.FileError
+	// Skipped are the directories and files Options.Skip passed over.
+	Skipped []Skipped
 }
 
 // Options control Analyze.
@@ -70,4 +72,11 @@ type Options struct {
 	// Only one file's content is held at a time for it: content is a
 	// buffer reused for the next file, so the result must not share it.
 	Prepare func(path string, mode fs.FileMode, content []byte) ([]byte, error)
+	// Skip passes over matching directories and files: they are not
+	// recorded, not read, and listed in Layer.Skipped.
+	Skip []SkipRule
+	// Walked, if set, is called by AnalyzeDir as it enters each
+	// directory, with the number of entries recorded so far, so a
+	// person can watch a long walk.
+	Walked func(entries int, dir string)
 }
