@@ -2,9 +2,10 @@
 # Measure customs on a real ~1 GB Debian bookworm image (two layers) against the
 # cost of merely reading the image. See docs/benchmarks.md.
 #
-#   scripts/bench.sh [--work DIR] [--runs N] [--quick]
+#   scripts/bench.sh [--work DIR] [--runs N] [--quick] [--prepare]
 #
-# Needs root, apt and network access to the Go module proxy and Debian's archive.
+# --prepare builds the root file systems and images and stops (CI uses it so
+# the tests that read bench/rootfs/full run). Needs root, apt and network access to the Go module proxy and Debian's archive.
 # The root file systems and images are cached under the work dir.
 set -euo pipefail
 
@@ -16,6 +17,7 @@ usage() {
 work=./bench
 runs=3
 quick=0
+prepare=0
 while (($#)); do
 	case $1 in
 	--work) work=${2:?--work needs a directory}; shift 2 ;;
@@ -23,6 +25,7 @@ while (($#)); do
 	--runs) runs=${2:?--runs needs a number}; shift 2 ;;
 	--runs=*) runs=${1#*=}; shift ;;
 	--quick) quick=1; shift ;;
+	--prepare) prepare=1; shift ;;
 	-h | --help) usage 0 ;;
 	*) echo "unknown argument: $1" >&2; usage ;;
 	esac
@@ -40,8 +43,11 @@ die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 
 # Packages of layer 2: a real mix of OS packages, language runtimes and jars,
 # chosen so that the image is about 1 GB uncompressed.
+# age is a Go program Debian builds; the layer also copies its binary to
+# /usr/local/bin, as an image that vendors a tool would, so the image has Go
+# binaries both owned by a dpkg package and not.
 packages=(openssl ca-certificates curl python3 python3-requests liblog4j2-java nodejs restic
-	openjdk-17-jre-headless gcc g++ perl git vim)
+	openjdk-17-jre-headless gcc g++ perl git vim age)
 # debootstrap picks its default Debian mirror; BENCH_MIRROR overrides it.
 mirror=${BENCH_MIRROR:-}
 
@@ -86,7 +92,7 @@ if ((quick)); then
 else
 	name=debian-bookworm
 	top=$work/rootfs/full
-	created_by2="apt-get install -y --no-install-recommends ${packages[*]} && apt-get clean && rm -rf /var/lib/apt/lists/*"
+	created_by2="apt-get install -y --no-install-recommends ${packages[*]} && apt-get clean && rm -rf /var/lib/apt/lists/* && cp /usr/bin/age /usr/local/bin/age"
 	stamp="full: $created_by2"
 fi
 
@@ -150,6 +156,11 @@ if [[ ! -e $plain.ok || $(cat "$plain.ok") != "$stamp" ]]; then
 	"$bi" build -base "$base" -top "$top" -tar "$plain" -gzip "$gzipped" \
 		-created-by1 "debootstrap --variant=minbase bookworm" -created-by2 "$created_by2" || die "build images"
 	echo "$stamp" >"$plain.ok"
+fi
+
+if ((prepare)); then
+	log "prepared $top, $plain and $gzipped"
+	exit 0
 fi
 
 # 3. Measurements. Each command runs $runs times (cached scans 3 x $runs); we

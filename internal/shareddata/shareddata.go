@@ -1,5 +1,11 @@
-// Package shareddata locates the real feeds, images and package databases
-// kept beside the repository (../shared/data, see its MANIFEST) for tests.
+// Package shareddata locates the real data that tests read but a fresh clone
+// does not hold: the feeds, images and package databases kept beside the
+// repository (../shared/data, see its MANIFEST) and the benchmark's Debian
+// root filesystem (bench/rootfs/full, built by scripts/bench.sh --prepare).
+//
+// A test that needs them skips, saying what is missing and how to get it,
+// unless CUSTOMS_REQUIRE_DATA is set: CI sets it, so there a missing file
+// fails the test instead of passing it in silence.
 package shareddata
 
 import (
@@ -8,9 +14,49 @@ import (
 	"testing"
 )
 
+// RequireEnv names the environment variable that turns a skip for missing
+// data into a failure.
+const RequireEnv = "CUSTOMS_REQUIRE_DATA"
+
 // Path returns rel (slash-separated) under ../shared/data beside the
-// repository, skipping the test when it is absent, as it is in a fresh clone.
+// repository.
 func Path(t testing.TB, rel string) string {
+	t.Helper()
+	p := filepath.Join(repoRoot(t), "..", "shared", "data", filepath.FromSlash(rel))
+	if _, err := os.Stat(p); err != nil {
+		missing(t, "shared data not present (%v): skipping the real-data test", err)
+	}
+	return p
+}
+
+// Rootfs returns rel (slash-separated) under the benchmark's Debian bookworm
+// root filesystem: $CUSTOMS_ROOTFS, else bench/rootfs/full in the
+// repository. Tests that read it are long: they skip with -short.
+func Rootfs(t testing.TB, rel string) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("reads the benchmark root filesystem; skipped with -short")
+	}
+	root := os.Getenv("CUSTOMS_ROOTFS")
+	if root == "" {
+		root = filepath.Join(repoRoot(t), "bench", "rootfs", "full")
+	}
+	p := filepath.Join(root, filepath.FromSlash(rel))
+	if _, err := os.Stat(p); err != nil {
+		missing(t, "benchmark root filesystem not present (%v): run scripts/bench.sh --prepare to build it", err)
+	}
+	return p
+}
+
+func missing(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if os.Getenv(RequireEnv) != "" {
+		t.Fatalf(format+" ("+RequireEnv+" is set)", args...)
+	}
+	t.Skipf(format, args...)
+}
+
+func repoRoot(t testing.TB) string {
 	t.Helper()
 	dir, err := os.Getwd()
 	if err != nil {
@@ -18,7 +64,7 @@ func Path(t testing.TB, rel string) string {
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
+			return dir
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
@@ -26,9 +72,4 @@ func Path(t testing.TB, rel string) string {
 		}
 		dir = parent
 	}
-	p := filepath.Join(dir, "..", "shared", "data", filepath.FromSlash(rel))
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared data not present (%v): skipping the real-data test", err)
-	}
-	return p
 }

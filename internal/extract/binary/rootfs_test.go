@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/customs-scanner/customs/internal/shareddata"
 )
 
 // TestRootfs runs the extractor over a real root filesystem (the Debian
@@ -16,16 +18,7 @@ import (
 // reported twice for a file and that every finding names a known product;
 // precision is checked by hand from the log (see testdata/README.md).
 func TestRootfs(t *testing.T) {
-	if testing.Short() {
-		t.Skip("reads a whole root filesystem")
-	}
-	root := os.Getenv("CUSTOMS_ROOTFS")
-	if root == "" {
-		root = filepath.Join("..", "..", "..", "bench", "rootfs", "full")
-	}
-	if _, err := os.Stat(root); err != nil {
-		t.Skipf("no root filesystem at %s", root)
-	}
+	root := shareddata.Rootfs(t, "")
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	e := New()

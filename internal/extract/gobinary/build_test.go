@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/customs-scanner/customs/internal/shareddata"
+
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/customs-scanner/customs/internal/extract"
@@ -296,12 +298,11 @@ func TestAuditableObjcopy(t *testing.T) {
 }
 
 // TestRestic checks the restic binary of the benchmark root filesystem,
-// which exists only on the development machine (not in CI).
+// (scripts/bench.sh --prepare builds it; CI does).
 func TestRestic(t *testing.T) {
-	const p = "../../../bench/rootfs/full/usr/bin/restic"
-	content, err := os.ReadFile(p)
+	content, err := os.ReadFile(shareddata.Rootfs(t, "usr/bin/restic"))
 	if err != nil {
-		t.Skipf("no restic binary: %v", err)
+		t.Fatal(err)
 	}
 	pkgs := prepareAndExtract(t, "usr/bin/restic", content)
 	// Debian builds Go programs in GOPATH mode with packaged sources: the

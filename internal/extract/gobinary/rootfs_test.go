@@ -5,22 +5,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/customs-scanner/customs/internal/shareddata"
+
 	"github.com/customs-scanner/customs/internal/extract"
 	"github.com/customs-scanner/customs/internal/extract/cargo"
 	"github.com/customs-scanner/customs/internal/layerfs"
 )
 
 // TestRootfs runs the extractor over the benchmark Debian root filesystem
-// (development machine only, not in CI): how many files the path rule
-// captures, how small the records are, what is found.
+// (scripts/bench.sh --prepare builds it; CI does): how many files the path
+// rule captures, how small the records are, what is found.
 func TestRootfs(t *testing.T) {
-	const root = "../../../bench/rootfs/full"
-	if testing.Short() {
-		t.Skip("reads a whole root filesystem; skipped with -short")
-	}
-	if _, err := os.Stat(root); err != nil {
-		t.Skipf("no benchmark root filesystem: %v", err)
-	}
+	root := shareddata.Rootfs(t, "")
 	exts := []extract.Extractor{New(), cargo.New()}
 	wanted := 0
 	wants := extract.Wants(exts)

@@ -9,23 +9,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/customs-scanner/customs/internal/shareddata"
+
 	"github.com/customs-scanner/customs/internal/extract"
 )
-
-// rootfs is the Debian bookworm root filesystem of the benchmarks
-// (git-ignored, absent in CI).
-const rootfs = "../../../bench/rootfs/full"
 
 // TestRootfsJars runs Prepare and Extract on every regular archive under
 // usr/share of the benchmark root filesystem, as the walker would.
 func TestRootfsJars(t *testing.T) {
-	if testing.Short() {
-		t.Skip("reads the benchmark root filesystem")
-	}
-	root := filepath.Join(rootfs, "usr/share")
-	if _, err := os.Stat(root); err != nil {
-		t.Skipf("benchmark root filesystem not present: %v", err)
-	}
+	rootfs := shareddata.Rootfs(t, "")
+	root := filepath.Join(rootfs, "usr", "share")
 	var e Extractor
 	got := map[string]string{}
 	var files, pkgs int

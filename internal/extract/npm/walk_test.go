@@ -1,10 +1,11 @@
 package npm_test
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/customs-scanner/customs/internal/shareddata"
 
 	"github.com/customs-scanner/customs/internal/extract"
 	"github.com/customs-scanner/customs/internal/extract/npm"
@@ -42,15 +43,10 @@ func TestWalkerTestdataRootfs(t *testing.T) {
 }
 
 // TestWalkerBenchRootfs runs over the Debian bookworm root filesystem with
-// nodejs installed (bench/rootfs/full, git-ignored: absent in CI).
+// nodejs installed (bench/rootfs/full, git-ignored: CI builds it).
 func TestWalkerBenchRootfs(t *testing.T) {
-	root := filepath.Join("..", "..", "..", "bench", "rootfs", "full")
-	if _, err := os.Stat(filepath.Join(root, "usr", "share", "nodejs")); err != nil {
-		t.Skipf("bench rootfs not here: %v", err)
-	}
-	if testing.Short() {
-		t.Skip("walks a whole root filesystem")
-	}
+	shareddata.Rootfs(t, "usr/share/nodejs")
+	root := shareddata.Rootfs(t, "")
 	res := runDir(t, root)
 	debian, lockOnly := 0, 0
 	for _, p := range res.Packages {
