@@ -88,8 +88,16 @@ func checkTarHead(r io.Reader) error {
 }
 
 // Identity is built from the archive file's stat: path, size, mtime, ctime,
-// inode and device. Empty for anything but a regular file.
-func (s *archiveSource) Identity() string { return fileIdentity(s.path) }
+// inode and device, and from the platform asked for, which decides what is
+// read from the same file (an image of several, or an error). Empty for
+// anything but a regular file.
+func (s *archiveSource) Identity() string {
+	id := fileIdentity(s.path)
+	if id != "" && s.platform != "" {
+		id += ":platform=" + s.platform
+	}
+	return id
+}
 
 func fileIdentity(p string) string {
 	fi, err := os.Stat(p)
@@ -174,7 +182,7 @@ func (s *archiveSource) resolve(a *archivePass) (*Metadata, error) {
 	if kind == KindOCIArchive {
 		m, err = resolveOCIArchive(a, s.platform)
 	} else {
-		m, err = resolveDockerArchive(a)
+		m, err = resolveDockerArchive(a, s.platform)
 	}
 	if err != nil {
 		return nil, err
@@ -191,8 +199,9 @@ type dockerManifest struct {
 }
 
 // resolveDockerArchive reads manifest.json and joins it with the layers met
-// in the pass. With several images in manifest.json the first is used.
-func resolveDockerArchive(a *archivePass) (*Metadata, error) {
+// in the pass. With several images in manifest.json the first is used, or,
+// with a platform, the first whose config is for that platform.
+func resolveDockerArchive(a *archivePass, platform string) (*Metadata, error) {
 	raw, ok := a.files["manifest.json"]
 	if !ok {
 		return nil, errors.New("no manifest.json; not a docker save archive (for an OCI archive use oci-archive:)")
@@ -204,11 +213,9 @@ func resolveDockerArchive(a *archivePass) (*Metadata, error) {
 	if len(ms) == 0 {
 		return nil, errors.New("manifest.json lists no images")
 	}
-	dm := ms[0]
-	cfgPath := a.resolve(dm.Config)
-	rawCfg, ok := a.files[cfgPath]
-	if !ok || dm.Config == "" {
-		return nil, fmt.Errorf("manifest.json names config %q, which the archive does not hold", dm.Config)
+	dm, rawCfg, err := chooseDockerManifest(a, ms, platform)
+	if err != nil {
+		return nil, err
 	}
 	// Docker 25+ saves an OCI manifest too; find it for its digest and
 	// media types.
@@ -226,13 +233,55 @@ func resolveDockerArchive(a *archivePass) (*Metadata, error) {
 		}
 		layers[i] = layerRef{Key: key, MediaType: mt}
 	}
-	m, err := newMetadata(KindDockerArchive, "", rawCfg, layers)
+	m, err := newMetadata(KindDockerArchive, "", rawCfg, layers, platform)
 	if err != nil {
 		return nil, err
 	}
 	m.RepoTags = dm.RepoTags
 	m.ManifestDigest = mdigest
 	return m, nil
+}
+
+// chooseDockerManifest picks the image of manifest.json to read, and
+// returns its raw config: the first, or, with a platform and several
+// images, the first whose config is for that platform.
+func chooseDockerManifest(a *archivePass, ms []dockerManifest, platform string) (dockerManifest, []byte, error) {
+	config := func(dm dockerManifest) ([]byte, error) {
+		raw, ok := a.files[a.resolve(dm.Config)]
+		if !ok || dm.Config == "" {
+			return nil, fmt.Errorf("manifest.json names config %q, which the archive does not hold", dm.Config)
+		}
+		return raw, nil
+	}
+	if platform == "" || len(ms) == 1 {
+		raw, err := config(ms[0])
+		return ms[0], raw, err
+	}
+	want, err := parsePlatform(platform)
+	if err != nil {
+		return dockerManifest{}, nil, err
+	}
+	var have []string
+	for _, dm := range ms {
+		raw, err := config(dm)
+		if err != nil {
+			return dockerManifest{}, nil, err
+		}
+		cfg, err := v1.ParseConfigFile(bytes.NewReader(raw))
+		if err != nil {
+			return dockerManifest{}, nil, fmt.Errorf("parse image config %s: %w", dm.Config, err)
+		}
+		p, ok := configPlatform(cfg)
+		if !ok {
+			have = append(have, "an image of unstated platform")
+			continue
+		}
+		if platformMatches(p, *want) {
+			return dm, raw, nil
+		}
+		have = append(have, p.String())
+	}
+	return dockerManifest{}, nil, noPlatform(*want, have, "archive")
 }
 
 func missingLayer(a *archivePass, name, resolved string) error {
@@ -295,7 +344,11 @@ func resolveOCIArchive(a *archivePass, platform string) (*Metadata, error) {
 			return nil, missingLayer(a, l.Key, "blobs/"+h.Algorithm+"/"+h.Hex)
 		}
 	}
-	m, err := newMetadata(KindOCIArchive, "", rawCfg, layers)
+	check, err := configCheck(platform, sel.Platform)
+	if err != nil {
+		return nil, err
+	}
+	m, err := newMetadata(KindOCIArchive, "", rawCfg, layers, check)
 	if err != nil {
 		return nil, err
 	}

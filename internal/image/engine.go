@@ -112,6 +112,9 @@ type engineSource struct {
 	nopCloser
 	eng *engine
 	ref string
+	// platform is Options.Platform: asked of an engine that keeps several
+	// platforms of an image, and checked against the image it gives.
+	platform string
 }
 
 func openEngine(ctx context.Context, ref string, opts Options) (Source, error) {
@@ -131,7 +134,7 @@ func openEngine(ctx context.Context, ref string, opts Options) (Source, error) {
 		}
 		return nil, err
 	}
-	return &engineSource{eng: eng, ref: ref}, nil
+	return &engineSource{eng: eng, ref: ref, platform: opts.Platform}, nil
 }
 
 // Identity is empty: the engine gives a stream, not a file.
@@ -150,7 +153,22 @@ func (s *engineSource) read(ctx context.Context, layer LayerFunc) (*Metadata, er
 	if err != nil {
 		return nil, err
 	}
-	resp, err := s.eng.get(ctx, imagePath(s.ref, "get"))
+	p := imagePath(s.ref, "get")
+	if s.platform != "" {
+		// Engines with API 1.48 and later save the platform asked for
+		// (a JSON OCI platform); older ones ignore the parameter and
+		// checkPlatform decides.
+		want, err := parsePlatform(s.platform)
+		if err != nil {
+			return nil, err
+		}
+		js, err := json.Marshal(want)
+		if err != nil {
+			return nil, err
+		}
+		p += "?" + url.Values{"platform": {string(js)}}.Encode()
+	}
+	resp, err := s.eng.get(ctx, p)
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +180,7 @@ func (s *engineSource) read(ctx context.Context, layer LayerFunc) (*Metadata, er
 	if err != nil {
 		return nil, err
 	}
-	m, err := resolveDockerArchive(a)
+	m, err := resolveDockerArchive(a, s.platform)
 	if err != nil {
 		return nil, err
 	}

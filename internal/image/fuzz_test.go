@@ -85,7 +85,7 @@ func FuzzReadArchive(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if m, err := resolveDockerArchive(a); err == nil && len(m.Layers) != len(m.Config.RootFS.DiffIDs) {
+		if m, err := resolveDockerArchive(a, ""); err == nil && len(m.Layers) != len(m.Config.RootFS.DiffIDs) {
 			t.Errorf("docker: %d layers, %d diff_ids", len(m.Layers), len(m.Config.RootFS.DiffIDs))
 		}
 		if m, err := resolveOCIArchive(a, ""); err == nil && len(m.Layers) != len(m.Config.RootFS.DiffIDs) {

@@ -18,11 +18,15 @@ type layerRef struct {
 
 // newMetadata parses the raw image config and joins it with the manifest's
 // layer list: ClaimedDiffID from rootfs.diff_ids, CreatedBy from the history
-// entries that made a layer.
-func newMetadata(kind, ref string, rawConfig []byte, layers []layerRef) (*Metadata, error) {
+// entries that made a layer. It refuses an image whose config names another
+// platform than platform (Options.Platform; empty takes any).
+func newMetadata(kind, ref string, rawConfig []byte, layers []layerRef, platform string) (*Metadata, error) {
 	cfg, err := v1.ParseConfigFile(bytes.NewReader(rawConfig))
 	if err != nil {
 		return nil, fmt.Errorf("parse image config: %w", err)
+	}
+	if err := checkPlatform(cfg, platform); err != nil {
+		return nil, err
 	}
 	if n := len(cfg.RootFS.DiffIDs); n != len(layers) {
 		return nil, fmt.Errorf("image config lists %d layer diff_ids but the manifest %d layers; the image is corrupt", n, len(layers))

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -27,6 +26,8 @@ type ociSelection struct {
 	Manifest       *v1.Manifest
 	// Name is the image name the index gave it, if any.
 	Name string
+	// Platform is the platform the index gives the manifest, if any.
+	Platform *v1.Platform
 }
 
 // selectOCI picks one image manifest from an OCI layout's index.json: the
@@ -96,7 +97,7 @@ func selectOCI(rawIndex []byte, get getBlob, tag, digest, platform string) (*oci
 			if err != nil {
 				return nil, fmt.Errorf("parse manifest %s: %w", desc.Digest, err)
 			}
-			return &ociSelection{ManifestDigest: desc.Digest, Manifest: m, Name: name}, nil
+			return &ociSelection{ManifestDigest: desc.Digest, Manifest: m, Name: name, Platform: desc.Platform}, nil
 		}
 		child, err := v1.ParseIndexManifest(bytes.NewReader(raw))
 		if err != nil {
@@ -161,13 +162,18 @@ func choosePlatform(descs []v1.Descriptor, platform string) (v1.Descriptor, erro
 		}
 		platform = defaultPlatform
 	}
-	want, err := v1.ParsePlatform(platform)
+	want, err := parsePlatform(platform)
 	if err != nil {
-		return v1.Descriptor{}, fmt.Errorf("bad platform %q: %w; use os/arch[/variant] such as linux/amd64", platform, err)
+		return v1.Descriptor{}, err
+	}
+	if len(cands) == 1 && cands[0].Platform == nil {
+		// The index does not say; the image's config will (checkPlatform).
+		return cands[0], nil
 	}
 	var have []string
 	for _, d := range cands {
 		if d.Platform == nil {
+			have = append(have, "an image of unstated platform")
 			continue
 		}
 		if platformMatches(*d.Platform, *want) {
@@ -175,9 +181,7 @@ func choosePlatform(descs []v1.Descriptor, platform string) (v1.Descriptor, erro
 		}
 		have = append(have, d.Platform.String())
 	}
-	slices.Sort(have)
-	have = slices.Compact(have)
-	return v1.Descriptor{}, fmt.Errorf("no image for platform %s; the index has %s; choose one of them as the platform", want, strings.Join(have, ", "))
+	return v1.Descriptor{}, noPlatform(*want, have, "index")
 }
 
 // platformMatches compares OS, architecture and, when asked for, variant

@@ -97,8 +97,12 @@ func (s *ociDirSource) read(ctx context.Context, layer LayerFunc) (*Metadata, er
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
+	check, err := configCheck(s.platform, sel.Platform)
+	if err != nil {
+		return nil, err
+	}
 	layers := ociLayers(sel.Manifest)
-	m, err := newMetadata(KindOCIDir, s.ref, rawCfg, layers)
+	m, err := newMetadata(KindOCIDir, s.ref, rawCfg, layers, check)
 	if err != nil {
 		return nil, err
 	}

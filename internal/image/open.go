@@ -194,7 +194,7 @@ func openReference(ctx context.Context, ref string, opts Options) (Source, error
 	eng, err := newEngine(opts.DockerHost)
 	if err == nil && eng.ping(ctx) == nil {
 		if _, err := eng.inspect(ctx, ref); err == nil {
-			return &engineSource{eng: eng, ref: ref}, nil
+			return &engineSource{eng: eng, ref: ref, platform: opts.Platform}, nil
 		}
 	}
 	return openRegistry(ctx, ref, opts)

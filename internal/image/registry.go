@@ -77,6 +77,7 @@ func (s *registrySource) read(ctx context.Context, layer LayerFunc) (*Metadata, 
 		return nil, err
 	}
 	var img v1.Image
+	check := s.platform // what the config must say, unless the index said it
 	if desc.MediaType.IsIndex() {
 		// Choose the platform ourselves to list what is there on a miss.
 		idx, err := desc.ImageIndex()
@@ -89,6 +90,9 @@ func (s *registrySource) read(ctx context.Context, layer LayerFunc) (*Metadata, 
 		}
 		d, err := choosePlatform(im.Manifests, s.platform)
 		if err != nil {
+			return nil, err
+		}
+		if check, err = configCheck(s.platform, d.Platform); err != nil {
 			return nil, err
 		}
 		img, err = idx.Image(d.Digest)
@@ -113,7 +117,7 @@ func (s *registrySource) read(ctx context.Context, layer LayerFunc) (*Metadata, 
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	m, err := newMetadata(KindRegistry, s.raw, rawCfg, ociLayers(man))
+	m, err := newMetadata(KindRegistry, s.raw, rawCfg, ociLayers(man), check)
 	if err != nil {
 		return nil, err
 	}
