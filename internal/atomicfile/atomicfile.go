@@ -24,6 +24,7 @@ func Write(path string, perm fs.FileMode, write func(io.Writer) error) error {
 		return err
 	}
 	defer os.Remove(tmp.Name()) // no-op after the rename
+	Hold(tmp)                   // best effort: an unlockable file is never taken for stale
 	bw := bufio.NewWriterSize(tmp, 64<<10)
 	err = write(bw)
 	if err == nil {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/customs-scanner/customs/internal/atomicfile"
 	"github.com/customs-scanner/customs/internal/vulndb"
 	"github.com/customs-scanner/customs/internal/vulndb/feeds/alpine"
 	"github.com/customs-scanner/customs/internal/vulndb/feeds/debian"
@@ -33,6 +34,17 @@ import (
 type Source struct {
 	Kind string
 	Path string
+	// Keep marks a source kept from a previous DB rather than refreshed:
+	// it only adds what the sources before it did not (an advisory's
+	// records for a package, a KEV entry), so a stale local copy never
+	// contradicts a fresh feed of its kind. Build imports kept sources
+	// after the others.
+	Keep bool
+	// From, when set, is the previous DB file that held this source. If
+	// Path is gone or cannot be imported, the records of Kind are copied
+	// from From instead (as a kept source), so a rebuild never loses a
+	// source it could not read again.
+	From string
 }
 
 // String returns the CLI form KIND=PATH.
@@ -114,22 +126,38 @@ func ParseSource(s string) (Source, error) {
 	return Source{Kind: k, Path: p}, nil
 }
 
-// countingSink passes advisories to a Writer and remembers whether the
-// Writer failed, which makes an importer's error fatal.
+// countingSink passes records to a Writer and remembers whether the
+// Writer failed, which makes an importer's error fatal. With seen set it
+// notes what it adds, and with keep also leaves out what was added before.
 type countingSink struct {
-	w   *sqlite.Writer
-	err error
+	w    *sqlite.Writer
+	err  error
+	seen *seen
+	keep bool
+	// skipped counts records left out as already added.
+	skipped int
 }
 
 func (s *countingSink) Add(ctx context.Context, a *vulndb.Advisory) error {
+	if s.seen != nil {
+		if a = s.seen.advisory(a, s.keep); a == nil {
+			s.skipped++
+			return nil
+		}
+	}
 	return s.note(s.w.Add(ctx, a))
 }
 
 func (s *countingSink) AddKEV(ctx context.Context, k vulndb.KEV) error {
+	if s.seen != nil && !s.seen.kev(k.CVE, s.keep) {
+		s.skipped++
+		return nil
+	}
 	return s.note(s.w.AddKEV(ctx, k))
 }
 
 func (s *countingSink) AddEPSS(ctx context.Context, e vulndb.EPSS) error {
+	// Of several scores of a CVE the Writer keeps the newest.
 	return s.note(s.w.AddEPSS(ctx, e))
 }
 
@@ -153,60 +181,125 @@ const maxLoggedWarnings = 20
 // (all importers join per-record errors beside their count): Build logs
 // them as warnings and goes on.
 func Build(ctx context.Context, dbPath string, sources []Source, log *slog.Logger) (vulndb.Info, error) {
+	r, err := Rebuild(ctx, dbPath, sources, log)
+	return r.Info, err
+}
+
+// Result is what Rebuild made.
+type Result struct {
+	Info vulndb.Info
+	// Copied are the sources whose records were copied from their previous
+	// DB (Source.From) because their path was gone or could not be
+	// imported, with why.
+	Copied []Copied
+}
+
+// Copied is a source carried over from a previous DB.
+type Copied struct {
+	Source Source
+	// Why is why its path was not imported.
+	Why error
+}
+
+// Rebuild is Build for sources that may be kept from a previous DB (see
+// Source.Keep and Source.From); it says which were copied from it.
+func Rebuild(ctx context.Context, dbPath string, sources []Source, log *slog.Logger) (Result, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	if len(sources) == 0 {
-		return vulndb.Info{}, fmt.Errorf("build vulnerability DB: no sources; give one or more of %s", kindNames())
+		return Result{}, fmt.Errorf("build vulnerability DB: no sources; give one or more of %s", kindNames())
 	}
 	for _, s := range sources {
 		if _, ok := lookup(s.Kind); !ok {
-			return vulndb.Info{}, fmt.Errorf("build vulnerability DB: source %s: unknown kind %q; valid kinds: %s", s, s.Kind, kindNames())
+			return Result{}, fmt.Errorf("build vulnerability DB: source %s: unknown kind %q; valid kinds: %s", s, s.Kind, kindNames())
 		}
 	}
+	// Fresh sources first: kept ones only fill in what they lack.
+	sources = slices.Clone(sources)
+	slices.SortStableFunc(sources, func(a, b Source) int {
+		switch {
+		case a.Keep == b.Keep:
+			return 0
+		case a.Keep:
+			return 1
+		}
+		return -1
+	})
 	if err := os.MkdirAll(filepath.Dir(dbPath), 0o755); err != nil {
-		return vulndb.Info{}, fmt.Errorf("build vulnerability DB: %w", err)
+		return Result{}, fmt.Errorf("build vulnerability DB: %w", err)
 	}
+	removeStale(dbPath, log)
 	w, err := sqlite.Create(ctx, dbPath)
 	if err != nil {
-		return vulndb.Info{}, err
+		return Result{}, err
 	}
 	defer w.Abort() // no-op after Commit
-	var failed []SourceError
+	b := &builder{w: w, log: log, prev: map[string]*sqlite.DB{}}
+	defer b.closePrev()
+	if slices.ContainsFunc(sources, func(s Source) bool { return s.Keep || s.From != "" }) {
+		b.seen = newSeen()
+	}
+	var (
+		res    Result
+		failed []SourceError
+	)
+	// Sources that cannot be imported but have a previous DB are copied
+	// from it last, as kept sources.
+	var toCopy []Copied
 	for _, s := range sources {
-		fatal, err := importSource(ctx, w, s, log)
+		fatal, err := b.importSource(ctx, s)
+		if err != nil && !fatal && s.From != "" {
+			log.Warn("source not imported; its records will be copied from the previous DB", "source", s.String(), "error", err)
+			toCopy = append(toCopy, Copied{Source: s, Why: err})
+			continue
+		}
 		if err == nil {
 			continue
 		}
 		if fatal || len(sources) == 1 {
-			return vulndb.Info{}, fmt.Errorf("build vulnerability DB: %w", err)
+			return Result{}, fmt.Errorf("build vulnerability DB: %w", err)
 		}
 		log.Error("source not imported; the DB is built from the others", "source", s.String(), "error", err)
 		failed = append(failed, SourceError{Source: s, Err: err})
+	}
+	for _, c := range toCopy {
+		fatal, err := b.copySource(ctx, c.Source)
+		if err == nil {
+			res.Copied = append(res.Copied, c)
+			continue
+		}
+		if fatal {
+			return Result{}, fmt.Errorf("build vulnerability DB: %w", err)
+		}
+		err = fmt.Errorf("%w; and copying it from the previous DB: %w", c.Why, err)
+		log.Error("source not imported; the DB is built from the others", "source", c.Source.String(), "error", err)
+		failed = append(failed, SourceError{Source: c.Source, Err: err})
 	}
 	if len(failed) == len(sources) {
 		errs := make([]error, len(failed))
 		for i, f := range failed {
 			errs[i] = f.Err
 		}
-		return vulndb.Info{}, fmt.Errorf("build vulnerability DB: no source could be imported: %w", errors.Join(errs...))
+		return Result{}, fmt.Errorf("build vulnerability DB: no source could be imported: %w", errors.Join(errs...))
 	}
+	b.closePrev()
 	if err := w.Commit(ctx); err != nil {
-		return vulndb.Info{}, err
+		return Result{}, err
 	}
 	db, err := sqlite.Open(ctx, dbPath)
 	if err != nil {
-		return vulndb.Info{}, fmt.Errorf("build vulnerability DB: reopen: %w", err)
+		return Result{}, fmt.Errorf("build vulnerability DB: reopen: %w", err)
 	}
 	defer db.Close()
-	info, err := db.Info(ctx)
+	res.Info, err = db.Info(ctx)
 	if err != nil {
-		return info, err
+		return res, err
 	}
 	if len(failed) > 0 {
-		return info, &PartialError{Failed: failed}
+		return res, &PartialError{Failed: failed}
 	}
-	return info, nil
+	return res, nil
 }
 
 // SourceError is a source that could not be imported at all.
@@ -231,15 +324,110 @@ func (e *PartialError) Error() string {
 	return fmt.Sprintf("%d of the sources could not be imported and are missing from the DB: %s", len(e.Failed), strings.Join(parts, "; "))
 }
 
+// builder is one build in progress.
+type builder struct {
+	w   *sqlite.Writer
+	log *slog.Logger
+	// seen is what the build added so far, kept when some source only
+	// fills in (Source.Keep); nil otherwise.
+	seen *seen
+	// prev holds the previous DBs opened to copy sources from, by path;
+	// copied is which (DB, kind) pairs were copied already.
+	prev   map[string]*sqlite.DB
+	copied map[[2]string]bool
+}
+
+func (b *builder) closePrev() {
+	for p, db := range b.prev {
+		db.Close()
+		delete(b.prev, p)
+	}
+}
+
 // importSource imports one source. fatal says the build cannot go on (the
 // DB refused a write, or ctx ended); otherwise an error means this source
 // could not be imported at all.
-func importSource(ctx context.Context, w *sqlite.Writer, s Source, log *slog.Logger) (fatal bool, err error) {
+func (b *builder) importSource(ctx context.Context, s Source) (fatal bool, err error) {
+	if s.From != "" {
+		if _, err := os.Stat(s.Path); err != nil {
+			return false, fmt.Errorf("source %s: %w", s, err)
+		}
+	}
 	k, _ := lookup(s.Kind)
+	return b.run(ctx, s, s.Keep, time.Time{}, k.run)
+}
+
+// copySource copies the records of s.Kind from the previous DB s.From,
+// recording the source with its previous import time. Records of the kind
+// that the build already has are not copied again.
+func (b *builder) copySource(ctx context.Context, s Source) (fatal bool, err error) {
+	db := b.prev[s.From]
+	if db == nil {
+		if db, err = sqlite.Open(ctx, s.From); err != nil {
+			return false, fmt.Errorf("source %s: previous DB: %w", s, err)
+		}
+		b.prev[s.From] = db
+	}
+	info, err := db.Info(ctx)
+	if err != nil {
+		return false, fmt.Errorf("source %s: previous DB: %w", s, err)
+	}
+	i := slices.IndexFunc(info.Sources, func(p vulndb.SourceInfo) bool { return p.Kind == s.Kind && p.Path == s.Path })
+	if i < 0 {
+		return false, fmt.Errorf("source %s: the previous DB %s does not hold it", s, s.From)
+	}
+	key := [2]string{s.From, s.Kind}
+	if b.copied == nil {
+		b.copied = map[[2]string]bool{}
+	}
+	once := !b.copied[key]
+	b.copied[key] = true
+	return b.run(ctx, s, true, info.Sources[i].Imported, func(ctx context.Context, _ string, sk sink) (int, error) {
+		if !once { // another source of this kind copied them all
+			return 0, nil
+		}
+		return copyKind(ctx, db, s.Kind, sk)
+	})
+}
+
+// copyKind adds every record of one source kind in db to sk.
+func copyKind(ctx context.Context, db *sqlite.DB, kind string, sk sink) (int, error) {
+	n := 0
+	switch kind {
+	case "kev":
+		kevs, err := db.KEVs(ctx)
+		if err != nil {
+			return 0, err
+		}
+		for _, k := range kevs {
+			if err := sk.AddKEV(ctx, k); err != nil {
+				return n, err
+			}
+			n++
+		}
+		return n, nil
+	case "epss":
+		err := db.EachEPSS(ctx, func(e vulndb.EPSS) error {
+			n++
+			return sk.AddEPSS(ctx, e)
+		})
+		return n, err
+	}
+	err := db.Advisories(ctx, kind, func(a *vulndb.Advisory) error {
+		n++
+		return sk.Add(ctx, a)
+	})
+	return n, err
+}
+
+// run runs one importer. keep makes its records only fill in (see
+// Source.Keep); imported, when set, is the import time to record.
+func (b *builder) run(ctx context.Context, s Source, keep bool, imported time.Time, run importFunc) (fatal bool, err error) {
+	w, log := b.w, b.log
 	start := time.Now()
 	advBefore, affBefore := w.Counts()
-	sink := &countingSink{w: w}
-	n, err := k.run(ctx, s.Path, sink)
+	sink := &countingSink{w: w, seen: b.seen, keep: keep}
+	n, err := run(ctx, s.Path, sink)
 	switch {
 	case sink.err != nil:
 		return true, fmt.Errorf("source %s: %w", s, err)
@@ -259,20 +447,23 @@ func importSource(ctx context.Context, w *sqlite.Writer, s Source, log *slog.Log
 		}
 	}
 	advAfter, affAfter := w.Counts()
+	if imported.IsZero() {
+		imported = time.Now().UTC()
+	}
 	info := vulndb.SourceInfo{
 		Kind: s.Kind, Path: s.Path,
 		Advisories: advAfter - advBefore, Affected: affAfter - affBefore,
-		Imported: time.Now().UTC(),
+		Imported: imported,
 	}
 	if info.Advisories == 0 && n > 0 {
 		// KEV and EPSS add records that are not advisories.
-		info.Advisories = n
+		info.Advisories = n - sink.skipped
 	}
 	w.AddSource(info)
 	if n == 0 {
 		log.Warn("source has no advisories", "source", s.String())
 	}
-	log.Debug("imported source", "source", s.String(), "added", n,
+	log.Debug("imported source", "source", s.String(), "added", n, "skipped as already added", sink.skipped,
 		"advisories", info.Advisories, "affected", info.Affected, "took", time.Since(start).Round(time.Millisecond))
 	return false, nil
 }
@@ -295,4 +486,18 @@ func leaves(err error) []error {
 		}
 	}
 	return []error{err}
+}
+
+// removeStale removes the temporary files that builds of dbPath killed
+// before they could clean up left beside it (sqlite.Create names them
+// .NAME.*.tmp); live builds' files are left alone (see
+// atomicfile.RemoveStale).
+func removeStale(dbPath string, log *slog.Logger) {
+	dir, base := filepath.Split(dbPath)
+	if dir == "" {
+		dir = "."
+	}
+	for _, p := range atomicfile.RemoveStale(dir, "."+base+".*.tmp") {
+		log.Warn("removed a leftover of an interrupted build", "file", p)
+	}
 }

@@ -70,10 +70,10 @@ func testLogger(buf *bytes.Buffer) *slog.Logger {
 func TestBuildRealFeeds(t *testing.T) {
 	dbPath := filepath.Join(t.TempDir(), "vuln.db")
 	sources := []Source{
-		{"alpine-secdb", alpineData + "/v3.10"},
-		{"osv", osvData},
-		{"debian-tracker", debianData + "/tracker/bookworm-slice.json"},
-		{"debian-lists", debianData + "/lists/happy"}, // has a malformed DLA header: a warning
+		{Kind: "alpine-secdb", Path: alpineData + "/v3.10"},
+		{Kind: "osv", Path: osvData},
+		{Kind: "debian-tracker", Path: debianData + "/tracker/bookworm-slice.json"},
+		{Kind: "debian-lists", Path: debianData + "/lists/happy"}, // has a malformed DLA header: a warning
 	}
 	var logs bytes.Buffer
 	info, err := Build(t.Context(), dbPath, sources, testLogger(&logs))
@@ -173,7 +173,7 @@ func TestBuildRealFeeds(t *testing.T) {
 
 func TestBuildErrorsKeepOldDB(t *testing.T) {
 	dbPath := filepath.Join(t.TempDir(), "vuln.db")
-	if _, err := Build(t.Context(), dbPath, []Source{{"alpine-secdb", alpineData + "/v3.10"}}, nil); err != nil {
+	if _, err := Build(t.Context(), dbPath, []Source{{Kind: "alpine-secdb", Path: alpineData + "/v3.10"}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	before, err := os.ReadFile(dbPath)
@@ -183,11 +183,11 @@ func TestBuildErrorsKeepOldDB(t *testing.T) {
 	emptyDir := t.TempDir()
 	for name, sources := range map[string][]Source{
 		"no sources":   nil,
-		"unknown kind": {{"nvd", "x"}},
-		"missing path": {{"osv", filepath.Join(emptyDir, "missing.zip")}},
-		"all missing":  {{"osv", filepath.Join(emptyDir, "missing.zip")}, {"kev", filepath.Join(emptyDir, "kev.json")}},
-		"broken zip":   {{"osv", writeFile(t, "all.zip", "PK broken")}},
-		"nothing read": {{"osv", writeFile(t, "bad.json", "{")}},
+		"unknown kind": {{Kind: "nvd", Path: "x"}},
+		"missing path": {{Kind: "osv", Path: filepath.Join(emptyDir, "missing.zip")}},
+		"all missing":  {{Kind: "osv", Path: filepath.Join(emptyDir, "missing.zip")}, {Kind: "kev", Path: filepath.Join(emptyDir, "kev.json")}},
+		"broken zip":   {{Kind: "osv", Path: writeFile(t, "all.zip", "PK broken")}},
+		"nothing read": {{Kind: "osv", Path: writeFile(t, "bad.json", "{")}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Build(t.Context(), dbPath, sources, nil)
@@ -215,7 +215,7 @@ func TestBuildErrorsKeepOldDB(t *testing.T) {
 func TestBuildPartial(t *testing.T) {
 	dbPath := filepath.Join(t.TempDir(), "vuln.db")
 	broken := writeFile(t, "kev.json", `{"catalogVersion": "2025.08.25", "vulnerabilities": [`)
-	info, err := Build(t.Context(), dbPath, []Source{{"alpine-secdb", alpineData + "/v3.10"}, {"kev", broken}}, nil)
+	info, err := Build(t.Context(), dbPath, []Source{{Kind: "alpine-secdb", Path: alpineData + "/v3.10"}, {Kind: "kev", Path: broken}}, nil)
 	var partial *PartialError
 	if !errors.As(err, &partial) || len(partial.Failed) != 1 || partial.Failed[0].Source.Kind != "kev" {
 		t.Fatalf("err = %v, want a PartialError naming the kev source", err)
@@ -256,9 +256,9 @@ func TestBuildSharedData(t *testing.T) {
 	dbPath := filepath.Join(t.TempDir(), "vuln.db")
 	start := time.Now()
 	info, err := Build(t.Context(), dbPath, []Source{
-		{"alpine-secdb", sharedData + "/alpine-secdb-legacy"},
-		{"osv", sharedData + "/golang-vulndb/data/osv"},
-		{"osv", sharedData + "/rustsec-osv/crates"},
+		{Kind: "alpine-secdb", Path: sharedData + "/alpine-secdb-legacy"},
+		{Kind: "osv", Path: sharedData + "/golang-vulndb/data/osv"},
+		{Kind: "osv", Path: sharedData + "/rustsec-osv/crates"},
 	}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -293,9 +293,9 @@ func TestBuildSharedData(t *testing.T) {
 // BenchmarkByPackageRealDB queries a DB built from the real Alpine and Go
 // feeds (shared data) or, on a fresh clone, from the feeds' testdata.
 func BenchmarkByPackageRealDB(b *testing.B) {
-	sources := []Source{{"alpine-secdb", alpineData}, {"osv", osvData}}
+	sources := []Source{{Kind: "alpine-secdb", Path: alpineData}, {Kind: "osv", Path: osvData}}
 	if _, err := os.Stat(sharedData); err == nil {
-		sources = []Source{{"alpine-secdb", sharedData + "/alpine-secdb-legacy"}, {"osv", sharedData + "/golang-vulndb/data/osv"}}
+		sources = []Source{{Kind: "alpine-secdb", Path: sharedData + "/alpine-secdb-legacy"}, {Kind: "osv", Path: sharedData + "/golang-vulndb/data/osv"}}
 	}
 	dbPath := filepath.Join(b.TempDir(), "vuln.db")
 	if _, err := Build(b.Context(), dbPath, sources, nil); err != nil {
@@ -329,14 +329,14 @@ func TestBuildCancelled(t *testing.T) {
 	dbPath := filepath.Join(t.TempDir(), "new", "dir", "vuln.db")
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if _, err := Build(ctx, dbPath, []Source{{"osv", osvData}}, nil); !errors.Is(err, context.Canceled) {
+	if _, err := Build(ctx, dbPath, []Source{{Kind: "osv", Path: osvData}}, nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("Build with cancelled ctx = %v, want context.Canceled", err)
 	}
 	if _, err := os.Stat(dbPath); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("DB after a cancelled build: %v, want none", err)
 	}
 	// The directory was created; a build into it works.
-	if _, err := Build(t.Context(), dbPath, []Source{{"osv", osvData}}, nil); err != nil {
+	if _, err := Build(t.Context(), dbPath, []Source{{Kind: "osv", Path: osvData}}, nil); err != nil {
 		t.Fatal(err)
 	}
 }

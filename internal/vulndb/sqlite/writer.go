@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/customs-scanner/customs/internal/atomicfile"
 	"github.com/customs-scanner/customs/internal/vulndb"
 )
 
@@ -30,6 +31,7 @@ const batchSize = 5000
 // of the old file are never blocked. A Writer is not safe for concurrent use.
 type Writer struct {
 	path, tmp string
+	held      *os.File
 	db        *sql.DB
 	tx        *sql.Tx
 	insAdv    *sql.Stmt
@@ -58,8 +60,10 @@ func Create(ctx context.Context, path string) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create vulnerability DB %s: %w", path, err)
 	}
-	w := &Writer{path: path, tmp: f.Name()}
-	f.Close()
+	// Held open until Commit or Abort, so that a build that cleans up
+	// after killed ones (atomicfile.RemoveStale) leaves this one alone.
+	atomicfile.Hold(f)
+	w := &Writer{path: path, tmp: f.Name(), held: f}
 	if err := w.init(ctx); err != nil {
 		w.Abort()
 		return nil, fmt.Errorf("create vulnerability DB %s: %w", path, err)
@@ -326,6 +330,7 @@ func (w *Writer) finish(ctx context.Context) error {
 		return err
 	}
 	w.closed = true
+	w.held.Close()
 	syncDir(filepath.Dir(w.path))
 	return nil
 }
@@ -356,6 +361,7 @@ func (w *Writer) Abort() {
 	for _, suffix := range []string{"", "-journal", "-wal", "-shm"} {
 		os.Remove(w.tmp + suffix)
 	}
+	w.held.Close()
 }
 
 var (
