@@ -22,6 +22,7 @@ type updateFlags struct {
 	feeds      []string
 	overrides  []string
 	force      bool
+	replace    bool
 	timeout    time.Duration
 	noProgress bool
 	list       bool
@@ -42,9 +43,14 @@ exponential backoff (honouring Retry-After). The DB is rebuilt in full from all 
 (not incrementally); it is written beside the old one and renamed into place, so scans running
 meanwhile keep reading the old DB, and a failed update leaves it untouched.
 
-A feed that cannot be downloaded keeps its previous local copy and the update goes on (exit 0,
-with a warning). A feed with no local copy at all is left out of the DB and the exit code is 2.
-Feeds whose kind this build of customs cannot import yet are listed as skipped.
+An update never narrows what the DB holds. The sources it does not refresh are kept: those
+of db build (imported again from their paths), feeds not selected this time (from their local
+copies), and a feed that cannot be downloaded or imported (its previous local copy, else its
+records in the previous DB). Each is listed with what was kept; --replace builds from the
+selected feeds alone. A failed feed is a warning (exit 0); a feed that is in no DB at all
+gives exit 2. When no feed can be reached, the update stops at the first attempt per host and
+leaves the DB as it was. Feeds whose kind this build of customs cannot import yet are listed
+as skipped.
 
 The default feeds cover every ecosystem customs inventories, so the first update downloads
 hundreds of MB (the OSV exports are most of it, and they change daily). CI runners are better
@@ -70,6 +76,7 @@ part of each osv-* export.`,
 	fl.StringSliceVar(&f.feeds, "feeds", []string{"default"}, "feeds to update and build from, by name; \"default\" and \"all\" name groups")
 	fl.StringArrayVar(&f.overrides, "feed", nil, "replace a feed's upstream as NAME=URL (repeatable): the file's URL, or the base URL of a multi-file feed")
 	fl.BoolVar(&f.force, "force", false, "rebuild the DB even if no feed changed")
+	fl.BoolVar(&f.replace, "replace", false, "build from the selected feeds alone, dropping the DB's other sources (kept by default)")
 	fl.DurationVar(&f.timeout, "timeout", update.DefaultTimeout, "give up on a request that sends nothing for this long")
 	fl.IntVar(&f.attempts, "attempts", update.DefaultAttempts, "how many times to try each download")
 	fl.BoolVar(&f.noProgress, "no-progress", false, "do not draw a progress bar")
@@ -137,6 +144,7 @@ func runUpdate(cmd *cobra.Command, g *globals, f *updateFlags) error {
 		DBPath:    dbPath,
 		Feeds:     feeds,
 		Force:     f.force,
+		Replace:   f.replace,
 		Client:    &http.Client{Transport: http.DefaultTransport},
 		UserAgent: "customs/" + Version,
 		Timeout:   f.timeout,
@@ -155,7 +163,7 @@ func runUpdate(cmd *cobra.Command, g *globals, f *updateFlags) error {
 		bar.done()
 	}
 	if res != nil {
-		printFeedResults(out, cmd.ErrOrStderr(), res)
+		printFeedResults(out, res)
 	}
 	if err != nil {
 		return err
@@ -169,6 +177,9 @@ func runUpdate(cmd *cobra.Command, g *globals, f *updateFlags) error {
 	}
 	if m := res.Missing(); len(m) > 0 {
 		return fmt.Errorf("no local copy of %s: left out of the DB", strings.Join(m, ", "))
+	}
+	if n := failedFeeds(res); n > 0 {
+		fmt.Fprintf(cmd.ErrOrStderr(), "customs: warning: %d of %d feeds could not be refreshed; the DB holds their previous data (see above)\n", n, len(res.Feeds))
 	}
 	return nil
 }
@@ -190,28 +201,64 @@ func updateOverrides(config map[string]string, flags []string) (map[string]strin
 	return out, nil
 }
 
-// printFeedResults writes one line per feed to out and a warning per failed
-// download to errw.
-func printFeedResults(out, errw io.Writer, res *update.Result) {
+// printFeedResults writes one line per feed, with why it failed, and one
+// per source of the previous DB that was kept without a refresh.
+func printFeedResults(out io.Writer, res *update.Result) {
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	for _, f := range res.Feeds {
 		state := f.Outcome.String()
 		switch {
 		case f.Skipped != "":
 			state = "skipped: " + f.Skipped
+		case f.Outcome == update.Failed && f.Kept:
+			state = "failed, kept from the previous DB"
+		case f.Outcome == update.Failed && f.Usable && !f.Previous.IsZero():
+			state = "failed, using the copy downloaded " + f.Previous.UTC().Format(time.RFC3339)
 		case f.Outcome == update.Failed && f.Usable:
-			state = "failed, using the previous copy"
+			state = "failed in part, using the files that came"
 		case f.Outcome == update.Failed:
-			state = "failed, no local copy"
+			state = "failed, not in the DB"
+		}
+		if f.Err != nil {
+			state += ": " + shorten(oneLine(f.Err.Error()), maxReason)
 		}
 		fmt.Fprintf(tw, "%s\t%s\n", f.Name, state)
 	}
+	for _, k := range res.Kept {
+		if k.Feed != "" && slices.ContainsFunc(res.Feeds, func(f update.FeedResult) bool { return f.Name == k.Feed }) {
+			continue // said on its feed's line
+		}
+		name, how := k.Kind+"="+k.Path, "kept: imported again from its path"
+		if k.Feed != "" {
+			name, how = k.Feed, "kept: not selected, imported again from its local copy"
+		}
+		if k.Copied {
+			how = "kept: copied from the previous DB (" + shorten(oneLine(k.Why.Error()), maxReason) + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\n", name, how)
+	}
 	tw.Flush()
+}
+
+// maxReason bounds the error shown on a feed's line.
+const maxReason = 120
+
+func failedFeeds(res *update.Result) int {
+	n := 0
 	for _, f := range res.Feeds {
-		if f.Err != nil {
-			fmt.Fprintf(errw, "customs: warning: feed %s: %s\n", f.Name, oneLine(f.Err.Error()))
+		if f.Outcome == update.Failed && f.Skipped == "" {
+			n++
 		}
 	}
+	return n
+}
+
+// shorten cuts s to at most n runes, marking the cut.
+func shorten(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
 }
 
 // feedBar draws one status line on a terminal while feeds download: the

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -163,8 +164,8 @@ func TestDBUpdateMissingFeed(t *testing.T) {
 	if r.code != ExitError || !strings.Contains(r.stderr, "no local copy of osv-pypi") || !strings.Contains(r.stdout, "built ") {
 		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
-	if !strings.Contains(r.stderr, "warning: feed osv-pypi") || !strings.Contains(r.stderr, "404") {
-		t.Errorf("no warning with the cause: %s", r.stderr)
+	if !regexp.MustCompile(`(?m)^osv-pypi +failed, not in the DB: .*404`).MatchString(r.stdout) {
+		t.Errorf("no feed line with the cause: %s", r.stdout)
 	}
 }
 
@@ -263,5 +264,150 @@ func TestUpstreamColumn(t *testing.T) {
 	}
 	if got := upstreamColumn(feeds, "/elsewhere/all.zip"); got != "-" {
 		t.Errorf("upstreamColumn of an unknown source = %q, want -", got)
+	}
+}
+
+// TestDBUpdateKeepsBuiltSources: db update after db build refreshes the
+// feeds it fetches and keeps every source db build put in: imported again
+// from its path while the path is there, copied from the previous DB once
+// it is gone. Nothing is dropped, and each kept source is named.
+func TestDBUpdateKeepsBuiltSources(t *testing.T) {
+	srv, _ := feedSite(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "customs.db")
+	pypi := filepath.Join(dir, "osv-pypi")
+	copyDir(t, filepath.Join("..", "..", "testdata", "feeds", "osv-pypi"), pypi)
+	secdb := filepath.Join("..", "..", "testdata", "feeds", "alpine-secdb", "v3.10")
+	b := run(t, "--db", db, "db", "build", "--source", "alpine-secdb="+secdb, "--source", "osv="+pypi)
+	if b.code != 0 {
+		t.Fatalf("db build: exit %d: %s", b.code, b.stderr)
+	}
+	before := dbSources(t, db)
+
+	args := []string{"--db", db, "--cache-dir", filepath.Join(dir, "cache"), "db", "update", "--feeds", "osv-go",
+		"--feed", "osv-go=" + srv.URL + "/osv/Go/all.zip"}
+	r := run(t, args...)
+	if r.code != 0 {
+		t.Fatalf("update: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	after := dbSources(t, db)
+	for kind, n := range before {
+		if after[kind] < n {
+			t.Errorf("source %s: %d advisories after the update, %d before", kind, after[kind], n)
+		}
+	}
+	if after["osv "+filepath.Join(dir, "cache", "feeds", "osv-go", "all.zip")] == 0 {
+		t.Errorf("the osv-go feed is not in the DB: %v", after)
+	}
+	for _, want := range []string{"alpine-secdb=" + secdb, "osv=" + pypi} {
+		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(want) + ` +kept: imported again from its path$`).MatchString(r.stdout) {
+			t.Errorf("stdout does not say %s was kept:\n%s", want, r.stdout)
+		}
+	}
+
+	// The local copy is gone: its records come from the previous DB.
+	if err := os.RemoveAll(pypi); err != nil {
+		t.Fatal(err)
+	}
+	r = run(t, append(args, "--force")...)
+	if r.code != 0 || !regexp.MustCompile(`(?m)^`+regexp.QuoteMeta("osv="+pypi)+` +kept: copied from the previous DB \(`).MatchString(r.stdout) {
+		t.Fatalf("update after removing a source: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if got := dbSources(t, db); !cmp.Equal(after, got) {
+		t.Errorf("sources after copying (-want +got):\n%s", cmp.Diff(after, got))
+	}
+}
+
+// dbSources returns "KIND PATH" -> advisories of the DB's sources.
+func dbSources(t *testing.T, db string) map[string]int {
+	t.Helper()
+	st := run(t, "--db", db, "db", "status", "-o", "json")
+	var info struct {
+		Sources []struct {
+			Kind, Path string
+			Advisories int
+		}
+	}
+	if err := json.Unmarshal([]byte(st.stdout), &info); err != nil {
+		t.Fatalf("db status: %v\n%s%s", err, st.stdout, st.stderr)
+	}
+	out := map[string]int{}
+	for _, s := range info.Sources {
+		out[s.Kind+" "+s.Path] = s.Advisories
+	}
+	return out
+}
+
+func copyDir(t *testing.T, from, to string) {
+	t.Helper()
+	if err := os.CopyFS(to, os.DirFS(from)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDBUpdateOffline: with no feed reachable (names under the reserved
+// .invalid TLD, a loopback port nobody listens on), db update gives up at
+// once, with one line per feed and a one-line summary, and leaves the DB
+// it had alone.
+func TestDBUpdateOffline(t *testing.T) {
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	dir := t.TempDir()
+	var cfg strings.Builder
+	cfg.WriteString("feeds:\n")
+	n := 0
+	for _, f := range update.Feeds() {
+		if !f.Default {
+			continue
+		}
+		u := "https://" + f.Name + ".customs-test.invalid/feed"
+		if n%2 == 1 {
+			u = closed.URL + "/" + f.Name
+		}
+		fmt.Fprintf(&cfg, "  %s: %s\n", f.Name, u)
+		n++
+	}
+	config := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(config, []byte(cfg.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "customs.db")
+	secdb := filepath.Join("..", "..", "testdata", "feeds", "alpine-secdb", "v3.10")
+	if b := run(t, "--db", db, "db", "build", "--source", "alpine-secdb="+secdb); b.code != 0 {
+		t.Fatalf("db build: %s", b.stderr)
+	}
+	before, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	start := time.Now()
+	r := run(t, "--config", config, "--db", db, "--cache-dir", filepath.Join(dir, "cache"), "db", "update")
+	took := time.Since(start)
+	if took > 10*time.Second {
+		t.Errorf("offline update took %s, want a few seconds at most", took)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) != n {
+		t.Errorf("%d stdout lines, want one per feed (%d):\n%s", len(lines), n, r.stdout)
+	}
+	for _, l := range lines {
+		if !regexp.MustCompile(`^[a-z0-9-]+ +failed, not in the DB: (GET [^ ]+: )?cannot reach [^ ]+: (no such host|connection refused)$`).MatchString(l) {
+			t.Errorf("feed line %q does not say it failed, what was kept and why", l)
+		}
+	}
+	errLines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	if r.code != ExitError || len(errLines) != 1 || len(errLines[0]) > 400 ||
+		!strings.Contains(r.stderr, "no network?") || !strings.Contains(r.stderr, "the DB "+db+" is unchanged") {
+		t.Errorf("exit %d, stderr (%d lines):\n%s\nwant exit 2 and one short line saying the DB is unchanged", r.code, len(errLines), r.stderr)
+	}
+	if after, _ := os.ReadFile(db); !bytes.Equal(before, after) {
+		t.Error("the DB changed")
+	}
+
+	// With no DB at all, the line says how to get one.
+	r = run(t, "--config", config, "--db", filepath.Join(dir, "none.db"), "--cache-dir", filepath.Join(dir, "cache2"), "db", "update")
+	if r.code != ExitError || !strings.Contains(r.stderr, "customs db pull") || !strings.Contains(r.stdout, "failed, not in the DB") {
+		t.Errorf("no DB: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	neturl "net/url"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -74,10 +76,20 @@ func (u *updater) fetchFile(ctx context.Context, feed Feed, file File, dir strin
 		}
 		url = feed.Base + name
 	}
+	host := hostOf(url)
 	for attempt := 0; ; attempt++ {
+		if down := u.down(host); down != nil {
+			return Failed, nil, fmt.Errorf("GET %s: %w", url, down)
+		}
 		out, got, retry, wait, err := u.try(ctx, feed, file, url, dir, prev)
 		if err == nil {
 			return out, got, nil
+		}
+		if cause := unreachable(err); cause != nil && ctx.Err() == nil {
+			// No name or nothing listening: asking again, or for this
+			// host's other files, only makes an offline update slow.
+			u.markDown(host, cause)
+			return Failed, nil, fmt.Errorf("GET %s: %w", url, cause)
 		}
 		if !retry || attempt+1 >= u.opt.Attempts || ctx.Err() != nil {
 			if ctx.Err() != nil {
@@ -350,3 +362,65 @@ func leftover(name string) bool {
 
 // backupName is where a file's previous copy waits until the new DB is built.
 func backupName(dir, name string) string { return filepath.Join(dir, "."+name+".prev") }
+
+// unreachable returns the cause when err says the host cannot be reached
+// at all: its name does not resolve (or no resolver answers), nothing
+// listens on the port, or there is no route to it. Such a failure is not
+// retried, and the host's other files are not tried.
+func unreachable(err error) error {
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return &UnreachableError{Host: dns.Name, Err: errors.New(dns.Err)}
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		for _, e := range []error{syscall.ECONNREFUSED, syscall.ENETUNREACH, syscall.EHOSTUNREACH} {
+			if errors.Is(err, e) {
+				host := ""
+				if op.Addr != nil {
+					host = op.Addr.String()
+				}
+				return &UnreachableError{Host: host, Err: e}
+			}
+		}
+	}
+	return nil
+}
+
+// UnreachableError is a fetch's error when the host could not be reached
+// at all: its name does not resolve, nothing listens, no route.
+type UnreachableError struct {
+	Host string
+	Err  error
+}
+
+func (e *UnreachableError) Error() string { return "cannot reach " + e.Host + ": " + e.Err.Error() }
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// down returns why host was found unreachable earlier in this update, or nil.
+func (u *updater) down(host string) error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.unreachable[host]
+}
+
+func (u *updater) markDown(host string, cause error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.unreachable == nil {
+		u.unreachable = map[string]error{}
+	}
+	if u.unreachable[host] == nil {
+		u.unreachable[host] = cause
+	}
+}
+
+// hostOf returns the host:port a URL names, or the URL when it cannot be
+// parsed (the request then fails on its own).
+func hostOf(u string) string {
+	if p, err := neturl.Parse(u); err == nil {
+		return p.Host
+	}
+	return u
+}

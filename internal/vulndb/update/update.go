@@ -25,6 +25,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -71,6 +72,9 @@ type Options struct {
 	Feeds []Feed
 	// Force rebuilds the DB even when nothing changed.
 	Force bool
+	// Replace builds the DB from Feeds alone, dropping the sources of the
+	// previous DB that none of them refreshes; by default they are kept.
+	Replace bool
 
 	Client    *http.Client
 	UserAgent string
@@ -116,6 +120,13 @@ type FeedResult struct {
 	// Skipped is why the feed was not fetched at all (a kind this build of
 	// customs cannot import).
 	Skipped string
+	// Previous is when the local copy in use was downloaded, for a feed
+	// that failed and went into the DB from an earlier copy; zero when
+	// some of its files are new.
+	Previous time.Time
+	// Kept is set when the feed had no usable copy but the previous DB
+	// held it: its records were carried over (see Result.Kept).
+	Kept bool
 }
 
 // Result is the outcome of Update.
@@ -124,14 +135,19 @@ type Result struct {
 	// Rebuilt is true when a new DB was built; Info describes the DB in place.
 	Rebuilt bool
 	Info    vulndb.Info
+	// Kept are the sources of the previous DB that no feed of this update
+	// refreshed (those of db build, feeds not selected this time, feeds
+	// without a usable copy): an update never drops what the DB held.
+	Kept []KeptSource
 }
 
-// Missing returns the feeds that have no usable local copy and were not
-// skipped: an enabled feed that is in no DB.
+// Missing returns the feeds that have no usable local copy, were not
+// skipped and were not kept from the previous DB: an enabled feed that is
+// in no DB.
 func (r *Result) Missing() []string {
 	var out []string
 	for _, f := range r.Feeds {
-		if !f.Usable && f.Skipped == "" {
+		if !f.Usable && f.Skipped == "" && !f.Kept {
 			out = append(out, f.Name)
 		}
 	}
@@ -145,6 +161,11 @@ var ErrBusy = errors.New("another update of these feeds is running")
 type updater struct {
 	opt Options
 	log *slog.Logger
+
+	// unreachable holds the hosts found unreachable (see unreachable),
+	// with why.
+	mu          sync.Mutex
+	unreachable map[string]error
 }
 
 // feedWork is one feed during an update.
@@ -256,7 +277,6 @@ func Update(ctx context.Context, opt Options) (*Result, error) {
 	// Decide what the new state of each feed is and whether the DB is current.
 	changed := false
 	digests := map[string]string{}
-	var sources []build.Source
 	for _, w := range works {
 		if w.feed.Unpack == Untar {
 			u.extractTree(ctx, w)
@@ -270,7 +290,6 @@ func Update(ctx context.Context, opt Options) (*Result, error) {
 				changed = true
 			}
 			digests[w.feed.Name] = w.next.digest()
-			sources = append(sources, build.Source{Kind: w.feed.Kind, Path: w.res.Path})
 			continue
 		}
 		var errs []error
@@ -300,20 +319,36 @@ func Update(ctx context.Context, opt Options) (*Result, error) {
 			if len(errs) > 1 { // each is logged at debug level by fetchAll
 				w.res.Err = fmt.Errorf("%d of %d files failed, the first: %w", len(errs), len(w.feed.Files), errs[0])
 			}
+			var ue *UnreachableError
+			if errors.As(errs[0], &ue) && len(errs) == len(w.feed.Files) {
+				w.res.Err = ue // the host says it all
+			}
 		}
 		w.res.Usable = len(w.next.Files) > 0
 		if !w.res.Usable {
 			continue
 		}
+		if w.res.Outcome == Failed {
+			w.res.Previous = previousCopy(w)
+		}
 		if w.res.Outcome == Downloaded || (w.res.Outcome == Failed && hasDownload(w)) || w.tree != "" {
 			changed = true
 		}
 		digests[w.feed.Name] = w.next.digest()
-		sources = append(sources, build.Source{Kind: w.feed.Kind, Path: w.res.Path})
 	}
-	if len(sources) == 0 {
+	prev := u.previous(ctx)
+	sources := u.sources(works, prev, res)
+	if len(digests) == 0 {
+		// Nothing to refresh from: the previous DB, if any, stays whole
+		// (its feeds are marked Kept); nothing else was done.
 		discard(works)
-		return res, fmt.Errorf("update vulnerability DB: no feed could be downloaded and none has a previous copy: %w", firstErr(res))
+		res.Info, res.Kept = prev.info, nil
+		return res, &NothingError{Feeds: len(works), DB: prev.info.Path, Unreachable: u.unreachableHosts(), First: firstErr(res)}
+	}
+	// The build record names the kept sources too: keeping another set
+	// (or none, with Replace) makes another DB.
+	for _, k := range res.Kept {
+		digests["kept "+k.Kind+"="+k.Path] = "kept"
 	}
 
 	// Put new files in place, keeping the previous copies until the build
@@ -331,7 +366,7 @@ func Update(ctx context.Context, opt Options) (*Result, error) {
 		}
 	}
 	u.opt.Progress.Building(len(sources))
-	info, err := build.Build(ctx, opt.DBPath, sources, u.log)
+	built, err := build.Rebuild(ctx, opt.DBPath, sources, u.log)
 	var partial *build.PartialError
 	if err != nil && !errors.As(err, &partial) {
 		u.rollback(works)
@@ -339,12 +374,27 @@ func Update(ctx context.Context, opt Options) (*Result, error) {
 	}
 	// A partial build installed a DB without the feeds it could not
 	// import; it is reported, and the next update builds again.
-	u.commit(works)
-	res.Rebuilt, res.Info = true, info
+	// A feed whose new copy could not be imported went in from the
+	// previous DB; its new copy goes, so the next update fetches it again.
+	var failed, ok []*feedWork
+	for _, w := range works {
+		i := slices.IndexFunc(built.Copied, func(c build.Copied) bool { return c.Source.Path == w.res.Path && c.Source.Kind == w.feed.Kind })
+		if i < 0 || !w.res.Usable {
+			ok = append(ok, w)
+			continue
+		}
+		failed = append(failed, w)
+		w.res.Outcome, w.res.Err, w.res.Previous = Failed, built.Copied[i].Why, time.Time{}
+		delete(digests, w.feed.Name)
+	}
+	u.rollback(failed)
+	u.commit(ok)
+	res.Rebuilt, res.Info = true, built.Info
+	res.noteCopied(built.Copied)
 	if partial != nil {
 		return res, err
 	}
-	rec := buildRecord{DB: absPath(opt.DBPath), Built: info.Built, Feeds: digests}
+	rec := buildRecord{DB: absPath(opt.DBPath), Built: built.Info.Built, Feeds: digests}
 	if err := writeJSON(filepath.Join(root, buildFile), rec); err != nil {
 		u.log.Warn("record DB build", "error", err)
 	}
@@ -693,17 +743,14 @@ func maxOutcome(a, b Outcome) Outcome {
 	return max(a, b)
 }
 
-func firstErr(r *Result) error {
-	var errs []string
+// firstErr returns the first feed's error, prefixed with its name.
+func firstErr(r *Result) string {
 	for _, f := range r.Feeds {
 		if f.Err != nil {
-			errs = append(errs, f.Name+": "+f.Err.Error())
+			return f.Name + ": " + f.Err.Error()
 		}
 	}
-	if len(errs) == 0 {
-		return errors.New("no feeds")
-	}
-	return errors.New(strings.Join(errs, "; "))
+	return ""
 }
 
 func skippedKinds(r *Result) string {

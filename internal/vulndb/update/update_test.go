@@ -382,11 +382,24 @@ func TestUpdateConditional(t *testing.T) {
 		t.Error("third update did not rebuild the DB")
 	}
 
-	// Enabling fewer feeds rebuilds too: the DB must not hold a feed the
-	// user turned off.
+	// Enabling fewer feeds keeps the others: an update never narrows
+	// what the DB holds unless told to (Replace).
 	r4 := e.update(t, feeds[1:3])
-	if !r4.Rebuilt || len(r4.Info.Sources) != 2 {
-		t.Errorf("update with fewer feeds: rebuilt %v, %d sources; want a rebuild with 2", r4.Rebuilt, len(r4.Info.Sources))
+	var kept []string
+	for _, k := range r4.Kept {
+		kept = append(kept, fmt.Sprintf("%s copied=%v", k.Feed, k.Copied))
+	}
+	if diff := cmp.Diff([]string{"debian copied=false", "kev copied=false", "epss copied=false"}, kept); diff != "" {
+		t.Errorf("update with fewer feeds: kept (-want +got):\n%s", diff)
+	}
+	if !r4.Rebuilt || len(r4.Info.Sources) != 5 {
+		t.Errorf("update with fewer feeds: rebuilt %v, %d sources; want a rebuild with all 5", r4.Rebuilt, len(r4.Info.Sources))
+	}
+	opt := e.options(feeds[1:3])
+	opt.Replace = true
+	r4, err = Update(t.Context(), opt)
+	if err != nil || !r4.Rebuilt || len(r4.Info.Sources) != 2 || len(r4.Kept) != 0 {
+		t.Errorf("update with fewer feeds, Replace: error %v, rebuilt %v, %d sources, %d kept; want a rebuild with 2", err, r4.Rebuilt, len(r4.Info.Sources), len(r4.Kept))
 	}
 	// And the DB being replaced behind update's back (customs db build)
 	// is noticed.
@@ -610,21 +623,21 @@ func TestUpdateBadContentRollsBack(t *testing.T) {
 	r1 := e.update(t, feeds)
 	up.set("/osv/Go/all.zip", served{body: []byte("<html>please log in</html>"), etag: `"portal"`})
 
-	_, err := Update(t.Context(), e.options(feeds))
-	if err == nil {
-		t.Fatal("Update succeeded on a broken all.zip")
-	}
-	db, err := sqlite.Open(t.Context(), e.db)
+	// The new copy cannot be imported: the feed's records come from the
+	// previous DB, and the update says so.
+	r2, err := Update(t.Context(), e.options(feeds))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("Update on a broken all.zip: %v", err)
 	}
-	defer db.Close()
-	info, err := db.Info(t.Context())
-	if err != nil {
-		t.Fatal(err)
+	if f := r2.Feeds[0]; f.Outcome != Failed || !f.Kept || f.Err == nil {
+		t.Errorf("feed result %+v, want failed and kept with the import error", f)
 	}
-	if !info.Built.Equal(r1.Info.Built) {
-		t.Error("previous DB replaced")
+	if len(r2.Kept) != 1 || !r2.Kept[0].Copied || r2.Kept[0].Feed != "osv-go" {
+		t.Errorf("Kept = %+v, want osv-go copied from the previous DB", r2.Kept)
+	}
+	if r2.Info.Advisories != r1.Info.Advisories || r2.Info.Affected != r1.Info.Affected {
+		t.Errorf("DB after the broken download: %d advisories, %d affected; want the previous %d, %d",
+			r2.Info.Advisories, r2.Info.Affected, r1.Info.Advisories, r1.Info.Affected)
 	}
 	got, err := os.ReadFile(filepath.Join(e.cache, "feeds", "osv-go", "all.zip"))
 	if err != nil || !bytes.Equal(got, readTestdata(t, "osv/go-all.zip")) {
@@ -636,8 +649,8 @@ func TestUpdateBadContentRollsBack(t *testing.T) {
 	// the copy actually held, so the broken file is fetched (and refused)
 	// again rather than taken as current.
 	up.takeRequests("/osv/Go/all.zip")
-	if _, err := Update(t.Context(), e.options(feeds)); err == nil {
-		t.Error("second Update succeeded on a broken all.zip")
+	if r3, err := Update(t.Context(), e.options(feeds)); err != nil || len(r3.Kept) != 1 || r3.Info.Advisories != r1.Info.Advisories {
+		t.Errorf("second Update on a broken all.zip: error %v, kept %+v; want osv-go kept again", err, r3.Kept)
 	}
 	if h := up.takeRequests("/osv/Go/all.zip"); len(h) != 1 || h[0].Get("If-None-Match") != `"go-1"` {
 		t.Errorf("requests after rollback = %v, want one with If-None-Match \"go-1\"", h)
@@ -713,7 +726,8 @@ func TestUpdateNoCopyAnywhere(t *testing.T) {
 	up.srv.Close()
 	e := newEnv(t)
 	res, err := Update(t.Context(), e.options(feeds[:3]))
-	if err == nil || !strings.Contains(err.Error(), "no feed could be downloaded") {
+	var nothing *NothingError
+	if !errors.As(err, &nothing) || !strings.Contains(err.Error(), "no feed could be downloaded (3 tried)") {
 		t.Fatalf("Update error = %v", err)
 	}
 	if diff := cmp.Diff([]string{"debian", "alpine", "osv-go"}, res.Missing()); diff != "" {
