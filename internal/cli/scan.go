@@ -153,7 +153,7 @@ func runScan(cmd *cobra.Command, g *globals, f *scanFlags, target string) error 
 			}
 		}
 		if _, err := os.Stat(dbPath); errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("no vulnerability DB at %s: build one with `customs db build --source KIND=PATH`, point --db or CUSTOMS_DB at one, or scan with --skip-db", dbPath)
+			return fmt.Errorf("no vulnerability DB at %s: download the feeds and build one with `customs db update`, install a prebuilt one with `customs db pull REF`, build one from local feeds with `customs db build --source KIND=PATH`, or scan with --skip-db", dbPath)
 		}
 		opts.DBPath = dbPath
 	}

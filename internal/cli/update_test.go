@@ -411,3 +411,13 @@ func TestDBUpdateOffline(t *testing.T) {
 		t.Errorf("no DB: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestScanNoDBSaysHowToGetOne: the first scan on a new machine names the
+// two commands that make a DB without local feeds.
+func TestScanNoDBSaysHowToGetOne(t *testing.T) {
+	r := run(t, "--cache-dir", t.TempDir(), "scan", filepath.Join("..", "..", "testdata", "images", "alpine-310.tar.gz"))
+	if r.code != ExitError || !strings.Contains(r.stderr, "`customs db update`") || !strings.Contains(r.stderr, "`customs db pull REF`") ||
+		strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+		t.Errorf("exit %d, stderr %q; want exit 2 and one line naming customs db update and customs db pull", r.code, r.stderr)
+	}
+}
