@@ -115,6 +115,27 @@ func TestCoverageOfTheDB(t *testing.T) {
 	}
 }
 
+func TestDBStatusEcosystems(t *testing.T) {
+	cache := buildDB(t, "alpine-secdb="+alpineSecdb, "osv="+goAdvisories)
+	r := run(t, "--cache-dir", cache, "db", "status", "-o", "json")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var info struct{ Ecosystems map[string]int }
+	if err := json.Unmarshal([]byte(r.stdout), &info); err != nil {
+		t.Fatal(err)
+	}
+	// The secdb's 239 source packages of 3.10; the Go records' stdlib and
+	// two modules.
+	if diff := cmp.Diff(map[string]int{"alpine:3.10": 239, "Go": 3}, info.Ecosystems); diff != "" {
+		t.Errorf("ecosystems (-want +got):\n%s", diff)
+	}
+	r = run(t, "--cache-dir", cache, "db", "status")
+	if want := "Ecosystems:     2, packages with advisories in each: Go (3), alpine:3.10 (239)\n"; !strings.Contains(r.stdout, want) {
+		t.Errorf("db status:\n%s\nwant a line %q", r.stdout, want)
+	}
+}
+
 func TestCoverageOfAnEmptyTarget(t *testing.T) {
 	cache := buildDB(t, "alpine-secdb="+alpineSecdb)
 	dir := t.TempDir()

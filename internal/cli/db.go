@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -126,13 +128,28 @@ func printStatus(w io.Writer, info vulndb.Info, feeds map[string]update.FeedStat
 	fmt.Fprintf(w, "Schema version: %d\n", info.SchemaVersion)
 	fmt.Fprintf(w, "Built:          %s (%s ago)\n", info.Built.UTC().Format(time.RFC3339), time.Since(info.Built).Round(time.Second))
 	fmt.Fprintf(w, "Advisories:     %d\n", info.Advisories)
-	fmt.Fprintf(w, "Affected:       %d package records\n\n", info.Affected)
+	fmt.Fprintf(w, "Affected:       %d package records\n", info.Affected)
+	fmt.Fprintf(w, "Ecosystems:     %s\n\n", ecosystemsColumn(info.Ecosystems))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SOURCE\tADVISORIES\tAFFECTED\tIMPORTED\tUPSTREAM\tPATH")
 	for _, s := range info.Sources {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\n", s.Kind, s.Advisories, s.Affected, s.Imported.UTC().Format(time.RFC3339), upstreamColumn(feeds, s.Path), s.Path)
 	}
 	return tw.Flush()
+}
+
+// ecosystemsColumn lists the DB's ecosystems by name with how many
+// packages each has advisories for: "2, packages with advisories in each:
+// Go (1373), alpine:3.10 (239)".
+func ecosystemsColumn(ecos map[string]int) string {
+	if len(ecos) == 0 {
+		return "none: the DB holds no package advisories, so a scan finds nothing"
+	}
+	var parts []string
+	for _, e := range slices.Sorted(maps.Keys(ecos)) {
+		parts = append(parts, fmt.Sprintf("%s (%d)", e, ecos[e]))
+	}
+	return fmt.Sprintf("%d, packages with advisories in each: %s", len(ecos), strings.Join(parts, ", "))
 }
 
 // buildMemoryLimit is the soft memory limit of DB builds.

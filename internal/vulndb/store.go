@@ -40,6 +40,9 @@ type Info struct {
 	Sources       []SourceInfo `json:"sources"`
 	Advisories    int          `json:"advisories"`
 	Affected      int          `json:"affected"`
+	// Ecosystems counts, per ecosystem the DB holds package records in
+	// ("debian:12", "Go"), the packages it holds records for.
+	Ecosystems map[string]int `json:"ecosystems,omitempty"`
 }
 
 // Sink receives advisories from a feed importer during a build.

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -584,5 +585,10 @@ func (d *DB) Info(ctx context.Context) (vulndb.Info, error) {
 	if err := d.db.QueryRowContext(ctx, `SELECT (SELECT value FROM meta WHERE key = 'advisories'), (SELECT value FROM meta WHERE key = 'affected')`).Scan(&info.Advisories, &info.Affected); err != nil {
 		return info, fmt.Errorf("read DB info: %w", err)
 	}
+	ecos, err := d.Ecosystems(ctx)
+	if err != nil {
+		return info, fmt.Errorf("read DB info: %w", err)
+	}
+	info.Ecosystems = maps.Clone(ecos)
 	return info, nil
 }

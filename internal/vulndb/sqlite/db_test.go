@@ -181,6 +181,7 @@ func TestRoundTrip(t *testing.T) {
 		Path: abs, SchemaVersion: vulndb.SchemaVersion, Built: built,
 		Sources:    []vulndb.SourceInfo{{Kind: "test", Path: "fixture", Advisories: 5, Affected: 8, Imported: built}},
 		Advisories: 5, Affected: 8,
+		Ecosystems: map[string]int{"Go": 2, "alpine:3.10": 3},
 	}
 	if diff := cmp.Diff(wantInfo, info); diff != "" {
 		t.Errorf("Info (-want +got):\n%s", diff)
