@@ -43,6 +43,23 @@ type Input struct {
 	OS inventory.OS
 }
 
+// Embedder is implemented by extractors that find components compiled
+// into a file: a Go binary's modules and standard library, a Rust binary's
+// crates, a statically linked library. An OS package that installed such a
+// file tracks the file, not what was built into it (the distribution
+// tracks those under other source packages), so Run reports them on their
+// own, OwnedBy naming the owner, instead of folding them into it as it
+// folds the language packages a distribution ships (python3-urllib3's
+// urllib3).
+type Embedder interface {
+	// Embedded reports whether p, found in a file that the OS package
+	// owner installed, was compiled into that file rather than being
+	// owner's own software (OpenSSL's version in libssl3's libssl.so.3,
+	// the standard library of the go command in golang-1.19-go), which
+	// owner's own advisories cover.
+	Embedded(p, owner inventory.Package) bool
+}
+
 // Preparer is implemented by extractors of large files (archives, binaries).
 // Prepare runs while the layer is read, one file at a time, and turns the
 // file into the compact bytes that are kept and cached in its place and that

@@ -25,10 +25,11 @@ type LayerInfo struct {
 type Result struct {
 	OS       inventory.OS
 	Packages []inventory.Package
-	// Owned are packages whose file an OS package owns (a dist-info or jar
-	// that dpkg installed): they are reported as part of their owner (a
-	// contains relationship) and not matched on their own, unless
-	// Options.KeepOwned.
+	// Owned are language packages whose file an OS package owns (a
+	// dist-info or jar that dpkg installed): they are reported as part of
+	// their owner (a contains relationship) and not matched on their own,
+	// unless Options.KeepOwned. Components compiled into an OS package's
+	// binary (see Embedder) stay in Packages, with OwnedBy set.
 	Owned         []inventory.Package
 	Relationships []inventory.Relationship
 	Errors        []inventory.FileError
@@ -38,8 +39,8 @@ type Result struct {
 
 // Options control Run.
 type Options struct {
-	// KeepOwned keeps packages owned by an OS package in Packages too (both
-	// views), so they are matched on their own as well.
+	// KeepOwned keeps the language packages an OS package owns (Owned) in
+	// Packages too (both views), so they are matched on their own as well.
 	KeepOwned bool
 }
 
@@ -173,7 +174,7 @@ func Run(ctx context.Context, layers []*layerfs.Layer, infos []LayerInfo, exts [
 	}
 	res.Packages = dedupe(res.Packages)
 	inventory.Sort(res.Packages)
-	relate(res, final, opts)
+	relate(res, final, exts, opts)
 	return res, nil
 }
 
@@ -235,20 +236,28 @@ func mergeStrings(a, b []string) []string {
 }
 
 // relate records which OS package owns which other package's file and what
-// depends on what, and takes owned packages out of Packages unless
+// depends on what, and sets OwnedBy on the packages found in an owned file.
+// Components an Embedder says were compiled into the file stay in Packages;
+// the others move to Owned, staying in Packages too only with
 // opts.KeepOwned.
-func relate(res *Result, final *layerfs.FS, opts Options) {
-	owner := map[string]string{} // file path -> ID of the package that owns it
+func relate(res *Result, final *layerfs.FS, exts []Extractor, opts Options) {
+	owner := map[string]int{} // file path -> index in res.Packages of the package that owns it
 	dirs := map[string]string{}
-	for _, p := range res.Packages {
+	for i, p := range res.Packages {
 		for _, f := range p.Files {
 			f = strings.TrimPrefix(f, "/")
-			owner[f] = p.ID
+			owner[f] = i
 			// Package managers record paths as installed; with merged
 			// /usr (lib -> usr/lib) the file lives elsewhere.
 			if c := path.Join(realDir(final, path.Dir(f), dirs, 0), path.Base(f)); c != f {
-				owner[c] = p.ID
+				owner[c] = i
 			}
+		}
+	}
+	embedders := map[string]Embedder{}
+	for _, e := range exts {
+		if em, ok := e.(Embedder); ok {
+			embedders[e.Name()] = em
 		}
 	}
 	byPURL := map[string][]int{}
@@ -257,10 +266,10 @@ func relate(res *Result, final *layerfs.FS, opts Options) {
 	}
 	kept := res.Packages[:0:0]
 	for _, p := range res.Packages {
-		own := ""
+		own := -1
 		if len(p.Files) == 0 {
 			for _, l := range p.Locations {
-				if o, ok := owner[strings.SplitN(l.Path, "!", 2)[0]]; ok && o != p.ID {
+				if o, ok := owner[strings.SplitN(l.Path, "!", 2)[0]]; ok && res.Packages[o].ID != p.ID {
 					own = o
 					break
 				}
@@ -271,11 +280,17 @@ func relate(res *Result, final *layerfs.FS, opts Options) {
 				res.Relationships = append(res.Relationships, inventory.Relationship{From: p.ID, To: to, Type: inventory.DependsOn})
 			}
 		}
-		if own == "" {
+		if own < 0 {
 			kept = append(kept, p)
 			continue
 		}
-		res.Relationships = append(res.Relationships, inventory.Relationship{From: own, To: p.ID, Type: inventory.Contains})
+		o := res.Packages[own]
+		p.OwnedBy = inventory.OwnerOf(o)
+		res.Relationships = append(res.Relationships, inventory.Relationship{From: o.ID, To: p.ID, Type: inventory.Contains})
+		if em, ok := embedders[p.FoundBy]; ok && em.Embedded(p, o) {
+			kept = append(kept, p)
+			continue
+		}
 		res.Owned = append(res.Owned, p)
 		if opts.KeepOwned {
 			kept = append(kept, p)

@@ -56,8 +56,28 @@ type Package struct {
 	// Evidence says why a package identified from file contents is there.
 	Evidence []Evidence `json:"evidence,omitempty"`
 	// FoundBy is the name of the extractor that found it.
-	FoundBy  string `json:"foundBy,omitempty"`
+	FoundBy string `json:"foundBy,omitempty"`
+	// OwnedBy names the OS package that installed the file this package
+	// was found in (a Go binary, a jar, a dist-info directory); nil when
+	// no OS package owns it.
+	OwnedBy  *Owner `json:"ownedBy,omitempty"`
 	Metadata any    `json:"metadata,omitempty"`
+}
+
+// Owner is the OS package that installed a file: whom to ask for a
+// rebuild of a binary whose compiled-in components are vulnerable.
+type Owner struct {
+	// ID is the owner's package ID in the same report.
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	// Type is the owner's package type: "deb", "rpm", "apk".
+	Type string `json:"type"`
+}
+
+// OwnerOf returns p as the Owner of the files it installed.
+func OwnerOf(p Package) *Owner {
+	return &Owner{ID: p.ID, Name: p.Name, Version: p.Version, Type: p.Type}
 }
 
 // Evidence is one observation that identified a package: the file and what
@@ -69,8 +89,9 @@ type Evidence struct {
 
 // Relationship types.
 const (
-	// Contains: From (an OS package) owns the file that is To (a language
-	// package or binary), so To is reported as part of From.
+	// Contains: From (an OS package) owns the file To was found in: a
+	// language package From ships (reported as part of From) or a component
+	// compiled into From's binary (reported on its own, OwnedBy naming From).
 	Contains = "contains"
 	// DependsOn: From depends on To, as its metadata or lockfile says.
 	DependsOn = "depends-on"

@@ -42,6 +42,7 @@ type Extractor struct{}
 var (
 	_ extract.Extractor = Extractor{}
 	_ extract.Preparer  = Extractor{}
+	_ extract.Embedder  = Extractor{}
 )
 
 // New returns the extractor.
@@ -181,6 +182,61 @@ var products = map[string]product{
 	"openjdk":    {"openjdk", []string{"oracle:openjdk"}},
 	"go":         {"go", []string{"golang:go"}},
 	"rust":       {"rust", []string{"rust-lang:rust"}},
+}
+
+// osNames lists, by package Name, the names distributions give the OS
+// packages (binary or source) that are the product itself, each alone or
+// followed by a version: "python3.11", "postgresql-15", "apache2",
+// "java-17-openjdk", "golang-1.19", "libssl3".
+var osNames = map[string][]string{
+	"openssl":    {"openssl", "libssl", "libcrypto"},
+	"zlib":       {"zlib"},
+	"curl":       {"curl", "libcurl"},
+	"busybox":    {"busybox"},
+	"nginx":      {"nginx"},
+	"httpd":      {"httpd", "apache"},
+	"node":       {"node", "nodejs", "libnode"},
+	"python":     {"python", "libpython"},
+	"redis":      {"redis"},
+	"postgresql": {"postgresql", "libpq"},
+	"openjdk":    {"openjdk", "java-"},
+	"go":         {"go", "golang"},
+	"rust":       {"rust", "rustc"},
+}
+
+// Embedded reports whether p, found in a file the OS package owner
+// installed, was compiled into that file (OpenSSL linked statically into
+// another program) rather than being owner's own software (OpenSSL in
+// libssl3's libssl.so.3, Python in python3.11-minimal's interpreter),
+// which owner's advisories cover: the product is owner's own when owner's
+// name or source name is one of the product's OS package names.
+func (Extractor) Embedded(p, owner inventory.Package) bool {
+	for _, n := range osNames[p.Name] {
+		if isNamed(owner.Name, n) || isNamed(owner.SourceName, n) {
+			return false
+		}
+	}
+	return true
+}
+
+// isNamed reports whether an OS package name is base alone or followed by
+// a version: digits and dots, after an optional '-' or '.'
+// ("python3.11", "postgresql-15", but not "python3-urllib3"). A base
+// ending in '-' ("java-") needs only a digit next ("java-17-openjdk").
+func isNamed(name, base string) bool {
+	rest, ok := strings.CutPrefix(name, base)
+	switch {
+	case !ok:
+		return false
+	case rest == "":
+		return true
+	case strings.HasSuffix(base, "-"):
+		return isDigit(rest[0])
+	}
+	if rest[0] == '-' || rest[0] == '.' {
+		rest = rest[1:]
+	}
+	return rest != "" && isDigit(rest[0]) && strings.Trim(rest, "0123456789.") == ""
 }
 
 // Metadata is the binary-specific part of an identified package.

@@ -197,3 +197,48 @@ func FuzzDecode(f *testing.F) {
 		Packages("x", fs)
 	})
 }
+
+// TestEmbedded: a product found in a file an OS package installed is
+// compiled in unless the package (or its source) is the product's own,
+// under the names Debian, Alpine and Fedora give them.
+func TestEmbedded(t *testing.T) {
+	tests := []struct {
+		product, name, source string
+		want                  bool
+	}{
+		{"openssl", "libssl3", "openssl", false},
+		{"openssl", "libcrypto3", "openssl", false}, // Alpine
+		{"openssl", "openssl-libs", "openssl", false},
+		{"openssl", "nodejs", "nodejs", true}, // a node that bundles OpenSSL
+		{"openssl", "hello", "", true},
+		{"zlib", "zlib1g", "zlib", false},
+		{"zlib", "libnode108", "nodejs", true}, // Chromium's zlib inside libnode
+		{"curl", "libcurl3-gnutls", "curl", false},
+		{"python", "python3.11-minimal", "python3.11", false},
+		{"python", "libpython3.11", "python3.11", false},
+		{"python", "python3", "python3", false},
+		{"python", "python3-urllib3", "python-urllib3", true},
+		{"httpd", "apache2-bin", "apache2", false},
+		{"httpd", "httpd", "httpd", false},
+		{"node", "libnode108", "nodejs", false},
+		{"postgresql", "postgresql-15", "postgresql-15", false},
+		{"postgresql", "postgresql15", "postgresql15", false},
+		{"openjdk", "openjdk-17-jre-headless", "openjdk-17", false},
+		{"openjdk", "java-17-openjdk-headless", "java-17-openjdk", false},
+		{"go", "golang-1.19-src", "golang-1.19", false},
+		{"go", "gopls", "golang-golang-x-tools", true},
+		{"rust", "rustc", "rustc", false},
+		{"rust", "libstd-rust-1.63", "rustc", false},
+		{"rust", "ripgrep", "rust-ripgrep", true},
+		{"busybox", "busybox-static", "busybox", false},
+		{"nginx", "nginx-core", "nginx", false},
+		{"redis", "redis-tools", "redis", false},
+	}
+	for _, tt := range tests {
+		p := inventory.Package{Name: tt.product, Type: "generic"}
+		owner := inventory.Package{Name: tt.name, SourceName: tt.source, Type: "deb"}
+		if got := New().Embedded(p, owner); got != tt.want {
+			t.Errorf("Embedded(%s in %s (source %s)) = %v, want %v", tt.product, tt.name, tt.source, got, tt.want)
+		}
+	}
+}

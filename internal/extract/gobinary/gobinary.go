@@ -62,6 +62,7 @@ type Extractor struct{}
 var (
 	_ extract.Extractor = Extractor{}
 	_ extract.Preparer  = Extractor{}
+	_ extract.Embedder  = Extractor{}
 )
 
 // New returns the executable build-information extractor.
@@ -143,6 +144,25 @@ func binaryName(base string) bool {
 	}
 	// "python3.11", "node-18.1": a version, not an extension.
 	return ext != "" && ext[0] >= '0' && ext[0] <= '9' && !strings.Contains(base, ".so")
+}
+
+// Embedded reports whether p, found in a binary the OS package owner
+// installed, was compiled into it: every Go module and Rust crate is, and
+// the Go standard library too, except in the Go toolchain's own package
+// (Debian's golang-1.19-go, Alpine's go, Fedora's golang-bin), whose
+// advisories are the standard library's.
+func (Extractor) Embedded(p, owner inventory.Package) bool {
+	if p.Type != "golang" || p.Name != Stdlib {
+		return true
+	}
+	return !isToolchain(owner.Name) && !isToolchain(owner.SourceName)
+}
+
+// isToolchain reports whether an OS package name is the Go toolchain's:
+// "go", "golang", or "golang-" and a version ("golang-1.19").
+func isToolchain(name string) bool {
+	v, ok := strings.CutPrefix(name, "golang-")
+	return name == "go" || name == "golang" || ok && v != "" && v[0] >= '0' && v[0] <= '9'
 }
 
 // Record is what Prepare keeps of a binary.

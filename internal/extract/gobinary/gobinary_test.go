@@ -302,3 +302,30 @@ func FuzzPrepare(f *testing.F) {
 		}
 	})
 }
+
+// TestEmbedded: modules and crates are compiled into the binary whoever
+// installed it; the standard library too, except in the Go toolchain's own
+// OS package, whose advisories are the standard library's.
+func TestEmbedded(t *testing.T) {
+	tests := []struct {
+		typ, pkg, owner, source string
+		want                    bool
+	}{
+		{"golang", "golang.org/x/text", "age", "age", true},
+		{"golang", Stdlib, "age", "age", true},
+		{"golang", Stdlib, "golang-1.19-go", "golang-1.19", false},
+		{"golang", Stdlib, "go", "go", false},             // Alpine
+		{"golang", Stdlib, "golang-bin", "golang", false}, // Fedora
+		{"golang", Stdlib, "golang-golang-x-tools", "golang-golang-x-tools", true},
+		{"golang", "golang.org/x/mod", "golang-1.19-go", "golang-1.19", true},
+		{"cargo", "regex", "ripgrep", "rust-ripgrep", true},
+		{"cargo", Stdlib, "golang-1.19-go", "golang-1.19", true},
+	}
+	for _, tt := range tests {
+		p := inventory.Package{Type: tt.typ, Name: tt.pkg}
+		owner := inventory.Package{Type: "deb", Name: tt.owner, SourceName: tt.source}
+		if got := New().Embedded(p, owner); got != tt.want {
+			t.Errorf("Embedded(%s %s in %s (source %s)) = %v, want %v", tt.typ, tt.pkg, tt.owner, tt.source, got, tt.want)
+		}
+	}
+}
