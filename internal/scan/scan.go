@@ -35,6 +35,8 @@ type Options struct {
 	IncludeNotAffected bool
 	// KeepOwned also lists (and matches) language packages whose files an
 	// OS package owns; by default they are reported as part of their owner.
+	// Components compiled into an OS package's binaries (Go modules, Rust
+	// crates, a static OpenSSL) are listed and matched either way.
 	KeepOwned bool
 	// Logger receives debug information; nil discards it.
 	Logger *slog.Logger

@@ -35,6 +35,7 @@ ID=debian
 type file struct {
 	name, body string
 	link       string // symlink target
+	mode       int64  // 0o644 when zero
 }
 
 func layerTar(t *testing.T, files []file) v1.Layer {
@@ -42,7 +43,11 @@ func layerTar(t *testing.T, files []file) v1.Layer {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	for _, f := range files {
-		hdr := &tar.Header{Name: f.name, Mode: 0o644, Size: int64(len(f.body)), Typeflag: tar.TypeReg}
+		mode := f.mode
+		if mode == 0 {
+			mode = 0o644
+		}
+		hdr := &tar.Header{Name: f.name, Mode: mode, Size: int64(len(f.body)), Typeflag: tar.TypeReg}
 		if f.link != "" {
 			hdr = &tar.Header{Name: f.name, Mode: 0o777, Typeflag: tar.TypeSymlink, Linkname: f.link}
 		}

@@ -14,7 +14,7 @@ import (
 // What the binary's build information names: its main module (version
 // "(devel)") and one dependency, golang.org/x/text v0.3.7, which the Go
 // vulnerability database's GO-2022-1059 (fixed in v0.3.8) and GO-2026-5970
-// (fixed in v0.39.0) affect; testdata/feeds/osv-go at the repository root
+// (fixed in v0.39.0) affect; testdata/feeds/osv-go-text at the repository root
 // holds every Go advisory for the module.
 const (
 	Main    = "example.com/hello"
@@ -22,7 +22,7 @@ const (
 	Version = "v0.3.7"
 )
 
-// Vulns are the advisories of testdata/feeds/osv-go that affect Module at
+// Vulns are the advisories of testdata/feeds/osv-go-text that affect Module at
 // Version, sorted.
 var Vulns = []string{"GO-2022-1059", "GO-2026-5970"}
 
