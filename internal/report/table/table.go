@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/customs-scanner/customs/internal/inventory"
 	"github.com/customs-scanner/customs/internal/report"
 	"github.com/customs-scanner/customs/internal/vulndb"
 )
@@ -65,6 +66,7 @@ func (e Encoder) Encode(w io.Writer, r *report.Report) error {
 			rows = append(rows, row)
 		}
 	}
+	owners := ownersByID(r.Packages)
 	n := 0
 	for _, g := range groups {
 		f := g[0]
@@ -73,6 +75,9 @@ func (e Encoder) Encode(w io.Writer, r *report.Report) error {
 			head += fmt.Sprintf(" (source %s)", f.SourceName)
 		}
 		head += " · " + f.PackageType
+		if o := owners[f.PackageID]; o != nil {
+			head += fmt.Sprintf(" · owned by %s %s %s", o.Type, o.Name, o.Version)
+		}
 		if f.Layer != "" {
 			head += " · layer " + report.ShortDigest(f.Layer)
 		}
@@ -130,6 +135,18 @@ func (e Encoder) Encode(w io.Writer, r *report.Report) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// ownersByID maps the IDs of packages found in a file an OS package
+// installed to that package: whom to ask for a rebuild.
+func ownersByID(pkgs []inventory.Package) map[string]*inventory.Owner {
+	m := map[string]*inventory.Owner{}
+	for _, p := range pkgs {
+		if p.OwnedBy != nil {
+			m[p.ID] = p.OwnedBy
+		}
+	}
+	return m
 }
 
 // SummaryLine is the closing line, e.g.

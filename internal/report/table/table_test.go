@@ -78,3 +78,35 @@ func TestSummaryLine(t *testing.T) {
 		t.Errorf("SummaryLine = %q, want %q", got, want)
 	}
 }
+
+// TestOwnedBy: a finding on a component compiled into an OS package's
+// binary names that package, whom to ask for a rebuild.
+func TestOwnedBy(t *testing.T) {
+	owner := &inventory.Owner{ID: "p1", Name: "age", Version: "1.1.1-1+b3", Type: "deb"}
+	r := &report.Report{
+		DB: &report.DB{SchemaVersion: vulndb.SchemaVersion},
+		Packages: []inventory.Package{
+			{ID: "p1", Name: "age", Version: "1.1.1-1+b3", Type: "deb"},
+			{ID: "p2", Name: "stdlib", Version: "1.19.8", Type: "golang", OwnedBy: owner},
+			{ID: "p3", Name: "stdlib", Version: "1.19.8", Type: "golang"},
+		},
+		Findings: []report.Finding{
+			{VulnerabilityID: "GO-2023-1840", PackageID: "p2", PackageName: "stdlib", PackageVersion: "1.19.8", PackageType: "golang", Status: report.StatusFixAvailable, FixedVersion: "1.19.10", Severity: vulndb.SeverityUnknown},
+			{VulnerabilityID: "GO-2023-1840", PackageID: "p3", PackageName: "stdlib", PackageVersion: "1.19.8", PackageType: "golang", Status: report.StatusFixAvailable, FixedVersion: "1.19.10", Severity: vulndb.SeverityUnknown},
+		},
+	}
+	var b bytes.Buffer
+	if err := (Encoder{}).Encode(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	var heads []string
+	for _, l := range strings.Split(b.String(), "\n") {
+		if strings.HasPrefix(l, "stdlib ") {
+			heads = append(heads, l)
+		}
+	}
+	want := []string{"stdlib 1.19.8 · golang · owned by deb age 1.1.1-1+b3", "stdlib 1.19.8 · golang"}
+	if strings.Join(heads, "\n") != strings.Join(want, "\n") {
+		t.Errorf("package lines %q, want %q; table:\n%s", heads, want, b.String())
+	}
+}
