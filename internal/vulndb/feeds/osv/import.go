@@ -40,7 +40,8 @@ const (
 // It returns the number of advisories passed to sink.Add. A record that
 // cannot be read (bad JSON, no id, too large) is skipped and reported as a
 // *RecordError in the returned error (errors.Join'ed, at most 100 listed)
-// beside the count of the good ones. An unreadable path or zip, a sink error
+// beside the count of the good ones; so is a record imported without a CVSS
+// vector that does not parse (its RecordError wraps a *VectorError). An unreadable path or zip, a sink error
 // or a cancelled ctx stop the import.
 func Import(ctx context.Context, path string, sink vulndb.Sink) (int, error) {
 	st, err := os.Stat(path)
@@ -95,8 +96,8 @@ func (im *importer) add(ctx context.Context, path string, b []byte) error {
 	}
 	a, err := parse(b)
 	if err != nil {
+		// Beside an advisory the error only lists vectors left out.
 		im.fail(path, err)
-		return nil
 	}
 	if a == nil {
 		return nil

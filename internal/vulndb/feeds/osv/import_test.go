@@ -199,6 +199,8 @@ func TestImportMalformed(t *testing.T) {
 		"empty.json":        "",
 		"array.json":        `[` + string(good[:len(good)-1]) + `, "id": "GO-COPY"}, {"id": 7}, {"id":"OSV-1","affected":[{"package":{"ecosystem":"Debian:12","name":"p"},"versions":["1"]}]}]`,
 		"notes.txt":         "ignored",
+		// A vector that does not parse is a warning; the record stays.
+		"badvector.json": `{"id":"GHSA-1","severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:X"}],"affected":[{"package":{"ecosystem":"npm","name":"p"},"versions":["1"]}]}`,
 	} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(b), 0o644); err != nil {
 			t.Fatal(err)
@@ -206,17 +208,17 @@ func TestImportMalformed(t *testing.T) {
 	}
 	var got collect
 	n, err := Import(t.Context(), dir, &got)
-	if diff := cmp.Diff([]string{"GO-2022-0191", "GO-COPY", "OSV-1"}, got.ids()); diff != "" {
+	if diff := cmp.Diff([]string{"GHSA-1", "GO-2022-0191", "GO-COPY", "OSV-1"}, got.ids()); diff != "" {
 		t.Errorf("imported IDs (-want +got):\n%s", diff)
 	}
-	if n != 3 {
-		t.Errorf("Import = %d, want 3", n)
+	if n != 4 {
+		t.Errorf("Import = %d, want 4", n)
 	}
 	var paths []string
 	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
 		paths = append(paths, filepath.Base(e.(*RecordError).Path))
 	}
-	if diff := cmp.Diff([]string{"array.json[1]", "bad.json", "empty.json"}, paths); diff != "" {
+	if diff := cmp.Diff([]string{"array.json[1]", "bad.json", "badvector.json", "empty.json"}, paths); diff != "" {
 		t.Errorf("record errors (-want +got):\n%s", diff)
 	}
 }
@@ -281,8 +283,14 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		a, err := Parse(b)
-		if err != nil || a == nil {
+		if a == nil {
 			return
+		}
+		for _, e := range leaves(err) {
+			var ve *VectorError
+			if !errors.As(e, &ve) {
+				t.Fatalf("advisory returned with error %v, want only *VectorError", e)
+			}
 		}
 		if a.ID == "" || a.Source != Source || len(a.Affected) == 0 {
 			t.Fatalf("bad advisory %+v", a)

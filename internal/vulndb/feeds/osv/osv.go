@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/customs-scanner/customs/internal/vulndb"
+	"github.com/customs-scanner/customs/internal/vulndb/cvss"
 )
 
 // Source is the Advisory.Source of every advisory this package produces.
@@ -56,8 +57,11 @@ type affected struct {
 		Ecosystem string `json:"ecosystem"`
 		Name      string `json:"name"`
 	} `json:"package"`
-	Ranges            []osvRange      `json:"ranges"`
-	Versions          []string        `json:"versions"`
+	Ranges   []osvRange `json:"ranges"`
+	Versions []string   `json:"versions"`
+	// Severity is the per-package form of the record's severity[]
+	// (https://ossf.github.io/osv-schema/#affectedseverity-field).
+	Severity          []severity      `json:"severity"`
 	EcosystemSpecific json.RawMessage `json:"ecosystem_specific"`
 	DatabaseSpecific  json.RawMessage `json:"database_specific"`
 }
@@ -89,8 +93,17 @@ type event struct {
 // or affected, the latter winning for its package),
 // ecosystem_specific.severity, or a severity[] entry that is a rating word
 // and not a CVSS vector (Ubuntu's), when it is a known rating: NEGLIGIBLE,
-// LOW, MODERATE or MEDIUM (-> MEDIUM), HIGH, CRITICAL; CVSS vectors are not
-// scored. Aliases are aliases plus upstream
+// LOW, MODERATE or MEDIUM (-> MEDIUM), HIGH, CRITICAL.
+//
+// Every CVSS_V2, CVSS_V3 and CVSS_V4 entry of severity[] (the record's and
+// each affected package's) becomes a vulndb.CVSS: the vector as written,
+// its version, and the score package cvss computes for it (Vector.Score:
+// the base score for v2 and v3, and for v4 the score of the whole vector,
+// as FIRST's calculator gives it). Its Source is the database that scored
+// it, named by the record ID's prefix ("GHSA", "RUSTSEC", "PYSEC"). A
+// vector that does not parse is left out; Parse then returns the advisory
+// and a *VectorError for each such vector (errors.Join'ed): the record is
+// kept. Aliases are aliases plus upstream
 // (Ubuntu lists the CVE there). Timestamps that do not parse as RFC 3339, and
 // the 0001-01-01 placeholders of the Go vulndb repository, are left zero.
 func Parse(b []byte) (*vulndb.Advisory, error) {
@@ -101,6 +114,8 @@ func Parse(b []byte) (*vulndb.Advisory, error) {
 	return convert(&r)
 }
 
+// convert builds the advisory. Its error is fatal (no advisory) or, beside
+// an advisory, the *VectorErrors of the vectors it left out.
 func convert(r *record) (*vulndb.Advisory, error) {
 	if strings.TrimSpace(r.ID) == "" {
 		return nil, errors.New("record has no id")
@@ -116,6 +131,19 @@ func convert(r *record) (*vulndb.Advisory, error) {
 		Modified:  parseTime(r.Modified),
 		Withdrawn: parseTime(r.Withdrawn),
 	}
+	var warnings []error
+	addCVSS := func(ss []severity) {
+		for _, s := range ss {
+			c, err := scoreOf(r.ID, s)
+			switch {
+			case err != nil:
+				warnings = append(warnings, err)
+			case c != nil && !slices.Contains(a.CVSS, *c):
+				a.CVSS = append(a.CVSS, *c)
+			}
+		}
+	}
+	addCVSS(r.Severity)
 	for _, ref := range r.References {
 		if ref.URL != "" {
 			a.References = append(a.References, vulndb.Reference{Type: ref.Type, URL: ref.URL})
@@ -142,6 +170,7 @@ func convert(r *record) (*vulndb.Advisory, error) {
 		if len(out.Ranges) == 0 && len(out.Versions) == 0 {
 			continue
 		}
+		addCVSS(in.Severity)
 		out.Severity = cmpOr(severityOf(in.DatabaseSpecific), severityOf(in.EcosystemSpecific), a.Severity)
 		if i := slices.IndexFunc(a.Affected, func(x vulndb.Affected) bool {
 			return x.Ecosystem == out.Ecosystem && x.Package == out.Package && x.Severity == out.Severity
@@ -164,8 +193,48 @@ func convert(r *record) (*vulndb.Advisory, error) {
 	if len(a.Affected) == 0 {
 		return nil, nil
 	}
-	return a, nil
+	return a, errors.Join(warnings...)
 }
+
+// cvssTypes are the severity[] types that hold a CVSS vector.
+var cvssTypes = []string{"CVSS_V2", "CVSS_V3", "CVSS_V4"}
+
+// scoreOf scores one severity[] entry: nil for an entry that is not a
+// CVSS vector (a rating word), a *VectorError for one that does not parse.
+func scoreOf(id string, s severity) (*vulndb.CVSS, error) {
+	if !slices.Contains(cvssTypes, s.Type) {
+		return nil, nil
+	}
+	vector := strings.TrimSpace(s.Score)
+	v, err := cvss.Parse(vector)
+	if err != nil {
+		return nil, &VectorError{ID: id, Type: s.Type, Err: err}
+	}
+	return &vulndb.CVSS{Source: scorer(id), Version: v.Version(), Vector: vector, Score: v.Score()}, nil
+}
+
+// scorer names the database that published record id by the ID's prefix,
+// which the OSV schema reserves per database (GHSA, RUSTSEC, PYSEC, GO,
+// ...); Source ("osv") when there is none.
+func scorer(id string) string {
+	if p, _, ok := strings.Cut(id, "-"); ok && p != "" {
+		return p
+	}
+	return Source
+}
+
+// VectorError is a CVSS vector of a record that package cvss rejects. The
+// record is imported without that score.
+type VectorError struct {
+	ID   string // the record's id
+	Type string // CVSS_V2, CVSS_V3 or CVSS_V4
+	Err  error
+}
+
+func (e *VectorError) Error() string {
+	return fmt.Sprintf("%s: %s score left out, record kept: %v", e.ID, e.Type, e.Err)
+}
+func (e *VectorError) Unwrap() error { return e.Err }
 
 func aliasesOf(r *record) []string {
 	var out []string

@@ -1,11 +1,13 @@
 package osv
 
 import (
+	"errors"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/customs-scanner/customs/internal/vulndb"
+	"github.com/customs-scanner/customs/internal/vulndb/cvss"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -281,4 +283,89 @@ func TestNormalizeEcosystem(t *testing.T) {
 			t.Errorf("NormalizeEcosystem(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+func TestParseCVSS(t *testing.T) {
+	rust, err := os.ReadFile("testdata/rust/RUSTSEC-2022-0102.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pysec, err := os.ReadFile("testdata/pypa/PYSEC-2020-342.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const aff = `"affected":[{"package":{"ecosystem":"PyPI","name":"p"},"versions":["1"]`
+	tests := []struct {
+		name   string
+		record []byte
+		yaml   bool
+		want   []vulndb.CVSS
+		bad    []string // types of the vectors left out
+	}{
+		{name: "rustsec v3.1", record: rust, want: []vulndb.CVSS{
+			{Source: "RUSTSEC", Version: "3.1", Vector: "CVSS:3.1/AV:N/AC:H/PR:H/UI:N/S:U/C:H/I:H/A:N", Score: 5.9}}},
+		{name: "pypa yaml", record: pysec, yaml: true, want: []vulndb.CVSS{
+			{Source: "PYSEC", Version: "3.1", Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", Score: 9.8}}},
+		{name: "every version, rating word and duplicate passed over",
+			record: []byte(`{"id":"GHSA-xxxx-yyyy-zzzz","severity":[
+				{"type":"CVSS_V2","score":"AV:N/AC:M/Au:N/C:P/I:P/A:N"},
+				{"type":"CVSS_V3","score":" CVSS:3.0/AV:L/AC:L/PR:N/UI:R/S:U/C:H/I:H/A:H "},
+				{"type":"CVSS_V4","score":"CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/E:U"},
+				{"type":"Ubuntu","score":"high"},
+				{"type":"CVSS_V2","score":"AV:N/AC:M/Au:N/C:P/I:P/A:N"}],` + aff + `}]}`),
+			want: []vulndb.CVSS{
+				{Source: "GHSA", Version: "2.0", Vector: "AV:N/AC:M/Au:N/C:P/I:P/A:N", Score: 5.8},
+				{Source: "GHSA", Version: "3.0", Vector: "CVSS:3.0/AV:L/AC:L/PR:N/UI:R/S:U/C:H/I:H/A:H", Score: 7.8},
+				// The score of the whole vector (CVSS-BT), as FIRST's calculator gives it; CVSS-B is 9.3.
+				{Source: "GHSA", Version: "4.0", Vector: "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/E:U", Score: 8.1},
+			}},
+		{name: "per-package severity, id without a prefix",
+			record: []byte(`{"id":"X1",` + aff + `,"severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}]}]}`),
+			want:   []vulndb.CVSS{{Source: "osv", Version: "3.1", Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", Score: 9.8}}},
+		{name: "bad vectors left out, record kept",
+			record: []byte(`{"id":"PYSEC-1","severity":[
+				{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H"},
+				{"type":"CVSS_V4","score":"7.5"},
+				{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N"}],` + aff + `}]}`),
+			want: []vulndb.CVSS{{Source: "PYSEC", Version: "3.1", Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N", Score: 7.5}},
+			bad:  []string{"CVSS_V3", "CVSS_V4"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			parse := Parse
+			if tt.yaml {
+				parse = ParseYAML
+			}
+			a, err := parse(tt.record)
+			if a == nil {
+				t.Fatalf("no advisory: %v", err)
+			}
+			if diff := cmp.Diff(tt.want, a.CVSS); diff != "" {
+				t.Errorf("CVSS (-want +got):\n%s", diff)
+			}
+			var bad []string
+			for _, e := range leaves(err) {
+				var ve *VectorError
+				if !errors.As(e, &ve) || ve.ID != a.ID || !errors.Is(e, cvss.ErrInvalid) {
+					t.Errorf("error %v: want a *VectorError of %s wrapping cvss.ErrInvalid", e, a.ID)
+					continue
+				}
+				bad = append(bad, ve.Type)
+			}
+			if diff := cmp.Diff(tt.bad, bad); diff != "" {
+				t.Errorf("vectors left out (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// leaves flattens an errors.Join.
+func leaves(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	if err == nil {
+		return nil
+	}
+	return []error{err}
 }
