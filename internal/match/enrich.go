@@ -10,9 +10,6 @@ import (
 	"github.com/customs-scanner/customs/internal/vulndb"
 )
 
-// nvdSource is the feed kind of NVD records.
-const nvdSource = "nvd"
-
 // enricher rates findings with what every source says about their
 // vulnerability, caching per ID: many packages share a CVE.
 type enricher struct {
@@ -39,16 +36,12 @@ func (e *enricher) records(ctx context.Context, id string) ([]*vulndb.Advisory, 
 	return r, nil
 }
 
-// enrich sets a finding's severity and its source, its CVSS list, KEV and
-// EPSS. vendor is the severity the matched distro records give for this
-// package (empty if none) and vendorSource their feed.
-//
-// Severity precedence: the distro's own rating of a distro package, then
-// NVD's, then any other source's (in source order).
-func (e *enricher) enrich(ctx context.Context, f *report.Finding, vendor, vendorSource string, matched []*vulndb.Advisory) error {
+// enrich sets a finding's severity and its source (see rate), its CVSS
+// list, KEV and EPSS. rt holds what the matched records say.
+func (e *enricher) enrich(ctx context.Context, f *report.Finding, rt *ratings) error {
 	ids := append([]string{f.VulnerabilityID}, f.Aliases...)
 	var recs []*vulndb.Advisory
-	recs = append(recs, matched...)
+	recs = append(recs, rt.matched...)
 	if e.db != nil {
 		for _, id := range ids {
 			r, err := e.records(ctx, id)
@@ -69,17 +62,7 @@ func (e *enricher) enrich(ctx context.Context, f *report.Finding, vendor, vendor
 		}
 	}
 
-	switch {
-	case vendor != "" && vendor != vulndb.SeverityUnknown:
-		f.Severity, f.SeveritySource = vendor, vendorSource
-	default:
-		f.Severity, f.SeveritySource = vulndb.SeverityUnknown, ""
-		if sev, src := nvdSeverity(recs); sev != "" {
-			f.Severity, f.SeveritySource = sev, src
-		} else if sev, src := otherSeverity(recs); sev != "" {
-			f.Severity, f.SeveritySource = sev, src
-		}
-	}
+	f.Severity, f.SeveritySource = rate(rt, recs, e.score)
 
 	f.CVSS = []report.CVSS{}
 	seen := map[string]bool{}
@@ -166,31 +149,4 @@ func title(id string, recs []*vulndb.Advisory) string {
 		t = t[:197] + "..."
 	}
 	return t
-}
-
-// nvdSeverity is NVD's rating: the record's severity, or the one its
-// primary CVSS score implies.
-func nvdSeverity(recs []*vulndb.Advisory) (string, string) {
-	for _, a := range recs {
-		if a.Source != nvdSource {
-			continue
-		}
-		if a.Severity != "" && a.Severity != vulndb.SeverityUnknown {
-			return a.Severity, nvdSource
-		}
-	}
-	return "", ""
-}
-
-func otherSeverity(recs []*vulndb.Advisory) (string, string) {
-	best, src := "", ""
-	for _, a := range recs {
-		if a.Source == nvdSource || a.Severity == "" || a.Severity == vulndb.SeverityUnknown {
-			continue
-		}
-		if best == "" || (a.Source < src) {
-			best, src = a.Severity, a.Source
-		}
-	}
-	return best, src
 }

@@ -79,11 +79,7 @@ func matchPackage(ctx context.Context, db vulndb.Reader, en *enricher, p *invent
 	}
 	installed, perr := scheme.Parse(ver)
 	byID := map[string]*report.Finding{}
-	type rating struct {
-		vendor, source string
-		matched        []*vulndb.Advisory
-	}
-	ratings := map[string]*rating{}
+	rated := map[string]*ratings{}
 	var order []string
 	for _, m := range ms {
 		if !m.Advisory.Withdrawn.IsZero() {
@@ -108,22 +104,18 @@ func matchPackage(ctx context.Context, db vulndb.Reader, en *enricher, p *invent
 				f.StatusDetail = ""
 			}
 		}
-		rt := ratings[id]
+		rt := rated[id]
 		if rt == nil {
-			rt = &rating{}
-			ratings[id] = rt
+			rt = &ratings{}
+			rated[id] = rt
 		}
-		rt.matched = append(rt.matched, m.Advisory)
-		if sev := m.Affected.Severity; sev != "" && rank(sev) > rank(rt.vendor) {
-			rt.vendor, rt.source = sev, m.Advisory.Source
-		}
+		rt.add(m.Advisory, &m.Affected)
 	}
 	foldAdvisories(byID, &order)
 	out := make([]report.Finding, 0, len(order))
 	for _, id := range order {
 		f := byID[id]
-		rt := ratings[id]
-		if err := en.enrich(ctx, f, rt.vendor, rt.source, rt.matched); err != nil {
+		if err := en.enrich(ctx, f, rated[id]); err != nil {
 			return nil, fmt.Errorf("rate %s in %s: %w", id, p.Name, err)
 		}
 		out = append(out, *f)

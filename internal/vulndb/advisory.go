@@ -3,7 +3,10 @@
 // this model (vulndb/feeds/...); vulndb/sqlite stores it.
 package vulndb
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Status is what an advisory says about one package in one ecosystem. It is
 // the distro's decision where the feed has one; OSV-style ranges use StatusRanges.
@@ -52,6 +55,16 @@ type Affected struct {
 	// to where the feed says so: Red Hat's product CPEs
 	// ("cpe:/a:redhat:enterprise_linux:8::appstream"), NVD's match criteria.
 	CPEs []string `json:"cpes,omitempty"`
+}
+
+// IsDistro reports whether ecosystem is a distribution's namespace,
+// "<os-release ID>:<release>" ("debian:12", "alpine:3.10", "ubuntu:pro:18.04",
+// "redhat:9"), rather than a language ecosystem ("PyPI", "Go", "crates.io")
+// or NVD's "cpe". A distribution's rating of its package applies only to
+// findings matched in its namespace.
+func IsDistro(ecosystem string) bool {
+	id, release, ok := strings.Cut(ecosystem, ":")
+	return ok && id != "" && release != ""
 }
 
 // Reference is a link from an advisory.
