@@ -1,7 +1,10 @@
 package extract_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,10 +14,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/customs-scanner/customs/internal/extract"
+	"github.com/customs-scanner/customs/internal/extract/apk"
 	"github.com/customs-scanner/customs/internal/extract/binary"
 	"github.com/customs-scanner/customs/internal/extract/dpkg"
 	"github.com/customs-scanner/customs/internal/extract/gobinary"
 	"github.com/customs-scanner/customs/internal/extract/gobinary/gobinarytest"
+	"github.com/customs-scanner/customs/internal/extract/java"
 	"github.com/customs-scanner/customs/internal/extract/python"
 	"github.com/customs-scanner/customs/internal/inventory"
 	"github.com/customs-scanner/customs/internal/layerfs"
@@ -106,11 +111,30 @@ func stanza(name, source, version string) string {
 // extract/binary/testdata/README.md).
 var opensslELF = "\x7fELF\x02\x01\x01\x00OpenSSL 3.0.20 7 Apr 2026\x00OPENSSLDIR: \"/usr/lib/ssl\"\x00"
 
+// log4jJar is a jar with log4j-core's Maven coordinates, as Debian's
+// liblog4j2-java installs it.
+func log4jJar(t *testing.T) string {
+	t.Helper()
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	w, err := zw.Create("META-INF/maven/org.apache.logging.log4j/log4j-core/pom.properties")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte("artifactId=log4j-core\ngroupId=org.apache.logging.log4j\nversion=2.19.0\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
 // TestOwnedCompiled: what is compiled into a binary an OS package
 // installed (a Go binary's modules and standard library, a static OpenSSL)
 // is reported on its own by default, naming the owner, as it is for an
-// unowned copy; an interpreted package the distribution ships (requests)
-// and the owner's own software (OpenSSL in libssl3, the go command's
+// unowned copy; an interpreted package the distribution ships (requests,
+// log4j's jar) and the owner's own software (OpenSSL in libssl3, the go command's
 // standard library in golang-1.19-go) stay folded into the owner.
 func TestOwnedCompiled(t *testing.T) {
 	bin := gobinarytest.Build(t)
@@ -120,6 +144,7 @@ func TestOwnedCompiled(t *testing.T) {
 		stanza("hello", "", "1.0-1"),
 		stanza("golang-1.19-go", "golang-1.19", "1.19.8-2"),
 		stanza("libssl3", "openssl", "3.0.20-1~deb12u1"),
+		stanza("liblog4j2-java", "apache-log4j2", "2.19.0-2"),
 	}, "\n")
 	files := map[string]struct {
 		body string
@@ -131,6 +156,8 @@ func TestOwnedCompiled(t *testing.T) {
 		"var/lib/dpkg/info/hello.list":                                    {"/.\n/usr\n/usr/bin\n/usr/bin/hello\n/usr/bin/hello-tls\n", 0o644},
 		"var/lib/dpkg/info/golang-1.19-go.list":                           {"/usr/lib/go-1.19/bin/go\n", 0o644},
 		"var/lib/dpkg/info/libssl3.list":                                  {"/usr/lib/x86_64-linux-gnu/libcrypto.so.3\n", 0o644},
+		"var/lib/dpkg/info/liblog4j2-java.list":                           {"/usr/share/java/log4j-core-2.19.0.jar\n", 0o644},
+		"usr/share/java/log4j-core-2.19.0.jar":                            {log4jJar(t), 0o644},
 		"usr/lib/python3/dist-packages/requests-2.28.1.egg-info/PKG-INFO": {readTD(t, "requests-2.28.1.PKG-INFO"), 0o644},
 		"usr/bin/hello":                                                   {string(bin), 0o755},
 		"usr/local/bin/hello":                                             {string(bin), 0o755}, // a copy no package owns
@@ -147,7 +174,7 @@ func TestOwnedCompiled(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	exts := []extract.Extractor{dpkg.New(), python.New(), gobinary.New(), binary.New()}
+	exts := []extract.Extractor{dpkg.New(), python.New(), java.New(), gobinary.New(), binary.New()}
 	l, err := layerfs.AnalyzeDir(t.Context(), root, layerfs.Options{Wants: extract.Wants(exts), Prepare: extract.Prepare(exts)})
 	if err != nil {
 		t.Fatal(err)
@@ -185,6 +212,7 @@ func TestOwnedCompiled(t *testing.T) {
 		"folded usr/lib/go-1.19/bin/go golang stdlib owned by deb golang-1.19-go 1.19.8-2",
 		"folded usr/lib/x86_64-linux-gnu/libcrypto.so.3 generic openssl owned by deb libssl3 3.0.20-1~deb12u1",
 		"folded " + egg + " pypi requests owned by deb python3-requests 2.28.1+dfsg-1",
+		"folded usr/share/java/log4j-core-2.19.0.jar maven org.apache.logging.log4j:log4j-core owned by deb liblog4j2-java 2.19.0-2",
 	}
 	for _, keep := range []bool{false, true} {
 		res, err := extract.Run(t.Context(), []*layerfs.Layer{l}, []extract.LayerInfo{{DiffID: l.DiffID}}, exts, extract.Options{KeepOwned: keep})
@@ -221,5 +249,60 @@ func TestOwnedCompiled(t *testing.T) {
 				t.Errorf("%s in %s: contained by %q, owner ID %q", p.Name, p.Locations[0].Path, contains[p.ID], p.OwnedBy.ID)
 			}
 		}
+	}
+}
+
+// TestOwnedCompiledAPK: on Alpine the owner is the apk package whose R:
+// lines list the binary; Alpine's go package is the toolchain.
+func TestOwnedCompiledAPK(t *testing.T) {
+	bin := string(gobinarytest.Build(t))
+	installed := "P:hello\nV:1.0-r0\nA:x86_64\no:hello\nF:usr/bin\nR:hello\n\n" +
+		"P:go\nV:1.22.3-r0\nA:x86_64\no:go\nF:usr/lib/go/bin\nR:go\n\n"
+	l := &layerfs.Layer{DiffID: "sha256:aa", Files: map[string][]byte{
+		"etc/os-release":        []byte("ID=alpine\nVERSION_ID=3.20.0\n"),
+		"lib/apk/db/installed":  []byte(installed),
+		"usr/bin/hello":         []byte(bin),
+		"usr/lib/go/bin/go":     []byte(bin),
+		"usr/local/bin/unowned": []byte(bin),
+	}}
+	for p, b := range l.Files {
+		mode := fs.FileMode(0o644)
+		if strings.Contains(p, "bin/") {
+			mode = 0o755
+		}
+		l.Entries = append(l.Entries, layerfs.Entry{Path: p, Mode: mode, Size: int64(len(b))})
+	}
+	exts := []extract.Extractor{apk.New(), gobinary.New()}
+	res, err := extract.Run(t.Context(), []*layerfs.Layer{l}, []extract.LayerInfo{{DiffID: l.DiffID}}, exts, extract.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, set := range []struct {
+		how  string
+		pkgs []inventory.Package
+	}{{"kept", res.Packages}, {"folded", res.Owned}} {
+		for _, p := range set.pkgs {
+			if p.Type != "golang" || p.Name == gobinarytest.Main {
+				continue
+			}
+			s := set.how + " " + p.Locations[0].Path + " " + p.Name
+			if p.OwnedBy != nil {
+				s += " owned by " + p.OwnedBy.Type + " " + p.OwnedBy.Name + " " + p.OwnedBy.Version
+			}
+			got = append(got, s)
+		}
+	}
+	slices.Sort(got)
+	want := []string{
+		"folded usr/lib/go/bin/go stdlib owned by apk go 1.22.3-r0",
+		"kept usr/bin/hello golang.org/x/text owned by apk hello 1.0-r0",
+		"kept usr/bin/hello stdlib owned by apk hello 1.0-r0",
+		"kept usr/lib/go/bin/go golang.org/x/text owned by apk go 1.22.3-r0",
+		"kept usr/local/bin/unowned golang.org/x/text",
+		"kept usr/local/bin/unowned stdlib",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("packages (-want +got):\n%s", diff)
 	}
 }
