@@ -6,15 +6,21 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 )
+
+// mountinfo lists the mount points a walk of a root filesystem must not
+// enter; it is absent off Linux, where only DefaultSkips apply.
+const mountinfo = "/proc/self/mountinfo"
 
 // dirSource is an unpacked root filesystem: no layers, just a directory.
 type dirSource struct {
 	nopCloser
 	ref, root string
+	walkAll   bool
 }
 
-func openDir(p string) (Source, error) {
+func openDir(p string, opts Options) (Source, error) {
 	if p == "" {
 		return nil, errors.New("empty path; give the root filesystem directory after dir:")
 	}
@@ -29,13 +35,16 @@ func openDir(p string) (Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &dirSource{ref: p, root: abs}, nil
+	return &dirSource{ref: p, root: abs, walkAll: opts.WalkAll}, nil
 }
 
 // Identity is empty: a directory tree has no cheap whole-tree identity.
 func (s *dirSource) Identity() string { return "" }
 
-// Read calls no LayerFunc; Metadata.RootDir is the directory.
+// Read calls no LayerFunc; Metadata.RootDir is the directory and
+// Metadata.Skip what a walk of it passes over: DefaultSkips (unless
+// Options.WalkAll) and the mount points of pseudo, memory-backed, container
+// and network file systems below it.
 func (s *dirSource) Read(ctx context.Context, _ LayerFunc) (*Metadata, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -43,5 +52,13 @@ func (s *dirSource) Read(ctx context.Context, _ LayerFunc) (*Metadata, error) {
 	if !isDir(s.root) {
 		return nil, fmt.Errorf("read image %s: no longer a directory", s.ref)
 	}
-	return &Metadata{Kind: KindDir, Ref: s.ref, RootDir: s.root}, nil
+	m := &Metadata{Kind: KindDir, Ref: s.ref, RootDir: s.root}
+	if !s.walkAll {
+		m.Skip = slices.Clone(DefaultSkips)
+	}
+	if f, err := os.Open(mountinfo); err == nil {
+		m.Skip = append(m.Skip, mountSkips(f, s.root)...)
+		f.Close()
+	}
+	return m, nil
 }

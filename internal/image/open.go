@@ -40,6 +40,11 @@ type Options struct {
 	// are always read in one sequential pass. 0 (or less) means
 	// runtime.GOMAXPROCS(0); 1 reads every source sequentially.
 	Concurrency int
+	// WalkAll walks every directory of a dir: or rootfs: target, passing
+	// over none of DefaultSkips. Mount points of pseudo, memory-backed,
+	// container and network file systems are passed over still; scan
+	// such a mount point as a target of its own to read it.
+	WalkAll bool
 }
 
 // limit is the number of blobs read at once for o.Concurrency.
@@ -97,7 +102,7 @@ func open(ctx context.Context, ref string, opts Options) (Source, error) {
 		case KindDocker:
 			return openEngine(ctx, rest, opts)
 		case KindDir, "rootfs":
-			return openDir(rest)
+			return openDir(rest, opts)
 		}
 	}
 	fi, err := os.Stat(ref)
@@ -106,7 +111,7 @@ func open(ctx context.Context, ref string, opts Options) (Source, error) {
 		if _, err := os.Stat(filepath.Join(ref, "oci-layout")); err == nil {
 			return openOCIDir(ref, opts)
 		}
-		return openDir(ref)
+		return openDir(ref, opts)
 	case err == nil:
 		return openArchive(ref, "", opts)
 	case !errors.Is(err, os.ErrNotExist) && looksLikePath(ref):

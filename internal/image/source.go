@@ -58,6 +58,8 @@ type Metadata struct {
 	Layers []LayerMeta
 	// RootDir is set, and Layers empty, for an unpacked root filesystem.
 	RootDir string
+	// Skip are the directories under RootDir a walk passes over.
+	Skip []Skip
 }
 
 // LayerMeta describes one layer.
