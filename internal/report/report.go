@@ -47,6 +47,8 @@ type Report struct {
 	Summary           Summary            `json:"summary"`
 	// Warnings are per-file problems that did not stop the scan.
 	Warnings []inventory.FileError `json:"warnings,omitempty"`
+	// Skipped is what the scan passed over without reading (see Skipped).
+	Skipped []Skipped `json:"skipped,omitempty"`
 	// Suppressed are findings removed from Findings by a VEX statement or
 	// an exception (see docs/policy.md).
 	Suppressed []Suppression `json:"suppressed,omitempty"`

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"slices"
 	"sync"
 
 	"github.com/customs-scanner/customs/internal/image"
@@ -24,6 +25,7 @@ type analyser struct {
 	large    func(string, fs.FileMode, int64) bool
 	prepare  func(string, fs.FileMode, []byte) ([]byte, error)
 	progress func(Event)
+	skip     []layerfs.SkipRule // --skip-dirs, --skip-files
 	log      *slog.Logger
 	mu       sync.Mutex // serialises progress events
 }
@@ -70,7 +72,7 @@ func (a *analyser) load(ctx context.Context, src image.Source) (*image.Metadata,
 		// The compressed digest is not hashed here: no source but a
 		// registry names one, and a registry read fails at EOF unless
 		// the bytes match it (see image.Blob.Digest).
-		l, err := layerfs.Analyze(ctx, rc, layerfs.Options{Wants: a.wants, WantsLarge: a.large, Prepare: a.prepare, SkipDigest: true})
+		l, err := layerfs.Analyze(ctx, rc, layerfs.Options{Wants: a.wants, WantsLarge: a.large, Prepare: a.prepare, SkipDigest: true, Skip: a.skip})
 		if err != nil {
 			return err // the source names the layer
 		}
@@ -88,10 +90,20 @@ func (a *analyser) load(ctx context.Context, src image.Source) (*image.Metadata,
 		return nil, nil, err
 	}
 	if meta.RootDir != "" {
-		l, err := layerfs.AnalyzeDir(ctx, meta.RootDir, layerfs.Options{Wants: a.wants, WantsLarge: a.large, Prepare: a.prepare})
+		rules := slices.Clone(a.skip)
+		for _, s := range meta.Skip {
+			p := s.Pattern
+			if s.Exact {
+				p = layerfs.Literal(p)
+			}
+			rules = append(rules, layerfs.SkipRule{Pattern: p, Dir: true, Reason: s.Reason})
+		}
+		walked := func(n int, dir string) { a.notify(Event{Files: n, Dir: dir}) }
+		l, err := layerfs.AnalyzeDir(ctx, meta.RootDir, layerfs.Options{Wants: a.wants, WantsLarge: a.large, Prepare: a.prepare, Skip: rules, Walked: walked})
 		if err != nil {
 			return nil, nil, err
 		}
+		a.log.Debug("walked root filesystem", "root", meta.RootDir, "entries", len(l.Entries), "skipped", len(l.Skipped))
 		return meta, []*layerfs.Layer{l}, nil
 	}
 	layers := make([]*layerfs.Layer, len(meta.Layers))

@@ -54,6 +54,10 @@ type Options struct {
 	// for isolation and hygiene problems.
 	Config     bool
 	Dockerfile []byte
+	// SkipDirs and SkipFiles are globs (layerfs.SkipRule) of directories
+	// and files passed over in every layer and root filesystem, as well as
+	// the image's Skip of a root filesystem; Report.Skipped lists them.
+	SkipDirs, SkipFiles []string
 }
 
 // Event is a progress notification.
@@ -61,6 +65,10 @@ type Event struct {
 	Layer  string // blob key
 	Cached bool
 	Done   bool
+	// Files and Dir tell about the walk of a root filesystem: the entries
+	// recorded so far, and the directory just entered.
+	Files int
+	Dir   string
 }
 
 // Scan scans the image at ref.
@@ -104,6 +112,7 @@ func Scan(ctx context.Context, ref string, opts Options) (*report.Report, error)
 		}
 	}
 	a := &analyser{cache: cache, sig: extract.Signature(exts), wants: extract.Wants(exts), large: extract.WantsLarge(exts), prepare: extract.Prepare(exts), progress: opts.Progress, log: log}
+	a.skipRules(opts.SkipDirs, opts.SkipFiles)
 	meta, layers, err := a.load(ctx, src)
 	if err != nil {
 		return nil, err
@@ -122,6 +131,7 @@ func Scan(ctx context.Context, ref string, opts Options) (*report.Report, error)
 
 	r := newReport(target(ref, meta, infos), inv.Packages, inv.OS, opts, now)
 	r.Warnings = inv.Errors
+	r.Skipped = skipped(layers, infos)
 	r.Owned = inv.Owned
 	r.Relationships = inv.Relationships
 	if opts.Secrets || opts.Config {
