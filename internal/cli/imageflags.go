@@ -16,6 +16,7 @@ import (
 type imageFlags struct {
 	output, template, platform    string
 	insecure, noCache, noProgress bool
+	walk                          walkFlags
 }
 
 func (f *imageFlags) add(fl *pflag.FlagSet) {
@@ -25,6 +26,7 @@ func (f *imageFlags) add(fl *pflag.FlagSet) {
 	fl.BoolVar(&f.insecure, "insecure", false, "allow plain-HTTP registries")
 	fl.BoolVar(&f.noCache, "no-cache", false, "do not read or write the layer cache")
 	fl.BoolVar(&f.noProgress, "no-progress", false, "do not show progress on a terminal")
+	f.walk.add(fl)
 }
 
 // options starts the scan options of the command: image access, the layer
@@ -34,6 +36,9 @@ func (f *imageFlags) options(g *globals) (scan.Options, error) {
 		Image:   image.Options{Platform: f.platform, Insecure: f.insecure},
 		Logger:  g.logger(),
 		Version: Version,
+	}
+	if err := f.walk.apply(&opts); err != nil {
+		return opts, err
 	}
 	if !f.noCache {
 		cacheDir, err := g.cache()
@@ -55,6 +60,9 @@ func (f *imageFlags) scan(cmd *cobra.Command, target string, opts scan.Options) 
 	r, err := scan.Scan(cmd.Context(), target, opts)
 	if bar != nil {
 		bar.done()
+	}
+	if err == nil {
+		reportSkipped(cmd.ErrOrStderr(), r)
 	}
 	return r, err
 }

@@ -18,6 +18,7 @@ type progress struct {
 	done_  int
 	cached int
 	cur    string
+	drawn  time.Time // last walk line
 }
 
 func newProgress(w io.Writer) *progress { return &progress{w: w, start: time.Now()} }
@@ -25,6 +26,10 @@ func newProgress(w io.Writer) *progress { return &progress{w: w, start: time.Now
 func (p *progress) event(e scan.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if e.Dir != "" {
+		p.walk(e)
+		return
+	}
 	if e.Done {
 		p.done_++
 		if e.Cached {
@@ -41,6 +46,27 @@ func (p *progress) event(e scan.Event) {
 	line += fmt.Sprintf(" · %s", time.Since(p.start).Round(100*time.Millisecond))
 	fmt.Fprintf(p.w, "\r\x1b[K%s", line)
 }
+
+// walk draws the walk of a root filesystem, at most every redraw.
+func (p *progress) walk(e scan.Event) {
+	now := time.Now()
+	if now.Sub(p.drawn) < redraw {
+		return
+	}
+	p.drawn = now
+	dir := e.Dir
+	if len(dir) > maxDirShown {
+		dir = "…" + dir[len(dir)-maxDirShown:]
+	}
+	fmt.Fprintf(p.w, "\r\x1b[Kwalking: %d files · %s · %s", e.Files, dir, now.Sub(p.start).Round(100*time.Millisecond))
+}
+
+const (
+	// redraw is the shortest time between two lines of a walk.
+	redraw = 100 * time.Millisecond
+	// maxDirShown keeps the line on one row of a narrow terminal.
+	maxDirShown = 40
+)
 
 func (p *progress) done() {
 	p.mu.Lock()

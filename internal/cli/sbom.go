@@ -22,7 +22,7 @@ No vulnerability DB is opened. TARGET takes the same forms as for 'customs scan'
   customs sbom registry:ghcr.io/org/app:1.2 -o spdx-json=app.spdx.json -o cyclonedx-xml=app.cdx.xml`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runSBOM(cmd, g, f, args[0])
+			return f.walk.run(cmd, func() error { return runSBOM(cmd, g, f, args[0]) })
 		},
 	}
 	fl := cmd.Flags()

@@ -37,6 +37,7 @@ type scanFlags struct {
 	skipUpdate         bool
 	showOwned          bool
 	dbMaxAge           time.Duration
+	severity           severityFilter
 }
 
 func newScanCmd(g *globals) *cobra.Command {
@@ -68,7 +69,7 @@ Exit codes: 0 no gate failed, 1 --fail-on matched a finding, 2 error.`,
   customs scan dir:/ --fail-on high`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runScan(cmd, g, f, args[0])
+			return f.walk.run(cmd, func() error { return runScan(cmd, g, f, args[0]) })
 		},
 	}
 	fl := cmd.Flags()
@@ -87,6 +88,7 @@ Exit codes: 0 no gate failed, 1 --fail-on matched a finding, 2 error.`,
 	fl.StringSliceVar(&f.scanners, "scanners", []string{"vuln", "secret", "config"}, "what to look for, comma-separated: vuln (vulnerable packages), secret (secrets in every layer's files, deleted ones too, and in the config), config (image configuration and --dockerfile checks)")
 	fl.StringVar(&f.secretConfig, "secret-config", "", "YAML file that adds, replaces or disables secret rules (see docs/secrets.md)")
 	addGateFlags(fl, &f.gate)
+	f.severity.add(fl)
 	return cmd
 }
 
@@ -100,6 +102,9 @@ func runScan(cmd *cobra.Command, g *globals, f *scanFlags, target string) error 
 		return err
 	}
 	if err := checkGate(f.gate); err != nil {
+		return err
+	}
+	if err := f.severity.check(); err != nil {
 		return err
 	}
 	failRank := -1
@@ -192,6 +197,7 @@ func runScan(cmd *cobra.Command, g *globals, f *scanFlags, target string) error 
 		r.Findings = kept
 		r.Summarize()
 	}
+	f.severity.apply(r)
 	gres, err := applyGate(cmd.Context(), r, f.gate, time.Now())
 	if err != nil {
 		return err
