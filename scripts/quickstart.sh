@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Build customs, build a vulnerability DB from feeds shipped in testdata (the Alpine 3.10
-# secdb and a bookworm slice in the Debian Security Tracker's JSON layout), and scan two
-# images shipped in testdata. Works offline once the Go modules are in the module cache.
+# Build customs, build a vulnerability DB from real advisory records shipped in testdata/feeds,
+# and scan testdata/quickstart/app: the root of a small Python and Rust application (installed
+# dist-info directories and a real Cargo.lock). The findings carry severities (CVSS vectors
+# scored here, NVD), titles, a CISA KEV entry and the evidence of each match. Works offline
+# once the Go modules are in the module cache. internal/cli's TestQuickstart runs the same scan.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
@@ -9,9 +11,16 @@ trap 'rm -rf "$work"' EXIT
 CGO_ENABLED=0 go build -o "$work/customs" ./cmd/customs
 gunzip -c testdata/feeds/debian-tracker/bookworm-changelog-derived.json.gz > "$work/tracker.json"
 customs() { "$work/customs" --cache-dir "$work/cache" "$@"; }
-customs db build --source alpine-secdb=testdata/feeds/alpine-secdb/v3.10 --source debian-tracker="$work/tracker.json"
+customs db build \
+  --source osv=testdata/feeds/osv-pypi \
+  --source osv=testdata/feeds/rustsec-osv \
+  --source nvd=testdata/feeds/nvd \
+  --source kev=testdata/feeds/kev/known_exploited_vulnerabilities.json \
+  --source alpine-secdb=testdata/feeds/alpine-secdb/v3.10 \
+  --source debian-tracker="$work/tracker.json"
 customs db status
-echo; echo "== alpine:3.10 (a real image)"
-customs scan testdata/images/alpine-310.tar.gz
-echo; echo "== a bookworm minbase dpkg database"
-customs scan testdata/images/debian-bookworm-dpkg.tar.gz
+echo; echo "== a Python and Rust application (testdata/quickstart/app)"
+customs scan --scanners vuln dir:testdata/quickstart/app || true
+echo; echo "== the ones to fix first: known exploited, critical and high, with why each matched"
+customs scan --scanners vuln -o template --template @testdata/quickstart/worth-a-look.tmpl dir:testdata/quickstart/app
+echo; echo "Next: customs scan testdata/images/alpine-310.tar.gz (a real image), customs db update (real feeds)"
