@@ -154,7 +154,23 @@ func flagError(cmd *cobra.Command, err error) error {
 	if near, ok := suggest.Closest(name, names, suggest.MaxTypos(len(name))); ok {
 		return fmt.Errorf("%s; did you mean --%s?", out, near)
 	}
+	if owners := flagOwners(cmd.Root(), name); len(owners) > 0 {
+		return fmt.Errorf("%s: it is a flag of %s; give it after the command name", out, strings.Join(owners, ", "))
+	}
 	return fmt.Errorf("%s (see %s --help)", out, cmd.CommandPath())
+}
+
+// flagOwners lists the commands under c that have a local flag name, for a
+// flag given before its command ("customs --skip-db scan").
+func flagOwners(c *cobra.Command, name string) []string {
+	var out []string
+	if c.LocalNonPersistentFlags().Lookup(name) != nil {
+		out = append(out, c.CommandPath())
+	}
+	for _, sub := range c.Commands() {
+		out = append(out, flagOwners(sub, name)...)
+	}
+	return out
 }
 
 func (g *globals) logger() *slog.Logger {
