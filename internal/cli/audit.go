@@ -14,14 +14,14 @@ import (
 	"github.com/spf13/cobra"
 
 	rtaudit "github.com/customs-scanner/customs/internal/audit/runtime"
+	"github.com/customs-scanner/customs/internal/report"
+	"github.com/customs-scanner/customs/internal/report/markdown"
+	"github.com/customs-scanner/customs/internal/report/sarif"
 	"github.com/customs-scanner/customs/internal/scan"
 )
 
-// auditSchemaVersion versions the JSON output of customs audit.
-const auditSchemaVersion = "1.0"
-
 type auditFlags struct {
-	output     string
+	out        *outputFlags
 	failOn     string
 	dockerHost string
 	image      string
@@ -55,10 +55,15 @@ Findings are ranked by what an attacker in the container gains: host escape firs
 (privileged, a runtime socket, host PID with ptrace, the host's / mounted), then
 privilege escalation, then hardening gaps.
 
+Output: -o FORMAT[=FILE], repeatable, and --output FILE, as every command that prints a
+report takes them (see docs/output.md). FORMAT: table (default), json, sarif, markdown.
+--output takes a file name; for a format, use -o.
+
 Exit codes: 0 no gate failed, 1 --fail-on matched a finding, 2 error.`,
 		Example: `  customs audit deploy.yaml
   helm template ./chart | customs audit k8s:-
   customs audit docker-compose.yml -o json
+  customs audit k8s:manifests/ -o table -o sarif=audit.sarif -o markdown=audit.md
   customs audit docker: --fail-on critical`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -66,7 +71,7 @@ Exit codes: 0 no gate failed, 1 --fail-on matched a finding, 2 error.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&f.output, "output", "o", "table", "output format: table or json")
+	f.out = addOutputFlags(fl, "audit", auditFormats)
 	fl.StringVar(&f.failOn, "fail-on", "", "exit 1 when a finding is at or above this severity (info, low, medium, high, critical)")
 	fl.StringVar(&f.dockerHost, "docker-host", "", "Docker Engine address for docker: (default: $DOCKER_HOST, else unix:///var/run/docker.sock)")
 	fl.StringVar(&f.image, "image", "", "the image the workloads run (any scan TARGET): its user, shell, package manager and docker CLI are joined with their settings")
@@ -74,33 +79,10 @@ Exit codes: 0 no gate failed, 1 --fail-on matched a finding, 2 error.`,
 	return cmd
 }
 
-// auditReport is the JSON output of customs audit.
-type auditReport struct {
-	SchemaVersion string            `json:"schemaVersion"`
-	Tool          auditTool         `json:"tool"`
-	Targets       []auditTarget     `json:"targets"`
-	Summary       auditSummary      `json:"summary"`
-	Findings      []rtaudit.Finding `json:"misconfigurations"`
-}
-
-type auditTool struct {
-	Name    string `json:"name"`
-	Version string `json:"version"`
-}
-
-type auditTarget struct {
-	Target    string `json:"target"`
-	Workloads int    `json:"workloads"`
-}
-
-type auditSummary struct {
-	BySeverity map[string]int `json:"bySeverity"`
-	ByImpact   map[string]int `json:"byImpact"`
-}
-
 func runAudit(cmd *cobra.Command, f *auditFlags, targets []string) error {
-	if f.output != "table" && f.output != "json" {
-		return fmt.Errorf("-o %q: want table or json", f.output)
+	outs, err := f.out.parse()
+	if err != nil {
+		return err
 	}
 	threshold := -1
 	if f.failOn != "" {
@@ -109,8 +91,9 @@ func runAudit(cmd *cobra.Command, f *auditFlags, targets []string) error {
 			return fmt.Errorf("--fail-on %q: want one of info, low, medium, high, critical", f.failOn)
 		}
 	}
-	rep := auditReport{SchemaVersion: auditSchemaVersion, Tool: auditTool{Name: "customs", Version: Version},
-		Summary: auditSummary{BySeverity: map[string]int{}, ByImpact: map[string]int{}}, Findings: []rtaudit.Finding{}}
+	rep := report.AuditReport{SchemaVersion: report.AuditSchemaVersion, Tool: report.Tool{Name: "customs", Version: Version},
+		Summary: report.AuditSummary{BySeverity: map[string]int{}, ByImpact: map[string]int{}}, Findings: []report.AuditFinding{}}
+	var findings []rtaudit.Finding
 	var facts *rtaudit.ImageFacts
 	if f.image != "" {
 		opts := scan.Options{Config: true, Version: Version}
@@ -132,26 +115,26 @@ func runAudit(cmd *cobra.Command, f *auditFlags, targets []string) error {
 			if err != nil {
 				return fmt.Errorf("audit %s: %w", t, err)
 			}
-			rep.Targets = append(rep.Targets, auditTarget{Target: t})
-			rep.Findings = append(rep.Findings, fs...)
+			rep.Targets = append(rep.Targets, report.AuditTarget{Target: t})
+			findings = append(findings, fs...)
 			continue
 		}
 		ws, err := rtaudit.Load(cmd.Context(), t, f.dockerHost, cmd.InOrStdin())
 		if err != nil {
 			return fmt.Errorf("audit %s: %w", t, err)
 		}
-		rep.Targets = append(rep.Targets, auditTarget{Target: t, Workloads: len(ws)})
+		rep.Targets = append(rep.Targets, report.AuditTarget{Target: t, Workloads: len(ws)})
 		for _, w := range ws {
 			fs := rtaudit.Check(&w)
 			if facts != nil {
 				fs = rtaudit.Join(fs, w, *facts)
 			}
-			rep.Findings = append(rep.Findings, fs...)
+			findings = append(findings, fs...)
 		}
 	}
-	rep.Findings = rtaudit.Sort(rep.Findings)
 	failing, worst := 0, ""
-	for _, fd := range rep.Findings {
+	for _, fd := range rtaudit.Sort(findings) {
+		rep.Findings = append(rep.Findings, auditFinding(fd))
 		rep.Summary.BySeverity[string(fd.Severity)]++
 		rep.Summary.ByImpact[fd.Impact.String()]++
 		if threshold >= 0 && fd.Severity.Rank() >= threshold {
@@ -161,16 +144,9 @@ func runAudit(cmd *cobra.Command, f *auditFlags, targets []string) error {
 			}
 		}
 	}
-	out := cmd.OutOrStdout()
-	var err error
-	if f.output == "json" {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		err = enc.Encode(rep)
-	} else {
-		err = writeAuditTable(out, &rep)
-	}
-	if err != nil {
+	if err := writeOutputs(cmd.OutOrStdout(), outs, func(w io.Writer, o outputSpec) error {
+		return encodeAudit(w, o.Format, &rep)
+	}); err != nil {
 		return err
 	}
 	if failing > 0 {
@@ -179,15 +155,39 @@ func runAudit(cmd *cobra.Command, f *auditFlags, targets []string) error {
 	return nil
 }
 
+// auditFinding is a finding as the audit report carries it.
+func auditFinding(f rtaudit.Finding) report.AuditFinding {
+	return report.AuditFinding{ID: f.ID, Title: f.Title, Severity: string(f.Severity), Impact: f.Impact.String(),
+		Standard: f.Standard, Profile: f.Profile, Source: f.Source, Workload: f.Workload, Container: f.Container,
+		Evidence: f.Evidence, Remediation: f.Remediation, Target: f.Target, PSSProfile: f.PSSProfile, PSSControl: f.PSSControl}
+}
+
+// encodeAudit writes the audit report in one of auditFormats.
+func encodeAudit(w io.Writer, format string, r *report.AuditReport) error {
+	switch format {
+	case formatJSON:
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	case formatSARIF:
+		return sarif.AuditEncoder{}.Encode(w, r)
+	case formatMarkdown:
+		return markdown.AuditEncoder{}.Encode(w, r)
+	case formatTable:
+		return writeAuditTable(w, r)
+	}
+	return fmt.Errorf("-o %q: customs audit does not write it", format)
+}
+
 // writeAuditTable prints the findings grouped by impact, then one
 // remediation line per check.
-func writeAuditTable(w io.Writer, r *auditReport) error {
+func writeAuditTable(w io.Writer, r *report.AuditReport) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	var impact rtaudit.Impact
+	impact := ""
 	for _, fd := range r.Findings {
 		if fd.Impact != impact {
 			impact = fd.Impact
-			fmt.Fprintf(tw, "\n%s\n", strings.ToUpper(strings.ReplaceAll(impact.String(), "-", " ")))
+			fmt.Fprintf(tw, "\n%s\n", strings.ToUpper(strings.ReplaceAll(impact, "-", " ")))
 			fmt.Fprintln(tw, "SEVERITY\tID\tWORKLOAD\tCONTAINER\tEVIDENCE")
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", fd.Severity, fd.ID, fd.Workload, fd.Container, fd.Evidence)

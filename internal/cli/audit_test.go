@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/customs-scanner/customs/internal/report"
 )
 
 func runAuditCmd(t *testing.T, stdin string, args ...string) (string, error) {
@@ -69,7 +71,7 @@ func TestAuditCmd(t *testing.T) {
 		}
 		var rep struct {
 			SchemaVersion string
-			Targets       []auditTarget
+			Targets       []report.AuditTarget
 			Findings      []map[string]any `json:"misconfigurations"`
 		}
 		if err := json.Unmarshal([]byte(out), &rep); err != nil {
@@ -78,7 +80,7 @@ func TestAuditCmd(t *testing.T) {
 		if rep.SchemaVersion != "1.0" {
 			t.Errorf("schemaVersion = %q", rep.SchemaVersion)
 		}
-		if diff := cmp.Diff([]auditTarget{{compose, 2}, {"k8s:-", 1}}, rep.Targets); diff != "" {
+		if diff := cmp.Diff([]report.AuditTarget{{Target: compose, Workloads: 2}, {Target: "k8s:-", Workloads: 1}}, rep.Targets); diff != "" {
 			t.Errorf("targets (-want +got):\n%s", diff)
 		}
 		// Host escapes first, across targets (then by source: "-" sorts first).
@@ -133,6 +135,8 @@ func TestAuditCmd(t *testing.T) {
 		{"fail-on passes", []string{"k8s:-", "--fail-on", "critical"}, "", false},
 		{"bad severity", []string{compose, "--fail-on", "urgent"}, `--fail-on "urgent"`, false},
 		{"bad output", []string{compose, "-o", "xml"}, `-o "xml"`, false},
+		{"format given to --output", []string{compose, "--output", "json"}, "use -o json", false},
+		{"sbom format", []string{compose, "-o", "spdx-json"}, "customs audit does not write spdx-json", false},
 		{"missing file", []string{filepath.Join(dir, "nope.yaml")}, "no such file", false},
 		{"docker with argument", []string{"docker:nginx"}, "no such container", false},
 	} {

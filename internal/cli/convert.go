@@ -16,9 +16,7 @@ import (
 const maxReport = 1 << 30
 
 type convertFlags struct {
-	outputs    []string
-	output     string
-	template   string
+	out        *outputFlags
 	dockerfile string
 }
 
@@ -28,16 +26,19 @@ func newConvertCmd(_ *globals) *cobra.Command {
 		Use:   "convert REPORT.json",
 		Short: "Re-encode a saved JSON report in other formats, without rescanning",
 		Long: `Read a report written by 'customs scan -o json' (or 'customs sbom -o json') and write
-it in other formats. REPORT.json may be - for stdin.`,
+it in other formats. REPORT.json may be - for stdin.
+
+Output: -o FORMAT[=FILE], repeatable, and --output FILE, as every command that prints a
+report takes them; see docs/output.md.`,
 		Example: `  customs convert report.json -o sarif=results.sarif --dockerfile Dockerfile
   customs convert report.json -o markdown -o cyclonedx-json=bom.json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			outs, err := parseOutputs(f.outputs, f.output)
+			outs, err := f.out.parse()
 			if err != nil {
 				return err
 			}
-			oo := outputOptions{Color: isTerminal(cmd.OutOrStdout()), Template: f.template, Dockerfile: f.dockerfile}
+			oo := outputOptions{Color: isTerminal(cmd.OutOrStdout()), Template: f.out.template, Dockerfile: f.dockerfile}
 			if err := checkOutputs(outs, oo); err != nil {
 				return err
 			}
@@ -45,13 +46,11 @@ it in other formats. REPORT.json may be - for stdin.`,
 			if err != nil {
 				return err
 			}
-			return writeOutputs(cmd.OutOrStdout(), outs, oo, r)
+			return writeReports(cmd.OutOrStdout(), outs, oo, r)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringArrayVarP(&f.outputs, "format", "o", []string{"table"}, outputFormatsHelp)
-	fl.StringVar(&f.output, "output", "", "write the output given as plain -o FORMAT to FILE instead of stdout")
-	fl.StringVar(&f.template, "template", "", "template FILE or TEXT for -o template (Go text/template over the report)")
+	f.out = addOutputFlags(fl, "convert", scanFormats)
 	fl.StringVar(&f.dockerfile, "dockerfile", "", "locate sarif results in this Dockerfile (path relative to the repository root)")
 	return cmd
 }

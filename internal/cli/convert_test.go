@@ -119,7 +119,9 @@ func FuzzConvert(f *testing.F) {
 		}
 		for _, o := range outs {
 			var b strings.Builder
-			_ = writeOutputs(&b, []outputSpec{o}, oo, r)
+			_ = writeReports(&b, []outputSpec{o}, oo, r)
 		}
+		var b strings.Builder
+		_ = writeReports(&b, []outputSpec{{"table", ""}}, outputOptions{Packages: true}, r)
 	})
 }

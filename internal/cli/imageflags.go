@@ -11,17 +11,15 @@ import (
 	"github.com/customs-scanner/customs/internal/scan"
 )
 
-// imageFlags are the flags scan and sbom share: where the report goes and
-// how the image is read.
+// imageFlags are the flags scan and sbom share: how the image is read.
+// (Where the report goes is outputFlags.)
 type imageFlags struct {
-	output, template, platform    string
+	platform                      string
 	insecure, noCache, noProgress bool
 	walk                          walkFlags
 }
 
 func (f *imageFlags) add(fl *pflag.FlagSet) {
-	fl.StringVar(&f.output, "output", "", "write the output given as plain -o FORMAT to FILE instead of stdout")
-	fl.StringVar(&f.template, "template", "", "template FILE or TEXT for -o template (Go text/template over the report)")
 	fl.StringVar(&f.platform, "platform", "", "platform of a multi-arch image, as os/arch[/variant] (default linux/amd64)")
 	fl.BoolVar(&f.insecure, "insecure", false, "allow plain-HTTP registries")
 	fl.BoolVar(&f.noCache, "no-cache", false, "do not read or write the layer cache")

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/spf13/cobra"
 
+	"github.com/customs-scanner/customs/internal/atomicfile"
 	"github.com/customs-scanner/customs/internal/report"
 )
 
@@ -29,13 +30,18 @@ func TestParseOutputs(t *testing.T) {
 		{"case", []string{"CycloneDX-XML=b.xml"}, "", []outputSpec{{"cyclonedx-xml", "b.xml"}}, ""},
 		{"every format", []string{"table", "json=a", "cyclonedx-json=b", "cyclonedx-xml=c", "spdx-json=d", "spdx-tag-value=e", "sarif=f", "markdown=g", "template=h"}, "", []outputSpec{{"table", ""}, {"json", "a"}, {"cyclonedx-json", "b"}, {"cyclonedx-xml", "c"}, {"spdx-json", "d"}, {"spdx-tag-value", "e"}, {"sarif", "f"}, {"markdown", "g"}, {"template", "h"}}, ""},
 		{"unknown", []string{"cyclonedx"}, "", nil, `unknown format "cyclonedx"`},
+		{"a file given to -o", []string{"report.json"}, "", nil, `-o json=report.json`},
+		{"format given to --output", []string{"json"}, "json", nil, "use -o json"},
+		{"format given to --output, any case", nil, "SARIF", nil, "use -o sarif"},
+		{"a file named like a format", []string{"json"}, "./json", []outputSpec{{"json", "./json"}}, ""},
 		{"two on stdout", []string{"table", "json"}, "", nil, "both write to stdout"},
 		{"two on one file", []string{"json=a.json", "sarif=./a.json"}, "", nil, "both write to ./a.json"},
 		{"two on --output", []string{"json", "sarif"}, "x", nil, "both write to x"},
 		{"empty file", []string{"json="}, "", nil, "empty file name"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseOutputs(tc.specs, tc.output)
+			f := &outputFlags{command: "scan", formats: scanFormats, specs: tc.specs, file: tc.output}
+			got, err := f.parse()
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("err = %v, want %q", err, tc.err)
@@ -89,7 +95,7 @@ func TestWriteOutputsKeepsOldFile(t *testing.T) {
 	}
 	outs := []outputSpec{{"template", old}, {"json", filepath.Join(dir, "r.json")}}
 	r := &report.Report{SchemaVersion: report.SchemaVersion, Target: report.Target{Ref: "x"}}
-	err := writeOutputs(&bytes.Buffer{}, outs, outputOptions{Template: "{{.Nope}}"}, r)
+	err := writeReports(&bytes.Buffer{}, outs, outputOptions{Template: "{{.Nope}}"}, r)
 	if err == nil || !strings.Contains(err.Error(), "execute template") {
 		t.Fatalf("err = %v, want an execute template error", err)
 	}
@@ -99,7 +105,7 @@ func TestWriteOutputsKeepsOldFile(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "r.json")); err != nil {
 		t.Errorf("the json output was not written: %v", err)
 	}
-	left, _ := filepath.Glob(filepath.Join(dir, ".customs-report-*"))
+	left, _ := filepath.Glob(filepath.Join(dir, atomicfile.TempPrefix+"*"))
 	if len(left) > 0 {
 		t.Errorf("temporary files left: %v", left)
 	}

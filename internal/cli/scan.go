@@ -23,7 +23,7 @@ import (
 
 type scanFlags struct {
 	imageFlags
-	formats            []string
+	out                *outputFlags
 	dockerfile         string
 	gate               gateOptions
 	scanners           []string
@@ -63,6 +63,9 @@ TARGET is an image reference with an optional scheme prefix:
 Without a prefix the kind is detected: an existing file or directory, else the local
 Docker Engine, else a registry.
 
+Output: -o FORMAT[=FILE], repeatable, and --output FILE, as every command that prints a
+report takes them; see docs/output.md.
+
 Exit codes: 0 no gate failed, 1 --fail-on matched a finding, 2 error.`,
 		Example: `  customs scan docker-archive:alpine.tar
   customs scan registry:ghcr.io/org/app:1.2 --platform linux/arm64 -o json --output report.json
@@ -73,7 +76,7 @@ Exit codes: 0 no gate failed, 1 --fail-on matched a finding, 2 error.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringArrayVarP(&f.formats, "format", "o", []string{"table"}, outputFormatsHelp)
+	f.out = addOutputFlags(fl, "scan", scanFormats)
 	f.imageFlags.add(fl)
 	fl.StringVar(&f.dockerfile, "dockerfile", "", "the image's Dockerfile: sarif results point into it, and --scanners config lints it (path relative to the repository root)")
 	fl.StringVar(&f.failOn, "fail-on", "", "exit 1 when a finding at or above this severity affects the image (negligible, low, medium, high, critical)")
@@ -93,11 +96,11 @@ Exit codes: 0 no gate failed, 1 --fail-on matched a finding, 2 error.`,
 }
 
 func runScan(cmd *cobra.Command, g *globals, f *scanFlags, target string) error {
-	outs, err := parseOutputs(f.formats, f.output)
+	outs, err := f.out.parse()
 	if err != nil {
 		return err
 	}
-	oo := outputOptions{Color: isTerminal(cmd.OutOrStdout()), Template: f.template, Dockerfile: f.dockerfile}
+	oo := outputOptions{Color: isTerminal(cmd.OutOrStdout()), Template: f.out.template, Dockerfile: f.dockerfile}
 	if err := checkOutputs(outs, oo); err != nil {
 		return err
 	}
@@ -205,7 +208,7 @@ func runScan(cmd *cobra.Command, g *globals, f *scanFlags, target string) error 
 	for _, l := range gres.Lines {
 		fmt.Fprintf(cmd.ErrOrStderr(), "customs: %s\n", l)
 	}
-	if err := writeOutputs(cmd.OutOrStdout(), outs, oo, r); err != nil {
+	if err := writeReports(cmd.OutOrStdout(), outs, oo, r); err != nil {
 		return err
 	}
 	if gres.Failed {
