@@ -5,6 +5,7 @@ package reporttest
 import (
 	"bytes"
 	_ "embed"
+	"encoding/json"
 	"testing"
 
 	"github.com/customs-scanner/customs/internal/report"
@@ -13,6 +14,9 @@ import (
 
 //go:embed testdata/sample.report.json
 var sample []byte
+
+//go:embed testdata/audit.report.json
+var auditSample []byte
 
 // Sample returns a fresh copy of the sample report: a real scan of
 // testdata/images/alpine-310.tar.gz with findings added by hand.
@@ -23,4 +27,15 @@ func Sample(t testing.TB) *report.Report {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// AuditSample returns a fresh copy of the sample audit report: the real
+// output of customs audit on a Compose file and a Pod.
+func AuditSample(t testing.TB) *report.AuditReport {
+	t.Helper()
+	var r report.AuditReport
+	if err := json.Unmarshal(auditSample, &r); err != nil {
+		t.Fatal(err)
+	}
+	return &r
 }
