@@ -1,6 +1,7 @@
 // Package markdown renders a short report summary for a pull-request
-// comment: counts by severity, the fixable findings worst first, and the
-// rest folded in a <details> block.
+// comment: counts by severity, the secrets, the fixable findings worst
+// first, the rest folded in a <details> block, and the failed
+// configuration checks.
 package markdown
 
 import (
@@ -59,26 +60,36 @@ func (e Encoder) Encode(w io.Writer, r *report.Report) error {
 
 	var b strings.Builder
 	fmt.Fprintf(&b, "### customs: %s\n\n", cell(r.Target.Ref))
-	if total == 0 {
+	switch {
+	case total == 0 && r.DB == nil:
+		// An SBOM, or a scan with --skip-db or without the vuln scanner.
+		fmt.Fprintf(&b, "%s; not checked for vulnerabilities (no vulnerability DB was used).\n", plural(len(r.Packages), "package"))
+	case total == 0:
 		fmt.Fprintf(&b, "No vulnerabilities found in %s.\n", plural(len(r.Packages), "package"))
-		_, err := io.WriteString(w, b.String())
-		return err
-	}
-	var parts []string
-	for _, s := range severities {
-		if n := counts[s]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%s **%d**", s, n))
+	default:
+		var parts []string
+		for _, s := range severities {
+			if n := counts[s]; n > 0 {
+				parts = append(parts, fmt.Sprintf("%s **%d**", s, n))
+			}
 		}
-	}
-	nfix := 0
-	for _, f := range r.Findings {
-		if f.Status == report.StatusFixAvailable {
-			nfix++
+		nfix := 0
+		for _, f := range r.Findings {
+			if f.Status == report.StatusFixAvailable {
+				nfix++
+			}
 		}
+		fmt.Fprintf(&b, "**%s** in %d of %s: %s. %d with a fix.\n", plural(total, "vulnerability"), len(pkgs), plural(len(r.Packages), "package"), strings.Join(parts, " · "), nfix)
 	}
-	fmt.Fprintf(&b, "**%s** in %d of %s: %s. %d with a fix.\n\n", plural(total, "vulnerability"), len(pkgs), plural(len(r.Packages), "package"), strings.Join(parts, " · "), nfix)
+	if len(r.Secrets) > 0 {
+		fmt.Fprintf(&b, "\n**%s**: %s.\n", plural(len(r.Secrets), "secret"), bySeverity(len(r.Secrets), func(i int) string { return r.Secrets[i].Severity }))
+	}
+	if len(r.Misconfigurations) > 0 {
+		fmt.Fprintf(&b, "\n**%s**: %s.\n", plural(len(r.Misconfigurations), "misconfiguration"), bySeverity(len(r.Misconfigurations), func(i int) string { return r.Misconfigurations[i].Severity }))
+	}
+	secretsTable(&b, r.Secrets, limit)
 	if len(fixable) > 0 {
-		fmt.Fprintf(&b, "#### Fixable\n\n")
+		fmt.Fprintf(&b, "\n#### Fixable\n\n")
 		table(&b, fixable)
 	}
 	if len(rest) > 0 {
@@ -94,8 +105,87 @@ func (e Encoder) Encode(w io.Writer, r *report.Report) error {
 		}
 		b.WriteString("\n</details>\n")
 	}
+	misconfigTable(&b, r.Misconfigurations, limit)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// bySeverity is "CRITICAL **1** · LOW **2**" for n items whose severities
+// sev gives.
+func bySeverity(n int, sev func(int) string) string {
+	counts := map[string]int{}
+	for i := range n {
+		counts[norm(sev(i))]++
+	}
+	var parts []string
+	for _, s := range severities {
+		if c := counts[s]; c > 0 {
+			parts = append(parts, fmt.Sprintf("%s **%d**", s, c))
+		}
+	}
+	return strings.Join(parts, " · ")
+}
+
+// secretsTable lists the secrets worst first, at most limit: where each
+// is, the redacted match, and whether a later layer deleted it (it is
+// still in the image's layer then).
+func secretsTable(b *strings.Builder, secrets []report.Secret, limit int) {
+	if len(secrets) == 0 {
+		return
+	}
+	ss := slices.Clone(secrets)
+	slices.SortStableFunc(ss, func(a, b report.Secret) int {
+		if c := rank(b.Severity) - rank(a.Severity); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Path, b.Path); c != 0 {
+			return c
+		}
+		return a.Line - b.Line
+	})
+	b.WriteString("\n#### Secrets\n\n| Severity | Rule | Where | Match | Layer |\n|---|---|---|---|---|\n")
+	for _, s := range ss[:min(len(ss), limit)] {
+		where := s.Path
+		if s.Source == "file" || s.Source == "" {
+			where = "/" + strings.TrimPrefix(s.Path, "/")
+		}
+		if s.Line > 0 {
+			where += fmt.Sprintf(":%d", s.Line)
+		}
+		layer := report.ShortDigest(s.Layer)
+		if s.CreatedBy != "" {
+			layer += " `" + strings.ReplaceAll(clip(strings.TrimSpace(s.CreatedBy), 50), "`", "'") + "`"
+		}
+		if !s.StillPresent {
+			layer += " (deleted by a later layer, still in this one)"
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", norm(s.Severity), cell(s.Rule), cell(where), cell(s.Match), strings.ReplaceAll(layer, "|", `\|`))
+	}
+	if n := len(ss) - limit; n > 0 {
+		fmt.Fprintf(b, "\n…and %d more: see the full report (`-o json`).\n", n)
+	}
+}
+
+// misconfigTable lists the failed configuration checks worst first, at
+// most limit.
+func misconfigTable(b *strings.Builder, ms []report.Misconfiguration, limit int) {
+	if len(ms) == 0 {
+		return
+	}
+	ms = slices.Clone(ms)
+	slices.SortStableFunc(ms, func(a, b report.Misconfiguration) int {
+		if c := rank(b.Severity) - rank(a.Severity); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	b.WriteString("\n#### Misconfigurations\n\n| Severity | Check | Title | Evidence | Remediation |\n|---|---|---|---|---|\n")
+	for _, m := range ms[:min(len(ms), limit)] {
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", norm(m.Severity), cell(m.ID), cell(m.Title), cell(clip(strings.Join(m.Evidence, "; "), 200)), cell(clip(m.Remediation, 200)))
+	}
+	if n := len(ms) - limit; n > 0 {
+		fmt.Fprintf(b, "\n…and %d more: see the full report (`-o json`).\n", n)
+	}
 }
 
 func table(b *strings.Builder, fs []report.Finding) {

@@ -26,6 +26,13 @@ func TestGolden(t *testing.T) {
 			r.Findings = nil
 			return r
 		}, "clean.md"},
+		{"secrets and misconfigurations", Encoder{}, withAudit, "sample-audit.md"},
+		{"only a secret, no DB", Encoder{}, func(t testing.TB) *report.Report {
+			r := withAudit(t)
+			r.Findings, r.Misconfigurations, r.DB = nil, []report.Misconfiguration{}, nil
+			r.Secrets = r.Secrets[:1]
+			return r
+		}, "secret-only.md"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var b bytes.Buffer
@@ -64,5 +71,38 @@ func TestShort(t *testing.T) {
 	}
 	if b.Len() > 65536 {
 		t.Errorf("%d bytes, more than a GitHub comment holds", b.Len())
+	}
+}
+
+// withAudit is the sample report with what --scanners secret,config find:
+// a private key still in the image, a token a later layer deleted (both as
+// the secret scanner reports them, match redacted) and a failed check.
+func withAudit(t testing.TB) *report.Report {
+	r := reporttest.Sample(t)
+	r.Secrets = []report.Secret{
+		{Rule: "private-key", Severity: "CRITICAL", Source: "file", Layer: r.Target.Layers[1].DiffID, CreatedBy: r.Target.Layers[1].CreatedBy,
+			Path: "root/.ssh/id_rsa", Line: 2, Match: "-----BEGIN RSA PRIVATE KEY----- MIIC****", StillPresent: true},
+		{Rule: "github-token", Severity: "HIGH", Source: "file", Layer: r.Target.Layers[0].DiffID, Path: "root/.config/gh/hosts.yml", Line: 2, Match: "ghp_Zq****"},
+		{Rule: "aws-access-key-id", Severity: "HIGH", Source: "env", Path: "Env[2]", Match: "AKIA****"},
+	}
+	r.Misconfigurations = []report.Misconfiguration{{ID: "image.root-user", Title: "Container runs as root", Severity: "MEDIUM",
+		Evidence: []string{"config.User is empty"}, Remediation: "Add USER <uid> to the Dockerfile", Target: r.Target.Ref}}
+	return r
+}
+
+// TestSecretsShown: a critical private key is in the comment even when
+// the image has no vulnerabilities (it was left out before).
+func TestSecretsShown(t *testing.T) {
+	r := withAudit(t)
+	r.Findings = nil
+	var b bytes.Buffer
+	if err := (Encoder{}).Encode(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"**3 secrets**: CRITICAL **1** · HIGH **2**", "| CRITICAL | private-key | /root/.ssh/id\\_rsa:2 |",
+		"(deleted by a later layer, still in this one)", "| MEDIUM | image.root-user | Container runs as root |", "No vulnerabilities found"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("comment lacks %q:\n%s", want, b.String())
+		}
 	}
 }
