@@ -5,6 +5,7 @@
 package cyclonedx
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"slices"
@@ -31,6 +32,8 @@ const (
 	PropSourceVersion  = "customs:package:sourceVersion"
 	PropEvidence       = "customs:package:evidence"
 	PropStatus         = "customs:finding:status"
+	PropStatusDetail   = "customs:finding:statusDetail"
+	PropComparison     = "customs:finding:comparison"
 	PropFixedVersion   = "customs:finding:fixedVersion"
 	PropKEVDateAdded   = "customs:kev:dateAdded"
 	PropEPSSScore      = "customs:epss:score"
@@ -92,7 +95,7 @@ func BOM(r *report.Report) *cdx.BOM {
 	if deps := dependencies(r, pkgs, known); len(deps) > 0 {
 		bom.Dependencies = &deps
 	}
-	if vulns := vulnerabilities(r.Findings, known); len(vulns) > 0 {
+	if vulns := vulnerabilities(r, known); len(vulns) > 0 {
 		bom.Vulnerabilities = &vulns
 	}
 	return bom
@@ -246,18 +249,39 @@ func dependencies(r *report.Report, pkgs []inventory.Package, known map[string]b
 }
 
 // vulnerabilities has one entry per finding, sorted by vulnerability ID
-// then package, so each carries its own status and fix.
-func vulnerabilities(fs []report.Finding, known map[string]bool) []cdx.Vulnerability {
-	sorted := slices.Clone(fs)
-	slices.SortStableFunc(sorted, func(a, b report.Finding) int {
-		if c := strings.Compare(a.VulnerabilityID, b.VulnerabilityID); c != 0 {
+// then package, so each carries its own status and fix. Findings a VEX
+// statement or an exception suppressed are there too, with the analysis
+// that statement made (see analysis.go); baseline-suppressed ones are not.
+func vulnerabilities(r *report.Report, known map[string]bool) []cdx.Vulnerability {
+	type entry struct {
+		f report.Finding
+		a *cdx.VulnerabilityAnalysis
+	}
+	entries := make([]entry, 0, len(r.Findings))
+	for _, f := range r.Findings {
+		entries = append(entries, entry{f, noteAnalysis(f.VEX)})
+	}
+	for _, s := range r.Suppressed {
+		if a := suppressedAnalysis(s); a != nil {
+			entries = append(entries, entry{s.Finding, a})
+		}
+	}
+	slices.SortStableFunc(entries, func(a, b entry) int {
+		if c := strings.Compare(a.f.VulnerabilityID, b.f.VulnerabilityID); c != 0 {
 			return c
 		}
-		return strings.Compare(a.PackageID, b.PackageID)
+		return strings.Compare(a.f.PackageID, b.f.PackageID)
 	})
-	out := make([]cdx.Vulnerability, 0, len(sorted))
-	for _, f := range sorted {
-		out = append(out, vulnerability(f, known))
+	out := make([]cdx.Vulnerability, 0, len(entries))
+	seen := map[string]bool{}
+	for _, e := range entries {
+		v := vulnerability(e.f, known)
+		if seen[v.BOMRef] {
+			continue // bom-refs are unique in a BOM
+		}
+		seen[v.BOMRef] = true
+		v.Analysis = e.a
+		out = append(out, v)
 	}
 	return out
 }
@@ -313,8 +337,16 @@ func vulnerability(f report.Finding, known map[string]bool) cdx.Vulnerability {
 		}
 		v.Affects = &[]cdx.Affects{{Ref: f.PackageID, Range: &[]cdx.AffectedVersions{{Version: f.PackageVersion, Status: st}}}}
 	}
-	v.Analysis = analysis(f)
 	props := []cdx.Property{{Name: PropStatus, Value: f.Status}}
+	if d := strings.TrimSpace(f.StatusDetail); d != "" {
+		props = append(props, cdx.Property{Name: PropStatusDetail, Value: d})
+	}
+	// The version test the scan made, or why it could not decide.
+	if len(f.Evidence) > 0 {
+		if c := cmp.Or(f.Evidence[0].Comparison, f.Evidence[0].Reason); c != "" {
+			props = append(props, cdx.Property{Name: PropComparison, Value: c})
+		}
+	}
 	if f.FixedVersion != "" {
 		props = append(props, cdx.Property{Name: PropFixedVersion, Value: f.FixedVersion})
 	}
@@ -328,33 +360,6 @@ func vulnerability(f report.Finding, known map[string]bool) cdx.Vulnerability {
 	}
 	v.Properties = &props
 	return v
-}
-
-// analysis records what the scan decided where CycloneDX has a word for
-// it: a version outside the affected ranges is not_affected, a distro's
-// decision not to fix is a will_not_fix response, an undecided match is
-// in_triage.
-func analysis(f report.Finding) *cdx.VulnerabilityAnalysis {
-	detail := ""
-	if len(f.Evidence) > 0 {
-		detail = f.Evidence[0].Comparison
-		if detail == "" {
-			detail = f.Evidence[0].Reason
-		}
-	}
-	switch f.Status {
-	case report.StatusNotAffected:
-		return &cdx.VulnerabilityAnalysis{State: cdx.IASNotAffected, Detail: detail}
-	case report.StatusUndetermined:
-		return &cdx.VulnerabilityAnalysis{State: cdx.IASInTriage, Detail: detail}
-	case report.StatusWontFix:
-		return &cdx.VulnerabilityAnalysis{State: cdx.IASExploitable, Response: &[]cdx.ImpactAnalysisResponse{cdx.IARWillNotFix}, Detail: strings.TrimSpace(f.StatusDetail)}
-	case report.StatusEndOfLife:
-		return &cdx.VulnerabilityAnalysis{State: cdx.IASExploitable, Response: &[]cdx.ImpactAnalysisResponse{cdx.IARCanNotFix}, Detail: "end of life"}
-	case report.StatusFixAvailable:
-		return &cdx.VulnerabilityAnalysis{State: cdx.IASExploitable, Response: &[]cdx.ImpactAnalysisResponse{cdx.IARUpdate}, Detail: detail}
-	}
-	return nil
 }
 
 func advisoryURL(id string) string {

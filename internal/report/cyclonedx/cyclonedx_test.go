@@ -84,6 +84,7 @@ func TestJSONSchema(t *testing.T) {
 		r    *report.Report
 	}{
 		{"alpine", reporttest.Sample(t)},
+		{"vex and exceptions", withStatements(t)},
 		{"empty", empty},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -199,7 +200,9 @@ func TestMapping(t *testing.T) {
 		{"depends-on", dep[libssl], []string{libcrypto}},
 		{"root excludes contained", contains(dep[RootRef], busyboxBin), false},
 		{"root has os", contains(dep[RootRef], "os:alpine@3.10.4"), true},
-		{"not-affected", vuln["CVE-2019-1551/"+libssl].Analysis.State, cdx.IASNotAffected},
+		// The scan's own decisions make no VEX claim: no analysis.
+		{"not-affected analysis", vuln["CVE-2019-1551/"+libssl].Analysis, (*cdx.VulnerabilityAnalysis)(nil)},
+		{"fixable analysis", vuln["CVE-2020-1967/"+libcrypto].Analysis, (*cdx.VulnerabilityAnalysis)(nil)},
 		{"not-affected status", (*(*vuln["CVE-2019-1551/"+libssl].Affects)[0].Range)[0].Status, cdx.VulnerabilityStatusNotAffected},
 		{"affects", (*vuln["CVE-2020-1967/"+libcrypto].Affects)[0].Ref, libcrypto},
 		{"cvss", *(*vuln["CVE-2020-1967/"+libcrypto].Ratings)[0].Score, 7.5},
@@ -288,5 +291,89 @@ func TestXMLSchema(t *testing.T) {
 				t.Error("validated, want an error")
 			}
 		})
+	}
+}
+
+// withStatements is the sample report after the gate: one finding kept
+// with an affected VEX note, others suppressed by a not_affected and a
+// fixed VEX statement, by an exception and by the baseline.
+func withStatements(t *testing.T) *report.Report {
+	t.Helper()
+	r := reporttest.Sample(t)
+	all := r.Findings
+	byID := func(id, pkg string) report.Finding {
+		for _, f := range all {
+			if f.VulnerabilityID == id && f.PackageName == pkg {
+				return f
+			}
+		}
+		t.Fatalf("no finding %s in %s", id, pkg)
+		return report.Finding{}
+	}
+	var kept []report.Finding
+	for _, f := range r.Findings {
+		switch {
+		case f.VulnerabilityID == "CVE-2022-28391":
+			f.VEX = &report.VEXNote{Status: "affected", ActionStatement: "Upgrade the base image to alpine:3.16", Source: "app.openvex.json#0"}
+		case f.VulnerabilityID == "CVE-2020-1967", f.VulnerabilityID == "CVE-2021-36159", f.VulnerabilityID == "CVE-2020-28928":
+			continue
+		}
+		kept = append(kept, f)
+	}
+	r.Findings = kept
+	r.Suppressed = []report.Suppression{
+		{Finding: byID("CVE-2020-1967", "libssl1.1"), By: report.SuppressedByVEX, Status: "not_affected", Justification: "vulnerable_code_not_in_execute_path",
+			Reason: "TLS 1.3 signature_algorithms is never negotiated", Source: "app.openvex.json#1"},
+		{Finding: byID("CVE-2020-1967", "libcrypto1.1"), By: report.SuppressedByVEX, Status: "not_affected", Justification: "vulnerable_code_cannot_be_controlled_by_adversary",
+			Reason: "vulnerable_code_cannot_be_controlled_by_adversary", Source: "app.openvex.json#2"},
+		{Finding: byID("CVE-2021-36159", "apk-tools"), By: report.SuppressedByVEX, Status: "fixed", Source: "app.openvex.json#3"},
+		{Finding: byID("CVE-2020-28928", "musl"), By: report.SuppressedByException, Reason: "wcsnrtombs is not called", Owner: "sec@example.com",
+			Expires: "2026-12-31", Source: ".customsignore.yaml:3"},
+		{Finding: byID("CVE-2020-28928", "musl-utils"), By: report.SuppressedByBaseline},
+	}
+	return r
+}
+
+// TestAnalysis: analysis is written only where a VEX statement or an
+// exception made the claim, with the statement's own state.
+func TestAnalysis(t *testing.T) {
+	bom := BOM(withStatements(t))
+	got := map[string]*cdx.VulnerabilityAnalysis{}
+	for _, v := range *bom.Vulnerabilities {
+		pkg := ""
+		for _, a := range *v.Affects {
+			pkg = a.Ref
+		}
+		got[v.ID+" "+pkg] = v.Analysis
+	}
+	r := withStatements(t)
+	ref := map[string]string{}
+	for _, p := range r.Packages {
+		ref[p.Name] = p.ID
+	}
+	want := map[string]*cdx.VulnerabilityAnalysis{
+		"CVE-2022-28391 " + ref["busybox"]: {State: cdx.IASExploitable, Detail: "Action: Upgrade the base image to alpine:3.16. Source: app.openvex.json#0"},
+		"CVE-2020-1967 " + ref["libssl1.1"]: {State: cdx.IASNotAffected, Justification: cdx.IAJCodeNotReachable,
+			Detail: "TLS 1.3 signature_algorithms is never negotiated. Source: app.openvex.json#1"},
+		"CVE-2020-1967 " + ref["libcrypto1.1"]: {State: cdx.IASNotAffected,
+			Detail: "vulnerable_code_cannot_be_controlled_by_adversary. Source: app.openvex.json#2"},
+		"CVE-2021-36159 " + ref["apk-tools"]: {State: cdx.IASResolved, Detail: "Source: app.openvex.json#3"},
+		"CVE-2020-28928 " + ref["musl"]:      {State: cdx.IASNotAffected, Detail: "Exception: wcsnrtombs is not called (owner sec@example.com, expires 2026-12-31, .customsignore.yaml:3)"},
+	}
+	for k, w := range want {
+		if diff := cmp.Diff(w, got[k]); diff != "" {
+			t.Errorf("%s analysis (-want +got):\n%s", k, diff)
+		}
+	}
+	for k, a := range got {
+		if _, ok := want[k]; !ok && a != nil {
+			t.Errorf("%s has an analysis nobody stated: %+v", k, a)
+		}
+	}
+	if _, ok := got["CVE-2020-28928 "+ref["musl-utils"]]; ok {
+		t.Error("a finding only the baseline suppressed is listed")
+	}
+	if len(got) != len(r.Findings)+4 {
+		t.Errorf("%d vulnerabilities, want %d kept + 4 suppressed by VEX or exception", len(got), len(r.Findings))
 	}
 }
