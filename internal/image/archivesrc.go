@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -155,6 +156,13 @@ func (s *archiveSource) readIndexed(ctx context.Context, f *os.File, layer Layer
 	if err != nil {
 		return nil, err
 	}
+	// Only the chosen image's layers: an archive of several images (or
+	// platforms) holds others'.
+	want := map[string]bool{}
+	for _, l := range m.Layers {
+		want[l.Key] = true
+	}
+	blobs = slices.DeleteFunc(blobs, func(b blobAt) bool { return !want[b.key] })
 	if layer != nil {
 		if err := readBlobsAt(ctx, f, blobs, s.limit, layer); err != nil {
 			return nil, err
