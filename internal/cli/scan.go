@@ -29,6 +29,7 @@ type scanFlags struct {
 	scanners           []string
 	secretConfig       string
 	failOn             string
+	failOnUnknown      bool
 	includeNotAffected bool
 	ignoreUnfixed      bool
 	skipDB             bool
@@ -79,7 +80,8 @@ Exit codes: 0 no gate failed, 1 --fail-on matched a finding, 2 error.`,
 	f.out = addOutputFlags(fl, "scan", scanFormats)
 	f.imageFlags.add(fl)
 	fl.StringVar(&f.dockerfile, "dockerfile", "", "the image's Dockerfile: sarif results point into it, and --scanners config lints it (path relative to the repository root)")
-	fl.StringVar(&f.failOn, "fail-on", "", "exit 1 when a finding at or above this severity affects the image (negligible, low, medium, high, critical)")
+	fl.StringVar(&f.failOn, "fail-on", "", "exit 1 when a finding at or above this severity affects the image (unknown, negligible, low, medium, high, critical; unknown is the lowest, so it means any finding)")
+	fl.BoolVar(&f.failOnUnknown, "fail-on-unknown", false, "exit 1 when a vulnerability without a severity (UNKNOWN: no source in the DB rates it) affects the image, besides what --fail-on counts: --fail-on high --fail-on-unknown")
 	fl.BoolVar(&f.includeNotAffected, "include-not-affected", false, "also report advisories that name a package but do not affect its version")
 	fl.BoolVar(&f.ignoreUnfixed, "ignore-unfixed", false, "report only findings that have a fixed version")
 	fl.BoolVar(&f.skipDB, "skip-db", false, "list packages only; do not match vulnerabilities")
@@ -114,7 +116,7 @@ func runScan(cmd *cobra.Command, g *globals, f *scanFlags, target string) error 
 	if f.failOn != "" {
 		r, ok := vulndb.SeverityRank(strings.ToUpper(f.failOn))
 		if !ok {
-			return fmt.Errorf("--fail-on %q: want one of negligible, low, medium, high, critical", f.failOn)
+			return fmt.Errorf("--fail-on %q: want one of unknown, negligible, low, medium, high, critical", f.failOn)
 		}
 		failRank = r
 	}
@@ -190,6 +192,9 @@ func runScan(cmd *cobra.Command, g *globals, f *scanFlags, target string) error 
 	for _, w := range r.CoverageWarnings() {
 		fmt.Fprintf(cmd.ErrOrStderr(), "customs: warning: %s\n", w)
 	}
+	if w := r.UnratedNote(); w != "" {
+		fmt.Fprintf(cmd.ErrOrStderr(), "customs: warning: %s\n", w)
+	}
 	if f.ignoreUnfixed {
 		kept := r.Findings[:0]
 		for _, fd := range r.Findings {
@@ -214,22 +219,23 @@ func runScan(cmd *cobra.Command, g *globals, f *scanFlags, target string) error 
 	if gres.Failed {
 		return errFindings{gres.Message}
 	}
-	if failRank >= 0 {
-		n, worst := gate(&report.Report{Findings: gres.Eligible, Secrets: r.Secrets, Misconfigurations: r.Misconfigurations}, failRank)
+	if failRank >= 0 || f.failOnUnknown {
+		n, worst := gate(&report.Report{Findings: gres.Eligible, Secrets: r.Secrets, Misconfigurations: r.Misconfigurations}, failRank, f.failOnUnknown)
 		if n > 0 {
-			return errFindings{fmt.Sprintf("--fail-on %s: %d findings at or above %s (worst %s)", strings.ToLower(f.failOn), n, strings.ToUpper(f.failOn), worst)}
+			return errFindings{gateMessage(f.failOn, f.failOnUnknown, n, worst)}
 		}
 	}
 	return nil
 }
 
-// gate counts the findings that affect the image at or above rank:
-// vulnerabilities, secrets and misconfigurations.
-func gate(r *report.Report, rank int) (int, string) {
+// gate counts the findings that affect the image at or above rank (-1:
+// none): vulnerabilities, secrets and misconfigurations; with unknown also
+// the vulnerabilities without a severity.
+func gate(r *report.Report, rank int, unknown bool) (int, string) {
 	n, worst, worstRank := 0, "", -1
-	count := func(sev string) {
+	count := func(sev string, unrated bool) {
 		sr, _ := vulndb.SeverityRank(sev)
-		if sr < rank {
+		if (rank < 0 || sr < rank) && !unrated {
 			return
 		}
 		n++
@@ -239,16 +245,27 @@ func gate(r *report.Report, rank int) (int, string) {
 	}
 	for _, f := range r.Findings {
 		if match.Affects(f.Status) {
-			count(f.Severity)
+			count(f.Severity, unknown && (f.Severity == "" || f.Severity == vulndb.SeverityUnknown))
 		}
 	}
 	for _, s := range r.Secrets {
-		count(s.Severity)
+		count(s.Severity, false)
 	}
 	for _, m := range r.Misconfigurations {
-		count(m.Severity)
+		count(m.Severity, false)
 	}
 	return n, worst
+}
+
+// gateMessage is the exit-1 error of --fail-on and --fail-on-unknown.
+func gateMessage(failOn string, unknown bool, n int, worst string) string {
+	switch {
+	case failOn == "":
+		return fmt.Sprintf("--fail-on-unknown: %d findings without a severity", n)
+	case unknown:
+		return fmt.Sprintf("--fail-on %s --fail-on-unknown: %d findings at or above %s or without a severity (worst %s)", strings.ToLower(failOn), n, strings.ToUpper(failOn), worst)
+	}
+	return fmt.Sprintf("--fail-on %s: %d findings at or above %s (worst %s)", strings.ToLower(failOn), n, strings.ToUpper(failOn), worst)
 }
 
 // defaultDBMaxAge is how old a DB may be before a scan warns.

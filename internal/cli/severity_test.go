@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -59,5 +60,37 @@ func TestScanSeverityFromTheRightSource(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+}
+
+// TestScanFailOnUnknown: the bookworm image against the Debian tracker
+// slice (no urgencies, no NVD) has 16 findings, all UNKNOWN, which
+// --fail-on high never counts. --fail-on-unknown and --fail-on unknown
+// gate on them, and the scan says which source would rate them.
+func TestScanFailOnUnknown(t *testing.T) {
+	cache := testDB(t)
+	const hint = "16 of 16 findings have no severity (UNKNOWN): the DB has no NVD data, which rates most CVEs; add it with `customs db update --feeds default,nvd`, or `customs db build --source nvd=PATH` with the other sources; --fail-on-unknown fails the scan on them"
+	tests := []struct {
+		flags  []string
+		code   int
+		stderr string
+	}{
+		{[]string{"--fail-on", "high"}, 0, "customs: warning: " + hint},
+		{[]string{"--fail-on", "high", "--fail-on-unknown"}, ExitFindings, "--fail-on high --fail-on-unknown: 16 findings at or above HIGH or without a severity (worst UNKNOWN)"},
+		{[]string{"--fail-on-unknown"}, ExitFindings, "--fail-on-unknown: 16 findings without a severity"},
+		{[]string{"--fail-on", "unknown"}, ExitFindings, "--fail-on unknown: 16 findings at or above UNKNOWN (worst UNKNOWN)"},
+		{[]string{"--fail-on", "unknwn"}, ExitError, "--fail-on \"unknwn\": want one of unknown, negligible, low, medium, high, critical"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.flags, " "), func(t *testing.T) {
+			args := append([]string{"--cache-dir", cache, "scan", "--scanners", "vuln"}, tt.flags...)
+			r := run(t, append(args, debianImage)...)
+			if r.code != tt.code || !strings.Contains(r.stderr, tt.stderr) {
+				t.Errorf("exit %d, stderr:\n%s\nwant exit %d and %q", r.code, r.stderr, tt.code, tt.stderr)
+			}
+			if tt.code != ExitError && !strings.Contains(r.stdout, "\n"+hint+"\n") {
+				t.Errorf("table does not say which source would rate the findings:\n%s", r.stdout)
+			}
+		})
 	}
 }

@@ -133,6 +133,9 @@ func (e Encoder) Encode(w io.Writer, r *report.Report) error {
 	if l := r.CoverageLine(); l != "" {
 		b.WriteString(l + "\n")
 	}
+	if l := r.UnratedNote(); l != "" {
+		b.WriteString(l + "\n")
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
