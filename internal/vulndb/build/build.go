@@ -229,7 +229,7 @@ func Rebuild(ctx context.Context, dbPath string, sources []Source, log *slog.Log
 	if err := os.MkdirAll(filepath.Dir(dbPath), 0o755); err != nil {
 		return Result{}, fmt.Errorf("build vulnerability DB: %w", err)
 	}
-	removeStale(dbPath, log)
+	RemoveStale(dbPath, log)
 	w, err := sqlite.Create(ctx, dbPath)
 	if err != nil {
 		return Result{}, err
@@ -488,11 +488,15 @@ func leaves(err error) []error {
 	return []error{err}
 }
 
-// removeStale removes the temporary files that builds of dbPath killed
+// RemoveStale removes the temporary files that builds of dbPath killed
 // before they could clean up left beside it (sqlite.Create names them
 // .NAME.*.tmp); live builds' files are left alone (see
-// atomicfile.RemoveStale).
-func removeStale(dbPath string, log *slog.Logger) {
+// atomicfile.RemoveStale). Every build calls it; so does db update when
+// it has nothing to build.
+func RemoveStale(dbPath string, log *slog.Logger) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	dir, base := filepath.Split(dbPath)
 	if dir == "" {
 		dir = "."

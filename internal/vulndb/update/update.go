@@ -209,6 +209,7 @@ func Update(ctx context.Context, opt Options) (*Result, error) {
 		return nil, fmt.Errorf("update vulnerability DB: %w", err)
 	}
 	defer unlock()
+	build.RemoveStale(opt.DBPath, u.log)
 	var works []*feedWork
 	res := &Result{}
 	names := map[string]bool{}

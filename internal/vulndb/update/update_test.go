@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/customs-scanner/customs/internal/atomicfile"
 	"github.com/customs-scanner/customs/internal/vulndb/build"
 	"github.com/customs-scanner/customs/internal/vulndb/sqlite"
 )
@@ -807,6 +808,27 @@ func TestLeftovers(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, ".tmp-all.zip-123"), []byte("half"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// Beside the DB: what a killed build left, and the file of a build
+	// still running (held open, as sqlite.Create holds it).
+	old := time.Now().Add(-time.Hour)
+	dbDir, dbName := filepath.Split(e.db)
+	dead, live := filepath.Join(dbDir, "."+dbName+".111.tmp"), filepath.Join(dbDir, "."+dbName+".222.tmp")
+	for _, p := range []string{dead, live} {
+		if err := os.WriteFile(p, []byte("SQLite format 3\x00"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := os.Open(live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := atomicfile.Hold(f); err != nil {
+		t.Fatal(err)
+	}
 	up.takeRequests("/osv/Go/all.zip")
 	r := e.update(t, feeds)
 	if r.Feeds[0].Outcome != Unchanged || r.Rebuilt {
@@ -816,6 +838,12 @@ func TestLeftovers(t *testing.T) {
 		t.Errorf("requests = %v, want one conditional", h)
 	}
 	assertNoLeftovers(t, dir)
+	if _, err := os.Stat(dead); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a killed build's temporary file is still beside the DB (stat: %v)", err)
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("a running build's temporary file was removed: %v", err)
+	}
 }
 
 // TestChangedLocalCopy: a local copy edited outside update is not trusted;
