@@ -74,10 +74,10 @@ type outputFlags struct {
 func addOutputFlags(fl *pflag.FlagSet, command string, formats []string) *outputFlags {
 	f := &outputFlags{command: command, formats: formats}
 	fl.StringArrayVarP(&f.specs, "format", "o", []string{formats[0]},
-		"output FORMAT, or FORMAT=FILE (written atomically; - is stdout); repeat for several outputs (see "+outputDoc+"). FORMAT: "+f.formatList())
-	fl.StringVar(&f.file, "output", "", "write the output given as plain -o FORMAT to FILE instead of stdout (a FILE, not a format: -o picks the format)")
+		"write the report as `FORMAT[=FILE]`: to stdout, or to FILE (written atomically; FILE - is stdout); repeat for several outputs (see "+outputDoc+"). FORMAT: "+f.formatList())
+	fl.StringVar(&f.file, "output", "", "write the output given as plain -o FORMAT to `FILE` instead of stdout (a file, not a format: -o picks the format)")
 	if slices.Contains(formats, formatTemplate) {
-		fl.StringVar(&f.template, "template", "", "template FILE or TEXT for -o template (Go text/template over the report)")
+		fl.StringVar(&f.template, "template", "", "template `FILE|TEXT` for -o template (Go text/template over the report)")
 	}
 	return f
 }

@@ -260,7 +260,7 @@ func TestOutputHelp(t *testing.T) {
 			if !strings.Contains(r.stdout, outputDoc) {
 				t.Errorf("help does not point to %s", outputDoc)
 			}
-			_, oHelp, _ := strings.Cut(r.stdout, "-o, --format stringArray")
+			_, oHelp, _ := strings.Cut(r.stdout, "-o, --format FORMAT[=FILE]")
 			oHelp, _, _ = strings.Cut(oHelp, "\n      --")
 			oHelp = strings.Join(strings.Fields(oHelp), " ")
 			for _, f := range allFormats {
