@@ -58,6 +58,11 @@ const outputDoc = "docs/output.md"
 // (scan, sbom, convert, audit, and the ones to come): -o FORMAT[=FILE],
 // repeatable; --output FILE for the -o given without a file; --template
 // for -o template. Each command declares the formats it writes.
+//
+// A command adds them with addOutputFlags(fl, name, itsFormats), calls
+// parse before it starts its work (so a wrong flag costs no scan), and
+// ends with writeOutputs and an encode function over its own report
+// (writeReports for a scan report).
 type outputFlags struct {
 	// command names the command in messages ("sbom").
 	command string

@@ -50,14 +50,17 @@ func (AuditEncoder) Encode(w io.Writer, r *report.AuditReport) error {
 		}
 	}
 	fmt.Fprintf(&b, "**%s**: %s.\n", plural(len(r.Findings), "finding"), strings.Join(parts, " · "))
+	groups := map[string][]report.AuditFinding{}
+	for _, f := range r.Findings {
+		imp := f.Impact
+		if imp != report.ImpactHostEscape && imp != report.ImpactPrivilegeEscalation {
+			imp = report.ImpactHardening
+		}
+		groups[imp] = append(groups[imp], f)
+	}
 	shown := 0
 	for _, imp := range auditImpacts {
-		var rows []report.AuditFinding
-		for _, f := range r.Findings {
-			if f.Impact == imp.id || imp.id == report.ImpactHardening && f.Impact != report.ImpactHostEscape && f.Impact != report.ImpactPrivilegeEscalation {
-				rows = append(rows, f)
-			}
-		}
+		rows := groups[imp.id]
 		rows = rows[:min(len(rows), MaxFolded-shown)]
 		if len(rows) == 0 {
 			continue
