@@ -1,6 +1,11 @@
 package cli
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -65,5 +70,35 @@ func TestCycloneDXAnalysisThroughScan(t *testing.T) {
 	// listed with their analysis.
 	if n := len(bom.Vulnerabilities); n != 16 {
 		t.Errorf("%d vulnerabilities, want the image's 16 findings", n)
+	}
+}
+
+// TestMarkdownShowsSecrets scans a root filesystem holding a freshly made
+// RSA private key: the Markdown comment names it as a CRITICAL secret
+// (it was left out before, since the scan has no vulnerabilities).
+func TestMarkdownShowsSecrets(t *testing.T) {
+	root := t.TempDir()
+	key, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemKey := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
+	if err := os.MkdirAll(filepath.Join(root, "root", ".ssh"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "root", ".ssh", "id_rsa"), pemKey, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, "--cache-dir", t.TempDir(), "scan", "dir:"+root, "--no-progress", "--skip-db", "-o", "markdown")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{"**1 secret**: CRITICAL **1**", "| CRITICAL | private-key | /root/.ssh/id\\_rsa:2 |"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("comment lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, string(pemKey[40:80])) {
+		t.Error("the comment holds the key itself")
 	}
 }
