@@ -67,7 +67,7 @@ Docker Engine, else a registry.
 Output: -o FORMAT[=FILE], repeatable, and --output FILE, as every command that prints a
 report takes them; see docs/output.md.
 
-Exit codes: 0 no gate failed, 1 --fail-on matched a finding, 2 error.`,
+Exit codes: 0 no gate failed, 1 a gate failed (--fail-on, --policy, --fail-on-uncovered), 2 error.`,
 		Example: `  customs scan docker-archive:alpine.tar
   customs scan registry:ghcr.io/org/app:1.2 --platform linux/arm64 -o json --output report.json
   customs scan dir:/ --fail-on high`,
