@@ -165,7 +165,7 @@ func pkgPath(p inventory.Package) string {
 	s := "/" + strings.TrimPrefix(p.Locations[0].Path, "/")
 	if len(s) > pkgPathMax {
 		s = "..." + s[len(s)-pkgPathMax+3:]
-		for len(s) > 3 && !isRuneStart(s[3]) {
+		for len(s) > 3 && !pkgRuneStart(s[3]) {
 			s = "..." + s[4:]
 		}
 	}
@@ -175,7 +175,7 @@ func pkgPath(p inventory.Package) string {
 	return s
 }
 
-func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
+func pkgRuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
 // pkgClean replaces control characters, which a name read from an image
 // could use to drive the terminal, and tabs, which would break columns.
