@@ -40,15 +40,16 @@ func (Packages) Encode(w io.Writer, r *report.Report) error {
 	}
 	fmt.Fprintf(&b, "%s\n", pkgClean(title))
 	pkgs := pkgUnique(slices.Concat(r.Packages, r.Owned))
+	partOf := pkgOwners(r, pkgs)
 	counts := pkgCounts(pkgs)
-	if n := len(r.Owned); n > 0 {
+	if n := len(partOf); n > 0 {
 		counts += fmt.Sprintf(" (%d inside OS packages: PART OF names the package)", n)
 	}
 	fmt.Fprintf(&b, "%s\n\n", counts)
 	if len(pkgs) == 0 {
 		b.WriteString("no packages found\n")
 	} else {
-		if err := pkgRows(&b, r, pkgs); err != nil {
+		if err := pkgRows(&b, r, pkgs, partOf); err != nil {
 			return err
 		}
 	}
@@ -70,13 +71,9 @@ func (Packages) Encode(w io.Writer, r *report.Report) error {
 	return err
 }
 
-// pkgRows writes one row per package; the PART OF column, there when some
-// packages are inside OS packages, names the OS package.
-func pkgRows(b *strings.Builder, r *report.Report, pkgs []inventory.Package) error {
-	layerIndex := map[string]int{}
-	for i, l := range r.Target.Layers {
-		layerIndex[l.DiffID] = i + 1
-	}
+// pkgOwners names, by package ID, the OS package whose file each package
+// was found in: its OwnedBy, else a contains relationship.
+func pkgOwners(r *report.Report, pkgs []inventory.Package) map[string]string {
 	names := map[string]string{}
 	for _, p := range pkgs {
 		names[p.ID] = p.Name
@@ -87,7 +84,22 @@ func pkgRows(b *strings.Builder, r *report.Report, pkgs []inventory.Package) err
 			partOf[rel.To] = names[rel.From]
 		}
 	}
-	owned := len(r.Owned) > 0
+	for _, p := range pkgs {
+		if p.OwnedBy != nil && p.OwnedBy.Name != "" {
+			partOf[p.ID] = p.OwnedBy.Name
+		}
+	}
+	return partOf
+}
+
+// pkgRows writes one row per package; the PART OF column, there when some
+// packages are inside OS packages, names the OS package.
+func pkgRows(b *strings.Builder, r *report.Report, pkgs []inventory.Package, partOf map[string]string) error {
+	layerIndex := map[string]int{}
+	for i, l := range r.Target.Layers {
+		layerIndex[l.DiffID] = i + 1
+	}
+	owned := len(partOf) > 0
 	pkgs = slices.Clone(pkgs)
 	slices.SortStableFunc(pkgs, func(a, b inventory.Package) int {
 		return cmp.Or(strings.Compare(a.Type, b.Type), strings.Compare(a.Name, b.Name),

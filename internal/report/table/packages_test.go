@@ -35,6 +35,11 @@ func TestPackages(t *testing.T) {
 		{"control characters and long paths", &report.Report{Target: report.Target{Ref: "x"}, Packages: []inventory.Package{
 			{ID: "a", Name: "evil\x1b[2Jname", Version: "1\t2", Type: "npm", Locations: []inventory.Location{{Path: "app/" + strings.Repeat("node_modules/deep/", 6) + "package.json"}, {Path: "b"}}},
 		}}, []string{"evil?[2Jname", "1?2", "...", "/package.json (+1)", "1 package: 1 npm"}, []string{"\x1b", "PART OF"}},
+		{"a Go binary an OS package installed", &report.Report{Target: report.Target{Ref: "x"}, Packages: []inventory.Package{
+			{ID: "d", Name: "age", Version: "1.1.1-1+b3", Type: "deb", Locations: []inventory.Location{{Path: "var/lib/dpkg/status"}}},
+			{ID: "g", Name: "stdlib", Version: "go1.19.8", Type: "golang", Locations: []inventory.Location{{Path: "usr/bin/age"}},
+				OwnedBy: &inventory.Owner{ID: "d", Name: "age", Version: "1.1.1-1+b3", Type: "deb"}},
+		}}, []string{"2 packages: 1 deb, 1 golang (1 inside OS packages", "PART OF\n", "stdlib  go1.19.8    golang  /usr/bin/age          -      age\n"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var b bytes.Buffer
