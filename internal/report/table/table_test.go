@@ -57,7 +57,11 @@ func full(t *testing.T) *report.Report {
 			Status: report.StatusFixAvailable, FixedVersion: "7.5.2", Severity: vulndb.SeverityHigh},
 		{VulnerabilityID: "GHSA-jfh8-c2jp-5v3q", Aliases: []string{"CVE-2021-44228"}, Title: "Remote code injection in Log4j",
 			PackageID: "jar1", PackageName: "org.apache.logging.log4j:log4j-core", PackageVersion: "2.14.1", PackageType: "maven", Path: "usr/src/app/lib/log4j-core-2.14.1.jar",
-			Status: report.StatusFixAvailable, FixedVersion: "2.15.0", Severity: vulndb.SeverityCritical, KEV: &report.KEV{DateAdded: "2021-12-10", DueDate: "2021-12-24"}},
+			Status: report.StatusFixAvailable, FixedVersion: "2.15.0", Severity: vulndb.SeverityCritical, KEV: &report.KEV{DateAdded: "2021-12-10", DueDate: "2021-12-24"},
+			PURL: "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1", SeveritySource: "nvd",
+			CVSS: []report.CVSS{{Source: "nvd", Version: "3.1", Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H", Score: 10}},
+			Evidence: []report.Evidence{{Source: "osv", AdvisoryID: "GHSA-jfh8-c2jp-5v3q", Ecosystem: "Maven", Package: "org.apache.logging.log4j:log4j-core", Record: "ranges",
+				Ranges: []vulndb.Range{{Introduced: "2.13.0", Fixed: "2.15.0"}, {Introduced: "0", Fixed: "2.3.1"}}, Comparison: "2.14.1 < 2.15.0 (maven)"}}},
 	}
 	for i := range lang {
 		lang[i].Layer, lang[i].CreatedBy = layer, step
