@@ -38,7 +38,7 @@ report takes them; see docs/output.md.`,
 			if err != nil {
 				return err
 			}
-			oo := outputOptions{Color: isTerminal(cmd.OutOrStdout()), Template: f.out.template, Dockerfile: f.dockerfile}
+			oo := outputOptions{Color: isTerminal(cmd.OutOrStdout()), Width: tableWidth(cmd.OutOrStdout()), Template: f.out.template, Dockerfile: f.dockerfile}
 			if err := checkOutputs(outs, oo); err != nil {
 				return err
 			}

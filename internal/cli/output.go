@@ -197,6 +197,9 @@ func writeOutput(stdout io.Writer, o outputSpec, encode func(w io.Writer, o outp
 type outputOptions struct {
 	// Color lets the table use ANSI colours when it goes to stdout.
 	Color bool
+	// Width is the width of stdout's terminal (see tableWidth); a table
+	// written to a file takes table.DefaultWidth.
+	Width int
 	// Template is --template: a file, or template text (format template).
 	Template string
 	// Dockerfile is --dockerfile: where sarif results are located.
@@ -217,7 +220,11 @@ func newOutputEncoder(o outputSpec, opts outputOptions) (reportEncoder, error) {
 		if opts.Packages {
 			return table.Packages{}, nil
 		}
-		return table.Encoder{Color: opts.Color && o.Path == ""}, nil
+		enc := table.Encoder{Color: opts.Color && o.Path == ""}
+		if o.Path == "" {
+			enc.Width = opts.Width
+		}
+		return enc, nil
 	case formatJSON:
 		return jsonreport.Encoder{}, nil
 	case formatCycloneDXJSON:

@@ -42,7 +42,7 @@ func runSBOM(cmd *cobra.Command, g *globals, f *sbomFlags, target string) error 
 	if err != nil {
 		return err
 	}
-	oo := outputOptions{Color: isTerminal(cmd.OutOrStdout()), Template: f.out.template, Packages: true}
+	oo := outputOptions{Color: isTerminal(cmd.OutOrStdout()), Width: tableWidth(cmd.OutOrStdout()), Template: f.out.template, Packages: true}
 	if err := checkOutputs(outs, oo); err != nil {
 		return err
 	}

@@ -102,7 +102,7 @@ func runScan(cmd *cobra.Command, g *globals, f *scanFlags, target string) error 
 	if err != nil {
 		return err
 	}
-	oo := outputOptions{Color: isTerminal(cmd.OutOrStdout()), Template: f.out.template, Dockerfile: f.dockerfile}
+	oo := outputOptions{Color: isTerminal(cmd.OutOrStdout()), Width: tableWidth(cmd.OutOrStdout()), Template: f.out.template, Dockerfile: f.dockerfile}
 	if err := checkOutputs(outs, oo); err != nil {
 		return err
 	}
