@@ -97,7 +97,7 @@ Quick start:
 			root.SetErr(io.Discard)
 		}
 	}
-	root.AddCommand(newScanCmd(g), newSBOMCmd(g), newConvertCmd(g), newDBCmd(g), newVexCmd(time.Now), newVersionCmd(), newAuditCmd(g))
+	root.AddCommand(newScanCmd(g), newSBOMCmd(g), newConvertCmd(g), newDBCmd(g), newVexCmd(time.Now), newVersionCmd(), newAuditCmd(g), newExplainCmd(g))
 	refuseUnknown(root)
 	return root
 }

@@ -250,7 +250,7 @@ func TestOutputHelp(t *testing.T) {
 		cmd     string
 		formats []string
 	}{
-		{"scan", wantScanFormats}, {"sbom", wantSBOMFormats}, {"convert", wantScanFormats}, {"audit", wantAuditFormats},
+		{"scan", wantScanFormats}, {"sbom", wantSBOMFormats}, {"convert", wantScanFormats}, {"audit", wantAuditFormats}, {"explain", wantScanFormats},
 	} {
 		t.Run(tc.cmd, func(t *testing.T) {
 			r := run(t, tc.cmd, "--help")

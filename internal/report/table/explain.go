@@ -19,9 +19,13 @@ import (
 // why. It reads only the report's own fields, so a saved JSON report
 // explains as well as a fresh scan. Color and Width are as for Encoder.
 type Explain struct {
-	IDs   []string
-	Color bool
-	Width int
+	IDs []string
+	// NotAffectedListed says the report lists the advisories that leave
+	// an installed version alone (scan --include-not-affected), so an ID
+	// it lacks is in no advisory of the DB about these packages.
+	NotAffectedListed bool
+	Color             bool
+	Width             int
 }
 
 // labelWidth is the width of the label column of an explanation.
@@ -367,7 +371,11 @@ func (x *explainer) missing(sel *report.Report) {
 			continue
 		}
 		x.b.WriteString(cell(id) + ": no finding in this report\n")
-		x.line("why", "no advisory in the DB names an installed package with this ID, or none affects the installed version; explaining an image (customs explain TARGET ID) lists the advisories that name a package but leave its version alone")
+		if x.NotAffectedListed {
+			x.line("why", "no advisory in the DB names an installed package with this ID or alias: the package may not be installed, or the DB may lack the feed that has it (customs db status lists its sources)")
+		} else {
+			x.line("why", "no advisory in the DB names an installed package with this ID, or none affects the installed version; explaining an image (customs explain TARGET ID) lists the advisories that name a package but leave its version alone")
+		}
 		x.b.WriteString("\n")
 	}
 }

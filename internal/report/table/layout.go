@@ -1,6 +1,7 @@
 package table
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -92,8 +93,8 @@ func hide(c *column) step {
 	return func(*grid, int) { c.hidden = true }
 }
 
-// fit sizes the columns for width: every column at its natural width
-// when that fits, else the steps in order (least useful concession
+// fit sizes the columns for width: every column that has anything in it
+// at its natural width when that fits, else the steps in order (least useful concession
 // first) until it does. Afterwards the grow columns that are still shown
 // take back, in order, the room later steps freed. Rows that still
 // overflow are clipped by line, never wrapped.
@@ -101,6 +102,9 @@ func (g *grid) fit(width int, grow []*column, steps ...step) {
 	g.width = width
 	for _, c := range g.cols {
 		c.width = c.natural()
+		// A column with nothing in it (no titles in the feeds, no layers
+		// in an SBOM) is not worth its header.
+		c.hidden = !slices.ContainsFunc(c.cells, func(s string) bool { return s != "" })
 	}
 	for _, s := range steps {
 		if g.used() <= width {
