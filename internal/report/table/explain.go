@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/customs-scanner/customs/internal/inventory"
 	"github.com/customs-scanner/customs/internal/report"
 	"github.com/customs-scanner/customs/internal/vulndb"
 )
@@ -277,6 +278,11 @@ func (x *explainer) pkg(f report.Finding) {
 			label = "found in"
 		}
 		x.line(label, p)
+	}
+	if i := slices.IndexFunc(x.r.Packages, func(p inventory.Package) bool { return p.ID == f.PackageID }); i >= 0 {
+		if o := x.r.Packages[i].OwnedBy; o != nil {
+			x.line("owned by", o.Type+" "+o.Name+" "+o.Version+", which installed the file: its maintainers can rebuild it")
+		}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/customs-scanner/customs/internal/golden"
+	"github.com/customs-scanner/customs/internal/inventory"
 	"github.com/customs-scanner/customs/internal/report"
 	"github.com/customs-scanner/customs/internal/vulndb"
 )
@@ -82,5 +83,18 @@ func TestExplainSeverityWithoutSource(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("explanation lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+func TestExplainOwnedBy(t *testing.T) {
+	r := full(t)
+	for i, p := range r.Packages {
+		if p.ID == "go1" {
+			r.Packages[i].OwnedBy = &inventory.Owner{ID: "age", Name: "age", Version: "1.1.1-1+b3", Type: "deb"}
+		}
+	}
+	out := explain(t, Explain{IDs: []string{"GO-2023-1703"}}, r)
+	if !strings.Contains(out, "  owned by    deb age 1.1.1-1+b3, which installed the file") {
+		t.Errorf("no owner:\n%s", out)
 	}
 }
