@@ -109,7 +109,7 @@ func TestScanOwnedGoBinary(t *testing.T) {
 		}
 	}
 	r := run(t, "--db", db, "--cache-dir", t.TempDir(), "scan", "dir:"+root)
-	if r.code != 0 || !strings.Contains(r.stdout, gobinarytest.Module+" "+gobinarytest.Version+" · golang · owned by deb hello 1.0-1") {
+	if r.code != 0 || !strings.Contains(r.stdout, "\nusr/bin/hello (golang) · owned by deb hello 1.0-1\n  "+gobinarytest.Module+"  "+gobinarytest.Version+"  ") {
 		t.Errorf("table (exit %d) does not name the owner:\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
