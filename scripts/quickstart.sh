@@ -23,4 +23,5 @@ echo; echo "== a Python and Rust application (testdata/quickstart/app)"
 customs scan --scanners vuln dir:testdata/quickstart/app || true
 echo; echo "== the ones to fix first: known exploited, critical and high, with why each matched"
 customs scan --scanners vuln -o template --template @testdata/quickstart/worth-a-look.tmpl dir:testdata/quickstart/app
-echo; echo "Next: customs scan testdata/images/alpine-310.tar.gz (a real image), customs db update (real feeds)"
+echo
+echo "Next: the README's 30-second tour; customs db update fetches the real feeds (or customs db pull a built DB)."
