@@ -3,7 +3,9 @@ package match
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/customs-scanner/customs/internal/inventory"
 	"github.com/customs-scanner/customs/internal/report"
@@ -77,8 +79,29 @@ func Coverage(ctx context.Context, db Catalog, pkgs []inventory.Package, os *inv
 			e.DBPackages -= stdlib
 		}
 		e.Covered = e.DBPackages > 0
+		if !e.Covered {
+			e.OtherReleases = otherReleases(held, k.eco)
+		}
 		c.Ecosystems = append(c.Ecosystems, e)
 	}
 	sort.Slice(c.Ecosystems, func(i, j int) bool { return c.Ecosystems[i].Name() < c.Ecosystems[j].Name() })
 	return c, nil
+}
+
+// otherReleases lists, sorted, the ecosystems of held that are other
+// releases of eco's distribution: "debian:11" and "debian:12" for
+// "debian:13". Language ecosystems (no ":") have none.
+func otherReleases(held map[string]int, eco string) []string {
+	family, _, ok := strings.Cut(eco, ":")
+	if !ok {
+		return nil
+	}
+	var out []string
+	for h := range held {
+		if f, _, ok := strings.Cut(h, ":"); ok && f == family && h != eco {
+			out = append(out, h)
+		}
+	}
+	slices.Sort(out)
+	return out
 }

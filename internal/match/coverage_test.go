@@ -59,6 +59,7 @@ func TestCoverage(t *testing.T) {
 			name: "covered and not",
 			pkgs: []inventory.Package{
 				pkg("deb", "debian:12", "openssl"), pkg("deb", "debian:12", "bash"),
+				pkg("deb", "debian:13", "openssl"),
 				pkg("apk", "alpine:3.11", "musl"),
 				pkg("golang", "Go", "stdlib"), pkg("golang", "Go", "github.com/mcu-tools/mcuboot"), pkg("golang", "Go", "golang.org/x/text"),
 				pkg("golang", "", "example.com/app"), // main module built from a work tree
@@ -70,9 +71,10 @@ func TestCoverage(t *testing.T) {
 				Ecosystems: []report.EcosystemCoverage{
 					{Ecosystem: "Go", Packages: 2, Covered: true, DBPackages: 1},
 					{Ecosystem: "Go", Package: "stdlib", Packages: 1},
-					{Ecosystem: "alpine:3.11", Packages: 1},
+					{Ecosystem: "alpine:3.11", Packages: 1, OtherReleases: []string{"alpine:3.10"}},
 					{Ecosystem: "cpe", Packages: 1},
 					{Ecosystem: "debian:12", Packages: 2, Covered: true, DBPackages: 2},
+					{Ecosystem: "debian:13", Packages: 1, OtherReleases: []string{"debian:11", "debian:12"}},
 				},
 				Unmatchable: map[string]int{"golang": 1, "swift": 1},
 			},

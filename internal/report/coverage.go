@@ -38,6 +38,10 @@ type EcosystemCoverage struct {
 	// DBPackages counts the packages the DB holds advisories for in the
 	// namespace (for an entry with Package, 1 or 0).
 	DBPackages int `json:"dbPackages"`
+	// OtherReleases, for a distribution release the DB does not cover,
+	// lists the releases of the same distribution it does ("debian:12"
+	// for a "debian:13" image): the DB may be older than the image.
+	OtherReleases []string `json:"otherReleases,omitempty"`
 }
 
 // Name is how the entry is shown: the ecosystem, then the package if any
@@ -114,7 +118,11 @@ func (c *Coverage) UncoveredList() string {
 		if e.Packages == 1 {
 			noun = "package"
 		}
-		parts[i] = fmt.Sprintf("%s (%d %s)", e.Name(), e.Packages, noun)
+		parts[i] = fmt.Sprintf("%s (%d %s", e.Name(), e.Packages, noun)
+		if len(e.OtherReleases) > 0 {
+			parts[i] += "; the DB has " + strings.Join(e.OtherReleases, ", ")
+		}
+		parts[i] += ")"
 	}
 	return strings.Join(parts, ", ")
 }
