@@ -216,7 +216,7 @@ func (x *explainer) severity(f report.Finding) {
 	case f.Severity != "" && f.Severity != vulndb.SeverityUnknown:
 		x.line("severity", f.Severity)
 	case x.hasSource("nvd"):
-		x.line("severity", "UNKNOWN: neither the matching feed nor NVD rates it")
+		x.line("severity", "UNKNOWN: the matching feed gives no rating, and the DB's NVD data none for this ID")
 	default:
 		x.line("severity", "UNKNOWN: the matching feed does not rate it, and the DB has no NVD data (customs db build --source nvd=PATH, or customs db update)")
 	}

@@ -74,7 +74,7 @@ func TestExplainSeverityWithoutSource(t *testing.T) {
 	out := explain(t, Explain{IDs: []string{"CVE-2026-109518"}}, r)
 	r.DB.Sources = append(r.DB.Sources, vulndb.SourceInfo{Kind: "nvd"}, vulndb.SourceInfo{Kind: "kev"})
 	with := explain(t, Explain{IDs: []string{"CVE-2026-109518"}}, r)
-	for _, want := range []string{"UNKNOWN: neither the matching feed nor NVD rates it", "kev         not in CISA's Known Exploited Vulnerabilities catalog"} {
+	for _, want := range []string{"UNKNOWN: the matching feed gives no rating, and the DB's NVD data none for this ID", "kev         not in CISA's Known Exploited Vulnerabilities catalog"} {
 		if !strings.Contains(with, want) {
 			t.Errorf("explanation with nvd and kev sources lacks %q:\n%s", want, with)
 		}

@@ -94,10 +94,10 @@ func hide(c *column) step {
 }
 
 // fit sizes the columns for width: every column that has anything in it
-// at its natural width when that fits, else the steps in order (least useful concession
-// first) until it does. Afterwards the grow columns that are still shown
-// take back, in order, the room later steps freed. Rows that still
-// overflow are clipped by line, never wrapped.
+// at its natural width when that fits, else the steps in order (least
+// useful concession first) until it does. Afterwards the grow columns
+// that are still shown take back, in order, the room later steps freed.
+// Rows that still overflow are clipped by line, never wrapped.
 func (g *grid) fit(width int, grow []*column, steps ...step) {
 	g.width = width
 	for _, c := range g.cols {
@@ -181,13 +181,13 @@ func (g *grid) join(cells []string, paint bool) string {
 }
 
 // cell cleans text from an image or a feed for one table cell: runs of
-// white space become one space and control characters (escape sequences
-// included) become U+FFFD, so no value can move the cursor or recolour
-// the terminal.
+// white space become one space, and control characters (escape sequences
+// included) and bidirectional overrides become U+FFFD, so no value can
+// move the cursor, recolour the terminal or reorder what is shown.
 func cell(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
 	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
+		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
 			return utf8.RuneError
 		}
 		return r

@@ -147,8 +147,9 @@ func TestUntrustedText(t *testing.T) {
 	r := sample()
 	r.Findings[0].PackageName = "evil\x1b]0;pwned\x07\npkg"
 	r.Findings[0].Title = "line\rbreak"
+	r.Findings[1].Title = "admin\u202egnp.exe"
 	out := encode(t, Encoder{Color: true}, r)
-	for _, bad := range []string{"\x1b]", "\x07", "\r", "\npkg"} {
+	for _, bad := range []string{"\x1b]", "\x07", "\r", "\npkg", "\u202e"} {
 		if strings.Contains(out, bad) {
 			t.Errorf("output holds %q:\n%q", bad, out)
 		}
