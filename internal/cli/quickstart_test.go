@@ -64,7 +64,7 @@ func TestQuickstart(t *testing.T) {
 	}
 	t.Logf("%d findings: %d with a severity, %d with a title, known exploited: %v", len(rep.Findings), len(rated), len(titled), exploited)
 	// NVD rates one; the PyPA and RustSec records' own CVSS vectors the others.
-	if len(rated) < 5 || !sources["nvd"] || !sources["RUSTSEC"] || !sources["PYSEC"] || len(titled) < 10 || len(exploited) == 0 {
+	if len(rated) < 5 || !sources["nvd"] || !sources["rustsec"] || !sources["pysec"] || len(titled) < 10 || len(exploited) == 0 {
 		t.Errorf("%d findings, %d rated %v by %v, %d titled, exploited %v: want severities from NVD and the records' vectors, titles and a KEV entry",
 			len(rep.Findings), len(rated), rated, sources, len(titled), exploited)
 	}

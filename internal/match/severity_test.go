@@ -25,7 +25,7 @@ func TestRate(t *testing.T) {
 		Affected: aff("PyPI", "requests", "")}
 	ghsa := &vulndb.Advisory{ID: "GHSA-1", Source: "osv", Severity: vulndb.SeverityMedium,
 		Affected: aff("Go", "example.com/m", vulndb.SeverityMedium),
-		CVSS:     []vulndb.CVSS{{Source: "GHSA", Version: "3.1", Vector: v31high, Score: 7.5}}}
+		CVSS:     []vulndb.CVSS{{Source: "ghsa", Version: "3.1", Vector: v31high, Score: 7.5}}}
 	goRec := &vulndb.Advisory{ID: "GO-1", Source: "osv", Aliases: []string{"GHSA-1"}, Affected: aff("Go", "example.com/m", "")}
 	nvdHigh := &vulndb.Advisory{ID: "CVE-1", Source: "nvd", Severity: vulndb.SeverityHigh}
 	debian := &vulndb.Advisory{ID: "CVE-2018-18074", Source: "debian-tracker", Affected: aff("debian:12", "requests", "")}
@@ -45,20 +45,20 @@ func TestRate(t *testing.T) {
 		{"debian package: Ubuntu's priority does not apply", []*vulndb.Advisory{debian}, []*vulndb.Advisory{ubuntuNoCVSS}, vulndb.SeverityUnknown, ""},
 		{"debian package: NVD's vector carried by Ubuntu does", []*vulndb.Advisory{debian}, []*vulndb.Advisory{ubuntu}, vulndb.SeverityCritical, "nvd"},
 		{"NVD record before the feed's vector", []*vulndb.Advisory{ghsa}, []*vulndb.Advisory{nvdHigh}, vulndb.SeverityHigh, "nvd"},
-		{"feed's vector before its rating word", []*vulndb.Advisory{ghsa}, nil, vulndb.SeverityHigh, "GHSA"},
-		{"vector of an alias record (GHSA for a GO- match)", []*vulndb.Advisory{goRec}, []*vulndb.Advisory{ghsa}, vulndb.SeverityHigh, "GHSA"},
+		{"feed's vector before its rating word", []*vulndb.Advisory{ghsa}, nil, vulndb.SeverityHigh, "ghsa"},
+		{"vector of an alias record (GHSA for a GO- match)", []*vulndb.Advisory{goRec}, []*vulndb.Advisory{ghsa}, vulndb.SeverityHigh, "ghsa"},
 		{"distro's own vector, scored from the vector", []*vulndb.Advisory{redhat}, nil, vulndb.SeverityHigh, "secalert@redhat.com"},
 		{"another distro's vector does not apply", []*vulndb.Advisory{pysec}, []*vulndb.Advisory{redhat}, vulndb.SeverityUnknown, ""},
 		{"rating word last", []*vulndb.Advisory{{ID: "GHSA-2", Source: "osv", Affected: aff("npm", "p", vulndb.SeverityLow)}}, nil, vulndb.SeverityLow, "osv"},
 		{"rating word of an alias record", []*vulndb.Advisory{goRec}, []*vulndb.Advisory{{ID: "GHSA-1", Source: "osv", Severity: vulndb.SeverityCritical, Affected: aff("Go", "m", "")}}, vulndb.SeverityCritical, "osv"},
 		{"3.1 preferred to 4.0", []*vulndb.Advisory{{ID: "RUSTSEC-1", Source: "osv", Affected: aff("crates.io", "c", ""),
-			CVSS: []vulndb.CVSS{{Source: "RUSTSEC", Version: "4.0", Vector: v4crit, Score: 9.3}, {Source: "RUSTSEC", Version: "3.1", Vector: v31high, Score: 7.5}}}},
-			nil, vulndb.SeverityHigh, "RUSTSEC"},
+			CVSS: []vulndb.CVSS{{Source: "rustsec", Version: "4.0", Vector: v4crit, Score: 9.3}, {Source: "rustsec", Version: "3.1", Vector: v31high, Score: 7.5}}}},
+			nil, vulndb.SeverityHigh, "rustsec"},
 		{"nothing", []*vulndb.Advisory{pysec}, nil, vulndb.SeverityUnknown, ""},
 	}
 	score := func(v string) (float64, bool) {
 		x, err := cvss.Parse(v)
-		return x.Score(), err == nil
+		return x.BaseScore(), err == nil
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -174,12 +174,12 @@ func TestOSVVectorsReachFindings(t *testing.T) {
 		if ok {
 			fromNVD++
 		} else {
-			score = x.Score()
+			score = x.BaseScore()
 		}
 		if records[v.id]["withdrawn"] != nil {
 			continue
 		}
-		wantCVSS := report.CVSS{Source: strings.SplitN(v.id, "-", 2)[0], Version: x.Version(), Vector: v.vector, Score: score}
+		wantCVSS := report.CVSS{Source: strings.ToLower(strings.SplitN(v.id, "-", 2)[0]), Version: x.Version(), Vector: v.vector, Score: score}
 		for _, pid := range pkgOf[v.id] {
 			f := findingOf(r.Findings, pid, v.id)
 			if f == nil {

@@ -97,10 +97,11 @@ type event struct {
 //
 // Every CVSS_V2, CVSS_V3 and CVSS_V4 entry of severity[] (the record's and
 // each affected package's) becomes a vulndb.CVSS: the vector as written,
-// its version, and the score package cvss computes for it (Vector.Score:
-// the base score for v2 and v3, and for v4 the score of the whole vector,
-// as FIRST's calculator gives it). Its Source is the database that scored
-// it, named by the record ID's prefix ("GHSA", "RUSTSEC", "PYSEC"). A
+// its version, and its base score as package cvss computes it by FIRST's
+// formulas (Vector.BaseScore; for v4.0 CVSS-B, as the rustsec importer
+// scores the same vectors). Its Source is the database that scored
+// it, named by the record ID's prefix in lower case ("ghsa", "rustsec",
+// "pysec"; the rustsec importer's name for the same vectors). A
 // vector that does not parse is left out; Parse then returns the advisory
 // and a *VectorError for each such vector (errors.Join'ed): the record is
 // kept. Aliases are aliases plus upstream
@@ -210,15 +211,16 @@ func scoreOf(id string, s severity) (*vulndb.CVSS, error) {
 	if err != nil {
 		return nil, &VectorError{ID: id, Type: s.Type, Err: err}
 	}
-	return &vulndb.CVSS{Source: scorer(id), Version: v.Version(), Vector: vector, Score: v.Score()}, nil
+	return &vulndb.CVSS{Source: scorer(id), Version: v.Version(), Vector: vector, Score: v.BaseScore()}, nil
 }
 
 // scorer names the database that published record id by the ID's prefix,
 // which the OSV schema reserves per database (GHSA, RUSTSEC, PYSEC, GO,
-// ...); Source ("osv") when there is none.
+// ...), in lower case as customs names feeds; Source ("osv") when there is
+// none.
 func scorer(id string) string {
 	if p, _, ok := strings.Cut(id, "-"); ok && p != "" {
-		return p
+		return strings.ToLower(p)
 	}
 	return Source
 }

@@ -303,9 +303,9 @@ func TestParseCVSS(t *testing.T) {
 		bad    []string // types of the vectors left out
 	}{
 		{name: "rustsec v3.1", record: rust, want: []vulndb.CVSS{
-			{Source: "RUSTSEC", Version: "3.1", Vector: "CVSS:3.1/AV:N/AC:H/PR:H/UI:N/S:U/C:H/I:H/A:N", Score: 5.9}}},
+			{Source: "rustsec", Version: "3.1", Vector: "CVSS:3.1/AV:N/AC:H/PR:H/UI:N/S:U/C:H/I:H/A:N", Score: 5.9}}},
 		{name: "pypa yaml", record: pysec, yaml: true, want: []vulndb.CVSS{
-			{Source: "PYSEC", Version: "3.1", Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", Score: 9.8}}},
+			{Source: "pysec", Version: "3.1", Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", Score: 9.8}}},
 		{name: "every version, rating word and duplicate passed over",
 			record: []byte(`{"id":"GHSA-xxxx-yyyy-zzzz","severity":[
 				{"type":"CVSS_V2","score":"AV:N/AC:M/Au:N/C:P/I:P/A:N"},
@@ -314,10 +314,10 @@ func TestParseCVSS(t *testing.T) {
 				{"type":"Ubuntu","score":"high"},
 				{"type":"CVSS_V2","score":"AV:N/AC:M/Au:N/C:P/I:P/A:N"}],` + aff + `}]}`),
 			want: []vulndb.CVSS{
-				{Source: "GHSA", Version: "2.0", Vector: "AV:N/AC:M/Au:N/C:P/I:P/A:N", Score: 5.8},
-				{Source: "GHSA", Version: "3.0", Vector: "CVSS:3.0/AV:L/AC:L/PR:N/UI:R/S:U/C:H/I:H/A:H", Score: 7.8},
-				// The score of the whole vector (CVSS-BT), as FIRST's calculator gives it; CVSS-B is 9.3.
-				{Source: "GHSA", Version: "4.0", Vector: "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/E:U", Score: 8.1},
+				{Source: "ghsa", Version: "2.0", Vector: "AV:N/AC:M/Au:N/C:P/I:P/A:N", Score: 5.8},
+				{Source: "ghsa", Version: "3.0", Vector: "CVSS:3.0/AV:L/AC:L/PR:N/UI:R/S:U/C:H/I:H/A:H", Score: 7.8},
+				// The base score, CVSS-B; the whole vector's (CVSS-BT) is 8.1.
+				{Source: "ghsa", Version: "4.0", Vector: "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/E:U", Score: 9.3},
 			}},
 		{name: "per-package severity, id without a prefix",
 			record: []byte(`{"id":"X1",` + aff + `,"severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}]}]}`),
@@ -327,7 +327,7 @@ func TestParseCVSS(t *testing.T) {
 				{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H"},
 				{"type":"CVSS_V4","score":"7.5"},
 				{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N"}],` + aff + `}]}`),
-			want: []vulndb.CVSS{{Source: "PYSEC", Version: "3.1", Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N", Score: 7.5}},
+			want: []vulndb.CVSS{{Source: "pysec", Version: "3.1", Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N", Score: 7.5}},
 			bad:  []string{"CVSS_V3", "CVSS_V4"}},
 	}
 	for _, tt := range tests {
