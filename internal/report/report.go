@@ -27,8 +27,10 @@ type Report struct {
 	// OS is the detected distribution, nil when none was found.
 	OS       *inventory.OS       `json:"os,omitempty"`
 	Packages []inventory.Package `json:"packages"`
-	// Owned are packages whose file an OS package owns, reported as part
-	// of that package (see Relationships) and not matched on their own.
+	// Owned are language packages whose file an OS package owns, reported
+	// as part of that package (see Relationships) and not matched on their
+	// own. Components compiled into an OS package's binaries are in
+	// Packages, with OwnedBy naming it.
 	Owned []inventory.Package `json:"ownedPackages,omitempty"`
 	// Relationships link packages by ID: contains, depends-on.
 	Relationships []inventory.Relationship `json:"relationships,omitempty"`
