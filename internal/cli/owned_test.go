@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -62,22 +61,34 @@ func scanJSON(t *testing.T, args ...string) *report.Report {
 
 // findingsByBinary returns, per file path, the sorted IDs of the findings
 // on packages found in it, and the owner named by those packages.
-func findingsByBinary(rep *report.Report) (ids map[string][]string, owners map[string]string) {
+func findingsByBinary(rep *report.Report) (ids map[string][]string, owners map[string]inventory.Owner) {
 	pkgs := map[string]inventory.Package{}
 	for _, p := range rep.Packages {
 		pkgs[p.ID] = p
 	}
-	ids, owners = map[string][]string{}, map[string]string{}
+	ids, owners = map[string][]string{}, map[string]inventory.Owner{}
 	for _, f := range rep.Findings {
 		ids[f.Path] = append(ids[f.Path], f.VulnerabilityID)
 		if o := pkgs[f.PackageID].OwnedBy; o != nil {
-			owners[f.Path] = fmt.Sprintf("%s %s %s", o.Type, o.Name, o.Version)
+			owners[f.Path] = *o
 		}
 	}
 	for _, v := range ids {
 		slices.Sort(v)
 	}
 	return ids, owners
+}
+
+// named writes owners as "type name version", or "type name".
+func named(owners map[string]inventory.Owner, version bool) map[string]string {
+	out := map[string]string{}
+	for p, o := range owners {
+		out[p] = o.Type + " " + o.Name
+		if version {
+			out[p] += " " + o.Version
+		}
+	}
+	return out
 }
 
 // TestScanOwnedGoBinary: through the CLI, a Go binary the dpkg package
@@ -104,7 +115,7 @@ func TestScanOwnedGoBinary(t *testing.T) {
 		if diff := cmp.Diff(wantIDs, ids); diff != "" {
 			t.Errorf("%v: findings by binary (-want +got):\n%s", flags, diff)
 		}
-		if diff := cmp.Diff(map[string]string{"usr/bin/hello": "deb hello 1.0-1"}, owners); diff != "" {
+		if diff := cmp.Diff(map[string]string{"usr/bin/hello": "deb hello 1.0-1"}, named(owners, true)); diff != "" {
 			t.Errorf("%v: owners (-want +got):\n%s", flags, diff)
 		}
 	}
@@ -195,7 +206,7 @@ func TestScanDebianAge(t *testing.T) {
 		t.Errorf("findings in %d files, want the 3 binaries: %v", len(ids), ids)
 	}
 	want := map[string]string{"usr/bin/age": "deb age 1.1.1-1+b3", "usr/bin/age-keygen": "deb age 1.1.1-1+b3"}
-	if diff := cmp.Diff(want, owners); diff != "" {
+	if diff := cmp.Diff(want, named(owners, true)); diff != "" {
 		t.Errorf("owners (-want +got):\n%s", diff)
 	}
 	total := 0
@@ -203,4 +214,49 @@ func TestScanDebianAge(t *testing.T) {
 		total += len(v)
 	}
 	t.Logf("age: %d findings in %d binaries", total, len(ids))
+}
+
+// TestScanBenchRootfsOwned scans the benchmark's Debian root filesystem
+// (bench/rootfs/full: bookworm with age, restic, python3-requests,
+// liblog4j2-java, nodejs, openjdk-17 and more installed by apt-get, and
+// age copied to /usr/local/bin): the Go binaries dpkg installed carry
+// their standard library's findings like the copy; what the distribution
+// ships and tracks (requests, log4j's jars, OpenSSL in libssl3, Python in
+// python3.11-minimal) stays folded into its package.
+func TestScanBenchRootfsOwned(t *testing.T) {
+	shareddata.Rootfs(t, "usr/local/bin/age") // built by a bench script that copies age there
+	root := shareddata.Rootfs(t, "")
+	vulndb := shareddata.Path(t, "advisories/golang-vulndb/data/osv")
+	db := filepath.Join(t.TempDir(), "go.db")
+	if r := run(t, "--db", db, "db", "build", "--source", "osv="+vulndb); r.code != 0 {
+		t.Fatalf("db build: exit %d: %s", r.code, r.stderr)
+	}
+	rep := scanJSON(t, "--db", db, "--cache-dir", t.TempDir(), "scan", "dir:"+root)
+	ids, owners := findingsByBinary(rep)
+	for _, p := range []string{"usr/bin/age", "usr/bin/age-keygen", "usr/bin/restic", "usr/local/bin/age"} {
+		if len(ids[p]) == 0 {
+			t.Errorf("%s: no findings", p)
+		}
+	}
+	if diff := cmp.Diff(ids["usr/local/bin/age"], ids["usr/bin/age"]); diff != "" {
+		t.Errorf("usr/bin/age: findings differ from its unowned copy's (-copy +got):\n%s", diff)
+	}
+	// Owners without versions: those are whatever the archive had.
+	want := map[string]string{"usr/bin/age": "deb age", "usr/bin/age-keygen": "deb age", "usr/bin/restic": "deb restic"}
+	if diff := cmp.Diff(want, named(owners, false)); diff != "" {
+		t.Errorf("owners (-want +got):\n%s", diff)
+	}
+	folded := map[string]string{}
+	for _, p := range rep.Owned {
+		folded[p.Type+" "+p.Name] = p.OwnedBy.Name
+	}
+	for pkg, owner := range map[string]string{
+		"pypi requests": "python3-requests", "maven org.apache.logging.log4j:log4j-core": "liblog4j2-java",
+		"generic openssl": "libssl3", "generic python": "python3.11-minimal", "generic node": "libnode108",
+	} {
+		if folded[pkg] != owner {
+			t.Errorf("%s: folded into %q, want %q", pkg, folded[pkg], owner)
+		}
+	}
+	t.Logf("%d findings; %d packages folded into their OS package", len(rep.Findings), len(rep.Owned))
 }
