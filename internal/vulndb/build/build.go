@@ -177,8 +177,9 @@ const maxLoggedWarnings = 20
 //
 // An importer's error stops the build when the DB could not take an
 // advisory, ctx was cancelled, or the importer added nothing from that
-// source. Otherwise the error only reports records the importer skipped
-// (all importers join per-record errors beside their count): Build logs
+// source. Otherwise the error only reports records the importer skipped, or
+// imported without a part it could not read (an OSV record's bad CVSS vector;
+// all importers join per-record errors beside their count): Build logs
 // them as warnings and goes on.
 func Build(ctx context.Context, dbPath string, sources []Source, log *slog.Logger) (vulndb.Info, error) {
 	r, err := Rebuild(ctx, dbPath, sources, log)
@@ -437,13 +438,13 @@ func (b *builder) run(ctx context.Context, s Source, keep bool, imported time.Ti
 		return false, fmt.Errorf("source %s: %w", s, err)
 	case err != nil:
 		warnings := leaves(err)
-		log.Warn("skipped records", "source", s.String(), "count", len(warnings))
+		log.Warn("records skipped or imported in part", "source", s.String(), "count", len(warnings))
 		for i, e := range warnings {
 			if i == maxLoggedWarnings {
-				log.Warn("more skipped records not shown", "source", s.String(), "count", len(warnings)-i)
+				log.Warn("more record warnings not shown", "source", s.String(), "count", len(warnings)-i)
 				break
 			}
-			log.Warn("skipped record", "source", s.String(), "error", e.Error())
+			log.Warn("record warning", "source", s.String(), "error", e.Error())
 		}
 	}
 	advAfter, affAfter := w.Counts()

@@ -81,7 +81,7 @@ func TestBuildRealFeeds(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Log(logs.String())
-	if !strings.Contains(logs.String(), "skipped record") {
+	if !strings.Contains(logs.String(), "record warning") {
 		t.Error("no warning logged for the malformed DLA header of lists/happy")
 	}
 
