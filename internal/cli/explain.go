@@ -70,6 +70,9 @@ func runExplain(cmd *cobra.Command, g *globals, f *explainFlags, source string, 
 		r, err = f.scanForExplain(cmd, g, source)
 	} else {
 		r, err = readReport(cmd.InOrStdin(), source)
+		if err != nil && source != "-" {
+			err = fmt.Errorf("%w; an SBOM is scanned when given as sbom:%s", err, source)
+		}
 	}
 	if err != nil {
 		return err

@@ -114,7 +114,7 @@ func TestExplainErrors(t *testing.T) {
 		want string
 	}{
 		{"no id", []string{"explain", notReport}, "requires at least 2 arg(s)"},
-		{"not a customs report", []string{"explain", notReport, "CVE-2021-44228"}, "schema version"},
+		{"not a customs report", []string{"explain", notReport, "CVE-2021-44228"}, "schema version \"\" is not supported (want 1.x); an SBOM is scanned when given as sbom:"},
 		{"no DB for a target", []string{"--db", filepath.Join(dir, "none.db"), "explain", alpineImage, "CVE-2021-44228"}, "explain a saved report"},
 		{"bad format", []string{"explain", "-o", "xml", notReport, "CVE-1"}, "unknown format"},
 	} {
@@ -162,5 +162,13 @@ func TestTableWidth(t *testing.T) {
 				t.Errorf("no explain hint:\n%s", r.stdout)
 			}
 		})
+	}
+}
+
+func TestWidthFromEnv(t *testing.T) {
+	for in, want := range map[string]int{"80": 80, " 200 ": 200, "": table.DefaultWidth, "0": table.DefaultWidth, "-3": table.DefaultWidth, "wide": table.DefaultWidth} {
+		if got := widthFromEnv(in); got != want {
+			t.Errorf("widthFromEnv(%q) = %d, want %d", in, got, want)
+		}
 	}
 }
