@@ -46,6 +46,9 @@ report takes them; see docs/output.md.`,
 			if err != nil {
 				return err
 			}
+			if args[0] != "-" {
+				oo.Explain = args[0] // explaining the saved report needs no rescan
+			}
 			return writeReports(cmd.OutOrStdout(), outs, oo, r)
 		},
 	}

@@ -158,7 +158,7 @@ func TestTableWidth(t *testing.T) {
 					t.Errorf("COLUMNS=%q: line of %d runes: %q", tc.columns, runes, line)
 				}
 			}
-			if !strings.Contains(r.stdout, "Why a finding matched: customs explain ") {
+			if !strings.Contains(r.stdout, "Why a finding matched: customs explain "+rep+" CVE-2025-15649\n") {
 				t.Errorf("no explain hint:\n%s", r.stdout)
 			}
 		})

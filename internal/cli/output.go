@@ -200,6 +200,9 @@ type outputOptions struct {
 	// Width is the width of stdout's terminal (see tableWidth); a table
 	// written to a file takes table.DefaultWidth.
 	Width int
+	// Explain is what the table's customs explain hint names: the saved
+	// report convert read, or "" for the report's target.
+	Explain string
 	// Template is --template: a file, or template text (format template).
 	Template string
 	// Dockerfile is --dockerfile: where sarif results are located.
@@ -220,7 +223,7 @@ func newOutputEncoder(o outputSpec, opts outputOptions) (reportEncoder, error) {
 		if opts.Packages {
 			return table.Packages{}, nil
 		}
-		enc := table.Encoder{Color: opts.Color && o.Path == ""}
+		enc := table.Encoder{Color: opts.Color && o.Path == "", Explain: opts.Explain}
 		if o.Path == "" {
 			enc.Width = opts.Width
 		}

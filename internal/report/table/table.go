@@ -25,9 +25,13 @@ import (
 // the output is a terminal). Width is the terminal's width in columns
 // (0 means DefaultWidth): the tables drop or clip their least useful
 // columns to fit it, and no row is ever wider.
+//
+// Explain is the report or target the closing customs explain hint
+// names; "" names the report's target.
 type Encoder struct {
-	Color bool
-	Width int
+	Color   bool
+	Width   int
+	Explain string
 }
 
 var colors = map[string]string{
@@ -55,7 +59,7 @@ func (e Encoder) Encode(w io.Writer, r *report.Report) error {
 	e.writeSecrets(&b, r)
 	e.writeMisconfigurations(&b, r)
 	writeWarnings(&b, r)
-	writeHint(&b, r)
+	writeHint(&b, r, e.Explain)
 	b.WriteString(SummaryLine(r))
 	b.WriteString("\n")
 	writeCoverage(&b, r)
@@ -242,8 +246,8 @@ func writeWarnings(b *strings.Builder, r *report.Report) {
 }
 
 // writeHint says how to see why the worst finding matched: the command
-// to copy, with this report's target and that finding's ID.
-func writeHint(b *strings.Builder, r *report.Report) {
+// to copy, with source (else this report's target) and that finding's ID.
+func writeHint(b *strings.Builder, r *report.Report, source string) {
 	secs := sections(r.Findings, nil)
 	if len(secs) == 0 {
 		return
@@ -254,8 +258,10 @@ func writeHint(b *strings.Builder, r *report.Report) {
 			worst = s.findings[0]
 		}
 	}
-	fmt.Fprintf(b, "Why a finding matched: customs explain %s %s\n",
-		shellQuote(r.Target.Ref), shellQuote(worst.VulnerabilityID))
+	if source == "" {
+		source = r.Target.Ref
+	}
+	fmt.Fprintf(b, "Why a finding matched: customs explain %s %s\n", shellQuote(source), shellQuote(worst.VulnerabilityID))
 }
 
 // shellQuote quotes s for a POSIX shell when it holds anything but

@@ -218,13 +218,18 @@ func TestHint(t *testing.T) {
 		r := full(t)
 		r.Target.Ref = tc.ref
 		var b strings.Builder
-		writeHint(&b, r)
+		writeHint(&b, r, "")
 		if !strings.HasSuffix(b.String(), tc.want) {
 			t.Errorf("hint for %q = %q, want suffix %q", tc.ref, b.String(), tc.want)
 		}
 	}
+	var saved strings.Builder
+	writeHint(&saved, full(t), "report.json")
+	if want := "Why a finding matched: customs explain report.json GHSA-jfh8-c2jp-5v3q\n"; saved.String() != want {
+		t.Errorf("hint for a saved report = %q, want %q", saved.String(), want)
+	}
 	var b strings.Builder
-	writeHint(&b, &report.Report{})
+	writeHint(&b, &report.Report{}, "")
 	if b.Len() != 0 {
 		t.Errorf("hint without findings: %q", b.String())
 	}
