@@ -136,7 +136,10 @@ var ageDeb = filepath.Join("..", "..", "testdata", "debs", "age_1.1.1-1+b3_amd64
 func ageRoot(t *testing.T) string {
 	t.Helper()
 	dpkgDeb, err := exec.LookPath("dpkg-deb")
-	if err != nil {
+	switch {
+	case err != nil && os.Getenv(shareddata.RequireEnv) != "":
+		t.Fatalf("dpkg-deb not on PATH: cannot unpack the age package (%s is set)", shareddata.RequireEnv)
+	case err != nil:
 		t.Skip("dpkg-deb not on PATH: cannot unpack the age package")
 	}
 	root, ctrl := t.TempDir(), t.TempDir()
