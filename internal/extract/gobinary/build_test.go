@@ -234,12 +234,13 @@ func TestGoBuild(t *testing.T) {
 }
 
 // TestOwnCommand builds customs itself, a binary with dozens of modules,
-// stripped. It builds with the environment and flags `go test` compiles
-// the repository's packages with (no -trimpath, CGO_ENABLED and GOOS as
-// they are), so every package comes from the build cache and only the link
-// runs: a second or two, where a -trimpath or CGO_ENABLED=0 build
-// recompiles all dependencies (modernc.org/sqlite among them) and ran past
-// ten minutes on a busy two-core machine. TestGoBuild covers -trimpath.
+// stripped. It builds with the flags and environment `go test` and
+// `go vet` compile the repository's packages with (no -trimpath;
+// CGO_ENABLED and GOOS as they are), so every package comes from the
+// build cache and only the link runs: seconds, where a -trimpath,
+// CGO_ENABLED=0 build recompiled all dependencies (modernc.org/sqlite
+// among them) and ran past ten minutes on a busy two-core machine.
+// TestGoBuild covers -trimpath.
 func TestOwnCommand(t *testing.T) {
 	if testing.Short() {
 		t.Skip("links cmd/customs (seconds); skipped with -short")
@@ -248,7 +249,7 @@ func TestOwnCommand(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "customs")
 	cmd := exec.Command(goCmd, "build", "-ldflags=-s -w", "-o", bin, "./cmd/customs")
 	cmd.Dir = "../../.."
-	cmd.Env = append(os.Environ(), "GOFLAGS=-buildvcs=false", "GOWORK=off", "GOTOOLCHAIN=local", "GOPROXY=off")
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod -buildvcs=false", "GOWORK=off", "GOTOOLCHAIN=local", "GOPROXY=off")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build ./cmd/customs: %v\n%s", err, out)
 	}
