@@ -123,7 +123,7 @@ func TestArchiveIdentity(t *testing.T) {
 	// A named pipe has no identity.
 	fifo := filepath.Join(t.TempDir(), "fifo")
 	if err := mkfifo(fifo); err == nil {
-		if id := fileIdentity(fifo); id != "" {
+		if id := FileIdentity(fifo); id != "" {
 			t.Errorf("fifo Identity = %q, want empty", id)
 		}
 	}

@@ -93,14 +93,18 @@ func checkTarHead(r io.Reader) error {
 // read from the same file (an image of several, or an error). Empty for
 // anything but a regular file.
 func (s *archiveSource) Identity() string {
-	id := fileIdentity(s.path)
+	id := FileIdentity(s.path)
 	if id != "" && s.platform != "" {
 		id += ":platform=" + s.platform
 	}
 	return id
 }
 
-func fileIdentity(p string) string {
+// FileIdentity identifies a regular file's bytes by its stat: path, size,
+// mtime, ctime, inode and device (empty when p is not a regular file or the
+// platform has no inodes). Rewriting the file changes it, so a result
+// computed from the file can be cached under it.
+func FileIdentity(p string) string {
 	fi, err := os.Stat(p)
 	if err != nil || !fi.Mode().IsRegular() {
 		return ""

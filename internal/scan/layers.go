@@ -12,14 +12,16 @@ import (
 	"github.com/customs-scanner/customs/internal/layerfs"
 )
 
-// analyserVersion is bumped when layerfs.Analyze output changes for the same
-// bytes; it is part of every cache key.
+// analyserVersion names the layout of the cache's records; it is part of
+// every cache key. Code changes need no bump: the build's identity (buildID)
+// is part of the key of everything code computed.
 const analyserVersion = "layerfs/2"
 
 // analyser reads an image's layers, through the layer cache when it can
 // prove the cached result belongs to the same bytes.
 type analyser struct {
 	cache    *layerfs.Cache
+	build    string // buildID, when cache is set
 	sig      string
 	wants    func(string, fs.FileMode) bool
 	large    func(string, fs.FileMode, int64) bool
@@ -44,7 +46,7 @@ type blobRecord struct {
 }
 
 func (a *analyser) layerKey(diffID string) string {
-	return layerfs.Key("layer", analyserVersion, a.sig, diffID)
+	return layerfs.Key("layer", analyserVersion, a.build, a.sig, diffID)
 }
 
 func (a *analyser) load(ctx context.Context, src image.Source) (*image.Metadata, []*layerfs.Layer, error) {
@@ -120,7 +122,7 @@ func (a *analyser) load(ctx context.Context, src image.Source) (*image.Metadata,
 		layers[i], diffIDs[i] = l, l.DiffID
 	}
 	if id := src.Identity(); id != "" && a.cache != nil {
-		if err := a.cache.PutRecord(layerfs.Key("image", analyserVersion, a.sig, id), imageRecord{Meta: meta, DiffIDs: diffIDs}); err != nil {
+		if err := a.cache.PutRecord(layerfs.Key("image", analyserVersion, a.build, a.sig, id), imageRecord{Meta: meta, DiffIDs: diffIDs}); err != nil {
 			a.log.Debug("cache write", "err", err)
 		}
 	}
@@ -132,7 +134,7 @@ func (a *analyser) fromIdentity(id string) (*image.Metadata, []*layerfs.Layer, b
 		return nil, nil, false
 	}
 	var rec imageRecord
-	if !a.cache.GetRecord(layerfs.Key("image", analyserVersion, a.sig, id), &rec) || rec.Meta == nil || len(rec.DiffIDs) != len(rec.Meta.Layers) {
+	if !a.cache.GetRecord(layerfs.Key("image", analyserVersion, a.build, a.sig, id), &rec) || rec.Meta == nil || len(rec.DiffIDs) != len(rec.Meta.Layers) {
 		return nil, nil, false
 	}
 	layers := make([]*layerfs.Layer, len(rec.DiffIDs))

@@ -111,7 +111,14 @@ func Scan(ctx context.Context, ref string, opts Options) (*report.Report, error)
 			cache = nil
 		}
 	}
-	a := &analyser{cache: cache, sig: extract.Signature(exts), wants: extract.Wants(exts), large: extract.WantsLarge(exts), prepare: extract.Prepare(exts), progress: opts.Progress, log: log}
+	var build string
+	if cache != nil {
+		if build, err = buildID(cache); err != nil {
+			log.Warn("layer cache disabled", "err", err)
+			cache = nil
+		}
+	}
+	a := &analyser{cache: cache, build: build, sig: extract.Signature(exts), wants: extract.Wants(exts), large: extract.WantsLarge(exts), prepare: extract.Prepare(exts), progress: opts.Progress, log: log}
 	a.skipRules(opts.SkipDirs, opts.SkipFiles)
 	meta, layers, err := a.load(ctx, src)
 	if err != nil {
