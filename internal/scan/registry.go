@@ -1,6 +1,12 @@
 package scan
 
 import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/customs-scanner/customs/internal/ecosystem"
 	"github.com/customs-scanner/customs/internal/extract"
 	"github.com/customs-scanner/customs/internal/extract/apk"
 	"github.com/customs-scanner/customs/internal/extract/binary"
@@ -15,18 +21,6 @@ import (
 	"github.com/customs-scanner/customs/internal/extract/rpm"
 	"github.com/customs-scanner/customs/internal/extract/ruby"
 	"github.com/customs-scanner/customs/internal/version"
-	apkver "github.com/customs-scanner/customs/internal/version/apk"
-	cargover "github.com/customs-scanner/customs/internal/version/cargo"
-	composerver "github.com/customs-scanner/customs/internal/version/composer"
-	dpkgver "github.com/customs-scanner/customs/internal/version/dpkg"
-	genericver "github.com/customs-scanner/customs/internal/version/generic"
-	"github.com/customs-scanner/customs/internal/version/gosemver"
-	mavenver "github.com/customs-scanner/customs/internal/version/maven"
-	npmver "github.com/customs-scanner/customs/internal/version/npm"
-	nugetver "github.com/customs-scanner/customs/internal/version/nuget"
-	pep440ver "github.com/customs-scanner/customs/internal/version/pep440"
-	rpmver "github.com/customs-scanner/customs/internal/version/rpm"
-	rubygemsver "github.com/customs-scanner/customs/internal/version/rubygems"
 )
 
 // Extractors is the default extractor list. Adding an ecosystem is one new
@@ -48,20 +42,44 @@ func Extractors() []extract.Extractor {
 	}
 }
 
-// Schemes maps package types to their version rules for matching.
-func Schemes() map[string]version.Scheme {
-	return map[string]version.Scheme{
-		"deb":      dpkgver.Scheme{},
-		"apk":      apkver.Scheme{},
-		"npm":      npmver.Scheme{},
-		"pypi":     pep440ver.Scheme{},
-		"gem":      rubygemsver.Scheme{},
-		"composer": composerver.Scheme{},
-		"nuget":    nugetver.Scheme{},
-		"generic":  genericver.Scheme{},
-		"maven":    mavenver.Scheme{},
-		"rpm":      rpmver.Scheme{},
-		"golang":   gosemver.Scheme{},
-		"cargo":    cargover.Scheme{},
+// Ecosystems is the registered ecosystems, one descriptor each, exported
+// by its extractor's folder. Matching (Schemes), SBOM reading and db
+// update's default feeds are built from it. Adding an ecosystem is one new
+// folder under extract/ that exports a Descriptor, one line here, and one in
+// Extractors if it has an extractor.
+func Ecosystems() ecosystem.List {
+	return ecosystem.List{
+		dpkg.Descriptor(),
+		apk.Descriptor(),
+		rpm.Descriptor(),
+		npmext.Descriptor(),
+		python.Descriptor(),
+		ruby.Descriptor(),
+		php.Descriptor(),
+		dotnet.Descriptor(),
+		java.Descriptor(),
+		cargo.Descriptor(),
+		gobinary.Descriptor(),
+		binary.Descriptor(),
 	}
+}
+
+// Schemes maps package types to their version rules for matching.
+func Schemes() map[string]version.Scheme { return Ecosystems().Schemes() }
+
+// unknownTypes says which components of an SBOM no ecosystem declares, by
+// PURL type ("3 components of package types customs has no ecosystem for
+// were not matched: swift (2), cocoapods (1)"); "" when there are none.
+func unknownTypes(counts map[string]int) string {
+	if len(counts) == 0 {
+		return ""
+	}
+	n := 0
+	types := slices.Sorted(maps.Keys(counts))
+	parts := make([]string, len(types))
+	for i, t := range types {
+		n += counts[t]
+		parts[i] = fmt.Sprintf("%s (%d)", t, counts[t])
+	}
+	return fmt.Sprintf("%d components of package types customs has no ecosystem for were not matched: %s", n, strings.Join(parts, ", "))
 }

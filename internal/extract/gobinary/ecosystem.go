@@ -1,0 +1,19 @@
+package gobinary
+
+import (
+	"github.com/customs-scanner/customs/internal/ecosystem"
+	"github.com/customs-scanner/customs/internal/version/gosemver"
+)
+
+// Descriptor declares Go modules and the standard library (PURL type
+// golang, OSV ecosystem "Go"), named by module path and ordered by Go's
+// semantic versions.
+func Descriptor() ecosystem.Descriptor {
+	return ecosystem.Descriptor{
+		Type:       "golang",
+		Ecosystems: []string{Ecosystem},
+		Scheme:     gosemver.Scheme{},
+		Name:       func(namespace, name string) string { return namespace + "/" + name },
+		Feeds:      []string{Ecosystem},
+	}
+}
