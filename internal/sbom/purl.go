@@ -5,7 +5,7 @@ import (
 
 	"github.com/package-url/packageurl-go"
 
-	"github.com/customs-scanner/customs/internal/extract/osrelease"
+	"github.com/customs-scanner/customs/internal/ecosystem"
 	"github.com/customs-scanner/customs/internal/inventory"
 )
 
@@ -15,49 +15,36 @@ type hints struct {
 	srcName, srcVersion, srcRelease, srcEpoch string
 }
 
-// languages maps PURL types to the OSV ecosystem advisories use.
-var languages = map[string]string{
-	"npm":      "npm",
-	"pypi":     "PyPI",
-	"golang":   "Go",
-	"maven":    "Maven",
-	"cargo":    "crates.io",
-	"gem":      "RubyGems",
-	"composer": "Packagist",
-	"nuget":    "NuGet",
-}
-
 // fromPURL turns a PURL into a package as customs' extractors would have
-// named it. ok is false for PURLs that do not parse or have no version.
-func fromPURL(s string, docOS inventory.OS, h hints) (inventory.Package, bool) {
+// named it, by the descriptor of its type in ecos; a type ecos does not
+// declare keeps the PURL's name and no ecosystem. ok is false for PURLs
+// that do not parse or have no version.
+func fromPURL(s string, docOS inventory.OS, ecos ecosystem.List, h hints) (inventory.Package, bool) {
 	u, err := packageurl.FromString(s)
 	if err != nil || u.Name == "" || u.Version == "" {
 		return inventory.Package{}, false
 	}
 	q := u.Qualifiers.Map()
 	p := inventory.Package{Name: u.Name, Version: u.Version, Type: u.Type, PURL: s, Arch: q["arch"]}
-	if u.Namespace != "" {
-		switch u.Type {
-		case "maven":
-			p.Name = u.Namespace + ":" + u.Name
-		case "npm", "golang", "composer":
-			p.Name = u.Namespace + "/" + u.Name
-		}
-	}
-	if eco, ok := languages[u.Type]; ok {
-		p.Ecosystem = eco
+	d, ok := ecos.Lookup(u.Type)
+	if !ok {
 		return p, true
 	}
-	switch u.Type {
-	case "deb", "apk", "rpm":
-		o := distro(q["distro"], u.Namespace, docOS)
-		p.Ecosystem = osrelease.Ecosystem(o)
-		if e := q["epoch"]; e != "" && e != "0" && u.Type == "rpm" {
-			p.Version = e + ":" + p.Version
-		}
+	if u.Namespace != "" && d.Name != nil {
+		p.Name = d.Name(u.Namespace, u.Name)
+	}
+	if d.FromPURL != nil {
+		d.FromPURL(&p, q)
+	}
+	if d.OS != nil {
+		p.Ecosystem = d.Ecosystem(distro(q["distro"], u.Namespace, docOS))
 		p.SourceName, p.SourceVersion = source(q["upstream"], h, p.Version)
-		if u.Type == "rpm" && p.SourceName != p.Name {
-			p.AlsoMatch = []string{p.Name}
+	} else {
+		p.Ecosystem = d.Ecosystem(docOS)
+	}
+	if d.Normalize != nil && p.SourceName == "" {
+		if n := d.Normalize(p.Name); n != p.Name {
+			p.SourceName = n
 		}
 	}
 	return p, true

@@ -20,6 +20,7 @@ import (
 	"github.com/spdx/tools-golang/spdx"
 	spdxtv "github.com/spdx/tools-golang/tagvalue"
 
+	"github.com/customs-scanner/customs/internal/ecosystem"
 	"github.com/customs-scanner/customs/internal/inventory"
 )
 
@@ -36,10 +37,14 @@ type Document struct {
 	Packages []inventory.Package
 	// Skipped counts components without a usable PURL.
 	Skipped int
+	// Unknown counts, by PURL type, components of types no ecosystem
+	// declares: they are listed but cannot be matched.
+	Unknown map[string]int
 }
 
-// Load reads the SBOM at path.
-func Load(path string) (*Document, error) {
+// Load reads the SBOM at path. Packages are named and given an advisory
+// namespace by the descriptor of their PURL type in ecos.
+func Load(path string, ecos ecosystem.List) (*Document, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read SBOM: %w", err)
@@ -52,15 +57,15 @@ func Load(path string) (*Document, error) {
 	if len(b) > MaxSize {
 		return nil, fmt.Errorf("read SBOM %s: larger than %d bytes", path, MaxSize)
 	}
-	d, err := Decode(b)
+	d, err := Decode(b, ecos)
 	if err != nil {
 		return nil, fmt.Errorf("read SBOM %s: %w", path, err)
 	}
 	return d, nil
 }
 
-// Decode detects the format of b and reads it.
-func Decode(b []byte) (*Document, error) {
+// Decode detects the format of b and reads it, as Load does.
+func Decode(b []byte, ecos ecosystem.List) (*Document, error) {
 	b = unwrapInToto(b)
 	var probe struct {
 		BOMFormat   string `json:"bomFormat"`
@@ -72,16 +77,16 @@ func Decode(b []byte) (*Document, error) {
 		if err != nil {
 			return nil, fmt.Errorf("decode SPDX tag-value: %w", err)
 		}
-		return fromSPDX(doc), nil
+		return fromSPDX(doc, ecos), nil
 	}
 	if err := json.Unmarshal(b, &probe); err != nil {
 		return nil, errors.New("not an SBOM (CycloneDX JSON, SPDX JSON or SPDX tag-value expected)")
 	}
 	switch {
 	case probe.BOMFormat == "CycloneDX":
-		return decodeCycloneDX(b)
+		return decodeCycloneDX(b, ecos)
 	case strings.HasPrefix(probe.SPDXVersion, "SPDX-2."):
-		return decodeSPDX(b)
+		return decodeSPDX(b, ecos)
 	}
 	return nil, errors.New("neither CycloneDX (bomFormat) nor SPDX 2.x (spdxVersion) JSON")
 }
@@ -115,7 +120,7 @@ func firstLine(b []byte) []byte {
 	return b
 }
 
-func decodeCycloneDX(b []byte) (*Document, error) {
+func decodeCycloneDX(b []byte, ecos ecosystem.List) (*Document, error) {
 	var bom cdx.BOM
 	if err := cdx.NewBOMDecoder(bytes.NewReader(b), cdx.BOMFileFormatJSON).Decode(&bom); err != nil {
 		return nil, fmt.Errorf("decode CycloneDX: %w", err)
@@ -154,7 +159,7 @@ func decodeCycloneDX(b []byte) (*Document, error) {
 				props[p.Name] = p.Value
 			}
 		}
-		p, ok := fromPURL(c.PackageURL, d.OS, hints{srcName: props["aquasecurity:trivy:SrcName"], srcVersion: props["aquasecurity:trivy:SrcVersion"], srcRelease: props["aquasecurity:trivy:SrcRelease"], srcEpoch: props["aquasecurity:trivy:SrcEpoch"]})
+		p, ok := fromPURL(c.PackageURL, d.OS, ecos, hints{srcName: props["aquasecurity:trivy:SrcName"], srcVersion: props["aquasecurity:trivy:SrcVersion"], srcRelease: props["aquasecurity:trivy:SrcRelease"], srcEpoch: props["aquasecurity:trivy:SrcEpoch"]})
 		if !ok {
 			d.Skipped++
 			continue
@@ -176,20 +181,20 @@ func decodeCycloneDX(b []byte) (*Document, error) {
 		}
 		d.Packages = append(d.Packages, p)
 	}
-	finish(d)
+	finish(d, ecos)
 	return d, nil
 }
 
-func decodeSPDX(b []byte) (*Document, error) {
+func decodeSPDX(b []byte, ecos ecosystem.List) (*Document, error) {
 	doc, err := spdxjson.Read(bytes.NewReader(b))
 	if err != nil {
 		return nil, fmt.Errorf("decode SPDX: %w", err)
 	}
-	return fromSPDX(doc), nil
+	return fromSPDX(doc, ecos), nil
 }
 
 // fromSPDX reads an SPDX document of either encoding.
-func fromSPDX(doc *spdx.Document) *Document {
+func fromSPDX(doc *spdx.Document, ecos ecosystem.List) *Document {
 	d := &Document{Format: "spdx", Version: doc.SPDXVersion, Name: doc.DocumentName}
 	for _, p := range doc.Packages {
 		if p == nil {
@@ -240,7 +245,7 @@ func fromSPDX(doc *spdx.Document) *Document {
 				h.srcVersion = v
 			}
 		}
-		pkg, ok := fromPURL(purl, d.OS, h)
+		pkg, ok := fromPURL(purl, d.OS, ecos, h)
 		if !ok {
 			d.Skipped++
 			continue
@@ -251,14 +256,20 @@ func fromSPDX(doc *spdx.Document) *Document {
 		pkg.CPEs = cpes
 		d.Packages = append(d.Packages, pkg)
 	}
-	finish(d)
+	finish(d, ecos)
 	return d
 }
 
-// finish gives every package a location naming the SBOM and an ID, and
-// sorts them.
-func finish(d *Document) {
+// finish gives every package a location naming the SBOM and an ID, counts
+// those of unknown types, and sorts them.
+func finish(d *Document, ecos ecosystem.List) {
 	for i := range d.Packages {
+		if _, ok := ecos.Lookup(d.Packages[i].Type); !ok {
+			if d.Unknown == nil {
+				d.Unknown = map[string]int{}
+			}
+			d.Unknown[d.Packages[i].Type]++
+		}
 		d.Packages[i].Locations = []inventory.Location{{Path: "sbom:" + d.Packages[i].PURL}}
 		d.Packages[i].FoundBy = "sbom/" + d.Format
 		d.Packages[i].SetID()

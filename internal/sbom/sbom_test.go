@@ -1,4 +1,4 @@
-package sbom
+package sbom_test
 
 import (
 	"os"
@@ -7,11 +7,14 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/customs-scanner/customs/internal/sbom"
+	"github.com/customs-scanner/customs/internal/scan"
 )
 
 type row struct{ Type, Name, Version, Ecosystem, Source, SourceVersion string }
 
-func rows(d *Document) map[string]row {
+func rows(d *sbom.Document) map[string]row {
 	out := map[string]row{}
 	for _, p := range d.Packages {
 		out[p.Name] = row{p.Type, p.Name, p.Version, p.Ecosystem, p.SourceName, p.SourceVersion}
@@ -23,7 +26,7 @@ func TestDecodeTrivySBOMs(t *testing.T) {
 	openssl := row{"rpm", "openssl-libs", "1:1.0.2k-16.el7", "redhat:7", "openssl", "1:1.0.2k-16.el7"}
 	for _, name := range []string{"centos-7-cyclonedx.json", "centos-7-spdx.json", "centos-7-spdx.txt", "centos-7-cyclonedx.intoto.jsonl"} {
 		t.Run(name, func(t *testing.T) {
-			d, err := Load(filepath.Join("testdata", name))
+			d, err := sbom.Load(filepath.Join("testdata", name), scan.Ecosystems())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -52,7 +55,7 @@ func TestDecodeTrivySBOMs(t *testing.T) {
 }
 
 func TestDecodeLanguagePackages(t *testing.T) {
-	d, err := Load(filepath.Join("testdata", "fluentd-multiple-lockfiles-cyclonedx.json"))
+	d, err := sbom.Load(filepath.Join("testdata", "fluentd-multiple-lockfiles-cyclonedx.json"), scan.Ecosystems())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,12 +76,12 @@ func TestDecodeBadInput(t *testing.T) {
 		"empty object": `{}`,
 	} {
 		t.Run(name, func(t *testing.T) {
-			if _, err := Decode([]byte(in)); err == nil {
+			if _, err := sbom.Decode([]byte(in), scan.Ecosystems()); err == nil {
 				t.Error("Decode succeeded")
 			}
 		})
 	}
-	if _, err := Load(filepath.Join(t.TempDir(), "missing.json")); err == nil {
+	if _, err := sbom.Load(filepath.Join(t.TempDir(), "missing.json"), scan.Ecosystems()); err == nil {
 		t.Error("Load of a missing file succeeded")
 	}
 }
@@ -92,6 +95,6 @@ func FuzzDecode(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		Decode(b)
+		sbom.Decode(b, scan.Ecosystems())
 	})
 }

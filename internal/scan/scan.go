@@ -220,7 +220,7 @@ func matchReport(ctx context.Context, r *report.Report, opts Options) error {
 
 // scanSBOM matches an existing SBOM instead of an image.
 func scanSBOM(ctx context.Context, path string, opts Options, now func() time.Time) (*report.Report, error) {
-	doc, err := sbom.Load(path)
+	doc, err := sbom.Load(path, Ecosystems())
 	if err != nil {
 		return nil, err
 	}
@@ -230,6 +230,9 @@ func scanSBOM(ctx context.Context, path string, opts Options, now func() time.Ti
 	}
 	if doc.Skipped > 0 {
 		r.Warnings = append(r.Warnings, inventory.FileError{Path: path, Err: fmt.Sprintf("%d components without a usable package URL were not matched", doc.Skipped)})
+	}
+	if w := unknownTypes(doc.Unknown); w != "" {
+		r.Warnings = append(r.Warnings, inventory.FileError{Path: path, Err: w})
 	}
 	if err := matchReport(ctx, r, opts); err != nil {
 		return nil, err
