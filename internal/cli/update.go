@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/customs-scanner/customs/internal/scan"
 	"github.com/customs-scanner/customs/internal/vulndb/update"
 )
 
@@ -87,7 +88,7 @@ part of each osv-* export.`,
 func feedHelp() string {
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-	for _, f := range update.Feeds() {
+	for _, f := range update.Feeds(scan.Ecosystems().Feeds()) {
 		mark := " "
 		if f.Default {
 			mark = "*"
@@ -108,7 +109,7 @@ func runUpdate(cmd *cobra.Command, g *globals, f *updateFlags) error {
 	if err != nil {
 		return err
 	}
-	feeds, err := update.Select(update.Feeds(), f.feeds, overrides)
+	feeds, err := update.Select(update.Feeds(scan.Ecosystems().Feeds()), f.feeds, overrides)
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/customs-scanner/customs/internal/scan"
 	"github.com/customs-scanner/customs/internal/vulndb/update"
 )
 
@@ -193,7 +194,7 @@ func TestDBUpdateList(t *testing.T) {
 
 func alpineFiles(t *testing.T) int {
 	t.Helper()
-	for _, f := range update.Feeds() {
+	for _, f := range update.Feeds(scan.Ecosystems().Feeds()) {
 		if f.Name == "alpine" {
 			return len(f.Files)
 		}
@@ -356,7 +357,7 @@ func TestDBUpdateOffline(t *testing.T) {
 	var cfg strings.Builder
 	cfg.WriteString("feeds:\n")
 	n := 0
-	for _, f := range update.Feeds() {
+	for _, f := range update.Feeds(scan.Ecosystems().Feeds()) {
 		if !f.Default {
 			continue
 		}

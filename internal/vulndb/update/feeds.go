@@ -124,36 +124,26 @@ var alpineBranches = []string{
 	"v3.18", "v3.19", "v3.20", "v3.21", "v3.22", "v3.23", "v3.24", "edge",
 }
 
-// osvEcosystems are the per-ecosystem exports in the OSV bucket, by feed
-// name suffix. GitHub's reviewed advisories (GHSA) are included in each
-// ecosystem's export. Every ecosystem customs inventories is a default, so
-// that a plain `db update` misses no package type it finds; Debian's and
-// Alpine's exports are not, as their native feeds (debian, alpine) carry
-// the distros' own decisions and the OSV copies would only repeat them.
-var osvEcosystems = []struct {
-	name, ecosystem string
-	def             bool
-}{
-	{"go", "Go", true},
-	{"pypi", "PyPI", true},
-	{"npm", "npm", true},
-	{"maven", "Maven", true},
-	{"crates-io", "crates.io", true},
-	{"rubygems", "RubyGems", true},
-	{"packagist", "Packagist", true},
-	{"nuget", "NuGet", true},
-	{"hex", "Hex", true},
-	{"pub", "Pub", true},
-	{"debian", "Debian", false},
-	{"alpine", "Alpine", false},
-	{"ubuntu", "Ubuntu", true},
-	{"rocky-linux", "Rocky Linux", true},
-	{"almalinux", "AlmaLinux", true},
+// osvOptional are OSV exports fetched only on request: Debian's and
+// Alpine's native feeds (debian, alpine) carry the distributions' own
+// decisions, which these copies would only repeat. The exports fetched by
+// default are the ecosystems' (see Feeds).
+var osvOptional = []string{"Debian", "Alpine"}
+
+// osvFeedName names the feed of an OSV export: "osv-" and the export's
+// name in lower case, spaces and dots as dashes ("osv-crates-io",
+// "osv-rocky-linux").
+func osvFeedName(export string) string {
+	return "osv-" + strings.NewReplacer(" ", "-", ".", "-").Replace(strings.ToLower(export))
 }
 
-// Feeds returns every known feed, defaults first, then by name. Each call
-// returns a fresh slice.
-func Feeds() []Feed {
+// Feeds returns every known feed, defaults first, then by name. osv names
+// the OSV exports ("PyPI", "Rocky Linux") fetched by default: those of the
+// registered ecosystems (scan.Ecosystems().Feeds()), so that a plain
+// `db update` misses no package type customs matches. GitHub's reviewed
+// advisories (GHSA) are part of each ecosystem's export. Each call returns
+// a fresh slice.
+func Feeds(osv []string) []Feed {
 	alpine := Feed{
 		Name: "alpine", Kind: "alpine-secdb", Base: alpineSecdb, Default: true,
 		About: "Alpine secdb, main and community of " + alpineBranches[0] + ".." + alpineBranches[len(alpineBranches)-2] + " and edge (a few MB)",
@@ -198,13 +188,13 @@ func Feeds() []Feed {
 			About: r.about,
 		})
 	}
-	for _, e := range osvEcosystems {
-		feeds = append(feeds, Feed{
-			Name: "osv-" + e.name, Kind: "osv", Default: e.def,
-			Base:  osvBucket + url.PathEscape(e.ecosystem) + "/all.zip",
-			Files: []File{{Name: "all.zip"}},
-			About: "OSV " + e.ecosystem + " export (all.zip)",
-		})
+	for _, e := range osv {
+		feeds = append(feeds, osvFeed(e, true))
+	}
+	for _, e := range osvOptional {
+		if !slices.Contains(osv, e) {
+			feeds = append(feeds, osvFeed(e, false))
+		}
 	}
 	slices.SortStableFunc(feeds, func(a, b Feed) int {
 		if a.Default != b.Default {
@@ -216,6 +206,16 @@ func Feeds() []Feed {
 		return strings.Compare(a.Name, b.Name)
 	})
 	return feeds
+}
+
+// osvFeed is the feed of one OSV export.
+func osvFeed(export string, def bool) Feed {
+	return Feed{
+		Name: osvFeedName(export), Kind: "osv", Default: def,
+		Base:  osvBucket + url.PathEscape(export) + "/all.zip",
+		Files: []File{{Name: "all.zip"}},
+		About: "OSV " + export + " export (all.zip)",
+	}
 }
 
 // Select picks feeds by name from all. names may hold "default" (the
