@@ -30,8 +30,8 @@ const (
 // Coverage says, for each namespace pkgs are matched in, whether db holds
 // advisories for it: the ecosystems Match would look packages up in, with
 // Go's standard library apart from Go modules. Packages Match cannot
-// look up (no ecosystem, or a type without a scheme in opts.Schemes) are
-// counted as unmatchable. os is the detected distribution, nil if none: with
+// look up (no ecosystem) are counted as unmatchable; a type without a
+// scheme in opts.Schemes is looked up (its findings are undetermined). os is the detected distribution, nil if none: with
 // no packages, the note says whether one was found.
 func Coverage(ctx context.Context, db Catalog, pkgs []inventory.Package, os *inventory.OS, opts Options) (*report.Coverage, error) {
 	held, err := db.Ecosystems(ctx)
@@ -49,7 +49,7 @@ func Coverage(ctx context.Context, db Catalog, pkgs []inventory.Package, os *inv
 	type key struct{ eco, pkg string }
 	counts := map[key]int{}
 	for _, p := range pkgs {
-		if p.Ecosystem == "" || opts.Schemes[p.Type] == nil {
+		if p.Ecosystem == "" {
 			if c.Unmatchable == nil {
 				c.Unmatchable = map[string]int{}
 			}

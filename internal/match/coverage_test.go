@@ -64,19 +64,20 @@ func TestCoverage(t *testing.T) {
 				pkg("golang", "Go", "stdlib"), pkg("golang", "Go", "github.com/mcu-tools/mcuboot"), pkg("golang", "Go", "golang.org/x/text"),
 				pkg("golang", "", "example.com/app"), // main module built from a work tree
 				pkg("generic", "cpe", "openssl"),
-				pkg("swift", "SwiftURL", "Alamofire"), // no scheme
+				pkg("swift", "SwiftURL", "Alamofire"), // no scheme: looked up all the same
 			},
 			os: bookworm,
 			want: &report.Coverage{
 				Ecosystems: []report.EcosystemCoverage{
 					{Ecosystem: "Go", Packages: 2, Covered: true, DBPackages: 1},
 					{Ecosystem: "Go", Package: "stdlib", Packages: 1},
+					{Ecosystem: "SwiftURL", Packages: 1},
 					{Ecosystem: "alpine:3.11", Packages: 1, OtherReleases: []string{"alpine:3.10"}},
 					{Ecosystem: "cpe", Packages: 1},
 					{Ecosystem: "debian:12", Packages: 2, Covered: true, DBPackages: 2},
 					{Ecosystem: "debian:13", Packages: 1, OtherReleases: []string{"debian:11", "debian:12"}},
 				},
-				Unmatchable: map[string]int{"golang": 1, "swift": 1},
+				Unmatchable: map[string]int{"golang": 1},
 			},
 		},
 		{

@@ -18,8 +18,10 @@ import (
 
 // Options control matching.
 type Options struct {
-	// Schemes maps a package type ("deb", "apk") to its version scheme.
-	// Packages of a type without a scheme are not matched.
+	// Schemes maps a package type ("deb", "apk") to its version scheme
+	// (scan builds it from the registered ecosystems). Packages of a type
+	// without a scheme are still looked up: a record that needs a version
+	// comparison gives an undetermined finding saying so.
 	Schemes map[string]version.Scheme
 	// IncludeNotAffected keeps findings whose status is not-affected.
 	IncludeNotAffected bool
@@ -49,10 +51,10 @@ func Match(ctx context.Context, db vulndb.Reader, pkgs []inventory.Package, opts
 }
 
 func matchPackage(ctx context.Context, db vulndb.Reader, en *enricher, p *inventory.Package, opts Options) ([]report.Finding, error) {
-	scheme := opts.Schemes[p.Type]
-	if scheme == nil || p.Ecosystem == "" {
+	if p.Ecosystem == "" {
 		return nil, nil
 	}
+	scheme := opts.Schemes[p.Type]
 	name, ver := p.SourceName, p.SourceVersion
 	if name == "" {
 		name = p.Name
@@ -77,7 +79,11 @@ func matchPackage(ctx context.Context, db vulndb.Reader, en *enricher, p *invent
 	if len(ms) == 0 {
 		return nil, nil
 	}
-	installed, perr := scheme.Parse(ver)
+	var installed version.Version
+	perr := fmt.Errorf("no version scheme compares %s versions", typeName(p.Type))
+	if scheme != nil {
+		installed, perr = scheme.Parse(ver)
+	}
 	byID := map[string]*report.Finding{}
 	rated := map[string]*ratings{}
 	var order []string
@@ -144,6 +150,10 @@ func decide(m vulndb.Match, installed version.Version, perr error, ver string, s
 		return ev, report.StatusNotAffected, ""
 	}
 	ev.Ranges = a.Ranges
+	if perr != nil && slices.Contains(a.Versions, ver) {
+		ev.Comparison = fmt.Sprintf("%s is listed as affected", ver)
+		return ev, report.StatusAffected, ""
+	}
 	if perr != nil {
 		ev.Reason = fmt.Sprintf("installed version %q: %v", ver, perr)
 		return ev, report.StatusUndetermined, ""
@@ -169,6 +179,14 @@ func decide(m vulndb.Match, installed version.Version, perr error, ver string, s
 		return ev, report.StatusAffected, ""
 	}
 	return ev, report.StatusNotAffected, ""
+}
+
+// typeName names a package type in a reason: "hex", or "untyped package".
+func typeName(t string) string {
+	if t == "" {
+		return "untyped package"
+	}
+	return t
 }
 
 // inRange reports whether v lies in r and describes the comparison made.

@@ -151,9 +151,14 @@ func TestMatch(t *testing.T) {
 			want: nil,
 		},
 		{
-			name: "package type without a scheme is not matched",
+			name: "package type without a scheme is undetermined where a comparison is needed",
 			pkg:  inventory.Package{ID: "r", Name: "openssl", Version: "1", Type: "rpm", Ecosystem: "debian:12"},
-			want: nil,
+			want: []row{
+				{"CVE-2023-3446", report.StatusUndetermined, "", "", vulndb.SeverityLow, ""},
+				{"CVE-2023-5363", report.StatusUndetermined, "", "", vulndb.SeverityHigh, ""},
+				{"CVE-2024-0727", report.StatusWontFix, "no-dsa", "", vulndb.SeverityLow, ""},
+				{"CVE-2024-2511", report.StatusAffected, "", "", vulndb.SeverityMedium, ""},
+			},
 		},
 	}
 	for _, tc := range tests {
@@ -185,6 +190,42 @@ func TestMatch(t *testing.T) {
 				t.Errorf("findings (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestMatchWithoutScheme: a package whose type has no version scheme is
+// not dropped in silence: each record that needs a comparison gives an
+// undetermined finding whose evidence says why, and the summary counts them.
+func TestMatchWithoutScheme(t *testing.T) {
+	db := testDB(t)
+	pkg := inventory.Package{ID: "r", Name: "openssl", Version: "3.0.9-1", Type: "rpm", Ecosystem: "debian:12"}
+	got, err := Match(t.Context(), db, []inventory.Package{pkg}, Options{Schemes: schemes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reasons []string
+	for _, f := range got {
+		if f.Status != report.StatusUndetermined {
+			continue
+		}
+		for _, e := range f.Evidence {
+			if e.Reason != "" {
+				reasons = append(reasons, f.VulnerabilityID+": "+e.Reason)
+				break
+			}
+		}
+	}
+	want := []string{
+		`CVE-2023-3446: installed version "3.0.9-1": no version scheme compares rpm versions`,
+		`CVE-2023-5363: installed version "3.0.9-1": no version scheme compares rpm versions`,
+	}
+	if diff := cmp.Diff(want, reasons); diff != "" {
+		t.Errorf("undetermined reasons (-want +got):\n%s", diff)
+	}
+	r := report.Report{Findings: got}
+	r.Summarize()
+	if n := r.Summary.ByStatus[report.StatusUndetermined]; n != 2 {
+		t.Errorf("summary counts %d undetermined findings, want 2 (%v)", n, r.Summary.ByStatus)
 	}
 }
 

@@ -15,7 +15,7 @@ type Coverage struct {
 	Ecosystems []EcosystemCoverage `json:"ecosystems"`
 	// Unmatchable counts, by package type, packages that cannot be matched
 	// in any namespace: a Go main module built from a work tree, a package
-	// of an OS whose release is unknown, a type without version rules.
+	// of an OS whose release is unknown, a type no ecosystem declares.
 	Unmatchable map[string]int `json:"unmatchable,omitempty"`
 	// Note explains an empty Ecosystems.
 	Note string `json:"note,omitempty"`
