@@ -259,22 +259,32 @@ func newFinding(p *inventory.Package, m vulndb.Match) *report.Finding {
 
 // foldAdvisories merges an advisory that only aggregates CVEs (a DSA or DLA
 // whose aliases are CVEs found for the same package) into those CVE
-// findings, so one problem is reported once.
+// findings, so one problem is reported once; likewise one of two records
+// that name each other (GHSA-... and RUSTSEC-... of one crate) into the
+// other. A finding is folded only into one that stays: two records that
+// alias each other once both folded away, and the package had no finding.
+// The finding that stays takes the stronger status of the two.
 func foldAdvisories(byID map[string]*report.Finding, order *[]string) {
 	keep := (*order)[:0]
+	gone := map[string]bool{}
 	for _, id := range *order {
 		f := byID[id]
 		folded := false
 		for _, alias := range f.Aliases {
-			if t, ok := byID[alias]; ok && t != f && !strings.HasPrefix(alias, "DSA-") && !strings.HasPrefix(alias, "DLA-") {
+			if t, ok := byID[alias]; ok && t != f && !gone[alias] && !strings.HasPrefix(alias, "DSA-") && !strings.HasPrefix(alias, "DLA-") {
 				if !slices.Contains(t.Aliases, id) {
 					t.Aliases = append(t.Aliases, id)
 				}
 				t.Evidence = append(t.Evidence, f.Evidence...)
+				if statusRank(f.Status) > statusRank(t.Status) {
+					t.Status, t.StatusDetail, t.FixedVersion = f.Status, f.StatusDetail, f.FixedVersion
+				}
 				folded = true
 			}
 		}
-		if !folded {
+		if folded {
+			gone[id] = true
+		} else {
 			keep = append(keep, id)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/customs-scanner/customs/internal/report"
 	"github.com/customs-scanner/customs/internal/version"
 	apkver "github.com/customs-scanner/customs/internal/version/apk"
+	cargover "github.com/customs-scanner/customs/internal/version/cargo"
 	dpkgver "github.com/customs-scanner/customs/internal/version/dpkg"
 	genericver "github.com/customs-scanner/customs/internal/version/generic"
 	rpmver "github.com/customs-scanner/customs/internal/version/rpm"
@@ -294,6 +295,59 @@ func TestMatchRatesFindings(t *testing.T) {
 // TestMatchBinaryByCPE: software identified inside a binary (python
 // 3.11.2 in /usr/bin/python3.11) is matched against NVD's CPE ranges,
 // stored as ecosystem "cpe", package "vendor:product": CVE-2023-24329
+
+// TestMatchKeepsOneOfMutualAliases: two records of one crate that name
+// each other (RUSTSEC-2022-0013 and GHSA-m5pq-gvj9-9vr8, both listing the
+// other as an alias) give one finding, with both records' evidence and the
+// stronger status; both were folded away before, leaving no finding.
+func TestMatchKeepsOneOfMutualAliases(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "m.db")
+	w, err := sqlite.Create(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	regex := func(r ...vulndb.Range) []vulndb.Affected {
+		return []vulndb.Affected{{Ecosystem: "crates.io", Package: "regex", Status: vulndb.StatusRanges, Ranges: r}}
+	}
+	for _, a := range []*vulndb.Advisory{
+		{ID: "RUSTSEC-2022-0013", Source: "osv", Aliases: []string{"CVE-2022-24713", "GHSA-m5pq-gvj9-9vr8"}, Affected: regex(vulndb.Range{Introduced: "0.0.0-0", Fixed: "1.5.5"})},
+		{ID: "GHSA-m5pq-gvj9-9vr8", Source: "osv", Aliases: []string{"CVE-2022-24713", "RUSTSEC-2022-0013"}, Affected: regex(vulndb.Range{Introduced: "0"})},
+	} {
+		if err := w.Add(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	pkg := inventory.Package{ID: "r", Name: "regex", Version: "1.5.4", Type: "cargo", Ecosystem: "crates.io"}
+	got, err := Match(ctx, db, []inventory.Package{pkg}, Options{Schemes: map[string]version.Scheme{"cargo": cargover.Scheme{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 {
+		t.Fatalf("%d findings, want 1: %+v", len(got), got)
+	}
+	f := got[0]
+	var ev []string
+	for _, e := range f.Evidence {
+		ev = append(ev, e.AdvisoryID)
+	}
+	slices.Sort(ev)
+	if diff := cmp.Diff([]string{"GHSA-m5pq-gvj9-9vr8", "RUSTSEC-2022-0013"}, ev); diff != "" {
+		t.Errorf("evidence (-want +got):\n%s", diff)
+	}
+	if f.Status != report.StatusFixAvailable || f.FixedVersion != "1.5.5" {
+		t.Errorf("status %s, fixed %q; want fix-available at 1.5.5", f.Status, f.FixedVersion)
+	}
+}
+
 // affects python:python before 3.11.4.
 func TestMatchBinaryByCPE(t *testing.T) {
 	ctx := t.Context()
