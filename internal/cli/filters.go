@@ -73,7 +73,8 @@ func (w *walkFlags) run(cmd *cobra.Command, fn func() error) error {
 
 // reportSkipped prints one line on what the scan passed over; the JSON
 // report lists every path under skipped.
-func reportSkipped(w io.Writer, r *report.Report) {
+// defaults says whether the default skips applied (no --no-default-skips).
+func reportSkipped(w io.Writer, r *report.Report, defaults bool) {
 	if len(r.Skipped) == 0 {
 		return
 	}
@@ -85,7 +86,7 @@ func reportSkipped(w io.Writer, r *report.Report) {
 		} else {
 			files = append(files, s.Path)
 		}
-		byDefault = byDefault || !strings.HasPrefix(s.Reason, "--skip-")
+		byDefault = byDefault || defaults && !strings.HasPrefix(s.Reason, "--skip-")
 	}
 	names := slices.Concat(dirs, files) // directories say more
 	more := ""

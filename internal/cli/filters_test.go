@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/customs-scanner/customs/internal/report"
 	"github.com/customs-scanner/customs/internal/scan"
 	"github.com/customs-scanner/customs/internal/vulndb"
 	"github.com/customs-scanner/customs/internal/vulndb/sqlite"
@@ -274,5 +275,31 @@ func TestProgressWalk(t *testing.T) {
 	p.event(scan.Event{Files: 1300, Dir: "usr/share/man"}) // within redraw of the first: not drawn
 	if got := buf.String(); !strings.Contains(got, "walking: 1200 files · usr/share/doc · ") || strings.Contains(got, "man") {
 		t.Errorf("progress %q", got)
+	}
+}
+
+func TestReportSkipped(t *testing.T) {
+	r := &report.Report{Skipped: []report.Skipped{
+		{Path: "etc/key.pem", Reason: "--skip-files **/*.pem"},
+		{Path: "proc", Directory: true, Reason: "kernel pseudo-filesystem"},
+	}}
+	for _, tt := range []struct {
+		defaults bool
+		want     string
+	}{
+		{true, "customs: skipped 1 directories and 1 files without reading them (proc, etc/key.pem); -o json lists them under skipped with the reason, --no-default-skips walks the default ones\n"},
+		// Under --no-default-skips, what is left are mounts: no hint.
+		{false, "customs: skipped 1 directories and 1 files without reading them (proc, etc/key.pem); -o json lists them under skipped with the reason\n"},
+	} {
+		var b bytes.Buffer
+		reportSkipped(&b, r, tt.defaults)
+		if d := cmp.Diff(tt.want, b.String()); d != "" {
+			t.Errorf("defaults %v (-want +got):\n%s", tt.defaults, d)
+		}
+	}
+	var b bytes.Buffer
+	reportSkipped(&b, &report.Report{}, true)
+	if b.Len() != 0 {
+		t.Errorf("nothing skipped: %q, want no line", b.String())
 	}
 }

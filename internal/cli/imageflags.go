@@ -60,7 +60,7 @@ func (f *imageFlags) scan(cmd *cobra.Command, target string, opts scan.Options) 
 		bar.done()
 	}
 	if err == nil {
-		reportSkipped(cmd.ErrOrStderr(), r)
+		reportSkipped(cmd.ErrOrStderr(), r, !f.walk.walkAll)
 	}
 	return r, err
 }

@@ -28,6 +28,7 @@ const (
 	reasonRuntime = "container runtime storage"
 	reasonState   = "runtime state, not installed software"
 	reasonCache   = "package or build cache, not installed software"
+	reasonVCS     = "version control metadata, not installed software"
 )
 
 // DefaultSkips are the directories of a dir: or rootfs: target that a scan
@@ -64,6 +65,9 @@ var DefaultSkips = slices.Concat(
 		"**/.gradle/caches",
 		"**/.nuget/packages",
 	),
+	// A checkout's objects are compressed; nothing in them can be read
+	// as a package or a secret.
+	skips(reasonVCS, "**/.git"),
 )
 
 func skips(reason string, patterns ...string) []Skip {
