@@ -8,16 +8,14 @@ import (
 	"io/fs"
 	"os"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/customs-scanner/customs/internal/match"
+	"github.com/customs-scanner/customs/internal/policy"
 	"github.com/customs-scanner/customs/internal/report"
 	"github.com/customs-scanner/customs/internal/scan"
-	"github.com/customs-scanner/customs/internal/vulndb"
 	"github.com/customs-scanner/customs/internal/vulndb/dist"
 )
 
@@ -112,13 +110,8 @@ func runScan(cmd *cobra.Command, g *globals, f *scanFlags, target string) error 
 	if err := f.severity.check(); err != nil {
 		return err
 	}
-	failRank := -1
-	if f.failOn != "" {
-		r, ok := vulndb.SeverityRank(strings.ToUpper(f.failOn))
-		if !ok {
-			return fmt.Errorf("--fail-on %q: want one of unknown, negligible, low, medium, high, critical", f.failOn)
-		}
-		failRank = r
+	if err := policy.CheckFailOn(f.failOn); err != nil {
+		return err
 	}
 	for _, sc := range f.scanners {
 		switch sc {
@@ -219,53 +212,13 @@ func runScan(cmd *cobra.Command, g *globals, f *scanFlags, target string) error 
 	if gres.Failed {
 		return errFindings{gres.Message}
 	}
-	if failRank >= 0 || f.failOnUnknown {
-		n, worst := gate(&report.Report{Findings: gres.Eligible, Secrets: r.Secrets, Misconfigurations: r.Misconfigurations}, failRank, f.failOnUnknown)
+	if f.failOn != "" || f.failOnUnknown {
+		n, worst := policy.FailOn(&report.Report{Findings: gres.Eligible, Secrets: r.Secrets, Misconfigurations: r.Misconfigurations}, f.failOn, f.failOnUnknown)
 		if n > 0 {
-			return errFindings{gateMessage(f.failOn, f.failOnUnknown, n, worst)}
+			return errFindings{policy.FailOnMessage(f.failOn, f.failOnUnknown, n, worst)}
 		}
 	}
 	return nil
-}
-
-// gate counts the findings that affect the image at or above rank (-1:
-// none): vulnerabilities, secrets and misconfigurations; with unknown also
-// the vulnerabilities without a severity.
-func gate(r *report.Report, rank int, unknown bool) (int, string) {
-	n, worst, worstRank := 0, "", -1
-	count := func(sev string, unrated bool) {
-		sr, _ := vulndb.SeverityRank(sev)
-		if (rank < 0 || sr < rank) && !unrated {
-			return
-		}
-		n++
-		if sr > worstRank {
-			worst, worstRank = sev, sr
-		}
-	}
-	for _, f := range r.Findings {
-		if match.Affects(f.Status) {
-			count(f.Severity, unknown && (f.Severity == "" || f.Severity == vulndb.SeverityUnknown))
-		}
-	}
-	for _, s := range r.Secrets {
-		count(s.Severity, false)
-	}
-	for _, m := range r.Misconfigurations {
-		count(m.Severity, false)
-	}
-	return n, worst
-}
-
-// gateMessage is the exit-1 error of --fail-on and --fail-on-unknown.
-func gateMessage(failOn string, unknown bool, n int, worst string) string {
-	switch {
-	case failOn == "":
-		return fmt.Sprintf("--fail-on-unknown: %d findings without a severity", n)
-	case unknown:
-		return fmt.Sprintf("--fail-on %s --fail-on-unknown: %d findings at or above %s or without a severity (worst %s)", strings.ToLower(failOn), n, strings.ToUpper(failOn), worst)
-	}
-	return fmt.Sprintf("--fail-on %s: %d findings at or above %s (worst %s)", strings.ToLower(failOn), n, strings.ToUpper(failOn), worst)
 }
 
 // defaultDBMaxAge is how old a DB may be before a scan warns.

@@ -316,15 +316,9 @@ func rank(s string) int {
 	return r
 }
 
-// Affects reports whether a finding's status means the package is vulnerable
-// (everything but not-affected and undetermined).
-func Affects(status string) bool {
-	switch status {
-	case report.StatusFixAvailable, report.StatusAffected, report.StatusWontFix, report.StatusEndOfLife:
-		return true
-	}
-	return false
-}
+// Affects reports whether a finding's status means the package is
+// vulnerable; it is report.Affects.
+func Affects(status string) bool { return report.Affects(status) }
 
 func sortFindings(fs []report.Finding) {
 	sort.SliceStable(fs, func(i, j int) bool {

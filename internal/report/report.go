@@ -114,6 +114,16 @@ const (
 	StatusUndetermined = "undetermined"  // could not be decided (e.g. unparseable version); Evidence.Reason says why
 )
 
+// Affects reports whether a finding's status means the package is vulnerable
+// (everything but not-affected and undetermined).
+func Affects(status string) bool {
+	switch status {
+	case StatusFixAvailable, StatusAffected, StatusWontFix, StatusEndOfLife:
+		return true
+	}
+	return false
+}
+
 // Finding is one vulnerability in one package.
 type Finding struct {
 	VulnerabilityID string   `json:"vulnerabilityID"`
