@@ -18,6 +18,7 @@ import (
 	"github.com/customs-scanner/customs/internal/report/markdown"
 	"github.com/customs-scanner/customs/internal/report/sarif"
 	"github.com/customs-scanner/customs/internal/scan"
+	"github.com/customs-scanner/customs/internal/target"
 )
 
 type auditFlags struct {
@@ -222,17 +223,14 @@ func writeAuditTable(w io.Writer, r *report.AuditReport) error {
 	return err
 }
 
-// imageSchemes name image sources (customs scan's) among audit targets.
-var imageSchemes = []string{"docker-archive:", "oci-dir:", "oci-archive:", "registry:", "dir:", "rootfs:"}
-
 // isImageTarget reports whether an audit target is an image rather than a
 // workload description: an image scheme, or a file that is a tar archive
 // (plain or compressed) rather than YAML or JSON.
 func isImageTarget(t string) bool {
-	for _, s := range imageSchemes {
-		if strings.HasPrefix(t, s) {
-			return true
-		}
+	switch target.Parse(t).Kind {
+	case target.DockerArchive, target.OCIDir, target.OCIArchive, target.Registry, target.Dir, target.Rootfs:
+		// docker: is the audit's own (running containers), sbom: no image.
+		return true
 	}
 	fh, err := os.Open(t)
 	if err != nil {

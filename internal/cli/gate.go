@@ -18,6 +18,7 @@ import (
 	"github.com/customs-scanner/customs/internal/policy"
 	"github.com/customs-scanner/customs/internal/report"
 	jsonreport "github.com/customs-scanner/customs/internal/report/json"
+	"github.com/customs-scanner/customs/internal/target"
 	"github.com/customs-scanner/customs/internal/vex"
 )
 
@@ -271,7 +272,7 @@ func referrerVEX(ctx context.Context, t report.Target, insecure bool) ([]*vex.Do
 	ropts := []remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain)}
 	var digests []name.Digest
 	if t.Kind == "registry" && t.ManifestDigest != "" {
-		ref, err := name.ParseReference(strings.TrimPrefix(t.Ref, "registry:"), opts...)
+		ref, err := name.ParseReference(target.Parse(t.Ref).Name, opts...)
 		if err != nil {
 			return nil, err
 		}

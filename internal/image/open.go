@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 
 	"github.com/customs-scanner/customs/internal/suggest"
+	"github.com/customs-scanner/customs/internal/target"
 )
 
 // Options control how Open finds and reads an image.
@@ -77,33 +78,42 @@ const (
 //
 // Open does little I/O; the image is read by Source.Read.
 func Open(ctx context.Context, ref string, opts Options) (Source, error) {
-	src, err := open(ctx, ref, opts)
+	return OpenRef(ctx, target.Parse(ref), opts)
+}
+
+// OpenRef opens the image of a parsed target, as Open does; a platform in
+// t overrides opts.Platform. An SBOM is not an image: it is refused.
+func OpenRef(ctx context.Context, t target.Ref, opts Options) (Source, error) {
+	if t.Platform != "" {
+		opts.Platform = t.Platform
+	}
+	src, err := open(ctx, t, opts)
 	if err != nil {
-		return nil, fmt.Errorf("open image %q: %w", ref, err)
+		return nil, fmt.Errorf("open image %q: %w", t.String(), err)
 	}
 	return src, nil
 }
 
-func open(ctx context.Context, ref string, opts Options) (Source, error) {
+func open(ctx context.Context, t target.Ref, opts Options) (Source, error) {
+	ref := t.Name
+	switch t.Kind {
+	case target.DockerArchive:
+		return openArchive(ref, KindDockerArchive, opts)
+	case target.OCIArchive:
+		return openArchive(ref, KindOCIArchive, opts)
+	case target.OCIDir:
+		return openOCIDir(ref, opts)
+	case target.Registry:
+		return openRegistry(ctx, ref, opts)
+	case target.Docker:
+		return openEngine(ctx, ref, opts)
+	case target.Dir, target.Rootfs:
+		return openDir(ref, opts)
+	case target.SBOM:
+		return nil, errors.New("an SBOM is not an image; scan it as a target of its own")
+	}
 	if ref == "" {
 		return nil, errors.New("empty image reference; give a file, directory or image name")
-	}
-	scheme, rest, ok := strings.Cut(ref, ":")
-	if ok {
-		switch scheme {
-		case KindDockerArchive:
-			return openArchive(rest, KindDockerArchive, opts)
-		case KindOCIArchive:
-			return openArchive(rest, KindOCIArchive, opts)
-		case KindOCIDir:
-			return openOCIDir(rest, opts)
-		case KindRegistry:
-			return openRegistry(ctx, rest, opts)
-		case KindDocker:
-			return openEngine(ctx, rest, opts)
-		case KindDir, "rootfs":
-			return openDir(rest, opts)
-		}
 	}
 	fi, err := os.Stat(ref)
 	switch {
@@ -117,7 +127,7 @@ func open(ctx context.Context, ref string, opts Options) (Source, error) {
 	case !errors.Is(err, os.ErrNotExist) && looksLikePath(ref):
 		return nil, err
 	}
-	if ok {
+	if scheme, rest, ok := strings.Cut(ref, ":"); ok {
 		if err := schemeTypo(scheme, rest); err != nil {
 			return nil, err
 		}
@@ -128,9 +138,15 @@ func open(ctx context.Context, ref string, opts Options) (Source, error) {
 	return openReference(ctx, ref, opts)
 }
 
-// schemes are the target prefixes a user may mean by a mistyped one. sbom:
-// is read by the scan before Open, but a typo of it ends up here.
-var schemes = []string{KindDockerArchive, KindOCIArchive, KindOCIDir, KindRegistry, KindDocker, KindDir, "rootfs", "sbom"}
+// schemes are the target prefixes a user may mean by a mistyped one: every
+// kind of target.Kinds, sbom: included, as a typo of it ends up here.
+var schemes = func() []string {
+	s := make([]string, len(target.Kinds))
+	for i, k := range target.Kinds {
+		s[i] = string(k)
+	}
+	return s
+}()
 
 // schemeTypo returns an error when the part of ref before its first colon,
 // which names no file and no scheme, is a near miss of a scheme ("dockr:"),

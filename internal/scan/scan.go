@@ -20,6 +20,7 @@ import (
 	"github.com/customs-scanner/customs/internal/match"
 	"github.com/customs-scanner/customs/internal/report"
 	"github.com/customs-scanner/customs/internal/sbom"
+	"github.com/customs-scanner/customs/internal/target"
 	"github.com/customs-scanner/customs/internal/vulndb/cvss"
 	"github.com/customs-scanner/customs/internal/vulndb/sqlite"
 )
@@ -81,8 +82,9 @@ func Scan(ctx context.Context, ref string, opts Options) (*report.Report, error)
 	if opts.Now != nil {
 		now = opts.Now
 	}
-	if path, ok := strings.CutPrefix(ref, "sbom:"); ok {
-		return scanSBOM(ctx, path, opts, now)
+	t := target.Parse(ref)
+	if t.Kind == target.SBOM {
+		return scanSBOM(ctx, t.Name, opts, now)
 	}
 	exts := Extractors()
 	var sec *secrets.Scanner
@@ -97,7 +99,7 @@ func Scan(ctx context.Context, ref string, opts Options) (*report.Report, error)
 		sec = secrets.New(rules)
 		exts = append(exts, sec)
 	}
-	src, err := image.Open(ctx, ref, opts.Image)
+	src, err := image.OpenRef(ctx, t, opts.Image)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +138,7 @@ func Scan(ctx context.Context, ref string, opts Options) (*report.Report, error)
 		return nil, err
 	}
 
-	r := newReport(target(ref, meta, infos), inv.Packages, inv.OS, opts, now)
+	r := newReport(reportTarget(ref, meta, infos), inv.Packages, inv.OS, opts, now)
 	r.Warnings = inv.Errors
 	r.Skipped = skipped(layers, infos)
 	r.Owned = inv.Owned
@@ -260,7 +262,7 @@ func newReport(t report.Target, pkgs []inventory.Package, os inventory.OS, opts 
 	return r
 }
 
-func target(ref string, meta *image.Metadata, infos []extract.LayerInfo) report.Target {
+func reportTarget(ref string, meta *image.Metadata, infos []extract.LayerInfo) report.Target {
 	t := report.Target{
 		Ref: meta.Ref, Kind: meta.Kind,
 		ManifestDigest: meta.ManifestDigest, ImageID: meta.ConfigDigest,

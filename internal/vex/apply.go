@@ -8,6 +8,7 @@ import (
 	"github.com/package-url/packageurl-go"
 
 	"github.com/customs-scanner/customs/internal/report"
+	"github.com/customs-scanner/customs/internal/target"
 )
 
 // Apply applies the statements of docs to r. For each finding the latest
@@ -120,7 +121,7 @@ func identify(r *report.Report) identity {
 		if i := strings.LastIndexByte(ref, '@'); i >= 0 && strings.HasPrefix(ref[i+1:], "sha256:") {
 			id.digests[strings.ToLower(ref[i+1:])] = true
 		}
-		id.names[normalizeRef(stripScheme(ref))] = true
+		id.names[normalizeRef(target.Parse(ref).Name)] = true
 	}
 	for _, p := range r.Packages {
 		if k := purlKey(p.PURL, true); k != "" {
@@ -238,17 +239,6 @@ func purlKey(s string, withVersion bool) string {
 		p.Version = ""
 	}
 	return p.ToString()
-}
-
-// stripScheme drops a customs source prefix such as "registry:" or
-// "docker-archive:".
-func stripScheme(ref string) string {
-	for _, s := range []string{"registry:", "docker:", "docker-archive:", "oci-dir:", "oci-archive:", "dir:", "rootfs:", "sbom:"} {
-		if strings.HasPrefix(ref, s) {
-			return ref[len(s):]
-		}
-	}
-	return ref
 }
 
 // normalizeRef normalises an image reference for comparison: Docker Hub's
