@@ -48,6 +48,26 @@ func Rootfs(t testing.TB, rel string) string {
 	return p
 }
 
+// BenchImage returns the image archive name (e.g.
+// "debian-bookworm-plain.tar") that scripts/bench.sh builds:
+// $CUSTOMS_BENCH_IMAGES/name, else bench/images/name in the repository.
+// Tests that read it are long: they skip with -short.
+func BenchImage(t testing.TB, name string) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("reads a benchmark image; skipped with -short")
+	}
+	dir := os.Getenv("CUSTOMS_BENCH_IMAGES")
+	if dir == "" {
+		dir = filepath.Join(repoRoot(t), "bench", "images")
+	}
+	p := filepath.Join(dir, name)
+	if _, err := os.Stat(p); err != nil {
+		missing(t, "benchmark image not present (%v): run scripts/bench.sh --prepare to build it", err)
+	}
+	return p
+}
+
 func missing(t testing.TB, format string, args ...any) {
 	t.Helper()
 	if os.Getenv(RequireEnv) != "" {
