@@ -141,7 +141,7 @@ func TestLayerCacheKeyHasBuild(t *testing.T) {
 			for _, l := range meta.Layers {
 				diffIDs = append(diffIDs, l.DiffID)
 				imeta.Layers = append(imeta.Layers, image.LayerMeta{Key: l.DiffID, CreatedBy: l.CreatedBy})
-				a.store(&layerfs.Layer{DiffID: l.DiffID, Files: map[string][]byte{}}, "")
+				a.store(scanned{layer: &layerfs.Layer{DiffID: l.DiffID, Files: map[string][]byte{}}}, "")
 			}
 			if err := cache.PutRecord(layerfs.Key("image", analyserVersion, a.build, a.sig, ident), imageRecord{Meta: imeta, DiffIDs: diffIDs}); err != nil {
 				t.Fatal(err)

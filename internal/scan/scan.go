@@ -97,7 +97,6 @@ func Scan(ctx context.Context, ref string, opts Options) (*report.Report, error)
 			}
 		}
 		sec = secrets.New(rules)
-		exts = append(exts, sec)
 	}
 	src, err := image.OpenRef(ctx, t, opts.Image)
 	if err != nil {
@@ -120,11 +119,17 @@ func Scan(ctx context.Context, ref string, opts Options) (*report.Report, error)
 			cache = nil
 		}
 	}
-	a := &analyser{cache: cache, build: build, sig: extract.Signature(exts), wants: extract.Wants(exts), large: extract.WantsLarge(exts), prepare: extract.Prepare(exts), progress: opts.Progress, log: log}
+	a := newAnalyser(exts, sec)
+	a.cache, a.build, a.progress, a.log = cache, build, opts.Progress, log
 	a.skipRules(opts.SkipDirs, opts.SkipFiles)
-	meta, layers, err := a.load(ctx, src)
+	meta, scans, err := a.load(ctx, src)
 	if err != nil {
 		return nil, err
+	}
+	layers := make([]*layerfs.Layer, len(scans))
+	found := make([]*secrets.LayerResult, len(scans))
+	for i, sc := range scans {
+		layers[i], found[i] = sc.layer, sc.secrets
 	}
 
 	infos := make([]extract.LayerInfo, len(layers))
@@ -140,11 +145,11 @@ func Scan(ctx context.Context, ref string, opts Options) (*report.Report, error)
 
 	r := newReport(reportTarget(ref, meta, infos), inv.Packages, inv.OS, opts, now)
 	r.Warnings = inv.Errors
-	r.Skipped = skipped(layers, infos)
+	r.Skipped = skipped(scans, infos)
 	r.Owned = inv.Owned
 	r.Relationships = inv.Relationships
 	if opts.Secrets || opts.Config {
-		audit(r, meta, layers, infos, inv.FS, sec, opts)
+		audit(r, meta, found, infos, inv.FS, sec, opts)
 	}
 	if err := matchReport(ctx, r, opts); err != nil {
 		return nil, err
@@ -155,17 +160,16 @@ func Scan(ctx context.Context, ref string, opts Options) (*report.Report, error)
 
 // audit adds secrets (files of every layer, deleted ones too, and the
 // config) and image configuration checks to r.
-func audit(r *report.Report, meta *image.Metadata, layers []*layerfs.Layer, infos []extract.LayerInfo, final *layerfs.FS, sec *secrets.Scanner, opts Options) {
+func audit(r *report.Report, meta *image.Metadata, found []*secrets.LayerResult, infos []extract.LayerInfo, final *layerfs.FS, sec *secrets.Scanner, opts Options) {
 	if sec != nil {
 		r.Secrets = []report.Secret{} // ran: [] in JSON when nothing is found
-		found := append(secrets.Collect(layers, infos, final), secrets.ScanConfig(meta.Config)...)
-		for _, f := range found {
+		for _, f := range append(secrets.Collect(found, infos, final), sec.ScanConfig(meta.Config)...) {
 			r.Secrets = append(r.Secrets, report.Secret{
 				Rule: f.Rule, Severity: f.Severity, Source: f.Source, Layer: f.Layer, CreatedBy: f.CreatedBy,
 				Path: f.Path, Line: f.Line, Match: f.Match, StillPresent: f.StillPresent,
 			})
 		}
-		st := sec.Stats(layers)
+		st := secrets.Tally(found)
 		r.SecretStats = &report.SecretStats{Scanned: st.Scanned, SkippedTooLarge: st.SkippedTooLarge, SkippedBinary: st.SkippedBinary}
 	}
 	if opts.Config {

@@ -128,7 +128,9 @@ func writeArchive(t *testing.T, img v1.Image) string {
 	return path
 }
 
-func bookwormDB(t *testing.T) string {
+// bookwormDB builds a DB of the Debian tracker slice in testdata, and of
+// the extra sources.
+func bookwormDB(t *testing.T, extra ...build.Source) string {
 	t.Helper()
 	gz, err := os.Open(filepath.Join("..", "..", "testdata", "feeds", "debian-tracker", "bookworm-changelog-derived.json.gz"))
 	if err != nil {
@@ -150,7 +152,7 @@ func bookwormDB(t *testing.T) string {
 	}
 	out.Close()
 	dbPath := filepath.Join(dir, "customs.db")
-	if _, err := build.Build(t.Context(), dbPath, []build.Source{{Kind: "debian-tracker", Path: js}}, nil); err != nil {
+	if _, err := build.Build(t.Context(), dbPath, append([]build.Source{{Kind: "debian-tracker", Path: js}}, extra...), nil); err != nil {
 		t.Fatal(err)
 	}
 	return dbPath

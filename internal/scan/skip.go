@@ -20,17 +20,18 @@ func (a *analyser) skipRules(dirs, files []string) {
 		a.skip = append(a.skip, layerfs.SkipRule{Pattern: p, Reason: "--skip-files " + p})
 	}
 	if len(a.skip) > 0 {
-		a.sig += ";skip=" + layerfs.SkipSignature(a.skip)
+		a.skipSig = layerfs.SkipSignature(a.skip)
+		a.sig += ";skip=" + a.skipSig
 	}
 }
 
 // skipped lists what the walks passed over, each path once (the lowest
 // layer that had it), sorted by path.
-func skipped(layers []*layerfs.Layer, infos []extract.LayerInfo) []report.Skipped {
+func skipped(layers []scanned, infos []extract.LayerInfo) []report.Skipped {
 	var out []report.Skipped
 	seen := map[string]bool{}
-	for i, l := range layers {
-		for _, s := range l.Skipped {
+	for i, sc := range layers {
+		for _, s := range sc.layer.Skipped {
 			if seen[s.Path] {
 				continue
 			}

@@ -75,7 +75,6 @@ func TestImageEndToEnd(t *testing.T) {
 	}
 
 	sc := secrets.New(secrets.DefaultRules())
-	exts := []extract.Extractor{sc}
 	src, err := imagesrc.Open(t.Context(), "docker-archive:"+path, imagesrc.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -83,18 +82,20 @@ func TestImageEndToEnd(t *testing.T) {
 	defer src.Close()
 	var mu sync.Mutex
 	byKey := map[string]*layerfs.Layer{}
+	found := map[string]*secrets.LayerResult{}
 	meta, err := src.Read(t.Context(), func(ctx context.Context, b imagesrc.Blob) error {
 		rc, err := b.Open()
 		if err != nil {
 			return err
 		}
 		defer rc.Close()
+		exts := []extract.Extractor{sc.Layer()}
 		l, err := layerfs.Analyze(ctx, rc, layerfs.Options{Wants: extract.Wants(exts), Prepare: extract.Prepare(exts)})
 		if err != nil {
 			return err
 		}
 		mu.Lock()
-		byKey[b.Key] = l
+		byKey[b.Key], found[b.Key] = l, exts[0].(*secrets.LayerScan).Result(l)
 		mu.Unlock()
 		return nil
 	})
@@ -102,9 +103,11 @@ func TestImageEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	var layers []*layerfs.Layer
+	var results []*secrets.LayerResult
 	var infos []extract.LayerInfo
 	for _, lm := range meta.Layers {
 		layers = append(layers, byKey[lm.Key])
+		results = append(results, found[lm.Key])
 		infos = append(infos, extract.LayerInfo{DiffID: byKey[lm.Key].DiffID, CreatedBy: lm.CreatedBy})
 	}
 	final := layerfs.Merge(layers)
@@ -127,7 +130,7 @@ func TestImageEndToEnd(t *testing.T) {
 		StillPresent          bool
 	}
 	var gotSecrets []short
-	for _, f := range secrets.Collect(layers, infos, final) {
+	for _, f := range secrets.Collect(results, infos, final) {
 		gotSecrets = append(gotSecrets, short{f.Rule, f.Path, f.CreatedBy, f.StillPresent})
 	}
 	wantSecrets := []short{
@@ -137,7 +140,7 @@ func TestImageEndToEnd(t *testing.T) {
 	if diff := cmp.Diff(wantSecrets, gotSecrets); diff != "" {
 		t.Errorf("Collect (-want +got):\n%s", diff)
 	}
-	if st := sc.Stats(layers); st.SkippedBinary != 2 || st.Scanned != 2 {
+	if st := secrets.Tally(results); st.SkippedBinary != 2 || st.Scanned != 2 {
 		t.Errorf("Stats = %+v, want 2 scanned, 2 binary", st)
 	}
 	facts := Facts(meta, final)

@@ -79,8 +79,9 @@ func BenchmarkPrepare(b *testing.B) {
 			b.SetBytes(total)
 			b.ResetTimer()
 			for b.Loop() {
+				ls := s.Layer()
 				for _, f := range files {
-					if _, err := s.Prepare(f.path, f.content); err != nil {
+					if _, err := ls.Prepare(f.path, f.content); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -1,7 +1,6 @@
 package secrets
 
 import (
-	"encoding/json"
 	"fmt"
 	"sort"
 	"sync"
@@ -36,49 +35,36 @@ type Finding struct {
 	StillPresent bool `json:"stillPresent"`
 }
 
-// Collect turns the prepared secret parts of every layer into findings.
-// Deleted and overwritten files are included (StillPresent false). infos
-// must be parallel to layers.
-func Collect(layers []*layerfs.Layer, infos []extract.LayerInfo, final *layerfs.FS) []Finding {
+// Collect turns the results of every layer's scan into findings. Deleted
+// and overwritten files are included (StillPresent false). infos must be
+// parallel to results; final is the merged filesystem of the layers.
+func Collect(results []*LayerResult, infos []extract.LayerInfo, final *layerfs.FS) []Finding {
 	var out []Finding
-	for i, l := range layers {
-		if l == nil {
+	for i, r := range results {
+		if r == nil {
 			continue
 		}
-		paths := make([]string, 0, len(l.Files))
-		for p := range l.Files {
-			paths = append(paths, p)
-		}
-		sort.Strings(paths)
 		var info extract.LayerInfo
 		if i < len(infos) {
 			info = infos[i]
 		}
 		if info.DiffID == "" {
-			info.DiffID = l.DiffID
+			info.DiffID = r.DiffID
 		}
-		for _, p := range paths {
-			b, ok := extract.PartFor(Name, l.Files[p])
-			if !ok || len(b) == 0 {
-				continue
-			}
-			var ms []Match
-			if json.Unmarshal(b, &ms) != nil {
-				continue
-			}
+		for _, f := range r.Files {
 			present := false
 			if final != nil {
-				o, ok := final.Origin(p)
+				o, ok := final.Origin(f.Path)
 				present = ok && o == i
 			}
-			for _, m := range ms {
+			for _, m := range f.Matches {
 				if m.Rule == "" {
-					continue // a crafted part, not one Prepare wrote
+					continue // a crafted cache record, not one Prepare wrote
 				}
 				out = append(out, Finding{
 					Rule: m.Rule, Severity: m.Severity, Source: "file",
 					Layer: info.DiffID, LayerIndex: i, CreatedBy: info.CreatedBy,
-					Path: p, Line: m.Line, Match: m.Snippet, StillPresent: present,
+					Path: f.Path, Line: m.Line, Match: m.Snippet, StillPresent: present,
 				})
 			}
 		}
@@ -86,29 +72,10 @@ func Collect(layers []*layerfs.Layer, infos []extract.LayerInfo, final *layerfs.
 	return out
 }
 
-// Stats counts files. Scanned and SkippedBinary are the files Prepare
-// looked at in this process (layers taken from the cache are not prepared
-// again and are not counted); SkippedTooLarge are the files of every layer
-// that Wants accepts and that are over the size limit, which are never
-// scanned (nor read, unless another extractor wants them).
+// Stats counts the files of an image the secret scanner looked at (see
+// LayerResult).
 type Stats struct {
 	Scanned, SkippedTooLarge, SkippedBinary int64
-}
-
-// Stats returns the counters, with the too-large files of layers.
-func (s *Scanner) Stats(layers []*layerfs.Layer) Stats {
-	st := Stats{Scanned: s.scanned.Load(), SkippedBinary: s.binary.Load()}
-	for _, l := range layers {
-		if l == nil {
-			continue
-		}
-		for _, e := range l.Entries {
-			if e.Size > s.maxSize && !e.Hardlink && s.Wants(e.Path, e.Mode) {
-				st.SkippedTooLarge++
-			}
-		}
-	}
-	return st
 }
 
 // ScanConfig finds secrets in the image config: environment variables,

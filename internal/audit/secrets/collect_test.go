@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"io/fs"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -26,8 +27,10 @@ func (r rawExt) Wants(p string, _ fs.FileMode) bool                             
 func (rawExt) Extract(context.Context, extract.Input) ([]inventory.Package, error) { return nil, nil }
 
 // layer builds a layer tar from path -> content ("" content with a
-// ".wh." base name is a whiteout) and analyses it as the scan does.
-func layer(t *testing.T, exts []extract.Extractor, files [][2]string) *layerfs.Layer {
+// ".wh." base name is a whiteout) and analyses it as the scan does: the
+// Scanner among exts prepares the walk's files through a LayerScan, whose
+// result is returned with the layer.
+func layer(t *testing.T, exts []extract.Extractor, files [][2]string) (*layerfs.Layer, *LayerResult) {
 	t.Helper()
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
@@ -42,24 +45,35 @@ func layer(t *testing.T, exts []extract.Extractor, files [][2]string) *layerfs.L
 	if err := tw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	l, err := layerfs.Analyze(t.Context(), &buf, layerfs.Options{Wants: extract.Wants(exts), Prepare: extract.Prepare(exts)})
+	walk := slices.Clone(exts)
+	var ls *LayerScan
+	for i, e := range walk {
+		if s, ok := e.(*Scanner); ok {
+			ls = s.Layer()
+			walk[i] = ls
+		}
+	}
+	if ls == nil {
+		t.Fatal("no Scanner among the extractors")
+	}
+	l, err := layerfs.Analyze(t.Context(), &buf, layerfs.Options{Wants: extract.Wants(walk), Prepare: extract.Prepare(walk)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return l
+	return l, ls.Result(l)
 }
 
 func TestCollectEveryLayer(t *testing.T) {
 	s := New(DefaultRules())
 	exts := []extract.Extractor{s, rawExt{"app/config.yml"}}
 	gh := fake(50, "ghp_", 36, alnum)
-	l0 := layer(t, exts, [][2]string{
+	l0, r0 := layer(t, exts, [][2]string{
 		{"app/.env", "DATABASE_URL=postgres://app:Zx9kQ2vLw7@db:5432/app\n"},
 		{"root/.ssh/id_rsa", rsaPEM(t)},
 		{"app/config.yml", "name: x\npassword: hY7#kL9pQ2wE\n"},
 		{"app/README", "nothing to see"},
 	})
-	l1 := layer(t, exts, [][2]string{
+	l1, r1 := layer(t, exts, [][2]string{
 		{"app/.wh..env", ""},
 		{"app/config.yml", "name: x\npassword: ${DB_PASSWORD}\n"},
 		{"app/token.txt", "GH=" + gh + "\n"},
@@ -69,7 +83,7 @@ func TestCollectEveryLayer(t *testing.T) {
 		{DiffID: l0.DiffID, CreatedBy: "COPY . /"},
 		{DiffID: l1.DiffID, CreatedBy: "RUN rm /app/.env"},
 	}
-	got := Collect(layers, infos, layerfs.Merge(layers))
+	got := Collect([]*LayerResult{r0, r1}, infos, layerfs.Merge(layers))
 	want := []Finding{
 		{Rule: "database-url-password", Severity: SeverityHigh, Source: "file", Layer: l0.DiffID, LayerIndex: 0, CreatedBy: "COPY . /", Path: "app/.env", Line: 1, Match: "postgres://app:Zx9****@db", StillPresent: false},
 		{Rule: "generic-secret-assignment", Severity: SeverityMedium, Source: "file", Layer: l0.DiffID, LayerIndex: 0, CreatedBy: "COPY . /", Path: "app/config.yml", Line: 2, Match: "password: hY7#****", StillPresent: false},
@@ -88,9 +102,15 @@ func TestCollectEveryLayer(t *testing.T) {
 	if _, ok := extract.PartFor("", l0.Files["app/config.yml"]); !ok {
 		t.Errorf("raw part of app/config.yml missing")
 	}
-	// A layer whose file holds no secret keeps nothing for it.
-	if _, ok := l0.Files["app/README"]; ok {
-		t.Errorf("app/README kept, want dropped")
+	// The walk keeps nothing of the files only the secret scanner reads,
+	// whether they hold a secret or not.
+	for _, p := range []string{"app/README", "app/.env", "root/.ssh/id_rsa"} {
+		if _, ok := l0.Files[p]; ok {
+			t.Errorf("%s kept, want dropped", p)
+		}
+	}
+	if want := (Stats{Scanned: 6}); Tally([]*LayerResult{r0, r1}) != want {
+		t.Errorf("Tally = %+v, want %+v", Tally([]*LayerResult{r0, r1}), want)
 	}
 }
 
@@ -119,26 +139,6 @@ func TestScanConfig(t *testing.T) {
 	}
 }
 
-func TestPartFor(t *testing.T) {
-	tests := []struct {
-		name string
-		data []byte
-		ok   bool
-	}{
-		{"plain content", []byte("x"), false},
-		{"truncated", []byte("customs-prepared\x00\x05ab"), false},
-		{"other part only", []byte("customs-prepared\x00\x01x\x01y"), false},
-		{"ours", append([]byte("customs-prepared\x00\x0daudit/secrets\x02"), "[]"...), true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if _, ok := extract.PartFor(Name, tt.data); ok != tt.ok {
-				t.Errorf("PartFor ok = %v, want %v", ok, tt.ok)
-			}
-		})
-	}
-}
-
 // TestWithWalker runs the secret Preparer beside a real extractor through
 // extract.Run, as the scan does: OS detection and dpkg still see their raw
 // files, and the walker reports no errors for secret parts.
@@ -146,7 +146,7 @@ func TestWithWalker(t *testing.T) {
 	s := New(DefaultRules())
 	exts := []extract.Extractor{dpkg.New(), s}
 	status := "Package: zlib1g\nStatus: install ok installed\nVersion: 1:1.2.13.dfsg-1\nArchitecture: amd64\n\n"
-	l := layer(t, exts, [][2]string{
+	l, r := layer(t, exts, [][2]string{
 		{"etc/os-release", "ID=debian\nVERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\n"},
 		{"var/lib/dpkg/status", status},
 		{"app/.env", "API_TOKEN=" + fake(70, "glpat-", 20, alnum) + "\n"},
@@ -159,7 +159,7 @@ func TestWithWalker(t *testing.T) {
 	if res.OS.Family != "debian" || len(res.Packages) != 1 || len(res.Errors) != 0 {
 		t.Errorf("Run: OS %+v, %d packages, errors %v; want debian, 1, none", res.OS, len(res.Packages), res.Errors)
 	}
-	got := Collect([]*layerfs.Layer{l}, infos, layerfs.Merge([]*layerfs.Layer{l}))
+	got := Collect([]*LayerResult{r}, infos, layerfs.Merge([]*layerfs.Layer{l}))
 	if len(got) != 1 || got[0].Rule != "gitlab-token" || !got[0].StillPresent {
 		t.Errorf("Collect = %+v, want one present gitlab-token", got)
 	}

@@ -2,7 +2,6 @@ package secrets
 
 import (
 	"context"
-	"encoding/json"
 	"io/fs"
 	"path"
 	"strings"
@@ -17,15 +16,16 @@ const Name = "audit/secrets"
 
 var (
 	_ extract.Extractor = (*Scanner)(nil)
-	_ extract.Preparer  = (*Scanner)(nil)
 	_ extract.Limited   = (*Scanner)(nil)
+	_ extract.Preparer  = (*LayerScan)(nil)
 )
 
 // Name implements extract.Extractor.
 func (s *Scanner) Name() string { return Name }
 
-// Version implements extract.Extractor.
-func (s *Scanner) Version() int { return 1 }
+// Version implements extract.Extractor. 2: the walk keeps nothing of the
+// files it scans; a LayerResult holds what it found.
+func (s *Scanner) Version() int { return 2 }
 
 // skipPath reports whether p is never read: documentation, locales, test
 // fixtures and example trees (full of sample keys), package databases, git
@@ -125,29 +125,8 @@ func (s *Scanner) Wants(p string, mode fs.FileMode) bool {
 // the walker need not read them for the scanner.
 func (s *Scanner) MaxSize() int64 { return s.maxSize }
 
-// Prepare implements extract.Preparer: it scans one file and returns the
-// JSON of its matches ([]Match), or nil when there are none. Files larger
-// than the size limit (which the walker reads only when another extractor
-// wants them) and binary files are skipped; binary files are counted
-// (Stats).
-func (s *Scanner) Prepare(p string, content []byte) ([]byte, error) {
-	if int64(len(content)) > s.maxSize {
-		return nil, nil
-	}
-	if IsBinary(content) {
-		s.binary.Add(1)
-		return nil, nil
-	}
-	s.scanned.Add(1)
-	ms := s.Scan(p, content)
-	if len(ms) == 0 {
-		return nil, nil
-	}
-	return json.Marshal(ms)
-}
-
-// Extract implements extract.Extractor; secrets are not packages (Collect
-// reads the prepared parts).
+// Extract implements extract.Extractor; secrets are not packages (a
+// LayerScan gathers them as the layer is read).
 func (s *Scanner) Extract(ctx context.Context, in extract.Input) ([]inventory.Package, error) {
 	return nil, nil
 }

@@ -2,14 +2,16 @@ package secrets
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
-	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -29,8 +31,8 @@ type Scanner struct {
 	maxSize  int64
 	// invalid holds the rules New could not compile, as errors.
 	invalid []error
-
-	binary, scanned atomic.Int64
+	// id identifies the rules and the size limit (ID).
+	id string
 }
 
 type compiled struct {
@@ -76,7 +78,26 @@ func New(rules []Rule) *Scanner {
 			c.words[s.keywords.index(bytes.ToLower([]byte(k)))] = true
 		}
 	}
+	s.id = rulesID(rules, s.maxSize)
 	return s
+}
+
+// ID identifies what the scanner finds: its rules (as given to New) and
+// its size limit. It is part of the cache key of a LayerResult, so results
+// found with other rules (a --secret-rules file) are never served.
+func (s *Scanner) ID() string { return s.id }
+
+func rulesID(rules []Rule, maxSize int64) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%d\n", maxSize)
+	for _, r := range rules {
+		// Every field that decides a match; a built-in check is code,
+		// which the build's identity in cache keys covers (its address
+		// is no identity: it moves in a position-independent build).
+		fmt.Fprintf(h, "%q %q %q %q %d %q %s %q %q %v\n", r.ID, r.Description, r.Severity, r.Regex, r.SecretGroup,
+			r.Keywords, strconv.FormatFloat(r.Entropy, 'g', -1, 64), r.AllowRegexes, r.AllowPaths, r.check != nil)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // Errors returns the rules New left out.

@@ -10,6 +10,7 @@ import (
 	"encoding/pem"
 	"io/fs"
 	mrand "math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -200,46 +201,57 @@ func TestWants(t *testing.T) {
 }
 
 func TestPrepareSkipsAndRedacts(t *testing.T) {
-	s := New(DefaultRules())
+	ls := New(DefaultRules()).Layer()
 	tok := fake(40, "ghp_", 36, alnum)
-	b, err := s.Prepare("app/x", []byte("t="+tok+"\n"))
-	if err != nil {
-		t.Fatal(err)
+	prepare := func(p string, content []byte) {
+		t.Helper()
+		if b, err := ls.Prepare(p, content); b != nil || err != nil {
+			t.Errorf("Prepare(%s) = %q, %v; want nil, nil (the walk keeps nothing)", p, b, err)
+		}
 	}
-	if strings.Contains(string(b), tok[4:]) {
-		t.Errorf("prepared output %s leaks the token", b)
+	prepare("app/x", []byte("t="+tok+"\n"))
+	prepare("big", []byte(strings.Repeat("a", DefaultMaxSize+1)))
+	prepare("bin", []byte("\x7fELF\x00\x00"+tok))
+	prepare("latin1", append([]byte("pass"), strings.Repeat("\xe9\xff", 100)...))
+	got := ls.Result(&layerfs.Layer{DiffID: "sha256:1"})
+	want := &LayerResult{
+		DiffID:        "sha256:1",
+		Files:         []FileMatches{{Path: "app/x", Matches: []Match{{Rule: "github-token", Severity: "HIGH", Line: 1, Snippet: "ghp_****"}}}},
+		Scanned:       1,
+		SkippedBinary: 2,
 	}
-	if want := `[{"rule":"github-token","severity":"HIGH","line":1,"snippet":"ghp_****"}]`; string(b) != want {
-		t.Errorf("Prepare = %s, want %s", b, want)
-	}
-	big := []byte(strings.Repeat("a", DefaultMaxSize+1))
-	if b, _ := s.Prepare("big", big); b != nil {
-		t.Errorf("Prepare(big) = %s, want nil", b)
-	}
-	bin := []byte("\x7fELF\x00\x00" + tok)
-	if b, _ := s.Prepare("bin", bin); b != nil {
-		t.Errorf("Prepare(binary) = %s, want nil", b)
-	}
-	if b, _ := s.Prepare("latin1", append([]byte("pass"), strings.Repeat("\xe9\xff", 100)...)); b != nil {
-		t.Errorf("Prepare(invalid utf-8) = %s, want nil", b)
-	}
-	want := Stats{Scanned: 1, SkippedBinary: 2}
-	if diff := cmp.Diff(want, s.Stats(nil)); diff != "" {
-		t.Errorf("Stats (-want +got):\n%s", diff)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Result (-want +got):\n%s", diff)
 	}
 }
 
-func TestStatsCountsTooLargeFromLayers(t *testing.T) {
-	s := New(DefaultRules())
-	layers := []*layerfs.Layer{nil, {Entries: []layerfs.Entry{
+func TestResultCountsTooLargeFromLayer(t *testing.T) {
+	ls := New(DefaultRules()).Layer()
+	l := &layerfs.Layer{Entries: []layerfs.Entry{
 		{Path: "app/dump.sql", Mode: 0o644, Size: DefaultMaxSize + 1},
 		{Path: "app/config.yml", Mode: 0o644, Size: 100},
 		{Path: "usr/share/doc/big.txt", Mode: 0o644, Size: DefaultMaxSize + 1}, // not wanted
 		{Path: "app/dump-link.sql", Mode: 0o644, Linkname: "app/dump.sql", Hardlink: true},
 		{Path: "app/data", Mode: fs.ModeDir | 0o755},
-	}}}
-	if diff := cmp.Diff(Stats{SkippedTooLarge: 1}, s.Stats(layers)); diff != "" {
-		t.Errorf("Stats (-want +got):\n%s", diff)
+	}}
+	if got := ls.Result(l).SkippedTooLarge; got != 1 {
+		t.Errorf("SkippedTooLarge = %d, want 1", got)
+	}
+}
+
+func TestScannerID(t *testing.T) {
+	rules := DefaultRules()
+	id := New(rules).ID()
+	if again := New(DefaultRules()).ID(); again != id {
+		t.Errorf("the same rules give IDs %s and %s", id, again)
+	}
+	changed := slices.Clone(rules)
+	changed[0].Regex += "x"
+	if New(changed).ID() == id {
+		t.Error("a changed rule gives the same ID")
+	}
+	if New(rules[1:]).ID() == id {
+		t.Error("a rule left out gives the same ID")
 	}
 }
 
@@ -258,12 +270,20 @@ func FuzzPrepare(f *testing.F) {
 	f.Add("j", []byte("eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0aaaa.bbbbbbbbbbbbbbbbbbbbbbbb"))
 	s := New(DefaultRules())
 	f.Fuzz(func(t *testing.T, path string, content []byte) {
-		b, err := s.Prepare(path, content)
-		if err != nil {
-			t.Fatal(err)
+		ls := s.Layer()
+		if b, err := ls.Prepare(path, content); b != nil || err != nil {
+			t.Fatalf("Prepare = %q, %v; want nil, nil", b, err)
 		}
-		if b != nil && !strings.HasPrefix(string(b), "[{") {
-			t.Fatalf("Prepare = %q", b)
+		r := ls.Result(&layerfs.Layer{})
+		if r.Scanned+r.SkippedBinary > 1 {
+			t.Fatalf("one file counted %d times", r.Scanned+r.SkippedBinary)
+		}
+		for _, f := range r.Files {
+			for _, m := range f.Matches {
+				if m.Rule == "" || !strings.Contains(m.Snippet, "****") {
+					t.Fatalf("match %+v: no rule or not redacted", m)
+				}
+			}
 		}
 	})
 }

@@ -1,0 +1,154 @@
+package scan
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+
+	"github.com/customs-scanner/customs/internal/report"
+	"github.com/customs-scanner/customs/internal/shareddata"
+	"github.com/customs-scanner/customs/internal/vulndb/build"
+)
+
+// secretImage is the Debian test image with a layer of secrets on top
+// (one deleted by the layer after it), a binary and a file too large to
+// scan, and a secret in its config.
+func secretImage(t *testing.T) string {
+	t.Helper()
+	img, _ := debianImage(t)
+	secrets := layerTar(t, []file{
+		{name: "app/.env", body: "DATABASE_URL=postgres://app:Zx9kQ2vLw7@db:5432/app\n"},
+		{name: "app/config.yml", body: "name: x\npassword: hY7#kL9pQ2wE\n"},
+		{name: "app/tool", body: "\x7fELF\x00\x00password=hY7#kL9pQ2wE\n", mode: 0o755},
+		{name: "app/dump.sql", body: strings.Repeat("-- password: hY7#kL9pQ2wE\n", 50000)},
+	})
+	rm := layerTar(t, []file{{name: "app/.wh..env"}})
+	img, err := mutate.Append(img,
+		mutate.Addendum{Layer: secrets, History: v1.History{CreatedBy: "COPY app /app"}},
+		mutate.Addendum{Layer: rm, History: v1.History{CreatedBy: "RUN rm /app/.env"}},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf = cf.DeepCopy()
+	cf.Config.Env = []string{"PATH=/usr/bin", "REDIS_URL=redis://:Qw3rTy8zP1@cache:6379/0"}
+	if img, err = mutate.ConfigFile(img, cf); err != nil {
+		t.Fatal(err)
+	}
+	return writeArchive(t, img)
+}
+
+// TestCachedReportEqualsCold: a second scan, answered from the cache, gives
+// the report the first one gave, every field but the time it was made, with
+// the default scanners (vuln, secret, config) and a DB.
+func TestCachedReportEqualsCold(t *testing.T) {
+	dbPath := bookwormDB(t, build.Source{Kind: "alpine-secdb", Path: filepath.Join("..", "..", "testdata", "feeds", "alpine-secdb", "v3.10")})
+	tests := []struct {
+		name     string
+		ref      func(t *testing.T) string
+		secrets  bool // the image holds secrets in files
+		findings bool // the DB has advisories that affect it
+	}{
+		// The secdb's fixes are all older than the image's packages.
+		{"alpine 3.10", func(*testing.T) string { return filepath.Join("..", "..", "testdata", "images", "alpine-310.tar.gz") }, false, false},
+		{"secrets", secretImage, true, true},
+		{"bench debian bookworm", func(t *testing.T) string { return shareddata.BenchImage(t, "debian-bookworm-plain.tar") }, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ref := tt.ref(t)
+			cache := t.TempDir()
+			clock := time.Date(2026, 12, 6, 4, 0, 0, 0, time.UTC)
+			scan := func() (*report.Report, int) {
+				t.Helper()
+				read := 0
+				clock = clock.Add(time.Minute)
+				r, err := Scan(t.Context(), ref, Options{
+					DBPath: dbPath, CacheDir: cache, Secrets: true, Config: true,
+					Now:      func() time.Time { return clock },
+					Progress: func(e Event) { read += btoi(e.Done && !e.Cached) },
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return r, read
+			}
+			cold, read := scan()
+			if read == 0 {
+				t.Fatal("the first scan read no layer")
+			}
+			if cold.SecretStats == nil || cold.SecretStats.Scanned == 0 || cold.DB == nil || tt.findings != (len(cold.Findings) > 0) || len(cold.Misconfigurations) == 0 {
+				t.Fatalf("first scan: secret stats %+v, %d findings, misconfigurations %v; want all scanners to have run", cold.SecretStats, len(cold.Findings), cold.Misconfigurations)
+			}
+			if files := countFileSecrets(cold); tt.secrets != (files > 0) {
+				t.Fatalf("first scan found %d secrets in files, want some: %v", files, tt.secrets)
+			}
+			warm, read := scan()
+			if read != 0 {
+				t.Errorf("the second scan read %d layers, want all from the cache", read)
+			}
+			if diff := cmp.Diff(cold, warm, cmpopts.IgnoreFields(report.Report{}, "CreatedAt")); diff != "" {
+				t.Errorf("cached report differs (-cold +cached):\n%s", diff)
+			}
+			if cold.CreatedAt.Equal(warm.CreatedAt) {
+				t.Error("both reports have the same time: the clock was not used")
+			}
+		})
+	}
+}
+
+func countFileSecrets(r *report.Report) int {
+	n := 0
+	for _, s := range r.Secrets {
+		n += btoi(s.Source == "file")
+	}
+	return n
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// TestSecretsCacheKeyHasRules: a scan with another rules file does not
+// take the secrets the default rules found from the cache, in files or in
+// the config.
+func TestSecretsCacheKeyHasRules(t *testing.T) {
+	ref := secretImage(t)
+	cache := t.TempDir()
+	rulesFile := filepath.Join(t.TempDir(), "rules.yaml")
+	if err := os.WriteFile(rulesFile, []byte("disable: [database-url-password]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rulesSeen := func(rules string) map[string]bool {
+		t.Helper()
+		r, err := Scan(t.Context(), ref, Options{CacheDir: cache, Secrets: true, SecretRules: rules})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		for _, s := range r.Secrets {
+			seen[s.Rule+" "+s.Source] = true
+		}
+		return seen
+	}
+	if seen := rulesSeen(""); !seen["database-url-password file"] {
+		t.Fatalf("default rules: secrets %v, want database-url-password in a file", seen)
+	}
+	if seen := rulesSeen(rulesFile); seen["database-url-password file"] || seen["database-url-password env"] {
+		t.Errorf("rules that disable database-url-password: secrets %v", seen)
+	}
+}
