@@ -1,14 +1,14 @@
 // Package ecosystem declares the package types customs knows. Each
-// ecosystem is one Descriptor, exported by its extractor's folder
-// (extract/python.Descriptor, extract/dpkg.Descriptor); scan.Ecosystems
-// lists them once, beside the extractor list, and matching, SBOM reading and
-// db update's default feeds are all built from that list. Adding an
-// ecosystem is one folder that exports a Descriptor and one line in
-// scan.Ecosystems.
+// ecosystem is one Descriptor, returned by the extractor of its folder
+// (extract/python's, extract/dpkg's: extract.Describer); scan.Ecosystems
+// collects them from the extractor list, and matching, SBOM reading and db
+// update's default feeds are all built from that list. Adding an ecosystem
+// is one folder whose extractor describes it and one line in
+// scan.Extractors.
 //
 // It is a model package: every stage may import it, so a stage that must
-// know the ecosystems (sbom, vulndb/update) is handed the List without
-// importing a sibling stage.
+// know the ecosystems is handed them without importing a sibling stage
+// (sbom the List, vulndb/update the OSV exports of List.Feeds).
 package ecosystem
 
 import (
@@ -77,7 +77,11 @@ func (d Descriptor) Ecosystem(o inventory.OS) string {
 // distributions.
 func (d Descriptor) Claims(eco string) bool {
 	for _, e := range d.Ecosystems {
-		if e == eco || strings.HasSuffix(e, ":") && strings.HasPrefix(eco, e) && len(eco) > len(e) {
+		if strings.HasSuffix(e, ":") {
+			if strings.HasPrefix(eco, e) && len(eco) > len(e) {
+				return true
+			}
+		} else if e == eco {
 			return true
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"slices"
 
+	"github.com/customs-scanner/customs/internal/ecosystem"
 	"github.com/customs-scanner/customs/internal/extract/osrelease"
 	"github.com/customs-scanner/customs/internal/inventory"
 )
@@ -58,6 +59,14 @@ type Embedder interface {
 	// the standard library of the go command in golang-1.19-go), which
 	// owner's own advisories cover.
 	Embedded(p, owner inventory.Package) bool
+}
+
+// Describer is implemented by extractors that declare the ecosystem of the
+// packages they find: its PURL type, advisory namespaces, version scheme,
+// name rules and default feeds. scan.Ecosystems collects the descriptors of
+// the default extractors, so an ecosystem is declared once, in its folder.
+type Describer interface {
+	Descriptor() ecosystem.Descriptor
 }
 
 // Preparer is implemented by extractors of large files (archives, binaries).

@@ -11,8 +11,10 @@ import (
 	"github.com/customs-scanner/customs/internal/extract/apk"
 	"github.com/customs-scanner/customs/internal/extract/binary"
 	"github.com/customs-scanner/customs/internal/extract/cargo"
+	"github.com/customs-scanner/customs/internal/extract/dart"
 	"github.com/customs-scanner/customs/internal/extract/dotnet"
 	"github.com/customs-scanner/customs/internal/extract/dpkg"
+	"github.com/customs-scanner/customs/internal/extract/elixir"
 	"github.com/customs-scanner/customs/internal/extract/gobinary"
 	"github.com/customs-scanner/customs/internal/extract/java"
 	npmext "github.com/customs-scanner/customs/internal/extract/npm"
@@ -24,7 +26,8 @@ import (
 )
 
 // Extractors is the default extractor list. Adding an ecosystem is one new
-// folder under extract/ and one line here.
+// folder under extract/ whose extractor describes it (extract.Describer:
+// PURL type, advisory namespaces, version scheme, feeds) and one line here.
 func Extractors() []extract.Extractor {
 	return []extract.Extractor{
 		dpkg.New(),
@@ -37,31 +40,25 @@ func Extractors() []extract.Extractor {
 		dotnet.New(),
 		java.New(),
 		cargo.New(),
+		elixir.New(),
+		dart.New(),
 		gobinary.New(),
 		binary.New(),
 	}
 }
 
-// Ecosystems is the registered ecosystems, one descriptor each, exported
-// by its extractor's folder. Matching (Schemes), SBOM reading and db
-// update's default feeds are built from it. Adding an ecosystem is one new
-// folder under extract/ that exports a Descriptor, one line here, and one in
-// Extractors if it has an extractor.
+// Ecosystems is the registered ecosystems: the descriptor of each of
+// Extractors, in their order. Matching (Schemes), SBOM reading and db
+// update's default feeds are built from it, so an ecosystem is declared in
+// one place, its folder.
 func Ecosystems() ecosystem.List {
-	return ecosystem.List{
-		dpkg.Descriptor(),
-		apk.Descriptor(),
-		rpm.Descriptor(),
-		npmext.Descriptor(),
-		python.Descriptor(),
-		ruby.Descriptor(),
-		php.Descriptor(),
-		dotnet.Descriptor(),
-		java.Descriptor(),
-		cargo.Descriptor(),
-		gobinary.Descriptor(),
-		binary.Descriptor(),
+	var l ecosystem.List
+	for _, e := range Extractors() {
+		if d, ok := e.(extract.Describer); ok {
+			l = append(l, d.Descriptor())
+		}
 	}
+	return l
 }
 
 // Schemes maps package types to their version rules for matching.

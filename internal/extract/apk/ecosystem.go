@@ -10,7 +10,7 @@ import (
 // in the release's secdb namespace ("alpine:3.19"), with apk-tools' version
 // rules. The secdb is a feed of its own (db update's "alpine"), so no OSV
 // export is fetched by default.
-func Descriptor() ecosystem.Descriptor {
+func (Extractor) Descriptor() ecosystem.Descriptor {
 	return ecosystem.Descriptor{
 		Type:       "apk",
 		Ecosystems: []string{"alpine:"},

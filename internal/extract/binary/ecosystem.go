@@ -9,7 +9,7 @@ import (
 // matched on NVD's CPE ranges (ecosystem "cpe") with the generic dotted
 // version order. NVD is not fetched by default (db update --feeds
 // default,nvd).
-func Descriptor() ecosystem.Descriptor {
+func (Extractor) Descriptor() ecosystem.Descriptor {
 	return ecosystem.Descriptor{
 		Type:       "generic",
 		Ecosystems: []string{Ecosystem},

@@ -7,7 +7,7 @@ import (
 
 // Descriptor declares crates (PURL type cargo, OSV ecosystem "crates.io"),
 // ordered by SemVer 2.0 precedence as Cargo does.
-func Descriptor() ecosystem.Descriptor {
+func (Extractor) Descriptor() ecosystem.Descriptor {
 	return ecosystem.Descriptor{
 		Type:       "cargo",
 		Ecosystems: []string{Ecosystem},

@@ -7,7 +7,7 @@ import (
 
 // Descriptor declares NuGet packages (PURL type nuget, OSV ecosystem
 // "NuGet"), ordered by NuGet's SemVer 2.0 rules.
-func Descriptor() ecosystem.Descriptor {
+func (Extractor) Descriptor() ecosystem.Descriptor {
 	return ecosystem.Descriptor{
 		Type:       "nuget",
 		Ecosystems: []string{Ecosystem},

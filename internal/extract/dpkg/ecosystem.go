@@ -10,7 +10,7 @@ import (
 // package in the distribution's release ("debian:12", "ubuntu:22.04"), with
 // dpkg's version rules. Ubuntu's OSV export is fetched by default; Debian's
 // own tracker is a feed of its own (db update's "debian").
-func Descriptor() ecosystem.Descriptor {
+func (Extractor) Descriptor() ecosystem.Descriptor {
 	return ecosystem.Descriptor{
 		Type:       "deb",
 		Ecosystems: []string{"debian:", "ubuntu:"},

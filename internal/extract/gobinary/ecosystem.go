@@ -8,7 +8,7 @@ import (
 // Descriptor declares Go modules and the standard library (PURL type
 // golang, OSV ecosystem "Go"), named by module path and ordered by Go's
 // semantic versions.
-func Descriptor() ecosystem.Descriptor {
+func (Extractor) Descriptor() ecosystem.Descriptor {
 	return ecosystem.Descriptor{
 		Type:       "golang",
 		Ecosystems: []string{Ecosystem},

@@ -8,7 +8,7 @@ import (
 // Descriptor declares Maven artifacts (PURL type maven, OSV ecosystem
 // "Maven"), named "groupId:artifactId" and ordered by Maven's
 // ComparableVersion.
-func Descriptor() ecosystem.Descriptor {
+func (Extractor) Descriptor() ecosystem.Descriptor {
 	return ecosystem.Descriptor{
 		Type:       "maven",
 		Ecosystems: []string{Ecosystem},

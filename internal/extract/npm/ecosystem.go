@@ -7,7 +7,7 @@ import (
 
 // Descriptor declares npm packages (PURL type npm, OSV ecosystem "npm"),
 // named with their scope ("@babel/core") and ordered by node-semver.
-func Descriptor() ecosystem.Descriptor {
+func (Extractor) Descriptor() ecosystem.Descriptor {
 	return ecosystem.Descriptor{
 		Type:       "npm",
 		Ecosystems: []string{"npm"},

@@ -8,7 +8,7 @@ import (
 // Descriptor declares Composer packages (PURL type composer, OSV ecosystem
 // "Packagist"), named "vendor/project" and ordered by PHP's
 // version_compare.
-func Descriptor() ecosystem.Descriptor {
+func (Extractor) Descriptor() ecosystem.Descriptor {
 	return ecosystem.Descriptor{
 		Type:       "composer",
 		Ecosystems: []string{Ecosystem},

@@ -7,7 +7,7 @@ import (
 
 // Descriptor declares Python distributions (PURL type pypi, OSV ecosystem
 // "PyPI"), matched by their PEP 503 name and ordered by PEP 440.
-func Descriptor() ecosystem.Descriptor {
+func (Extractor) Descriptor() ecosystem.Descriptor {
 	return ecosystem.Descriptor{
 		Type:       "pypi",
 		Ecosystems: []string{Ecosystem},

@@ -11,7 +11,7 @@ import (
 // distribution's namespace ("redhat:9" for RHEL, UBI and CentOS, "rocky:9",
 // "almalinux:9"), with rpm's version rules. Rocky Linux's and AlmaLinux's
 // OSV exports are fetched by default; Red Hat's CSAF is a feed of its own.
-func Descriptor() ecosystem.Descriptor {
+func (Extractor) Descriptor() ecosystem.Descriptor {
 	return ecosystem.Descriptor{
 		Type:       "rpm",
 		Ecosystems: []string{"redhat:", "rocky:", "almalinux:"},

@@ -7,7 +7,7 @@ import (
 
 // Descriptor declares gems (PURL type gem, OSV ecosystem "RubyGems"),
 // ordered by Gem::Version.
-func Descriptor() ecosystem.Descriptor {
+func (Extractor) Descriptor() ecosystem.Descriptor {
 	return ecosystem.Descriptor{
 		Type:       "gem",
 		Ecosystems: []string{Ecosystem},
