@@ -1,0 +1,5 @@
+package apk
+
+import (
+	_ "example.test/tree/extract"
+)

@@ -1,0 +1,6 @@
+package dpkg
+
+import (
+	_ "example.test/tree/extract"
+	_ "example.test/tree/extract/apk"
+)

@@ -1,0 +1,3 @@
+package dpkg
+
+import _ "example.test/tree/stray"

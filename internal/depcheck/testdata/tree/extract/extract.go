@@ -1,0 +1,5 @@
+package extract
+
+import (
+	_ "example.test/tree/inventory"
+)

@@ -1,0 +1,6 @@
+package match
+
+import (
+	_ "example.test/tree/inventory"
+	_ "example.test/tree/report"
+)

@@ -1,0 +1,5 @@
+package policy
+
+import (
+	_ "example.test/tree/match"
+)

@@ -1,0 +1,6 @@
+package report
+
+import (
+	_ "example.test/tree/inventory"
+	_ "example.test/tree/match"
+)

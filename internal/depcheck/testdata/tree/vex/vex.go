@@ -1,0 +1,5 @@
+package vex
+
+import (
+	_ "example.test/tree/report"
+)
