@@ -52,6 +52,11 @@ type Descriptor struct {
 	// version). It runs once Name has joined the name, before the namespace
 	// and source package are set; qualifiers are the PURL's.
 	FromPURL func(p *inventory.Package, qualifiers map[string]string)
+	// Apart names packages that feeds track apart from the rest of the
+	// ecosystem, so coverage reports them on their own: Go's "stdlib",
+	// which the Go vulnerability database has and GitHub's advisories do
+	// not.
+	Apart []string
 	// Feeds are the OSV exports (the bucket's folder names: "PyPI",
 	// "Rocky Linux") that db update fetches by default for the type.
 	// Distributions whose own feeds customs reads (Debian's tracker,
@@ -124,6 +129,18 @@ func (l List) Feeds() []string {
 		}
 	}
 	return out
+}
+
+// Apart maps each language ecosystem to the packages its descriptor keeps
+// apart (see Descriptor.Apart), as match.Options takes them.
+func (l List) Apart() map[string][]string {
+	m := map[string][]string{}
+	for _, d := range l {
+		if len(d.Apart) > 0 && d.OS == nil && len(d.Ecosystems) == 1 {
+			m[d.Ecosystems[0]] = append(m[d.Ecosystems[0]], d.Apart...)
+		}
+	}
+	return m
 }
 
 // Owner returns the descriptor that claims an advisory namespace.

@@ -35,6 +35,10 @@ func TestList(t *testing.T) {
 	if s := l.Schemes(); len(s) != 2 || s["deb"].Name() != "dpkg" || s["pypi"].Name() != "pep440" {
 		t.Errorf("Schemes = %v", s)
 	}
+	golang := Descriptor{Type: "golang", Ecosystems: []string{"Go"}, Scheme: pep440.Scheme{}, Apart: []string{"stdlib"}}
+	if diff := cmp.Diff(map[string][]string{"Go": {"stdlib"}}, append(l, golang).Apart()); diff != "" {
+		t.Errorf("Apart (-want +got):\n%s", diff)
+	}
 	bookworm := inventory.OS{Family: "debian", Version: "12"}
 	if got := deb.Ecosystem(bookworm); got != "debian:12" {
 		t.Errorf("deb namespace = %q, want debian:12", got)

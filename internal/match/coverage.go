@@ -19,17 +19,9 @@ type Catalog interface {
 	Ecosystems(ctx context.Context) (map[string]int, error)
 }
 
-// goStdlib is the package the Go vulnerability database keeps the standard
-// library's advisories under; other Go feeds (GitHub's) have none, so a DB
-// can hold Go modules' advisories and still not cover the standard library.
-const (
-	goEcosystem = "Go"
-	goStdlib    = "stdlib"
-)
-
 // Coverage says, for each namespace pkgs are matched in, whether db holds
 // advisories for it: the ecosystems Match would look packages up in, with
-// Go's standard library apart from Go modules. Packages Match cannot
+// the packages of opts.Apart (Go's standard library) apart from the rest. Packages Match cannot
 // look up (no ecosystem) are counted as unmatchable; a type without a
 // scheme in opts.Schemes is looked up (its findings are undetermined). os is the detected distribution, nil if none: with
 // no packages, the note says whether one was found.
@@ -57,26 +49,32 @@ func Coverage(ctx context.Context, db Catalog, pkgs []inventory.Package, os *inv
 			continue
 		}
 		k := key{eco: p.Ecosystem}
-		if p.Ecosystem == goEcosystem && p.Name == goStdlib {
-			k.pkg = goStdlib
+		if slices.Contains(opts.Apart[p.Ecosystem], p.Name) {
+			k.pkg = p.Name
 		}
 		counts[k]++
 	}
-	stdlib := 0 // 1 when the DB holds Go's standard library
-	if held[goEcosystem] > 0 {
-		ms, err := db.ByPackage(ctx, goEcosystem, goStdlib)
-		if err != nil {
-			return nil, fmt.Errorf("look up %s %s: %w", goEcosystem, goStdlib, err)
+	// apart[k] is 1 when the DB holds the package k apart (Go's standard
+	// library); its ecosystem's other packages are counted without it.
+	apart := map[key]int{}
+	heldApart := map[string]int{}
+	for eco, names := range opts.Apart {
+		if held[eco] == 0 {
+			continue
 		}
-		stdlib = min(len(ms), 1)
+		for _, name := range names {
+			ms, err := db.ByPackage(ctx, eco, name)
+			if err != nil {
+				return nil, fmt.Errorf("look up %s %s: %w", eco, name, err)
+			}
+			apart[key{eco, name}] = min(len(ms), 1)
+			heldApart[eco] += min(len(ms), 1)
+		}
 	}
 	for k, n := range counts {
-		e := report.EcosystemCoverage{Ecosystem: k.eco, Package: k.pkg, Packages: n, DBPackages: held[k.eco]}
-		switch {
-		case k == key{goEcosystem, goStdlib}:
-			e.DBPackages = stdlib
-		case k.eco == goEcosystem:
-			e.DBPackages -= stdlib
+		e := report.EcosystemCoverage{Ecosystem: k.eco, Package: k.pkg, Packages: n, DBPackages: held[k.eco] - heldApart[k.eco]}
+		if k.pkg != "" {
+			e.DBPackages = apart[k]
 		}
 		e.Covered = e.DBPackages > 0
 		if !e.Covered {

@@ -44,7 +44,8 @@ func TestCoverage(t *testing.T) {
 	}
 	defer db.Close()
 
-	opts := Options{Schemes: map[string]version.Scheme{"deb": dpkgver.Scheme{}, "apk": apkver.Scheme{}, "golang": genericver.Scheme{}, "generic": genericver.Scheme{}}}
+	opts := Options{Schemes: map[string]version.Scheme{"deb": dpkgver.Scheme{}, "apk": apkver.Scheme{}, "golang": genericver.Scheme{}, "generic": genericver.Scheme{}},
+		Apart: map[string][]string{"Go": {"stdlib"}}}
 	pkg := func(typ, eco, name string) inventory.Package {
 		return inventory.Package{Type: typ, Ecosystem: eco, Name: name, Version: "1"}
 	}

@@ -23,6 +23,11 @@ type Options struct {
 	// without a scheme are still looked up: a record that needs a version
 	// comparison gives an undetermined finding saying so.
 	Schemes map[string]version.Scheme
+	// Apart lists, by ecosystem, packages that feeds track apart from the
+	// rest of it, which Coverage reports on their own: Go's "stdlib" (the
+	// Go vulnerability database has it, GitHub's advisories do not). Scan
+	// builds it from the registered ecosystems.
+	Apart map[string][]string
 	// IncludeNotAffected keeps findings whose status is not-affected.
 	IncludeNotAffected bool
 	// Enricher, if set, supplies other sources' records, KEV and EPSS.

@@ -323,8 +323,6 @@ func TestScanSBOMUnknownType(t *testing.T) {
 var namedElsewhere = map[string][]string{
 	// The npm version scheme's name is the ecosystem's.
 	"version/npm/semver.go": {"npm"},
-	// Go's standard library is covered apart from Go modules.
-	"match/coverage.go": {"Go"},
 	// The table puts OS packages in a section of their own.
 	"report/table/findings.go": {"deb", "apk", "rpm"},
 	// Package manager commands, not package types.

@@ -210,7 +210,8 @@ func matchReport(ctx context.Context, r *report.Report, opts Options) error {
 		return err
 	}
 	r.DB = &report.DB{SchemaVersion: info.SchemaVersion, Built: info.Built, Sources: info.Sources}
-	mopts := match.Options{Schemes: Schemes(), IncludeNotAffected: opts.IncludeNotAffected, Enricher: db, Score: cvssScore}
+	ecos := Ecosystems()
+	mopts := match.Options{Schemes: ecos.Schemes(), Apart: ecos.Apart(), IncludeNotAffected: opts.IncludeNotAffected, Enricher: db, Score: cvssScore}
 	if r.Coverage, err = match.Coverage(ctx, db, r.Packages, r.OS, mopts); err != nil {
 		return err
 	}
