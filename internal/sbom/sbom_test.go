@@ -98,3 +98,37 @@ func FuzzDecode(f *testing.F) {
 		sbom.Decode(b, scan.Ecosystems())
 	})
 }
+
+// TestDecodeByDescriptor: each PURL is read by its type's descriptor: the
+// namespace joins the name as the extractors write it, a PyPI name is
+// matched by its PEP 503 form, Hex and Pub components get their
+// ecosystems, and a type no ecosystem declares is counted.
+func TestDecodeByDescriptor(t *testing.T) {
+	bom := `{"bomFormat": "CycloneDX", "specVersion": "1.5", "components": [
+		{"type": "library", "name": "zope.interface", "purl": "pkg:pypi/zope.interface@5.4.0"},
+		{"type": "library", "name": "core", "purl": "pkg:npm/%40babel/core@7.22.5"},
+		{"type": "library", "name": "snakeyaml", "purl": "pkg:maven/org.yaml/snakeyaml@1.33"},
+		{"type": "library", "name": "guzzle", "purl": "pkg:composer/guzzlehttp/guzzle@7.4.4"},
+		{"type": "library", "name": "phoenix", "purl": "pkg:hex/phoenix@1.6.13"},
+		{"type": "library", "name": "http", "purl": "pkg:pub/http@0.13.2"},
+		{"type": "library", "name": "Alamofire", "purl": "pkg:swift/github.com/Alamofire/Alamofire@5.4.3"}]}`
+	d, err := sbom.Decode([]byte(bom), scan.Ecosystems())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]row{
+		"zope.interface":     {"pypi", "zope.interface", "5.4.0", "PyPI", "zope-interface", ""},
+		"@babel/core":        {"npm", "@babel/core", "7.22.5", "npm", "", ""},
+		"org.yaml:snakeyaml": {"maven", "org.yaml:snakeyaml", "1.33", "Maven", "", ""},
+		"guzzlehttp/guzzle":  {"composer", "guzzlehttp/guzzle", "7.4.4", "Packagist", "", ""},
+		"phoenix":            {"hex", "phoenix", "1.6.13", "Hex", "", ""},
+		"http":               {"pub", "http", "0.13.2", "Pub", "", ""},
+		"Alamofire":          {"swift", "Alamofire", "5.4.3", "", "", ""},
+	}
+	if diff := cmp.Diff(want, rows(d)); diff != "" {
+		t.Errorf("packages (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]int{"swift": 1}, d.Unknown); diff != "" {
+		t.Errorf("unknown types (-want +got):\n%s", diff)
+	}
+}
