@@ -1,6 +1,9 @@
 package scan
 
 import (
+	"io"
+	"log"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,18 +12,43 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/customs-scanner/customs/internal/report"
 	"github.com/customs-scanner/customs/internal/shareddata"
 	"github.com/customs-scanner/customs/internal/vulndb/build"
 )
 
-// secretImage is the Debian test image with a layer of secrets on top
-// (one deleted by the layer after it), a binary and a file too large to
-// scan, and a secret in its config.
+// secretImage writes secretImg to an archive.
 func secretImage(t *testing.T) string {
+	t.Helper()
+	return writeArchive(t, secretImg(t))
+}
+
+// secretRegistry serves secretImg from a registry on loopback, whose
+// layers the cache serves by their verified digests.
+func secretRegistry(t *testing.T) string {
+	t.Helper()
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(srv.Close)
+	ref, err := name.ParseReference(strings.TrimPrefix(srv.URL, "http://") + "/team/secrets:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(ref, secretImg(t)); err != nil {
+		t.Fatal(err)
+	}
+	return "registry:" + ref.String()
+}
+
+// secretImg is the Debian test image with a layer of secrets on top (one
+// deleted by the layer after it), a binary and a file too large to scan,
+// and a secret in its config.
+func secretImg(t *testing.T) v1.Image {
 	t.Helper()
 	img, _ := debianImage(t)
 	secrets := layerTar(t, []file{
@@ -46,7 +74,7 @@ func secretImage(t *testing.T) string {
 	if img, err = mutate.ConfigFile(img, cf); err != nil {
 		t.Fatal(err)
 	}
-	return writeArchive(t, img)
+	return img
 }
 
 // TestCachedReportEqualsCold: a second scan, answered from the cache, gives
@@ -63,6 +91,7 @@ func TestCachedReportEqualsCold(t *testing.T) {
 		// The secdb's fixes are all older than the image's packages.
 		{"alpine 3.10", func(*testing.T) string { return filepath.Join("..", "..", "testdata", "images", "alpine-310.tar.gz") }, false, false},
 		{"secrets", secretImage, true, true},
+		{"secrets from a registry", secretRegistry, true, true},
 		{"bench debian bookworm", func(t *testing.T) string { return shareddata.BenchImage(t, "debian-bookworm-plain.tar") }, false, true},
 	}
 	for _, tt := range tests {
