@@ -143,5 +143,6 @@ func (f *explainFlags) scanForExplain(cmd *cobra.Command, g *globals, target str
 		return nil, fmt.Errorf("no vulnerability DB at %s to scan %s with: explain a saved report (customs scan -o json=report.json, then customs explain report.json ID), or get a DB with `customs db update` or `customs db pull`", opts.DBPath, strings.TrimSpace(target))
 	}
 	opts.IncludeNotAffected = true
-	return f.scan(cmd, target, opts)
+	r, _, err := f.scan(cmd, target, opts)
+	return r, err
 }

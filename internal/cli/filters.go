@@ -127,19 +127,3 @@ func (s severityFilter) check() error {
 	}
 	return nil
 }
-
-// apply drops from r what --severity does not name.
-func (s severityFilter) apply(r *report.Report) {
-	if len(s) == 0 {
-		return
-	}
-	keep := func(sev string) bool { return slices.Contains(s, strings.ToUpper(sev)) }
-	r.Findings = slices.DeleteFunc(r.Findings, func(f report.Finding) bool { return !keep(f.Severity) })
-	if r.Secrets != nil {
-		r.Secrets = slices.DeleteFunc(r.Secrets, func(x report.Secret) bool { return !keep(x.Severity) })
-	}
-	if r.Misconfigurations != nil {
-		r.Misconfigurations = slices.DeleteFunc(r.Misconfigurations, func(m report.Misconfiguration) bool { return !keep(m.Severity) })
-	}
-	r.Summarize()
-}

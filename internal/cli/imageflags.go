@@ -9,6 +9,7 @@ import (
 	"github.com/customs-scanner/customs/internal/image"
 	"github.com/customs-scanner/customs/internal/report"
 	"github.com/customs-scanner/customs/internal/scan"
+	"github.com/customs-scanner/customs/internal/target"
 )
 
 // imageFlags are the flags scan and sbom share: how the image is read.
@@ -48,19 +49,21 @@ func (f *imageFlags) options(g *globals) (scan.Options, error) {
 	return opts, nil
 }
 
-// scan runs the scan with a progress bar when stderr is a terminal.
-func (f *imageFlags) scan(cmd *cobra.Command, target string, opts scan.Options) (*report.Report, error) {
-	var bar *progress
+// scan runs the pipeline on target with a progress bar when stderr is a
+// terminal, and prints the skipped line. The events it returns hold what
+// the scan told for a person, for the caller to print after it.
+func (f *imageFlags) scan(cmd *cobra.Command, ref string, opts scan.Options) (*report.Report, *events, error) {
+	ev := &events{}
 	if !f.noProgress && isTerminal(cmd.ErrOrStderr()) {
-		bar = newProgress(cmd.ErrOrStderr())
-		opts.Progress = bar.event
+		ev.bar = newProgress(cmd.ErrOrStderr())
 	}
-	r, err := scan.Scan(cmd.Context(), target, opts)
-	if bar != nil {
-		bar.done()
+	opts.Handler = ev
+	r, err := scan.Run(cmd.Context(), target.Parse(ref), opts)
+	if ev.bar != nil {
+		ev.bar.done()
 	}
 	if err == nil {
 		reportSkipped(cmd.ErrOrStderr(), r, !f.walk.walkAll)
 	}
-	return r, err
+	return r, ev, err
 }

@@ -10,6 +10,25 @@ import (
 	"github.com/customs-scanner/customs/internal/scan"
 )
 
+// events renders what a scan tells (scan.Handler): progress on the bar as
+// it comes, and the messages for a person kept until the scan is over and
+// the bar gone, to print in their place among the command's warnings.
+type events struct {
+	bar   *progress // nil: no bar
+	stale []scan.StaleDB
+	gate  []string
+}
+
+func (e *events) Progress(ev scan.Event) {
+	if e.bar != nil {
+		e.bar.event(ev)
+	}
+}
+
+func (e *events) StaleDB(s scan.StaleDB) { e.stale = append(e.stale, s) }
+
+func (e *events) Gate(n scan.GateNote) { e.gate = append(e.gate, n.Text) }
+
 // progress draws one status line on a terminal while layers are analysed.
 type progress struct {
 	mu     sync.Mutex

@@ -52,7 +52,7 @@ func runSBOM(cmd *cobra.Command, g *globals, f *sbomFlags, target string) error 
 		return err
 	}
 	opts.KeepOwned = f.showOwned
-	r, err := f.scan(cmd, target, opts)
+	r, _, err := f.scan(cmd, target, opts)
 	if err != nil {
 		return err
 	}

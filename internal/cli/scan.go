@@ -1,11 +1,9 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"slices"
 	"time"
@@ -14,9 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/customs-scanner/customs/internal/policy"
-	"github.com/customs-scanner/customs/internal/report"
 	"github.com/customs-scanner/customs/internal/scan"
-	"github.com/customs-scanner/customs/internal/vulndb/dist"
 )
 
 type scanFlags struct {
@@ -104,7 +100,8 @@ func runScan(cmd *cobra.Command, g *globals, f *scanFlags, target string) error 
 	if err := checkOutputs(outs, oo); err != nil {
 		return err
 	}
-	if err := checkGate(f.gate); err != nil {
+	gate, err := loadGate(f.gate)
+	if err != nil {
 		return err
 	}
 	if err := f.severity.check(); err != nil {
@@ -142,87 +139,53 @@ func runScan(cmd *cobra.Command, g *globals, f *scanFlags, target string) error 
 		f.skipDB = true
 	}
 	if !f.skipDB {
-		dbPath, err := g.db()
-		if err != nil {
+		if opts.DBPath, err = g.db(); err != nil {
 			return err
 		}
 		if f.dbRef != "" && !f.skipUpdate {
-			key := f.dbPublicKey
-			if key == "" {
-				key = cfg.DBPublicKey
-			}
-			if dbPath, err = dist.EnsureDB(cmd.Context(), f.dbRef, dbPath, key, g.logger()); err != nil {
-				return err
+			opts.DBRef, opts.DBPublicKey = f.dbRef, f.dbPublicKey
+			if opts.DBPublicKey == "" {
+				opts.DBPublicKey = cfg.DBPublicKey
 			}
 		}
-		if _, err := os.Stat(dbPath); errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("no vulnerability DB at %s: download the feeds and build one with `customs db update`, install a prebuilt one with `customs db pull REF`, build one from local feeds with `customs db build --source KIND=PATH`, or scan with --skip-db", dbPath)
+		opts.DBMaxAge = f.dbMaxAge
+		if opts.DBMaxAge == 0 {
+			opts.DBMaxAge = cfg.DBMaxAge
 		}
-		opts.DBPath = dbPath
 	}
-	f.gate.insecure = f.insecure
-	baseOpts := opts // no progress bar for a baseline image
-	f.gate.scanBaseline = func(ctx context.Context, ref string) (*report.Report, error) {
-		return scan.Scan(ctx, ref, baseOpts)
+	opts.Gate = gate
+	opts.Gate.IgnoreUnfixed = f.ignoreUnfixed
+	opts.Gate.Severities = f.severity
+	opts.Gate.FailOn, opts.Gate.FailOnUnknown = f.failOn, f.failOnUnknown
+	r, ev, err := f.scan(cmd, target, opts)
+	if nodb := (*scan.NoDBError)(nil); errors.As(err, &nodb) {
+		return fmt.Errorf("no vulnerability DB at %s: download the feeds and build one with `customs db update`, install a prebuilt one with `customs db pull REF`, build one from local feeds with `customs db build --source KIND=PATH`, or scan with --skip-db", nodb.Path)
 	}
-	r, err := f.scan(cmd, target, opts)
 	if err != nil {
 		return err
 	}
-	if r.DB != nil {
-		maxAge := f.dbMaxAge
-		if maxAge == 0 {
-			maxAge = cfg.DBMaxAge
-		}
-		if maxAge == 0 {
-			maxAge = defaultDBMaxAge
-		}
-		if age := time.Since(r.DB.Built); age > maxAge {
-			fmt.Fprintf(cmd.ErrOrStderr(), "customs: warning: the vulnerability DB was built %s ago, longer than --db-max-age %s; findings may be missing: run `customs db update` or `customs db pull`\n",
-				age.Round(time.Hour), maxAge)
-		}
+	stderr := cmd.ErrOrStderr()
+	for _, s := range ev.stale {
+		fmt.Fprintf(stderr, "customs: warning: the vulnerability DB was built %s ago, longer than --db-max-age %s; findings may be missing: run `customs db update` or `customs db pull`\n",
+			s.Age.Round(time.Hour), s.MaxAge)
 	}
 	for _, w := range r.CoverageWarnings() {
-		fmt.Fprintf(cmd.ErrOrStderr(), "customs: warning: %s\n", w)
+		fmt.Fprintf(stderr, "customs: warning: %s\n", w)
 	}
 	if w := r.UnratedNote(); w != "" {
-		fmt.Fprintf(cmd.ErrOrStderr(), "customs: warning: %s\n", w)
+		fmt.Fprintf(stderr, "customs: warning: %s\n", w)
 	}
-	if f.ignoreUnfixed {
-		kept := r.Findings[:0]
-		for _, fd := range r.Findings {
-			if fd.Status == report.StatusFixAvailable {
-				kept = append(kept, fd)
-			}
-		}
-		r.Findings = kept
-		r.Summarize()
-	}
-	f.severity.apply(r)
-	gres, err := applyGate(cmd.Context(), r, f.gate, time.Now())
-	if err != nil {
-		return err
-	}
-	for _, l := range gres.Lines {
-		fmt.Fprintf(cmd.ErrOrStderr(), "customs: %s\n", l)
+	for _, l := range ev.gate {
+		fmt.Fprintf(stderr, "customs: %s\n", l)
 	}
 	if err := writeReports(cmd.OutOrStdout(), outs, oo, r); err != nil {
 		return err
 	}
-	if gres.Failed {
-		return errFindings{gres.Message}
-	}
-	if f.failOn != "" || f.failOnUnknown {
-		n, worst := policy.FailOn(&report.Report{Findings: gres.Eligible, Secrets: r.Secrets, Misconfigurations: r.Misconfigurations}, f.failOn, f.failOnUnknown)
-		if n > 0 {
-			return errFindings{policy.FailOnMessage(f.failOn, f.failOnUnknown, n, worst)}
-		}
+	if r.Verdict != nil && r.Verdict.Failed {
+		return errFindings{r.Verdict.Message}
 	}
 	return nil
 }
-
-// defaultDBMaxAge is how old a DB may be before a scan warns.
-const defaultDBMaxAge = 7 * 24 * time.Hour
 
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/customs-scanner/customs/internal/report"
+	"github.com/customs-scanner/customs/internal/scan"
 	"github.com/customs-scanner/customs/internal/vex"
 )
 
@@ -51,7 +52,11 @@ func TestVexFromExceptionsSuppressesInScan(t *testing.T) {
 		t.Errorf("stderr (-want +got):\n%s", diff)
 	}
 	r := gateReport(t)
-	if _, err := applyGate(t.Context(), r, gateOptions{vexFiles: []string{out}}, gateNow); err != nil {
+	gate, err := loadGate(gateOptions{vexFiles: []string{out}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := scan.Judge(t.Context(), r, scan.Options{Gate: gate, Now: func() time.Time { return gateNow }}); err != nil {
 		t.Fatal(err)
 	}
 	var got []string

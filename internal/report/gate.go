@@ -71,3 +71,12 @@ type ExpiredException struct {
 	Expires string `json:"expires"`
 	Source  string `json:"source,omitempty"`
 }
+
+// Verdict is whether a scan passes its gates, as every front end decides
+// it: the CLI exits 1, an admission webhook denies, when Failed is true.
+type Verdict struct {
+	Failed bool `json:"failed"`
+	// Message says which gates failed and why, in one line ("--fail-on
+	// high: 3 findings at or above HIGH (worst CRITICAL)"); "" when none did.
+	Message string `json:"message,omitempty"`
+}

@@ -56,6 +56,10 @@ type Report struct {
 	Suppressed []Suppression `json:"suppressed,omitempty"`
 	// Policy is the outcome of the gate: rules, expired exceptions, baseline.
 	Policy *PolicyResult `json:"policy,omitempty"`
+	// Verdict is the gate's decision, when a gate that can fail the scan
+	// was asked for (--fail-on, --fail-on-unknown, --policy,
+	// --fail-on-uncovered); absent otherwise.
+	Verdict *Verdict `json:"verdict,omitempty"`
 }
 
 // Tool names the program that wrote the report.

@@ -147,11 +147,11 @@ func TestLayerCacheKeyHasBuild(t *testing.T) {
 				t.Fatal(err)
 			}
 			var read int
-			r, err := Scan(t.Context(), path, Options{CacheDir: dir, Progress: func(e Event) {
+			r, err := Scan(t.Context(), path, Options{CacheDir: dir, Handler: progressFunc(func(e Event) {
 				if !e.Cached && e.Done {
 					read++
 				}
-			}})
+			})})
 			if err != nil {
 				t.Fatal(err)
 			}

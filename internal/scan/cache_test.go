@@ -106,7 +106,7 @@ func TestCachedReportEqualsCold(t *testing.T) {
 				r, err := Scan(t.Context(), ref, Options{
 					DBPath: dbPath, CacheDir: cache, Secrets: true, Config: true,
 					Now:      func() time.Time { return clock },
-					Progress: func(e Event) { read += btoi(e.Done && !e.Cached) },
+					Handler: progressFunc(func(e Event) { read += btoi(e.Done && !e.Cached) }),
 				})
 				if err != nil {
 					t.Fatal(err)

@@ -25,10 +25,18 @@ import (
 	"github.com/customs-scanner/customs/internal/vulndb/sqlite"
 )
 
-// Options configure one scan.
+// Options configure one scan: loaded data, so a server can hold them in
+// memory and run many scans with them.
 type Options struct {
 	// DBPath is the vulnerability DB; empty means inventory only (no findings).
 	DBPath string
+	// DBRef, if set, names a signed DB artifact (REF[@DIGEST]) that Run
+	// installs at DBPath first when it is not there already, verified with
+	// the public key file DBPublicKey (dist.EnsureDB).
+	DBRef, DBPublicKey string
+	// DBMaxAge is how old the DB may be before Run tells Handler.StaleDB;
+	// 0 means DefaultDBMaxAge.
+	DBMaxAge time.Duration
 	// CacheDir holds the layer cache; empty disables caching.
 	CacheDir string
 	Image    image.Options
@@ -39,10 +47,14 @@ type Options struct {
 	// Components compiled into an OS package's binaries (Go modules, Rust
 	// crates, a static OpenSSL) are listed and matched either way.
 	KeepOwned bool
+	// Gate, if set, filters the report and decides its verdict (Judge);
+	// nil reports everything and decides nothing.
+	Gate *Gate
 	// Logger receives debug information; nil discards it.
 	Logger *slog.Logger
-	// Progress, if set, is told about each layer as it is analysed.
-	Progress func(Event)
+	// Handler, if set, is told about progress and what a person should
+	// know while the scan runs.
+	Handler Handler
 	// Now is the clock (tests inject it); nil means time.Now.
 	Now func() time.Time
 	// Version is the tool version written into the report.
@@ -61,28 +73,29 @@ type Options struct {
 	SkipDirs, SkipFiles []string
 }
 
-// Event is a progress notification.
-type Event struct {
-	Layer  string // blob key
-	Cached bool
-	Done   bool
-	// Files and Dir tell about the walk of a root filesystem: the entries
-	// recorded so far, and the directory just entered.
-	Files int
-	Dir   string
+func (o Options) now() func() time.Time {
+	if o.Now != nil {
+		return o.Now
+	}
+	return time.Now
 }
 
-// Scan scans the image at ref.
-func Scan(ctx context.Context, ref string, opts Options) (*report.Report, error) {
+func (o Options) handler() Handler {
+	if o.Handler != nil {
+		return o.Handler
+	}
+	return discard{}
+}
+
+// inspect reads the target and matches its inventory: the report before
+// the gate.
+func inspect(ctx context.Context, t target.Ref, opts Options) (*report.Report, error) {
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	now := time.Now
-	if opts.Now != nil {
-		now = opts.Now
-	}
-	t := target.Parse(ref)
+	now := opts.now()
+	ref := t.String()
 	if t.Kind == target.SBOM {
 		return scanSBOM(ctx, t.Name, opts, now)
 	}
@@ -120,7 +133,7 @@ func Scan(ctx context.Context, ref string, opts Options) (*report.Report, error)
 		}
 	}
 	a := newAnalyser(exts, sec)
-	a.cache, a.build, a.progress, a.log = cache, build, opts.Progress, log
+	a.cache, a.build, a.progress, a.log = cache, build, opts.handler().Progress, log
 	a.skipRules(opts.SkipDirs, opts.SkipFiles)
 	meta, scans, err := a.load(ctx, src)
 	if err != nil {

@@ -265,7 +265,7 @@ func TestScanLayerCache(t *testing.T) {
 	cache := t.TempDir()
 	scanOnce := func() (*report.Report, []Event) {
 		var evs []Event
-		r, err := Scan(context.Background(), "docker-archive:"+path, Options{CacheDir: cache, Progress: func(e Event) { evs = append(evs, e) }})
+		r, err := Scan(context.Background(), "docker-archive:"+path, Options{CacheDir: cache, Handler: progressFunc(func(e Event) { evs = append(evs, e) })})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -59,7 +59,7 @@ func TestScanSourcesAgree(t *testing.T) {
 		t.Run(strings.SplitN(target, ":", 2)[0], func(t *testing.T) {
 			cache := t.TempDir()
 			var evs []Event
-			opts := Options{CacheDir: cache, Progress: func(e Event) { evs = append(evs, e) }}
+			opts := Options{CacheDir: cache, Handler: progressFunc(func(e Event) { evs = append(evs, e) })}
 			got, err := Scan(t.Context(), target, opts)
 			if err != nil {
 				t.Fatal(err)

@@ -1,4 +1,4 @@
-package cli
+package scan
 
 import (
 	"io"
@@ -22,7 +22,7 @@ import (
 	"github.com/customs-scanner/customs/internal/vex"
 )
 
-func TestApplyGateVEXReferrers(t *testing.T) {
+func TestJudgeVEXReferrers(t *testing.T) {
 	srv := httptest.NewServer(registry.New(registry.WithReferrersSupport(true), registry.Logger(log.New(io.Discard, "", 0))))
 	defer srv.Close()
 	u, err := url.Parse(srv.URL)
@@ -67,12 +67,12 @@ func TestApplyGateVEXReferrers(t *testing.T) {
 
 	r := gateReport(t)
 	r.Target.Kind, r.Target.Ref, r.Target.ManifestDigest = "registry", "registry:"+repo.Tag("12").String(), dig.String()
-	res, err := applyGate(t.Context(), r, gateOptions{vexReferrers: true}, gateNow)
-	if err != nil {
+	var rec recorder
+	if err := Judge(t.Context(), r, Options{Gate: &Gate{VEXReferrers: true}, Now: gateNow, Handler: &rec}); err != nil {
 		t.Fatal(err)
 	}
 	wantLines := []string{"vex: 1 documents attached to the image", "vex: 1 findings suppressed as not_affected or fixed, 0 annotated"}
-	if diff := cmp.Diff(wantLines, res.Lines); diff != "" {
+	if diff := cmp.Diff(wantLines, rec.notes); diff != "" {
 		t.Errorf("lines (-want +got):\n%s", diff)
 	}
 	if len(r.Suppressed) != 1 || r.Suppressed[0].Finding.VulnerabilityID != "CVE-2026-7010" || r.Suppressed[0].By != report.SuppressedByVEX {
@@ -81,7 +81,7 @@ func TestApplyGateVEXReferrers(t *testing.T) {
 
 	// A local archive has no registry digest.
 	local := gateReport(t)
-	if _, err := applyGate(t.Context(), local, gateOptions{vexReferrers: true}, gateNow); err == nil {
+	if err := Judge(t.Context(), local, Options{Gate: &Gate{VEXReferrers: true}, Now: gateNow}); err == nil {
 		t.Error("--vex-referrers on a docker-archive without repo digests: want an error")
 	}
 }
