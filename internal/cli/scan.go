@@ -13,6 +13,7 @@ import (
 
 	"github.com/customs-scanner/customs/internal/policy"
 	"github.com/customs-scanner/customs/internal/scan"
+	"github.com/customs-scanner/customs/internal/vulndb/dist"
 )
 
 type scanFlags struct {
@@ -143,9 +144,13 @@ func runScan(cmd *cobra.Command, g *globals, f *scanFlags, target string) error 
 			return err
 		}
 		if f.dbRef != "" && !f.skipUpdate {
-			opts.DBRef, opts.DBPublicKey = f.dbRef, f.dbPublicKey
-			if opts.DBPublicKey == "" {
-				opts.DBPublicKey = cfg.DBPublicKey
+			// Installing the DB is the dist pipeline's; the scan takes it.
+			key := f.dbPublicKey
+			if key == "" {
+				key = cfg.DBPublicKey
+			}
+			if opts.DBPath, err = dist.EnsureDB(cmd.Context(), f.dbRef, opts.DBPath, key, g.logger()); err != nil {
+				return err
 			}
 		}
 		opts.DBMaxAge = f.dbMaxAge

@@ -105,7 +105,7 @@ func TestCachedReportEqualsCold(t *testing.T) {
 				clock = clock.Add(time.Minute)
 				r, err := Scan(t.Context(), ref, Options{
 					DBPath: dbPath, CacheDir: cache, Secrets: true, Config: true,
-					Now:      func() time.Time { return clock },
+					Now:     func() time.Time { return clock },
 					Handler: progressFunc(func(e Event) { read += btoi(e.Done && !e.Cached) }),
 				})
 				if err != nil {

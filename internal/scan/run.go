@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"io/fs"
-	"log/slog"
 	"os"
 	"time"
 
 	"github.com/customs-scanner/customs/internal/report"
 	"github.com/customs-scanner/customs/internal/target"
-	"github.com/customs-scanner/customs/internal/vulndb/dist"
 )
 
 // DefaultDBMaxAge is how old a DB may be before a scan tells it is stale.
@@ -24,26 +22,12 @@ type NoDBError struct {
 
 func (e *NoDBError) Error() string { return "no vulnerability DB at " + e.Path }
 
-// Run is the pipeline, one call for every front end: it installs the DB
-// Options.DBRef names, reads the target (or takes its layers from the
-// cache), matches the inventory against the DB, tells Handler.StaleDB
-// when the DB is older than Options.DBMaxAge, and applies the gate
-// (Judge), whose verdict the report carries.
+// Run is the pipeline, one call for every front end: it reads the target
+// (or takes its layers from the cache), matches the inventory against the
+// DB, tells Handler.StaleDB when the DB is older than Options.DBMaxAge,
+// and applies the gate (Judge), whose verdict the report carries.
 func Run(ctx context.Context, t target.Ref, opts Options) (*report.Report, error) {
 	if opts.DBPath != "" {
-		if opts.DBRef != "" {
-			log := opts.Logger
-			if log == nil {
-				log = slog.New(slog.DiscardHandler)
-			}
-			p, err := dist.EnsureDB(ctx, opts.DBRef, opts.DBPath, opts.DBPublicKey, log)
-			if err != nil {
-				return nil, err
-			}
-			// Installed: a baseline image scanned with these options
-			// uses it as it is.
-			opts.DBPath, opts.DBRef = p, ""
-		}
 		if _, err := os.Stat(opts.DBPath); errors.Is(err, fs.ErrNotExist) {
 			return nil, &NoDBError{Path: opts.DBPath}
 		}

@@ -28,12 +28,10 @@ import (
 // Options configure one scan: loaded data, so a server can hold them in
 // memory and run many scans with them.
 type Options struct {
-	// DBPath is the vulnerability DB; empty means inventory only (no findings).
+	// DBPath is the vulnerability DB; empty means inventory only (no
+	// findings). Installing a DB (vulndb/dist, vulndb/update) is a
+	// pipeline of its own, which a front end runs first when it must.
 	DBPath string
-	// DBRef, if set, names a signed DB artifact (REF[@DIGEST]) that Run
-	// installs at DBPath first when it is not there already, verified with
-	// the public key file DBPublicKey (dist.EnsureDB).
-	DBRef, DBPublicKey string
 	// DBMaxAge is how old the DB may be before Run tells Handler.StaleDB;
 	// 0 means DefaultDBMaxAge.
 	DBMaxAge time.Duration
