@@ -48,6 +48,14 @@ var rules = map[string]Rule{
 	"vulndb/feeds/*": {Rank: Stage, Stage: "vulndb/feeds", Imports: []string{ // one feed each, and the helpers they share
 		"vulndb", "vulndb/cvss", "version", "version/*", "vulndb/feeds/errlist", "vulndb/feeds/feedio", "vulndb/feeds/interval"}},
 
+	// The store: what was inspected, by digest; one interface, two backends
+	// over one SQL implementation, and the package opening either by DSN.
+	"store":          {Rank: Stage, Imports: []string{"inventory", "report"}},
+	"store/sqlstore": {Rank: Stage, Stage: "store", Imports: []string{"store"}},
+	"store/sqlite":   {Rank: Stage, Stage: "store", Imports: []string{"store", "store/sqlstore"}},
+	"store/postgres": {Rank: Stage, Stage: "store", Imports: []string{"store", "store/sqlstore"}},
+	"store/backend":  {Rank: Stage, Stage: "store", Imports: []string{"store", "store/sqlite", "store/postgres"}},
+
 	// Pipelines: the scan, and building, updating and distributing the DB.
 	"scan": {Rank: Pipeline, Imports: []string{
 		"image", "layerfs", "extract", "extract/*", "match", "audit/image", "audit/secrets", "sbom", "policy", "vex",
@@ -57,6 +65,9 @@ var rules = map[string]Rule{
 	"vulndb/dist":   {Rank: Pipeline, Stage: "vulndb/db", Imports: []string{"vulndb", "vulndb/sqlite"}},
 
 	// The front end: flags in, output out.
+	// The store's shared test suite drives the pipeline for real reports,
+	// as a front end does.
+	"store/storetest": {Rank: FrontEnd, Imports: []string{"store", "inventory", "report", "scan", "vulndb/build"}},
 	"cli": {Rank: FrontEnd, Imports: []string{
 		"scan", "inventory", "target", "report", "report/*", "vulndb", "vulndb/build", "vulndb/update", "vulndb/dist"}},
 }

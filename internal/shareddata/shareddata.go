@@ -93,3 +93,19 @@ func repoRoot(t testing.TB) string {
 		dir = parent
 	}
 }
+
+// PostgresEnv names the environment variable holding the DSN of a
+// PostgreSQL database the store tests may use (.ci/run sets it).
+const PostgresEnv = "CUSTOMS_TEST_POSTGRES"
+
+// Postgres returns the DSN of the test PostgreSQL database. Without one
+// the test skips, saying how to give one, unless CUSTOMS_REQUIRE_DATA is
+// set: then it fails.
+func Postgres(t testing.TB) string {
+	t.Helper()
+	dsn := os.Getenv(PostgresEnv)
+	if dsn == "" {
+		missing(t, "no PostgreSQL: set %s to the postgres:// URL of a database this test may create schemas in (.ci/run starts one)", PostgresEnv)
+	}
+	return dsn
+}

@@ -1,0 +1,281 @@
+package store
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/customs-scanner/customs/internal/inventory"
+	"github.com/customs-scanner/customs/internal/report"
+)
+
+// Prepared is a recording turned into rows: what every backend writes.
+// Prepare computes it without I/O, so backends share one reading of a
+// report.
+type Prepared struct {
+	Kind, Key, Name string
+	ConfigDigest    string
+	Platform        string
+	Labels          map[string]string
+	Refs            []string
+	Seen            time.Time
+	ScannedAt       time.Time
+	Tool            string
+	// DB is the report's DB block as JSON ("" when none); DBBuilt its
+	// build time.
+	DB      string
+	DBBuilt time.Time
+	// Layers are the image's layers bottom first; a host or an SBOM has
+	// one, with no DiffID.
+	Layers   []Layer
+	Findings []PreparedFinding
+	// Aliases are (ID, alias) pairs of the findings, sorted, unique.
+	Aliases  [][2]string
+	Packages int
+	Summary  map[string]int
+	// ContentHash identifies the snapshot's content: layers, inventories,
+	// findings and DB build. An equal hash is an equal snapshot.
+	ContentHash string
+}
+
+// Layer is one layer of a snapshot with its inventory.
+type Layer struct {
+	DiffID    string
+	CreatedBy string
+	// Hash addresses the inventory: the DiffID and the packages' JSON.
+	Hash     string
+	Packages []PreparedPackage
+}
+
+// PreparedPackage is one package row of an inventory.
+type PreparedPackage struct {
+	Key                       string // the report's package ID
+	Type, Name, Version, PURL string
+	PURLBase                  string // the PURL without version, qualifiers and subpath
+	Ecosystem                 string
+	SourceName, SourceVersion string
+	Owned                     bool
+	JSON                      string
+}
+
+// PreparedFinding is one finding row: a vulnerability of the package at
+// Packages[Package] of Layers[Layer].
+type PreparedFinding struct {
+	Layer, Package  int
+	VulnerabilityID string
+	Status          string
+	FixedVersion    string
+	Severity        string
+	KEV             bool
+	EPSS            float64
+}
+
+// Prepare reads a recording. A report with no target and no packages, or
+// a host without a machine-id, is refused.
+func Prepare(in Input) (*Prepared, error) {
+	r := in.Report
+	if r == nil {
+		return nil, errors.New("record: no report")
+	}
+	now := in.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	// Times are kept to the microsecond, as PostgreSQL keeps them.
+	p := &Prepared{Seen: now.UTC().Truncate(time.Microsecond), ScannedAt: r.CreatedAt.UTC().Truncate(time.Microsecond), Tool: r.Tool.Name + " " + r.Tool.Version, Labels: in.Labels, Packages: len(r.Packages)}
+	if p.ScannedAt.IsZero() {
+		p.ScannedAt = p.Seen
+	}
+	if in.Host != nil {
+		if strings.TrimSpace(in.Host.MachineID) == "" {
+			return nil, errors.New("record host: no machine-id")
+		}
+		p.Kind, p.Key, p.Name = KindHost, strings.TrimSpace(in.Host.MachineID), in.Host.Hostname
+	} else {
+		if r.Target.Ref == "" && r.Target.ManifestDigest == "" && r.Target.ImageID == "" {
+			return nil, errors.New("record: the report names no target")
+		}
+		p.Kind, p.Key = KindImage, r.Target.Digest()
+		p.ConfigDigest = r.Target.ImageID
+		p.Refs = refs(r.Target, in.Refs)
+		if len(p.Refs) > 0 {
+			p.Name = p.Refs[0]
+		} else {
+			p.Name = r.Target.Ref
+		}
+		p.Platform = in.Platform
+		if p.Platform == "" && r.Target.Architecture != "" {
+			p.Platform = "linux/" + r.Target.Architecture
+		}
+	}
+	if r.DB != nil {
+		b, err := json.Marshal(r.DB)
+		if err != nil {
+			return nil, err
+		}
+		p.DB, p.DBBuilt = string(b), r.DB.Built.UTC().Truncate(time.Microsecond)
+	}
+	if err := p.layers(r); err != nil {
+		return nil, err
+	}
+	p.hash()
+	return p, nil
+}
+
+// refs returns the references an image was seen under: repo tags, repo
+// digests, the scanned reference when it names a registry image, and
+// extra, sorted and unique.
+func refs(t report.Target, extra []string) []string {
+	var out []string
+	out = append(out, t.RepoTags...)
+	out = append(out, t.RepoDigests...)
+	if t.Kind == "registry" || t.Kind == "docker" {
+		out = append(out, t.Ref)
+	}
+	out = append(out, extra...)
+	out = slices.DeleteFunc(out, func(s string) bool { return strings.TrimSpace(s) == "" })
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+type pkgRef struct{ layer, pkg int }
+
+// layers groups the report's packages by the layer that introduced them
+// and orders each group canonically, so equal layers hash equal.
+func (p *Prepared) layers(r *report.Report) error {
+	index := map[string]int{}
+	for _, l := range r.Target.Layers {
+		if _, ok := index[l.DiffID]; !ok {
+			index[l.DiffID] = len(p.Layers)
+		}
+		p.Layers = append(p.Layers, Layer{DiffID: l.DiffID, CreatedBy: l.CreatedBy})
+	}
+	type entry struct {
+		pkg   inventory.Package
+		owned bool
+		json  string
+	}
+	groups := make([][]entry, len(p.Layers))
+	add := func(pkg inventory.Package, owned bool) error {
+		pkg.Files = nil
+		b, err := json.Marshal(pkg)
+		if err != nil {
+			return fmt.Errorf("record package %s: %w", pkg.PURL, err)
+		}
+		i, ok := index[pkg.Layer]
+		if !ok {
+			i = len(p.Layers)
+			index[pkg.Layer] = i
+			p.Layers = append(p.Layers, Layer{DiffID: pkg.Layer, CreatedBy: pkg.CreatedBy})
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], entry{pkg, owned, string(b)})
+		return nil
+	}
+	known := map[string]bool{}
+	for _, pkg := range r.Packages {
+		known[pkg.ID] = true
+		if err := add(pkg, false); err != nil {
+			return err
+		}
+	}
+	for _, pkg := range r.Owned {
+		if err := add(pkg, true); err != nil {
+			return err
+		}
+	}
+	// A finding on a package the report does not list (a hand-edited
+	// report) keeps its package as the finding names it.
+	for _, f := range r.Findings {
+		if f.PackageID == "" || known[f.PackageID] {
+			continue
+		}
+		known[f.PackageID] = true
+		pkg := inventory.Package{ID: f.PackageID, Name: f.PackageName, Version: f.PackageVersion, Type: f.PackageType, PURL: f.PURL, Layer: f.Layer, CreatedBy: f.CreatedBy, SourceName: f.SourceName, SourceVersion: f.SourceVersion}
+		if err := add(pkg, false); err != nil {
+			return err
+		}
+	}
+	where := map[string]pkgRef{}
+	for i, g := range groups {
+		slices.SortFunc(g, func(a, b entry) int {
+			return cmp.Or(cmp.Compare(a.pkg.ID, b.pkg.ID), cmp.Compare(a.json, b.json))
+		})
+		h := sha256.New()
+		h.Write([]byte(p.Layers[i].DiffID))
+		h.Write([]byte{0})
+		for j, e := range g {
+			h.Write([]byte(e.json))
+			if e.owned {
+				h.Write([]byte{1})
+			}
+			h.Write([]byte{0})
+			p.Layers[i].Packages = append(p.Layers[i].Packages, PreparedPackage{
+				Key: e.pkg.ID, Type: e.pkg.Type, Name: e.pkg.Name, Version: e.pkg.Version,
+				PURL: e.pkg.PURL, PURLBase: PURLBase(e.pkg.PURL), Ecosystem: e.pkg.Ecosystem,
+				SourceName: e.pkg.SourceName, SourceVersion: e.pkg.SourceVersion, Owned: e.owned, JSON: e.json,
+			})
+			if _, ok := where[e.pkg.ID]; !ok && !e.owned {
+				where[e.pkg.ID] = pkgRef{i, j}
+			}
+		}
+		p.Layers[i].Hash = "sha256:" + hex.EncodeToString(h.Sum(nil))
+	}
+	p.Summary = map[string]int{}
+	aliases := map[[2]string]bool{}
+	for _, f := range r.Findings {
+		at, ok := where[f.PackageID]
+		if !ok {
+			continue // a finding with no package ID at all names nothing to keep it under
+		}
+		pf := PreparedFinding{Layer: at.layer, Package: at.pkg, VulnerabilityID: f.VulnerabilityID, Status: f.Status, FixedVersion: f.FixedVersion, Severity: f.Severity, KEV: f.KEV != nil}
+		if f.EPSS != nil {
+			pf.EPSS = f.EPSS.Score
+		}
+		p.Findings = append(p.Findings, pf)
+		p.Summary[f.Severity]++
+		for _, a := range f.Aliases {
+			if a != "" && a != f.VulnerabilityID {
+				aliases[[2]string{f.VulnerabilityID, a}] = true
+			}
+		}
+	}
+	slices.SortFunc(p.Findings, func(a, b PreparedFinding) int {
+		return cmp.Or(cmp.Compare(a.Layer, b.Layer), cmp.Compare(a.Package, b.Package), cmp.Compare(a.VulnerabilityID, b.VulnerabilityID), cmp.Compare(a.Status, b.Status))
+	})
+	for a := range aliases {
+		p.Aliases = append(p.Aliases, a)
+	}
+	slices.SortFunc(p.Aliases, func(a, b [2]string) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1])) })
+	return nil
+}
+
+func (p *Prepared) hash() {
+	h := sha256.New()
+	fmt.Fprintf(h, "db %s\n", p.DB)
+	for _, l := range p.Layers {
+		fmt.Fprintf(h, "layer %s %s %q\n", l.DiffID, l.Hash, l.CreatedBy)
+	}
+	for _, f := range p.Findings {
+		fmt.Fprintf(h, "finding %d %d %s %s %s %s %t %g\n", f.Layer, f.Package, f.VulnerabilityID, f.Status, f.FixedVersion, f.Severity, f.KEV, f.EPSS)
+	}
+	p.ContentHash = "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// PURLBase returns a PURL without its version, qualifiers and subpath:
+// "pkg:deb/debian/openssl@3.0.11-1?arch=amd64" gives "pkg:deb/debian/openssl".
+func PURLBase(purl string) string {
+	if i := strings.IndexAny(purl, "?#"); i >= 0 {
+		purl = purl[:i]
+	}
+	if i := strings.LastIndex(purl, "@"); i >= 0 && i > strings.LastIndex(purl, "/") {
+		purl = purl[:i]
+	}
+	return purl
+}

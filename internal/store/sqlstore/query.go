@@ -1,0 +1,380 @@
+package sqlstore
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/customs-scanner/customs/internal/store"
+)
+
+// chunk bounds the values of one IN list.
+const chunk = 500
+
+// inList runs query once per chunk of args, with IN (%s) filled by the
+// chunk's placeholders after the fixed leading arguments, and hands each
+// row to scan.
+func (s *Store) inList(ctx context.Context, query string, lead []any, args []any, scan func(*sql.Rows) error) error {
+	for len(args) > 0 {
+		n := min(chunk, len(args))
+		q := s.q(fmt.Sprintf(query, placeholders(n)))
+		rows, err := s.db.QueryContext(ctx, q, append(slices.Clone(lead), args[:n]...)...)
+		if err != nil {
+			return fmt.Errorf("store %s: %w", s.name, err)
+		}
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				rows.Close()
+				return fmt.Errorf("store %s: %w", s.name, err)
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return fmt.Errorf("store %s: %w", s.name, err)
+		}
+		args = args[n:]
+	}
+	return nil
+}
+
+func anys[T any](xs []T) []any {
+	out := make([]any, len(xs))
+	for i, x := range xs {
+		out[i] = x
+	}
+	return out
+}
+
+// aliases returns id with every ID the stored findings name as its alias
+// or as having it as alias, two hops deep (a GHSA naming the CVE that a
+// GO- record also names).
+func (s *Store) aliases(ctx context.Context, id string) ([]string, error) {
+	set := map[string]bool{id: true}
+	if u := strings.ToUpper(id); strings.HasPrefix(u, "CVE-") {
+		set[u] = true
+	}
+	for range 2 {
+		var ids []string
+		for k := range set {
+			ids = append(ids, k)
+		}
+		in := placeholders(len(ids))
+		err := s.query(ctx, `SELECT id, alias FROM vulnerability_alias WHERE id IN (`+in+`) OR alias IN (`+in+`)`, append(anys(ids), anys(ids)...), func(r *sql.Rows) error {
+			var a, b string
+			if err := r.Scan(&a, &b); err != nil {
+				return err
+			}
+			set[a], set[b] = true, true
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	out := make([]string, 0, len(set))
+	for k := range set {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// Where returns the current findings of id or its aliases.
+func (s *Store) Where(ctx context.Context, id string) ([]store.Match, error) {
+	ids, err := s.aliases(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	type row struct {
+		subject int64
+		m       store.Match
+	}
+	var rows []row
+	err = s.inList(ctx, `SELECT sj.id, f.vulnerability_id, f.status, f.fixed_version, f.severity, p.name, p.version, p.type, p.purl, i.diff_id,
+		  COALESCE((SELECT sl.created_by FROM snapshot_layer sl WHERE sl.snapshot = f.snapshot AND sl.inventory = p.inventory ORDER BY sl.idx LIMIT 1), '')
+		FROM finding f
+		JOIN subject sj ON sj.current_snapshot = f.snapshot
+		JOIN package p ON p.id = f.package
+		JOIN inventory i ON i.id = p.inventory
+		WHERE f.vulnerability_id IN (%s)`, nil, anys(ids), func(r *sql.Rows) error {
+		var x row
+		m := &x.m
+		if err := r.Scan(&x.subject, &m.VulnerabilityID, &m.Status, &m.FixedVersion, &m.Severity, &m.PackageName, &m.PackageVersion, &m.PackageType, &m.PURL, &m.Layer, &m.CreatedBy); err != nil {
+			return err
+		}
+		rows = append(rows, x)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	ids64 := make([]int64, len(rows))
+	for i, r := range rows {
+		ids64[i] = r.subject
+	}
+	subjects, err := s.subjects(ctx, ids64)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]store.Match, len(rows))
+	for i, r := range rows {
+		out[i] = r.m
+		out[i].Subject = subjects[r.subject]
+	}
+	slices.SortFunc(out, func(a, b store.Match) int {
+		return cmp.Or(compareSubjects(a.Subject, b.Subject), cmp.Compare(a.PackageName, b.PackageName), cmp.Compare(a.PackageVersion, b.PackageVersion),
+			cmp.Compare(a.PURL, b.PURL), cmp.Compare(a.Layer, b.Layer), cmp.Compare(a.VulnerabilityID, b.VulnerabilityID))
+	})
+	return out, nil
+}
+
+func compareSubjects(a, b store.Subject) int {
+	return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Digest, b.Digest))
+}
+
+// packageCondition is the WHERE condition on package p for q, and its
+// arguments.
+func packageCondition(q store.PackageQuery) (string, []any, error) {
+	switch {
+	case q.PURL != "":
+		base := store.PURLBase(q.PURL)
+		if base != strings.SplitN(q.PURL, "?", 2)[0] {
+			return `p.purl_base = ? AND p.purl = ?`, []any{base, q.PURL}, nil
+		}
+		return `p.purl_base = ?`, []any{base}, nil
+	case q.Name != "":
+		return `(p.name = ? OR p.source_name = ?)`, []any{q.Name, q.Name}, nil
+	}
+	return "", nil, fmt.Errorf("package query: give a name or a PURL")
+}
+
+// Holders returns the packages of current snapshots that q selects.
+func (s *Store) Holders(ctx context.Context, q store.PackageQuery) ([]store.Holding, error) {
+	cond, args, err := packageCondition(q)
+	if err != nil {
+		return nil, err
+	}
+	type key struct{ subject, pkg int64 }
+	var keys []key
+	held := map[key]*store.Holding{}
+	err = s.query(ctx, `SELECT sj.id, p.id, p.name, p.version, p.type, p.purl, p.ecosystem, p.source_name, p.source_version, p.owned, i.diff_id, sl.created_by
+		FROM package p
+		JOIN inventory i ON i.id = p.inventory
+		JOIN snapshot_layer sl ON sl.inventory = p.inventory
+		JOIN subject sj ON sj.current_snapshot = sl.snapshot
+		WHERE `+cond+` ORDER BY sl.idx`, args, func(r *sql.Rows) error {
+		var k key
+		var h store.Holding
+		if err := r.Scan(&k.subject, &k.pkg, &h.PackageName, &h.PackageVersion, &h.PackageType, &h.PURL, &h.Ecosystem, &h.SourceName, &h.SourceVersion, &h.Owned, &h.Layer, &h.CreatedBy); err != nil {
+			return err
+		}
+		if _, ok := held[k]; !ok {
+			h.Findings = []store.Finding{}
+			held[k] = &h
+			keys = append(keys, k)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = s.query(ctx, `SELECT sj.id, p.id, f.vulnerability_id, f.status, f.fixed_version, f.severity, f.kev
+		FROM finding f
+		JOIN subject sj ON sj.current_snapshot = f.snapshot
+		JOIN package p ON p.id = f.package
+		WHERE `+cond, args, func(r *sql.Rows) error {
+		var k key
+		var f store.Finding
+		if err := r.Scan(&k.subject, &k.pkg, &f.VulnerabilityID, &f.Status, &f.FixedVersion, &f.Severity, &f.KEV); err != nil {
+			return err
+		}
+		if h := held[k]; h != nil {
+			f.PackageName, f.PackageVersion, f.PURL = h.PackageName, h.PackageVersion, h.PURL
+			h.Findings = append(h.Findings, f)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, len(keys))
+	for i, k := range keys {
+		ids[i] = k.subject
+	}
+	subjects, err := s.subjects(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]store.Holding, len(keys))
+	for i, k := range keys {
+		out[i] = *held[k]
+		out[i].Subject = subjects[k.subject]
+		slices.SortFunc(out[i].Findings, func(a, b store.Finding) int { return cmp.Compare(a.VulnerabilityID, b.VulnerabilityID) })
+	}
+	slices.SortFunc(out, func(a, b store.Holding) int {
+		return cmp.Or(compareSubjects(a.Subject, b.Subject), cmp.Compare(a.PackageName, b.PackageName), cmp.Compare(a.PackageVersion, b.PackageVersion), cmp.Compare(a.PURL, b.PURL), cmp.Compare(a.Layer, b.Layer))
+	})
+	return out, nil
+}
+
+// query runs one query and hands each row to scan.
+func (s *Store) query(ctx context.Context, query string, args []any, scan func(*sql.Rows) error) error {
+	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
+	if err != nil {
+		return fmt.Errorf("store %s: %w", s.name, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return fmt.Errorf("store %s: %w", s.name, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store %s: %w", s.name, err)
+	}
+	return nil
+}
+
+// subjects loads the subjects with the given IDs, with their references.
+func (s *Store) subjects(ctx context.Context, ids []int64) (map[int64]store.Subject, error) {
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	out := make(map[int64]store.Subject, len(ids))
+	err := s.inList(ctx, `SELECT id, kind, key, name, config_digest, platform, labels, first_seen, last_seen FROM subject WHERE id IN (%s)`, nil, anys(ids), func(r *sql.Rows) error {
+		var id int64
+		var sj store.Subject
+		var labels string
+		var first, last timeValue
+		if err := r.Scan(&id, &sj.Kind, &sj.Digest, &sj.Name, &sj.ConfigDigest, &sj.Platform, &labels, &first, &last); err != nil {
+			return err
+		}
+		if labels != "" && labels != "{}" {
+			if err := json.Unmarshal([]byte(labels), &sj.Labels); err != nil {
+				return fmt.Errorf("subject %d labels: %w", id, err)
+			}
+		}
+		sj.FirstSeen, sj.LastSeen = first.t, last.t
+		out[id] = sj
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = s.inList(ctx, `SELECT subject, ref FROM subject_ref WHERE subject IN (%s) ORDER BY subject, ref`, nil, anys(ids), func(r *sql.Rows) error {
+		var id int64
+		var ref string
+		if err := r.Scan(&id, &ref); err != nil {
+			return err
+		}
+		sj := out[id]
+		sj.Refs = append(sj.Refs, ref)
+		out[id] = sj
+		return nil
+	})
+	return out, err
+}
+
+// Subjects lists every subject with its current snapshot's counts.
+func (s *Store) Subjects(ctx context.Context) ([]store.SubjectSummary, error) {
+	var ids []int64
+	sums := map[int64]*store.SubjectSummary{}
+	err := s.query(ctx, `SELECT sj.id, (SELECT COUNT(*) FROM snapshot x WHERE x.subject = sj.id), COALESCE(sn.packages, 0), COALESCE(sn.summary, '{}')
+		FROM subject sj LEFT JOIN snapshot sn ON sn.id = sj.current_snapshot`, nil, func(r *sql.Rows) error {
+		var id int64
+		var sum store.SubjectSummary
+		var summary string
+		if err := r.Scan(&id, &sum.Snapshots, &sum.Packages, &summary); err != nil {
+			return err
+		}
+		if err := json.Unmarshal([]byte(summary), &sum.BySeverity); err != nil {
+			return fmt.Errorf("subject %d summary: %w", id, err)
+		}
+		ids = append(ids, id)
+		sums[id] = &sum
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	subjects, err := s.subjects(ctx, slices.Clone(ids))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]store.SubjectSummary, 0, len(ids))
+	for _, id := range ids {
+		sum := *sums[id]
+		sum.Subject = subjects[id]
+		out = append(out, sum)
+	}
+	slices.SortFunc(out, func(a, b store.SubjectSummary) int { return compareSubjects(a.Subject, b.Subject) })
+	return out, nil
+}
+
+// History returns the snapshots of the subjects name names: a digest (with
+// or without "sha256:"), a reference, a host name or a machine-id.
+func (s *Store) History(ctx context.Context, name string) ([]store.Snapshot, error) {
+	var ids []int64
+	err := s.query(ctx, `SELECT id FROM subject WHERE key = ? OR key = ? OR name = ? UNION SELECT subject FROM subject_ref WHERE ref = ?`,
+		[]any{name, "sha256:" + name, name, name}, func(r *sql.Rows) error {
+			var id int64
+			if err := r.Scan(&id); err != nil {
+				return err
+			}
+			ids = append(ids, id)
+			return nil
+		})
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	subjects, err := s.subjects(ctx, slices.Clone(ids))
+	if err != nil {
+		return nil, err
+	}
+	var snaps []store.Snapshot
+	index := map[int64]int{}
+	err = s.inList(ctx, `SELECT id, subject, scanned_at, recorded_at, tool, db_built, packages FROM snapshot WHERE subject IN (%s) ORDER BY id`, nil, anys(ids), func(r *sql.Rows) error {
+		var sn store.Snapshot
+		var subject int64
+		var scanned, recorded, built timeValue
+		if err := r.Scan(&sn.ID, &subject, &scanned, &recorded, &sn.Tool, &built, &sn.Packages); err != nil {
+			return err
+		}
+		sn.Subject, sn.ScannedAt, sn.RecordedAt, sn.DBBuilt = subjects[subject], scanned.t, recorded.t, built.t
+		sn.Findings = []store.Finding{}
+		index[sn.ID] = len(snaps)
+		snaps = append(snaps, sn)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	snapIDs := make([]int64, len(snaps))
+	for i, sn := range snaps {
+		snapIDs[i] = sn.ID
+	}
+	err = s.inList(ctx, `SELECT f.snapshot, f.vulnerability_id, f.status, f.fixed_version, f.severity, f.kev, p.name, p.version, p.purl
+		FROM finding f JOIN package p ON p.id = f.package WHERE f.snapshot IN (%s)`, nil, anys(snapIDs), func(r *sql.Rows) error {
+		var id int64
+		var f store.Finding
+		if err := r.Scan(&id, &f.VulnerabilityID, &f.Status, &f.FixedVersion, &f.Severity, &f.KEV, &f.PackageName, &f.PackageVersion, &f.PURL); err != nil {
+			return err
+		}
+		sn := &snaps[index[id]]
+		sn.Findings = append(sn.Findings, f)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i := range snaps {
+		slices.SortFunc(snaps[i].Findings, func(a, b store.Finding) int {
+			return cmp.Or(cmp.Compare(a.PackageName, b.PackageName), cmp.Compare(a.PackageVersion, b.PackageVersion), cmp.Compare(a.PURL, b.PURL), cmp.Compare(a.VulnerabilityID, b.VulnerabilityID))
+		})
+	}
+	return snaps, nil
+}

@@ -1,0 +1,199 @@
+package sqlstore
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/customs-scanner/customs/internal/store"
+)
+
+// Record keeps a report as its subject's current snapshot. Rows are
+// taken in one order by every recording (the subject, then inventories by
+// hash, then aliases), so concurrent recordings wait for each other
+// instead of deadlocking.
+func (s *Store) Record(ctx context.Context, in store.Input) (store.Recorded, error) {
+	p, err := store.Prepare(in)
+	if err != nil {
+		return store.Recorded{}, err
+	}
+	var out store.Recorded
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, err = s.record(ctx, tx, p)
+		return err
+	})
+	if err != nil {
+		return store.Recorded{}, fmt.Errorf("record %s in store %s: %w", p.Key, s.name, err)
+	}
+	return out, nil
+}
+
+func (s *Store) record(ctx context.Context, tx *sql.Tx, p *store.Prepared) (store.Recorded, error) {
+	out := store.Recorded{Layers: len(p.Layers)}
+	labels, err := json.Marshal(p.Labels)
+	if err != nil {
+		return out, err
+	}
+	if p.Labels == nil {
+		labels = []byte("{}")
+	}
+	seen := s.d.Time(p.Seen)
+	// The upsert locks the subject's row until commit: recordings of one
+	// subject take turns.
+	var id int64
+	var current sql.NullInt64
+	err = tx.QueryRowContext(ctx, s.q(`INSERT INTO subject (kind, key, name, config_digest, platform, labels, first_seen, last_seen)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (kind, key) DO UPDATE SET
+		  name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE subject.name END,
+		  config_digest = CASE WHEN excluded.config_digest <> '' THEN excluded.config_digest ELSE subject.config_digest END,
+		  platform = CASE WHEN excluded.platform <> '' THEN excluded.platform ELSE subject.platform END,
+		  labels = CASE WHEN excluded.labels <> '{}' THEN excluded.labels ELSE subject.labels END,
+		  first_seen = CASE WHEN excluded.first_seen < subject.first_seen THEN excluded.first_seen ELSE subject.first_seen END,
+		  last_seen = CASE WHEN excluded.last_seen > subject.last_seen THEN excluded.last_seen ELSE subject.last_seen END
+		RETURNING id, current_snapshot`),
+		p.Kind, p.Key, p.Name, p.ConfigDigest, p.Platform, string(labels), seen, seen).Scan(&id, &current)
+	if err != nil {
+		return out, fmt.Errorf("subject: %w", err)
+	}
+	var refs [][]any
+	for _, r := range p.Refs {
+		refs = append(refs, []any{id, r, seen, seen})
+	}
+	if err := s.insertRows(ctx, tx, "subject_ref", []string{"subject", "ref", "first_seen", "last_seen"}, refs,
+		`ON CONFLICT (subject, ref) DO UPDATE SET
+		  first_seen = CASE WHEN excluded.first_seen < subject_ref.first_seen THEN excluded.first_seen ELSE subject_ref.first_seen END,
+		  last_seen = CASE WHEN excluded.last_seen > subject_ref.last_seen THEN excluded.last_seen ELSE subject_ref.last_seen END`); err != nil {
+		return out, err
+	}
+	if current.Valid {
+		var hash string
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT content_hash FROM snapshot WHERE id = ?`), current.Int64).Scan(&hash); err != nil {
+			return out, fmt.Errorf("current snapshot: %w", err)
+		}
+		if hash == p.ContentHash {
+			out.Subject, out.Snapshot = store.Subject{Kind: p.Kind, Digest: p.Key, Name: p.Name}, current.Int64
+			return out, nil
+		}
+	}
+
+	// Inventories, in hash order.
+	order := make([]int, len(p.Layers))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(p.Layers[a].Hash, p.Layers[b].Hash) })
+	invIDs := make([]int64, len(p.Layers))
+	pkgIDs := make([][]int64, len(p.Layers))
+	done := map[string]int{}
+	for _, i := range order {
+		l := p.Layers[i]
+		if j, ok := done[l.Hash]; ok {
+			invIDs[i], pkgIDs[i] = invIDs[j], pkgIDs[j]
+			continue
+		}
+		done[l.Hash] = i
+		inv, pkgs, isNew, err := s.inventory(ctx, tx, l)
+		if err != nil {
+			return out, err
+		}
+		invIDs[i], pkgIDs[i] = inv, pkgs
+		if isNew {
+			out.NewInventories++
+		}
+	}
+
+	summary, err := json.Marshal(p.Summary)
+	if err != nil {
+		return out, err
+	}
+	var snap int64
+	err = tx.QueryRowContext(ctx, s.q(`INSERT INTO snapshot (subject, content_hash, scanned_at, recorded_at, tool, db, db_built, packages, summary)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		id, p.ContentHash, s.d.Time(p.ScannedAt), seen, p.Tool, p.DB, s.nullTime(p.DBBuilt), p.Packages, string(summary)).Scan(&snap)
+	if err != nil {
+		return out, fmt.Errorf("snapshot: %w", err)
+	}
+	var layers [][]any
+	for i, l := range p.Layers {
+		layers = append(layers, []any{snap, i, invIDs[i], l.CreatedBy})
+	}
+	if err := s.insertRows(ctx, tx, "snapshot_layer", []string{"snapshot", "idx", "inventory", "created_by"}, layers, ""); err != nil {
+		return out, err
+	}
+	var findings [][]any
+	for _, f := range p.Findings {
+		findings = append(findings, []any{snap, pkgIDs[f.Layer][f.Package], f.VulnerabilityID, f.Status, f.FixedVersion, f.Severity, f.KEV, f.EPSS})
+	}
+	if err := s.insertRows(ctx, tx, "finding", []string{"snapshot", "package", "vulnerability_id", "status", "fixed_version", "severity", "kev", "epss"}, findings, ""); err != nil {
+		return out, err
+	}
+	var aliases [][]any
+	for _, a := range p.Aliases {
+		aliases = append(aliases, []any{a[0], a[1]})
+	}
+	if err := s.insertRows(ctx, tx, "vulnerability_alias", []string{"id", "alias"}, aliases, "ON CONFLICT (id, alias) DO NOTHING"); err != nil {
+		return out, err
+	}
+	if _, err := tx.ExecContext(ctx, s.q(`UPDATE subject SET current_snapshot = ? WHERE id = ?`), snap, id); err != nil {
+		return out, err
+	}
+	out.Subject, out.Snapshot, out.New = store.Subject{Kind: p.Kind, Digest: p.Key, Name: p.Name}, snap, true
+	return out, nil
+}
+
+// inventory returns the ID of layer l's inventory and of its packages
+// (by index), inserting them when the inventory is new.
+func (s *Store) inventory(ctx context.Context, tx *sql.Tx, l store.Layer) (int64, []int64, bool, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, s.q(`INSERT INTO inventory (hash, diff_id, packages) VALUES (?, ?, ?) ON CONFLICT (hash) DO NOTHING RETURNING id`),
+		l.Hash, l.DiffID, len(l.Packages)).Scan(&id)
+	isNew := err == nil
+	switch {
+	case err == sql.ErrNoRows:
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT id FROM inventory WHERE hash = ?`), l.Hash).Scan(&id); err != nil {
+			return 0, nil, false, fmt.Errorf("inventory %s: %w", l.Hash, err)
+		}
+	case err != nil:
+		return 0, nil, false, fmt.Errorf("inventory %s: %w", l.Hash, err)
+	}
+	if isNew {
+		var rows [][]any
+		for i, p := range l.Packages {
+			rows = append(rows, []any{id, i, p.Key, p.Type, p.Name, p.Version, p.PURL, p.PURLBase, p.Ecosystem, p.SourceName, p.SourceVersion, p.Owned, p.JSON})
+		}
+		if err := s.insertRows(ctx, tx, "package", []string{"inventory", "idx", "key", "type", "name", "version", "purl", "purl_base", "ecosystem", "source_name", "source_version", "owned", "data"}, rows, ""); err != nil {
+			return 0, nil, false, err
+		}
+	}
+	ids := make([]int64, len(l.Packages))
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT id, idx FROM package WHERE inventory = ?`), id)
+	if err != nil {
+		return 0, nil, false, err
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var pid int64
+		var idx int
+		if err := rows.Scan(&pid, &idx); err != nil {
+			return 0, nil, false, err
+		}
+		if idx < 0 || idx >= len(ids) {
+			return 0, nil, false, fmt.Errorf("inventory %s: package index %d out of range", l.Hash, idx)
+		}
+		ids[idx] = pid
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return 0, nil, false, err
+	}
+	if n != len(ids) {
+		return 0, nil, false, fmt.Errorf("inventory %s holds %d packages, want %d", l.Hash, n, len(ids))
+	}
+	return id, ids, isNew, nil
+}

@@ -1,0 +1,194 @@
+// Package store keeps what customs inspected, by digest, so questions
+// ("where are we exposed to CVE-X", "who has openssl, in which versions")
+// are answered without reading any image again (docs/store.md).
+//
+// An image is recorded under its manifest digest with the references it
+// was seen under; each of its layers' inventories is stored once, keyed by
+// its content, however many images share the layer; each recording keeps
+// the findings and the DB build they were matched against. A host is not
+// immutable: it keeps a history of snapshots.
+//
+// The interfaces are what the commands need; store/sqlite and
+// store/postgres implement them over one schema, and store/storetest is
+// the suite both pass.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/customs-scanner/customs/internal/report"
+)
+
+// Subject kinds.
+const (
+	KindImage = "image"
+	KindHost  = "host"
+)
+
+// Recorder records a scan.
+type Recorder interface {
+	// Record keeps the report as the subject's current snapshot. Recording
+	// a report equal to the subject's current snapshot (same layers, same
+	// inventories, same findings, same DB build) adds no snapshot; it only
+	// extends the subject's last-seen time and references.
+	Record(ctx context.Context, in Input) (Recorded, error)
+}
+
+// Querier answers questions from what was recorded, about every subject's
+// current snapshot.
+type Querier interface {
+	// Where returns the findings of vulnerability id or any of its aliases.
+	// An unknown id gives no matches and no error.
+	Where(ctx context.Context, id string) ([]Match, error)
+	// Holders returns the packages matching q, with their findings.
+	Holders(ctx context.Context, q PackageQuery) ([]Holding, error)
+	// Subjects lists the stored images and hosts with their current
+	// snapshot's summary.
+	Subjects(ctx context.Context) ([]SubjectSummary, error)
+	// History returns the snapshots of the subjects named by name (a
+	// manifest digest, a reference, a host name or machine-id), oldest
+	// first.
+	History(ctx context.Context, name string) ([]Snapshot, error)
+}
+
+// Store is a recorder and querier over one database.
+type Store interface {
+	Recorder
+	Querier
+	Close() error
+}
+
+// ErrNewer is returned when the store was written by a newer customs: its
+// schema version is above every migration this build knows.
+var ErrNewer = errors.New("store written by a newer customs")
+
+// Input is one recording: a report and what the report does not say.
+type Input struct {
+	Report *report.Report
+	// Host, when set, records the report as a snapshot of that host
+	// rather than as an image.
+	Host *Host
+	// Refs are references the image was seen under, besides the report's
+	// repo tags and digests.
+	Refs []string
+	// Labels are the image's config labels, when the caller has them.
+	Labels map[string]string
+	// Platform is "os/arch[/variant]"; empty takes linux/ and the report's
+	// architecture.
+	Platform string
+	// Now is the time of recording; zero takes time.Now.
+	Now time.Time
+}
+
+// Host identifies a machine: /etc/machine-id and its host name.
+type Host struct {
+	MachineID string `json:"machineID"`
+	Hostname  string `json:"hostname"`
+}
+
+// Recorded says what a recording did.
+type Recorded struct {
+	Subject Subject `json:"subject"`
+	// Snapshot is the ID of the subject's current snapshot.
+	Snapshot int64 `json:"snapshot"`
+	// New is false when the report equalled the current snapshot.
+	New bool `json:"new"`
+	// Layers is how many layers the image has; NewInventories how many of
+	// their inventories were not stored yet.
+	Layers         int `json:"layers"`
+	NewInventories int `json:"newInventories"`
+}
+
+// Subject is a recorded image or host.
+type Subject struct {
+	Kind string `json:"kind"`
+	// Digest is an image's manifest digest (else its image ID), or a
+	// host's machine-id.
+	Digest string   `json:"digest"`
+	Refs   []string `json:"refs,omitempty"`
+	// Name is a host's name or an image's first reference.
+	Name         string            `json:"name"`
+	ConfigDigest string            `json:"configDigest,omitempty"`
+	Platform     string            `json:"platform,omitempty"`
+	Labels       map[string]string `json:"labels,omitempty"`
+	FirstSeen    time.Time         `json:"firstSeen"`
+	LastSeen     time.Time         `json:"lastSeen"`
+}
+
+// Match is one finding of a Where query, with the scan report's field
+// names.
+type Match struct {
+	Subject         Subject `json:"subject"`
+	PackageName     string  `json:"packageName"`
+	PackageVersion  string  `json:"packageVersion"`
+	PackageType     string  `json:"packageType"`
+	PURL            string  `json:"purl"`
+	VulnerabilityID string  `json:"vulnerabilityID"`
+	Status          string  `json:"status"`
+	FixedVersion    string  `json:"fixedVersion"`
+	Severity        string  `json:"severity"`
+	Layer           string  `json:"layer"`
+	CreatedBy       string  `json:"createdBy"`
+}
+
+// PackageQuery selects packages by name or PURL. A PURL without a version
+// matches every version; Name matches the package's name or its source
+// package's name.
+type PackageQuery struct {
+	Name string
+	PURL string
+}
+
+// Holding is one package of a subject's current snapshot.
+type Holding struct {
+	Subject        Subject `json:"subject"`
+	PackageName    string  `json:"packageName"`
+	PackageVersion string  `json:"packageVersion"`
+	PackageType    string  `json:"packageType"`
+	PURL           string  `json:"purl"`
+	Ecosystem      string  `json:"ecosystem,omitempty"`
+	SourceName     string  `json:"sourceName,omitempty"`
+	SourceVersion  string  `json:"sourceVersion,omitempty"`
+	Layer          string  `json:"layer"`
+	CreatedBy      string  `json:"createdBy"`
+	// Owned is set for a language package reported as part of the OS
+	// package that owns its file (the report's ownedPackages).
+	Owned    bool      `json:"owned,omitempty"`
+	Findings []Finding `json:"findings"`
+}
+
+// Finding is a vulnerability of a package in a snapshot.
+type Finding struct {
+	VulnerabilityID string `json:"vulnerabilityID"`
+	PackageName     string `json:"packageName"`
+	PackageVersion  string `json:"packageVersion"`
+	PURL            string `json:"purl"`
+	Status          string `json:"status"`
+	FixedVersion    string `json:"fixedVersion"`
+	Severity        string `json:"severity"`
+	KEV             bool   `json:"kev,omitempty"`
+}
+
+// SubjectSummary is a subject with its current snapshot's finding counts.
+type SubjectSummary struct {
+	Subject    Subject        `json:"subject"`
+	Snapshots  int            `json:"snapshots"`
+	Packages   int            `json:"packages"`
+	BySeverity map[string]int `json:"bySeverity"`
+}
+
+// Snapshot is one recorded state of a subject.
+type Snapshot struct {
+	ID         int64     `json:"id"`
+	Subject    Subject   `json:"subject"`
+	ScannedAt  time.Time `json:"scannedAt"`
+	RecordedAt time.Time `json:"recordedAt"`
+	// DBBuilt is when the DB the findings came from was built; zero when
+	// the scan used none.
+	DBBuilt  time.Time `json:"dbBuilt,omitzero"`
+	Tool     string    `json:"tool"`
+	Packages int       `json:"packages"`
+	Findings []Finding `json:"findings"`
+}

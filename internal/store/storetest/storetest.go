@@ -1,0 +1,429 @@
+// Package storetest is the suite every store backend passes: it records
+// real scans (the images in testdata/, scanned with a DB built from
+// testdata/feeds) and checks what the store keeps and answers.
+package storetest
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/customs-scanner/customs/internal/inventory"
+	"github.com/customs-scanner/customs/internal/report"
+	"github.com/customs-scanner/customs/internal/store"
+)
+
+// Store is a backend's store: the interface, and its database for
+// counting rows.
+type Store interface {
+	store.Store
+	DB() *sql.DB
+}
+
+// Backend is what the suite needs of a backend.
+type Backend struct {
+	// Fresh returns the name of a new, empty store.
+	Fresh func(t *testing.T) string
+	// Open opens the store name names; opened twice, the two are two
+	// connections to one store, as two processes have.
+	Open func(ctx context.Context, name string) (Store, error)
+}
+
+// Run runs the suite against b.
+func Run(t *testing.T, b Backend) {
+	fx := Fixtures(t)
+	tests := []struct {
+		name string
+		f    func(*testing.T, Backend, *Reports)
+	}{
+		{"RecordTwice", testRecordTwice},
+		{"SharedLayers", testSharedLayers},
+		{"Where", testWhere},
+		{"Holders", testHolders},
+		{"Host", testHost},
+		{"Concurrent", testConcurrent},
+		{"Newer", testNewer},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { tt.f(t, b, fx) })
+	}
+}
+
+func open(t *testing.T, b Backend, name string) Store {
+	t.Helper()
+	s, err := b.Open(t.Context(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func record(t *testing.T, s store.Recorder, in store.Input) store.Recorded {
+	t.Helper()
+	rec, err := s.Record(t.Context(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
+// counts returns the row count of each table.
+func counts(t *testing.T, s Store) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for _, table := range []string{"subject", "subject_ref", "inventory", "package", "snapshot", "snapshot_layer", "finding", "vulnerability_alias"} {
+		var n int
+		if err := s.DB().QueryRowContext(t.Context(), "SELECT COUNT(*) FROM "+table).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		out[table] = n
+	}
+	return out
+}
+
+func pkgs(r *report.Report) int { return len(r.Packages) + len(r.Owned) }
+
+func testRecordTwice(t *testing.T, b Backend, fx *Reports) {
+	s := open(t, b, b.Fresh(t))
+	first := record(t, s, store.Input{Report: fx.DebianApp})
+	if !first.New || first.Layers != 2 || first.NewInventories != 2 {
+		t.Errorf("first recording: %+v, want new, 2 layers, 2 new inventories", first)
+	}
+	before := counts(t, s)
+	again := record(t, s, store.Input{Report: fx.DebianApp, Refs: []string{"registry.test/mirror/app-debian:1.0"}})
+	if again.New || again.Snapshot != first.Snapshot {
+		t.Errorf("second recording: %+v, want the first snapshot %d, not new", again, first.Snapshot)
+	}
+	after := counts(t, s)
+	before["subject_ref"]++ // the mirror's reference, and nothing else
+	if diff := cmp.Diff(before, after); diff != "" {
+		t.Errorf("rows after recording again (-want +got):\n%s", diff)
+	}
+	want := map[string]int{
+		"subject": 1, "subject_ref": 2, "inventory": 2, "package": pkgs(fx.DebianApp), "snapshot": 1,
+		"snapshot_layer": 2, "finding": len(fx.DebianApp.Findings), "vulnerability_alias": after["vulnerability_alias"],
+	}
+	if diff := cmp.Diff(want, after); diff != "" {
+		t.Errorf("rows (-want +got):\n%s", diff)
+	}
+	if after["vulnerability_alias"] == 0 {
+		t.Error("no aliases kept, though the Python findings name CVEs and GHSAs")
+	}
+	subjects, err := s.Subjects(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(subjects) != 1 {
+		t.Fatalf("Subjects: %d, want 1", len(subjects))
+	}
+	got := subjects[0]
+	wantRefs := []string{"registry.test/mirror/app-debian:1.0", "registry.test/shop/app-debian:1.0"}
+	if got.Subject.Kind != store.KindImage || got.Subject.Digest != fx.DebianApp.Target.Digest() || !slices.Equal(got.Subject.Refs, wantRefs) ||
+		got.Packages != len(fx.DebianApp.Packages) || got.Snapshots != 1 || got.Subject.Platform != "linux/amd64" {
+		t.Errorf("Subjects: %+v, want image %s under %v, %d packages, 1 snapshot, linux/amd64", got, fx.DebianApp.Target.Digest(), wantRefs, len(fx.DebianApp.Packages))
+	}
+	n := 0
+	for _, c := range got.BySeverity {
+		n += c
+	}
+	if n != len(fx.DebianApp.Findings) {
+		t.Errorf("Subjects counts %v findings, want %d", got.BySeverity, len(fx.DebianApp.Findings))
+	}
+}
+
+// testSharedLayers records images that share base layers: each base
+// layer's inventory is stored once.
+func testSharedLayers(t *testing.T, b Backend, fx *Reports) {
+	s := open(t, b, b.Fresh(t))
+	var news []int
+	for _, r := range []*report.Report{fx.Alpine, fx.AlpineApp, fx.AlpineApp2, fx.Debian, fx.DebianApp} {
+		news = append(news, record(t, s, store.Input{Report: r}).NewInventories)
+	}
+	// Alpine: its layer; app 1.0 and 1.1: their Python layers; Debian:
+	// its layer; the Debian app: nothing, its Python layer is app 1.0's
+	// (the same files make the same DiffID and the same packages).
+	if diff := cmp.Diff([]int{1, 1, 1, 1, 0}, news); diff != "" {
+		t.Errorf("new inventories per recording (-want +got):\n%s", diff)
+	}
+	c := counts(t, s)
+	layers := 0
+	for _, r := range []*report.Report{fx.Alpine, fx.AlpineApp, fx.AlpineApp2, fx.Debian, fx.DebianApp} {
+		layers += len(r.Target.Layers)
+	}
+	wantPkgs := pkgs(fx.Alpine) + (pkgs(fx.AlpineApp) - pkgs(fx.Alpine)) + (pkgs(fx.AlpineApp2) - pkgs(fx.Alpine)) + pkgs(fx.Debian)
+	if c["inventory"] != 4 || c["package"] != wantPkgs || c["snapshot_layer"] != layers || c["subject"] != 5 {
+		t.Errorf("rows %v: want 4 inventories, %d packages, %d snapshot layers, 5 subjects", c, wantPkgs, layers)
+	}
+}
+
+func testWhere(t *testing.T, b Backend, fx *Reports) {
+	s := open(t, b, b.Fresh(t))
+	for _, r := range []*report.Report{fx.Alpine, fx.AlpineApp, fx.AlpineApp2, fx.Debian, fx.DebianApp} {
+		record(t, s, store.Input{Report: r})
+	}
+	// pyspark 3.2.1 (CVE-2022-33891) is in app 1.0 on Alpine and on Debian,
+	// not in app 1.1.
+	var want []string
+	for _, r := range []*report.Report{fx.AlpineApp, fx.DebianApp} {
+		for _, f := range r.Findings {
+			if slices.Contains(f.Aliases, "CVE-2022-33891") || f.VulnerabilityID == "CVE-2022-33891" {
+				want = append(want, fmt.Sprintf("%s %s %s %s %s %s", r.Target.Digest(), f.PackageName, f.PackageVersion, f.VulnerabilityID, f.Layer, f.CreatedBy))
+			}
+		}
+	}
+	slices.Sort(want)
+	if len(want) != 2 {
+		t.Fatalf("the fixtures have %d findings of CVE-2022-33891, want 2: %v", len(want), want)
+	}
+	for _, id := range []string{"CVE-2022-33891", "cve-2022-33891", "GHSA-4x9r-j582-cgr8", "PYSEC-2022-236"} {
+		ms, err := s.Where(t.Context(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, m := range ms {
+			got = append(got, fmt.Sprintf("%s %s %s %s %s %s", m.Subject.Digest, m.PackageName, m.PackageVersion, m.VulnerabilityID, m.Layer, m.CreatedBy))
+		}
+		slices.Sort(got)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("Where(%s) (-want +got):\n%s", id, diff)
+		}
+	}
+	// A distro finding: every Debian image has it, from the base layer.
+	id := fx.Debian.Findings[0].VulnerabilityID
+	var wantDeb []string
+	for _, r := range []*report.Report{fx.Debian, fx.DebianApp} {
+		for _, f := range r.Findings {
+			if f.VulnerabilityID == id {
+				wantDeb = append(wantDeb, r.Target.Digest()+" "+f.PackageName+" "+f.Status+" "+f.FixedVersion+" "+f.Layer)
+			}
+		}
+	}
+	ms, err := s.Where(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range ms {
+		got = append(got, m.Subject.Digest+" "+m.PackageName+" "+m.Status+" "+m.FixedVersion+" "+m.Layer)
+	}
+	slices.Sort(wantDeb)
+	slices.Sort(got)
+	if diff := cmp.Diff(wantDeb, got); diff != "" {
+		t.Errorf("Where(%s) (-want +got):\n%s", id, diff)
+	}
+	ms, err = s.Where(t.Context(), "CVE-1999-0000")
+	if err != nil || len(ms) != 0 {
+		t.Errorf("Where(unknown) = %v, %v; want no match and no error", ms, err)
+	}
+}
+
+func testHolders(t *testing.T, b Backend, fx *Reports) {
+	s := open(t, b, b.Fresh(t))
+	for _, r := range []*report.Report{fx.Alpine, fx.AlpineApp, fx.Debian} {
+		record(t, s, store.Input{Report: r})
+	}
+	// openssl is a source package: libssl and libcrypto on Alpine, libssl3
+	// (and openssl itself, if installed) on Debian; Alpine's libcrypto
+	// also has OpenSSL compiled in (an owned package).
+	want := map[string]bool{}
+	var purl string
+	for _, r := range []*report.Report{fx.Alpine, fx.AlpineApp, fx.Debian} {
+		for _, p := range slices.Concat(r.Packages, r.Owned) {
+			if p.Name == "openssl" || p.SourceName == "openssl" {
+				want[r.Target.Digest()+" "+p.Name+" "+p.Version] = true
+				if p.Type == "apk" {
+					purl = p.PURL
+				}
+			}
+		}
+	}
+	hs, err := s.Holders(t.Context(), store.PackageQuery{Name: "openssl"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, h := range hs {
+		got[h.Subject.Digest+" "+h.PackageName+" "+h.PackageVersion] = true
+	}
+	if len(want) < 3 {
+		t.Fatalf("the fixtures hold %d openssl packages: %v", len(want), want)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Holders(openssl) (-want +got):\n%s", diff)
+	}
+	// By PURL, without version: both Alpine images.
+	hs, err = s.Holders(t.Context(), store.PackageQuery{PURL: store.PURLBase(purl)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hs) != 2 || hs[0].Subject.Digest == hs[1].Subject.Digest {
+		t.Errorf("Holders(%s): %d holdings, want one in each Alpine image", store.PURLBase(purl), len(hs))
+	}
+	// Findings come with the package: pyspark's.
+	hs, err = s.Holders(t.Context(), store.PackageQuery{Name: "pyspark"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantN := 0
+	for _, f := range fx.AlpineApp.Findings {
+		if f.PackageName == "pyspark" {
+			wantN++
+		}
+	}
+	if len(hs) != 1 || len(hs[0].Findings) != wantN || hs[0].CreatedBy == "" {
+		t.Errorf("Holders(pyspark): %+v, want one holding with %d findings and its layer's created_by", hs, wantN)
+	}
+}
+
+// testHost records a host twice with different findings: two snapshots,
+// the queries see the second.
+func testHost(t *testing.T, b Backend, fx *Reports) {
+	s := open(t, b, b.Fresh(t))
+	host := &store.Host{MachineID: "4c4c4544004e3610804cb8c04f4e3132", Hostname: "build-7"}
+	first := *fx.Debian
+	first.Target = report.Target{Ref: "dir:/", Kind: "rootfs"}
+	fixed := first.Findings[0]
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	r1 := record(t, s, store.Input{Report: &first, Host: host, Now: t0})
+	second := first
+	second.Findings = first.Findings[1:]
+	r2 := record(t, s, store.Input{Report: &second, Host: host, Now: t0.Add(24 * time.Hour)})
+	if !r1.New || !r2.New || r1.Snapshot == r2.Snapshot {
+		t.Fatalf("recordings %+v, %+v: want two new snapshots", r1, r2)
+	}
+	hist, err := s.History(t.Context(), "build-7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist) != 2 || len(hist[0].Findings) != len(first.Findings) || len(hist[1].Findings) != len(second.Findings) {
+		t.Fatalf("History: %d snapshots, want 2 with %d then %d findings", len(hist), len(first.Findings), len(second.Findings))
+	}
+	sj := hist[1].Subject
+	if sj.Kind != store.KindHost || sj.Digest != host.MachineID || sj.Name != "build-7" || !sj.FirstSeen.Equal(t0) || !sj.LastSeen.Equal(t0.Add(24*time.Hour)) {
+		t.Errorf("host subject %+v", sj)
+	}
+	if hist[0].DBBuilt.IsZero() || !hist[0].DBBuilt.Equal(fx.Debian.DB.Built.Truncate(time.Microsecond)) {
+		t.Errorf("DB built %v, want %v", hist[0].DBBuilt, fx.Debian.DB.Built)
+	}
+	if h2, err := s.History(t.Context(), host.MachineID); err != nil || len(h2) != 2 {
+		t.Errorf("History(machine-id): %d snapshots, %v; want 2", len(h2), err)
+	}
+	ms, err := s.Where(t.Context(), fixed.VulnerabilityID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if m.PackageName == fixed.PackageName {
+			t.Errorf("Where(%s) finds %s on %s: that was the first snapshot's", fixed.VulnerabilityID, m.PackageName, m.Subject.Name)
+		}
+	}
+	if _, err := s.Record(t.Context(), store.Input{Report: &first, Host: &store.Host{Hostname: "x"}}); err == nil {
+		t.Error("recorded a host without machine-id")
+	}
+}
+
+// testConcurrent records from several connections at once: distinct
+// images sharing base layers, and the same images again. Nothing is lost
+// and nothing is stored twice.
+func testConcurrent(t *testing.T, b Backend, fx *Reports) {
+	name := b.Fresh(t)
+	const conns, perConn = 4, 6
+	stores := make([]Store, conns)
+	for i := range stores {
+		stores[i] = open(t, b, name)
+	}
+	bases := []*report.Report{fx.AlpineApp, fx.DebianApp}
+	var wg sync.WaitGroup
+	errs := make([]error, conns)
+	for c := range conns {
+		wg.Go(func() {
+			for i := range perConn {
+				r := variant(bases[(c+i)%2], (c+i)%2, i)
+				if _, err := stores[c].Record(context.Background(), store.Input{Report: r}); err != nil {
+					errs[c] = err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	c := counts(t, stores[0])
+	// perConn variants of each base (each recorded by conns/2
+	// connections): perConn*2 subjects, one snapshot each; the base
+	// layers' inventories once, plus one top layer per variant.
+	subjects := perConn * 2
+	if c["subject"] != subjects || c["snapshot"] != subjects {
+		t.Errorf("rows %v: want %d subjects with one snapshot each", c, subjects)
+	}
+	var wantInv int
+	seen := map[string]bool{}
+	for _, base := range bases {
+		for i := range perConn {
+			for _, l := range variant(base, 0, i).Target.Layers {
+				if !seen[l.DiffID] {
+					seen[l.DiffID] = true
+					wantInv++
+				}
+			}
+		}
+	}
+	if c["inventory"] > wantInv {
+		t.Errorf("%d inventories, want at most %d (one per distinct layer)", c["inventory"], wantInv)
+	}
+	subs, err := stores[1].Subjects(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sum := range subs {
+		if sum.Packages == 0 || sum.Snapshots != 1 {
+			t.Errorf("subject %s: %d packages, %d snapshots", sum.Subject.Digest, sum.Packages, sum.Snapshots)
+		}
+	}
+}
+
+// variant returns a copy of r as another image: the same layers and one
+// more holding one package, under its own digest and tag.
+func variant(r *report.Report, base, i int) *report.Report {
+	v := *r
+	v.Target.ImageID = ""
+	v.Target.ManifestDigest = fmt.Sprintf("sha256:%02d%062x", base, i+1)
+	v.Target.RepoTags = []string{fmt.Sprintf("registry.test/variant-%d:%d", base, i)}
+	top := fmt.Sprintf("sha256:%064x", 1000+i)
+	v.Target.Layers = append(slices.Clone(r.Target.Layers), report.Layer{DiffID: top, CreatedBy: fmt.Sprintf("RUN echo %d > /version", i)})
+	p := inventory.Package{Name: "variant", Version: fmt.Sprint(i), Type: "generic", PURL: fmt.Sprintf("pkg:generic/variant@%d", i), Layer: top,
+		Locations: []inventory.Location{{Path: "version", Layer: top}}}
+	p.SetID()
+	v.Packages = append(slices.Clone(r.Packages), p)
+	return &v
+}
+
+// testNewer: a store whose schema is newer than this build's is refused,
+// naming the store.
+func testNewer(t *testing.T, b Backend, fx *Reports) {
+	name := b.Fresh(t)
+	s := open(t, b, name)
+	if _, err := s.DB().ExecContext(t.Context(), "INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_future.sql', 'now')"); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := b.Open(t.Context(), name)
+	if err == nil {
+		s2.Close()
+		t.Fatal("opened a store of schema version 9999")
+	}
+	if !errors.Is(err, store.ErrNewer) || !strings.Contains(err.Error(), "9999") || !strings.Contains(err.Error(), "upgrade customs") {
+		t.Errorf("error %q: want ErrNewer naming version 9999 and saying to upgrade", err)
+	}
+}
