@@ -52,6 +52,10 @@ type Descriptor struct {
 	// version). It runs once Name has joined the name, before the namespace
 	// and source package are set; qualifiers are the PURL's.
 	FromPURL func(p *inventory.Package, qualifiers map[string]string)
+	// Unkeyed is set when a PURL alone does not give the name advisories
+	// are keyed on (generic: NVD's vendor:product comes from identifying a
+	// binary), so packages read from an SBOM are listed but not matched.
+	Unkeyed bool
 	// Apart names packages that feeds track apart from the rest of the
 	// ecosystem, so coverage reports them on their own: Go's "stdlib",
 	// which the Go vulnerability database has and GitHub's advisories do

@@ -17,7 +17,8 @@ type hints struct {
 
 // fromPURL turns a PURL into a package as customs' extractors would have
 // named it, by the descriptor of its type in ecos; a type ecos does not
-// declare keeps the PURL's name and no ecosystem. ok is false for PURLs
+// declare, or whose PURLs name no advisory key (Descriptor.Unkeyed), keeps
+// the PURL's name and no ecosystem. ok is false for PURLs
 // that do not parse or have no version.
 func fromPURL(s string, docOS inventory.OS, ecos ecosystem.List, h hints) (inventory.Package, bool) {
 	u, err := packageurl.FromString(s)
@@ -27,7 +28,7 @@ func fromPURL(s string, docOS inventory.OS, ecos ecosystem.List, h hints) (inven
 	q := u.Qualifiers.Map()
 	p := inventory.Package{Name: u.Name, Version: u.Version, Type: u.Type, PURL: s, Arch: q["arch"]}
 	d, ok := ecos.Lookup(u.Type)
-	if !ok {
+	if !ok || d.Unkeyed {
 		return p, true
 	}
 	if u.Namespace != "" && d.Name != nil {
