@@ -58,6 +58,13 @@ func TestSuite(t *testing.T) {
 		Open: func(ctx context.Context, name string) (storetest.Store, error) {
 			return postgres.Open(ctx, name)
 		},
+		Size: func(ctx context.Context, s storetest.Store) (int64, error) {
+			// Tables with their indexes and TOAST, in the test's schema.
+			var n int64
+			err := s.DB().QueryRowContext(ctx, `SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c
+				JOIN pg_namespace ns ON ns.oid = c.relnamespace WHERE ns.nspname = current_schema() AND c.relkind = 'r'`).Scan(&n)
+			return n, err
+		},
 	})
 }
 

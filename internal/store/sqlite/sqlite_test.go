@@ -17,6 +17,14 @@ func TestSuite(t *testing.T) {
 		Open: func(ctx context.Context, name string) (storetest.Store, error) {
 			return sqlite.Open(ctx, name)
 		},
+		Size: func(ctx context.Context, s storetest.Store) (int64, error) {
+			var n int64
+			if _, err := s.DB().ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+				return 0, err
+			}
+			err := s.DB().QueryRowContext(ctx, "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()").Scan(&n)
+			return n, err
+		},
 	})
 }
 

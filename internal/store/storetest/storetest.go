@@ -35,6 +35,8 @@ type Backend struct {
 	// Open opens the store name names; opened twice, the two are two
 	// connections to one store, as two processes have.
 	Open func(ctx context.Context, name string) (Store, error)
+	// Size returns the bytes the store takes.
+	Size func(ctx context.Context, s Store) (int64, error)
 }
 
 // Run runs the suite against b.
@@ -51,6 +53,7 @@ func Run(t *testing.T, b Backend) {
 		{"Host", testHost},
 		{"Concurrent", testConcurrent},
 		{"Newer", testNewer},
+		{"Growth", testGrowth},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.f(t, b, fx) })
@@ -425,5 +428,37 @@ func testNewer(t *testing.T, b Backend, fx *Reports) {
 	}
 	if !errors.Is(err, store.ErrNewer) || !strings.Contains(err.Error(), "9999") || !strings.Contains(err.Error(), "upgrade customs") {
 		t.Errorf("error %q: want ErrNewer naming version 9999 and saying to upgrade", err)
+	}
+}
+
+// MaxGrowth is what one more image on recorded base layers may add to a
+// store (issue 12's target).
+const MaxGrowth = 50 << 10
+
+// testGrowth records images that share the Debian app's layers and add
+// one small layer each: each adds its snapshot and findings, not its base
+// layers' inventories again.
+func testGrowth(t *testing.T, b Backend, fx *Reports) {
+	s := open(t, b, b.Fresh(t))
+	size := func() int64 {
+		t.Helper()
+		n, err := b.Size(t.Context(), s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	empty := size()
+	record(t, s, store.Input{Report: fx.DebianApp})
+	first := size()
+	const n = 40
+	for i := range n {
+		record(t, s, store.Input{Report: variant(fx.DebianApp, 0, i)})
+	}
+	per := (size() - first) / n
+	t.Logf("empty store %d bytes; the Debian app image (%d packages, %d findings) %d bytes; each further image on its layers %d bytes",
+		empty, pkgs(fx.DebianApp), len(fx.DebianApp.Findings), first-empty, per)
+	if per > MaxGrowth {
+		t.Errorf("each image on shared layers grows the store by %d bytes, want under %d", per, MaxGrowth)
 	}
 }
