@@ -2,23 +2,28 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	rtaudit "github.com/customs-scanner/customs/internal/audit/runtime"
+	"github.com/customs-scanner/customs/internal/inventory"
+	"github.com/customs-scanner/customs/internal/policy"
 	"github.com/customs-scanner/customs/internal/report"
+	jsonreport "github.com/customs-scanner/customs/internal/report/json"
 	"github.com/customs-scanner/customs/internal/report/markdown"
 	"github.com/customs-scanner/customs/internal/report/sarif"
 	"github.com/customs-scanner/customs/internal/scan"
 	"github.com/customs-scanner/customs/internal/target"
+	"github.com/customs-scanner/customs/internal/vulndb"
 )
 
 type auditFlags struct {
@@ -73,7 +78,7 @@ Exit codes: 0 no gate failed, 1 --fail-on matched a finding, 2 error.`,
 	}
 	fl := cmd.Flags()
 	f.out = addOutputFlags(fl, "audit", auditFormats)
-	fl.StringVar(&f.failOn, "fail-on", "", "exit 1 when a finding is at or above this severity (info, low, medium, high, critical)")
+	fl.StringVar(&f.failOn, "fail-on", "", "exit 1 when a failed check or a secret is at or above this severity (negligible or info, low, medium, high, critical)")
 	fl.StringVar(&f.dockerHost, "docker-host", "", "Docker Engine address for docker: (default: $DOCKER_HOST, else unix:///var/run/docker.sock)")
 	fl.StringVar(&f.image, "image", "", "the image the workloads run (any scan TARGET): its user, shell, package manager and docker CLI are joined with their settings")
 	f.g = g
@@ -85,17 +90,13 @@ func runAudit(cmd *cobra.Command, f *auditFlags, targets []string) error {
 	if err != nil {
 		return err
 	}
-	threshold := -1
-	if f.failOn != "" {
-		threshold = rtaudit.Severity(f.failOn).Rank()
-		if threshold < 0 {
-			return fmt.Errorf("--fail-on %q: want one of info, low, medium, high, critical", f.failOn)
-		}
+	if err := policy.CheckFailOn(f.failOn); err != nil {
+		return err
 	}
-	rep := report.AuditReport{SchemaVersion: report.AuditSchemaVersion, Tool: report.Tool{Name: "customs", Version: Version},
-		Summary: report.AuditSummary{BySeverity: map[string]int{}, ByImpact: map[string]int{}}, Findings: []report.AuditFinding{}}
-	var findings []rtaudit.Finding
-	var facts *rtaudit.ImageFacts
+	rep := &report.Report{SchemaVersion: report.SchemaVersion, Tool: report.Tool{Name: "customs", Version: Version},
+		CreatedAt: time.Now().UTC(), Target: report.Target{Ref: strings.Join(targets, " "), Kind: "audit"},
+		Packages: []inventory.Package{}, Findings: []report.Finding{}, Misconfigurations: []report.Misconfiguration{}}
+	var facts *report.ImageFacts
 	if f.image != "" {
 		opts := scan.Options{Config: true, Version: Version}
 		if cache, err := f.g.cache(); err == nil {
@@ -105,19 +106,14 @@ func runAudit(cmd *cobra.Command, f *auditFlags, targets []string) error {
 		if err != nil {
 			return fmt.Errorf("--image: %w", err)
 		}
-		if r.ImageFacts != nil {
-			facts = &rtaudit.ImageFacts{User: r.ImageFacts.User, HasShell: r.ImageFacts.HasShell,
-				HasPackageManager: r.ImageFacts.HasPackageManager, HasDockerCLI: r.ImageFacts.HasDockerCLI}
-		}
+		facts = r.ImageFacts
 	}
 	for _, t := range targets {
 		if isImageTarget(t) {
-			fs, err := auditImage(cmd.Context(), f, t)
-			if err != nil {
+			if err := auditImage(cmd.Context(), f, t, rep); err != nil {
 				return fmt.Errorf("audit %s: %w", t, err)
 			}
 			rep.Targets = append(rep.Targets, report.AuditTarget{Target: t})
-			findings = append(findings, fs...)
 			continue
 		}
 		ws, err := rtaudit.Load(cmd.Context(), t, f.dockerHost, cmd.InOrStdin())
@@ -126,77 +122,73 @@ func runAudit(cmd *cobra.Command, f *auditFlags, targets []string) error {
 		}
 		rep.Targets = append(rep.Targets, report.AuditTarget{Target: t, Workloads: len(ws)})
 		for _, w := range ws {
-			fs := rtaudit.Check(&w)
+			ms := rtaudit.Check(&w)
 			if facts != nil {
-				fs = rtaudit.Join(fs, w, *facts)
+				ms = rtaudit.Join(ms, w, *facts)
 			}
-			findings = append(findings, fs...)
+			rep.Misconfigurations = append(rep.Misconfigurations, ms...)
 		}
 	}
-	failing, worst := 0, ""
-	for _, fd := range rtaudit.Sort(findings) {
-		rep.Findings = append(rep.Findings, auditFinding(fd))
-		rep.Summary.BySeverity[string(fd.Severity)]++
-		rep.Summary.ByImpact[fd.Impact.String()]++
-		if threshold >= 0 && fd.Severity.Rank() >= threshold {
-			failing++
-			if worst == "" || fd.Severity.Rank() > rtaudit.Severity(worst).Rank() {
-				worst = string(fd.Severity)
-			}
-		}
-	}
+	rep.Misconfigurations = report.SortMisconfigurations(rep.Misconfigurations)
+	rep.Summarize()
 	if err := writeOutputs(cmd.OutOrStdout(), outs, func(w io.Writer, o outputSpec) error {
-		return encodeAudit(w, o.Format, &rep)
+		return encodeAudit(w, o.Format, rep)
 	}); err != nil {
 		return err
 	}
-	if failing > 0 {
-		return errFindings{fmt.Sprintf("--fail-on %s: %d findings at or above %s (worst %s)", strings.ToLower(f.failOn), failing, strings.ToLower(f.failOn), worst)}
+	if n, worst := policy.FailOn(rep, f.failOn, false); n > 0 {
+		return errFindings{policy.FailOnMessage(f.failOn, false, n, worst)}
 	}
 	return nil
 }
 
-// auditFinding is a finding as the audit report carries it.
-func auditFinding(f rtaudit.Finding) report.AuditFinding {
-	return report.AuditFinding{ID: f.ID, Title: f.Title, Severity: string(f.Severity), Impact: f.Impact.String(),
-		Standard: f.Standard, Profile: f.Profile, Source: f.Source, Workload: f.Workload, Container: f.Container,
-		Evidence: f.Evidence, Remediation: f.Remediation, Target: f.Target, PSSProfile: f.PSSProfile, PSSControl: f.PSSControl}
-}
-
 // encodeAudit writes the audit report in one of auditFormats.
-func encodeAudit(w io.Writer, format string, r *report.AuditReport) error {
+func encodeAudit(w io.Writer, format string, r *report.Report) error {
 	switch format {
 	case formatJSON:
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		return jsonreport.Encoder{}.Encode(w, r)
 	case formatSARIF:
-		return sarif.AuditEncoder{}.Encode(w, r)
+		return sarif.Encoder{}.Encode(w, r)
 	case formatMarkdown:
-		return markdown.AuditEncoder{}.Encode(w, r)
+		return markdown.Encoder{}.Encode(w, r)
 	case formatTable:
 		return writeAuditTable(w, r)
 	}
 	return fmt.Errorf("-o %q: customs audit does not write it", format)
 }
 
-// writeAuditTable prints the findings grouped by impact, then one
-// remediation line per check.
-func writeAuditTable(w io.Writer, r *report.AuditReport) error {
+// writeAuditTable prints the failed checks grouped by impact, the
+// secrets of image targets, then one remediation line per check. Severities
+// are in lower case, as audit has always printed them.
+func writeAuditTable(w io.Writer, r *report.Report) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	impact := ""
-	for _, fd := range r.Findings {
-		if fd.Impact != impact {
-			impact = fd.Impact
+	for _, m := range r.Misconfigurations {
+		if im := cmp.Or(m.Impact, report.ImpactHardening); im != impact {
+			impact = im
 			fmt.Fprintf(tw, "\n%s\n", strings.ToUpper(strings.ReplaceAll(impact, "-", " ")))
 			fmt.Fprintln(tw, "SEVERITY\tID\tWORKLOAD\tCONTAINER\tEVIDENCE")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", fd.Severity, fd.ID, fd.Workload, fd.Container, fd.Evidence)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", strings.ToLower(m.Severity), m.ID, m.Workload, m.Container, strings.Join(m.Evidence, "; "))
+	}
+	if len(r.Secrets) > 0 {
+		fmt.Fprintln(tw, "\nSECRETS\nSEVERITY\tRULE\tWHERE\tMATCH")
+		for _, sc := range r.Secrets {
+			where := sc.Path
+			if sc.Line > 0 {
+				where += fmt.Sprintf(":%d", sc.Line)
+			}
+			if !sc.StillPresent {
+				where += " (deleted, still in layer " + report.ShortDigest(sc.Layer) + ")"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", strings.ToLower(sc.Severity), sc.Rule, where, sc.Match)
+		}
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if len(r.Findings) == 0 {
+	total := len(r.Misconfigurations) + len(r.Secrets)
+	if total == 0 {
 		workloads := 0
 		for _, t := range r.Targets {
 			workloads += t.Workloads
@@ -204,22 +196,29 @@ func writeAuditTable(w io.Writer, r *report.AuditReport) error {
 		_, err := fmt.Fprintf(w, "no findings in %d workloads\n", workloads)
 		return err
 	}
-	fmt.Fprintln(w, "\nREMEDIATION")
+	if len(r.Misconfigurations) > 0 {
+		fmt.Fprintln(w, "\nREMEDIATION")
+	}
 	seen := map[string]bool{}
-	for _, fd := range r.Findings {
-		if seen[fd.ID] {
+	bySeverity := map[string]int{}
+	for _, m := range r.Misconfigurations {
+		bySeverity[m.Severity]++
+		if seen[m.ID] {
 			continue
 		}
-		seen[fd.ID] = true
-		fmt.Fprintf(w, "  %s (%s %s): %s\n    %s\n", fd.ID, fd.Standard, fd.Profile, fd.Title, fd.Remediation)
+		seen[m.ID] = true
+		fmt.Fprintf(w, "  %s (%s %s): %s\n    %s\n", m.ID, m.Standard, m.Profile, m.Title, m.Remediation)
+	}
+	for _, sc := range r.Secrets {
+		bySeverity[sc.Severity]++
 	}
 	var sev []string
-	for _, s := range []rtaudit.Severity{rtaudit.Critical, rtaudit.High, rtaudit.Medium, rtaudit.Low, rtaudit.Info} {
-		if n := r.Summary.BySeverity[string(s)]; n > 0 {
-			sev = append(sev, fmt.Sprintf("%d %s", n, s))
+	for _, s := range []string{vulndb.SeverityCritical, vulndb.SeverityHigh, vulndb.SeverityMedium, vulndb.SeverityLow, vulndb.SeverityNegligible, vulndb.SeverityUnknown} {
+		if n := bySeverity[s]; n > 0 {
+			sev = append(sev, fmt.Sprintf("%d %s", n, strings.ToLower(s)))
 		}
 	}
-	_, err := fmt.Fprintf(w, "\n%d findings: %s\n", len(r.Findings), strings.Join(sev, ", "))
+	_, err := fmt.Fprintf(w, "\n%d findings: %s\n", total, strings.Join(sev, ", "))
 	return err
 }
 
@@ -249,35 +248,25 @@ func isImageTarget(t string) bool {
 	return false
 }
 
-// auditImage runs the image configuration checks and the secret scan on
-// an image and reports them as audit findings.
-func auditImage(ctx context.Context, f *auditFlags, ref string) ([]rtaudit.Finding, error) {
+// auditImage adds the image configuration checks and the secret scan of
+// an image to rep: its failed checks as misconfigurations of the workload
+// the image is, its secrets as the report's secrets.
+func auditImage(ctx context.Context, f *auditFlags, ref string, rep *report.Report) error {
 	opts := scan.Options{Config: true, Secrets: true, Version: Version}
 	if cache, err := f.g.cache(); err == nil {
 		opts.CacheDir = filepath.Join(cache, "layers")
 	}
 	r, err := scan.Scan(ctx, ref, opts)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var out []rtaudit.Finding
 	for _, m := range r.Misconfigurations {
-		out = append(out, rtaudit.Finding{ID: m.ID, Title: m.Title, Severity: rtaudit.Severity(strings.ToLower(m.Severity)),
-			Impact: rtaudit.Hardening, Standard: "customs image checks", Source: ref, Workload: ref, Target: m.Target,
-			Evidence: strings.Join(m.Evidence, "; "), Remediation: m.Remediation})
+		m.Impact, m.Standard, m.Source, m.Workload = report.ImpactHardening, "customs image checks", ref, ref
+		rep.Misconfigurations = append(rep.Misconfigurations, m)
 	}
-	for _, s := range r.Secrets {
-		where := s.Path
-		if s.Line > 0 {
-			where += fmt.Sprintf(":%d", s.Line)
-		}
-		state := "present in the final image"
-		if !s.StillPresent {
-			state = "deleted by a later layer, still in layer " + s.Layer
-		}
-		out = append(out, rtaudit.Finding{ID: "secret." + s.Rule, Title: "Secret in the image: " + s.Rule, Severity: rtaudit.Severity(strings.ToLower(s.Severity)),
-			Impact: rtaudit.PrivilegeEscalation, Standard: "customs secrets", Source: ref, Workload: ref, Target: ref + "#" + where,
-			Evidence: s.Match + " (" + state + ")", Remediation: "Remove the secret from the build (use build secrets), rotate it, and rebuild without the layer that holds it"})
+	if rep.Secrets == nil {
+		rep.Secrets = []report.Secret{}
 	}
-	return out, nil
+	rep.Secrets = append(rep.Secrets, r.Secrets...)
+	return nil
 }

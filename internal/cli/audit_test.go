@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,7 +78,7 @@ func TestAuditCmd(t *testing.T) {
 		if err := json.Unmarshal([]byte(out), &rep); err != nil {
 			t.Fatal(err)
 		}
-		if rep.SchemaVersion != "1.0" {
+		if rep.SchemaVersion != report.SchemaVersion {
 			t.Errorf("schemaVersion = %q", rep.SchemaVersion)
 		}
 		if diff := cmp.Diff([]report.AuditTarget{{Target: compose, Workloads: 2}, {Target: "k8s:-", Workloads: 1}}, rep.Targets); diff != "" {
@@ -105,6 +106,10 @@ func TestAuditCmd(t *testing.T) {
 		if pss == 0 {
 			t.Error("no Host Namespaces finding")
 		}
+		// One severity scale with scan's, and scan's evidence list.
+		if f := rep.Findings[0]; f["severity"] != "CRITICAL" || fmt.Sprint(f["evidence"]) != "[spec.hostPID: true; spec.containers[0].securityContext.capabilities.add: [SYS_PTRACE]]" {
+			t.Errorf("first finding: severity %v, evidence %v", f["severity"], f["evidence"])
+		}
 		for _, k := range []string{"checkID", "title", "severity", "target", "standard", "profile", "workload", "evidence", "remediation"} {
 			if _, ok := rep.Findings[0][k]; !ok {
 				t.Errorf("finding lacks %q: %v", k, rep.Findings[0])
@@ -131,7 +136,7 @@ func TestAuditCmd(t *testing.T) {
 		wantErr string
 		gate    bool
 	}{
-		{"fail-on critical", []string{compose, "--fail-on", "critical"}, "--fail-on critical: 2 findings at or above critical (worst critical)", true},
+		{"fail-on critical", []string{compose, "--fail-on", "critical"}, "--fail-on critical: 2 findings at or above CRITICAL (worst CRITICAL)", true},
 		{"fail-on passes", []string{"k8s:-", "--fail-on", "critical"}, "", false},
 		{"bad severity", []string{compose, "--fail-on", "urgent"}, `--fail-on "urgent"`, false},
 		{"bad output", []string{compose, "-o", "xml"}, `-o "xml"`, false},

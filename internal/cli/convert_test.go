@@ -24,7 +24,7 @@ func TestConvert(t *testing.T) {
 		want   string // in the output
 	}{
 		{"table", "alpine-310.tar.gz"},
-		{"json", `"schemaVersion": "1.0"`},
+		{"json", `"schemaVersion": "1.1"`},
 		{"cyclonedx-json", `"specVersion": "1.6"`},
 		{"cyclonedx-xml", `<bom xmlns="http://cyclonedx.org/schema/bom/1.6"`},
 		{"spdx-json", `"spdxVersion": "SPDX-2.3"`},

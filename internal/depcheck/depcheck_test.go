@@ -39,9 +39,9 @@ var rules = map[string]Rule{
 	"policy":            {Rank: Stage, Imports: []string{"inventory", "report", "vulndb"}},
 	"vex":               {Rank: Stage, Imports: []string{"inventory", "report", "vulndb", "target"}},
 	"sbom":              {Rank: Stage, Imports: []string{"inventory", "ecosystem"}},
-	"audit/image":       {Rank: Stage, Imports: []string{"inventory", "report"}},
+	"audit/image":       {Rank: Stage, Imports: []string{"inventory", "report", "vulndb"}},
 	"audit/secrets":     {Rank: Stage, Imports: []string{"inventory"}},
-	"audit/runtime":     {Rank: Stage, Imports: []string{"inventory", "report"}},
+	"audit/runtime":     {Rank: Stage, Imports: []string{"inventory", "report", "vulndb"}},
 	"report/*":          {Rank: Stage, Stage: "report/encoders", Imports: []string{"report", "inventory", "vulndb", "vulndb/cvss"}}, // one format each
 	"report/reporttest": {Rank: Stage, Stage: "report/encoders", Imports: []string{"report", "report/json", "inventory", "vulndb"}},
 	"vulndb/sqlite":     {Rank: Stage, Imports: []string{"vulndb", "vulndb/cvss"}},

@@ -34,26 +34,6 @@ type SecretStats struct {
 	SkippedBinary   int64 `json:"skippedBinary"`
 }
 
-// Misconfiguration is a failed check of the image configuration or its
-// Dockerfile.
-type Misconfiguration struct {
-	ID          string   `json:"checkID"`
-	Title       string   `json:"title"`
-	Severity    string   `json:"severity"`
-	Evidence    []string `json:"evidence"`
-	Remediation string   `json:"remediation"`
-	// Target is what was checked: the image, or the Dockerfile.
-	Target string `json:"target"`
-}
-
-// Finding presents the failed check as a finding of package type "config"
-// (its check the ID, its target the package), as the gate, the ignore file
-// and suppressed[] see it.
-func (m Misconfiguration) Finding() Finding {
-	return Finding{VulnerabilityID: m.ID, Aliases: []string{}, Title: m.Title, Severity: m.Severity, PackageType: "config",
-		PackageName: m.Target, Status: StatusAffected}
-}
-
 // ImageFacts are what the configuration check learned about the image that
 // matters to how it is run (customs audit --image joins them with a
 // workload's settings).

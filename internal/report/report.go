@@ -3,6 +3,7 @@
 package report
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
@@ -15,7 +16,7 @@ import (
 
 // SchemaVersion is the version of the JSON report schema (docs/report-schema.md).
 // Fields are only added within a major version; removing or renaming one bumps it.
-const SchemaVersion = "1.0"
+const SchemaVersion = "1.1"
 
 // Report is the result of one scan.
 type Report struct {
@@ -45,8 +46,11 @@ type Report struct {
 	Secrets           []Secret           `json:"secrets,omitzero"`
 	SecretStats       *SecretStats       `json:"secretStats,omitempty"`
 	Misconfigurations []Misconfiguration `json:"misconfigurations,omitzero"`
-	ImageFacts        *ImageFacts        `json:"imageFacts,omitempty"`
-	Summary           Summary            `json:"summary"`
+	// Targets are the arguments of customs audit, each with the workloads
+	// read from it; Target then names them all.
+	Targets    []AuditTarget `json:"targets,omitempty"`
+	ImageFacts *ImageFacts   `json:"imageFacts,omitempty"`
+	Summary    Summary       `json:"summary"`
 	// Warnings are per-file problems that did not stop the scan.
 	Warnings []inventory.FileError `json:"warnings,omitempty"`
 	// Skipped is what the scan passed over without reading (see Skipped).
@@ -209,14 +213,30 @@ type Summary struct {
 	Findings   int            `json:"findings"`
 	BySeverity map[string]int `json:"bySeverity"`
 	ByStatus   map[string]int `json:"byStatus"`
+	// Misconfigurations counts the failed checks; nil when no check ran.
+	Misconfigurations *CheckSummary `json:"misconfigurations,omitempty"`
 }
 
-// Summarize fills r.Summary from r.Packages and r.Findings.
+// CheckSummary counts failed checks by severity and by impact.
+type CheckSummary struct {
+	BySeverity map[string]int `json:"bySeverity"`
+	ByImpact   map[string]int `json:"byImpact"`
+}
+
+// Summarize fills r.Summary from r.Packages, r.Findings and r.Misconfigurations.
 func (r *Report) Summarize() {
 	s := Summary{Packages: len(r.Packages), Findings: len(r.Findings), BySeverity: map[string]int{}, ByStatus: map[string]int{}}
 	for _, f := range r.Findings {
 		s.BySeverity[f.Severity]++
 		s.ByStatus[f.Status]++
+	}
+	if r.Misconfigurations != nil {
+		c := &CheckSummary{BySeverity: map[string]int{}, ByImpact: map[string]int{}}
+		for _, m := range r.Misconfigurations {
+			c.BySeverity[m.Severity]++
+			c.ByImpact[cmp.Or(m.Impact, ImpactHardening)]++
+		}
+		s.Misconfigurations = c
 	}
 	r.Summary = s
 }

@@ -4,11 +4,11 @@
 package scan
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	auditimage "github.com/customs-scanner/customs/internal/audit/image"
@@ -185,14 +185,11 @@ func audit(r *report.Report, meta *image.Metadata, found []*secrets.LayerResult,
 	}
 	if opts.Config {
 		r.Misconfigurations = []report.Misconfiguration{}
-		for _, f := range auditimage.Check(meta, final, opts.Dockerfile) {
-			m := report.Misconfiguration{ID: f.ID, Title: f.Title, Severity: f.Severity, Evidence: f.Evidence, Remediation: f.Remediation, Target: r.Target.Ref}
-			if strings.HasPrefix(f.ID, "dockerfile.") {
-				m.Target = "Dockerfile"
-			}
+		for _, m := range auditimage.Check(meta, final, opts.Dockerfile) {
+			m.Target = cmp.Or(m.Target, r.Target.Ref) // the Dockerfile's checks name it
 			r.Misconfigurations = append(r.Misconfigurations, m)
 		}
-		facts := report.ImageFacts(auditimage.Facts(meta, final))
+		facts := auditimage.Facts(meta, final)
 		r.ImageFacts = &facts
 	}
 }

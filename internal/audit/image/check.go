@@ -15,13 +15,15 @@ import (
 	"github.com/customs-scanner/customs/internal/audit/secrets"
 	imagesrc "github.com/customs-scanner/customs/internal/image"
 	"github.com/customs-scanner/customs/internal/layerfs"
+	"github.com/customs-scanner/customs/internal/report"
+	"github.com/customs-scanner/customs/internal/vulndb"
 )
 
 // Check runs every check on the image (meta may have a nil Config; fsys
 // may be nil for config-only checks) and, when dockerfile is not empty,
 // lints it too. Findings are sorted by severity then ID.
-func Check(meta *imagesrc.Metadata, fsys *layerfs.FS, dockerfile []byte) []Finding {
-	var out []Finding
+func Check(meta *imagesrc.Metadata, fsys *layerfs.FS, dockerfile []byte) []report.Misconfiguration {
+	var out []report.Misconfiguration
 	var cfg *v1.ConfigFile
 	if meta != nil {
 		cfg = meta.Config
@@ -40,20 +42,10 @@ func Check(meta *imagesrc.Metadata, fsys *layerfs.FS, dockerfile []byte) []Findi
 	return out
 }
 
-// ImageFacts are the image properties the runtime audit joins on.
-type ImageFacts struct {
-	// User is the config's USER as written ("" when unset).
-	User string
-	// RunsAsRoot is true when User is unset, 0 or root.
-	RunsAsRoot        bool
-	HasShell          bool
-	HasPackageManager bool
-	HasDockerCLI      bool
-}
-
-// Facts derives ImageFacts from the config and the final file system.
-func Facts(meta *imagesrc.Metadata, fsys *layerfs.FS) ImageFacts {
-	var f ImageFacts
+// Facts derives the image properties the runtime audit joins on from the
+// config and the final file system.
+func Facts(meta *imagesrc.Metadata, fsys *layerfs.FS) report.ImageFacts {
+	var f report.ImageFacts
 	if meta != nil && meta.Config != nil {
 		f.User = meta.Config.Config.User
 	}
@@ -123,39 +115,39 @@ var (
 var sensitivePorts = map[int]struct {
 	service, severity string
 }{
-	22:    {"SSH", SeverityMedium},
-	23:    {"Telnet", SeverityHigh},
-	2375:  {"Docker API without TLS", SeverityHigh},
-	2376:  {"Docker API", SeverityMedium},
-	2379:  {"etcd", SeverityMedium},
-	3306:  {"MySQL", SeverityLow},
-	3389:  {"RDP", SeverityMedium},
-	5432:  {"PostgreSQL", SeverityLow},
-	5900:  {"VNC", SeverityMedium},
-	5984:  {"CouchDB", SeverityLow},
-	6379:  {"Redis", SeverityLow},
-	9200:  {"Elasticsearch", SeverityLow},
-	9300:  {"Elasticsearch transport", SeverityLow},
-	10250: {"Kubelet", SeverityMedium},
-	11211: {"Memcached", SeverityLow},
-	27017: {"MongoDB", SeverityLow},
+	22:    {"SSH", vulndb.SeverityMedium},
+	23:    {"Telnet", vulndb.SeverityHigh},
+	2375:  {"Docker API without TLS", vulndb.SeverityHigh},
+	2376:  {"Docker API", vulndb.SeverityMedium},
+	2379:  {"etcd", vulndb.SeverityMedium},
+	3306:  {"MySQL", vulndb.SeverityLow},
+	3389:  {"RDP", vulndb.SeverityMedium},
+	5432:  {"PostgreSQL", vulndb.SeverityLow},
+	5900:  {"VNC", vulndb.SeverityMedium},
+	5984:  {"CouchDB", vulndb.SeverityLow},
+	6379:  {"Redis", vulndb.SeverityLow},
+	9200:  {"Elasticsearch", vulndb.SeverityLow},
+	9300:  {"Elasticsearch transport", vulndb.SeverityLow},
+	10250: {"Kubelet", vulndb.SeverityMedium},
+	11211: {"Memcached", vulndb.SeverityLow},
+	27017: {"MongoDB", vulndb.SeverityLow},
 }
 
-func checkConfig(cfg *v1.ConfigFile) []Finding {
-	var out []Finding
+func checkConfig(cfg *v1.ConfigFile) []report.Misconfiguration {
+	var out []report.Misconfiguration
 	c := cfg.Config
 	if isRoot(c.User) {
 		ev := "USER is not set (defaults to root)"
 		if strings.TrimSpace(c.User) != "" {
 			ev = fmt.Sprintf("USER %s", c.User)
 		}
-		out = append(out, Finding{
-			ID: IDRootUser, Title: "Container runs as root", Severity: SeverityMedium, Evidence: []string{ev},
+		out = append(out, report.Misconfiguration{
+			ID: IDRootUser, Title: "Container runs as root", Severity: vulndb.SeverityMedium, Evidence: []string{ev},
 			Remediation: "Add a non-root user and end the Dockerfile with USER <uid> (a numeric uid lets Kubernetes verify runAsNonRoot).",
 		})
 	}
 	for _, s := range secrets.ScanConfig(cfg) {
-		out = append(out, Finding{
+		out = append(out, report.Misconfiguration{
 			ID: IDConfigSecret, Title: "Secret in the image " + s.Source + " (" + s.Rule + ")", Severity: s.Severity,
 			Evidence:    []string{s.Path + ": " + s.Match},
 			Remediation: "Do not bake secrets into ENV, LABEL or build arguments: they are readable by anyone who can pull the image. Use build secrets (RUN --mount=type=secret) and inject runtime secrets at run time; rotate this one.",
@@ -171,20 +163,20 @@ func checkConfig(cfg *v1.ConfigFile) []Finding {
 		}
 	}
 	if len(adds) > 0 {
-		out = append(out, Finding{
-			ID: IDAddRemoteURL, Title: "ADD fetches a remote URL", Severity: SeverityMedium, Evidence: capEvidence(adds),
+		out = append(out, report.Misconfiguration{
+			ID: IDAddRemoteURL, Title: "ADD fetches a remote URL", Severity: vulndb.SeverityMedium, Evidence: capEvidence(adds),
 			Remediation: "Download with a pinned checksum (ADD --checksum=sha256:... or curl + sha256sum -c) so a changed or hijacked file fails the build.",
 		})
 	}
 	if len(pipes) > 0 {
-		out = append(out, Finding{
-			ID: IDPipeToShell, Title: "Downloaded script piped into a shell", Severity: SeverityMedium, Evidence: capEvidence(pipes),
+		out = append(out, report.Misconfiguration{
+			ID: IDPipeToShell, Title: "Downloaded script piped into a shell", Severity: vulndb.SeverityMedium, Evidence: capEvidence(pipes),
 			Remediation: "Download the script, verify its checksum or signature, then run it; or install from a package repository.",
 		})
 	}
 	if hc := c.Healthcheck; hc == nil || len(hc.Test) == 0 || strings.EqualFold(hc.Test[0], "NONE") {
-		out = append(out, Finding{
-			ID: IDNoHealthcheck, Title: "No HEALTHCHECK", Severity: SeverityLow, Evidence: []string{"the image config has no Healthcheck"},
+		out = append(out, report.Misconfiguration{
+			ID: IDNoHealthcheck, Title: "No HEALTHCHECK", Severity: vulndb.SeverityLow, Evidence: []string{"the image config has no Healthcheck"},
 			Remediation: "Add a HEALTHCHECK (or rely on orchestrator probes, e.g. Kubernetes liveness/readiness) so a hung process is restarted.",
 		})
 	}
@@ -200,7 +192,7 @@ func checkConfig(cfg *v1.ConfigFile) []Finding {
 			continue
 		}
 		if sp, ok := sensitivePorts[n]; ok && (proto == "" || proto == "tcp") {
-			out = append(out, Finding{
+			out = append(out, report.Misconfiguration{
 				ID: IDSensitivePort, Title: fmt.Sprintf("Exposes %s port %d", sp.service, n), Severity: sp.severity,
 				Evidence:    []string{"ExposedPorts: " + p},
 				Remediation: "Do not expose administrative or data-store ports from application images; reach them over a private network and require authentication.",
@@ -229,7 +221,7 @@ var knownSetuid = map[string]bool{
 	"mount.nfs": true, "staprun": true, "Xorg.wrap": true, "chromium-sandbox": true, "busybox": true,
 }
 
-func checkFS(fsys *layerfs.FS) []Finding {
+func checkFS(fsys *layerfs.FS) []report.Misconfiguration {
 	var known, unexpected, writable []string
 	var caches = map[string]*cacheUse{}
 	var creds []string
@@ -260,22 +252,22 @@ func checkFS(fsys *layerfs.FS) []Finding {
 		}
 		return true
 	})
-	var out []Finding
+	var out []report.Misconfiguration
 	if len(unexpected) > 0 {
-		out = append(out, Finding{
-			ID: IDSetuidUnexpected, Title: "Unexpected setuid/setgid files", Severity: SeverityMedium, Evidence: capEvidence(unexpected),
+		out = append(out, report.Misconfiguration{
+			ID: IDSetuidUnexpected, Title: "Unexpected setuid/setgid files", Severity: vulndb.SeverityMedium, Evidence: capEvidence(unexpected),
 			Remediation: "Remove the setuid/setgid bits (RUN chmod u-s,g-s FILE) unless the program needs them; a non-root container user cannot gain privileges without them.",
 		})
 	}
 	if len(known) > 0 {
-		out = append(out, Finding{
-			ID: IDSetuidKnown, Title: "Distribution setuid/setgid programs", Severity: SeverityLow, Evidence: capEvidence(known),
+		out = append(out, report.Misconfiguration{
+			ID: IDSetuidKnown, Title: "Distribution setuid/setgid programs", Severity: vulndb.SeverityLow, Evidence: capEvidence(known),
 			Remediation: "Containers rarely need passwd, su or mount: strip the bits (find / -xdev -perm /6000 -type f -exec chmod a-s {} +) or run with no-new-privileges.",
 		})
 	}
 	if len(writable) > 0 {
-		out = append(out, Finding{
-			ID: IDWorldWritable, Title: "World-writable files or directories", Severity: SeverityMedium, Evidence: capEvidence(writable),
+		out = append(out, report.Misconfiguration{
+			ID: IDWorldWritable, Title: "World-writable files or directories", Severity: vulndb.SeverityMedium, Evidence: capEvidence(writable),
 			Remediation: "Remove write permission for others (chmod o-w), or set the sticky bit on shared directories.",
 		})
 	}
@@ -289,14 +281,14 @@ func checkFS(fsys *layerfs.FS) []Finding {
 		for _, c := range names {
 			ev = append(ev, fmt.Sprintf("%s: %d files, %d bytes", c, caches[c].files, caches[c].bytes))
 		}
-		out = append(out, Finding{
-			ID: IDPackageCache, Title: "Package manager caches left in the image", Severity: SeverityLow, Evidence: ev,
+		out = append(out, report.Misconfiguration{
+			ID: IDPackageCache, Title: "Package manager caches left in the image", Severity: vulndb.SeverityLow, Evidence: ev,
 			Remediation: "Clean caches in the same RUN that fills them (apt-get clean && rm -rf /var/lib/apt/lists/*, apk --no-cache, pip --no-cache-dir, npm cache clean --force) or use a cache mount.",
 		})
 	}
 	if len(creds) > 0 {
-		out = append(out, Finding{
-			ID: IDCredentialFile, Title: "Credential or registry configuration files in the image", Severity: SeverityMedium, Evidence: capEvidence(creds),
+		out = append(out, report.Misconfiguration{
+			ID: IDCredentialFile, Title: "Credential or registry configuration files in the image", Severity: vulndb.SeverityMedium, Evidence: capEvidence(creds),
 			Remediation: "Pass registry credentials as build secrets (RUN --mount=type=secret,id=npmrc,target=/root/.npmrc) so they never land in a layer; deleting them in a later layer does not remove them from the image.",
 		})
 	}
@@ -435,22 +427,22 @@ func minimalClaim(meta *imagesrc.Metadata, fsys *layerfs.FS) string {
 	return ""
 }
 
-func checkMinimal(meta *imagesrc.Metadata, fsys *layerfs.FS) []Finding {
+func checkMinimal(meta *imagesrc.Metadata, fsys *layerfs.FS) []report.Misconfiguration {
 	claim := minimalClaim(meta, fsys)
 	if claim == "" {
 		return nil
 	}
-	var out []Finding
+	var out []report.Misconfiguration
 	if sh := present(fsys, shells); len(sh) > 0 {
-		out = append(out, Finding{
-			ID: IDShellInMinimal, Title: "Shell in an image that claims to be minimal", Severity: SeverityMedium,
+		out = append(out, report.Misconfiguration{
+			ID: IDShellInMinimal, Title: "Shell in an image that claims to be minimal", Severity: vulndb.SeverityMedium,
 			Evidence:    append([]string{claim}, sh...),
 			Remediation: "Use the non-debug variant of the base image, or remove the shell in the final stage; a shell turns a code-execution bug into an interactive foothold.",
 		})
 	}
 	if pm := present(fsys, packageManagers); len(pm) > 0 {
-		out = append(out, Finding{
-			ID: IDPkgMgrInMinimal, Title: "Package manager in an image that claims to be minimal", Severity: SeverityMedium,
+		out = append(out, report.Misconfiguration{
+			ID: IDPkgMgrInMinimal, Title: "Package manager in an image that claims to be minimal", Severity: vulndb.SeverityMedium,
 			Evidence:    append([]string{claim}, pm...),
 			Remediation: "Install packages in a build stage and copy only the results into the final stage.",
 		})

@@ -11,9 +11,11 @@ import (
 
 	imagesrc "github.com/customs-scanner/customs/internal/image"
 	"github.com/customs-scanner/customs/internal/layerfs"
+	"github.com/customs-scanner/customs/internal/report"
+	"github.com/customs-scanner/customs/internal/vulndb"
 )
 
-func ids(fs []Finding) []string {
+func ids(fs []report.Misconfiguration) []string {
 	var out []string
 	for _, f := range fs {
 		out = append(out, f.ID+" "+f.Severity)
@@ -70,9 +72,9 @@ func TestCheckConfigEvidence(t *testing.T) {
 	got := Check(withConfig(v1.Config{User: "app", Healthcheck: healthy},
 		"/bin/sh -c #(nop) ADD https://example.com/tool.tar.gz /opt/ ",
 		"/bin/sh -c curl -fsSL https://get.example.com/install.sh | sh"), nil, nil)
-	want := []Finding{
-		{ID: IDAddRemoteURL, Title: "ADD fetches a remote URL", Severity: SeverityMedium, Evidence: []string{"History[0]: ADD https://example.com/tool.tar.gz"}},
-		{ID: IDPipeToShell, Title: "Downloaded script piped into a shell", Severity: SeverityMedium, Evidence: []string{"History[1]: curl -fsSL https://get.example.com/install.sh | sh"}},
+	want := []report.Misconfiguration{
+		{ID: IDAddRemoteURL, Title: "ADD fetches a remote URL", Severity: vulndb.SeverityMedium, Evidence: []string{"History[0]: ADD https://example.com/tool.tar.gz"}},
+		{ID: IDPipeToShell, Title: "Downloaded script piped into a shell", Severity: vulndb.SeverityMedium, Evidence: []string{"History[1]: curl -fsSL https://get.example.com/install.sh | sh"}},
 	}
 	if diff := cmp.Diff(want, got, cmpIgnoreRemediation); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
@@ -163,16 +165,16 @@ func TestCheckFS(t *testing.T) {
 	}, map[string]string{"etc/os-release": "ID=debian\n"})
 	fsys := layerfs.Merge([]*layerfs.Layer{l})
 	got := Check(withConfig(v1.Config{User: "app", Healthcheck: healthy}), fsys, nil)
-	want := []Finding{
-		{ID: IDCredentialFile, Title: "Credential or registry configuration files in the image", Severity: SeverityMedium,
+	want := []report.Misconfiguration{
+		{ID: IDCredentialFile, Title: "Credential or registry configuration files in the image", Severity: vulndb.SeverityMedium,
 			Evidence: []string{"etc/pip.conf", "home/dev/.docker/config.json", "root/.git-credentials", "root/.npmrc"}},
-		{ID: IDSetuidUnexpected, Title: "Unexpected setuid/setgid files", Severity: SeverityMedium,
+		{ID: IDSetuidUnexpected, Title: "Unexpected setuid/setgid files", Severity: vulndb.SeverityMedium,
 			Evidence: []string{"usr/local/bin/helper (setuid+setgid, owner 0:0, mode ugrwxr-xr-x)"}},
-		{ID: IDWorldWritable, Title: "World-writable files or directories", Severity: SeverityMedium,
+		{ID: IDWorldWritable, Title: "World-writable files or directories", Severity: vulndb.SeverityMedium,
 			Evidence: []string{"app/app.log (-rw-rw-rw-)", "app/uploads (drwxrwxrwx)"}},
-		{ID: IDPackageCache, Title: "Package manager caches left in the image", Severity: SeverityLow,
+		{ID: IDPackageCache, Title: "Package manager caches left in the image", Severity: vulndb.SeverityLow,
 			Evidence: []string{"root/.cache/pip: 1 files, 20 bytes", "var/cache/apt/archives: 1 files, 300 bytes", "var/lib/apt/lists: 1 files, 100 bytes"}},
-		{ID: IDSetuidKnown, Title: "Distribution setuid/setgid programs", Severity: SeverityLow,
+		{ID: IDSetuidKnown, Title: "Distribution setuid/setgid programs", Severity: vulndb.SeverityLow,
 			Evidence: []string{"usr/bin/passwd (setuid, owner 0:0, mode urwxr-xr-x)", "usr/bin/wall (setgid, owner 0:5, mode grwxr-xr-x)"}},
 	}
 	if diff := cmp.Diff(want, got, cmpIgnoreRemediation); diff != "" {
@@ -205,19 +207,19 @@ func TestMinimalAndFacts(t *testing.T) {
 		entries []tarEntry
 		osrel   string
 		want    []string
-		facts   ImageFacts
+		facts   report.ImageFacts
 	}{
 		{"debian is not minimal", "debian:12", nil, debian, "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n", nil,
-			ImageFacts{User: "app", HasShell: true, HasPackageManager: true, HasDockerCLI: true}},
+			report.ImageFacts{User: "app", HasShell: true, HasPackageManager: true, HasDockerCLI: true}},
 		{"scratch with busybox", "example.com/tool:1", nil, busybox, "",
-			[]string{"image.shell-in-minimal MEDIUM"}, ImageFacts{User: "app", HasShell: true}},
+			[]string{"image.shell-in-minimal MEDIUM"}, report.ImageFacts{User: "app", HasShell: true}},
 		{"distroless debug by os-release", "example.com/app:1", nil, distroless, "PRETTY_NAME=\"Distroless\"\n",
-			[]string{"image.shell-in-minimal MEDIUM"}, ImageFacts{User: "app", HasShell: true}},
+			[]string{"image.shell-in-minimal MEDIUM"}, report.ImageFacts{User: "app", HasShell: true}},
 		{"distroless by name, apt inside", "gcr.io/distroless/base-debian12:debug", nil, debian, "ID=debian\n",
 			[]string{"image.package-manager-in-minimal MEDIUM", "image.shell-in-minimal MEDIUM"},
-			ImageFacts{User: "app", HasShell: true, HasPackageManager: true, HasDockerCLI: true}},
+			report.ImageFacts{User: "app", HasShell: true, HasPackageManager: true, HasDockerCLI: true}},
 		{"distroless by label", "example.com/app:1", map[string]string{"org.opencontainers.image.base.name": "gcr.io/distroless/static"}, busybox, "ID=x\n",
-			[]string{"image.shell-in-minimal MEDIUM"}, ImageFacts{User: "app", HasShell: true}},
+			[]string{"image.shell-in-minimal MEDIUM"}, report.ImageFacts{User: "app", HasShell: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

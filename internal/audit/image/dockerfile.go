@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"github.com/customs-scanner/customs/internal/audit/secrets"
+	"github.com/customs-scanner/customs/internal/report"
+	"github.com/customs-scanner/customs/internal/vulndb"
 )
 
 // maxDockerfile bounds the Dockerfile text linted; the rest is ignored.
@@ -101,14 +103,14 @@ type stage struct {
 // unpinned or latest base images, a final stage running as root, ADD of a
 // remote URL, downloads piped into a shell, secrets in ENV/ARG/RUN, build
 // arguments named like secrets, EXPOSE 22 and a missing HEALTHCHECK.
-func LintDockerfile(src []byte) []Finding {
+func LintDockerfile(src []byte) []report.Misconfiguration {
 	ins := parseDockerfile(src)
 	globalArgs := map[string]string{}
 	stageNames := map[string]bool{}
 	var stages []*stage
-	var out []Finding
+	var out []report.Misconfiguration
 	add := func(id, title, sev string, in instruction, ev, fix string) {
-		out = append(out, Finding{ID: id, Title: title, Severity: sev, Evidence: []string{fmt.Sprintf("line %d: %s", in.line, clip(ev))}, Remediation: fix})
+		out = append(out, report.Misconfiguration{ID: id, Title: title, Severity: sev, Target: "Dockerfile", Evidence: []string{fmt.Sprintf("line %d: %s", in.line, clip(ev))}, Remediation: fix})
 	}
 	for _, in := range ins {
 		var cur *stage
@@ -152,12 +154,12 @@ func LintDockerfile(src []byte) []Finding {
 			}
 		case "ADD":
 			if m := addURL().FindStringSubmatch("ADD " + in.args); m != nil && !strings.Contains(in.args, "--checksum=") {
-				add(IDDFAddRemoteURL, "ADD fetches a remote URL without a checksum", SeverityMedium, in, "ADD "+in.args,
+				add(IDDFAddRemoteURL, "ADD fetches a remote URL without a checksum", vulndb.SeverityMedium, in, "ADD "+in.args,
 					"Use ADD --checksum=sha256:<digest> <url> <dest>, or download and verify in a RUN step.")
 			}
 		case "RUN":
 			if m := pipeShell().FindString(in.args); m != "" {
-				add(IDDFPipeToShell, "Downloaded script piped into a shell", SeverityMedium, in, m,
+				add(IDDFPipeToShell, "Downloaded script piped into a shell", vulndb.SeverityMedium, in, m,
 					"Download the script, verify its checksum or signature, then run it; or install from a package repository.")
 			}
 			lintSecrets(&out, in, in.args)
@@ -171,30 +173,30 @@ func LintDockerfile(src []byte) []Finding {
 	last := instruction{line: final.fromLine}
 	switch {
 	case final.userLine == 0:
-		add(IDDFRootUser, "Final stage sets no USER", SeverityLow, last, "no USER instruction after this FROM (the base image's user, often root, applies)",
+		add(IDDFRootUser, "Final stage sets no USER", vulndb.SeverityLow, last, "no USER instruction after this FROM (the base image's user, often root, applies)",
 			"Add USER <uid> near the end of the final stage.")
 	case isRoot(final.user):
-		add(IDDFRootUser, "Final stage runs as root", SeverityMedium, instruction{line: final.userLine}, "USER "+final.user,
+		add(IDDFRootUser, "Final stage runs as root", vulndb.SeverityMedium, instruction{line: final.userLine}, "USER "+final.user,
 			"Switch to a non-root user: USER <uid> (numeric, so runAsNonRoot can be verified).")
 	}
 	for _, e := range final.exposes {
 		for _, p := range strings.Fields(e.args) {
 			num, proto, _ := strings.Cut(p, "/")
 			if num == "22" && (proto == "" || strings.EqualFold(proto, "tcp")) {
-				add(IDDFSSHPort, "Exposes SSH port 22", SeverityMedium, e, "EXPOSE "+e.args,
+				add(IDDFSSHPort, "Exposes SSH port 22", vulndb.SeverityMedium, e, "EXPOSE "+e.args,
 					"Do not run sshd in containers; use docker exec / kubectl exec for access.")
 			}
 		}
 	}
 	if !final.healthcheck {
-		add(IDDFNoHealthcheck, "Final stage has no HEALTHCHECK", SeverityLow, last, "no HEALTHCHECK instruction in the final stage",
+		add(IDDFNoHealthcheck, "Final stage has no HEALTHCHECK", vulndb.SeverityLow, last, "no HEALTHCHECK instruction in the final stage",
 			"Add a HEALTHCHECK, or rely on orchestrator probes (Kubernetes liveness/readiness).")
 	}
 	sortFindings(out)
 	return out
 }
 
-func lintFrom(in instruction, args map[string]string, stageNames map[string]bool) (*stage, []Finding) {
+func lintFrom(in instruction, args map[string]string, stageNames map[string]bool) (*stage, []report.Misconfiguration) {
 	st := &stage{fromLine: in.line}
 	var fields []string
 	for _, f := range strings.Fields(in.args) {
@@ -227,7 +229,7 @@ func lintFrom(in instruction, args map[string]string, stageNames map[string]bool
 		ev = append(ev, "resolves to "+ref)
 	}
 	if strings.Contains(ref, "$") {
-		return st, []Finding{{ID: IDDFUnpinnedBase, Title: "Base image comes from an unresolved build argument", Severity: SeverityLow, Evidence: ev,
+		return st, []report.Misconfiguration{{ID: IDDFUnpinnedBase, Title: "Base image comes from an unresolved build argument", Severity: vulndb.SeverityLow, Target: "Dockerfile", Evidence: ev,
 			Remediation: "Give the ARG a default pinned by digest (image:tag@sha256:...)."}}
 	}
 	if strings.Contains(ref, "@sha256:") {
@@ -236,10 +238,10 @@ func lintFrom(in instruction, args map[string]string, stageNames map[string]bool
 	name := ref[strings.LastIndex(ref, "/")+1:]
 	_, tag, hasTag := strings.Cut(name, ":")
 	if !hasTag || tag == "latest" {
-		return st, []Finding{{ID: IDDFLatestBase, Title: "Base image uses the latest tag", Severity: SeverityMedium, Evidence: ev,
+		return st, []report.Misconfiguration{{ID: IDDFLatestBase, Title: "Base image uses the latest tag", Severity: vulndb.SeverityMedium, Target: "Dockerfile", Evidence: ev,
 			Remediation: "Pin the base image to a version tag and a digest (FROM image:1.2.3@sha256:...) so builds are reproducible and reviewed."}}
 	}
-	return st, []Finding{{ID: IDDFUnpinnedBase, Title: "Base image not pinned by digest", Severity: SeverityLow, Evidence: ev,
+	return st, []report.Misconfiguration{{ID: IDDFUnpinnedBase, Title: "Base image not pinned by digest", Severity: vulndb.SeverityLow, Target: "Dockerfile", Evidence: ev,
 		Remediation: "Add the digest (FROM image:tag@sha256:...) and let a bot such as Renovate or Dependabot update it."}}
 }
 
@@ -252,10 +254,10 @@ func envText(args string) string {
 	return args
 }
 
-func lintSecrets(out *[]Finding, in instruction, text string) {
+func lintSecrets(out *[]report.Misconfiguration, in instruction, text string) {
 	for _, m := range secrets.ScanText("Dockerfile", []byte(text)) {
-		*out = append(*out, Finding{
-			ID: IDDFSecret, Title: fmt.Sprintf("Secret in %s (%s)", in.cmd, m.Rule), Severity: m.Severity,
+		*out = append(*out, report.Misconfiguration{
+			ID: IDDFSecret, Title: fmt.Sprintf("Secret in %s (%s)", in.cmd, m.Rule), Severity: m.Severity, Target: "Dockerfile",
 			Evidence:    []string{fmt.Sprintf("line %d: %s", in.line+m.Line-1, m.Snippet)},
 			Remediation: "Remove the secret from the Dockerfile and rotate it; pass it with RUN --mount=type=secret at build time or inject it at run time.",
 		})

@@ -7,6 +7,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/customs-scanner/customs/internal/report"
+	"github.com/customs-scanner/customs/internal/vulndb"
 )
 
 func readTestdata(t testing.TB, name string) []byte {
@@ -20,17 +23,17 @@ func readTestdata(t testing.TB, name string) []byte {
 
 func TestLintDockerfileFiles(t *testing.T) {
 	got := LintDockerfile(readTestdata(t, "Dockerfile.bad"))
-	want := []Finding{
-		{ID: IDDFAddRemoteURL, Title: "ADD fetches a remote URL without a checksum", Severity: SeverityMedium, Evidence: []string{"line 15: ADD https://example.com/tool.tar.gz /opt/"}},
-		{ID: IDDFSSHPort, Title: "Exposes SSH port 22", Severity: SeverityMedium, Evidence: []string{"line 19: EXPOSE 8080 22/tcp"}},
-		{ID: IDDFLatestBase, Title: "Base image uses the latest tag", Severity: SeverityMedium, Evidence: []string{"line 3: FROM golang AS build"}},
-		{ID: IDDFPipeToShell, Title: "Downloaded script piped into a shell", Severity: SeverityMedium, Evidence: []string{"line 6: curl -fsSL https://get.example.com/install.sh | bash"}},
-		{ID: IDDFPipeToShell, Title: "Downloaded script piped into a shell", Severity: SeverityMedium, Evidence: []string{"line 9: wget -qO- https://x.example/setup | sh"}},
-		{ID: IDDFRootUser, Title: "Final stage runs as root", Severity: SeverityMedium, Evidence: []string{"line 20: USER root"}},
-		{ID: IDDFSecret, Title: "Secret in ENV (generic-secret-assignment)", Severity: SeverityMedium, Evidence: []string{"line 17: DB_PASSWORD=s3cr****"}},
-		{ID: IDDFNoHealthcheck, Title: "Final stage has no HEALTHCHECK", Severity: SeverityLow, Evidence: []string{"line 13: no HEALTHCHECK instruction in the final stage"}},
-		{ID: IDDFSecretBuildArg, Title: "Secret passed as a build argument", Severity: SeverityLow, Evidence: []string{"line 4: ARG NPM_TOKEN"}},
-		{ID: IDDFUnpinnedBase, Title: "Base image not pinned by digest", Severity: SeverityLow, Evidence: []string{"line 13: FROM ${BASE}", "resolves to python:3.12"}},
+	want := []report.Misconfiguration{
+		{ID: IDDFAddRemoteURL, Title: "ADD fetches a remote URL without a checksum", Severity: vulndb.SeverityMedium, Evidence: []string{"line 15: ADD https://example.com/tool.tar.gz /opt/"}, Target: "Dockerfile"},
+		{ID: IDDFSSHPort, Title: "Exposes SSH port 22", Severity: vulndb.SeverityMedium, Evidence: []string{"line 19: EXPOSE 8080 22/tcp"}, Target: "Dockerfile"},
+		{ID: IDDFLatestBase, Title: "Base image uses the latest tag", Severity: vulndb.SeverityMedium, Evidence: []string{"line 3: FROM golang AS build"}, Target: "Dockerfile"},
+		{ID: IDDFPipeToShell, Title: "Downloaded script piped into a shell", Severity: vulndb.SeverityMedium, Evidence: []string{"line 6: curl -fsSL https://get.example.com/install.sh | bash"}, Target: "Dockerfile"},
+		{ID: IDDFPipeToShell, Title: "Downloaded script piped into a shell", Severity: vulndb.SeverityMedium, Evidence: []string{"line 9: wget -qO- https://x.example/setup | sh"}, Target: "Dockerfile"},
+		{ID: IDDFRootUser, Title: "Final stage runs as root", Severity: vulndb.SeverityMedium, Evidence: []string{"line 20: USER root"}, Target: "Dockerfile"},
+		{ID: IDDFSecret, Title: "Secret in ENV (generic-secret-assignment)", Severity: vulndb.SeverityMedium, Evidence: []string{"line 17: DB_PASSWORD=s3cr****"}, Target: "Dockerfile"},
+		{ID: IDDFNoHealthcheck, Title: "Final stage has no HEALTHCHECK", Severity: vulndb.SeverityLow, Evidence: []string{"line 13: no HEALTHCHECK instruction in the final stage"}, Target: "Dockerfile"},
+		{ID: IDDFSecretBuildArg, Title: "Secret passed as a build argument", Severity: vulndb.SeverityLow, Evidence: []string{"line 4: ARG NPM_TOKEN"}, Target: "Dockerfile"},
+		{ID: IDDFUnpinnedBase, Title: "Base image not pinned by digest", Severity: vulndb.SeverityLow, Evidence: []string{"line 13: FROM ${BASE}", "resolves to python:3.12"}, Target: "Dockerfile"},
 	}
 	if diff := cmp.Diff(want, got, cmpIgnoreRemediation); diff != "" {
 		t.Errorf("Dockerfile.bad (-want +got):\n%s", diff)

@@ -19,6 +19,7 @@ import (
 	"github.com/customs-scanner/customs/internal/extract"
 	imagesrc "github.com/customs-scanner/customs/internal/image"
 	"github.com/customs-scanner/customs/internal/layerfs"
+	"github.com/customs-scanner/customs/internal/report"
 )
 
 func ggcrLayer(t *testing.T, entries []tarEntry, files map[string]string) v1.Layer {
@@ -144,7 +145,7 @@ func TestImageEndToEnd(t *testing.T) {
 		t.Errorf("Stats = %+v, want 2 scanned, 2 binary", st)
 	}
 	facts := Facts(meta, final)
-	if diff := cmp.Diff(ImageFacts{RunsAsRoot: true, HasShell: true}, facts); diff != "" {
+	if diff := cmp.Diff(report.ImageFacts{RunsAsRoot: true, HasShell: true}, facts); diff != "" {
 		t.Errorf("Facts (-want +got):\n%s", diff)
 	}
 }

@@ -9,27 +9,13 @@ package image
 import (
 	"fmt"
 	"sort"
+
+	"github.com/customs-scanner/customs/internal/report"
+	"github.com/customs-scanner/customs/internal/vulndb"
 )
 
-// Severities of findings.
-const (
-	SeverityHigh   = "HIGH"
-	SeverityMedium = "MEDIUM"
-	SeverityLow    = "LOW"
-	SeverityInfo   = "INFO"
-)
-
-// Finding is one configuration problem. ID is stable across releases
-// (policies and exceptions refer to it).
-type Finding struct {
-	ID          string   `json:"id"`
-	Title       string   `json:"title"`
-	Severity    string   `json:"severity"`
-	Evidence    []string `json:"evidence"`
-	Remediation string   `json:"remediation"`
-}
-
-// Finding IDs. "image." checks read the image; "dockerfile." checks read
+// Check IDs of the report.Misconfiguration findings, stable across
+// releases (policies and exceptions refer to them). "image." checks read the image; "dockerfile." checks read
 // the Dockerfile.
 const (
 	IDRootUser         = "image.root-user"
@@ -67,14 +53,15 @@ func capEvidence(ev []string) []string {
 	return append(ev[:maxEvidence:maxEvidence], fmt.Sprintf("... and %d more", rest))
 }
 
-var severityRank = map[string]int{SeverityHigh: 0, "CRITICAL": -1, SeverityMedium: 1, SeverityLow: 2, SeverityInfo: 3}
-
-// sortFindings orders by severity, then ID, then first evidence.
-func sortFindings(fs []Finding) {
+// sortFindings orders by severity (worst first), then ID, then first
+// evidence.
+func sortFindings(fs []report.Misconfiguration) {
 	sort.SliceStable(fs, func(i, j int) bool {
 		a, b := fs[i], fs[j]
-		if severityRank[a.Severity] != severityRank[b.Severity] {
-			return severityRank[a.Severity] < severityRank[b.Severity]
+		ra, _ := vulndb.SeverityRank(a.Severity)
+		rb, _ := vulndb.SeverityRank(b.Severity)
+		if ra != rb {
+			return ra > rb
 		}
 		if a.ID != b.ID {
 			return a.ID < b.ID

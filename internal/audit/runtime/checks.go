@@ -6,45 +6,47 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/customs-scanner/customs/internal/report"
 )
 
 // Check runs every check that applies to w: the Pod Security Standards
 // for Kubernetes workloads, section 5 of the CIS Docker Benchmark for the
 // others, and the customs combined checks for all. Findings come back
 // ranked (see Sort).
-func Check(w *Workload) []Finding {
-	var fs []Finding
+func Check(w *Workload) []report.Misconfiguration {
+	var fs []report.Misconfiguration
 	if w.Format == FormatKubernetes {
 		fs = checkPSS(w)
 	} else {
 		fs = checkCIS(w)
 	}
 	fs = append(fs, checkCustoms(w)...)
-	return Sort(fs)
+	return report.SortMisconfigurations(fs)
 }
 
 // CheckAll checks every workload and ranks the findings together.
-func CheckAll(ws []Workload) []Finding {
-	var fs []Finding
+func CheckAll(ws []Workload) []report.Misconfiguration {
+	var fs []report.Misconfiguration
 	for i := range ws {
 		fs = append(fs, Check(&ws[i])...)
 	}
-	return Sort(fs)
+	return report.SortMisconfigurations(fs)
 }
 
 // rule is the fixed part of a finding.
 type rule struct {
 	id, title   string
-	sev         Severity
-	impact      Impact
+	sev         string
+	impact      string
 	standard    string
 	profile     string
 	remediation string
 }
 
-func (r rule) at(w *Workload, c *Container, evidence string) Finding {
-	f := Finding{ID: r.id, Title: r.title, Severity: r.sev, Impact: r.impact, Standard: r.standard, Profile: r.profile,
-		Source: w.Source, Workload: w.ID(), Evidence: evidence, Remediation: r.remediation}
+func (r rule) at(w *Workload, c *Container, evidence string) report.Misconfiguration {
+	f := report.Misconfiguration{ID: r.id, Title: r.title, Severity: r.sev, Impact: r.impact, Standard: r.standard, Profile: r.profile,
+		Source: w.Source, Workload: w.ID(), Evidence: []string{evidence}, Remediation: r.remediation}
 	if c != nil {
 		f.Container = c.Name
 	}
@@ -60,7 +62,7 @@ func (r rule) at(w *Workload, c *Container, evidence string) Finding {
 }
 
 // with returns r at another severity and impact.
-func (r rule) with(sev Severity, impact Impact) rule {
+func (r rule) with(sev, impact string) rule {
 	r.sev, r.impact = sev, impact
 	return r
 }
@@ -201,8 +203,8 @@ var (
 
 // checkCustoms runs the combined checks that no single standard control
 // expresses.
-func checkCustoms(w *Workload) []Finding {
-	var fs []Finding
+func checkCustoms(w *Workload) []report.Misconfiguration {
+	var fs []report.Misconfiguration
 	for i := range w.Containers {
 		c := &w.Containers[i]
 		if w.HostPID && (isTrue(c.Privileged) || hasCap(c.CapAdd, "SYS_PTRACE")) {

@@ -6,9 +6,11 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/customs-scanner/customs/internal/report"
 )
 
-func ids(fs []Finding) []string {
+func ids(fs []report.Misconfiguration) []string {
 	var out []string
 	for _, f := range fs {
 		out = append(out, f.ID)
@@ -154,26 +156,5 @@ func TestCISControls(t *testing.T) {
 				t.Errorf("finding IDs (-want +got):\n%s", diff)
 			}
 		})
-	}
-}
-
-// TestRanking checks that host escapes come first, then privilege
-// escalation, then hardening, whatever the input order.
-func TestRanking(t *testing.T) {
-	in := []Finding{
-		{ID: "h", Severity: Critical, Impact: Hardening},
-		{ID: "p", Severity: High, Impact: PrivilegeEscalation},
-		{ID: "e2", Severity: High, Impact: HostEscape},
-		{ID: "e1", Severity: Critical, Impact: HostEscape},
-	}
-	var got []string
-	for _, f := range Sort(in) {
-		got = append(got, f.ID)
-	}
-	if diff := cmp.Diff([]string{"e1", "e2", "p", "h"}, got); diff != "" {
-		t.Errorf("order (-want +got):\n%s", diff)
-	}
-	if in[0].ID != "h" {
-		t.Error("Sort changed its input")
 	}
 }

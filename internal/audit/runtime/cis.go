@@ -3,11 +3,13 @@ package runtime
 import (
 	"fmt"
 	"strings"
+
+	"github.com/customs-scanner/customs/internal/report"
 )
 
 // cis builds a rule for a CIS Docker Benchmark v1.6.0 recommendation;
 // the ID carries its number.
-func cis(num, title, level string, sev Severity, impact Impact, remediation string) rule {
+func cis(num, title, level string, sev, impact string, remediation string) rule {
 	return rule{id: "CIS-DOCKER-" + num, title: num + " " + title, sev: sev, impact: impact, standard: StandardCIS, profile: level, remediation: remediation}
 }
 
@@ -65,8 +67,8 @@ var (
 		"Do not mount the container runtime socket; use a narrowly scoped API proxy if a tool needs it")
 )
 
-func checkCIS(w *Workload) []Finding {
-	var fs []Finding
+func checkCIS(w *Workload) []report.Misconfiguration {
+	var fs []report.Misconfiguration
 	pod := func(on bool, fact string, r rule) {
 		if on {
 			fs = append(fs, r.at(w, nil, ev(w.field(nil, fact), "host")))

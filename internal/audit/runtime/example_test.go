@@ -2,8 +2,10 @@ package runtime_test
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/customs-scanner/customs/internal/audit/runtime"
+	"github.com/customs-scanner/customs/internal/report"
 )
 
 // Audit a Compose service, then add what the image scan knows.
@@ -26,11 +28,11 @@ func Example() {
 		panic(err)
 	}
 	fs := runtime.Check(&ws[0])
-	fs = runtime.Join(fs, ws[0], runtime.ImageFacts{User: "root", HasShell: true, HasDockerCLI: true})
+	fs = runtime.Join(fs, ws[0], report.ImageFacts{User: "root", RunsAsRoot: true, HasShell: true, HasDockerCLI: true})
 	for _, f := range fs {
-		fmt.Println(f.Impact, f.Severity, f.ID, "|", f.Evidence)
+		fmt.Println(f.Impact, f.Severity, f.ID, "|", strings.Join(f.Evidence, "; "))
 	}
 	// Output:
-	// host-escape critical CIS-DOCKER-5.32 | services.ci.volumes[0]: /var/run/docker.sock:/var/run/docker.sock
-	// host-escape critical CUSTOMS-JOIN-DOCKER-CLI-SOCKET | services.ci.volumes[0]: /var/run/docker.sock; image has the docker CLI
+	// host-escape CRITICAL CIS-DOCKER-5.32 | services.ci.volumes[0]: /var/run/docker.sock:/var/run/docker.sock
+	// host-escape CRITICAL CUSTOMS-JOIN-DOCKER-CLI-SOCKET | services.ci.volumes[0]: /var/run/docker.sock; image has the docker CLI
 }

@@ -2,6 +2,8 @@ package runtime
 
 import (
 	"testing"
+
+	"github.com/customs-scanner/customs/internal/report"
 )
 
 // Run these with -fuzzminimizetime=2s: minimising a new input as large as
@@ -23,7 +25,7 @@ func fuzzParse(f *testing.F, parse func(string, []byte) ([]Workload, error), see
 		}
 		fs := CheckAll(ws)
 		for i := range ws {
-			Join(fs, ws[i], ImageFacts{HasShell: true, HasDockerCLI: true})
+			Join(fs, ws[i], report.ImageFacts{HasShell: true, HasDockerCLI: true})
 		}
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/customs-scanner/customs/internal/golden"
+	"github.com/customs-scanner/customs/internal/report"
 )
 
 // samples are the testdata inputs with their detected format.
@@ -35,10 +36,10 @@ func readSample(t testing.TB, name string) []byte {
 }
 
 // render prints findings one per line, in rank order, for golden files.
-func render(fs []Finding) string {
+func render(fs []report.Misconfiguration) string {
 	var b strings.Builder
 	for _, f := range fs {
-		fmt.Fprintf(&b, "%s | %s | %s | %s | %s | %s | %s\n", f.ID, f.Severity, f.Impact, f.Workload, f.Container, f.Profile, f.Evidence)
+		fmt.Fprintf(&b, "%s | %s | %s | %s | %s | %s | %s\n", f.ID, f.Severity, f.Impact, f.Workload, f.Container, f.Profile, strings.Join(f.Evidence, "; "))
 	}
 	return b.String()
 }

@@ -1,18 +1,8 @@
 package runtime
 
-import "strings"
-
-// ImageFacts are what the image scan knows about a container's image.
-type ImageFacts struct {
-	// User is the image config's USER ("" means root).
-	User string
-	// HasShell: /bin/sh or another shell is in the image.
-	HasShell bool
-	// HasPackageManager: apt, apk, dnf, yum, pip... is in the image.
-	HasPackageManager bool
-	// HasDockerCLI: a docker (or nerdctl, crictl, ctr, podman) binary.
-	HasDockerCLI bool
-}
+import (
+	"github.com/customs-scanner/customs/internal/report"
+)
 
 var (
 	joinRootUser = rule{"CUSTOMS-JOIN-ROOT-USER", "Runs as root: the workload does not require non-root and the image user is root", High, PrivilegeEscalation, StandardCustoms, "image+runtime",
@@ -23,12 +13,6 @@ var (
 		"Do not mount the runtime socket; if a tool needs the API, use a scoped proxy and an image without the CLI"}
 )
 
-// isRootUser reports whether a Docker USER string means UID 0.
-func isRootUser(u string) bool {
-	name, _, _ := strings.Cut(strings.TrimSpace(u), ":")
-	return name == "" || name == "root" || name == "0"
-}
-
 // Join adds the findings that need both the runtime settings of w and the
 // facts of its image: the workload does not require non-root and the image
 // user is root; a writable root filesystem with a shell in the image; a
@@ -36,13 +20,13 @@ func isRootUser(u string) bool {
 // apply to every container of w (give a Workload with only the containers
 // running that image). It returns findings plus the new ones, ranked, and
 // leaves findings unchanged.
-func Join(findings []Finding, w Workload, img ImageFacts) []Finding {
-	out := make([]Finding, 0, len(findings)+3)
+func Join(findings []report.Misconfiguration, w Workload, img report.ImageFacts) []report.Misconfiguration {
+	out := make([]report.Misconfiguration, 0, len(findings)+3)
 	out = append(out, findings...)
 	socket := HasRuntimeSocket(&w)
 	for i := range w.Containers {
 		c := &w.Containers[i]
-		if !isTrue(c.RunAsNonRoot) && c.RunAsUser == nil && isRootUser(img.User) && !isFalse(w.HostUsers) {
+		if !isTrue(c.RunAsNonRoot) && c.RunAsUser == nil && img.RunsAsRoot && !isFalse(w.HostUsers) {
 			u := img.User
 			if u == "" {
 				u = `""`
@@ -60,7 +44,7 @@ func Join(findings []Finding, w Workload, img ImageFacts) []Finding {
 			out = append(out, joinDockerCLI.at(&w, c, socketEvidence(&w, c)+"; image has the docker CLI"))
 		}
 	}
-	return Sort(out)
+	return report.SortMisconfigurations(out)
 }
 
 func socketEvidence(w *Workload, c *Container) string {

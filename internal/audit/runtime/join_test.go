@@ -1,9 +1,12 @@
 package runtime
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/customs-scanner/customs/internal/report"
 )
 
 func TestJoin(t *testing.T) {
@@ -38,21 +41,21 @@ spec:
 	for _, tc := range []struct {
 		name string
 		w    Workload
-		img  ImageFacts
+		img  report.ImageFacts
 		want []string // "ID evidence" of the added findings
 	}{
-		{"root image, runAsNonRoot unset", k8s(t, sockPod), ImageFacts{User: ""},
+		{"root image, runAsNonRoot unset", k8s(t, sockPod), report.ImageFacts{User: "", RunsAsRoot: true},
 			[]string{"CUSTOMS-JOIN-ROOT-USER spec.containers[0].securityContext.runAsNonRoot: not set; image USER \"\""}},
-		{"non-root image", k8s(t, sockPod), ImageFacts{User: "65532:65532"}, nil},
-		{"docker CLI with the socket", k8s(t, sockPod), ImageFacts{User: "1000", HasDockerCLI: true},
+		{"non-root image", k8s(t, sockPod), report.ImageFacts{User: "65532:65532"}, nil},
+		{"docker CLI with the socket", k8s(t, sockPod), report.ImageFacts{User: "1000", HasDockerCLI: true},
 			[]string{"CUSTOMS-JOIN-DOCKER-CLI-SOCKET spec.containers[0].volumeMounts[0]: /var/run/docker.sock; image has the docker CLI"}},
-		{"writable root with shell and apk", k8s(t, sockPod), ImageFacts{User: "app", HasShell: true, HasPackageManager: true},
+		{"writable root with shell and apk", k8s(t, sockPod), report.ImageFacts{User: "app", HasShell: true, HasPackageManager: true},
 			[]string{"CUSTOMS-JOIN-WRITABLE-SHELL spec.containers[0].securityContext.readOnlyRootFilesystem: not set; image has a shell and a package manager"}},
-		{"compose socket mount, docker CLI, root", compose(t, "    volumes: [\"/var/run/docker.sock:/var/run/docker.sock\"]\n"), ImageFacts{User: "root", HasDockerCLI: true}, []string{
+		{"compose socket mount, docker CLI, root", compose(t, "    volumes: [\"/var/run/docker.sock:/var/run/docker.sock\"]\n"), report.ImageFacts{User: "root", RunsAsRoot: true, HasDockerCLI: true}, []string{
 			"CUSTOMS-JOIN-DOCKER-CLI-SOCKET services.s.volumes[0]: /var/run/docker.sock; image has the docker CLI",
 			"CUSTOMS-JOIN-ROOT-USER services.s.runAsNonRoot: not set; image USER root",
 		}},
-		{"read-only root, no socket, user set", compose(t, "    read_only: true\n    user: \"0\"\n"), ImageFacts{User: "root", HasShell: true, HasDockerCLI: true}, nil},
+		{"read-only root, no socket, user set", compose(t, "    read_only: true\n    user: \"0\"\n"), report.ImageFacts{User: "root", RunsAsRoot: true, HasShell: true, HasDockerCLI: true}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := Check(&tc.w)
@@ -63,7 +66,7 @@ spec:
 			var added []string
 			for _, f := range got {
 				if len(f.ID) > 12 && f.ID[:12] == "CUSTOMS-JOIN" {
-					added = append(added, f.ID+" "+f.Evidence)
+					added = append(added, f.ID+" "+strings.Join(f.Evidence, "; "))
 				}
 			}
 			if diff := cmp.Diff(tc.want, added); diff != "" {

@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/customs-scanner/customs/internal/report"
 )
 
 // The Pod Security Standards controls, named as on
 // https://kubernetes.io/docs/concepts/security/pod-security-standards/.
-func pss(id, control, profile string, sev Severity, impact Impact, remediation string) rule {
+func pss(id, control, profile string, sev, impact string, remediation string) rule {
 	return rule{id: id, title: control, sev: sev, impact: impact, standard: StandardPSS, profile: profile, remediation: remediation}
 }
 
@@ -63,8 +65,8 @@ var restrictedVolumes = []string{"configMap", "csi", "downwardAPI", "emptyDir", 
 
 var selinuxTypes = []string{"", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"}
 
-func checkPSS(w *Workload) []Finding {
-	var fs []Finding
+func checkPSS(w *Workload) []report.Misconfiguration {
+	var fs []report.Misconfiguration
 	// Pod-level controls.
 	if isTrue(w.HostProcess) {
 		fs = append(fs, pssHostProcess.at(w, nil, ev(w.path+".securityContext.windowsOptions.hostProcess", w.HostProcess)))

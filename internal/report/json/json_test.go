@@ -25,7 +25,7 @@ func TestRoundTrip(t *testing.T) {
 	if err := (Encoder{}).Encode(&b, r); err != nil {
 		t.Fatal(err)
 	}
-	for _, field := range []string{`"vulnerabilityID"`, `"aliases"`, `"packageName"`, `"packageVersion"`, `"packageType"`, `"purl"`, `"sourceName"`, `"sourceVersion"`, `"status"`, `"fixedVersion"`, `"severity"`, `"layer"`, `"createdBy"`, `"locations"`, `"schemaVersion": "1.0"`} {
+	for _, field := range []string{`"vulnerabilityID"`, `"aliases"`, `"packageName"`, `"packageVersion"`, `"packageType"`, `"purl"`, `"sourceName"`, `"sourceVersion"`, `"status"`, `"fixedVersion"`, `"severity"`, `"layer"`, `"createdBy"`, `"locations"`, `"schemaVersion": "1.1"`} {
 		if !strings.Contains(b.String(), field) {
 			t.Errorf("report lacks %s", field)
 		}

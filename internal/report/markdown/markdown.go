@@ -29,11 +29,15 @@ type Encoder struct {
 
 var severities = []string{"CRITICAL", "HIGH", "MEDIUM", "LOW", "NEGLIGIBLE", "UNKNOWN"}
 
-// Encode writes r to w.
+// Encode writes r to w; a report of customs audit (with Targets) is
+// rendered by the workloads' checks.
 func (e Encoder) Encode(w io.Writer, r *report.Report) error {
 	limit := e.Limit
 	if limit <= 0 {
 		limit = DefaultLimit
+	}
+	if len(r.Targets) > 0 {
+		return writeAudit(w, r, limit)
 	}
 	var fixable, rest []report.Finding
 	pkgs := map[string]bool{}

@@ -106,3 +106,50 @@ func TestSecretsShown(t *testing.T) {
 		}
 	}
 }
+
+func TestAuditGolden(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		r    func(testing.TB) *report.Report
+		file string
+	}{
+		{"sample", reporttest.AuditSample, "audit.md"},
+		{"clean", func(t testing.TB) *report.Report {
+			r := reporttest.AuditSample(t)
+			r.Misconfigurations = nil
+			return r
+		}, "audit-clean.md"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := (Encoder{}).Encode(&b, tc.r(t)); err != nil {
+				t.Fatal(err)
+			}
+			golden.Check(t, filepath.Join("testdata", tc.file), b.Bytes())
+		})
+	}
+}
+
+// TestAuditShort: thousands of findings (a cluster's manifests) still
+// make a comment under GitHub's 65536-character limit, and say how many
+// were left out.
+func TestAuditShort(t *testing.T) {
+	r := reporttest.AuditSample(t)
+	base := r.Misconfigurations
+	r.Misconfigurations = nil
+	for i := range 3000 {
+		f := base[i%len(base)]
+		f.Workload = fmt.Sprintf("Deployment/app-%d", i)
+		r.Misconfigurations = append(r.Misconfigurations, f)
+	}
+	var b bytes.Buffer
+	if err := (Encoder{}).Encode(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	if b.Len() > 65536 {
+		t.Errorf("comment is %d bytes, over GitHub's limit", b.Len())
+	}
+	if want := fmt.Sprintf("…and %d more", 3000-MaxFolded); !strings.Contains(b.String(), want) {
+		t.Errorf("comment lacks %q", want)
+	}
+}

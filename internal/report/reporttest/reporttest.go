@@ -5,7 +5,6 @@ package reporttest
 import (
 	"bytes"
 	_ "embed"
-	"encoding/json"
 	"testing"
 
 	"github.com/customs-scanner/customs/internal/report"
@@ -31,11 +30,11 @@ func Sample(t testing.TB) *report.Report {
 
 // AuditSample returns a fresh copy of the sample audit report: the real
 // output of customs audit on a Compose file and a Pod.
-func AuditSample(t testing.TB) *report.AuditReport {
+func AuditSample(t testing.TB) *report.Report {
 	t.Helper()
-	var r report.AuditReport
-	if err := json.Unmarshal(auditSample, &r); err != nil {
+	r, err := jsonreport.Decode(bytes.NewReader(auditSample))
+	if err != nil {
 		t.Fatal(err)
 	}
-	return &r
+	return r
 }

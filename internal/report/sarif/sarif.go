@@ -116,7 +116,9 @@ type result struct {
 	Message             text              `json:"message"`
 	Locations           []location        `json:"locations"`
 	PartialFingerprints map[string]string `json:"partialFingerprints"`
-	Properties          resultProperties  `json:"properties"`
+	// Properties are resultProperties, or workloadProperties for a
+	// failed check of a workload.
+	Properties any `json:"properties"`
 }
 
 type resultProperties struct {
@@ -131,9 +133,13 @@ type resultProperties struct {
 	Path           string `json:"path,omitempty"`
 }
 
+// location is where a result is: a file, and for a failed check of a
+// workload the workload and container (its file is absent when the
+// workload was read from stdin).
 type location struct {
-	PhysicalLocation physical `json:"physicalLocation"`
-	Message          *text    `json:"message,omitempty"`
+	PhysicalLocation *physical         `json:"physicalLocation,omitempty"`
+	LogicalLocations []logicalLocation `json:"logicalLocations,omitempty"`
+	Message          *text             `json:"message,omitempty"`
 }
 
 type physical struct {
@@ -192,6 +198,10 @@ func build(r *report.Report, dockerfile string, ins []Instruction) log {
 		results = append(results, makeResult(f, index[f.VulnerabilityID], uri, ins))
 	}
 	rules, results = addAudit(r, rules, results, uri, ins)
+	auto := "customs/" + r.Target.Ref + "/"
+	if len(r.Targets) > 0 {
+		auto = "customs-audit/" // customs audit: one analysis of many files
+	}
 	name := r.Tool.Name
 	if name == "" {
 		name = "customs"
@@ -207,7 +217,7 @@ func build(r *report.Report, dockerfile string, ins []Instruction) log {
 				Rules:          rules,
 			}},
 			Results:           results,
-			AutomationDetails: &automation{ID: "customs/" + r.Target.Ref + "/"},
+			AutomationDetails: &automation{ID: auto},
 		}},
 	}
 }
@@ -302,13 +312,13 @@ func makeResult(f report.Finding, idx int, dockerfile string, ins []Instruction)
 	}
 	loc := location{}
 	if dockerfile != "" {
-		loc.PhysicalLocation = physical{ArtifactLocation: artifact{URI: dockerfile}, Region: region{StartLine: lineFor(ins, f.CreatedBy)}}
+		loc.PhysicalLocation = &physical{ArtifactLocation: artifact{URI: dockerfile}, Region: region{StartLine: lineFor(ins, f.CreatedBy)}}
 	} else {
 		p := strings.TrimPrefix(f.Path, "/")
 		if p == "" {
 			p = "image"
 		}
-		loc.PhysicalLocation = physical{ArtifactLocation: artifact{URI: p}, Region: region{StartLine: 1}}
+		loc.PhysicalLocation = &physical{ArtifactLocation: artifact{URI: p}, Region: region{StartLine: 1}}
 	}
 	lvl := level(f.Severity)
 	if f.Status == report.StatusUndetermined {
@@ -409,8 +419,9 @@ func clip(s string, n int) string {
 	return report.CutUTF8(s, n-3) + "..."
 }
 
-// addAudit adds secrets and configuration findings: one rule per secret
-// rule or check, one result per finding.
+// addAudit adds secrets and failed checks: one rule per secret rule or
+// check, one result per finding. A check of a workload (customs audit) is
+// located in the file and object it was read from.
 func addAudit(r *report.Report, rules []rule, results []result, dockerfile string, ins []Instruction) ([]rule, []result) {
 	index := map[string]int{}
 	ruleFor := func(id, title, sev, remediation, tag string) int {
@@ -443,12 +454,22 @@ func addAudit(r *report.Report, rules []rule, results []result, dockerfile strin
 		results = append(results, result{
 			RuleID: id, RuleIndex: i, Level: level(s.Severity),
 			Message:             text{Text: fmt.Sprintf("%s secret %s in /%s:%d (%s).", s.Rule, s.Match, strings.TrimPrefix(s.Path, "/"), s.Line, state)},
-			Locations:           []location{{PhysicalLocation: physical{ArtifactLocation: artifact{URI: uri}, Region: region{StartLine: line}}}},
+			Locations:           []location{{PhysicalLocation: &physical{ArtifactLocation: artifact{URI: uri}, Region: region{StartLine: line}}}},
 			PartialFingerprints: fingerprint(id, s.Path, s.Layer, fmt.Sprint(s.Line)),
 			Properties:          resultProperties{Severity: s.Severity, Layer: s.Layer, CreatedBy: s.CreatedBy, Path: s.Path},
 		})
 	}
 	for _, m := range r.Misconfigurations {
+		if m.Workload != "" {
+			i, ok := index[m.ID]
+			if !ok {
+				i = len(rules)
+				index[m.ID] = i
+				rules = append(rules, workloadRule(m))
+			}
+			results = append(results, workloadResult(m, i))
+			continue
+		}
 		i := ruleFor(m.ID, m.Title, m.Severity, m.Remediation, "configuration")
 		uri := "image"
 		if dockerfile != "" {
@@ -457,7 +478,7 @@ func addAudit(r *report.Report, rules []rule, results []result, dockerfile strin
 		results = append(results, result{
 			RuleID: m.ID, RuleIndex: i, Level: level(m.Severity),
 			Message:             text{Text: m.Title + ": " + strings.Join(m.Evidence, "; ")},
-			Locations:           []location{{PhysicalLocation: physical{ArtifactLocation: artifact{URI: uri}, Region: region{StartLine: 1}}}},
+			Locations:           []location{{PhysicalLocation: &physical{ArtifactLocation: artifact{URI: uri}, Region: region{StartLine: 1}}}},
 			PartialFingerprints: fingerprint(m.ID, strings.Join(m.Evidence, "\n")),
 			Properties:          resultProperties{Severity: m.Severity},
 		})

@@ -67,12 +67,19 @@ func TestSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	odd := reporttest.AuditSample(t)
+	odd.Misconfigurations[0].Source = "/srv/my manifests/deploy #1.yaml"
+	odd.Misconfigurations[1].Source = "-"
+	odd.Misconfigurations[2].Source = "k8s:dir/pod.yaml"
 	for _, tc := range []struct {
 		name string
 		doc  string
 		ok   bool
 	}{
 		{"paths", string(encode(t, Encoder{}, reporttest.Sample(t))), true},
+		{"audit", string(encode(t, Encoder{}, reporttest.AuditSample(t))), true},
+		{"audit of nothing", string(encode(t, Encoder{}, &report.Report{Targets: []report.AuditTarget{{Target: "empty.yaml"}}})), true},
+		{"audit: stdin, spaces, absolute and colon paths", string(encode(t, Encoder{}, odd)), true},
 		{"dockerfile", string(encode(t, Encoder{Dockerfile: dockerfile}, reporttest.Sample(t))), true},
 		{"empty", string(encode(t, Encoder{}, &report.Report{})), true},
 		// The validator must be able to fail: a level outside the enum.
@@ -129,7 +136,7 @@ func TestGitHubShape(t *testing.T) {
 			t.Errorf("result %s points at rule %d", r.RuleID, r.RuleIndex)
 		}
 		loc := r.Locations[0].PhysicalLocation
-		res = append(res, resRow{r.RuleID, r.Properties.PackageName, r.Level, loc.ArtifactLocation.URI, loc.Region.StartLine})
+		res = append(res, resRow{r.RuleID, r.Properties.(map[string]any)["packageName"].(string), r.Level, loc.ArtifactLocation.URI, loc.Region.StartLine})
 	}
 	// CVE-2019-1551 is not-affected and left out; ca-certificates-cacert
 	// came from the RUN apk add layer (line 9), the rest from the base image

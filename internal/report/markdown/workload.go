@@ -8,9 +8,6 @@ import (
 	"github.com/customs-scanner/customs/internal/report"
 )
 
-// auditSeverities are customs audit's severities, worst first.
-var auditSeverities = []string{"critical", "high", "medium", "low", "info"}
-
 // auditImpacts name the impact groups, worst first.
 var auditImpacts = []struct{ id, title string }{
 	{report.ImpactHostEscape, "Host escape"},
@@ -18,14 +15,11 @@ var auditImpacts = []struct{ id, title string }{
 	{report.ImpactHardening, "Hardening"},
 }
 
-// AuditEncoder renders the report of customs audit for a pull-request
-// comment: counts by severity, the findings grouped by what an attacker
-// gains (host escape first), at most MaxFolded rows, and each check's
-// remediation folded in a <details> block.
-type AuditEncoder struct{}
-
-// Encode writes r to w.
-func (AuditEncoder) Encode(w io.Writer, r *report.AuditReport) error {
+// writeAudit renders the report of customs audit (one with Targets):
+// counts by severity, the failed checks grouped by what an attacker gains
+// (host escape first), at most MaxFolded rows, the secrets of image
+// targets, and each check's remediation folded in a <details> block.
+func writeAudit(w io.Writer, r *report.Report, limit int) error {
 	var b strings.Builder
 	var targets []string
 	workloads := 0
@@ -34,24 +28,20 @@ func (AuditEncoder) Encode(w io.Writer, r *report.AuditReport) error {
 		workloads += t.Workloads
 	}
 	fmt.Fprintf(&b, "### customs audit: %s\n\n", strings.Join(targets, ", "))
-	if len(r.Findings) == 0 {
+	if len(r.Misconfigurations) == 0 && len(r.Secrets) == 0 {
 		fmt.Fprintf(&b, "No findings in %s.\n", plural(workloads, "workload"))
 		_, err := io.WriteString(w, b.String())
 		return err
 	}
-	counts := map[string]int{}
-	for _, f := range r.Findings {
-		counts[strings.ToLower(f.Severity)]++
+	ms := r.Misconfigurations
+	if len(ms) > 0 {
+		fmt.Fprintf(&b, "**%s**: %s.\n", plural(len(ms), "finding"), bySeverity(len(ms), func(i int) string { return ms[i].Severity }))
 	}
-	var parts []string
-	for _, s := range auditSeverities {
-		if n := counts[s]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%s **%d**", strings.ToUpper(s), n))
-		}
+	if len(r.Secrets) > 0 {
+		fmt.Fprintf(&b, "\n**%s**: %s.\n", plural(len(r.Secrets), "secret"), bySeverity(len(r.Secrets), func(i int) string { return r.Secrets[i].Severity }))
 	}
-	fmt.Fprintf(&b, "**%s**: %s.\n", plural(len(r.Findings), "finding"), strings.Join(parts, " · "))
-	groups := map[string][]report.AuditFinding{}
-	for _, f := range r.Findings {
+	groups := map[string][]report.Misconfiguration{}
+	for _, f := range ms {
 		imp := f.Impact
 		if imp != report.ImpactHostEscape && imp != report.ImpactPrivilegeEscalation {
 			imp = report.ImpactHardening
@@ -68,15 +58,20 @@ func (AuditEncoder) Encode(w io.Writer, r *report.AuditReport) error {
 		shown += len(rows)
 		fmt.Fprintf(&b, "\n#### %s\n\n| Severity | Check | Workload | Container | Evidence |\n|---|---|---|---|---|\n", imp.title)
 		for _, f := range rows {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", strings.ToUpper(cell(f.Severity)), cell(f.ID), cell(f.Workload), cell(f.Container), cell(clip(f.Evidence, 200)))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", norm(f.Severity), cell(f.ID), cell(f.Workload), cell(f.Container), cell(clip(strings.Join(f.Evidence, "; "), 200)))
 		}
 	}
-	if n := len(r.Findings) - shown; n > 0 {
+	if n := len(ms) - shown; n > 0 {
 		fmt.Fprintf(&b, "\n…and %d more: see the full report (`-o json`).\n", n)
+	}
+	secretsTable(&b, r.Secrets, limit)
+	if len(ms) == 0 {
+		_, err := io.WriteString(w, b.String())
+		return err
 	}
 	b.WriteString("\n<details><summary>Remediation</summary>\n\n")
 	seen := map[string]bool{}
-	for _, f := range r.Findings {
+	for _, f := range ms {
 		if seen[f.ID] {
 			continue
 		}
