@@ -2,7 +2,12 @@ package cli
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -233,5 +238,44 @@ func TestAuditImageTarget(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("findings %+v lack image.root-user", rep.Findings)
+	}
+}
+
+// TestAuditImageSecret: a secret in an image given to customs audit is in
+// the report's secrets, as customs scan reports it, and --fail-on counts
+// it as scan's does; the table lists it.
+func TestAuditImageSecret(t *testing.T) {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalECPrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	writeTree(t, root, map[string]string{"srv/app/tls/key.pem": string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}))})
+	r := run(t, "--cache-dir", t.TempDir(), "audit", "-o", "json", "dir:"+root)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var rep report.Report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Secrets) != 1 || rep.Secrets[0].Path != "srv/app/tls/key.pem" || rep.Secrets[0].Severity != "CRITICAL" {
+		t.Fatalf("secrets %+v, want the key, CRITICAL", rep.Secrets)
+	}
+	for _, m := range rep.Misconfigurations {
+		if strings.HasPrefix(m.ID, "secret") {
+			t.Errorf("a secret reported as a misconfiguration: %+v", m)
+		}
+	}
+	r = run(t, "--cache-dir", t.TempDir(), "audit", "--fail-on", "high", "dir:"+root)
+	if r.code != ExitFindings || !strings.Contains(r.stderr, "--fail-on high: 1 findings at or above HIGH (worst CRITICAL)") {
+		t.Errorf("--fail-on high: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "SECRETS") || !strings.Contains(r.stdout, "srv/app/tls/key.pem") {
+		t.Errorf("table lacks the secret:\n%s", r.stdout)
 	}
 }
