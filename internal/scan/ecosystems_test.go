@@ -332,8 +332,9 @@ var namedElsewhere = map[string][]string{
 }
 
 // TestEcosystemsDeclaredOnce reads the source: outside the ecosystems'
-// folders (extract/*, version/*) and the feed importers, which write the
-// namespaces they import, no code names a registered package type or
+// folders (extract/*, version/*), the feed importers, which write the
+// namespaces they import, and test fixtures (testdata, *test packages such
+// as storetest), no code names a registered package type or
 // advisory ecosystem, so that adding an ecosystem is one folder whose
 // extractor describes it and one line in Extractors, and nothing else.
 func TestEcosystemsDeclaredOnce(t *testing.T) {
@@ -356,7 +357,8 @@ func TestEcosystemsDeclaredOnce(t *testing.T) {
 		rel = filepath.ToSlash(rel)
 		if d.IsDir() {
 			switch {
-			case d.Name() == "testdata", strings.HasPrefix(rel, "extract/"), strings.HasPrefix(rel, "vulndb/feeds"),
+			case d.Name() == "testdata", strings.HasSuffix(d.Name(), "test"), // fixtures: testdata, storetest, reporttest
+				strings.HasPrefix(rel, "extract/"), strings.HasPrefix(rel, "vulndb/feeds"),
 				rel == "version" || strings.HasPrefix(rel, "version/") && !strings.HasPrefix(rel, "version/npm"):
 				return filepath.SkipDir
 			}
