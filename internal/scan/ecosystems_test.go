@@ -389,3 +389,27 @@ func TestEcosystemsDeclaredOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestEcosystemsDocumented: the report schema lists every registered
+// package type.
+func TestEcosystemsDocumented(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "report-schema.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var row string
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "| `type` |") {
+			row = line
+			break
+		}
+	}
+	if row == "" {
+		t.Fatal("docs/report-schema.md has no `type` row")
+	}
+	for _, d := range Ecosystems() {
+		if !strings.Contains(row, "`"+d.Type+"`") {
+			t.Errorf("docs/report-schema.md: the type row does not list %s", d.Type)
+		}
+	}
+}
