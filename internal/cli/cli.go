@@ -97,7 +97,7 @@ Quick start:
 			root.SetErr(io.Discard)
 		}
 	}
-	root.AddCommand(newScanCmd(g), newSBOMCmd(g), newConvertCmd(g), newDBCmd(g), newVexCmd(time.Now), newVersionCmd(), newAuditCmd(g), newExplainCmd(g))
+	root.AddCommand(newScanCmd(g), newSBOMCmd(g), newConvertCmd(g), newDBCmd(g), newVexCmd(time.Now), newVersionCmd(), newAuditCmd(g), newExplainCmd(g), newRecordCmd(g))
 	refuseUnknown(root)
 	return root
 }

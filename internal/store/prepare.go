@@ -104,10 +104,13 @@ func Prepare(in Input) (*Prepared, error) {
 		p.Kind, p.Key = KindImage, r.Target.Digest()
 		p.ConfigDigest = r.Target.ImageID
 		p.Refs = refs(r.Target, in.Refs)
-		if len(p.Refs) > 0 {
-			p.Name = p.Refs[0]
-		} else {
-			p.Name = r.Target.Ref
+		// The name: a reference the caller gave, else one the image has.
+		p.Name = r.Target.Ref
+		for _, names := range [][]string{in.Refs, r.Target.RepoTags, p.Refs} {
+			if i := slices.IndexFunc(names, isRef); i >= 0 {
+				p.Name = names[i]
+				break
+			}
 		}
 		p.Platform = in.Platform
 		if p.Platform == "" && r.Target.Architecture != "" {
@@ -139,9 +142,16 @@ func refs(t report.Target, extra []string) []string {
 		out = append(out, t.Ref)
 	}
 	out = append(out, extra...)
-	out = slices.DeleteFunc(out, func(s string) bool { return strings.TrimSpace(s) == "" })
+	out = slices.DeleteFunc(out, func(s string) bool { return !isRef(s) })
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// isRef tells an image reference from a file path (an SBOM names the
+// archive it was made from) and from nothing.
+func isRef(s string) bool {
+	s = strings.TrimSpace(s)
+	return s != "" && !strings.HasPrefix(s, "/") && !strings.HasPrefix(s, "./") && !strings.HasPrefix(s, "../") && !strings.ContainsAny(s, " \\")
 }
 
 type pkgRef struct{ layer, pkg int }
