@@ -2,14 +2,12 @@ package cli
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -18,12 +16,8 @@ import (
 	"github.com/customs-scanner/customs/internal/inventory"
 	"github.com/customs-scanner/customs/internal/policy"
 	"github.com/customs-scanner/customs/internal/report"
-	jsonreport "github.com/customs-scanner/customs/internal/report/json"
-	"github.com/customs-scanner/customs/internal/report/markdown"
-	"github.com/customs-scanner/customs/internal/report/sarif"
 	"github.com/customs-scanner/customs/internal/scan"
 	"github.com/customs-scanner/customs/internal/target"
-	"github.com/customs-scanner/customs/internal/vulndb"
 )
 
 type auditFlags struct {
@@ -131,95 +125,13 @@ func runAudit(cmd *cobra.Command, f *auditFlags, targets []string) error {
 	}
 	rep.Misconfigurations = report.SortMisconfigurations(rep.Misconfigurations)
 	rep.Summarize()
-	if err := writeOutputs(cmd.OutOrStdout(), outs, func(w io.Writer, o outputSpec) error {
-		return encodeAudit(w, o.Format, rep)
-	}); err != nil {
+	if err := writeReports(cmd.OutOrStdout(), outs, outputOptions{Width: tableWidth(cmd.OutOrStdout())}, rep); err != nil {
 		return err
 	}
 	if n, worst := policy.FailOn(rep, f.failOn, false); n > 0 {
 		return errFindings{policy.FailOnMessage(f.failOn, false, n, worst)}
 	}
 	return nil
-}
-
-// encodeAudit writes the audit report in one of auditFormats.
-func encodeAudit(w io.Writer, format string, r *report.Report) error {
-	switch format {
-	case formatJSON:
-		return jsonreport.Encoder{}.Encode(w, r)
-	case formatSARIF:
-		return sarif.Encoder{}.Encode(w, r)
-	case formatMarkdown:
-		return markdown.Encoder{}.Encode(w, r)
-	case formatTable:
-		return writeAuditTable(w, r)
-	}
-	return fmt.Errorf("-o %q: customs audit does not write it", format)
-}
-
-// writeAuditTable prints the failed checks grouped by impact, the
-// secrets of image targets, then one remediation line per check. Severities
-// are in lower case, as audit has always printed them.
-func writeAuditTable(w io.Writer, r *report.Report) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	impact := ""
-	for _, m := range r.Misconfigurations {
-		if im := cmp.Or(m.Impact, report.ImpactHardening); im != impact {
-			impact = im
-			fmt.Fprintf(tw, "\n%s\n", strings.ToUpper(strings.ReplaceAll(impact, "-", " ")))
-			fmt.Fprintln(tw, "SEVERITY\tID\tWORKLOAD\tCONTAINER\tEVIDENCE")
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", strings.ToLower(m.Severity), m.ID, m.Workload, m.Container, strings.Join(m.Evidence, "; "))
-	}
-	if len(r.Secrets) > 0 {
-		fmt.Fprintln(tw, "\nSECRETS\nSEVERITY\tRULE\tWHERE\tMATCH")
-		for _, sc := range r.Secrets {
-			where := sc.Path
-			if sc.Line > 0 {
-				where += fmt.Sprintf(":%d", sc.Line)
-			}
-			if !sc.StillPresent {
-				where += " (deleted, still in layer " + report.ShortDigest(sc.Layer) + ")"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", strings.ToLower(sc.Severity), sc.Rule, where, sc.Match)
-		}
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	total := len(r.Misconfigurations) + len(r.Secrets)
-	if total == 0 {
-		workloads := 0
-		for _, t := range r.Targets {
-			workloads += t.Workloads
-		}
-		_, err := fmt.Fprintf(w, "no findings in %d workloads\n", workloads)
-		return err
-	}
-	if len(r.Misconfigurations) > 0 {
-		fmt.Fprintln(w, "\nREMEDIATION")
-	}
-	seen := map[string]bool{}
-	bySeverity := map[string]int{}
-	for _, m := range r.Misconfigurations {
-		bySeverity[m.Severity]++
-		if seen[m.ID] {
-			continue
-		}
-		seen[m.ID] = true
-		fmt.Fprintf(w, "  %s (%s %s): %s\n    %s\n", m.ID, m.Standard, m.Profile, m.Title, m.Remediation)
-	}
-	for _, sc := range r.Secrets {
-		bySeverity[sc.Severity]++
-	}
-	var sev []string
-	for _, s := range []string{vulndb.SeverityCritical, vulndb.SeverityHigh, vulndb.SeverityMedium, vulndb.SeverityLow, vulndb.SeverityNegligible, vulndb.SeverityUnknown} {
-		if n := bySeverity[s]; n > 0 {
-			sev = append(sev, fmt.Sprintf("%d %s", n, strings.ToLower(s)))
-		}
-	}
-	_, err := fmt.Fprintf(w, "\n%d findings: %s\n", total, strings.Join(sev, ", "))
-	return err
 }
 
 // isImageTarget reports whether an audit target is an image rather than a

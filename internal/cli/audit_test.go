@@ -275,7 +275,7 @@ func TestAuditImageSecret(t *testing.T) {
 	if r.code != ExitFindings || !strings.Contains(r.stderr, "--fail-on high: 1 findings at or above HIGH (worst CRITICAL)") {
 		t.Errorf("--fail-on high: exit %d, stderr %q", r.code, r.stderr)
 	}
-	if !strings.Contains(r.stdout, "SECRETS") || !strings.Contains(r.stdout, "srv/app/tls/key.pem") {
+	if !strings.Contains(r.stdout, "Secrets\n") || !strings.Contains(r.stdout, "srv/app/tls/key.pem") {
 		t.Errorf("table lacks the secret:\n%s", r.stdout)
 	}
 }

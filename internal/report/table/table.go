@@ -52,6 +52,9 @@ func (e Encoder) Encode(w io.Writer, r *report.Report) error {
 	case e.Width < MinWidth:
 		e.Width = MinWidth
 	}
+	if len(r.Targets) > 0 {
+		return e.writeAudit(w, r)
+	}
 	var b strings.Builder
 	e.writeTarget(&b, r)
 	e.writeFindings(&b, r)
