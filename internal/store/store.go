@@ -36,6 +36,33 @@ type Recorder interface {
 	Record(ctx context.Context, in Input) (Recorded, error)
 }
 
+// Placer records where images run.
+type Placer interface {
+	// Place records placements read from their sources: for each source
+	// (runtime and file) in ps, what the store held for it is replaced by
+	// ps, so a workload gone from a manifest is gone from the store.
+	Place(ctx context.Context, ps []Placement, now time.Time) error
+}
+
+// Placement is one container of a workload and the image it runs.
+type Placement struct {
+	// Runtime is the input format: "k8s", "compose", "inspect",
+	// "oci-config", "docker".
+	Runtime   string `json:"runtime"`
+	Source    string `json:"source"`
+	Namespace string `json:"namespace,omitempty"`
+	Kind      string `json:"kind"`
+	Name      string `json:"name"`
+	Container string `json:"container"`
+	// Image is the reference as the workload names it; Digest the
+	// manifest digest, when the input gives one (a reference @sha256:…
+	// gives its digest).
+	Image     string    `json:"image"`
+	Digest    string    `json:"digest,omitempty"`
+	FirstSeen time.Time `json:"firstSeen"`
+	LastSeen  time.Time `json:"lastSeen"`
+}
+
 // Querier answers questions from what was recorded, about every subject's
 // current snapshot.
 type Querier interface {
@@ -53,9 +80,10 @@ type Querier interface {
 	History(ctx context.Context, name string) ([]Snapshot, error)
 }
 
-// Store is a recorder and querier over one database.
+// Store is a recorder, placer and querier over one database.
 type Store interface {
 	Recorder
+	Placer
 	Querier
 	Close() error
 }
@@ -131,6 +159,9 @@ type Match struct {
 	Severity        string  `json:"severity"`
 	Layer           string  `json:"layer"`
 	CreatedBy       string  `json:"createdBy"`
+	// RunningIn are the workloads that run the image, by digest or by one
+	// of its references.
+	RunningIn []Placement `json:"runningIn,omitempty"`
 }
 
 // PackageQuery selects packages by name or PURL. A PURL without a version
@@ -155,8 +186,9 @@ type Holding struct {
 	CreatedBy      string  `json:"createdBy"`
 	// Owned is set for a language package reported as part of the OS
 	// package that owns its file (the report's ownedPackages).
-	Owned    bool      `json:"owned,omitempty"`
-	Findings []Finding `json:"findings"`
+	Owned     bool        `json:"owned,omitempty"`
+	Findings  []Finding   `json:"findings"`
+	RunningIn []Placement `json:"runningIn,omitempty"`
 }
 
 // Finding is a vulnerability of a package in a snapshot.

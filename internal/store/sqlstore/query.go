@@ -121,10 +121,15 @@ func (s *Store) Where(ctx context.Context, id string) ([]store.Match, error) {
 	if err != nil {
 		return nil, err
 	}
+	running, err := s.placements(ctx, subjects)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]store.Match, len(rows))
 	for i, r := range rows {
 		out[i] = r.m
 		out[i].Subject = subjects[r.subject]
+		out[i].RunningIn = running[r.subject]
 	}
 	slices.SortFunc(out, func(a, b store.Match) int {
 		return cmp.Or(compareSubjects(a.Subject, b.Subject), cmp.Compare(a.PackageName, b.PackageName), cmp.Compare(a.PackageVersion, b.PackageVersion),
@@ -210,10 +215,15 @@ func (s *Store) Holders(ctx context.Context, q store.PackageQuery) ([]store.Hold
 	if err != nil {
 		return nil, err
 	}
+	running, err := s.placements(ctx, subjects)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]store.Holding, len(keys))
 	for i, k := range keys {
 		out[i] = *held[k]
 		out[i].Subject = subjects[k.subject]
+		out[i].RunningIn = running[k.subject]
 		slices.SortFunc(out[i].Findings, func(a, b store.Finding) int { return cmp.Compare(a.VulnerabilityID, b.VulnerabilityID) })
 	}
 	slices.SortFunc(out, func(a, b store.Holding) int {

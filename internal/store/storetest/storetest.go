@@ -52,6 +52,7 @@ func Run(t *testing.T, b Backend) {
 		{"Holders", testHolders},
 		{"Host", testHost},
 		{"Concurrent", testConcurrent},
+		{"Placements", testPlacements},
 		{"Newer", testNewer},
 		{"Growth", testGrowth},
 	}
@@ -460,5 +461,69 @@ func testGrowth(t *testing.T, b Backend, fx *Reports) {
 		empty, pkgs(fx.DebianApp), len(fx.DebianApp.Findings), first-empty, per)
 	if per > MaxGrowth {
 		t.Errorf("each image on shared layers grows the store by %d bytes, want under %d", per, MaxGrowth)
+	}
+}
+
+// testPlacements: where an image runs, by reference or by digest, comes
+// with its findings; a source audited again replaces what it held.
+func testPlacements(t *testing.T, b Backend, fx *Reports) {
+	s := open(t, b, b.Fresh(t))
+	record(t, s, store.Input{Report: fx.AlpineApp})
+	record(t, s, store.Input{Report: fx.DebianApp})
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	web := store.Placement{Runtime: "k8s", Source: "deploy/shop.yaml", Namespace: "shop", Kind: "Deployment", Name: "web", Container: "app", Image: "registry.test/shop/app:1.0"}
+	worker := store.Placement{Runtime: "compose", Source: "compose.yaml", Kind: "service", Name: "worker", Container: "worker",
+		Image: "registry.test/shop/app-debian@" + fx.DebianApp.Target.Digest()}
+	other := store.Placement{Runtime: "k8s", Source: "deploy/shop.yaml", Namespace: "shop", Kind: "Deployment", Name: "cart", Container: "cart", Image: "registry.test/shop/cart:2"}
+	if err := s.Place(t.Context(), []store.Placement{web, worker, other}, t0); err != nil {
+		t.Fatal(err)
+	}
+	running := func() map[string][]string {
+		t.Helper()
+		ms, err := s.Where(t.Context(), "CVE-2022-33891")
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string][]string{}
+		for _, m := range ms {
+			var names []string
+			for _, p := range m.RunningIn {
+				names = append(names, p.Runtime+" "+p.Namespace+"/"+p.Kind+"/"+p.Name+"/"+p.Container)
+			}
+			out[m.Subject.Digest] = names
+		}
+		return out
+	}
+	want := map[string][]string{
+		fx.AlpineApp.Target.Digest(): {"k8s shop/Deployment/web/app"},
+		fx.DebianApp.Target.Digest(): {"compose /service/worker/worker"},
+	}
+	if diff := cmp.Diff(want, running()); diff != "" {
+		t.Errorf("RunningIn (-want +got):\n%s", diff)
+	}
+	// The manifest audited again: web now runs app 1.1.
+	web.Image = "registry.test/shop/app:1.1"
+	if err := s.Place(t.Context(), []store.Placement{web}, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	want[fx.AlpineApp.Target.Digest()] = nil
+	if diff := cmp.Diff(want, running()); diff != "" {
+		t.Errorf("RunningIn after the manifest changed (-want +got):\n%s", diff)
+	}
+	var n int
+	if err := s.DB().QueryRowContext(t.Context(), "SELECT COUNT(*) FROM placement").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 {
+		t.Errorf("%d placements, want 2: the manifest's cart is gone, compose's worker stays", n)
+	}
+	hs, err := s.Holders(t.Context(), store.PackageQuery{Name: "pyspark"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range hs {
+		if h.Subject.Digest == fx.DebianApp.Target.Digest() && (len(h.RunningIn) != 1 || h.RunningIn[0].Digest != fx.DebianApp.Target.Digest()) {
+			t.Errorf("Holders(pyspark) on the Debian app runs in %+v, want compose's worker by digest", h.RunningIn)
+		}
 	}
 }

@@ -1,0 +1,132 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/customs-scanner/customs/internal/store"
+)
+
+// Place upserts the placements and drops those of the same sources that
+// this recording did not see.
+func (s *Store) Place(ctx context.Context, ps []store.Placement, now time.Time) error {
+	if now.IsZero() {
+		now = time.Now()
+	}
+	now = now.UTC().Truncate(time.Microsecond)
+	type source struct{ runtime, file string }
+	var sources []source
+	var rows [][]any
+	seen := map[[6]string]bool{}
+	for _, p := range ps {
+		if p.Runtime == "" || p.Image == "" {
+			return fmt.Errorf("place: a placement needs a runtime and an image: %+v", p)
+		}
+		digest := p.Digest
+		if _, d, ok := strings.Cut(p.Image, "@"); ok && digest == "" && strings.HasPrefix(d, "sha256:") {
+			digest = d
+		}
+		key := [6]string{p.Runtime, p.Source, p.Namespace, p.Kind, p.Name, p.Container}
+		if seen[key] {
+			continue // one row per container; the first wins
+		}
+		seen[key] = true
+		if src := (source{p.Runtime, p.Source}); !slices.Contains(sources, src) {
+			sources = append(sources, src)
+		}
+		rows = append(rows, []any{p.Runtime, p.Source, p.Namespace, p.Kind, p.Name, p.Container, p.Image, digest, s.d.Time(now), s.d.Time(now)})
+	}
+	// Rows in key order, as every recording takes them.
+	slices.SortFunc(rows, func(a, b []any) int {
+		for i := range 6 {
+			if c := strings.Compare(a[i].(string), b[i].(string)); c != 0 {
+				return c
+			}
+		}
+		return 0
+	})
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if err := s.insertRows(ctx, tx, "placement", []string{"runtime", "source", "namespace", "kind", "name", "container", "image", "digest", "first_seen", "last_seen"}, rows,
+			`ON CONFLICT (runtime, source, namespace, kind, name, container) DO UPDATE SET
+			  image = excluded.image, digest = excluded.digest, last_seen = excluded.last_seen`); err != nil {
+			return err
+		}
+		for _, src := range sources {
+			if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM placement WHERE runtime = ? AND source = ? AND last_seen < ?`), src.runtime, src.file, s.d.Time(now)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record placements in store %s: %w", s.name, err)
+	}
+	return nil
+}
+
+// placements returns, per subject ID, the placements that run it: by
+// digest (its key) or by one of its references.
+func (s *Store) placements(ctx context.Context, subjects map[int64]store.Subject) (map[int64][]store.Placement, error) {
+	byName := map[string][]int64{}
+	for id, sj := range subjects {
+		if sj.Kind != store.KindImage {
+			continue
+		}
+		for _, n := range append([]string{sj.Digest}, sj.Refs...) {
+			if !slices.Contains(byName[n], id) {
+				byName[n] = append(byName[n], id)
+			}
+		}
+	}
+	if len(byName) == 0 {
+		return nil, nil
+	}
+	names := make([]string, 0, len(byName))
+	for n := range byName {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	out := map[int64][]store.Placement{}
+	// Two passes over the names, by digest and by image: a placement found
+	// both ways is kept once.
+	done := map[int64]map[[6]string]bool{}
+	for _, col := range []string{"digest", "image"} {
+		err := s.inList(ctx, `SELECT runtime, source, namespace, kind, name, container, image, digest, first_seen, last_seen FROM placement WHERE `+col+` IN (%s)`, nil, anys(names), func(r *sql.Rows) error {
+			var p store.Placement
+			var first, last timeValue
+			if err := r.Scan(&p.Runtime, &p.Source, &p.Namespace, &p.Kind, &p.Name, &p.Container, &p.Image, &p.Digest, &first, &last); err != nil {
+				return err
+			}
+			p.FirstSeen, p.LastSeen = first.t, last.t
+			key := [6]string{p.Runtime, p.Source, p.Namespace, p.Kind, p.Name, p.Container}
+			name := p.Image
+			if col == "digest" {
+				name = p.Digest
+			}
+			for _, id := range byName[name] {
+				if done[id] == nil {
+					done[id] = map[[6]string]bool{}
+				}
+				if !done[id][key] {
+					done[id][key] = true
+					out[id] = append(out[id], p)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	for id := range out {
+		slices.SortFunc(out[id], func(a, b store.Placement) int {
+			return strings.Compare(a.Runtime+"\x00"+a.Source+"\x00"+a.Namespace+"\x00"+a.Kind+"\x00"+a.Name+"\x00"+a.Container,
+				b.Runtime+"\x00"+b.Source+"\x00"+b.Namespace+"\x00"+b.Kind+"\x00"+b.Name+"\x00"+b.Container)
+		})
+	}
+	return out, nil
+}
