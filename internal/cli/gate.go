@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/pflag"
@@ -50,7 +51,6 @@ func checkGate(o gateOptions) error {
 // scan.Judge applies it.
 func loadGate(o gateOptions) (*scan.Gate, error) {
 	g := &scan.Gate{VEXReferrers: o.vexReferrers, FailOnUncovered: o.failOnUncovered}
-	var err error
 	if o.ignoreFile == "" {
 		// The default exceptions file, when the working directory has one.
 		if _, err := os.Stat(defaultIgnoreFile); err == nil {
@@ -58,17 +58,29 @@ func loadGate(o gateOptions) (*scan.Gate, error) {
 		}
 	}
 	if o.ignoreFile != "" {
-		if g.Exceptions, err = policy.LoadExceptions(o.ignoreFile); err != nil {
+		data, err := readDoc(o.ignoreFile)
+		if err == nil {
+			g.Exceptions, err = policy.ParseExceptions(o.ignoreFile, data)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("--ignore-file: %w", err)
 		}
 	}
 	if o.policyFile != "" {
-		if g.Policy, err = policy.LoadPolicy(o.policyFile); err != nil {
+		data, err := readDoc(o.policyFile)
+		if err == nil {
+			g.Policy, err = policy.ParsePolicy(o.policyFile, data)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("--policy: %w", err)
 		}
 	}
 	for _, f := range o.vexFiles {
-		d, err := vex.Load(f)
+		data, err := readDoc(f)
+		var d *vex.Document
+		if err == nil {
+			d, err = vex.Parse(f, data)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("--vex: %w", err)
 		}
@@ -95,6 +107,27 @@ func loadGate(o gateOptions) (*scan.Gate, error) {
 	}
 	g.BaseImageLayers = o.baseImageLayers
 	return g, nil
+}
+
+// maxDocSize bounds a gate document read into memory.
+const maxDocSize = 64 << 20
+
+// readDoc reads a document a flag names, up to maxDocSize bytes: the
+// pipeline takes its contents (policy and vex parse bytes), not its path.
+func readDoc(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxDocSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if len(data) > maxDocSize {
+		return nil, fmt.Errorf("%s: file is larger than %d bytes", path, maxDocSize)
+	}
+	return data, nil
 }
 
 // defaultIgnoreFile is read when --ignore-file is not given and the working

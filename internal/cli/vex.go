@@ -74,7 +74,11 @@ func runVex(stdout, stderr io.Writer, f *vexFlags, now time.Time) error {
 			return fmt.Errorf("--product is for --exceptions; decisions name their own products")
 		}
 	} else {
-		exs, err := policy.LoadExceptions(f.exceptions)
+		data, err := readDoc(f.exceptions)
+		var exs []policy.Exception
+		if err == nil {
+			exs, err = policy.ParseExceptions(f.exceptions, data)
+		}
 		if err != nil {
 			return fmt.Errorf("--exceptions: %w", err)
 		}
