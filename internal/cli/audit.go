@@ -125,11 +125,17 @@ func runAudit(cmd *cobra.Command, f *auditFlags, targets []string) error {
 	}
 	rep.Misconfigurations = report.SortMisconfigurations(rep.Misconfigurations)
 	rep.Summarize()
+	if f.failOn != "" {
+		// The pipeline's gate decides, as for a scan; the report carries it.
+		if err := scan.Judge(cmd.Context(), rep, scan.Options{Gate: &scan.Gate{FailOn: f.failOn}}); err != nil {
+			return err
+		}
+	}
 	if err := writeReports(cmd.OutOrStdout(), outs, outputOptions{Width: tableWidth(cmd.OutOrStdout())}, rep); err != nil {
 		return err
 	}
-	if n, worst := policy.FailOn(rep, f.failOn, false); n > 0 {
-		return errFindings{policy.FailOnMessage(f.failOn, false, n, worst)}
+	if rep.Verdict != nil && rep.Verdict.Failed {
+		return errFindings{rep.Verdict.Message}
 	}
 	return nil
 }
