@@ -278,4 +278,13 @@ func TestAuditImageSecret(t *testing.T) {
 	if !strings.Contains(r.stdout, "Secrets\n") || !strings.Contains(r.stdout, "srv/app/tls/key.pem") {
 		t.Errorf("table lacks the secret:\n%s", r.stdout)
 	}
+	// The report carries the verdict, as scan's does.
+	r = run(t, "--cache-dir", t.TempDir(), "audit", "-o", "json", "--fail-on", "high", "dir:"+root)
+	var judged report.Report
+	if err := json.Unmarshal([]byte(r.stdout), &judged); err != nil {
+		t.Fatal(err)
+	}
+	if want := (&report.Verdict{Failed: true, Message: "--fail-on high: 1 findings at or above HIGH (worst CRITICAL)"}); r.code != ExitFindings || !cmp.Equal(want, judged.Verdict) {
+		t.Errorf("-o json --fail-on high: exit %d, verdict %+v; want 1, %+v", r.code, judged.Verdict, want)
+	}
 }
