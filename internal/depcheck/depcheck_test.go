@@ -67,7 +67,7 @@ var rules = map[string]Rule{
 	// The front end: flags in, output out.
 	// The store's shared test suite drives the pipeline for real reports,
 	// as a front end does.
-	"store/storetest": {Rank: FrontEnd, Imports: []string{"store", "inventory", "report", "scan", "vulndb/build"}},
+	"store/storetest": {Rank: FrontEnd, Imports: []string{"store", "inventory", "report", "report/json", "scan", "vulndb/build"}},
 	// policy, vex and vulndb/sqlite only for the names frontEndUses lists
 	// (loading documents, db status); never match: deciding is scan's.
 	"cli": {Rank: FrontEnd, Imports: []string{

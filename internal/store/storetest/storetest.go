@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -41,6 +42,10 @@ type Backend struct {
 
 // Run runs the suite against b.
 func Run(t *testing.T, b Backend) {
+	if dir := os.Getenv(childEnv); dir != "" {
+		child(t, b, dir)
+		return
+	}
 	fx := Fixtures(t)
 	tests := []struct {
 		name string
@@ -53,6 +58,7 @@ func Run(t *testing.T, b Backend) {
 		{"Host", testHost},
 		{"Concurrent", testConcurrent},
 		{"Placements", testPlacements},
+		{"Processes", testProcesses},
 		{"Newer", testNewer},
 		{"Growth", testGrowth},
 	}
