@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/customs-scanner/customs/internal/layerfs"
+	"github.com/customs-scanner/customs/internal/policy"
 	"github.com/customs-scanner/customs/internal/report"
 	"github.com/customs-scanner/customs/internal/scan"
 )
@@ -108,22 +109,19 @@ const maxSkippedNames = 8
 // severityFilter is --severity: the severities a report keeps.
 type severityFilter []string
 
-// severityNames are what --severity takes: the vulnerability severities
-// and INFO, which configuration checks use.
-var severityNames = []string{"UNKNOWN", "NEGLIGIBLE", "LOW", "MEDIUM", "HIGH", "CRITICAL", "INFO"}
-
 func (s *severityFilter) add(fl *pflag.FlagSet) {
-	fl.StringSliceVar((*[]string)(s), "severity", nil, "report only findings, secrets and misconfigurations of these severities, comma-separated (unknown, negligible, low, medium, high, critical, info); --fail-on and --policy see only these (default: all)")
+	fl.StringSliceVar((*[]string)(s), "severity", nil, "report only findings, secrets and misconfigurations of these severities, comma-separated (unknown, negligible or info, low, medium, high, critical); --fail-on and --policy see only these (default: all)")
 }
 
-// check normalises the list to upper case and refuses unknown names.
+// check normalises the list to the names of the one severity scale
+// (policy.Severity: upper case, info is NEGLIGIBLE) and refuses others.
 func (s severityFilter) check() error {
 	for i, v := range s {
-		up := strings.ToUpper(strings.TrimSpace(v))
-		if !slices.Contains(severityNames, up) {
+		name, ok := policy.Severity(strings.TrimSpace(v))
+		if !ok {
 			return fmt.Errorf("--severity %q: want a comma-separated list of unknown, negligible, low, medium, high, critical, info", v)
 		}
-		s[i] = up
+		s[i] = name
 	}
 	return nil
 }

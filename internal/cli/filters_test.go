@@ -303,3 +303,18 @@ func TestReportSkipped(t *testing.T) {
 		t.Errorf("nothing skipped: %q, want no line", b.String())
 	}
 }
+
+// TestSeverityNames: --severity takes the names of the one severity scale
+// in any case, and info for NEGLIGIBLE (what audit's checks called it).
+func TestSeverityNames(t *testing.T) {
+	s := severityFilter{"info", " Low", "CRITICAL"}
+	if err := s.check(); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(severityFilter{"NEGLIGIBLE", "LOW", "CRITICAL"}, s); d != "" {
+		t.Errorf("names (-want +got):\n%s", d)
+	}
+	if err := (severityFilter{"hihg"}).check(); err == nil {
+		t.Error("--severity hihg: no error")
+	}
+}

@@ -21,9 +21,9 @@ import (
 // imported at all (its rule does not allow it); vulndb/build, update and
 // dist are pipelines the db commands run, used freely.
 var frontEndUses = map[string][]string{
-	// Parsing the gate's documents, and the exceptions that customs vex
-	// turns into a VEX document.
-	"policy": {"ParseExceptions", "ParsePolicy", "CheckFailOn", "Exception"},
+	// Parsing the gate's documents and severity names, and the exceptions
+	// that customs vex turns into a VEX document.
+	"policy": {"ParseExceptions", "ParsePolicy", "CheckFailOn", "Severity", "Exception"},
 	// Parsing VEX documents, and writing them (customs vex).
 	"vex": {"Parse", "Document", "ParseDecisions", "WriteOpenVEX", "Decision", "NotAffected"},
 	// db status reads the DB's build information.
@@ -99,7 +99,7 @@ func TestFrontEndViolations(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
-		"testdata/frontend/gate.go:16:2: uses pol.ApplyExceptions: the front end may use only ParseExceptions, ParsePolicy, CheckFailOn, Exception of policy",
+		"testdata/frontend/gate.go:16:2: uses pol.ApplyExceptions: the front end may use only ParseExceptions, ParsePolicy, CheckFailOn, Severity, Exception of policy",
 		"testdata/frontend/gate.go:21:2: uses vex.Apply: the front end may use only Parse, Document, ParseDecisions, WriteOpenVEX, Decision, NotAffected of vex",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
