@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/customs-scanner/customs/internal/layerfs"
 	"github.com/customs-scanner/customs/internal/policy"
 	"github.com/customs-scanner/customs/internal/report"
 	"github.com/customs-scanner/customs/internal/scan"
@@ -40,7 +39,7 @@ func (w *walkFlags) apply(opts *scan.Options) error {
 		patterns []string
 	}{{"--skip-dirs", w.skipDirs}, {"--skip-files", w.skipFiles}} {
 		for _, p := range fl.patterns {
-			if err := layerfs.CheckPattern(p); err != nil {
+			if err := scan.CheckSkip(p); err != nil {
 				return fmt.Errorf("%s: %w", fl.name, err)
 			}
 		}

@@ -6,7 +6,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/customs-scanner/customs/internal/image"
 	"github.com/customs-scanner/customs/internal/report"
 	"github.com/customs-scanner/customs/internal/scan"
 	"github.com/customs-scanner/customs/internal/target"
@@ -31,11 +30,8 @@ func (f *imageFlags) add(fl *pflag.FlagSet) {
 // options starts the scan options of the command: image access, the layer
 // cache, logging.
 func (f *imageFlags) options(g *globals) (scan.Options, error) {
-	opts := scan.Options{
-		Image:   image.Options{Platform: f.platform, Insecure: f.insecure},
-		Logger:  g.logger(),
-		Version: Version,
-	}
+	opts := scan.Options{Logger: g.logger(), Version: Version}
+	opts.Image.Platform, opts.Image.Insecure = f.platform, f.insecure
 	if err := f.walk.apply(&opts); err != nil {
 		return opts, err
 	}

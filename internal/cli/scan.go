@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/customs-scanner/customs/internal/audit/secrets"
 	"github.com/customs-scanner/customs/internal/policy"
 	"github.com/customs-scanner/customs/internal/scan"
 	"github.com/customs-scanner/customs/internal/vulndb/dist"
@@ -123,7 +124,11 @@ func runScan(cmd *cobra.Command, g *globals, f *scanFlags, target string) error 
 		return err
 	}
 	opts.Secrets = slices.Contains(f.scanners, "secret")
-	opts.SecretRules = f.secretConfig
+	if f.secretConfig != "" && opts.Secrets {
+		if opts.SecretRules, err = secrets.LoadRules(f.secretConfig); err != nil {
+			return err
+		}
+	}
 	opts.Config = slices.Contains(f.scanners, "config")
 	opts.IncludeNotAffected = f.includeNotAffected
 	opts.KeepOwned = f.showOwned

@@ -28,6 +28,8 @@ var frontEndUses = map[string][]string{
 	"vex": {"Parse", "Document", "ParseDecisions", "WriteOpenVEX", "Decision", "NotAffected"},
 	// db status reads the DB's build information.
 	"vulndb/sqlite": {"Open"},
+	// --secret-config: the rules the scan's secret scanner runs.
+	"audit/secrets": {"LoadRules"},
 }
 
 // frontEndViolations returns, for the non-test Go files of dir, each use

@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/customs-scanner/customs/internal/audit/secrets"
 	"github.com/customs-scanner/customs/internal/report"
 	"github.com/customs-scanner/customs/internal/shareddata"
 	"github.com/customs-scanner/customs/internal/vulndb/build"
@@ -162,7 +163,11 @@ func TestSecretsCacheKeyHasRules(t *testing.T) {
 	if err := os.WriteFile(rulesFile, []byte("disable: [database-url-password]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rulesSeen := func(rules string) map[string]bool {
+	rules, err := secrets.LoadRules(rulesFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rulesSeen := func(rules []secrets.Rule) map[string]bool {
 		t.Helper()
 		r, err := Scan(t.Context(), ref, Options{CacheDir: cache, Secrets: true, SecretRules: rules})
 		if err != nil {
@@ -174,10 +179,10 @@ func TestSecretsCacheKeyHasRules(t *testing.T) {
 		}
 		return seen
 	}
-	if seen := rulesSeen(""); !seen["database-url-password file"] {
+	if seen := rulesSeen(nil); !seen["database-url-password file"] {
 		t.Fatalf("default rules: secrets %v, want database-url-password in a file", seen)
 	}
-	if seen := rulesSeen(rulesFile); seen["database-url-password file"] || seen["database-url-password env"] {
+	if seen := rulesSeen(rules); seen["database-url-password file"] || seen["database-url-password env"] {
 		t.Errorf("rules that disable database-url-password: secrets %v", seen)
 	}
 }

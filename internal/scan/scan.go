@@ -58,9 +58,10 @@ type Options struct {
 	// Version is the tool version written into the report.
 	Version string
 	// Secrets scans every layer's files (deleted ones too) and the config
-	// for secrets; SecretRules, if set, is a rules file (secrets.LoadRules).
+	// for secrets, with SecretRules, or secrets.DefaultRules when nil
+	// (secrets.LoadRules and ParseRules read a rules config).
 	Secrets     bool
-	SecretRules string
+	SecretRules []secrets.Rule
 	// Config checks the image configuration (and Dockerfile, when given)
 	// for isolation and hygiene problems.
 	Config     bool
@@ -100,12 +101,9 @@ func inspect(ctx context.Context, t target.Ref, opts Options) (*report.Report, e
 	exts := Extractors()
 	var sec *secrets.Scanner
 	if opts.Secrets {
-		rules := secrets.DefaultRules()
-		if opts.SecretRules != "" {
-			var err error
-			if rules, err = secrets.LoadRules(opts.SecretRules); err != nil {
-				return nil, err
-			}
+		rules := opts.SecretRules
+		if rules == nil {
+			rules = secrets.DefaultRules()
 		}
 		sec = secrets.New(rules)
 	}

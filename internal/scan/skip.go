@@ -9,8 +9,13 @@ import (
 	"github.com/customs-scanner/customs/internal/report"
 )
 
+// CheckSkip reports a malformed pattern of Options.SkipDirs or SkipFiles,
+// so a front end refuses a user's typo before the scan instead of
+// matching nothing (layerfs.CheckPattern).
+func CheckSkip(pattern string) error { return layerfs.CheckPattern(pattern) }
+
 // skipRules sets the analyser's rules from --skip-dirs and --skip-files
-// patterns (checked by the caller with layerfs.CheckPattern). They change
+// patterns (checked by the caller with CheckSkip). They change
 // what a layer's analysis holds, so they are part of its cache key.
 func (a *analyser) skipRules(dirs, files []string) {
 	for _, p := range dirs {
