@@ -80,10 +80,34 @@ type Querier interface {
 	History(ctx context.Context, name string) ([]Snapshot, error)
 }
 
-// Store is a recorder, placer and querier over one database.
+// Pruner drops old snapshots.
+type Pruner interface {
+	// Prune drops the snapshots of each subject beyond its KeepLast most
+	// recent that were recorded before OlderThan, never a subject's
+	// current one, and then the layer inventories no snapshot holds.
+	Prune(ctx context.Context, opts PruneOptions) (Pruned, error)
+}
+
+// PruneOptions say which snapshots Prune keeps.
+type PruneOptions struct {
+	// KeepLast is how many snapshots of each subject are kept whatever
+	// their age; the current one is always kept.
+	KeepLast int
+	// OlderThan spares snapshots recorded at or after it; zero spares none.
+	OlderThan time.Time
+}
+
+// Pruned counts what Prune dropped.
+type Pruned struct {
+	Snapshots   int `json:"snapshots"`
+	Inventories int `json:"inventories"`
+}
+
+// Store is a recorder, placer, pruner and querier over one database.
 type Store interface {
 	Recorder
 	Placer
+	Pruner
 	Querier
 	Close() error
 }

@@ -67,15 +67,16 @@ func Open(ctx context.Context, dsn string) (*sqlstore.Store, error) {
 	return s, nil
 }
 
-// retryable: a deadlock, a serialisation failure, or a unique violation
-// of two transactions creating the same row at once.
+// retryable: a deadlock, a serialisation failure, a unique violation of
+// two transactions creating the same row at once, or a foreign key
+// violation of a recording that took an inventory a prune dropped.
 func retryable(err error) bool {
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) {
 		return false
 	}
 	switch pe.Code {
-	case "40P01", "40001", "23505":
+	case "40P01", "40001", "23505", "23503":
 		return true
 	}
 	return false

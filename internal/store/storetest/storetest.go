@@ -59,6 +59,7 @@ func Run(t *testing.T, b Backend) {
 		{"Concurrent", testConcurrent},
 		{"Placements", testPlacements},
 		{"Processes", testProcesses},
+		{"Prune", testPrune},
 		{"Newer", testNewer},
 		{"Growth", testGrowth},
 	}
@@ -540,4 +541,56 @@ func testPlacements(t *testing.T, b Backend, fx *Reports) {
 			t.Errorf("Holders(pyspark) on the Debian app runs in %+v, want compose's worker by digest", h.RunningIn)
 		}
 	}
+}
+
+// testPrune records a host five times, a package fewer each time, and an
+// image, and keeps the last two snapshots of each: the others go, with the
+// inventories only they held.
+func testPrune(t *testing.T, b Backend, fx *Reports) {
+	s := open(t, b, b.Fresh(t))
+	host := &store.Host{MachineID: "0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e", Hostname: "db-1"}
+	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 5 {
+		r := *fx.Debian
+		r.Target = report.Target{Ref: "dir:/", Kind: "rootfs"}
+		r.Packages = r.Packages[i:]
+		r.Findings = slices.DeleteFunc(slices.Clone(r.Findings), func(f report.Finding) bool {
+			return !slices.ContainsFunc(r.Packages, func(p inventory.Package) bool { return p.ID == f.PackageID })
+		})
+		record(t, s, store.Input{Report: &r, Host: host, Now: t0.Add(time.Duration(i) * 24 * time.Hour)})
+	}
+	record(t, s, store.Input{Report: fx.Debian}) // an image: one snapshot, never pruned
+	before := counts(t, s)
+	// Spares the snapshots of the last three days: only the first two go.
+	got, err := s.Prune(t.Context(), store.PruneOptions{KeepLast: 2, OlderThan: t0.Add(2 * 24 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first snapshot's inventory is the Debian image's too (the same
+	// layer, the same packages): it stays.
+	if got.Snapshots != 2 || got.Inventories != 1 {
+		t.Errorf("Prune: %+v, want 2 snapshots dropped, and the inventory only the second held", got)
+	}
+	got, err = s.Prune(t.Context(), store.PruneOptions{KeepLast: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Snapshots != 1 || got.Inventories != 1 {
+		t.Errorf("Prune of any age: %+v, want 1 snapshot and its inventory dropped", got)
+	}
+	after := counts(t, s)
+	if after["snapshot"] != before["snapshot"]-3 || after["inventory"] != before["inventory"]-2 || after["package"] >= before["package"] {
+		t.Errorf("rows before %v, after %v", before, after)
+	}
+	hist, err := s.History(t.Context(), "db-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist) != 2 || len(hist[1].Findings) == 0 || hist[1].Packages != len(fx.Debian.Packages)-4 {
+		t.Errorf("History after pruning: %d snapshots, want the last 2", len(hist))
+	}
+	if h, err := s.History(t.Context(), fx.Debian.Target.Digest()); err != nil || len(h) != 1 {
+		t.Errorf("the image's history: %d snapshots, %v; want its one", len(h), err)
+	}
+	checkWhole(t, s)
 }
