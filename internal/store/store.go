@@ -18,6 +18,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/customs-scanner/customs/internal/inventory"
 	"github.com/customs-scanner/customs/internal/report"
 )
 
@@ -78,6 +79,10 @@ type Querier interface {
 	// manifest digest, a reference, a host name or machine-id), oldest
 	// first.
 	History(ctx context.Context, name string) ([]Snapshot, error)
+	// Inventory returns a snapshot's packages as the report had them
+	// (without Files and AlsoMatch, which reports do not carry), layer by
+	// layer, and the packages reported as owned by OS packages.
+	Inventory(ctx context.Context, snapshot int64) (packages, owned []inventory.Package, err error)
 }
 
 // Pruner drops old snapshots.

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/customs-scanner/customs/internal/inventory"
 	"github.com/customs-scanner/customs/internal/store"
 )
 
@@ -387,4 +388,33 @@ func (s *Store) History(ctx context.Context, name string) ([]store.Snapshot, err
 		})
 	}
 	return snaps, nil
+}
+
+// Inventory returns the packages of a snapshot's layers, bottom layer
+// first, each layer's in the order it stored them.
+func (s *Store) Inventory(ctx context.Context, snapshot int64) ([]inventory.Package, []inventory.Package, error) {
+	var pkgs, owned []inventory.Package
+	err := s.query(ctx, `SELECT p.data, p.owned FROM snapshot_layer sl JOIN package p ON p.inventory = sl.inventory
+		WHERE sl.snapshot = ? AND sl.idx = (SELECT MIN(x.idx) FROM snapshot_layer x WHERE x.snapshot = sl.snapshot AND x.inventory = sl.inventory)
+		ORDER BY sl.idx, p.idx`, []any{snapshot}, func(r *sql.Rows) error {
+		var data string
+		var isOwned bool
+		if err := r.Scan(&data, &isOwned); err != nil {
+			return err
+		}
+		var p inventory.Package
+		if err := json.Unmarshal([]byte(data), &p); err != nil {
+			return fmt.Errorf("snapshot %d: package: %w", snapshot, err)
+		}
+		if isOwned {
+			owned = append(owned, p)
+		} else {
+			pkgs = append(pkgs, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return pkgs, owned, nil
 }

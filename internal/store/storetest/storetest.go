@@ -6,6 +6,7 @@ package storetest
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -60,6 +61,7 @@ func Run(t *testing.T, b Backend) {
 		{"Placements", testPlacements},
 		{"Processes", testProcesses},
 		{"Prune", testPrune},
+		{"Inventory", testInventory},
 		{"Newer", testNewer},
 		{"Growth", testGrowth},
 	}
@@ -593,4 +595,47 @@ func testPrune(t *testing.T, b Backend, fx *Reports) {
 		t.Errorf("the image's history: %d snapshots, %v; want its one", len(h), err)
 	}
 	checkWhole(t, s)
+}
+
+// testInventory: a snapshot's packages come back as the report had them,
+// for re-matching without the image.
+func testInventory(t *testing.T, b Backend, fx *Reports) {
+	s := open(t, b, b.Fresh(t))
+	for _, r := range []*report.Report{fx.Alpine, fx.AlpineApp, fx.DebianApp} {
+		rec := record(t, s, store.Input{Report: r})
+		pkgs, owned, err := s.Inventory(t.Context(), rec.Snapshot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(asJSON(t, r.Packages), asJSON(t, pkgs)); diff != "" {
+			t.Errorf("%s: packages (-want +got):\n%s", r.Target.Ref, diff)
+		}
+		if diff := cmp.Diff(asJSON(t, r.Owned), asJSON(t, owned)); diff != "" {
+			t.Errorf("%s: owned packages (-want +got):\n%s", r.Target.Ref, diff)
+		}
+	}
+}
+
+// asJSON returns each package's JSON, sorted: the form the store keeps
+// (Metadata comes back as a map, not its type).
+func asJSON(t *testing.T, pkgs []inventory.Package) []string {
+	t.Helper()
+	out := []string{}
+	for _, p := range pkgs {
+		b, err := json.Marshal(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Through a map, so the metadata's field order is the map's.
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		if b, err = json.Marshal(m); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, string(b))
+	}
+	slices.Sort(out)
+	return out
 }
