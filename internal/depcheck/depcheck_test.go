@@ -51,7 +51,7 @@ var rules = map[string]Rule{
 	// The store: what was inspected, by digest; one interface, two backends
 	// over one SQL implementation, and the package opening either by DSN.
 	"store":          {Rank: Stage, Imports: []string{"inventory", "report"}},
-	"store/sqlstore": {Rank: Stage, Stage: "store", Imports: []string{"store"}},
+	"store/sqlstore": {Rank: Stage, Stage: "store", Imports: []string{"store", "inventory"}},
 	"store/sqlite":   {Rank: Stage, Stage: "store", Imports: []string{"store", "store/sqlstore"}},
 	"store/postgres": {Rank: Stage, Stage: "store", Imports: []string{"store", "store/sqlstore"}},
 	"store/backend":  {Rank: Stage, Stage: "store", Imports: []string{"store", "store/sqlite", "store/postgres"}},
