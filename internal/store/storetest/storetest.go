@@ -274,6 +274,13 @@ func testHolders(t *testing.T, b Backend, fx *Reports) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Holders(openssl) (-want +got):\n%s", diff)
 	}
+	// The spread: Alpine's libssl1.1 and libcrypto1.1 1.1.1d-r2 in both
+	// Alpine images, counted once per image.
+	spread := store.Spread(hs, nil)
+	i := slices.IndexFunc(spread, func(v store.VersionSpread) bool { return v.Version == "1.1.1d-r2" })
+	if i < 0 || spread[i].Images != 2 || spread[i].Hosts != 0 || len(spread[i].Subjects) != 2 {
+		t.Errorf("Spread of openssl: %+v, want version 1.1.1d-r2 in 2 images", spread)
+	}
 	// By PURL, without version: both Alpine images.
 	hs, err = s.Holders(t.Context(), store.PackageQuery{PURL: store.PURLBase(purl)})
 	if err != nil {
