@@ -24,30 +24,9 @@ mkdir -p "$work"
 bin="$work/customs"
 CGO_ENABLED=0 go build -o "$bin" ./cmd/customs
 
-sources=(
-  --source "debian-tracker=$data/debian-bookworm-changelog-derived/tracker.json"
-  --source "debian-lists=$data/debian-security-tracker-2023-04/data"
-  --source "ubuntu-tracker=$data/ubuntu-cve-tracker-2020"
-  --source "redhat-csaf=$data/vunnel-fixtures/tests/unit/providers/rhel/test-fixtures/csaf"
-  --source "osv=$data/golang-vulndb/data"
-  --source "osv=$data/rustsec-osv/crates"
-  --source "osv=$data/pypa-advisory-database/vulns"
-  --source "osv=$data/ghsa-sample"
-  --source "nvd=$data/vunnel-fixtures/tests/unit/providers/nvd/test-fixtures/full-page.json"
-  --source "nvd=$data/osv.dev-vulnfeeds-testdata/vulnfeeds/test_data/nvdcve-2.0"
-  --source "kev=$data/cisa-kev/known_exploited_vulnerabilities.json"
-  --source "epss=$data/vunnel-fixtures/tests/unit/providers/epss/test-fixtures/example-1.csv"
-  --source "rubysec=$data/rubysec"
-  --source "friendsofphp=$data/friendsofphp"
-  --source "rustsec=$data/rustsec-native"
-)
-for d in "$data"/alpine-secdb-legacy/v3.*; do sources+=(--source "alpine-secdb=$d"); done
-# Drop sources whose path is missing from this copy of the data set.
-keep=()
-for ((i = 0; i < ${#sources[@]}; i += 2)); do
-  p=${sources[i+1]#*=}
-  if [ -e "$p" ]; then keep+=("${sources[i]}" "${sources[i+1]}"); else echo "skipping missing source $p" >&2; fi
-done
+. scripts/dbsources.sh
+db_sources "$data"
+keep=("${db_source_args[@]}")
 
 db="$work/full.db"
 start=$(date +%s.%N)
