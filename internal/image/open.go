@@ -127,15 +127,33 @@ func open(ctx context.Context, t target.Ref, opts Options) (Source, error) {
 	case !errors.Is(err, os.ErrNotExist) && looksLikePath(ref):
 		return nil, err
 	}
+	if err := Check(t); err != nil {
+		return nil, err
+	}
+	return openReference(ctx, ref, opts)
+}
+
+// Check reports, without opening anything, the mistakes in a target that
+// Open would report only after the work before it: a near miss of a scheme
+// ("dockr:foo") and a path that does not exist. A front end calls it first,
+// so a typo is not answered with an unrelated error (no DB, no registry).
+func Check(t target.Ref) error {
+	if t.Kind != target.Auto || t.Name == "" {
+		return nil
+	}
+	ref := t.Name
+	if _, err := os.Stat(ref); err == nil || !errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
 	if scheme, rest, ok := strings.Cut(ref, ":"); ok {
 		if err := schemeTypo(scheme, rest); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if looksLikePath(ref) {
-		return nil, missingPath(ref)
+		return missingPath(ref)
 	}
-	return openReference(ctx, ref, opts)
+	return nil
 }
 
 // schemes are the target prefixes a user may mean by a mistyped one: every

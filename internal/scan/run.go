@@ -7,6 +7,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/customs-scanner/customs/internal/image"
+
 	"github.com/customs-scanner/customs/internal/report"
 	"github.com/customs-scanner/customs/internal/target"
 )
@@ -27,6 +29,9 @@ func (e *NoDBError) Error() string { return "no vulnerability DB at " + e.Path }
 // DB, tells Handler.StaleDB when the DB is older than Options.DBMaxAge,
 // and applies the gate (Judge), whose verdict the report carries.
 func Run(ctx context.Context, t target.Ref, opts Options) (*report.Report, error) {
+	if err := image.Check(t); err != nil {
+		return nil, err
+	}
 	if opts.DBPath != "" {
 		if _, err := os.Stat(opts.DBPath); errors.Is(err, fs.ErrNotExist) {
 			return nil, &NoDBError{Path: opts.DBPath}

@@ -3,6 +3,7 @@ package scan
 import (
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,5 +79,21 @@ func TestRunNoDB(t *testing.T) {
 	var nodb *NoDBError
 	if !errors.As(err, &nodb) || nodb.Path != missing {
 		t.Fatalf("error %v, want a NoDBError for %s", err, missing)
+	}
+}
+
+// TestRunTypoBeforeDB: a mistyped target is reported as such even when
+// there is no DB, not as the missing DB (which the user would fix first,
+// only to meet the typo next).
+func TestRunTypoBeforeDB(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "none.db")
+	for _, tc := range []struct{ ref, want string }{
+		{"dockr:alpine", `unknown scheme "dockr:", did you mean docker:?`},
+		{filepath.Join(t.TempDir(), "app.tar"), "does not exist"},
+	} {
+		_, err := Run(t.Context(), target.Parse(tc.ref), Options{DBPath: missing})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Run(%q) = %v, want an error containing %q", tc.ref, err, tc.want)
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/customs-scanner/customs/internal/suggest"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -114,6 +115,11 @@ func Load(ctx context.Context, target, dockerHost string, stdin io.Reader) ([]Wo
 	} else {
 		fh, err := os.Open(path)
 		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) && f == "" {
+				if hint := schemeTypo(target); hint != nil {
+					return nil, hint
+				}
+			}
 			return nil, err
 		}
 		defer fh.Close()
@@ -176,4 +182,24 @@ func loadDir(f Format, dir string) ([]Workload, error) {
 		return nil
 	})
 	return out, err
+}
+
+// schemeTypo explains a target that names no file and starts with a near
+// miss of a prefix ("dockr:foo", "k8:deploy.yaml"), instead of the bare
+// "no such file" the open would give. It returns nil when it sees none.
+func schemeTypo(target string) error {
+	scheme, rest, ok := strings.Cut(target, ":")
+	if !ok || scheme == "" || strings.ContainsAny(scheme, "./\\") {
+		return nil
+	}
+	known := []string{"docker"}
+	for p := range prefixes {
+		known = append(known, strings.TrimSuffix(p, ":"))
+	}
+	lower := strings.ToLower(scheme)
+	want, ok := suggest.Closest(lower, known, suggest.MaxTypos(len(lower)))
+	if !ok {
+		return nil
+	}
+	return fmt.Errorf("unknown prefix %q, did you mean %s:%s?", scheme+":", want, rest)
 }
