@@ -131,6 +131,15 @@ func inspect(ctx context.Context, t target.Ref, opts Options) (*report.Report, e
 	a := newAnalyser(exts, sec)
 	a.cache, a.build, a.progress, a.log = cache, build, opts.handler().Progress, log
 	a.skipRules(opts.SkipDirs, opts.SkipFiles)
+	var key string
+	if id := src.Identity(); id != "" && cache != nil {
+		key = a.inspectedKey(id, ref, opts)
+		if r, ok := a.inspected(key); ok {
+			log.Debug("analysis cache hit for source identity", "packages", len(r.Packages))
+			r.Tool.Version, r.CreatedAt = opts.Version, now().UTC()
+			return matched(ctx, r, opts)
+		}
+	}
 	meta, scans, err := a.load(ctx, src)
 	if err != nil {
 		return nil, err
@@ -152,6 +161,13 @@ func inspect(ctx context.Context, t target.Ref, opts Options) (*report.Report, e
 		return nil, err
 	}
 
+	// Files served the ownership of packages (extract.Run); the report
+	// does not carry them, so a cached analysis gives the same report.
+	for _, pkgs := range [][]inventory.Package{inv.Packages, inv.Owned} {
+		for i := range pkgs {
+			pkgs[i].Files = nil
+		}
+	}
 	r := newReport(reportTarget(ref, meta, infos), inv.Packages, inv.OS, opts, now)
 	r.Warnings = inv.Errors
 	r.Skipped = skipped(scans, infos)
@@ -160,6 +176,14 @@ func inspect(ctx context.Context, t target.Ref, opts Options) (*report.Report, e
 	if opts.Secrets || opts.Config {
 		audit(r, meta, found, infos, inv.FS, sec, opts)
 	}
+	if key != "" {
+		a.putInspected(key, r)
+	}
+	return matched(ctx, r, opts)
+}
+
+// matched matches r's packages and summarises it.
+func matched(ctx context.Context, r *report.Report, opts Options) (*report.Report, error) {
 	if err := matchReport(ctx, r, opts); err != nil {
 		return nil, err
 	}
