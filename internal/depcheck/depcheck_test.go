@@ -51,15 +51,20 @@ var rules = map[string]Rule{
 	// The store: what was inspected, by digest; one interface, two backends
 	// over one SQL implementation, and the package opening either by DSN.
 	"store":          {Rank: Stage, Imports: []string{"inventory", "report"}},
-	"store/sqlstore": {Rank: Stage, Stage: "store", Imports: []string{"store", "inventory"}},
+	"store/sqlstore": {Rank: Stage, Stage: "store", Imports: []string{"store", "inventory", "report"}},
 	"store/sqlite":   {Rank: Stage, Stage: "store", Imports: []string{"store", "store/sqlstore"}},
 	"store/postgres": {Rank: Stage, Stage: "store", Imports: []string{"store", "store/sqlstore"}},
 	"store/backend":  {Rank: Stage, Stage: "store", Imports: []string{"store", "store/sqlite", "store/postgres"}},
+	// Notifications of the store's changes, delivered from its outbox.
+	"notify": {Rank: Stage, Stage: "store", Imports: []string{"store", "report", "vulndb"}},
 
 	// Pipelines: the scan, and building, updating and distributing the DB.
 	"scan": {Rank: Pipeline, Imports: []string{
 		"image", "layerfs", "extract", "extract/*", "match", "audit/image", "audit/secrets", "sbom", "policy", "vex",
 		"inventory", "ecosystem", "target", "report", "version", "version/*", "vulndb", "vulndb/cvss", "vulndb/sqlite"}},
+	// Re-evaluation: the scan's matching over stored inventories, recorded
+	// with the notifications it queues.
+	"reevaluate":    {Rank: Pipeline, Stage: "scan", Imports: []string{"store", "report", "scan", "notify", "vulndb/sqlite"}},
 	"vulndb/build":  {Rank: Pipeline, Stage: "vulndb/db", Imports: []string{"vulndb", "vulndb/cvss", "vulndb/feeds/*", "vulndb/sqlite"}},
 	"vulndb/update": {Rank: Pipeline, Stage: "vulndb/db", Imports: []string{"vulndb", "vulndb/build", "vulndb/sqlite"}},
 	"vulndb/dist":   {Rank: Pipeline, Stage: "vulndb/db", Imports: []string{"vulndb", "vulndb/sqlite"}},
@@ -67,13 +72,13 @@ var rules = map[string]Rule{
 	// The front end: flags in, output out.
 	// The store's shared test suite drives the pipeline for real reports,
 	// as a front end does.
-	"store/storetest": {Rank: FrontEnd, Imports: []string{"store", "inventory", "report", "report/json", "scan", "vulndb/build"}},
+	"store/storetest": {Rank: FrontEnd, Imports: []string{"store", "inventory", "report", "report/json", "scan", "vulndb/build", "notify", "reevaluate"}},
 	// policy, vex, vulndb/sqlite and audit/secrets only for the names
 	// frontEndUses lists (loading documents, db status); never match:
 	// deciding is scan's.
 	"cli": {Rank: FrontEnd, Imports: []string{
 		"scan", "inventory", "target", "report", "report/*", "vulndb", "vulndb/build", "vulndb/update", "vulndb/dist",
-		"store", "store/backend",
+		"store", "store/backend", "notify", "reevaluate",
 		"policy", "vex", "vulndb/sqlite", "audit/secrets"}},
 }
 

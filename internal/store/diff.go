@@ -12,8 +12,13 @@ type Change struct {
 	Changed  []FindingChange `json:"changed"`
 }
 
+// EPSSJump is the EPSS score whose crossing, up or down, makes a finding
+// changed: a 10% probability of exploitation in the next 30 days.
+const EPSSJump = 0.1
+
 // FindingChange is a finding present in both snapshots whose status,
-// fixed version, severity or KEV listing differs.
+// fixed version, severity or KEV listing differs, or whose EPSS score
+// crossed EPSSJump.
 type FindingChange struct {
 	Before Finding `json:"before"`
 	After  Finding `json:"after"`
@@ -52,7 +57,8 @@ func Diff(before, after []Finding) Change {
 		switch {
 		case !ok:
 			c.Added = append(c.Added, f)
-		case b.Status != f.Status || b.FixedVersion != f.FixedVersion || b.Severity != f.Severity || b.KEV != f.KEV:
+		case b.Status != f.Status || b.FixedVersion != f.FixedVersion || b.Severity != f.Severity || b.KEV != f.KEV ||
+			(b.EPSS < EPSSJump) != (f.EPSS < EPSSJump):
 			c.Changed = append(c.Changed, FindingChange{Before: b, After: f})
 		}
 	}

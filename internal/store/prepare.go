@@ -42,6 +42,9 @@ type Prepared struct {
 	// ContentHash identifies the snapshot's content: layers, inventories,
 	// findings and DB build. An equal hash is an equal snapshot.
 	ContentHash string
+	// Outbox are the input's notifications; Replaces its snapshot.
+	Outbox   []Delivery
+	Replaces int64
 }
 
 // Layer is one layer of a snapshot with its inventory.
@@ -88,7 +91,7 @@ func Prepare(in Input) (*Prepared, error) {
 		now = time.Now()
 	}
 	// Times are kept to the microsecond, as PostgreSQL keeps them.
-	p := &Prepared{Seen: now.UTC().Truncate(time.Microsecond), ScannedAt: r.CreatedAt.UTC().Truncate(time.Microsecond), Tool: r.Tool.Name + " " + r.Tool.Version, Labels: in.Labels, Packages: len(r.Packages)}
+	p := &Prepared{Seen: now.UTC().Truncate(time.Microsecond), ScannedAt: r.CreatedAt.UTC().Truncate(time.Microsecond), Tool: r.Tool.Name + " " + r.Tool.Version, Labels: in.Labels, Packages: len(r.Packages), Outbox: in.Outbox, Replaces: in.Replaces}
 	if p.ScannedAt.IsZero() {
 		p.ScannedAt = p.Seen
 	}

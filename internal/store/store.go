@@ -114,6 +114,8 @@ type Store interface {
 	Placer
 	Pruner
 	Querier
+	Reevaluator
+	Outbox
 	Close() error
 }
 
@@ -137,6 +139,14 @@ type Input struct {
 	Platform string
 	// Now is the time of recording; zero takes time.Now.
 	Now time.Time
+	// Outbox are the notifications announcing this recording, written in
+	// its transaction when it adds a snapshot (and dropped when it adds
+	// none).
+	Outbox []Delivery
+	// Replaces, when set, is the snapshot this recording was computed
+	// from (re-evaluation): if the subject's current snapshot is another
+	// by now, nothing is recorded and Recorded.Superseded is set.
+	Replaces int64
 }
 
 // Host identifies a machine: /etc/machine-id and its host name.
@@ -152,6 +162,8 @@ type Recorded struct {
 	Snapshot int64 `json:"snapshot"`
 	// New is false when the report equalled the current snapshot.
 	New bool `json:"new"`
+	// Superseded is set when Input.Replaces was no longer current.
+	Superseded bool `json:"superseded,omitempty"`
 	// Layers is how many layers the image has; NewInventories how many of
 	// their inventories were not stored yet.
 	Layers         int `json:"layers"`
@@ -230,6 +242,9 @@ type Finding struct {
 	FixedVersion    string `json:"fixedVersion"`
 	Severity        string `json:"severity"`
 	KEV             bool   `json:"kev,omitempty"`
+	// EPSS is the exploit prediction score (0 when unknown); Current
+	// reads it, the other queries leave it 0.
+	EPSS float64 `json:"epss,omitempty"`
 }
 
 // SubjectSummary is a subject with its current snapshot's finding counts.

@@ -70,6 +70,10 @@ func (s *Store) record(ctx context.Context, tx *sql.Tx, p *store.Prepared) (stor
 		  last_seen = CASE WHEN excluded.last_seen > subject_ref.last_seen THEN excluded.last_seen ELSE subject_ref.last_seen END`); err != nil {
 		return out, err
 	}
+	if p.Replaces != 0 && (!current.Valid || current.Int64 != p.Replaces) {
+		out.Subject, out.Snapshot, out.Superseded = store.Subject{Kind: p.Kind, Digest: p.Key, Name: p.Name}, current.Int64, true
+		return out, nil
+	}
 	if current.Valid {
 		var hash string
 		if err := tx.QueryRowContext(ctx, s.q(`SELECT content_hash FROM snapshot WHERE id = ?`), current.Int64).Scan(&hash); err != nil {
@@ -140,6 +144,13 @@ func (s *Store) record(ctx context.Context, tx *sql.Tx, p *store.Prepared) (stor
 		return out, err
 	}
 	if _, err := tx.ExecContext(ctx, s.q(`UPDATE subject SET current_snapshot = ? WHERE id = ?`), snap, id); err != nil {
+		return out, err
+	}
+	var outbox [][]any
+	for _, d := range p.Outbox {
+		outbox = append(outbox, []any{d.ID, id, snap, d.Target, string(d.Body), seen, seen, store.Pending})
+	}
+	if err := s.insertRows(ctx, tx, "outbox", []string{"id", "subject", "snapshot", "target", "body", "created_at", "next_attempt", "state"}, outbox, ""); err != nil {
 		return out, err
 	}
 	out.Subject, out.Snapshot, out.New = store.Subject{Kind: p.Kind, Digest: p.Key, Name: p.Name}, snap, true

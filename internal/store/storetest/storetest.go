@@ -47,6 +47,10 @@ func Run(t *testing.T, b Backend) {
 		child(t, b, dir)
 		return
 	}
+	if os.Getenv(deliverStore) != "" {
+		deliverChild(t, b)
+		return
+	}
 	fx := Fixtures(t)
 	tests := []struct {
 		name string
@@ -64,6 +68,10 @@ func Run(t *testing.T, b Backend) {
 		{"Inventory", testInventory},
 		{"Newer", testNewer},
 		{"Growth", testGrowth},
+		{"Reevaluate", testReevaluate},
+		{"ReevaluateSuperseded", testReevaluateSuperseded},
+		{"DeliveryKilled", testDeliveryKilled},
+		{"DeliveryRetry", testDeliveryRetry},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.f(t, b, fx) })

@@ -1,0 +1,454 @@
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/customs-scanner/customs/internal/notify"
+	"github.com/customs-scanner/customs/internal/reevaluate"
+	"github.com/customs-scanner/customs/internal/report"
+	"github.com/customs-scanner/customs/internal/scan"
+	"github.com/customs-scanner/customs/internal/store"
+	"github.com/customs-scanner/customs/internal/vulndb/build"
+)
+
+// DBs are two vulnerability DBs built from slices of testdata/feeds: Old
+// from the Alpine 3.10 secdb and the PyPI advisories without
+// PYSEC-2023-192 (urllib3, CVE-2023-43804) and PYSEC-2023-74 (requests,
+// CVE-2023-32681); New from the secdb and the PyPI advisories with those
+// two but without PYSEC-2019-133 (urllib3, CVE-2019-11324, as if
+// withdrawn), and CISA's KEV catalog, which lists pyspark's
+// CVE-2022-33891.
+type DBs struct{ Old, New string }
+
+var (
+	dbsOnce sync.Once
+	dbs     DBs
+	dbsErr  error
+)
+
+// TwoDBs builds the DBs once per test binary.
+func TwoDBs(t testing.TB) DBs {
+	t.Helper()
+	dbsOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "customs-storetest-dbs-")
+		if err != nil {
+			dbsErr = err
+			return
+		}
+		dbs, dbsErr = buildDBs(context.Background(), repoRoot(), dir)
+	})
+	if dbsErr != nil {
+		t.Fatalf("build the two DBs: %v", dbsErr)
+	}
+	return dbs
+}
+
+func buildDBs(ctx context.Context, root, dir string) (DBs, error) {
+	feeds := filepath.Join(root, "testdata", "feeds")
+	slice := func(name string, drop ...string) (string, error) {
+		out := filepath.Join(dir, name)
+		if err := os.MkdirAll(out, 0o755); err != nil {
+			return "", err
+		}
+		paths, err := filepath.Glob(filepath.Join(feeds, "osv-pypi", "*.yaml"))
+		if err != nil {
+			return "", err
+		}
+		for _, p := range paths {
+			if slices.Contains(drop, strings.TrimSuffix(filepath.Base(p), ".yaml")) {
+				continue
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return "", err
+			}
+			if err := os.WriteFile(filepath.Join(out, filepath.Base(p)), b, 0o644); err != nil {
+				return "", err
+			}
+		}
+		return out, nil
+	}
+	oldPyPI, err := slice("pypi-old", "PYSEC-2023-192", "PYSEC-2023-74")
+	if err != nil {
+		return DBs{}, err
+	}
+	newPyPI, err := slice("pypi-new", "PYSEC-2019-133")
+	if err != nil {
+		return DBs{}, err
+	}
+	alpine := build.Source{Kind: "alpine-secdb", Path: filepath.Join(feeds, "alpine-secdb")}
+	d := DBs{Old: filepath.Join(dir, "old.db"), New: filepath.Join(dir, "new.db")}
+	if _, err := build.Build(ctx, d.Old, []build.Source{alpine, {Kind: "osv", Path: oldPyPI}}, nil); err != nil {
+		return DBs{}, fmt.Errorf("old DB: %w", err)
+	}
+	if _, err := build.Build(ctx, d.New, []build.Source{alpine, {Kind: "osv", Path: newPyPI},
+		{Kind: "kev", Path: filepath.Join(feeds, "kev", "known_exploited_vulnerabilities.json")}}, nil); err != nil {
+		return DBs{}, fmt.Errorf("new DB: %w", err)
+	}
+	return d, nil
+}
+
+// rematched is a copy of r matched against the DB at db.
+func rematched(t *testing.T, r *report.Report, db string) *report.Report {
+	t.Helper()
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c report.Report
+	if err := json.Unmarshal(b, &c); err != nil {
+		t.Fatal(err)
+	}
+	if err := scan.Rematch(t.Context(), &c, scan.Options{DBPath: db, Version: "storetest"}); err != nil {
+		t.Fatal(err)
+	}
+	return &c
+}
+
+// receiver is a webhook on loopback keeping what it was sent.
+type receiver struct {
+	mu     sync.Mutex
+	bodies [][]byte
+	sigs   []string
+	srv    *httptest.Server
+	// hold, when set, is called before answering.
+	hold func(r *http.Request)
+}
+
+func newReceiver(t *testing.T) *receiver {
+	rc := &receiver{}
+	rc.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		rc.mu.Lock()
+		rc.bodies = append(rc.bodies, b)
+		rc.sigs = append(rc.sigs, r.Header.Get("X-Customs-Signature"))
+		hold := rc.hold
+		rc.mu.Unlock()
+		if hold != nil {
+			hold(r)
+		}
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	t.Cleanup(rc.srv.Close)
+	return rc
+}
+
+func (rc *receiver) got() ([][]byte, []string) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return slices.Clone(rc.bodies), slices.Clone(rc.sigs)
+}
+
+// event is the CloudEvent as a receiver reads it.
+type event struct {
+	SpecVersion     string      `json:"specversion"`
+	ID              string      `json:"id"`
+	Type            string      `json:"type"`
+	Source          string      `json:"source"`
+	Subject         string      `json:"subject"`
+	DataContentType string      `json:"datacontenttype"`
+	Data            notify.Data `json:"data"`
+}
+
+func ids(fs []store.Finding) []string {
+	var out []string
+	for _, f := range fs {
+		out = append(out, f.PackageName+" "+f.VulnerabilityID)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// testReevaluate records the Alpine image and the app on it matched
+// against the old DB, re-evaluates against the new one and checks what
+// changed, what was recorded and what the webhooks were sent.
+func testReevaluate(t *testing.T, b Backend, fx *Reports) {
+	d := TwoDBs(t)
+	s := open(t, b, b.Fresh(t))
+	base := record(t, s, store.Input{Report: rematched(t, fx.Alpine, d.Old)})
+	app := record(t, s, store.Input{Report: rematched(t, fx.AlpineApp, d.Old)})
+
+	all, kev, other := newReceiver(t), newReceiver(t), newReceiver(t)
+	hooks := []notify.Webhook{
+		{URL: all.srv.URL + "/all", Secret: "s3cret"},
+		{URL: kev.srv.URL + "/kev", Secret: "k", KEVOnly: true, Refs: []string{"registry.test/shop/*"}},
+		{URL: other.srv.URL + "/other", Secret: "o", Refs: []string{"registry.test/other/*"}},
+	}
+	now := time.Date(2026, 12, 6, 4, 0, 0, 0, time.UTC)
+	opts := reevaluate.Options{DBPath: d.New, Hooks: hooks, Version: "storetest", Now: func() time.Time { return now }}
+	res, err := reevaluate.Run(t.Context(), s, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Subjects != 2 || res.Rematched != 2 || res.Changed != 1 || res.Events != 2 {
+		t.Fatalf("result %+v, want 2 subjects re-matched, 1 changed (the app; the base image's apk findings are the same), 2 events", res)
+	}
+	c := res.Changes[0].Change
+	// Hand-checked from the feeds: urllib3 1.24.1 is below CVE-2023-43804's
+	// fix 1.26.17 and requests 2.19.1 below CVE-2023-32681's 2.31.0;
+	// CVE-2019-11324 (fixed in 1.24.2) is gone from the new DB; pyspark
+	// 3.2.1's CVE-2022-33891 is now KEV-listed.
+	if got, want := ids(c.Added), []string{"requests PYSEC-2023-74", "urllib3 PYSEC-2023-192"}; !slices.Equal(got, want) {
+		t.Errorf("added %v, want %v", got, want)
+	}
+	if got, want := ids(c.Resolved), []string{"urllib3 PYSEC-2019-133"}; !slices.Equal(got, want) {
+		t.Errorf("resolved %v, want %v", got, want)
+	}
+	if len(c.Changed) != 1 || c.Changed[0].After.VulnerabilityID != "PYSEC-2022-236" || c.Changed[0].Before.KEV || !c.Changed[0].After.KEV {
+		t.Errorf("changed %+v, want pyspark's PYSEC-2022-236 newly KEV-listed", c.Changed)
+	}
+
+	// The app's history has the new snapshot, with the new findings.
+	h, err := s.History(t.Context(), app.Subject.Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h) != 2 || h[1].ID != res.Changes[0].Snapshot {
+		t.Fatalf("history has %d snapshots, want 2, the last %d", len(h), res.Changes[0].Snapshot)
+	}
+	if got := store.Diff(h[0].Findings, h[1].Findings); len(got.Added) != 2 || len(got.Resolved) != 1 {
+		t.Errorf("history's diff %+v, want 2 added and 1 resolved", got)
+	}
+	if hb, err := s.History(t.Context(), base.Subject.Digest); err != nil || len(hb) != 2 {
+		t.Errorf("the base image has %d snapshots (%v), want 2: re-matched against the new build", len(hb), err)
+	}
+
+	// Nothing is sent before delivery; the outbox holds the two events.
+	if bs, _ := all.got(); len(bs) != 0 {
+		t.Fatalf("the webhook got %d events before delivery", len(bs))
+	}
+	pending, err := s.Undelivered(t.Context())
+	if err != nil || len(pending) != 2 {
+		t.Fatalf("undelivered %d (%v), want 2", len(pending), err)
+	}
+	n, err := notify.Deliver(t.Context(), s, hooks, notify.Client(), func() time.Time { return now })
+	if err != nil || n.Sent != 2 {
+		t.Fatalf("deliver: %+v, %v; want 2 sent", n, err)
+	}
+	if pending, _ := s.Undelivered(t.Context()); len(pending) != 0 {
+		t.Errorf("undelivered after delivery: %+v", pending)
+	}
+	if bs, _ := other.got(); len(bs) != 0 {
+		t.Errorf("the webhook for registry.test/other/* got %d events", len(bs))
+	}
+
+	bodies, sigs := all.got()
+	if len(bodies) != 1 {
+		t.Fatalf("the webhook got %d events, want 1", len(bodies))
+	}
+	if want := notify.Sign(bodies[0], "s3cret"); !hmac.Equal([]byte(sigs[0]), []byte(want)) || !strings.HasPrefix(sigs[0], "sha256=") || len(sigs[0]) != 7+64 {
+		t.Errorf("signature %q, want %q", sigs[0], want)
+	}
+	var e event
+	if err := json.Unmarshal(bodies[0], &e); err != nil {
+		t.Fatalf("body: %v\n%s", err, bodies[0])
+	}
+	if e.SpecVersion != "1.0" || e.Type != "dev.customs.findings.changed" || e.Source != "customs" || e.ID != pending[0].ID && e.ID != pending[1].ID ||
+		e.Subject != app.Subject.Digest || e.DataContentType != "application/json" {
+		t.Errorf("event attributes %+v", e)
+	}
+	if e.Data.Counts != (notify.Counts{Added: 2, Resolved: 1, Changed: 1}) || e.Data.Subject.Name != "registry.test/shop/app:1.0" ||
+		len(e.Data.Added) != 2 || !strings.HasPrefix(e.Data.FullList, "customs history "+app.Subject.Digest) {
+		t.Errorf("event data %+v", e.Data)
+	}
+	kevBodies, kevSigs := kev.got()
+	if len(kevBodies) != 1 || kevSigs[0] != notify.Sign(kevBodies[0], "k") {
+		t.Fatalf("the KEV-only webhook got %d events", len(kevBodies))
+	}
+	var ke event
+	if err := json.Unmarshal(kevBodies[0], &ke); err != nil {
+		t.Fatal(err)
+	}
+	if ke.Data.Counts != (notify.Counts{Changed: 1}) || ke.ID == e.ID {
+		t.Errorf("KEV-only event: id %s (the other's %s), counts %+v, want only the KEV listing", ke.ID, e.ID, ke.Data.Counts)
+	}
+
+	// Again: the subjects were matched against this build; nothing to do.
+	res, err = reevaluate.Run(t.Context(), s, opts)
+	if err != nil || res.Rematched != 0 || res.Events != 0 {
+		t.Errorf("second re-evaluation: %+v, %v; want nothing re-matched", res, err)
+	}
+	// --full re-matches all and finds nothing changed: no snapshot, no event.
+	opts.Full = true
+	res, err = reevaluate.Run(t.Context(), s, opts)
+	if err != nil || res.Rematched != 2 || res.Changed != 0 || res.Events != 0 {
+		t.Errorf("full re-evaluation: %+v, %v; want 2 re-matched, nothing changed", res, err)
+	}
+	if h, _ := s.History(t.Context(), app.Subject.Digest); len(h) != 2 {
+		t.Errorf("after a full re-evaluation with nothing changed the app has %d snapshots, want 2", len(h))
+	}
+}
+
+// testReevaluateSuperseded: a subject recorded again while it was being
+// re-evaluated keeps the new recording.
+func testReevaluateSuperseded(t *testing.T, b Backend, fx *Reports) {
+	d := TwoDBs(t)
+	s := open(t, b, b.Fresh(t))
+	first := record(t, s, store.Input{Report: rematched(t, fx.AlpineApp, d.Old)})
+	r := rematched(t, fx.AlpineApp, d.New)
+	// A scan recorded meanwhile: the subject's current snapshot moves on.
+	scanned := rematched(t, fx.AlpineApp, d.New)
+	scanned.Findings = scanned.Findings[1:]
+	newer := record(t, s, store.Input{Report: scanned})
+	if !newer.New || newer.Snapshot == first.Snapshot {
+		t.Fatalf("the second scan recorded %+v", newer)
+	}
+	rec, err := s.Record(t.Context(), store.Input{Report: r, Replaces: first.Snapshot,
+		Outbox: []store.Delivery{{ID: "x", Target: "http://127.0.0.1:1/", Body: []byte("{}")}}})
+	if err != nil || !rec.Superseded || rec.New || rec.Snapshot != newer.Snapshot {
+		t.Fatalf("record replacing a snapshot that is not current: %+v, %v; want superseded by %d", rec, err, newer.Snapshot)
+	}
+	if u, _ := s.Undelivered(t.Context()); len(u) != 0 {
+		t.Errorf("a superseded recording queued %d deliveries", len(u))
+	}
+}
+
+// Deliveries run in a child process of the test binary to be killed:
+// deliverURL is the webhook's URL, deliverStore the store.
+const (
+	deliverURL   = "CUSTOMS_STORETEST_DELIVER_URL"
+	deliverStore = "CUSTOMS_STORETEST_DELIVER_STORE"
+)
+
+func deliverChild(t *testing.T, b Backend) {
+	ctx := context.Background()
+	s, err := b.Open(ctx, os.Getenv(deliverStore))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	hooks := []notify.Webhook{{URL: os.Getenv(deliverURL), Secret: "s3cret"}}
+	if _, err := notify.Deliver(ctx, s, hooks, notify.Client(), time.Now); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// testDeliveryKilled kills the sender with SIGKILL while the webhook holds
+// its request: the event stays in the outbox, and the next sender
+// delivers it with the same ID and body.
+func testDeliveryKilled(t *testing.T, b Backend, fx *Reports) {
+	if testing.Short() {
+		t.Skip("starts processes; skipped with -short")
+	}
+	d := TwoDBs(t)
+	name := b.Fresh(t)
+	s := open(t, b, name)
+	record(t, s, store.Input{Report: rematched(t, fx.AlpineApp, d.Old)})
+	rc := newReceiver(t)
+	arrived := make(chan struct{}, 4)
+	release := make(chan struct{})
+	rc.hold = func(r *http.Request) {
+		arrived <- struct{}{}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}
+	url := rc.srv.URL + "/hook"
+	hooks := []notify.Webhook{{URL: url, Secret: "s3cret"}}
+	res, err := reevaluate.Run(t.Context(), s, reevaluate.Options{DBPath: d.New, Hooks: hooks, Version: "storetest"})
+	if err != nil || res.Events != 1 {
+		t.Fatalf("re-evaluate: %+v, %v; want 1 event", res, err)
+	}
+
+	cmd := childCmd(t, "", name, false)
+	cmd.Env = append(slices.DeleteFunc(cmd.Env, func(e string) bool { return strings.HasPrefix(e, childEnv+"=") }),
+		deliverURL+"="+url, deliverStore+"="+name)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-arrived:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("the sender sent nothing in 30s:\n%s", out.String())
+	}
+	if err := cmd.Process.Kill(); err != nil { // SIGKILL
+		t.Fatal(err)
+	}
+	cmd.Wait()
+
+	u, err := s.Undelivered(t.Context())
+	if err != nil || len(u) != 1 || u[0].State != store.Pending || u[0].Attempts != 0 {
+		t.Fatalf("outbox after the sender was killed: %+v, %v; want the event pending, unattempted", u, err)
+	}
+	close(release)
+	n, err := notify.Deliver(t.Context(), s, hooks, notify.Client(), time.Now)
+	if err != nil || n.Sent != 1 {
+		t.Fatalf("deliver after the kill: %+v, %v", n, err)
+	}
+	bodies, sigs := rc.got()
+	if len(bodies) != 2 {
+		t.Fatalf("the webhook got %d requests, want 2 (the killed one and the retry)", len(bodies))
+	}
+	var first, second event
+	if err := json.Unmarshal(bodies[0], &first); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(bodies[1], &second); err != nil {
+		t.Fatal(err)
+	}
+	if first.ID == "" || first.ID != second.ID || first.ID != u[0].ID || !bytes.Equal(bodies[0], bodies[1]) || sigs[1] != notify.Sign(bodies[1], "s3cret") {
+		t.Errorf("the retry's ID %q, the first attempt's %q, the outbox's %q; bodies equal: %t", second.ID, first.ID, u[0].ID, bytes.Equal(bodies[0], bodies[1]))
+	}
+	if u, _ := s.Undelivered(t.Context()); len(u) != 0 {
+		t.Errorf("undelivered after the retry: %+v", u)
+	}
+}
+
+// testDeliveryRetry: a webhook answering 500 keeps the event pending with
+// a backoff; one not configured any more fails it for good.
+func testDeliveryRetry(t *testing.T, b Backend, fx *Reports) {
+	d := TwoDBs(t)
+	s := open(t, b, b.Fresh(t))
+	record(t, s, store.Input{Report: rematched(t, fx.AlpineApp, d.Old)})
+	fails := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, strings.Repeat("x", 1<<20), http.StatusInternalServerError)
+	}))
+	defer fails.Close()
+	gone := "http://127.0.0.1:9/gone"
+	hooks := []notify.Webhook{{URL: fails.URL, Secret: "a"}, {URL: gone, Secret: "b"}}
+	if _, err := reevaluate.Run(t.Context(), s, reevaluate.Options{DBPath: d.New, Hooks: hooks, Version: "storetest"}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	n, err := notify.Deliver(t.Context(), s, hooks[:1], notify.Client(), func() time.Time { return now })
+	if err != nil || n.Retrying != 1 || n.Failed != 1 {
+		t.Fatalf("deliver: %+v, %v; want 1 retrying, 1 failed", n, err)
+	}
+	u, err := s.Undelivered(t.Context())
+	if err != nil || len(u) != 2 {
+		t.Fatalf("undelivered: %+v, %v", u, err)
+	}
+	states := map[string]store.Delivery{}
+	for _, x := range u {
+		states[x.Target] = x
+	}
+	if p := states[fails.URL]; p.State != store.Pending || p.Attempts != 1 || !strings.Contains(p.LastError, "500") || p.NextAttempt.Sub(now) < 29*time.Second {
+		t.Errorf("the failing webhook's delivery %+v, want pending, 1 attempt, next in 30s", p)
+	}
+	if f := states[gone]; f.State != store.Failed {
+		t.Errorf("the unconfigured webhook's delivery %+v, want failed", f)
+	}
+	// Not due yet: nothing is sent.
+	if n, err := notify.Deliver(t.Context(), s, hooks, notify.Client(), func() time.Time { return now.Add(time.Second) }); err != nil || n != (notify.Delivered{}) {
+		t.Errorf("deliver before the backoff ended: %+v, %v", n, err)
+	}
+}
