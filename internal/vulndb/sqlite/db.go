@@ -71,19 +71,72 @@ type DB struct {
 	ecos    map[string]int
 	ecoErr  error
 
-	// last is the most recently decompressed block: a scan looks packages
-	// up in name order, so neighbours often share it.
-	mu        sync.Mutex
-	lastBlock int64
-	last      []byte
-	// chunks caches recently decompressed advisory chunks: a scan asks
-	// for the IDs of one package's findings together, which share chunks.
-	chunks     map[int64][]byte
-	chunkOrder []int64
+	// blocks and chunks cache recently decompressed package blocks and
+	// advisory chunks with their directories decoded: a scan looks
+	// packages up in name order, so neighbours often share a block, and
+	// asks for the IDs of its findings, which share chunks.
+	mu             sync.Mutex
+	blocks, chunks runCache
 }
 
-// chunkCacheSize is how many decoded advisory chunks a DB keeps.
-const chunkCacheSize = 32
+// blockCacheSize and chunkCacheSize are how many decoded package blocks
+// (about blockSize each) and advisory chunks a DB keeps.
+const blockCacheSize, chunkCacheSize = 256, 32
+
+// runCache holds decoded runs by number, dropping the oldest past its size.
+type runCache struct {
+	runs  map[int64]*indexedRun
+	order []int64
+}
+
+// indexedRun is a decompressed run and its decoded directory.
+type indexedRun struct {
+	raw []byte
+	idx *runIndex
+}
+
+func (c *runCache) get(n int64) (*indexedRun, bool) {
+	r, ok := c.runs[n]
+	return r, ok
+}
+
+func (c *runCache) put(n int64, r *indexedRun, size int) {
+	if c.runs == nil {
+		c.runs = map[int64]*indexedRun{}
+	}
+	if _, ok := c.runs[n]; !ok {
+		if len(c.order) >= size {
+			delete(c.runs, c.order[0])
+			c.order = c.order[1:]
+		}
+		c.order = append(c.order, n)
+	}
+	c.runs[n] = r
+}
+
+// cachedRun returns run n (read with stmt) from c, reading, decompressing
+// and indexing it when c does not have it.
+func (d *DB) cachedRun(ctx context.Context, c *runCache, size int, stmt *sql.Stmt, n int64, what string) (*indexedRun, error) {
+	d.mu.Lock()
+	r, ok := c.get(n)
+	d.mu.Unlock()
+	if ok {
+		return r, nil
+	}
+	raw, err := d.readRun(ctx, stmt, n, what)
+	if err != nil {
+		return nil, err
+	}
+	idx, err := indexRun(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s %d: %w", what, n, err)
+	}
+	r = &indexedRun{raw: raw, idx: idx}
+	d.mu.Lock()
+	c.put(n, r, size)
+	d.mu.Unlock()
+	return r, nil
+}
 
 var (
 	_ vulndb.Reader   = (*DB)(nil)
@@ -269,28 +322,18 @@ func (d *DB) ByID(ctx context.Context, id string) ([]*vulndb.Advisory, error) {
 	c := max(0, sort.Search(len(d.chunkKeys), func(i int) bool { return d.chunkKeys[i].a >= id })-1)
 	var out []*vulndb.Advisory
 	for ; c < len(d.chunkKeys) && d.chunkKeys[c].a <= id; c++ {
-		run, err := d.chunkData(ctx, int64(c))
+		run, err := d.cachedRun(ctx, &d.chunks, chunkCacheSize, d.chunk, int64(c), "chunk")
 		if err != nil {
 			return nil, fmt.Errorf("query advisory %s: %w", id, err)
 		}
-		var derr error
-		err = walkRun(run, func(a, source, rec []byte) bool {
-			if string(a) != id {
-				return string(a) < id
-			}
+		x := run.idx
+		for i := x.search(runKey{id, ""}); i < len(x.keys) && x.keys[i].a == id; i++ {
 			adv := new(vulndb.Advisory)
-			if derr = json.Unmarshal(rec, adv); derr != nil {
-				return false
+			if err := json.Unmarshal(x.recs[i], adv); err != nil {
+				return nil, fmt.Errorf("query advisory %s: chunk %d: %w", id, c, err)
 			}
-			adv.ID, adv.Source = id, string(source)
+			adv.ID, adv.Source = id, x.keys[i].b
 			out = append(out, adv)
-			return true
-		})
-		if err == nil {
-			err = derr
-		}
-		if err != nil {
-			return nil, fmt.Errorf("query advisory %s: chunk %d: %w", id, c, err)
 		}
 	}
 	return out, nil
@@ -299,30 +342,11 @@ func (d *DB) ByID(ctx context.Context, id string) ([]*vulndb.Advisory, error) {
 // chunkData returns chunk c decompressed, from the cache when it can;
 // callers must not modify it.
 func (d *DB) chunkData(ctx context.Context, c int64) ([]byte, error) {
-	d.mu.Lock()
-	if e, ok := d.chunks[c]; ok {
-		d.mu.Unlock()
-		return e, nil
-	}
-	d.mu.Unlock()
-	raw, err := d.readRun(ctx, d.chunk, c, "chunk")
+	r, err := d.cachedRun(ctx, &d.chunks, chunkCacheSize, d.chunk, c, "chunk")
 	if err != nil {
 		return nil, err
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.chunks == nil {
-		d.chunks = map[int64][]byte{}
-	}
-	if _, ok := d.chunks[c]; !ok {
-		if len(d.chunkOrder) >= chunkCacheSize {
-			delete(d.chunks, d.chunkOrder[0])
-			d.chunkOrder = d.chunkOrder[1:]
-		}
-		d.chunkOrder = append(d.chunkOrder, c)
-	}
-	d.chunks[c] = raw
-	return raw, nil
+	return r.raw, nil
 }
 
 // KEV returns the KEV catalog entry of a CVE, or nil.
@@ -437,24 +461,16 @@ func (d *DB) ByPackage(ctx context.Context, ecosystem, name string) ([]vulndb.Ma
 	if block < 0 {
 		return nil, nil
 	}
-	run, err := d.blockData(ctx, int64(block))
+	run, err := d.cachedRun(ctx, &d.blocks, blockCacheSize, d.block, int64(block), "block")
 	if err != nil {
 		return nil, fmt.Errorf("query %s/%s: %w", ecosystem, name, err)
 	}
-	var found []byte
-	err = walkRun(run, func(a, b, rec []byte) bool {
-		if string(a) == name && string(b) == ecosystem {
-			found = rec
-		}
-		// Entries are sorted: stop at or past the key.
-		return string(a) < name || string(a) == name && string(b) < ecosystem
-	})
-	if err != nil {
-		return nil, fmt.Errorf("query %s/%s: block %d: %w", ecosystem, name, block, err)
-	}
-	if found == nil {
+	x := run.idx
+	i := x.search(key)
+	if i == len(x.keys) || x.keys[i] != key {
 		return nil, nil
 	}
+	found := x.recs[i]
 	var recs []packedRecord
 	if err := json.Unmarshal(found, &recs); err != nil {
 		return nil, fmt.Errorf("query %s/%s: decode: %w", ecosystem, name, err)
@@ -500,21 +516,11 @@ func (d *DB) ByPackage(ctx context.Context, ecosystem, name string) ([]vulndb.Ma
 
 // blockData returns block's uncompressed bytes; callers must not modify them.
 func (d *DB) blockData(ctx context.Context, block int64) ([]byte, error) {
-	d.mu.Lock()
-	if d.last != nil && d.lastBlock == block {
-		b := d.last
-		d.mu.Unlock()
-		return b, nil
-	}
-	d.mu.Unlock()
-	raw, err := d.readRun(ctx, d.block, block, "block")
+	r, err := d.cachedRun(ctx, &d.blocks, blockCacheSize, d.block, block, "block")
 	if err != nil {
 		return nil, err
 	}
-	d.mu.Lock()
-	d.lastBlock, d.last = block, raw
-	d.mu.Unlock()
-	return raw, nil
+	return r.raw, nil
 }
 
 // readRun reads run n with stmt (which selects its data) and decompresses

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"encoding/binary"
 	"errors"
+	"sort"
 )
 
 // A run (a block or a chunk) is, uncompressed, a directory followed by the
@@ -140,4 +141,31 @@ func (k runKey) less(o runKey) bool {
 		return k.a < o.a
 	}
 	return k.b < o.b
+}
+
+// runIndex is a run's directory decoded once, so that lookups in a run
+// kept in memory binary-search its keys instead of decoding the
+// front-coded directory from the start every time.
+type runIndex struct {
+	keys []runKey
+	recs [][]byte // alias the run
+}
+
+// indexRun decodes run's directory.
+func indexRun(run []byte) (*runIndex, error) {
+	x := &runIndex{}
+	err := walkRun(run, func(a, b, rec []byte) bool {
+		x.keys = append(x.keys, runKey{string(a), string(b)})
+		x.recs = append(x.recs, rec)
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// search returns the index of the first entry not less than k.
+func (x *runIndex) search(k runKey) int {
+	return sort.Search(len(x.keys), func(i int) bool { return !x.keys[i].less(k) })
 }
