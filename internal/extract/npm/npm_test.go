@@ -400,3 +400,37 @@ func TestBadLockfiles(t *testing.T) {
 		})
 	}
 }
+
+// TestLockfileSameOutputEveryTime: a package a lockfile lists twice, once
+// with its tarball and once without (a shrinkwrap's nested copy), gets
+// the metadata of its first entry in key order, not of whichever entry a
+// map gave first.
+func TestLockfileSameOutputEveryTime(t *testing.T) {
+	for _, in := range []string{
+		`{"lockfileVersion": 1, "dependencies": {
+			"a": {"version": "1.0.0", "dev": true, "dependencies": {"x": {"version": "2.0.0", "dev": true}}},
+			"b": {"version": "1.0.0", "dependencies": {"x": {"version": "2.0.0", "resolved": "https://example.org/x-2.0.0.tgz", "integrity": "sha1-x"}}},
+			"x": {"version": "2.0.0", "integrity": "sha1-y"}
+		}}`,
+		`{"lockfileVersion": 3, "packages": {
+			"node_modules/a": {"version": "1.0.0", "dev": true},
+			"node_modules/a/node_modules/x": {"version": "2.0.0", "dev": true},
+			"node_modules/b/node_modules/x": {"version": "2.0.0", "resolved": "https://example.org/x-2.0.0.tgz", "integrity": "sha1-x"},
+			"node_modules/x": {"version": "2.0.0", "integrity": "sha1-y"}
+		}}`,
+	} {
+		first, err := New().Extract(t.Context(), extract.Input{Path: "package-lock.json", Content: []byte(in)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 30 {
+			got, err := New().Extract(t.Context(), extract.Input{Path: "package-lock.json", Content: []byte(in)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(first, got); diff != "" {
+				t.Fatalf("a second extraction differs (-first +then):\n%s", diff)
+			}
+		}
+	}
+}

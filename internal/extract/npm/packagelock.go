@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/customs-scanner/customs/internal/inventory"
@@ -80,7 +82,9 @@ func packagesV2(ctx context.Context, pkgs map[string]*lockPackage, c *collector)
 		return nameFromPath(key)
 	}
 	n := 0
-	for key, p := range pkgs {
+	// In key order: the first entry of a package gives its metadata.
+	for _, key := range slices.Sorted(maps.Keys(pkgs)) {
+		p := pkgs[key]
 		if n++; n%1024 == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -201,7 +205,9 @@ func dependenciesV1(ctx context.Context, deps map[string]*lockDep, scopes []map[
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	for name, d := range deps {
+	// In name order: the first entry of a package gives its metadata.
+	for _, name := range slices.Sorted(maps.Keys(deps)) {
+		d := deps[name]
 		if d == nil {
 			continue
 		}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -111,7 +113,8 @@ func parsePnpmLock(ctx context.Context, content []byte) ([]inventory.Package, er
 	c := newCollector()
 	if major >= 9 {
 		prod := r.reachable()
-		for key, p := range lf.Packages {
+		for _, key := range slices.Sorted(maps.Keys(lf.Packages)) {
+			p := lf.Packages[key]
 			name, version, ok := r.info(key)
 			if !ok || p == nil {
 				continue
@@ -121,7 +124,8 @@ func parsePnpmLock(ctx context.Context, content []byte) ([]inventory.Package, er
 			}}
 			c.add(nd)
 		}
-		for key, s := range lf.Snapshots {
+		for _, key := range slices.Sorted(maps.Keys(lf.Snapshots)) {
+			s := lf.Snapshots[key]
 			name, version, ok := r.info(key)
 			if !ok || s == nil {
 				continue
@@ -132,7 +136,9 @@ func parsePnpmLock(ctx context.Context, content []byte) ([]inventory.Package, er
 		}
 		return c.packages(), nil
 	}
-	for key, p := range lf.Packages {
+	// In key order: the first entry of a package gives its metadata.
+	for _, key := range slices.Sorted(maps.Keys(lf.Packages)) {
+		p := lf.Packages[key]
 		name, version, ok := r.info(key)
 		if !ok {
 			continue
