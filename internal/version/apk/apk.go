@@ -18,6 +18,7 @@ package apk
 import (
 	"bytes"
 	"fmt"
+	"strings"
 
 	"github.com/customs-scanner/customs/internal/version"
 )
@@ -273,3 +274,13 @@ func compare(as, bs string, fuzzy bool) int {
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// Upstream returns s without its package release suffix -rN: "3.0.15"
+// for "3.0.15-r0". It implements version.Upstreamer.
+func (Scheme) Upstream(s string) string {
+	i := strings.LastIndex(s, "-r")
+	if i < 0 || i+2 == len(s) || strings.Trim(s[i+2:], "0123456789") != "" {
+		return s
+	}
+	return s[:i]
+}

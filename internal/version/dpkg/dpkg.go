@@ -262,3 +262,14 @@ func isAlpha(c byte) bool { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= '
 
 // isCSpace is C isspace in the C locale, which strtol skips.
 func isCSpace(c byte) bool { return c == ' ' || (c >= '\t' && c <= '\r') }
+
+// Upstream returns the upstream part of s, without epoch or Debian
+// revision: "3.0.15" for "1:3.0.15-1~deb12u1". It implements
+// version.Upstreamer.
+func (Scheme) Upstream(s string) string {
+	v, err := Parse(s)
+	if err != nil {
+		return s
+	}
+	return v.Upstream
+}

@@ -227,3 +227,13 @@ func Vercmp(a, b string) int {
 	}
 	return 1
 }
+
+// Upstream returns the version part of an EVR, without epoch or release:
+// "1.1.1k" for "1:1.1.1k-12.el8". It implements version.Upstreamer.
+func (Scheme) Upstream(s string) string {
+	v, err := Parse(s)
+	if err != nil {
+		return s
+	}
+	return v.Version
+}
