@@ -17,6 +17,7 @@ import (
 	"github.com/customs-scanner/customs/internal/policy"
 	"github.com/customs-scanner/customs/internal/report"
 	"github.com/customs-scanner/customs/internal/scan"
+	"github.com/customs-scanner/customs/internal/store"
 	"github.com/customs-scanner/customs/internal/target"
 )
 
@@ -87,6 +88,16 @@ func runAudit(cmd *cobra.Command, f *auditFlags, targets []string) error {
 	if err := policy.CheckFailOn(f.failOn); err != nil {
 		return err
 	}
+	dsn, err := f.g.storeDSN()
+	if err != nil {
+		return err
+	}
+	if dsn != "" {
+		if _, err := store.ParseDSN(dsn); err != nil {
+			return err
+		}
+	}
+	var placed []store.Placement
 	rep := &report.Report{SchemaVersion: report.SchemaVersion, Tool: report.Tool{Name: "customs", Version: Version},
 		CreatedAt: time.Now().UTC(), Target: report.Target{Ref: strings.Join(targets, " "), Kind: "audit"},
 		Packages: []inventory.Package{}, Findings: []report.Finding{}, Misconfigurations: []report.Misconfiguration{}}
@@ -115,6 +126,7 @@ func runAudit(cmd *cobra.Command, f *auditFlags, targets []string) error {
 			return fmt.Errorf("audit %s: %w", t, err)
 		}
 		rep.Targets = append(rep.Targets, report.AuditTarget{Target: t, Workloads: len(ws)})
+		placed = append(placed, workloadPlacements(ws)...)
 		for _, w := range ws {
 			ms := rtaudit.Check(&w)
 			if facts != nil {
@@ -133,6 +145,11 @@ func runAudit(cmd *cobra.Command, f *auditFlags, targets []string) error {
 	}
 	if err := writeReports(cmd.OutOrStdout(), outs, outputOptions{Width: tableWidth(cmd.OutOrStdout())}, rep); err != nil {
 		return err
+	}
+	if dsn != "" {
+		if err := recordPlacements(cmd, dsn, placed); err != nil {
+			return err
+		}
 	}
 	if rep.Verdict != nil && rep.Verdict.Failed {
 		return errFindings{rep.Verdict.Message}

@@ -64,6 +64,7 @@ type globals struct {
 	dbPath   string
 	debug    bool
 	quiet    bool
+	store    string // --store, read by storeDSN()
 	stderr   io.Writer
 
 	configPath string // --config, read by config()
@@ -89,6 +90,7 @@ Quick start:
 	root.PersistentFlags().StringVar(&g.configPath, "config", "", "config file (default: $CUSTOMS_CONFIG, else the user config dir + /customs/config.yaml)")
 	root.PersistentFlags().StringVar(&g.dbPath, "db", "", "vulnerability DB file (default: $CUSTOMS_DB, else CACHE_DIR/db/customs.db)")
 	root.PersistentFlags().BoolVar(&g.debug, "debug", false, "log debug information to stderr")
+	root.PersistentFlags().StringVar(&g.store, "store", "", "the store scan and audit record into and where, spread and history read (default: $CUSTOMS_STORE, else store from the config file; see docs/store.md)")
 	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "print no progress and no warnings, only errors and the gate's verdict")
 	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
 		if g.quiet {
@@ -97,7 +99,8 @@ Quick start:
 			root.SetErr(io.Discard)
 		}
 	}
-	root.AddCommand(newScanCmd(g), newSBOMCmd(g), newConvertCmd(g), newDBCmd(g), newVexCmd(time.Now), newVersionCmd(), newAuditCmd(g), newExplainCmd(g), newRecordCmd(g))
+	root.AddCommand(newScanCmd(g), newSBOMCmd(g), newConvertCmd(g), newDBCmd(g), newVexCmd(time.Now), newVersionCmd(), newAuditCmd(g), newExplainCmd(g), newRecordCmd(g),
+		newWhereCmd(g), newSpreadCmd(g), newHistoryCmd(g))
 	refuseUnknown(root)
 	return root
 }

@@ -24,6 +24,7 @@ const maxConfigFile = 1 << 20
 //	db-max-age: 168h                       # a DB older than this is stale
 //	feeds:                                 # db update: feed URLs (a mirror)
 //	  kev: https://mirror.example/kev.json
+//	store: postgres://customs@db/customs   # the store (--store, $CUSTOMS_STORE win)
 //
 // It is read from --config FILE, else $CUSTOMS_CONFIG, else
 // os.UserConfigDir()/customs/config.yaml (which may be absent).
@@ -41,6 +42,9 @@ type Config struct {
 	DBMaxAge time.Duration `yaml:"db-max-age"`
 	// Feeds overrides feed URLs for db update, NAME: URL (flags win).
 	Feeds map[string]string `yaml:"feeds"`
+	// Store is the store's DSN (docs/store.md); --store and
+	// $CUSTOMS_STORE win.
+	Store string `yaml:"store"`
 }
 
 // defaultConfigPath is os.UserConfigDir()/customs/config.yaml.

@@ -33,17 +33,19 @@ const (
 	formatSARIF         = "sarif"
 	formatMarkdown      = "markdown"
 	formatTemplate      = "template"
+	formatCSV           = "csv"
 )
 
 // allFormats are every format any command writes; --output refuses a bare
 // one of these names, which is a format given to the wrong flag.
 var allFormats = []string{formatTable, formatJSON, formatCycloneDXJSON, formatCycloneDXXML, formatSPDXJSON,
-	formatSPDXTagValue, formatSARIF, formatMarkdown, formatTemplate}
+	formatSPDXTagValue, formatSARIF, formatMarkdown, formatTemplate, formatCSV}
 
 // The formats each kind of command writes, its default first.
 var (
 	// scanFormats: a report with findings (scan, convert).
-	scanFormats = allFormats
+	scanFormats = []string{formatTable, formatJSON, formatCycloneDXJSON, formatCycloneDXXML, formatSPDXJSON,
+		formatSPDXTagValue, formatSARIF, formatMarkdown, formatTemplate}
 	// sbomFormats: an inventory without findings; SARIF and Markdown have
 	// nothing to say about one.
 	sbomFormats = []string{formatCycloneDXJSON, formatCycloneDXXML, formatSPDXJSON, formatSPDXTagValue, formatTable, formatJSON, formatTemplate}

@@ -32,6 +32,7 @@ var (
 	wantScanFormats  = []string{"table", "json", "cyclonedx-json", "cyclonedx-xml", "spdx-json", "spdx-tag-value", "sarif", "markdown", "template"}
 	wantSBOMFormats  = []string{"cyclonedx-json", "cyclonedx-xml", "spdx-json", "spdx-tag-value", "table", "json", "template"}
 	wantAuditFormats = []string{"table", "json", "sarif", "markdown"}
+	wantStoreFormats = []string{"table", "json", "csv"}
 )
 
 // markers every command's output of a format contains, unless the
@@ -72,6 +73,11 @@ func TestOutputFlags(t *testing.T) {
 	if r := run(t, "--cache-dir", cache, "scan", alpineImage, "--no-progress", "-o", "json="+saved); r.code != 0 {
 		t.Fatalf("scan -o json: exit %d: %s", r.code, r.stderr)
 	}
+	st := filepath.Join(dir, "store.db")
+	if r := run(t, "record", saved, "--store", st); r.code != 0 {
+		t.Fatalf("record: exit %d: %s", r.code, r.stderr)
+	}
+	storeJSON := `"schemaVersion": 1,`
 	commands := []outputCommand{
 		{
 			name:     "scan",
@@ -103,6 +109,27 @@ func TestOutputFlags(t *testing.T) {
 			formats: wantAuditFormats,
 			markers: map[string]string{formatTable: "HOST ESCAPE", formatJSON: `"checkID": "CIS-DOCKER-5.32"`,
 				formatSARIF: `"ruleId": "CIS-DOCKER-5.32"`, formatMarkdown: "### customs audit: compose:"},
+			deterministic: true,
+		},
+		{
+			name:          "where",
+			args:          func(*testing.T) []string { return []string{"where", "musl", "--store", st} },
+			formats:       wantStoreFormats,
+			markers:       map[string]string{formatTable: "musl        1.1.22-r3  apk", formatJSON: storeJSON, formatCSV: "musl,1.1.22-r3,apk"},
+			deterministic: true,
+		},
+		{
+			name:          "spread",
+			args:          func(*testing.T) []string { return []string{"spread", "musl", "--store", st} },
+			formats:       wantStoreFormats,
+			markers:       map[string]string{formatTable: "1.1.22-r3  1       0", formatJSON: storeJSON, formatCSV: "1.1.22-r3,1.1.22-r3,1,0,"},
+			deterministic: true,
+		},
+		{
+			name:          "history",
+			args:          func(*testing.T) []string { return []string{"history", "alpine:3.10", "--store", st} },
+			formats:       wantStoreFormats,
+			markers:       map[string]string{formatTable: "alpine:3.10", formatJSON: storeJSON, formatCSV: "1,image,alpine:3.10,sha256:"},
 			deterministic: true,
 		},
 	}
@@ -257,6 +284,7 @@ func TestOutputHelp(t *testing.T) {
 		formats []string
 	}{
 		{"scan", wantScanFormats}, {"sbom", wantSBOMFormats}, {"convert", wantScanFormats}, {"audit", wantAuditFormats}, {"explain", wantScanFormats},
+		{"where", wantStoreFormats}, {"spread", wantStoreFormats}, {"history", wantStoreFormats},
 	} {
 		t.Run(tc.cmd, func(t *testing.T) {
 			r := run(t, tc.cmd, "--help")

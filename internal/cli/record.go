@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -16,8 +15,7 @@ import (
 )
 
 type recordFlags struct {
-	store string
-	refs  []string
+	refs []string
 }
 
 func newRecordCmd(g *globals) *cobra.Command {
@@ -29,7 +27,7 @@ func newRecordCmd(g *globals) *cobra.Command {
 SBOM matched against the vulnerability DB (sbom:FILE), in the store, as the image's
 current snapshot. CI pipelines already keep these as artifacts.
 
-The store is --store DSN, else $CUSTOMS_STORE: a SQLite file (PATH or sqlite:PATH) or a
+The store is --store DSN, else $CUSTOMS_STORE, else store in the config file: a SQLite file (PATH or sqlite:PATH) or a
 PostgreSQL database (postgres://USER@HOST/DB). Recording what the store already holds
 adds nothing; see docs/store.md.`,
 		Example: `  customs scan registry.example/shop/app:1.4 -o json=app.json
@@ -41,24 +39,16 @@ adds nothing; see docs/store.md.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.store, "store", "", "the store (default: $CUSTOMS_STORE)")
 	fl.StringArrayVar(&f.refs, "ref", nil, "a reference the image was seen under, besides those the report names (repeatable)")
 	return cmd
 }
 
 func runRecord(cmd *cobra.Command, g *globals, f *recordFlags, arg string) error {
-	dsn := f.store
-	if dsn == "" {
-		dsn = os.Getenv("CUSTOMS_STORE")
-	}
-	if dsn == "" {
-		return errors.New("no store: give --store DSN (a SQLite file, or postgres://USER@HOST/DB) or set $CUSTOMS_STORE")
-	}
-	if _, err := store.ParseDSN(dsn); err != nil {
+	dsn, err := g.needStore()
+	if err != nil {
 		return err
 	}
 	var r *report.Report
-	var err error
 	if strings.HasPrefix(arg, "sbom:") {
 		r, err = recordSBOM(cmd, g, arg)
 	} else {

@@ -14,6 +14,7 @@ import (
 	"github.com/customs-scanner/customs/internal/audit/secrets"
 	"github.com/customs-scanner/customs/internal/policy"
 	"github.com/customs-scanner/customs/internal/scan"
+	"github.com/customs-scanner/customs/internal/store"
 	"github.com/customs-scanner/customs/internal/vulndb/dist"
 )
 
@@ -136,6 +137,15 @@ func runScan(cmd *cobra.Command, g *globals, f *scanFlags, target string) error 
 	if err != nil {
 		return err
 	}
+	dsn, err := g.storeDSN()
+	if err != nil {
+		return err
+	}
+	if dsn != "" {
+		if _, err := store.ParseDSN(dsn); err != nil {
+			return err
+		}
+	}
 	if f.dockerfile != "" && opts.Config {
 		if opts.Dockerfile, err = os.ReadFile(f.dockerfile); err != nil {
 			return fmt.Errorf("--dockerfile: %w", err)
@@ -190,6 +200,11 @@ func runScan(cmd *cobra.Command, g *globals, f *scanFlags, target string) error 
 	}
 	if err := writeReports(cmd.OutOrStdout(), outs, oo, r); err != nil {
 		return err
+	}
+	if dsn != "" {
+		if err := recordScan(cmd, g, dsn, target, r); err != nil {
+			return err
+		}
 	}
 	if r.Verdict != nil && r.Verdict.Failed {
 		return errFindings{r.Verdict.Message}

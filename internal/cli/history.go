@@ -1,0 +1,186 @@
+package cli
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/customs-scanner/customs/internal/store"
+)
+
+type historyFlags struct {
+	out *outputFlags
+}
+
+func newHistoryCmd(g *globals) *cobra.Command {
+	f := &historyFlags{}
+	cmd := &cobra.Command{
+		Use:   "history REF|DIGEST|HOST",
+		Short: "Show a stored image's or host's snapshots and what changed between them",
+		Long: `List the snapshots the store holds of an image (by reference or manifest digest) or a
+host (by host name or machine-id), oldest first, with their package and finding counts,
+and what changed from each snapshot to the next: findings added, resolved, and changed
+(status, fixed version, severity, KEV listing).
+
+A subject the store does not know answers "no match" (exit 0).
+The store is --store DSN, else $CUSTOMS_STORE, else store in the config file.
+Output: -o table (default), json or csv; see docs/store.md for the JSON.`,
+		Example: `  customs history registry.example/shop/app:1.4 --store customs-store.db
+  customs history build-7 -o json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runHistory(cmd, g, f, args[0])
+		},
+	}
+	f.out = addOutputFlags(cmd.Flags(), "history", storeFormats)
+	return cmd
+}
+
+// historyDoc is customs history -o json.
+type historyDoc struct {
+	SchemaVersion int               `json:"schemaVersion"`
+	Query         historyQuery      `json:"query"`
+	Snapshots     []historySnapshot `json:"snapshots"`
+}
+
+type historyQuery struct {
+	Subject string `json:"subject"`
+}
+
+// historySnapshot is a snapshot with what changed since the subject's
+// previous one; the first snapshot of a subject has no changes.
+type historySnapshot struct {
+	store.Snapshot
+	Changes *store.Change `json:"changes"`
+}
+
+func runHistory(cmd *cobra.Command, g *globals, f *historyFlags, arg string) error {
+	outs, err := f.out.parse()
+	if err != nil {
+		return err
+	}
+	st, err := g.openStore(cmd.Context())
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	snaps, err := st.History(cmd.Context(), arg)
+	if err != nil {
+		return err
+	}
+	doc := historyDoc{SchemaVersion: storeSchemaVersion, Query: historyQuery{Subject: arg}, Snapshots: []historySnapshot{}}
+	prev := map[[2]string][]store.Finding{}
+	for _, s := range snaps {
+		h := historySnapshot{Snapshot: s}
+		k := [2]string{s.Subject.Kind, s.Subject.Digest}
+		if before, ok := prev[k]; ok {
+			c := store.Diff(before, s.Findings)
+			h.Changes = &c
+		}
+		prev[k] = s.Findings
+		if h.Findings == nil {
+			h.Findings = []store.Finding{}
+		}
+		doc.Snapshots = append(doc.Snapshots, h)
+	}
+	return writeOutputs(cmd.OutOrStdout(), outs, func(w io.Writer, o outputSpec) error {
+		switch o.Format {
+		case formatJSON:
+			return encodeJSON(w, doc)
+		case formatCSV:
+			return historyCSV(w, doc.Snapshots)
+		}
+		return historyTable(w, arg, doc.Snapshots)
+	})
+}
+
+func historyTable(w io.Writer, arg string, hs []historySnapshot) error {
+	if len(hs) == 0 {
+		_, err := fmt.Fprintf(w, "no match: the store has no image or host %s\n", arg)
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SNAPSHOT\tKIND\tSUBJECT\tSCANNED\tDB BUILT\tPACKAGES\tFINDINGS\tADDED\tRESOLVED\tCHANGED")
+	for _, h := range hs {
+		added, resolved, changed := "-", "-", "-"
+		if c := h.Changes; c != nil {
+			added, resolved, changed = strconv.Itoa(len(c.Added)), strconv.Itoa(len(c.Resolved)), strconv.Itoa(len(c.Changed))
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\n", h.ID, h.Subject.Kind, subjectName(h.Subject), stamp(h.ScannedAt), stamp(h.DBBuilt),
+			h.Packages, len(h.Findings), added, resolved, changed)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, h := range hs {
+		c := h.Changes
+		if c == nil || c.Empty() {
+			continue
+		}
+		fmt.Fprintf(w, "\nsnapshot %d:\n", h.ID)
+		for _, f := range c.Added {
+			fmt.Fprintf(w, "  + %s %s %s %s\n", f.VulnerabilityID, f.PackageName, f.PackageVersion, f.Severity)
+		}
+		for _, f := range c.Resolved {
+			fmt.Fprintf(w, "  - %s %s %s %s\n", f.VulnerabilityID, f.PackageName, f.PackageVersion, f.Severity)
+		}
+		for _, ch := range c.Changed {
+			fmt.Fprintf(w, "  ~ %s %s %s: %s\n", ch.After.VulnerabilityID, ch.After.PackageName, ch.After.PackageVersion, findingChange(ch))
+		}
+	}
+	return nil
+}
+
+// findingChange says what differs: "severity LOW -> HIGH, status ...".
+func findingChange(ch store.FindingChange) string {
+	var parts []string
+	b, a := ch.Before, ch.After
+	if b.Severity != a.Severity {
+		parts = append(parts, "severity "+b.Severity+" -> "+a.Severity)
+	}
+	if b.Status != a.Status {
+		parts = append(parts, "status "+b.Status+" -> "+a.Status)
+	}
+	if b.FixedVersion != a.FixedVersion {
+		parts = append(parts, "fixed version "+dash(b.FixedVersion)+" -> "+dash(a.FixedVersion))
+	}
+	if b.KEV != a.KEV {
+		parts = append(parts, fmt.Sprintf("KEV %t -> %t", b.KEV, a.KEV))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func historyCSV(w io.Writer, hs []historySnapshot) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"snapshot", "kind", "name", "digest", "scannedAt", "dbBuilt", "packages", "findings", "added", "resolved", "changed"})
+	for _, h := range hs {
+		var added, resolved, changed string
+		if c := h.Changes; c != nil {
+			added, resolved, changed = strconv.Itoa(len(c.Added)), strconv.Itoa(len(c.Resolved)), strconv.Itoa(len(c.Changed))
+		}
+		cw.Write([]string{strconv.FormatInt(h.ID, 10), h.Subject.Kind, subjectName(h.Subject), h.Subject.Digest, h.ScannedAt.Format(time.RFC3339),
+			csvTime(h.DBBuilt), strconv.Itoa(h.Packages), strconv.Itoa(len(h.Findings)), added, resolved, changed})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04")
+}
+
+func csvTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
