@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/customs-scanner/customs/internal/notify"
 )
 
 // maxConfigFile bounds the config file read.
@@ -25,6 +27,11 @@ const maxConfigFile = 1 << 20
 //	feeds:                                 # db update: feed URLs (a mirror)
 //	  kev: https://mirror.example/kev.json
 //	store: postgres://customs@db/customs   # the store (--store, $CUSTOMS_STORE win)
+//	notify:                                # re-evaluation's webhooks (docs/store.md)
+//	  webhooks:
+//	    - url: https://hooks.example/customs
+//	      secret: s3cret
+//	      minSeverity: high                 # also kevOnly, fixableOnly, refs: [globs]
 //
 // It is read from --config FILE, else $CUSTOMS_CONFIG, else
 // os.UserConfigDir()/customs/config.yaml (which may be absent).
@@ -45,6 +52,13 @@ type Config struct {
 	// Store is the store's DSN (docs/store.md); --store and
 	// $CUSTOMS_STORE win.
 	Store string `yaml:"store"`
+	// Notify configures the notifications of re-evaluation.
+	Notify NotifyConfig `yaml:"notify"`
+}
+
+// NotifyConfig is the config's notify: key.
+type NotifyConfig struct {
+	Webhooks []notify.Webhook `yaml:"webhooks"`
 }
 
 // defaultConfigPath is os.UserConfigDir()/customs/config.yaml.

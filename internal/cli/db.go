@@ -36,6 +36,7 @@ $CUSTOMS_DB, or CACHE_DIR/db/customs.db.`,
 
 func newDBBuildCmd(g *globals) *cobra.Command {
 	var sources []string
+	var noReevaluate bool
 	cmd := &cobra.Command{
 		Use:   "build --source KIND=PATH [--source KIND=PATH ...]",
 		Short: "Build the vulnerability DB from local copies of advisory feeds",
@@ -77,10 +78,14 @@ records and feeds still import.`,
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "built %s in %s: %d advisories, %d affected packages from %d sources\n",
 				path, time.Since(start).Round(time.Millisecond), info.Advisories, info.Affected, len(info.Sources))
-			return err // a partial build is installed, and still an error
+			if err != nil {
+				return err // a partial build is installed, and still an error
+			}
+			return reevaluateAfterDB(cmd, g, noReevaluate)
 		},
 	}
 	cmd.Flags().StringArrayVar(&sources, "source", nil, "a feed as KIND=PATH (repeatable)")
+	cmd.Flags().BoolVar(&noReevaluate, "no-reevaluate", false, "do not re-evaluate the store (--store) against the new DB")
 	return cmd
 }
 

@@ -28,6 +28,8 @@ type updateFlags struct {
 	noProgress bool
 	list       bool
 	attempts   int
+	// noReevaluate skips re-evaluating the store after the update.
+	noReevaluate bool
 }
 
 func newDBUpdateCmd(g *globals) *cobra.Command {
@@ -82,6 +84,7 @@ part of each osv-* export.`,
 	fl.IntVar(&f.attempts, "attempts", update.DefaultAttempts, "how many times to try each download")
 	fl.BoolVar(&f.noProgress, "no-progress", false, "do not draw a progress bar")
 	fl.BoolVar(&f.list, "list", false, "list the feeds with their URLs and exit")
+	fl.BoolVar(&f.noReevaluate, "no-reevaluate", false, "do not re-evaluate the store (--store) against the updated DB")
 	return cmd
 }
 
@@ -182,7 +185,7 @@ func runUpdate(cmd *cobra.Command, g *globals, f *updateFlags) error {
 	if n := failedFeeds(res); n > 0 {
 		fmt.Fprintf(cmd.ErrOrStderr(), "customs: warning: %d of %d feeds could not be refreshed; the DB holds their previous data (see above)\n", n, len(res.Feeds))
 	}
-	return nil
+	return reevaluateAfterDB(cmd, g, f.noReevaluate)
 }
 
 // updateOverrides merges feed URL overrides from the config file (a

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/customs-scanner/customs/internal/store"
@@ -51,23 +52,38 @@ func Client() *http.Client {
 }
 
 // Post sends one event to url, signed with secret.
-func Post(ctx context.Context, c *http.Client, url, secret string, body []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+func Post(ctx context.Context, c *http.Client, target, secret string, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
-		return err
+		return fmt.Errorf("webhook %s: %v", Redact(target), errors.Unwrap(err))
 	}
 	req.Header.Set("Content-Type", "application/cloudevents+json; charset=utf-8")
 	req.Header.Set("X-Customs-Signature", Sign(body, secret))
 	resp, err := c.Do(req)
+	if ue := (*url.Error)(nil); errors.As(err, &ue) {
+		// Its message quotes the URL, query (a token, maybe) and all.
+		return fmt.Errorf("%s %s: %w", ue.Op, Redact(ue.URL), ue.Err)
+	}
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, MaxResponse))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("%s answered %s", url, resp.Status)
+		return fmt.Errorf("%s answered %s", Redact(target), resp.Status)
 	}
 	return nil
+}
+
+// Redact drops a URL's user information, query and fragment, which may
+// hold tokens, for messages.
+func Redact(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	u.User, u.RawQuery, u.Fragment = nil, "", ""
+	return u.String()
 }
 
 // Delivered counts what Deliver did.

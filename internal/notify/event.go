@@ -34,23 +34,26 @@ const Top = 5
 
 // Webhook is one notify.webhooks[] entry of the config.
 type Webhook struct {
-	URL    string `json:"url"`
-	Secret string `json:"secret"`
+	URL    string `json:"url" yaml:"url"`
+	Secret string `json:"-" yaml:"secret"`
 	// MinSeverity drops entries below it (on vulndb.SeverityRank's scale).
-	MinSeverity string `json:"minSeverity,omitempty"`
+	MinSeverity string `json:"minSeverity,omitempty" yaml:"minSeverity"`
 	// KEVOnly keeps entries listed in CISA's KEV catalog; FixableOnly
 	// entries with a fixed version.
-	KEVOnly     bool `json:"kevOnly,omitempty"`
-	FixableOnly bool `json:"fixableOnly,omitempty"`
+	KEVOnly     bool `json:"kevOnly,omitempty" yaml:"kevOnly"`
+	FixableOnly bool `json:"fixableOnly,omitempty" yaml:"fixableOnly"`
 	// Refs are globs (path.Match) of which one must match the subject's
 	// name or one of its references; none matches every subject.
-	Refs []string `json:"refs,omitempty"`
+	Refs []string `json:"refs,omitempty" yaml:"refs"`
 }
 
 // Check reports a webhook that cannot be used.
 func (w Webhook) Check() error {
 	if !strings.HasPrefix(w.URL, "http://") && !strings.HasPrefix(w.URL, "https://") {
 		return fmt.Errorf("notify webhook %q: the url must start with http:// or https://", w.URL)
+	}
+	if w.Secret == "" {
+		return fmt.Errorf("notify webhook %s: no secret to sign the events with", w.URL)
 	}
 	if w.MinSeverity != "" {
 		if _, ok := vulndb.SeverityRank(strings.ToUpper(w.MinSeverity)); !ok {

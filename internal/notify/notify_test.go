@@ -45,11 +45,14 @@ func TestFilter(t *testing.T) {
 			t.Errorf("%s: %d added, %d resolved, sent %t; want %d, %d, %t", tt.name, len(got.Added), len(got.Resolved), ok, tt.added, tt.resolved, tt.delivered)
 		}
 	}
-	if err := (Webhook{URL: "ftp://x"}).Check(); err == nil {
+	if err := (Webhook{URL: "ftp://x", Secret: "k"}).Check(); err == nil {
 		t.Error("an ftp URL was accepted")
 	}
-	if err := (Webhook{URL: "https://x", MinSeverity: "severe"}).Check(); err == nil {
+	if err := (Webhook{URL: "https://x", Secret: "k", MinSeverity: "severe"}).Check(); err == nil {
 		t.Error("an unknown minSeverity was accepted")
+	}
+	if err := (Webhook{URL: "https://x"}).Check(); err == nil {
+		t.Error("a webhook without a secret was accepted")
 	}
 }
 
