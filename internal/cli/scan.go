@@ -177,6 +177,11 @@ func runScan(cmd *cobra.Command, g *globals, f *scanFlags, target string) error 
 	opts.Gate.IgnoreUnfixed = f.ignoreUnfixed
 	opts.Gate.Severities = f.severity
 	opts.Gate.FailOn, opts.Gate.FailOnUnknown = f.failOn, f.failOnUnknown
+	var pending *pendingStore
+	if dsn != "" {
+		pending = openStoreAsync(cmd.Context(), dsn)
+		defer pending.close()
+	}
 	r, ev, err := f.scan(cmd, target, opts)
 	if nodb := (*scan.NoDBError)(nil); errors.As(err, &nodb) {
 		return fmt.Errorf("no vulnerability DB at %s: download the feeds and build one with `customs db update`, install a prebuilt one with `customs db pull REF`, build one from local feeds with `customs db build --source KIND=PATH`, or scan with --skip-db", nodb.Path)
@@ -202,7 +207,7 @@ func runScan(cmd *cobra.Command, g *globals, f *scanFlags, target string) error 
 		return err
 	}
 	if dsn != "" {
-		if err := recordScan(cmd, g, dsn, target, r); err != nil {
+		if err := recordScan(cmd, g, pending, dsn, target, r); err != nil {
 			return err
 		}
 	}

@@ -59,10 +59,46 @@ func (g *globals) openStore(ctx context.Context) (store.Store, error) {
 	return backend.Open(ctx, dsn)
 }
 
-// recordScan records the report of `customs scan ref` in the store dsn:
-// an image, or for a root filesystem (dir:PATH) the host whose root it
-// is. It prints one line to stderr; the report itself went to stdout.
-func recordScan(cmd *cobra.Command, g *globals, dsn, ref string, r *report.Report) error {
+// pendingStore is a store being opened while the scan runs, so that
+// connecting to it (a PostgreSQL round trip or several, migrations checked)
+// adds nothing to the scan's time.
+type pendingStore struct {
+	done  chan struct{}
+	st    store.Store
+	err   error
+	start time.Time
+	took  time.Duration
+}
+
+// openStoreAsync starts opening the store dsn.
+func openStoreAsync(ctx context.Context, dsn string) *pendingStore {
+	p := &pendingStore{done: make(chan struct{}), start: time.Now()}
+	go func() {
+		defer close(p.done)
+		p.st, p.err = backend.Open(ctx, dsn)
+		p.took = time.Since(p.start)
+	}()
+	return p
+}
+
+// wait returns the opened store.
+func (p *pendingStore) wait() (store.Store, error) {
+	<-p.done
+	return p.st, p.err
+}
+
+// close closes the store once it is open.
+func (p *pendingStore) close() {
+	if st, err := p.wait(); err == nil {
+		st.Close()
+	}
+}
+
+// recordScan records the report of `customs scan ref` in the store p is
+// opening (dsn): an image, or for a root filesystem (dir:PATH) the host
+// whose root it is. It prints one line to stderr; the report itself went
+// to stdout.
+func recordScan(cmd *cobra.Command, g *globals, p *pendingStore, dsn, ref string, r *report.Report) error {
 	start := time.Now()
 	in := store.Input{Report: r}
 	if root, ok := rootOf(ref, r); ok {
@@ -76,17 +112,19 @@ func recordScan(cmd *cobra.Command, g *globals, dsn, ref string, r *report.Repor
 		}
 		in.Host = h
 	}
-	st, err := backend.Open(cmd.Context(), dsn)
+	st, err := p.wait()
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	opened := time.Now()
 	rec, err := st.Record(cmd.Context(), in)
 	if err != nil {
 		return fmt.Errorf("record %s: %w", ref, err)
 	}
-	took := time.Since(start)
-	g.logger().Debug("recorded", "subject", rec.Subject.Digest, "snapshot", rec.Snapshot, "new", rec.New, "took", took)
+	// open is how long opening took (during the scan), waited how much
+	// of it the scan did not hide; took is what recording added.
+	g.logger().Debug("recorded", "subject", rec.Subject.Digest, "snapshot", rec.Snapshot, "new", rec.New,
+		"open", p.took, "waited", opened.Sub(start), "record", time.Since(opened), "took", time.Since(start))
 	d, _ := store.ParseDSN(dsn)
 	if rec.New {
 		fmt.Fprintf(cmd.ErrOrStderr(), "customs: recorded %s %s as snapshot %d in %s\n", rec.Subject.Kind, rec.Subject.Name, rec.Snapshot, d)
