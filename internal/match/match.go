@@ -41,11 +41,12 @@ type Options struct {
 func Match(ctx context.Context, db vulndb.Reader, pkgs []inventory.Package, opts Options) ([]report.Finding, error) {
 	var out []report.Finding
 	en := newEnricher(opts.Enricher, opts.Score)
+	lk := &lookups{db: db, seen: map[[2]string][]vulndb.Match{}}
 	for i := range pkgs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		fs, err := matchPackage(ctx, db, en, &pkgs[i], opts)
+		fs, err := matchPackage(ctx, lk, en, &pkgs[i], opts)
 		if err != nil {
 			return nil, err
 		}
@@ -55,7 +56,31 @@ func Match(ctx context.Context, db vulndb.Reader, pkgs []inventory.Package, opts
 	return out, nil
 }
 
-func matchPackage(ctx context.Context, db vulndb.Reader, en *enricher, p *inventory.Package, opts Options) ([]report.Finding, error) {
+// lookups remembers the DB's answers during one Match: the binary
+// packages of one source package (gcc-12's fifteen, glibc's six) look up
+// the same name.
+type lookups struct {
+	db   vulndb.Reader
+	seen map[[2]string][]vulndb.Match
+}
+
+// ByPackage is db.ByPackage, asked once per name; the slice it returns is
+// shared and clipped, so appending to it copies.
+func (l *lookups) ByPackage(ctx context.Context, ecosystem, name string) ([]vulndb.Match, error) {
+	k := [2]string{ecosystem, name}
+	if ms, ok := l.seen[k]; ok {
+		return ms, nil
+	}
+	ms, err := l.db.ByPackage(ctx, ecosystem, name)
+	if err != nil {
+		return nil, err
+	}
+	ms = slices.Clip(ms)
+	l.seen[k] = ms
+	return ms, nil
+}
+
+func matchPackage(ctx context.Context, db *lookups, en *enricher, p *inventory.Package, opts Options) ([]report.Finding, error) {
 	if p.Ecosystem == "" {
 		return nil, nil
 	}

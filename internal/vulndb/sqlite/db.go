@@ -89,7 +89,10 @@ type runCache struct {
 	order []int64
 }
 
-// indexedRun is a decompressed run and its decoded directory.
+// indexedRun is a decompressed run and, for chunks, its decoded
+// directory. A block is walked instead: a scan looks up one or two names
+// in most blocks it reads, and decoding a whole directory costs more than
+// walking to the name.
 type indexedRun struct {
 	raw []byte
 	idx *runIndex
@@ -116,7 +119,7 @@ func (c *runCache) put(n int64, r *indexedRun, size int) {
 
 // cachedRun returns run n (read with stmt) from c, reading, decompressing
 // and indexing it when c does not have it.
-func (d *DB) cachedRun(ctx context.Context, c *runCache, size int, stmt *sql.Stmt, n int64, what string) (*indexedRun, error) {
+func (d *DB) cachedRun(ctx context.Context, c *runCache, size int, stmt *sql.Stmt, n int64, what string, index bool) (*indexedRun, error) {
 	d.mu.Lock()
 	r, ok := c.get(n)
 	d.mu.Unlock()
@@ -127,11 +130,12 @@ func (d *DB) cachedRun(ctx context.Context, c *runCache, size int, stmt *sql.Stm
 	if err != nil {
 		return nil, err
 	}
-	idx, err := indexRun(raw)
-	if err != nil {
-		return nil, fmt.Errorf("%s %d: %w", what, n, err)
+	r = &indexedRun{raw: raw}
+	if index {
+		if r.idx, err = indexRun(raw); err != nil {
+			return nil, fmt.Errorf("%s %d: %w", what, n, err)
+		}
 	}
-	r = &indexedRun{raw: raw, idx: idx}
 	d.mu.Lock()
 	c.put(n, r, size)
 	d.mu.Unlock()
@@ -322,7 +326,7 @@ func (d *DB) ByID(ctx context.Context, id string) ([]*vulndb.Advisory, error) {
 	c := max(0, sort.Search(len(d.chunkKeys), func(i int) bool { return d.chunkKeys[i].a >= id })-1)
 	var out []*vulndb.Advisory
 	for ; c < len(d.chunkKeys) && d.chunkKeys[c].a <= id; c++ {
-		run, err := d.cachedRun(ctx, &d.chunks, chunkCacheSize, d.chunk, int64(c), "chunk")
+		run, err := d.cachedRun(ctx, &d.chunks, chunkCacheSize, d.chunk, int64(c), "chunk", true)
 		if err != nil {
 			return nil, fmt.Errorf("query advisory %s: %w", id, err)
 		}
@@ -342,7 +346,7 @@ func (d *DB) ByID(ctx context.Context, id string) ([]*vulndb.Advisory, error) {
 // chunkData returns chunk c decompressed, from the cache when it can;
 // callers must not modify it.
 func (d *DB) chunkData(ctx context.Context, c int64) ([]byte, error) {
-	r, err := d.cachedRun(ctx, &d.chunks, chunkCacheSize, d.chunk, c, "chunk")
+	r, err := d.cachedRun(ctx, &d.chunks, chunkCacheSize, d.chunk, c, "chunk", true)
 	if err != nil {
 		return nil, err
 	}
@@ -461,16 +465,24 @@ func (d *DB) ByPackage(ctx context.Context, ecosystem, name string) ([]vulndb.Ma
 	if block < 0 {
 		return nil, nil
 	}
-	run, err := d.cachedRun(ctx, &d.blocks, blockCacheSize, d.block, int64(block), "block")
+	run, err := d.blockData(ctx, int64(block))
 	if err != nil {
 		return nil, fmt.Errorf("query %s/%s: %w", ecosystem, name, err)
 	}
-	x := run.idx
-	i := x.search(key)
-	if i == len(x.keys) || x.keys[i] != key {
+	var found []byte
+	err = walkRun(run, func(a, b, rec []byte) bool {
+		if string(a) == name && string(b) == ecosystem {
+			found = rec
+		}
+		// Entries are sorted: stop at or past the key.
+		return string(a) < name || string(a) == name && string(b) < ecosystem
+	})
+	if err != nil {
+		return nil, fmt.Errorf("query %s/%s: block %d: %w", ecosystem, name, block, err)
+	}
+	if found == nil {
 		return nil, nil
 	}
-	found := x.recs[i]
 	var recs []packedRecord
 	if err := json.Unmarshal(found, &recs); err != nil {
 		return nil, fmt.Errorf("query %s/%s: decode: %w", ecosystem, name, err)
@@ -516,7 +528,7 @@ func (d *DB) ByPackage(ctx context.Context, ecosystem, name string) ([]vulndb.Ma
 
 // blockData returns block's uncompressed bytes; callers must not modify them.
 func (d *DB) blockData(ctx context.Context, block int64) ([]byte, error) {
-	r, err := d.cachedRun(ctx, &d.blocks, blockCacheSize, d.block, block, "block")
+	r, err := d.cachedRun(ctx, &d.blocks, blockCacheSize, d.block, block, "block", false)
 	if err != nil {
 		return nil, err
 	}
