@@ -284,7 +284,7 @@ func TestOutputHelp(t *testing.T) {
 		formats []string
 	}{
 		{"scan", wantScanFormats}, {"sbom", wantSBOMFormats}, {"convert", wantScanFormats}, {"audit", wantAuditFormats}, {"explain", wantScanFormats},
-		{"where", wantStoreFormats}, {"spread", wantStoreFormats}, {"history", wantStoreFormats},
+		{"where", wantStoreFormats}, {"spread", wantStoreFormats}, {"history", wantStoreFormats}, {"images", wantStoreFormats},
 	} {
 		t.Run(tc.cmd, func(t *testing.T) {
 			r := run(t, tc.cmd, "--help")

@@ -262,6 +262,38 @@ spec:
 		if r.code != 0 || !strings.Contains(r.stdout, "  - CVE-2019-14697 musl 1.1.22-r2") {
 			t.Errorf("history by machine-id:\n%s%s", r.stdout, r.stderr)
 		}
+
+		// images: the Debian image's 16 findings are all UNKNOWN (the
+		// tracker rates none); the host keeps OpenSSL's three after the
+		// musl upgrade and has two snapshots.
+		r = run(t, "images", "-o", "csv")
+		want := []string{
+			"kind,name,digest,refs,lastSeen,snapshots,packages,critical,high,medium,low,negligible,unknown",
+			"host,edge-1,4c4c4544004e3610804cb8c04f4e3132,,*,2,14,0,0,0,0,0,6",
+			"image,alpine:3.10,sha256:*,alpine:3.10,*,1,14,0,0,0,0,0,0",
+			"image,customs-testdata/debian-bookworm-dpkg:12.5,sha256:*,customs-testdata/debian-bookworm-dpkg:12.5,*,1,88,0,0,0,0,0,16",
+		}
+		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+		if r.code != 0 || len(lines) != len(want) {
+			t.Fatalf("images -o csv: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		for i, l := range lines {
+			if ok, _ := filepath.Match(want[i], l); !ok {
+				t.Errorf("images -o csv line %d: %q, want %q", i, l, want[i])
+			}
+		}
+		// The host's first snapshot goes, and its inventory (musl r2),
+		// which no other snapshot holds.
+		r = run(t, "store", "prune", "--keep-last", "1")
+		if r.code != 0 || r.stdout != "pruned 1 snapshot(s) and 1 layer inventory(ies)\n" {
+			t.Errorf("store prune --keep-last 1: exit %d, %q %q", r.code, r.stdout, r.stderr)
+		}
+		if r = run(t, "history", "edge-1", "-o", "csv"); strings.Count(r.stdout, "\n") != 2 {
+			t.Errorf("history after prune: %s", r.stdout)
+		}
+		if r = run(t, "store", "prune"); r.code != ExitError || !strings.Contains(r.stderr, "--keep-last") {
+			t.Errorf("store prune without flags: exit %d, %q", r.code, r.stderr)
+		}
 	})
 }
 
