@@ -64,7 +64,7 @@ var rules = map[string]Rule{
 		"inventory", "ecosystem", "target", "report", "version", "version/*", "vulndb", "vulndb/cvss", "vulndb/sqlite"}},
 	// Re-evaluation: the scan's matching over stored inventories, recorded
 	// with the notifications it queues.
-	"reevaluate":    {Rank: Pipeline, Stage: "scan", Imports: []string{"store", "report", "scan", "notify", "vulndb/sqlite"}},
+	"reevaluate":    {Rank: Pipeline, Stage: "scan", Imports: []string{"store", "report", "scan", "notify"}},
 	"vulndb/build":  {Rank: Pipeline, Stage: "vulndb/db", Imports: []string{"vulndb", "vulndb/cvss", "vulndb/feeds/*", "vulndb/sqlite"}},
 	"vulndb/update": {Rank: Pipeline, Stage: "vulndb/db", Imports: []string{"vulndb", "vulndb/build", "vulndb/sqlite"}},
 	"vulndb/dist":   {Rank: Pipeline, Stage: "vulndb/db", Imports: []string{"vulndb", "vulndb/sqlite"}},

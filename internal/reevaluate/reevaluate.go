@@ -13,7 +13,6 @@ import (
 	"github.com/customs-scanner/customs/internal/report"
 	"github.com/customs-scanner/customs/internal/scan"
 	"github.com/customs-scanner/customs/internal/store"
-	"github.com/customs-scanner/customs/internal/vulndb/sqlite"
 )
 
 // Options configure a re-evaluation.
@@ -61,10 +60,12 @@ func Run(ctx context.Context, st store.Store, opts Options) (Result, error) {
 		now = time.Now
 	}
 	var res Result
-	built, err := dbBuilt(ctx, opts.DBPath)
+	m, err := scan.NewRematcher(ctx, scan.Options{DBPath: opts.DBPath, Version: opts.Version})
 	if err != nil {
 		return res, err
 	}
+	defer m.Close()
+	built := m.Built().UTC()
 	res.DBBuilt = built
 	cur, err := st.Current(ctx)
 	if err != nil {
@@ -75,7 +76,7 @@ func Run(ctx context.Context, st store.Store, opts Options) (Result, error) {
 		if !opts.Full && c.DB != nil && c.DB.Built.Equal(built) {
 			continue
 		}
-		d, queued, err := one(ctx, st, c, opts, now())
+		d, queued, err := one(ctx, st, m, c, opts, now())
 		if err != nil {
 			return res, fmt.Errorf("re-evaluate %s %s: %w", c.Subject.Kind, c.Subject.Name, err)
 		}
@@ -90,21 +91,8 @@ func Run(ctx context.Context, st store.Store, opts Options) (Result, error) {
 	return res, nil
 }
 
-func dbBuilt(ctx context.Context, path string) (time.Time, error) {
-	db, err := sqlite.Open(ctx, path)
-	if err != nil {
-		return time.Time{}, err
-	}
-	defer db.Close()
-	info, err := db.Info(ctx)
-	if err != nil {
-		return time.Time{}, err
-	}
-	return info.Built.UTC(), nil
-}
-
 // one re-matches one subject and records the result with its events.
-func one(ctx context.Context, st store.Store, c store.Current, opts Options, now time.Time) (*SubjectDelta, int, error) {
+func one(ctx context.Context, st store.Store, m *scan.Rematcher, c store.Current, opts Options, now time.Time) (*SubjectDelta, int, error) {
 	pkgs, owned, err := st.Inventory(ctx, c.Snapshot)
 	if err != nil {
 		return nil, 0, err
@@ -124,7 +112,7 @@ func one(ctx context.Context, st store.Store, c store.Current, opts Options, now
 	} else {
 		r.Target.ManifestDigest, r.Target.ImageID = s.Digest, s.ConfigDigest
 	}
-	if err := scan.Rematch(ctx, r, scan.Options{DBPath: opts.DBPath, Version: opts.Version}); err != nil {
+	if err := m.Rematch(ctx, r); err != nil {
 		return nil, 0, err
 	}
 	change := store.Diff(c.Findings, findings(r))
