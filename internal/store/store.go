@@ -89,7 +89,8 @@ type Querier interface {
 type Pruner interface {
 	// Prune drops the snapshots of each subject beyond its KeepLast most
 	// recent that were recorded before OlderThan, never a subject's
-	// current one, and then the layer inventories no snapshot holds.
+	// current one, and then the layer inventories no snapshot holds and
+	// the delivered notifications of the dropped snapshots.
 	Prune(ctx context.Context, opts PruneOptions) (Pruned, error)
 }
 
@@ -106,6 +107,8 @@ type PruneOptions struct {
 type Pruned struct {
 	Snapshots   int `json:"snapshots"`
 	Inventories int `json:"inventories"`
+	// Notifications are the delivered ones announcing pruned snapshots.
+	Notifications int `json:"notifications"`
 }
 
 // Store is a recorder, placer, pruner and querier over one database.

@@ -63,6 +63,14 @@ func (s *Store) Prune(ctx context.Context, opts store.PruneOptions) (store.Prune
 		}
 		k, _ := res.RowsAffected()
 		out.Inventories = int(k)
+		// Delivered notifications of the pruned snapshots go with them;
+		// pending and failed ones stay for customs notify status.
+		res, err = tx.ExecContext(ctx, s.q(`DELETE FROM outbox WHERE state = ? AND NOT EXISTS (SELECT 1 FROM snapshot sn WHERE sn.id = outbox.snapshot)`), store.Delivered)
+		if err != nil {
+			return err
+		}
+		k, _ = res.RowsAffected()
+		out.Notifications = int(k)
 		return nil
 	})
 	if err != nil {

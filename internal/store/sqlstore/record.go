@@ -46,7 +46,20 @@ func (s *Store) record(ctx context.Context, tx *sql.Tx, p *store.Prepared) (stor
 	// subject take turns.
 	var id int64
 	var current sql.NullInt64
-	err = tx.QueryRowContext(ctx, s.q(`INSERT INTO subject (kind, key, name, config_digest, platform, labels, first_seen, last_seen)
+	if p.Replaces != 0 {
+		// Re-evaluation: the subject was not seen again; the update only
+		// locks its row.
+		err = tx.QueryRowContext(ctx, s.q(`UPDATE subject SET last_seen = last_seen WHERE kind = ? AND key = ? RETURNING id, current_snapshot`),
+			p.Kind, p.Key).Scan(&id, &current)
+		if err == sql.ErrNoRows {
+			out.Subject, out.Superseded = store.Subject{Kind: p.Kind, Digest: p.Key, Name: p.Name}, true
+			return out, nil
+		}
+		if err != nil {
+			return out, fmt.Errorf("subject: %w", err)
+		}
+	} else {
+		err = tx.QueryRowContext(ctx, s.q(`INSERT INTO subject (kind, key, name, config_digest, platform, labels, first_seen, last_seen)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (kind, key) DO UPDATE SET
 		  name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE subject.name END,
@@ -56,9 +69,10 @@ func (s *Store) record(ctx context.Context, tx *sql.Tx, p *store.Prepared) (stor
 		  first_seen = CASE WHEN excluded.first_seen < subject.first_seen THEN excluded.first_seen ELSE subject.first_seen END,
 		  last_seen = CASE WHEN excluded.last_seen > subject.last_seen THEN excluded.last_seen ELSE subject.last_seen END
 		RETURNING id, current_snapshot`),
-		p.Kind, p.Key, p.Name, p.ConfigDigest, p.Platform, string(labels), seen, seen).Scan(&id, &current)
-	if err != nil {
-		return out, fmt.Errorf("subject: %w", err)
+			p.Kind, p.Key, p.Name, p.ConfigDigest, p.Platform, string(labels), seen, seen).Scan(&id, &current)
+		if err != nil {
+			return out, fmt.Errorf("subject: %w", err)
+		}
 	}
 	var refs [][]any
 	for _, r := range p.Refs {

@@ -190,9 +190,18 @@ func testReevaluate(t *testing.T, b Backend, fx *Reports) {
 	}
 	now := time.Date(2026, 12, 6, 4, 0, 0, 0, time.UTC)
 	opts := reevaluate.Options{DBPath: d.New, Hooks: hooks, Version: "storetest", Now: func() time.Time { return now }}
+	before, err := s.Subjects(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
 	res, err := reevaluate.Run(t.Context(), s, opts)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Re-evaluation reads no image: no subject was seen again.
+	if after, err := s.Subjects(t.Context()); err != nil || len(after) != len(before) || !after[0].Subject.LastSeen.Equal(before[0].Subject.LastSeen) ||
+		!after[1].Subject.LastSeen.Equal(before[1].Subject.LastSeen) || after[0].Subject.Name != before[0].Subject.Name {
+		t.Errorf("subjects before re-evaluation %+v, after %+v (%v): want the same last-seen times and names", before, after, err)
 	}
 	if res.Subjects != 2 || res.Rematched != 2 || res.Changed != 1 || res.Events != 2 {
 		t.Fatalf("result %+v, want 2 subjects re-matched, 1 changed (the app; the base image's apk findings are the same), 2 events", res)
@@ -290,6 +299,26 @@ func testReevaluate(t *testing.T, b Backend, fx *Reports) {
 	}
 	if h, _ := s.History(t.Context(), app.Subject.Digest); len(h) != 2 {
 		t.Errorf("after a full re-evaluation with nothing changed the app has %d snapshots, want 2", len(h))
+	}
+
+	// Back to the old DB: the change reversed, announced again. Pruning
+	// every subject to its last snapshot drops the delivered events of
+	// the dropped snapshots, and keeps the last ones'.
+	opts.Full, opts.DBPath = false, d.Old
+	res, err = reevaluate.Run(t.Context(), s, opts)
+	if err != nil || res.Changed != 1 || res.Events != 2 || len(res.Changes[0].Change.Added) != 1 || len(res.Changes[0].Change.Resolved) != 2 {
+		t.Fatalf("re-evaluation against the old DB: %+v, %v; want the app's change reversed", res, err)
+	}
+	if n, err := notify.Deliver(t.Context(), s, hooks, notify.Client(), func() time.Time { return now }); err != nil || n.Sent != 2 {
+		t.Fatalf("deliver: %+v, %v", n, err)
+	}
+	pr, err := s.Prune(t.Context(), store.PruneOptions{KeepLast: 1, OlderThan: now.Add(time.Hour)})
+	if err != nil || pr.Snapshots != 4 || pr.Notifications != 2 {
+		t.Errorf("prune: %+v, %v; want 4 snapshots and the 2 events announcing the app's second dropped", pr, err)
+	}
+	var left int
+	if err := s.DB().QueryRowContext(t.Context(), "SELECT COUNT(*) FROM outbox").Scan(&left); err != nil || left != 2 {
+		t.Errorf("%d events left in the outbox (%v), want the last 2", left, err)
 	}
 }
 
