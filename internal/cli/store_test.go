@@ -147,7 +147,7 @@ spec:
 				t.Errorf("where CVE-2026-109518: match %+v", m)
 			}
 		}
-		r = run(t, "where", "CVE-2019-14697")
+		r = run(t, "where", "cve-2019-14697") // the prefix in any case
 		if r.code != 0 || !strings.Contains(r.stdout, "host  edge-1   musl        1.1.22-r2  1.1.22-r3  fix-available") || strings.Contains(r.stdout, "alpine:3.10") {
 			t.Errorf("where CVE-2019-14697 (musl before 1.1.22-r3, the host only): exit %d\n%s%s", r.code, r.stdout, r.stderr)
 		}
@@ -324,5 +324,35 @@ func TestStoreFlag(t *testing.T) {
 	r = run(t, "--config", empty, "scan", alpineImage, "--skip-db", "--store", "mysql://u:hunter2@db/x")
 	if r.code != ExitError || !strings.Contains(r.stderr, `unknown scheme "mysql"`) || strings.Contains(r.stderr, "hunter2") {
 		t.Errorf("scan --store with a bad DSN: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// TestWhereArgument: what where reads as an advisory ID and what as a
+// package.
+func TestWhereArgument(t *testing.T) {
+	for _, tc := range []struct {
+		arg, id string // id "" means a package
+	}{
+		{"CVE-2024-1234", "CVE-2024-1234"},
+		{"cve-2024-1234", "CVE-2024-1234"},
+		{"GHSA-jfh8-c2jp-5v3q", "GHSA-jfh8-c2jp-5v3q"},
+		{"ghsa-jfh8-c2jp-5v3q", "GHSA-jfh8-c2jp-5v3q"},
+		{"GO-2022-0493", "GO-2022-0493"},
+		{"PYSEC-2021-1", "PYSEC-2021-1"},
+		{"DSA-5532-1", "DSA-5532-1"},
+		{"go-md2man", ""},
+		{"openssl", ""},
+		{"libssl3", ""},
+		{"SDL2-devel", ""},
+		{"python3-pip", ""},
+	} {
+		arg := canonicalID(tc.arg)
+		got := ""
+		if isVulnID(arg) {
+			got = arg
+		}
+		if got != tc.id {
+			t.Errorf("where %s: read as ID %q, want %q", tc.arg, got, tc.id)
+		}
 	}
 }

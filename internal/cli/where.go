@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -74,6 +75,25 @@ var vulnID = regexp.MustCompile(`^[A-Z][A-Z0-9]*-[A-Za-z0-9._:-]*[0-9][A-Za-z0-9
 // than a package.
 func isVulnID(s string) bool { return vulnID.MatchString(s) }
 
+// knownPrefixes are advisory ID prefixes where accepts in any case
+// ("cve-2024-1234"); where asks the store with the prefix upper-cased.
+var knownPrefixes = []string{"CVE", "GHSA", "GO", "PYSEC", "RUSTSEC", "OSV", "DSA", "DLA", "USN", "ALAS", "ALAS2", "RHSA", "ALSA", "RLSA", "MAL", "BIT", "RSEC", "UVI"}
+
+// lowerIDRest is what follows a known prefix in an ID typed in lower
+// case: a number (cve-2024-1234, go-2024-0001) or GHSA's three groups of
+// four. A package such as go-md2man is not an ID.
+var lowerIDRest = regexp.MustCompile(`^([0-9][0-9a-z._:-]*|[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4})$`)
+
+// canonicalID upper-cases the prefix of an advisory ID typed in lower
+// case; anything else is returned as it is.
+func canonicalID(s string) string {
+	prefix, rest, ok := strings.Cut(s, "-")
+	if !ok || !slices.Contains(knownPrefixes, strings.ToUpper(prefix)) || !lowerIDRest.MatchString(rest) {
+		return s
+	}
+	return strings.ToUpper(prefix) + "-" + rest
+}
+
 func runWhere(cmd *cobra.Command, g *globals, f *whereFlags, arg string) error {
 	outs, err := f.out.parse()
 	if err != nil {
@@ -84,6 +104,9 @@ func runWhere(cmd *cobra.Command, g *globals, f *whereFlags, arg string) error {
 		if rng, err = version.ParseConstraint(f.version); err != nil {
 			return fmt.Errorf("--version: %w", err)
 		}
+	}
+	if f.version == "" {
+		arg = canonicalID(arg)
 	}
 	byID := isVulnID(arg) && f.version == "" && !strings.HasPrefix(arg, "pkg:")
 	st, err := g.openStore(cmd.Context())
