@@ -210,3 +210,37 @@ func TestSecretsCacheKeyHasRules(t *testing.T) {
 		t.Errorf("rules that disable database-url-password: secrets %v", seen)
 	}
 }
+
+// TestCachedAnalysisFollowsOptions: the analysis cached for one set of
+// options is not served to a scan with others; each scan through the
+// shared cache reports what a scan without a cache does.
+func TestCachedAnalysisFollowsOptions(t *testing.T) {
+	ref := secretImage(t)
+	cache := t.TempDir()
+	now := func() time.Time { return time.Date(2026, 12, 6, 4, 0, 0, 0, time.UTC) }
+	for i, o := range []Options{
+		{Secrets: true, Config: true},
+		{},
+		{Secrets: true},
+		{Config: true, Dockerfile: []byte("FROM scratch\nUSER root\n")},
+		{Secrets: true, Config: true, SkipDirs: []string{"app"}},
+		{Secrets: true, Config: true, KeepOwned: true},
+		{Secrets: true, Config: true, SecretRules: secrets.DefaultRules()[:1]},
+	} {
+		o.Now = now
+		want, err := Scan(t.Context(), ref, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.CacheDir = cache
+		for range 2 { // the first may write the cache, the second reads it
+			got, err := Scan(t.Context(), ref, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Fatalf("options %d: scan through the cache differs (-uncached +cached):\n%s", i, diff)
+			}
+		}
+	}
+}
