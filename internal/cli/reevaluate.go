@@ -29,7 +29,8 @@ func newReevaluateCmd(g *globals) *cobra.Command {
 		Long: `Re-match every stored image's and host's inventory against the current vulnerability DB,
 without reading any image, and record for each subject whose findings changed a new
 snapshot with what was added, resolved and changed (severity, status, fixed version,
-KEV listing, an EPSS score crossing 0.1); customs history shows them.
+KEV listing, an EPSS score crossing 0.1); customs history shows them. A subject whose
+findings did not change keeps its snapshot, marked as matched against the new DB.
 
 Only subjects last matched against another DB build are re-matched; --full re-matches all.
 Each webhook of the config's notify.webhooks gets one event per changed subject (after its

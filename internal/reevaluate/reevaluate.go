@@ -116,6 +116,7 @@ func one(ctx context.Context, st store.Store, m *scan.Rematcher, c store.Current
 		return nil, 0, err
 	}
 	change := store.Diff(c.Findings, findings(r))
+	in.Unchanged = change.Empty()
 	if c.DB != nil && !change.Empty() {
 		for _, h := range opts.Hooks {
 			fc, ok := h.Filter(s, change)

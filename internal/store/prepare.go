@@ -43,8 +43,9 @@ type Prepared struct {
 	// findings and DB build. An equal hash is an equal snapshot.
 	ContentHash string
 	// Outbox are the input's notifications; Replaces its snapshot.
-	Outbox   []Delivery
-	Replaces int64
+	Outbox    []Delivery
+	Replaces  int64
+	Unchanged bool
 }
 
 // Layer is one layer of a snapshot with its inventory.
@@ -91,7 +92,7 @@ func Prepare(in Input) (*Prepared, error) {
 		now = time.Now()
 	}
 	// Times are kept to the microsecond, as PostgreSQL keeps them.
-	p := &Prepared{Seen: now.UTC().Truncate(time.Microsecond), ScannedAt: r.CreatedAt.UTC().Truncate(time.Microsecond), Tool: r.Tool.Name + " " + r.Tool.Version, Labels: in.Labels, Packages: len(r.Packages), Outbox: in.Outbox, Replaces: in.Replaces}
+	p := &Prepared{Seen: now.UTC().Truncate(time.Microsecond), ScannedAt: r.CreatedAt.UTC().Truncate(time.Microsecond), Tool: r.Tool.Name + " " + r.Tool.Version, Labels: in.Labels, Packages: len(r.Packages), Outbox: in.Outbox, Replaces: in.Replaces, Unchanged: in.Unchanged}
 	if p.ScannedAt.IsZero() {
 		p.ScannedAt = p.Seen
 	}

@@ -150,6 +150,10 @@ type Input struct {
 	// from (re-evaluation): if the subject's current snapshot is another
 	// by now, nothing is recorded and Recorded.Superseded is set.
 	Replaces int64
+	// Unchanged, with Replaces, says the findings equal the replaced
+	// snapshot's (store.Diff finds nothing): no snapshot is added; the
+	// replaced one is marked as matched against the report's DB build.
+	Unchanged bool
 }
 
 // Host identifies a machine: /etc/machine-id and its host name.

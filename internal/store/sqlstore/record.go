@@ -88,6 +88,16 @@ func (s *Store) record(ctx context.Context, tx *sql.Tx, p *store.Prepared) (stor
 		out.Subject, out.Snapshot, out.Superseded = store.Subject{Kind: p.Kind, Digest: p.Key, Name: p.Name}, current.Int64, true
 		return out, nil
 	}
+	if p.Replaces != 0 && p.Unchanged {
+		// The same findings from another DB build: the snapshot now
+		// says it was matched against this one.
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE snapshot SET db = ?, db_built = ?, content_hash = ? WHERE id = ?`),
+			p.DB, s.nullTime(p.DBBuilt), p.ContentHash, p.Replaces); err != nil {
+			return out, fmt.Errorf("snapshot %d: %w", p.Replaces, err)
+		}
+		out.Subject, out.Snapshot = store.Subject{Kind: p.Kind, Digest: p.Key, Name: p.Name}, p.Replaces
+		return out, nil
+	}
 	if current.Valid {
 		var hash string
 		if err := tx.QueryRowContext(ctx, s.q(`SELECT content_hash FROM snapshot WHERE id = ?`), current.Int64).Scan(&hash); err != nil {
