@@ -44,7 +44,7 @@ func (e Explain) Encode(w io.Writer, r *report.Report) error {
 	sel := r.Only(e.IDs...)
 	fs := slices.Clone(sel.Findings)
 	slices.SortStableFunc(fs, func(a, b report.Finding) int {
-		if c := compareFindings(a, b); c != 0 {
+		if c := compareFindings(&a, &b); c != 0 {
 			return c
 		}
 		return strings.Compare(a.PackageName+" "+a.PackageVersion, b.PackageName+" "+b.PackageVersion)

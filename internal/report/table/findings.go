@@ -29,9 +29,12 @@ func sections(fs []report.Finding, owners map[string]*inventory.Owner) []section
 		os                 bool
 		typ, path, ownerID string
 	}
-	byKey := map[key][]report.Finding{}
+	// Findings are large: they are grouped and sorted by pointer and
+	// copied once, into their section.
+	byKey := map[key][]*report.Finding{}
 	var keys []key
-	for _, f := range fs {
+	for i := range fs {
+		f := &fs[i]
 		k := key{os: slices.Contains(osTypes, f.PackageType), typ: f.PackageType, path: f.Path}
 		if o := owners[f.PackageID]; o != nil {
 			k.ownerID = o.ID
@@ -72,7 +75,13 @@ func sections(fs []report.Finding, owners map[string]*inventory.Owner) []section
 		if o := owners[g[0].PackageID]; o != nil {
 			title += " · owned by " + o.Type + " " + o.Name + " " + o.Version
 		}
-		out = append(out, section{title: title, findings: slices.Concat(group(g)...)})
+		flat := make([]report.Finding, 0, len(g))
+		for _, pg := range group(g) {
+			for _, f := range pg {
+				flat = append(flat, *f)
+			}
+		}
+		out = append(out, section{title: title, findings: flat})
 	}
 	return out
 }
@@ -80,7 +89,7 @@ func sections(fs []report.Finding, owners map[string]*inventory.Owner) []section
 // commonPath is the path the findings' packages were all found at, or
 // the directory they share (a distroless image lists each package in its
 // own file under var/lib/dpkg/status.d), or "".
-func commonPath(fs []report.Finding) string {
+func commonPath(fs []*report.Finding) string {
 	p := fs[0].Path
 	for _, f := range fs[1:] {
 		for p != "" && f.Path != p && !strings.HasPrefix(f.Path, p+"/") {

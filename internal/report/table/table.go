@@ -257,7 +257,7 @@ func writeHint(b *strings.Builder, r *report.Report, source string) {
 	}
 	worst := secs[0].findings[0]
 	for _, s := range secs[1:] {
-		if compareFindings(s.findings[0], worst) < 0 {
+		if compareFindings(&s.findings[0], &worst) < 0 {
 			worst = s.findings[0]
 		}
 	}
@@ -348,9 +348,9 @@ func (e Encoder) paint(s, padded string) string {
 
 // group splits findings by package, worst finding first in each and
 // packages in the order of their worst findings (see compareFindings).
-func group(fs []report.Finding) [][]report.Finding {
+func group(fs []*report.Finding) [][]*report.Finding {
 	idx := map[string]int{}
-	var gs [][]report.Finding
+	var gs [][]*report.Finding
 	for _, f := range fs {
 		i, ok := idx[f.PackageID]
 		if !ok {
@@ -363,7 +363,7 @@ func group(fs []report.Finding) [][]report.Finding {
 	for _, g := range gs {
 		slices.SortStableFunc(g, compareFindings)
 	}
-	slices.SortStableFunc(gs, func(a, b []report.Finding) int {
+	slices.SortStableFunc(gs, func(a, b []*report.Finding) int {
 		if c := compareFindings(a[0], b[0]); c != 0 {
 			return c
 		}
@@ -374,7 +374,7 @@ func group(fs []report.Finding) [][]report.Finding {
 
 // compareFindings orders findings worst first: by severity, then those
 // CISA lists as exploited, then by highest CVSS score, then by ID.
-func compareFindings(a, b report.Finding) int {
+func compareFindings(a, b *report.Finding) int {
 	if c := sevRank(b.Severity) - sevRank(a.Severity); c != 0 {
 		return c
 	}
@@ -390,7 +390,7 @@ func compareFindings(a, b report.Finding) int {
 	return strings.Compare(a.VulnerabilityID, b.VulnerabilityID)
 }
 
-func maxScore(f report.Finding) float64 {
+func maxScore(f *report.Finding) float64 {
 	s := 0.0
 	for _, c := range f.CVSS {
 		s = max(s, c.Score)

@@ -182,9 +182,9 @@ func TestCommonPath(t *testing.T) {
 		{[]string{"var/lib/rpm/rpmdb.sqlite", "usr/lib/sysimage/rpm/rpmdb.sqlite"}, ""},
 		{[]string{""}, ""},
 	} {
-		var fs []report.Finding
+		var fs []*report.Finding
 		for _, p := range tc.paths {
-			fs = append(fs, report.Finding{Path: p})
+			fs = append(fs, &report.Finding{Path: p})
 		}
 		if got := commonPath(fs); got != tc.want {
 			t.Errorf("commonPath(%q) = %q, want %q", tc.paths, got, tc.want)
