@@ -133,7 +133,13 @@ func Judge(ctx context.Context, r *report.Report, opts Options) error {
 	}
 	baseName := strings.TrimSpace(strings.Join(baseNames, " "))
 	kept := r.Findings[:0]
+	// The findings that can fail the gate, copied only for a gate that
+	// counts them (a report of thousands is megabytes of copies).
+	counts := g.Policy != nil || g.FailOn != "" || g.FailOnUnknown
 	var eligible []report.Finding
+	if counts {
+		eligible = make([]report.Finding, 0, len(r.Findings))
+	}
 	for _, f := range r.Findings {
 		if baseline.Contains(f) {
 			pr.BaselineKnown++
@@ -142,7 +148,7 @@ func Judge(ctx context.Context, r *report.Report, opts Options) error {
 			continue
 		}
 		kept = append(kept, f)
-		if report.Affects(f.Status) {
+		if counts && report.Affects(f.Status) {
 			eligible = append(eligible, f)
 		}
 	}
