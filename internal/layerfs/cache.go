@@ -157,6 +157,16 @@ func (c *Cache) GetRecord(key string, v any) bool {
 	return true
 }
 
+// HasRecord reports whether a record is stored under key, without reading
+// it (it may still turn out corrupt: GetRecord says so).
+func (c *Cache) HasRecord(key string) bool {
+	if validKey(key) != nil {
+		return false
+	}
+	fi, err := os.Stat(c.recordPath(key))
+	return err == nil && fi.Mode().IsRegular()
+}
+
 // PutRecord stores v as JSON under key.
 func (c *Cache) PutRecord(key string, v any) error {
 	if err := validKey(key); err != nil {

@@ -134,10 +134,17 @@ func inspect(ctx context.Context, t target.Ref, opts Options) (*report.Report, e
 	var key string
 	if id := src.Identity(); id != "" && cache != nil {
 		key = a.inspectedKey(id, ref, opts)
-		if r, ok := a.inspected(key); ok {
+		if r, wait, ok := a.inspected(key); ok {
 			log.Debug("analysis cache hit for source identity", "packages", len(r.Packages))
 			r.Tool.Version, r.CreatedAt = opts.Version, now().UTC()
-			return matched(ctx, r, opts)
+			if err := matchReport(ctx, r, opts); err != nil {
+				return nil, err
+			}
+			if wait() {
+				r.Summarize()
+				return r, nil
+			}
+			log.Debug("cached analysis without its owned packages: reading the layers")
 		}
 	}
 	meta, scans, err := a.load(ctx, src)
