@@ -68,6 +68,26 @@ func BenchImage(t testing.TB, name string) string {
 	return p
 }
 
+// LargeBenchImage is BenchImage for the images only a full
+// scripts/bench.sh run builds (the 1.2 GB debian-bookworm-large): CI's
+// --prepare does not build them, so a missing one skips, saying so, even
+// where CUSTOMS_REQUIRE_DATA is set.
+func LargeBenchImage(t testing.TB, name string) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("reads a benchmark image; skipped with -short")
+	}
+	dir := os.Getenv("CUSTOMS_BENCH_IMAGES")
+	if dir == "" {
+		dir = filepath.Join(repoRoot(t), "bench", "images")
+	}
+	p := filepath.Join(dir, name)
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("benchmark image not present (%v): a full scripts/bench.sh run builds it (--prepare, which CI runs, does not)", err)
+	}
+	return p
+}
+
 func missing(t testing.TB, format string, args ...any) {
 	t.Helper()
 	if os.Getenv(RequireEnv) != "" {
