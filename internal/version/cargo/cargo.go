@@ -11,6 +11,7 @@
 package cargo
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 
@@ -53,11 +54,11 @@ func Parse(s string) (Version, error) {
 	}
 	parts := strings.Split(rest, ".")
 	for i, p := range parts {
-		if !isNumber(p) {
+		if !version.IsNumber(p) {
 			return Version{}, fmt.Errorf("parse crate version %q: component %d %q is not a number", s, i+1, p)
 		}
 		if i < 3 {
-			v.core[i] = trimZeros(p)
+			v.core[i] = version.TrimZeros(p)
 		}
 		// Components after the third are build metadata to OSV.
 	}
@@ -92,7 +93,7 @@ func (v Version) String() string { return v.str }
 func (v Version) Compare(o version.Version) int {
 	w := o.(Version)
 	for i := range v.core {
-		if c := cmpNumber(v.core[i], w.core[i]); c != 0 {
+		if c := version.CompareNumber(v.core[i], w.core[i]); c != 0 {
 			return c
 		}
 	}
@@ -106,64 +107,11 @@ func (v Version) Compare(o version.Version) int {
 		return -1
 	}
 	for i := 0; i < len(v.pre) && i < len(w.pre); i++ {
-		if c := cmpIdent(v.pre[i], w.pre[i]); c != 0 {
+		if c := version.CompareIdent(v.pre[i], w.pre[i]); c != 0 {
 			return c
 		}
 	}
-	return cmpInt(len(v.pre), len(w.pre))
-}
-
-// cmpIdent orders prerelease identifiers: numeric ones numerically and
-// below alphanumeric ones, alphanumeric ones in ASCII order.
-func cmpIdent(a, b string) int {
-	an, bn := isNumber(a), isNumber(b)
-	switch {
-	case an && bn:
-		return cmpNumber(trimZeros(a), trimZeros(b))
-	case an:
-		return -1
-	case bn:
-		return 1
-	}
-	return strings.Compare(a, b)
-}
-
-// cmpNumber compares decimal strings without leading zeros, of any length.
-func cmpNumber(a, b string) int {
-	if c := cmpInt(len(a), len(b)); c != 0 {
-		return c
-	}
-	return strings.Compare(a, b)
-}
-
-func cmpInt(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func trimZeros(s string) string {
-	t := strings.TrimLeft(s, "0")
-	if t == "" {
-		return "0"
-	}
-	return t
-}
-
-func isNumber(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isDigit(s[i]) {
-			return false
-		}
-	}
-	return true
+	return cmp.Compare(len(v.pre), len(w.pre))
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }

@@ -14,6 +14,7 @@
 package pub
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 
@@ -60,11 +61,11 @@ func Parse(s string) (Version, error) {
 	}
 	parts := strings.Split(rest, ".")
 	for i, p := range parts {
-		if !isNumber(p) {
+		if !version.IsNumber(p) {
 			return Version{}, fmt.Errorf("parse pub version %q: component %d %q is not a number", s, i+1, p)
 		}
 		if i < 3 {
-			v.core[i] = trimZeros(p)
+			v.core[i] = version.TrimZeros(p)
 		} else {
 			v.build = append(v.build, p) // "1.1.3.4.5": 4.5 is build metadata
 		}
@@ -112,7 +113,7 @@ func (v Version) String() string { return v.str }
 func (v Version) Compare(o version.Version) int {
 	w := o.(Version)
 	for i := range v.core {
-		if c := cmpNumber(v.core[i], w.core[i]); c != 0 {
+		if c := version.CompareNumber(v.core[i], w.core[i]); c != 0 {
 			return c
 		}
 	}
@@ -144,64 +145,11 @@ func cmpPresence(a, b bool) int {
 // first.
 func cmpIdents(a, b []string) int {
 	for i := 0; i < len(a) && i < len(b); i++ {
-		if c := cmpIdent(a[i], b[i]); c != 0 {
+		if c := version.CompareIdent(a[i], b[i]); c != 0 {
 			return c
 		}
 	}
-	return cmpInt(len(a), len(b))
-}
-
-// cmpIdent orders identifiers: numeric ones numerically and below
-// alphanumeric ones, alphanumeric ones in ASCII order.
-func cmpIdent(a, b string) int {
-	an, bn := isNumber(a), isNumber(b)
-	switch {
-	case an && bn:
-		return cmpNumber(trimZeros(a), trimZeros(b))
-	case an:
-		return -1
-	case bn:
-		return 1
-	}
-	return strings.Compare(a, b)
-}
-
-// cmpNumber compares decimal strings without leading zeros, of any length.
-func cmpNumber(a, b string) int {
-	if c := cmpInt(len(a), len(b)); c != 0 {
-		return c
-	}
-	return strings.Compare(a, b)
-}
-
-func cmpInt(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func trimZeros(s string) string {
-	t := strings.TrimLeft(s, "0")
-	if t == "" {
-		return "0"
-	}
-	return t
-}
-
-func isNumber(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isDigit(s[i]) {
-			return false
-		}
-	}
-	return true
+	return cmp.Compare(len(a), len(b))
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
