@@ -319,6 +319,9 @@ for name in "${images[@]}"; do
 		done
 		summarize "$k.trivy-cold" "$k.peer-cold" "$k.trivy-warm" "$k.peer-warm"
 	done
+	# What Trivy found, from its warm cache: that it did the work.
+	"${t[@]}" "$plain" --format json --list-all-pkgs --output "$res/$name-trivy.json" \
+		>"$res/$name-trivy.json.log" 2>&1 || die "Trivy JSON scan of $plain failed"
 done
 load_after=$(uptime)
 
@@ -375,6 +378,7 @@ missed=0
 		((peers)) || continue
 		echo
 		echo "-- $name against Trivy $trivy_version (empty offline DBs; its default scanners vuln,secret), runs alternated"
+		echo "Trivy's report: $(jq '[.Results[]?.Packages[]?] | length' "$res/$name-trivy.json") packages ($(jq -r '[.Results[]? | select(.Packages) | {t: .Type, n: (.Packages | length)}] | group_by(.t) | map("\(.[0].t)=\(map(.n) | add)") | join(" ")' "$res/$name-trivy.json")), $(jq '[.Results[]?.Secrets[]?] | length' "$res/$name-trivy.json") secrets"
 		for kind in plain gzip; do
 			k=$name.$kind
 			awk -v kind="$kind" \
