@@ -318,6 +318,17 @@ for name in "${images[@]}"; do
 			once "$k.peer-warm" "" "${c[@]}" "$res/peer-cache-$k" scan "docker-archive:$img"
 		done
 		summarize "$k.trivy-cold" "$k.peer-cold" "$k.trivy-warm" "$k.peer-warm"
+		# The same with --scanners vuln on both: how much of each is the
+		# secret scan (no targets).
+		for ((i = 1; i <= runs; i++)); do
+			once "$k.trivy-vcold" "rm -rf $tcache/fanal" "${t[@]}" "$img" --scanners vuln
+			once "$k.peer-vcold" "rm -rf $res/peer-cache-$k" "${c[@]}" "$res/peer-cache-$k" scan --scanners vuln "docker-archive:$img"
+		done
+		for ((i = 1; i <= runs; i++)); do
+			once "$k.trivy-vwarm" "" "${t[@]}" "$img" --scanners vuln
+			once "$k.peer-vwarm" "" "${c[@]}" "$res/peer-cache-$k" scan --scanners vuln "docker-archive:$img"
+		done
+		summarize "$k.trivy-vcold" "$k.peer-vcold" "$k.trivy-vwarm" "$k.peer-vwarm"
 	done
 	# What Trivy found, from its warm cache: that it did the work.
 	"${t[@]}" "$plain" --format json --list-all-pkgs --output "$res/$name-trivy.json" \
@@ -393,6 +404,16 @@ missed=0
 				printf "%-5s peak RSS: customs %.0f MB vs Trivy %.0f MB = %.2fx (target <= 0.5x: %s)\n", kind, rc/1024, rt/1024, rc/rt, ok(rc <= 0.5*rt)
 				exit missed > 0
 			}' || missed=$((missed + 1))
+		done
+		for kind in plain gzip; do
+			k=$name.$kind
+			awk -v kind="$kind" \
+				-v tc="${ms[$k.trivy-vcold]}" -v cc="${ms[$k.peer-vcold]}" -v tw="${ms[$k.trivy-vwarm]}" -v cw="${ms[$k.peer-vwarm]}" \
+				-v utc="${cpu[$k.trivy-vcold]}" -v ucc="${cpu[$k.peer-vcold]}" \
+				-v rtc="${rss[$k.trivy-vcold]}" -v rcc="${rss[$k.peer-vcold]}" 'BEGIN {
+				printf "%-5s --scanners vuln on both: cold %.3f s vs %.3f s = %.2fx (CPU %.2fx), warm %.3f s vs %.3f s = %.2fx, peak RSS %.0f vs %.0f MB\n",
+					kind, cc/1000, tc/1000, cc/tc, ucc/utc, cw/1000, tw/1000, cw/tw, rcc/1024, rtc/1024
+			}'
 		done
 	done
 	echo
