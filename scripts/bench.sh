@@ -193,7 +193,6 @@ fi
 
 if ((prepare)); then
 	log "prepared ${images[*]} in $work"
-	rmdir "$work/results/run-"* 2>/dev/null || true
 	rm -rf "$res"
 	exit 0
 fi
