@@ -5,7 +5,8 @@
 #
 #   scripts/bench.sh [--work DIR] [--runs N] [--quick] [--prepare] [--peers]
 #
-# --prepare builds the root file systems and images the tests read (bench/rootfs/full) and
+# --prepare builds the root file systems and images the tests read (bench/rootfs/full, and
+# both images: the full one and the 1.2 GB large one) and
 # stops; CI runs it. --quick measures a 200 MB minbase image only. --peers builds Trivy
 # v0.74.0 and times it and customs alternately on the same archives, cold and warm.
 # Needs root, apt and network access to the Go module proxy and Debian's archive.
@@ -183,12 +184,10 @@ PY
 	if [[ -e $top/srv/app/.customs-bench-npm ]]; then stamp="$stamp + npm app"; fi
 	make_images debian-bookworm "$top" "$cmd" "$stamp"
 	images+=(debian-bookworm)
-	if ((!prepare)); then
-		cmd="apt-get install -y --no-install-recommends ${large_packages[*]} && apt-get clean && rm -rf /var/lib/apt/lists/*"
-		make_rootfs large "$cmd"
-		make_images debian-bookworm-large "$work/rootfs/large" "$cmd" "large: $cmd"
-		images+=(debian-bookworm-large)
-	fi
+	cmd="apt-get install -y --no-install-recommends ${large_packages[*]} && apt-get clean && rm -rf /var/lib/apt/lists/*"
+	make_rootfs large "$cmd"
+	make_images debian-bookworm-large "$work/rootfs/large" "$cmd" "large: $cmd"
+	images+=(debian-bookworm-large)
 fi
 
 if ((prepare)); then

@@ -54,24 +54,6 @@ func Rootfs(t testing.TB, rel string) string {
 // Tests that read it are long: they skip with -short.
 func BenchImage(t testing.TB, name string) string {
 	t.Helper()
-	return benchImage(t, name, func(err error) {
-		missing(t, "benchmark image not present (%v): run scripts/bench.sh --prepare to build it", err)
-	})
-}
-
-// LargeBenchImage is BenchImage for the images only a full
-// scripts/bench.sh run builds (the 1.2 GB debian-bookworm-large): CI's
-// --prepare does not build them, so a missing one skips, saying so, even
-// where CUSTOMS_REQUIRE_DATA is set.
-func LargeBenchImage(t testing.TB, name string) string {
-	t.Helper()
-	return benchImage(t, name, func(err error) {
-		t.Skipf("benchmark image not present (%v): a full scripts/bench.sh run builds it (--prepare, which CI runs, does not)", err)
-	})
-}
-
-func benchImage(t testing.TB, name string, absent func(error)) string {
-	t.Helper()
 	if testing.Short() {
 		t.Skip("reads a benchmark image; skipped with -short")
 	}
@@ -81,7 +63,7 @@ func benchImage(t testing.TB, name string, absent func(error)) string {
 	}
 	p := filepath.Join(dir, name)
 	if _, err := os.Stat(p); err != nil {
-		absent(err)
+		missing(t, "benchmark image not present (%v): run scripts/bench.sh --prepare to build it", err)
 	}
 	return p
 }
