@@ -27,18 +27,7 @@ type Packages struct{}
 // Encode writes r's packages to w.
 func (Packages) Encode(w io.Writer, r *report.Report) error {
 	var b strings.Builder
-	title := r.Target.Ref
-	if r.Target.Kind != "" {
-		title += " (" + r.Target.Kind + ")"
-	}
-	if r.OS != nil {
-		name := r.OS.Name
-		if name == "" {
-			name = strings.TrimSpace(r.OS.Family + " " + r.OS.Version)
-		}
-		title += " · " + name
-	}
-	fmt.Fprintf(&b, "%s\n", pkgClean(title))
+	fmt.Fprintf(&b, "%s\n", pkgClean(targetTitle(r)))
 	pkgs := pkgUnique(slices.Concat(r.Packages, r.Owned))
 	partOf := pkgOwners(r, pkgs)
 	counts := pkgCounts(pkgs)

@@ -71,9 +71,8 @@ func (e Encoder) Encode(w io.Writer, r *report.Report) error {
 	return err
 }
 
-// writeTarget names what was scanned: the reference and its kind, the
-// distribution, and how many layers and packages it has.
-func (e Encoder) writeTarget(b *strings.Builder, r *report.Report) {
+// targetTitle names what was scanned: "ref (kind) · distribution".
+func targetTitle(r *report.Report) string {
 	title := r.Target.Ref
 	if r.Target.Kind != "" {
 		title += " (" + r.Target.Kind + ")"
@@ -85,7 +84,13 @@ func (e Encoder) writeTarget(b *strings.Builder, r *report.Report) {
 		}
 		title += " · " + name
 	}
-	fmt.Fprintf(b, "%s\n", clip(cell(title), e.Width))
+	return title
+}
+
+// writeTarget names what was scanned: the reference and its kind, the
+// distribution, and how many layers and packages it has.
+func (e Encoder) writeTarget(b *strings.Builder, r *report.Report) {
+	fmt.Fprintf(b, "%s\n", clip(cell(targetTitle(r)), e.Width))
 	if len(r.Target.Layers) > 0 {
 		fmt.Fprintf(b, "%s, %s\n", plural(len(r.Target.Layers), "layer"), plural(len(r.Packages), "package"))
 	} else {
