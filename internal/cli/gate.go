@@ -41,12 +41,6 @@ func addGateFlags(fs *pflag.FlagSet, o *gateOptions) {
 	fs.IntVar(&o.baseImageLayers, "base-image-layers", 0, "the first N layers of the image are the base image (policy field finding.baseImage)")
 }
 
-// checkGate loads every gate file so that a bad one fails before the scan.
-func checkGate(o gateOptions) error {
-	_, err := loadGate(o)
-	return err
-}
-
 // loadGate reads the files the gate flags name into the pipeline's gate;
 // scan.Judge applies it.
 func loadGate(o gateOptions) (*scan.Gate, error) {

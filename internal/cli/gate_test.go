@@ -68,9 +68,12 @@ func TestGateErrors(t *testing.T) {
 			if err := fs.Parse(tt.args); err != nil {
 				t.Fatal(err)
 			}
-			err := checkGate(o)
+			g, err := loadGate(o)
 			if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
-				t.Fatalf("checkGate error = %v, want prefix %q", err, tt.want)
+				t.Fatalf("loadGate error = %v, want prefix %q", err, tt.want)
+			}
+			if g != nil {
+				t.Errorf("loadGate returned a gate with its error: %+v", g)
 			}
 		})
 	}
