@@ -15,6 +15,7 @@ var rules = map[string]Rule{
 	"suggest":      {Rank: Leaf},
 	"dockerengine": {Rank: Leaf}, // a client of the Engine API, for image and audit/runtime
 	"golden":       {Rank: Leaf}, // test helpers
+	"vex/vextest":  {Rank: Leaf}, // an in-process registry with referrers
 	"shareddata":   {Rank: Leaf},
 	"depcheck":     {Rank: Leaf},
 

@@ -3,74 +3,16 @@ package vex
 import (
 	"encoding/base64"
 	"encoding/json"
-	"io"
-	"log"
-	"net/http/httptest"
-	"net/url"
 	"os"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/static"
-	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/customs-scanner/customs/internal/vex/vextest"
 )
 
-// attach pushes an artifact whose single layer is data, with the given
-// artifact type, as a referrer of subject.
-func attach(t *testing.T, repo name.Repository, subject v1.Image, artifactType string, data []byte) {
-	t.Helper()
-	sd, err := subject.Digest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sm, err := subject.MediaType()
-	if err != nil {
-		t.Fatal(err)
-	}
-	size, err := subject.Size()
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := mutate.AppendLayers(empty.Image, static.NewLayer(data, types.MediaType(artifactType)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	img = mutate.ConfigMediaType(mutate.MediaType(img, types.OCIManifestSchema1), types.MediaType(artifactType))
-	art := mutate.Subject(img, v1.Descriptor{MediaType: sm, Digest: sd, Size: size}).(v1.Image)
-	ad, err := art.Digest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(repo.Digest(ad.String()), art); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestReferrersInProcessRegistry(t *testing.T) {
-	srv := httptest.NewServer(registry.New(registry.WithReferrersSupport(true), registry.Logger(log.New(io.Discard, "", 0))))
-	defer srv.Close()
-	u, err := url.Parse(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	repo, err := name.NewRepository(u.Host + "/org/app")
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := random.Image(64, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(repo.Tag("1.0"), img); err != nil {
-		t.Fatal(err)
-	}
+	repo, img := vextest.Push(t, "org/app", "1.0")
 	dig, err := img.Digest()
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +22,7 @@ func TestReferrersInProcessRegistry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	attach(t, repo, img, ArtifactTypeOpenVEX, plain)
+	vextest.Attach(t, repo, img, ArtifactTypeOpenVEX, plain)
 
 	// What `cosign attest --type openvex` writes: bundle -> DSSE -> in-toto.
 	chainguard, err := os.ReadFile("testdata/chainguard-urllib3.openvex.json")
@@ -101,16 +43,16 @@ func TestReferrersInProcessRegistry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	attach(t, repo, img, ArtifactTypeSigstoreBundle, bundle)
+	vextest.Attach(t, repo, img, ArtifactTypeSigstoreBundle, bundle)
 
 	// An SPDX attestation is not VEX and is skipped.
 	spdx, err := json.Marshal(map[string]any{"predicateType": "https://spdx.dev/Document", "predicate": map[string]any{}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	attach(t, repo, img, ArtifactTypeInToto, spdx)
+	vextest.Attach(t, repo, img, ArtifactTypeInToto, spdx)
 	// Other artifact types are not fetched at all.
-	attach(t, repo, img, "application/vnd.example.sbom+json", []byte("not json"))
+	vextest.Attach(t, repo, img, "application/vnd.example.sbom+json", []byte("not json"))
 
 	docs, err := Referrers(t.Context(), repo.Digest(dig.String()))
 	if err != nil {
