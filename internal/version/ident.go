@@ -8,7 +8,7 @@ import (
 // CompareIdent orders two dot-separated identifiers as SemVer 2.0 orders
 // pre-release identifiers (section 11.4): numeric ones numerically and below
 // alphanumeric ones, alphanumeric ones in ASCII order. Numbers of any
-// length compare, leading zeros ignored. Cargo, Hex and pub use it.
+// length compare, leading zeros ignored. npm, Cargo, Hex and pub use it.
 func CompareIdent(a, b string) int {
 	an, bn := IsNumber(a), IsNumber(b)
 	switch {

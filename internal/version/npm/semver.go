@@ -135,42 +135,9 @@ func (v Version) Cmp(o Version) int {
 		case i >= len(a):
 			return -1
 		}
-		if c := compareIdentifiers(a[i], b[i]); c != 0 {
+		// node-semver orders identifiers as SemVer does.
+		if c := version.CompareIdent(a[i], b[i]); c != 0 {
 			return c
 		}
 	}
-}
-
-// compareIdentifiers is node-semver's: numeric identifiers compare
-// numerically and sort before alphanumeric ones, which compare as strings.
-func compareIdentifiers(a, b string) int {
-	an, bn := isNumeric(a), isNumeric(b)
-	switch {
-	case an && bn:
-		a, b = strings.TrimLeft(a, "0"), strings.TrimLeft(b, "0")
-		if len(a) != len(b) {
-			if len(a) < len(b) {
-				return -1
-			}
-			return 1
-		}
-		return strings.Compare(a, b)
-	case an:
-		return -1
-	case bn:
-		return 1
-	}
-	return strings.Compare(a, b)
-}
-
-func isNumeric(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
