@@ -1,61 +1,22 @@
 package cli
 
 import (
-	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, for a schema per test
-
 	"github.com/customs-scanner/customs/internal/shareddata"
+	"github.com/customs-scanner/customs/internal/store/storetest"
 )
 
 // eachStore runs fn on a fresh SQLite store, and on a fresh schema of the
 // PostgreSQL database CUSTOMS_TEST_POSTGRES names when it is set.
 func eachStore(t *testing.T, fn func(t *testing.T, dsn string)) {
 	t.Run("sqlite", func(t *testing.T) { fn(t, "sqlite:"+filepath.Join(t.TempDir(), "store.db")) })
-	t.Run("postgres", func(t *testing.T) { fn(t, freshPostgres(t, shareddata.Postgres(t))) })
-}
-
-// freshPostgres creates a schema of its own in the test database, dropped
-// when the test ends, and returns the DSN that works in it.
-func freshPostgres(t *testing.T, dsn string) string {
-	t.Helper()
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "customs_cli_" + hex.EncodeToString(b)
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	if _, err := admin.ExecContext(t.Context(), "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create a schema in %s: %v", shareddata.PostgresEnv, err)
-	}
-	t.Cleanup(func() {
-		admin, err := sql.Open("pgx", dsn)
-		if err != nil {
-			return
-		}
-		defer admin.Close()
-		admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	t.Run("postgres", func(t *testing.T) { fn(t, storetest.PostgresSchema(t, shareddata.Postgres(t))) })
 }
 
 // alpineHost writes the root filesystem of an Alpine 3.10 host, edge-1:
