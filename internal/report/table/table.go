@@ -315,6 +315,10 @@ func SummaryLine(r *report.Report) string {
 	return line
 }
 
+// severities is the severity scale, most severe first: the order of the
+// summary counts.
+var severities = []string{vulndb.SeverityCritical, vulndb.SeverityHigh, vulndb.SeverityMedium, vulndb.SeverityLow, vulndb.SeverityNegligible, vulndb.SeverityUnknown}
+
 func vulnSummary(r *report.Report) string {
 	if r.DB == nil {
 		return fmt.Sprintf("%d packages (no vulnerability DB used)", len(r.Packages))
@@ -322,7 +326,6 @@ func vulnSummary(r *report.Report) string {
 	if len(r.Findings) == 0 {
 		return fmt.Sprintf("no findings in %d packages", len(r.Packages))
 	}
-	sevs := []string{vulndb.SeverityCritical, vulndb.SeverityHigh, vulndb.SeverityMedium, vulndb.SeverityLow, vulndb.SeverityNegligible, vulndb.SeverityUnknown}
 	counts := map[string]int{}
 	pkgs := map[string]bool{}
 	fixable := 0
@@ -334,7 +337,7 @@ func vulnSummary(r *report.Report) string {
 		}
 	}
 	var parts []string
-	for _, s := range sevs {
+	for _, s := range severities {
 		if counts[s] > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", s, counts[s]))
 		}

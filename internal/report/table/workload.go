@@ -8,7 +8,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/customs-scanner/customs/internal/report"
-	"github.com/customs-scanner/customs/internal/vulndb"
 )
 
 // writeAudit prints the report of customs audit (one with Targets): the
@@ -64,7 +63,7 @@ func (e Encoder) writeAudit(w io.Writer, r *report.Report) error {
 		bySeverity[sc.Severity]++
 	}
 	var sev []string
-	for _, s := range []string{vulndb.SeverityCritical, vulndb.SeverityHigh, vulndb.SeverityMedium, vulndb.SeverityLow, vulndb.SeverityNegligible, vulndb.SeverityUnknown} {
+	for _, s := range severities {
 		if n := bySeverity[s]; n > 0 {
 			sev = append(sev, fmt.Sprintf("%d %s", n, strings.ToLower(s)))
 		}
