@@ -55,6 +55,15 @@ func (m *Rematcher) Close() error { return m.db.Close() }
 // Rematch replaces r's findings, coverage and DB block by matching the
 // packages r holds, as a scan matches them.
 func (m *Rematcher) Rematch(ctx context.Context, r *report.Report) error {
+	if err := m.match(ctx, r); err != nil {
+		return err
+	}
+	r.Summarize()
+	return nil
+}
+
+// match sets r's findings, coverage and DB block, leaving its summary.
+func (m *Rematcher) match(ctx context.Context, r *report.Report) error {
 	info := m.info
 	r.DB = &info
 	var err error
@@ -67,7 +76,6 @@ func (m *Rematcher) Rematch(ctx context.Context, r *report.Report) error {
 	if r.Findings == nil {
 		r.Findings = []report.Finding{}
 	}
-	r.Summarize()
 	return nil
 }
 

@@ -17,12 +17,10 @@ import (
 	"github.com/customs-scanner/customs/internal/image"
 	"github.com/customs-scanner/customs/internal/inventory"
 	"github.com/customs-scanner/customs/internal/layerfs"
-	"github.com/customs-scanner/customs/internal/match"
 	"github.com/customs-scanner/customs/internal/report"
 	"github.com/customs-scanner/customs/internal/sbom"
 	"github.com/customs-scanner/customs/internal/target"
 	"github.com/customs-scanner/customs/internal/vulndb/cvss"
-	"github.com/customs-scanner/customs/internal/vulndb/sqlite"
 )
 
 // Options configure one scan: loaded data, so a server can hold them in
@@ -237,29 +235,12 @@ func matchReport(ctx context.Context, r *report.Report, opts Options) error {
 	if opts.DBPath == "" {
 		return nil
 	}
-	db, err := sqlite.Open(ctx, opts.DBPath)
+	m, err := NewRematcher(ctx, opts)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	info, err := db.Info(ctx)
-	if err != nil {
-		return err
-	}
-	r.DB = &report.DB{SchemaVersion: info.SchemaVersion, Built: info.Built, Sources: info.Sources}
-	ecos := Ecosystems()
-	mopts := match.Options{Schemes: ecos.Schemes(), Apart: ecos.Apart(), IncludeNotAffected: opts.IncludeNotAffected, Enricher: db, Score: cvssScore}
-	if r.Coverage, err = match.Coverage(ctx, db, r.Packages, r.OS, mopts); err != nil {
-		return err
-	}
-	r.Findings, err = match.Match(ctx, db, r.Packages, mopts)
-	if err != nil {
-		return err
-	}
-	if r.Findings == nil {
-		r.Findings = []report.Finding{}
-	}
-	return nil
+	defer m.Close()
+	return m.match(ctx, r)
 }
 
 // scanSBOM matches an existing SBOM instead of an image.
