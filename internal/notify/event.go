@@ -6,7 +6,6 @@ package notify
 import (
 	"cmp"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2/event"
+	"github.com/google/uuid"
 
 	"github.com/customs-scanner/customs/internal/report"
 	"github.com/customs-scanner/customs/internal/store"
@@ -74,10 +74,10 @@ func (w Webhook) Filter(s store.Subject, c store.Change) (store.Change, bool) {
 	if len(w.Refs) > 0 && !w.matchesRefs(s) {
 		return store.Change{}, false
 	}
+	minRank, _ := vulndb.SeverityRank(strings.ToUpper(w.MinSeverity))
 	keep := func(f store.Finding) bool {
 		if w.MinSeverity != "" {
-			min, _ := vulndb.SeverityRank(strings.ToUpper(w.MinSeverity))
-			if r, _ := vulndb.SeverityRank(f.Severity); r < min {
+			if r, _ := vulndb.SeverityRank(f.Severity); r < minRank {
 				return false
 			}
 		}
@@ -141,16 +141,7 @@ type Counts struct {
 }
 
 // NewID returns a fresh event ID (a random UUID).
-func NewID() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err) // crypto/rand does not fail
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
+func NewID() string { return uuid.NewString() }
 
 // Event returns the CloudEvent (1.0, structured JSON) announcing c about
 // subject s.
