@@ -97,14 +97,15 @@ func (t *layerTable) id(s string) int {
 }
 
 // inspectedKey names the analysis of the source with identity id, for ref
-// and every option that changes the report before matching.
+// and every option that changes the report before matching (a.sig holds
+// the skip rules).
 func (a *analyser) inspectedKey(id, ref string, opts Options) string {
 	sec := ""
 	if a.sec != nil {
 		sec = a.sec.ID()
 	}
 	df := sha256.Sum256(opts.Dockerfile)
-	return layerfs.Key("inspected", analyserVersion, a.build, a.sig, sec, a.skipSig, id, ref,
+	return layerfs.Key("inspected", analyserVersion, a.build, a.sig, sec, id, ref,
 		strconv.FormatBool(opts.KeepOwned), strconv.FormatBool(opts.Config), hex.EncodeToString(df[:]))
 }
 
