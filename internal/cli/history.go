@@ -89,15 +89,9 @@ func runHistory(cmd *cobra.Command, g *globals, f *historyFlags, arg string) err
 		}
 		doc.Snapshots = append(doc.Snapshots, h)
 	}
-	return writeOutputs(cmd.OutOrStdout(), outs, func(w io.Writer, o outputSpec) error {
-		switch o.Format {
-		case formatJSON:
-			return encodeJSON(w, doc)
-		case formatCSV:
-			return historyCSV(w, doc.Snapshots)
-		}
-		return historyTable(w, arg, doc.Snapshots)
-	})
+	return writeStoreOutputs(cmd.OutOrStdout(), outs, doc,
+		func(w io.Writer) error { return historyCSV(w, doc.Snapshots) },
+		func(w io.Writer) error { return historyTable(w, arg, doc.Snapshots) })
 }
 
 func historyTable(w io.Writer, arg string, hs []historySnapshot) error {

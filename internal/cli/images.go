@@ -55,15 +55,9 @@ Output: -o table (default), json or csv; see docs/store.md for the JSON.`,
 				subs = []store.SubjectSummary{}
 			}
 			doc := imagesDoc{SchemaVersion: storeSchemaVersion, Subjects: subs}
-			return writeOutputs(cmd.OutOrStdout(), outs, func(w io.Writer, o outputSpec) error {
-				switch o.Format {
-				case formatJSON:
-					return encodeJSON(w, doc)
-				case formatCSV:
-					return imagesCSV(w, subs)
-				}
-				return imagesTable(w, subs)
-			})
+			return writeStoreOutputs(cmd.OutOrStdout(), outs, doc,
+				func(w io.Writer) error { return imagesCSV(w, subs) },
+				func(w io.Writer) error { return imagesTable(w, subs) })
 		},
 	}
 	out = addOutputFlags(cmd.Flags(), "images", storeFormats)

@@ -100,15 +100,9 @@ func runSpread(cmd *cobra.Command, g *globals, f *spreadFlags, arg string) error
 	if doc.Versions == nil {
 		doc.Versions = []store.VersionSpread{}
 	}
-	return writeOutputs(cmd.OutOrStdout(), outs, func(w io.Writer, o outputSpec) error {
-		switch o.Format {
-		case formatJSON:
-			return encodeJSON(w, doc)
-		case formatCSV:
-			return spreadCSV(w, vs)
-		}
-		return spreadTable(w, arg, vs)
-	})
+	return writeStoreOutputs(cmd.OutOrStdout(), outs, doc,
+		func(w io.Writer) error { return spreadCSV(w, vs) },
+		func(w io.Writer) error { return spreadTable(w, arg, vs) })
 }
 
 // sortSpread orders the groups by version in the scheme of the package

@@ -123,15 +123,9 @@ func runWhere(cmd *cobra.Command, g *globals, f *whereFlags, arg string) error {
 			ms = []store.Match{}
 		}
 		doc := whereIDDoc{SchemaVersion: storeSchemaVersion, Query: whereQuery{ID: arg}, Matches: ms}
-		return writeOutputs(cmd.OutOrStdout(), outs, func(w io.Writer, o outputSpec) error {
-			switch o.Format {
-			case formatJSON:
-				return encodeJSON(w, doc)
-			case formatCSV:
-				return whereIDCSV(w, ms)
-			}
-			return whereIDTable(w, arg, ms)
-		})
+		return writeStoreOutputs(cmd.OutOrStdout(), outs, doc,
+			func(w io.Writer) error { return whereIDCSV(w, ms) },
+			func(w io.Writer) error { return whereIDTable(w, arg, ms) })
 	}
 	q := store.PackageQuery{Name: arg}
 	if strings.HasPrefix(arg, "pkg:") {
@@ -150,15 +144,9 @@ func runWhere(cmd *cobra.Command, g *globals, f *whereFlags, arg string) error {
 		hs = []store.Holding{}
 	}
 	doc := wherePackageDoc{SchemaVersion: storeSchemaVersion, Query: whereQuery{Package: arg, Version: f.version}, Matches: hs}
-	return writeOutputs(cmd.OutOrStdout(), outs, func(w io.Writer, o outputSpec) error {
-		switch o.Format {
-		case formatJSON:
-			return encodeJSON(w, doc)
-		case formatCSV:
-			return wherePackageCSV(w, hs)
-		}
-		return wherePackageTable(w, arg, hs)
-	})
+	return writeStoreOutputs(cmd.OutOrStdout(), outs, doc,
+		func(w io.Writer) error { return wherePackageCSV(w, hs) },
+		func(w io.Writer) error { return wherePackageTable(w, arg, hs) })
 }
 
 // inRange keeps the holdings whose version is in rng, compared in their
@@ -211,6 +199,20 @@ type wherePackageDoc struct {
 	SchemaVersion int             `json:"schemaVersion"`
 	Query         whereQuery      `json:"query"`
 	Matches       []store.Holding `json:"matches"`
+}
+
+// writeStoreOutputs writes a store query's answer in each of outs
+// (storeFormats): doc as JSON, else what csv or table writes.
+func writeStoreOutputs(stdout io.Writer, outs []outputSpec, doc any, csv, table func(io.Writer) error) error {
+	return writeOutputs(stdout, outs, func(w io.Writer, o outputSpec) error {
+		switch o.Format {
+		case formatJSON:
+			return encodeJSON(w, doc)
+		case formatCSV:
+			return csv(w)
+		}
+		return table(w)
+	})
 }
 
 func encodeJSON(w io.Writer, v any) error {
