@@ -127,8 +127,10 @@ func open(ctx context.Context, t target.Ref, opts Options) (Source, error) {
 	case !errors.Is(err, os.ErrNotExist) && looksLikePath(ref):
 		return nil, err
 	}
-	if err := Check(t); err != nil {
-		return nil, err
+	if errors.Is(err, os.ErrNotExist) {
+		if err := notFound(ref); err != nil {
+			return nil, err
+		}
 	}
 	return openReference(ctx, ref, opts)
 }
@@ -141,10 +143,15 @@ func Check(t target.Ref) error {
 	if t.Kind != target.Auto || t.Name == "" {
 		return nil
 	}
-	ref := t.Name
-	if _, err := os.Stat(ref); err == nil || !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(t.Name); err == nil || !errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
+	return notFound(t.Name)
+}
+
+// notFound is Check's error for ref, a target without a scheme that names
+// no file: a near miss of a scheme, or a path; nil for an image name.
+func notFound(ref string) error {
 	if scheme, rest, ok := strings.Cut(ref, ":"); ok {
 		if err := schemeTypo(scheme, rest); err != nil {
 			return err
