@@ -9,6 +9,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/customs-scanner/customs/internal/inventory"
 	"github.com/customs-scanner/customs/internal/report"
@@ -50,7 +51,7 @@ func (Packages) Encode(w io.Writer, r *report.Report) error {
 		b.WriteString("\nLAYERS\n")
 		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 		for i, l := range r.Target.Layers {
-			fmt.Fprintf(tw, "  %d %s\t%d %s\t%s\n", i+1, report.ShortDigest(l.DiffID), perLayer[l.DiffID], pkgNoun(perLayer[l.DiffID]), pkgClean(pkgClip(strings.TrimSpace(l.CreatedBy), 100)))
+			fmt.Fprintf(tw, "  %d %s\t%s\t%s\n", i+1, report.ShortDigest(l.DiffID), plural(perLayer[l.DiffID], "package"), pkgClean(pkgClip(strings.TrimSpace(l.CreatedBy), 100)))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -109,7 +110,7 @@ func pkgRows(b *strings.Builder, r *report.Report, pkgs []inventory.Package, par
 				layer = fmt.Sprintf("%d %s", i, layer)
 			}
 		}
-		row := fmt.Sprintf("%s\t%s\t%s\t%s\t%s", pkgClean(p.Name), pkgClean(pkgOr(p.Version, "-")), pkgClean(p.Type), pkgClean(pkgOr(pkgPath(p), "-")), layer)
+		row := fmt.Sprintf("%s\t%s\t%s\t%s\t%s", pkgClean(p.Name), pkgClean(cmp.Or(p.Version, "-")), pkgClean(p.Type), pkgClean(cmp.Or(pkgPath(p), "-")), layer)
 		if owned {
 			row += "\t" + pkgClean(partOf[p.ID])
 		}
@@ -148,9 +149,9 @@ func pkgCounts(pkgs []inventory.Package) string {
 	}
 	var parts []string
 	for _, t := range slices.Sorted(maps.Keys(byType)) {
-		parts = append(parts, fmt.Sprintf("%d %s", byType[t], pkgOr(t, "other")))
+		parts = append(parts, fmt.Sprintf("%d %s", byType[t], cmp.Or(t, "other")))
 	}
-	s := fmt.Sprintf("%d %s", len(pkgs), pkgNoun(len(pkgs)))
+	s := plural(len(pkgs), "package")
 	if len(parts) > 0 {
 		s += ": " + strings.Join(parts, ", ")
 	}
@@ -166,7 +167,7 @@ func pkgPath(p inventory.Package) string {
 	s := "/" + strings.TrimPrefix(p.Locations[0].Path, "/")
 	if len(s) > pkgPathMax {
 		s = "..." + s[len(s)-pkgPathMax+3:]
-		for len(s) > 3 && !pkgRuneStart(s[3]) {
+		for len(s) > 3 && !utf8.RuneStart(s[3]) {
 			s = "..." + s[4:]
 		}
 	}
@@ -175,8 +176,6 @@ func pkgPath(p inventory.Package) string {
 	}
 	return s
 }
-
-func pkgRuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
 // pkgClean replaces control characters, which a name read from an image
 // could use to drive the terminal, and tabs, which would break columns.
@@ -194,18 +193,4 @@ func pkgClip(s string, n int) string {
 		return s
 	}
 	return report.CutUTF8(s, n-3) + "..."
-}
-
-func pkgOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
-
-func pkgNoun(n int) string {
-	if n == 1 {
-		return "package"
-	}
-	return "packages"
 }
