@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/customs-scanner/customs/internal/report"
 	"github.com/customs-scanner/customs/internal/store"
 )
 
@@ -78,7 +79,7 @@ func imagesTable(w io.Writer, subs []store.SubjectSummary) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "KIND\tNAME\tDIGEST\tLAST SEEN\tSNAPSHOTS\tPACKAGES\t"+strings.Join(severityColumns, "\t"))
 	for _, s := range subs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d", s.Subject.Kind, subjectName(s.Subject), shortDigest(s.Subject.Digest), stamp(s.Subject.LastSeen), s.Snapshots, s.Packages)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d", s.Subject.Kind, subjectName(s.Subject), report.ShortDigest(s.Subject.Digest), stamp(s.Subject.LastSeen), s.Snapshots, s.Packages)
 		for _, sev := range severityColumns {
 			fmt.Fprintf(tw, "\t%d", s.BySeverity[sev])
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/customs-scanner/customs/internal/report"
 	"github.com/customs-scanner/customs/internal/scan"
 	"github.com/customs-scanner/customs/internal/store"
 	"github.com/customs-scanner/customs/internal/version"
@@ -230,7 +231,7 @@ func whereIDTable(w io.Writer, id string, ms []store.Match) error {
 	fmt.Fprintln(tw, "KIND\tSUBJECT\tPACKAGE\tINSTALLED\tFIXED\tSTATUS\tSEVERITY\tVULNERABILITY\tLAYER\tCREATED BY\tRUNNING IN")
 	for _, m := range ms {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.Subject.Kind, subjectName(m.Subject), m.PackageName, m.PackageVersion,
-			dash(m.FixedVersion), m.Status, m.Severity, m.VulnerabilityID, dash(shortDigest(m.Layer)), dash(clip(m.CreatedBy, 40)), placements(m.RunningIn))
+			dash(m.FixedVersion), m.Status, m.Severity, m.VulnerabilityID, dash(report.ShortDigest(m.Layer)), dash(clip(m.CreatedBy, 40)), placements(m.RunningIn))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -259,7 +260,7 @@ func wherePackageTable(w io.Writer, arg string, hs []store.Holding) error {
 	fmt.Fprintln(tw, "KIND\tSUBJECT\tPACKAGE\tVERSION\tTYPE\tVULNERABILITIES\tLAYER\tCREATED BY\tRUNNING IN")
 	for _, h := range hs {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", h.Subject.Kind, subjectName(h.Subject), h.PackageName, h.PackageVersion, h.PackageType,
-			dash(findingIDs(h.Findings)), dash(shortDigest(h.Layer)), dash(clip(h.CreatedBy, 40)), placements(h.RunningIn))
+			dash(findingIDs(h.Findings)), dash(report.ShortDigest(h.Layer)), dash(clip(h.CreatedBy, 40)), placements(h.RunningIn))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -323,13 +324,6 @@ func findingIDs(fs []store.Finding) string {
 		}
 	}
 	return strings.Join(ids, " ")
-}
-
-func shortDigest(d string) string {
-	if _, hex, ok := strings.Cut(d, ":"); ok && len(hex) > 12 {
-		return hex[:12]
-	}
-	return d
 }
 
 func clip(s string, n int) string {
