@@ -81,10 +81,7 @@ func runSpread(cmd *cobra.Command, g *globals, f *spreadFlags, arg string) error
 	if err != nil {
 		return err
 	}
-	schemes := map[string]version.Scheme{}
-	for _, d := range scan.Ecosystems() {
-		schemes[d.Type] = d.Scheme
-	}
+	schemes := scan.Ecosystems().Schemes()
 	var key func(store.Holding) string
 	if f.upstream {
 		key = func(h store.Holding) string {
