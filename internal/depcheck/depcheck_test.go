@@ -74,6 +74,9 @@ var rules = map[string]Rule{
 	// The store's shared test suite drives the pipeline for real reports,
 	// as a front end does.
 	"store/storetest": {Rank: FrontEnd, Imports: []string{"store", "inventory", "report", "report/json", "scan", "vulndb/build", "notify", "reevaluate"}},
+	// Harbor's pluggable scanner API: requests into the service's jobs,
+	// reports into Harbor's; deciding is scan's.
+	"harbor": {Rank: FrontEnd, Imports: []string{"report", "report/json", "report/spdx", "report/cyclonedx", "vulndb"}},
 	// policy, vex, vulndb/sqlite and audit/secrets only for the names
 	// frontEndUses lists (loading documents, db status); never match:
 	// deciding is scan's.
