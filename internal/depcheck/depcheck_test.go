@@ -65,7 +65,10 @@ var rules = map[string]Rule{
 		"inventory", "ecosystem", "target", "report", "version", "version/*", "vulndb", "vulndb/cvss", "vulndb/sqlite"}},
 	// Re-evaluation: the scan's matching over stored inventories, recorded
 	// with the notifications it queues.
-	"reevaluate":    {Rank: Pipeline, Stage: "scan", Imports: []string{"store", "report", "scan", "notify"}},
+	"reevaluate": {Rank: Pipeline, Stage: "scan", Imports: []string{"store", "report", "scan", "notify"}},
+	// The scanning service's core: the queue, workers running scan, the
+	// scheduled DB update (no HTTP; internal/server is its front end).
+	"service":       {Rank: Pipeline, Stage: "scan", Imports: []string{"scan", "store", "report", "target", "vulndb", "vulndb/sqlite"}},
 	"vulndb/build":  {Rank: Pipeline, Stage: "vulndb/db", Imports: []string{"vulndb", "vulndb/cvss", "vulndb/feeds/*", "vulndb/sqlite"}},
 	"vulndb/update": {Rank: Pipeline, Stage: "vulndb/db", Imports: []string{"vulndb", "vulndb/build", "vulndb/sqlite"}},
 	"vulndb/dist":   {Rank: Pipeline, Stage: "vulndb/db", Imports: []string{"vulndb", "vulndb/sqlite"}},
@@ -77,6 +80,8 @@ var rules = map[string]Rule{
 	// Harbor's pluggable scanner API: requests into the service's jobs,
 	// reports into Harbor's; deciding is scan's.
 	"harbor": {Rank: FrontEnd, Imports: []string{"report", "report/json", "report/spdx", "report/cyclonedx", "vulndb"}},
+	// Test images in a loopback registry and a test DB for the service's tests.
+	"service/servicetest": {Rank: FrontEnd, Imports: []string{"vulndb/build"}},
 	// policy, vex, vulndb/sqlite and audit/secrets only for the names
 	// frontEndUses lists (loading documents, db status); never match:
 	// deciding is scan's.

@@ -1,0 +1,119 @@
+// Package servicetest holds what the service's tests share: real images
+// pushed to go-containerregistry's registry on loopback, and a
+// vulnerability DB built from the repository's test feeds.
+package servicetest
+
+import (
+	"compress/gzip"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"log"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	"github.com/customs-scanner/customs/internal/vulndb/build"
+)
+
+// Root is the repository's root directory.
+func Root() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "..")
+}
+
+// DB builds a vulnerability DB from the Alpine test feed into dir and
+// returns its path.
+func DB(ctx context.Context, dir string) (string, error) {
+	path := filepath.Join(dir, "customs.db")
+	_, err := build.Build(ctx, path, []build.Source{
+		{Kind: "alpine-secdb", Path: filepath.Join(Root(), "testdata", "feeds", "alpine-secdb")},
+	}, nil)
+	return path, err
+}
+
+// Registry starts go-containerregistry's registry on loopback and returns
+// its host:port.
+func Registry(t testing.TB) string {
+	t.Helper()
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+// Push pushes n images to host as host/app:0 … host/app:N-1: the Alpine
+// 3.10 test image with one small layer of its own each, so each has its
+// own digest and every package of the Alpine image. It returns the
+// references by tag and their digests.
+func Push(ctx context.Context, host string, n int) (refs, digests []string, err error) {
+	path := filepath.Join(Root(), "testdata", "images", "alpine-310.tar.gz")
+	base, err := tarball.Image(func() (io.ReadCloser, error) { return gunzip(path) }, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range n {
+		l, err := random.Layer(256, "application/vnd.docker.image.rootfs.diff.tar.gzip")
+		if err != nil {
+			return nil, nil, err
+		}
+		img, err := mutate.AppendLayers(base, l)
+		if err != nil {
+			return nil, nil, err
+		}
+		img, err = mutate.CreatedAt(img, v1.Time{Time: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)})
+		if err != nil {
+			return nil, nil, err
+		}
+		ref := fmt.Sprintf("%s/app:%d", host, i)
+		r, err := name.ParseReference(ref)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := remote.Write(r, img, remote.WithContext(ctx)); err != nil {
+			return nil, nil, fmt.Errorf("push %s: %w", ref, err)
+		}
+		d, err := img.Digest()
+		if err != nil {
+			return nil, nil, err
+		}
+		refs, digests = append(refs, ref), append(digests, d.String())
+	}
+	return refs, digests, nil
+}
+
+// Key is a random deployment key.
+func Key() []byte {
+	k := make([]byte, 32)
+	rand.Read(k)
+	return k
+}
+
+// gunzip opens a gzipped file.
+func gunzip(path string) (io.ReadCloser, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	z, err := gzip.NewReader(f)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{z, f}, nil
+}
