@@ -93,24 +93,23 @@ func Run(ctx context.Context, st store.Store, opts Options) (Result, error) {
 
 // one re-matches one subject and records the result with its events.
 func one(ctx context.Context, st store.Store, m *scan.Rematcher, c store.Current, opts Options, now time.Time) (*SubjectDelta, int, error) {
-	pkgs, owned, err := st.Inventory(ctx, c.Snapshot)
+	// The snapshot as its report: re-matching replaces the findings,
+	// coverage and DB block, and keeps what the scan saw besides the
+	// packages (target, OS, secrets, misconfigurations).
+	sr, err := st.SnapshotReport(ctx, c.Snapshot)
 	if err != nil {
 		return nil, 0, err
 	}
 	s := c.Subject
-	r := &report.Report{
-		SchemaVersion: report.SchemaVersion,
-		Tool:          report.Tool{Name: "customs", Version: opts.Version},
-		CreatedAt:     c.ScannedAt,
-		Target:        report.Target{Ref: s.Name, Kind: "store", Layers: c.Layers},
-		Packages:      pkgs,
-		Owned:         owned,
-	}
-	in := store.Input{Report: r, Platform: s.Platform, Now: now, Replaces: c.Snapshot}
+	r := sr.Report
+	r.SchemaVersion, r.Tool, r.CreatedAt = report.SchemaVersion, report.Tool{Name: "customs", Version: opts.Version}, c.ScannedAt
+	// What judged the old findings does not hold for the new ones.
+	r.Suppressed, r.Policy, r.Verdict = nil, nil, nil
+	in := store.Input{Report: r, Platform: s.Platform, Labels: s.Labels, Now: now, Replaces: c.Snapshot}
 	if s.Kind == store.KindHost {
 		in.Host = &store.Host{MachineID: s.Digest, Hostname: s.Name}
-	} else {
-		r.Target.ManifestDigest, r.Target.ImageID = s.Digest, s.ConfigDigest
+	} else if r.Target.Digest() != s.Digest {
+		r.Target.ManifestDigest = s.Digest
 	}
 	if err := m.Rematch(ctx, r); err != nil {
 		return nil, 0, err

@@ -82,7 +82,10 @@ type Target struct {
 	RepoTags       []string `json:"repoTags,omitempty"`
 	RepoDigests    []string `json:"repoDigests,omitempty"`
 	Architecture   string   `json:"architecture,omitempty"`
-	Layers         []Layer  `json:"layers,omitempty"`
+	// Labels are the image config's labels (org.opencontainers.image.*
+	// and the like).
+	Labels map[string]string `json:"labels,omitempty"`
+	Layers []Layer           `json:"layers,omitempty"`
 }
 
 // Digest is the best identity of the image: the manifest digest, else the

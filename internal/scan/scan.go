@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"time"
 
 	auditimage "github.com/customs-scanner/customs/internal/audit/image"
@@ -296,6 +297,9 @@ func reportTarget(ref string, meta *image.Metadata, infos []extract.LayerInfo) r
 	}
 	if meta.Config != nil {
 		t.Architecture = meta.Config.Architecture
+		if len(meta.Config.Config.Labels) > 0 {
+			t.Labels = maps.Clone(meta.Config.Config.Labels)
+		}
 	}
 	for _, in := range infos {
 		if in.DiffID == "" {

@@ -1,7 +1,9 @@
 package store
 
 import (
+	"bytes"
 	"cmp"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -46,6 +48,9 @@ type Prepared struct {
 	Outbox    []Delivery
 	Replaces  int64
 	Unchanged bool
+	// Report is the report without its packages (the inventories hold
+	// them), as gzip-compressed JSON, for Store.Report.
+	Report []byte
 }
 
 // Layer is one layer of a snapshot with its inventory.
@@ -108,11 +113,14 @@ func Prepare(in Input) (*Prepared, error) {
 		p.Kind, p.Key = KindImage, r.Target.Digest()
 		p.ConfigDigest = r.Target.ImageID
 		p.Refs = refs(r.Target, in.Refs)
+		if p.Labels == nil {
+			p.Labels = r.Target.Labels
+		}
 		// The name: a reference the caller gave, else one the image has.
 		p.Name = r.Target.Ref
 		for _, names := range [][]string{in.Refs, r.Target.RepoTags, p.Refs} {
 			if i := slices.IndexFunc(names, isRef); i >= 0 {
-				p.Name = names[i]
+				p.Name = NormalizeRef(names[i])
 				break
 			}
 		}
@@ -132,12 +140,47 @@ func Prepare(in Input) (*Prepared, error) {
 		return nil, err
 	}
 	p.hash()
+	var err error
+	if p.Report, err = compressReport(r); err != nil {
+		return nil, err
+	}
 	return p, nil
+}
+
+// compressReport returns r without its packages as gzip-compressed JSON.
+func compressReport(r *report.Report) ([]byte, error) {
+	rest := *r
+	rest.Packages, rest.Owned = nil, nil
+	var b bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&b, gzip.BestSpeed)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.NewEncoder(zw).Encode(&rest); err != nil {
+		return nil, fmt.Errorf("record report: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// DecompressReport reads what Prepare kept of a report (Prepared.Report).
+func DecompressReport(data []byte) (*report.Report, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("stored report: %w", err)
+	}
+	var r report.Report
+	if err := json.NewDecoder(zr).Decode(&r); err != nil {
+		return nil, fmt.Errorf("stored report: %w", err)
+	}
+	return &r, nil
 }
 
 // refs returns the references an image was seen under: repo tags, repo
 // digests, the scanned reference when it names a registry image, and
-// extra, sorted and unique.
+// extra, normalised (NormalizeRef), sorted and unique.
 func refs(t report.Target, extra []string) []string {
 	var out []string
 	out = append(out, t.RepoTags...)
@@ -147,6 +190,9 @@ func refs(t report.Target, extra []string) []string {
 	}
 	out = append(out, extra...)
 	out = slices.DeleteFunc(out, func(s string) bool { return !isRef(s) })
+	for i, r := range out {
+		out[i] = NormalizeRef(r)
+	}
 	slices.Sort(out)
 	return slices.Compact(out)
 }

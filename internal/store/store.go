@@ -83,6 +83,57 @@ type Querier interface {
 	// (without Files and AlsoMatch, which reports do not carry), layer by
 	// layer, and the packages reported as owned by OS packages.
 	Inventory(ctx context.Context, snapshot int64) (packages, owned []inventory.Package, err error)
+	// Report returns the current snapshot of the subject name names (an
+	// image's manifest digest, with or without "sha256:", or its image
+	// ID; a host's machine-id or name) as the report it was recorded
+	// from. ErrNotFound when the store has no such subject.
+	Report(ctx context.Context, name string) (*StoredReport, error)
+	// SnapshotReport is Report for one snapshot, current or not.
+	SnapshotReport(ctx context.Context, snapshot int64) (*StoredReport, error)
+	// Resolve returns the manifest digest of the image most recently seen
+	// under ref, both normalised by NormalizeRef ("nginx" finds what
+	// "docker.io/library/nginx:latest" recorded). A reference with a
+	// digest resolves to it when the store holds that image. ErrNotFound
+	// when no image was seen under ref.
+	Resolve(ctx context.Context, ref string) (string, error)
+	// SubjectsPage lists up to limit subjects (SubjectPageMax when limit
+	// is not in 1..SubjectPageMax) in the order they were first recorded,
+	// starting after cursor ("" starts at the first); next is the cursor
+	// of the following page, "" after the last.
+	SubjectsPage(ctx context.Context, cursor string, limit int) (page []SubjectSummary, next string, err error)
+}
+
+// SubjectPageMax is the largest page SubjectsPage returns.
+const SubjectPageMax = 1000
+
+// ErrNotFound is returned by Report, SnapshotReport and Resolve when the
+// store holds no such subject, snapshot or reference.
+var ErrNotFound = errors.New("not in the store")
+
+// StoredReport is a snapshot read back as a report, with what the store
+// knows about it.
+type StoredReport struct {
+	Subject Subject `json:"subject"`
+	// Snapshot is the snapshot's ID; Current says whether it is its
+	// subject's current one.
+	Snapshot   int64     `json:"snapshot"`
+	Current    bool      `json:"current"`
+	ScannedAt  time.Time `json:"scannedAt"`
+	RecordedAt time.Time `json:"recordedAt"`
+	// DBBuilt is the build of the DB the findings were last matched
+	// against (zero when none); Tool the scanner that recorded them
+	// ("customs 1.2.0").
+	DBBuilt time.Time `json:"dbBuilt,omitzero"`
+	Tool    string    `json:"tool"`
+	// Report is the snapshot as a scan report: the recorded report (its
+	// target with labels, OS, findings in full, secrets,
+	// misconfigurations, relationships, coverage) with its packages from
+	// the layer inventories, each with its layer and createdBy, and the
+	// DB block of the build the findings were last matched against. A
+	// snapshot recorded before the store kept reports (migration 0005)
+	// gives what its rows hold: the target from the subject, packages and
+	// findings without their evidence, the summary recounted.
+	Report *report.Report `json:"report"`
 }
 
 // Pruner drops old snapshots.

@@ -38,7 +38,7 @@ func (s *Store) Place(ctx context.Context, ps []store.Placement, now time.Time) 
 		if src := (source{p.Runtime, p.Source}); !slices.Contains(sources, src) {
 			sources = append(sources, src)
 		}
-		rows = append(rows, []any{p.Runtime, p.Source, p.Namespace, p.Kind, p.Name, p.Container, p.Image, digest, s.d.Time(now), s.d.Time(now)})
+		rows = append(rows, []any{p.Runtime, p.Source, p.Namespace, p.Kind, p.Name, p.Container, p.Image, store.NormalizeRef(p.Image), digest, s.d.Time(now), s.d.Time(now)})
 	}
 	// Rows in key order, as every recording takes them.
 	slices.SortFunc(rows, func(a, b []any) int {
@@ -50,9 +50,9 @@ func (s *Store) Place(ctx context.Context, ps []store.Placement, now time.Time) 
 		return 0
 	})
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		if err := s.insertRows(ctx, tx, "placement", []string{"runtime", "source", "namespace", "kind", "name", "container", "image", "digest", "first_seen", "last_seen"}, rows,
+		if err := s.insertRows(ctx, tx, "placement", []string{"runtime", "source", "namespace", "kind", "name", "container", "image", "ref", "digest", "first_seen", "last_seen"}, rows,
 			`ON CONFLICT (runtime, source, namespace, kind, name, container) DO UPDATE SET
-			  image = excluded.image, digest = excluded.digest, last_seen = excluded.last_seen`); err != nil {
+			  image = excluded.image, ref = excluded.ref, digest = excluded.digest, last_seen = excluded.last_seen`); err != nil {
 			return err
 		}
 		for _, src := range sources {
@@ -69,14 +69,19 @@ func (s *Store) Place(ctx context.Context, ps []store.Placement, now time.Time) 
 }
 
 // placements returns, per subject ID, the placements that run it: by
-// digest (its key) or by one of its references.
+// digest (its key) or by one of its references, normalised
+// (store.NormalizeRef; rows from before migration 0005 as written).
 func (s *Store) placements(ctx context.Context, subjects map[int64]store.Subject) (map[int64][]store.Placement, error) {
 	byName := map[string][]int64{}
 	for id, sj := range subjects {
 		if sj.Kind != store.KindImage {
 			continue
 		}
-		for _, n := range append([]string{sj.Digest}, sj.Refs...) {
+		names := []string{sj.Digest}
+		for _, r := range sj.Refs {
+			names = append(names, store.RefVariants(r)...)
+		}
+		for _, n := range names {
 			if !slices.Contains(byName[n], id) {
 				byName[n] = append(byName[n], id)
 			}
@@ -94,16 +99,17 @@ func (s *Store) placements(ctx context.Context, subjects map[int64]store.Subject
 	// Two passes over the names, by digest and by image: a placement found
 	// both ways is kept once.
 	done := map[int64]map[[6]string]bool{}
-	for _, col := range []string{"digest", "image"} {
-		err := s.inList(ctx, `SELECT runtime, source, namespace, kind, name, container, image, digest, first_seen, last_seen FROM placement WHERE `+col+` IN (%s)`, nil, anys(names), func(r *sql.Rows) error {
+	for _, col := range []string{"digest", "ref"} {
+		err := s.inList(ctx, `SELECT runtime, source, namespace, kind, name, container, image, ref, digest, first_seen, last_seen FROM placement WHERE `+col+` IN (%s)`, nil, anys(names), func(r *sql.Rows) error {
 			var p store.Placement
+			var ref string
 			var first, last timeValue
-			if err := r.Scan(&p.Runtime, &p.Source, &p.Namespace, &p.Kind, &p.Name, &p.Container, &p.Image, &p.Digest, &first, &last); err != nil {
+			if err := r.Scan(&p.Runtime, &p.Source, &p.Namespace, &p.Kind, &p.Name, &p.Container, &p.Image, &ref, &p.Digest, &first, &last); err != nil {
 				return err
 			}
 			p.FirstSeen, p.LastSeen = first.t, last.t
 			key := [6]string{p.Runtime, p.Source, p.Namespace, p.Kind, p.Name, p.Container}
-			name := p.Image
+			name := ref
 			if col == "digest" {
 				name = p.Digest
 			}

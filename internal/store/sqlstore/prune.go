@@ -40,7 +40,7 @@ func (s *Store) Prune(ctx context.Context, opts store.PruneOptions) (store.Prune
 		for len(ids) > 0 {
 			n := min(chunk, len(ids))
 			in := "(" + placeholders(n) + ")"
-			for _, table := range []string{"finding", "snapshot_layer"} {
+			for _, table := range []string{"finding", "snapshot_layer", "snapshot_report"} {
 				if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM `+table+` WHERE snapshot IN `+in), ids[:n]...); err != nil {
 					return err
 				}

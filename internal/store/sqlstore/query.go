@@ -292,10 +292,26 @@ func (s *Store) subjects(ctx context.Context, ids []int64) (map[int64]store.Subj
 
 // Subjects lists every subject with its current snapshot's counts.
 func (s *Store) Subjects(ctx context.Context) ([]store.SubjectSummary, error) {
+	ids, sums, err := s.summaries(ctx, "", nil)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]store.SubjectSummary, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, sums[id])
+	}
+	slices.SortFunc(out, func(a, b store.SubjectSummary) int { return compareSubjects(a.Subject, b.Subject) })
+	return out, nil
+}
+
+// summaries returns the subjects that tail (a WHERE, ORDER BY or LIMIT
+// over subject sj) selects, in its order, with their current snapshot's
+// counts.
+func (s *Store) summaries(ctx context.Context, tail string, args []any) ([]int64, map[int64]store.SubjectSummary, error) {
 	var ids []int64
-	sums := map[int64]*store.SubjectSummary{}
+	sums := map[int64]store.SubjectSummary{}
 	err := s.query(ctx, `SELECT sj.id, (SELECT COUNT(*) FROM snapshot x WHERE x.subject = sj.id), COALESCE(sn.packages, 0), COALESCE(sn.summary, '{}')
-		FROM subject sj LEFT JOIN snapshot sn ON sn.id = sj.current_snapshot`, nil, func(r *sql.Rows) error {
+		FROM subject sj LEFT JOIN snapshot sn ON sn.id = sj.current_snapshot `+tail, args, func(r *sql.Rows) error {
 		var id int64
 		var sum store.SubjectSummary
 		var summary string
@@ -306,32 +322,32 @@ func (s *Store) Subjects(ctx context.Context) ([]store.SubjectSummary, error) {
 			return fmt.Errorf("subject %d summary: %w", id, err)
 		}
 		ids = append(ids, id)
-		sums[id] = &sum
+		sums[id] = sum
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	subjects, err := s.subjects(ctx, slices.Clone(ids))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	out := make([]store.SubjectSummary, 0, len(ids))
-	for _, id := range ids {
-		sum := *sums[id]
+	for id, sum := range sums {
 		sum.Subject = subjects[id]
-		out = append(out, sum)
+		sums[id] = sum
 	}
-	slices.SortFunc(out, func(a, b store.SubjectSummary) int { return compareSubjects(a.Subject, b.Subject) })
-	return out, nil
+	return ids, sums, nil
 }
 
 // History returns the snapshots of the subjects name names: a digest (with
-// or without "sha256:"), a reference, a host name or a machine-id.
+// or without "sha256:"), a reference (as written or normalised), a host
+// name or a machine-id.
 func (s *Store) History(ctx context.Context, name string) ([]store.Snapshot, error) {
 	var ids []int64
-	err := s.query(ctx, `SELECT id FROM subject WHERE key = ? OR key = ? OR name = ? UNION SELECT subject FROM subject_ref WHERE ref = ?`,
-		[]any{name, "sha256:" + name, name, name}, func(r *sql.Rows) error {
+	v := store.RefVariants(name)
+	in := placeholders(len(v))
+	err := s.query(ctx, `SELECT id FROM subject WHERE key = ? OR key = ? OR name IN (`+in+`) UNION SELECT subject FROM subject_ref WHERE ref IN (`+in+`)`,
+		append(append([]any{name, "sha256:" + name}, anys(v)...), anys(v)...), func(r *sql.Rows) error {
 			var id int64
 			if err := r.Scan(&id); err != nil {
 				return err

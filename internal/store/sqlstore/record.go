@@ -74,9 +74,12 @@ func (s *Store) record(ctx context.Context, tx *sql.Tx, p *store.Prepared) (stor
 			return out, fmt.Errorf("subject: %w", err)
 		}
 	}
+	// Re-evaluation saw no reference again.
 	var refs [][]any
 	for _, r := range p.Refs {
-		refs = append(refs, []any{id, r, seen, seen})
+		if p.Replaces == 0 {
+			refs = append(refs, []any{id, r, seen, seen})
+		}
 	}
 	if err := s.insertRows(ctx, tx, "subject_ref", []string{"subject", "ref", "first_seen", "last_seen"}, refs,
 		`ON CONFLICT (subject, ref) DO UPDATE SET
@@ -145,6 +148,11 @@ func (s *Store) record(ctx context.Context, tx *sql.Tx, p *store.Prepared) (stor
 		id, p.ContentHash, s.d.Time(p.ScannedAt), seen, p.Tool, p.DB, s.nullTime(p.DBBuilt), p.Packages, string(summary)).Scan(&snap)
 	if err != nil {
 		return out, fmt.Errorf("snapshot: %w", err)
+	}
+	if p.Report != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO snapshot_report (snapshot, data) VALUES (?, ?)`), snap, p.Report); err != nil {
+			return out, fmt.Errorf("snapshot report: %w", err)
+		}
 	}
 	var layers [][]any
 	for i, l := range p.Layers {

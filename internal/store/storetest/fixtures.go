@@ -120,6 +120,11 @@ func scanFixtures(ctx context.Context, root, dir string) (*Reports, error) {
 	return &r, nil
 }
 
+// appLabels are the config labels of the images derive builds.
+func appLabels(version string) map[string]string {
+	return map[string]string{"org.opencontainers.image.source": "https://git.example/shop/app", "org.opencontainers.image.version": version}
+}
+
 type tarFile struct {
 	name string
 	body []byte
@@ -162,6 +167,16 @@ func derive(base, dir, tag string, files []tarFile) (string, error) {
 	}
 	ref, err := name.NewTag(tag)
 	if err != nil {
+		return "", err
+	}
+	// Labels, as images built by CI carry them.
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return "", err
+	}
+	cfg := cf.Config
+	cfg.Labels = appLabels(ref.TagStr())
+	if img, err = mutate.Config(img, cfg); err != nil {
 		return "", err
 	}
 	out := filepath.Join(dir, ref.RepositoryStr()[len("shop/"):]+"-"+ref.TagStr()+".tar")
