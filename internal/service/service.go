@@ -333,26 +333,18 @@ func (s *Service) Job(ctx context.Context, id string) (Job, error) {
 	return s.q.get(ctx, id)
 }
 
-// reportStore is the store's query of a stored report (STORE-API.md).
-type reportStore interface {
-	Report(ctx context.Context, digest string) (*report.Report, error)
-}
-
 // Report returns the report recorded for an image's current snapshot,
 // judged again with the service's gate. ErrNotFound when the store holds
 // no such image.
 func (s *Service) Report(ctx context.Context, digest string) (*report.Report, error) {
-	rs, ok := s.cfg.Store.(reportStore)
-	if !ok {
-		return nil, errors.New("this store cannot return stored reports")
+	sr, err := s.cfg.Store.Report(ctx, digest)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrNotFound
 	}
-	r, err := rs.Report(ctx, digest)
 	if err != nil {
 		return nil, err
 	}
-	if r == nil {
-		return nil, ErrNotFound
-	}
+	r := sr.Report
 	if g := s.cfg.Scan.Gate; g != nil {
 		if err := scan.Judge(ctx, r, scan.Options{Gate: g, Now: s.cfg.Now}); err != nil {
 			return nil, err
