@@ -122,6 +122,9 @@ func printReevaluation(w io.Writer, out reevaluateOutput) {
 	res := out.Result
 	fmt.Fprintf(w, "re-evaluated %d of %d subjects against the DB built %s in %s: %d changed, %d notifications queued\n",
 		res.Rematched, res.Subjects, res.DBBuilt.UTC().Format(time.RFC3339), res.Duration.Round(time.Millisecond), res.Changed, res.Events)
+	if res.Kept > 0 {
+		fmt.Fprintf(w, "  %d subjects kept their findings: no advisory of their packages changed (%d of %d package keys did)\n", res.Kept, res.ChangedKeys, res.Keys)
+	}
 	for _, d := range res.Changes {
 		fmt.Fprintf(w, "  %s %s: %d added, %d resolved, %d changed (customs history %s)\n",
 			d.Subject.Kind, d.Subject.Name, len(d.Change.Added), len(d.Change.Resolved), len(d.Change.Changed), d.Subject.Digest)

@@ -31,8 +31,9 @@ type Package struct {
 	SourceVersion string `json:"sourceVersion,omitempty"`
 	// AlsoMatch lists more names advisories may key this package on, with
 	// Version compared: an rpm's binary name beside its source rpm (Red
-	// Hat's VEX names either).
-	AlsoMatch []string `json:"-"`
+	// Hat's VEX names either). Reports carry it, so a stored or saved
+	// inventory is matched again as the scan matched it.
+	AlsoMatch []string `json:"alsoMatch,omitempty"`
 	PURL      string   `json:"purl"`
 	// Ecosystem is the advisory namespace the package is matched in, in the
 	// form "debian:12", "alpine:3.10", or an OSV ecosystem name ("Go", "npm").

@@ -5,8 +5,10 @@
 package reevaluate
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/customs-scanner/customs/internal/notify"
@@ -19,8 +21,9 @@ import (
 type Options struct {
 	// DBPath is the current vulnerability DB.
 	DBPath string
-	// Full re-matches every subject; else only those whose current
-	// snapshot was matched against another DB build.
+	// Full re-matches every subject; else only those holding a package
+	// whose advisories differ between the DB build they were matched
+	// against and the current one (see Run).
 	Full bool
 	// Hooks are the webhooks to notify.
 	Hooks []notify.Webhook
@@ -34,6 +37,15 @@ type Options struct {
 type Result struct {
 	Subjects  int `json:"subjects"`
 	Rematched int `json:"rematched"`
+	// Kept is how many subjects matched against another build were not
+	// re-matched, since none of their packages' advisories changed:
+	// their snapshots are marked as matched against the current build.
+	Kept int `json:"kept"`
+	// Keys is how many package keys the store holds; ChangedKeys how many
+	// of them have other advisories than in a build a subject was matched
+	// against (all of them, for a build whose digests the store lacks).
+	Keys        int `json:"keys"`
+	ChangedKeys int `json:"changedKeys"`
 	// Changed is how many subjects' findings changed; Events how many
 	// notifications were queued in the outbox.
 	Changed  int            `json:"changed"`
@@ -53,6 +65,16 @@ type SubjectDelta struct {
 // Run re-evaluates the store's subjects against the DB at opts.DBPath.
 // A subject whose current snapshot came from no DB is re-matched but
 // announces nothing: like a first recording, there is nothing to compare.
+//
+// Which subjects: a subject already matched against the current build is
+// skipped. For the others, Run digests what the current DB says about each
+// package key the store holds (scan.Rematcher.KeyDigest) and compares it
+// with the digests the store kept for the build the subject was matched
+// against: only subjects holding a key whose digest differs are
+// re-matched; the rest are marked as matched against the current build.
+// Subjects of a build whose digests the store lacks (recorded before any
+// re-evaluation saw that build) are all re-matched. The current build's
+// digests are then kept for the next run. Full re-matches every subject.
 func Run(ctx context.Context, st store.Store, opts Options) (Result, error) {
 	start := time.Now()
 	now := opts.Now
@@ -65,17 +87,77 @@ func Run(ctx context.Context, st store.Store, opts Options) (Result, error) {
 		return res, err
 	}
 	defer m.Close()
-	built := m.Built().UTC()
+	built := m.Built().UTC().Truncate(time.Microsecond)
 	res.DBBuilt = built
 	cur, err := st.Current(ctx)
 	if err != nil {
 		return res, err
 	}
 	res.Subjects = len(cur)
+	// The subjects matched against another build, by build.
+	byBuild := map[time.Time][]store.Current{}
+	var todo []store.Current
 	for _, c := range cur {
-		if !opts.Full && c.DB != nil && c.DB.Built.Equal(built) {
+		switch {
+		case opts.Full || c.DB == nil:
+			todo = append(todo, c)
+		case !c.DB.Built.UTC().Truncate(time.Microsecond).Equal(built):
+			b := c.DB.Built.UTC().Truncate(time.Microsecond)
+			byBuild[b] = append(byBuild[b], c)
+		}
+	}
+	have, err := st.Digests(ctx, built)
+	if err != nil {
+		return res, err
+	}
+	var digests map[store.PackageKey]string
+	if len(byBuild) > 0 || have == nil {
+		if digests, err = keyDigests(ctx, st, m); err != nil {
+			return res, err
+		}
+		res.Keys = len(digests)
+	}
+	var keep []int64
+	changedKeys := map[store.PackageKey]bool{}
+	for b, cs := range byBuild {
+		old, err := st.Digests(ctx, b)
+		if err != nil {
+			return res, err
+		}
+		if old == nil {
+			todo = append(todo, cs...)
+			for k := range digests {
+				changedKeys[k] = true
+			}
 			continue
 		}
+		var changed []store.PackageKey
+		for k, d := range digests {
+			if old[k] != d {
+				changed = append(changed, k)
+				changedKeys[k] = true
+			}
+		}
+		holding, err := st.Holding(ctx, changed)
+		if err != nil {
+			return res, err
+		}
+		for _, c := range cs {
+			if holding[c.Snapshot] {
+				todo = append(todo, c)
+			} else {
+				keep = append(keep, c.Snapshot)
+			}
+		}
+	}
+	res.ChangedKeys = len(changedKeys)
+	info := m.Info()
+	if err := st.MarkMatched(ctx, keep, &info); err != nil {
+		return res, err
+	}
+	res.Kept = len(keep)
+	slices.SortFunc(todo, func(a, b store.Current) int { return cmp.Compare(a.Snapshot, b.Snapshot) })
+	for _, c := range todo {
 		d, queued, err := one(ctx, st, m, c, opts, now())
 		if err != nil {
 			return res, fmt.Errorf("re-evaluate %s %s: %w", c.Subject.Kind, c.Subject.Name, err)
@@ -87,8 +169,36 @@ func Run(ctx context.Context, st store.Store, opts Options) (Result, error) {
 			res.Changes = append(res.Changes, *d)
 		}
 	}
+	// The current build's digests, for the next run: saved last, so a run
+	// killed before they are kept starts over next time.
+	if digests != nil {
+		if err := st.SaveDigests(ctx, built, digests); err != nil {
+			return res, err
+		}
+	}
 	res.Duration = time.Since(start)
 	return res, nil
+}
+
+// keyDigests digests the current DB's advisories for every package key
+// the store holds.
+func keyDigests(ctx context.Context, st store.Store, m *scan.Rematcher) (map[store.PackageKey]string, error) {
+	keys, err := st.PackageKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[store.PackageKey]string, len(keys))
+	for _, k := range keys {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		d, err := m.KeyDigest(ctx, k.Ecosystem, k.Name, store.EPSSJump)
+		if err != nil {
+			return nil, err
+		}
+		out[k] = d
+	}
+	return out, nil
 }
 
 // one re-matches one subject and records the result with its events.
@@ -111,10 +221,11 @@ func one(ctx context.Context, st store.Store, m *scan.Rematcher, c store.Current
 	} else if r.Target.Digest() != s.Digest {
 		r.Target.ManifestDigest = s.Digest
 	}
+	before := findings(r)
 	if err := m.Rematch(ctx, r); err != nil {
 		return nil, 0, err
 	}
-	change := store.Diff(c.Findings, findings(r))
+	change := store.Diff(before, findings(r))
 	in.Unchanged = change.Empty()
 	if c.DB != nil && !change.Empty() {
 		for _, h := range opts.Hooks {

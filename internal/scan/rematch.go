@@ -2,9 +2,14 @@ package scan
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/customs-scanner/customs/internal/match"
@@ -19,6 +24,7 @@ type Rematcher struct {
 	db   *sqlite.DB
 	info report.DB
 	opts match.Options
+	ids  map[string][]byte // KeyDigest's per-ID digests
 }
 
 // NewRematcher opens the DB at opts.DBPath for Rematch.
@@ -48,6 +54,9 @@ func NewRematcher(ctx context.Context, opts Options) (*Rematcher, error) {
 
 // Built is when the DB was built.
 func (m *Rematcher) Built() time.Time { return m.info.Built }
+
+// Info is the DB block Rematch gives reports.
+func (m *Rematcher) Info() report.DB { return m.info }
 
 // Close closes the DB.
 func (m *Rematcher) Close() error { return m.db.Close() }
@@ -87,4 +96,69 @@ func Rematch(ctx context.Context, r *report.Report, opts Options) error {
 	}
 	defer m.Close()
 	return m.Rematch(ctx, r)
+}
+
+// KeyDigest returns a digest of everything matching reads for the packages
+// looked up as (ecosystem, name): the DB's records for the key, every
+// source's advisory for their IDs and aliases, KEV listings, and whether
+// EPSS scores are at or above epssStep. Packages whose key has one digest
+// in two builds match alike in both (up to EPSS moves on one side of
+// epssStep): re-evaluation re-matches only subjects holding a key whose
+// digest changed. Calls on one Rematcher share the per-ID part.
+func (m *Rematcher) KeyDigest(ctx context.Context, ecosystem, name string, epssStep float64) (string, error) {
+	ms, err := m.db.ByPackage(ctx, ecosystem, name)
+	if err != nil {
+		return "", fmt.Errorf("look up %s %s: %w", ecosystem, name, err)
+	}
+	h := sha256.New()
+	enc := json.NewEncoder(h)
+	var ids []string
+	for _, x := range ms {
+		if err := enc.Encode(x); err != nil {
+			return "", err
+		}
+		ids = append(ids, x.Advisory.ID)
+		ids = append(ids, x.Advisory.Aliases...)
+	}
+	slices.Sort(ids)
+	for _, id := range slices.Compact(ids) {
+		d, err := m.idDigest(ctx, id, epssStep)
+		if err != nil {
+			return "", err
+		}
+		h.Write(d)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16]), nil
+}
+
+// idDigest digests what enrichment reads for one vulnerability ID.
+func (m *Rematcher) idDigest(ctx context.Context, id string, epssStep float64) ([]byte, error) {
+	if d, ok := m.ids[id]; ok {
+		return d, nil
+	}
+	h := sha256.New()
+	enc := json.NewEncoder(h)
+	recs, err := m.db.ByID(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("look up %s: %w", id, err)
+	}
+	kev, err := m.db.KEV(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("look up %s: %w", id, err)
+	}
+	epss, err := m.db.EPSS(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("look up %s: %w", id, err)
+	}
+	for _, v := range []any{id, recs, kev, epss != nil && epss.Score >= epssStep} {
+		if err := enc.Encode(v); err != nil {
+			return nil, err
+		}
+	}
+	d := h.Sum(nil)
+	if m.ids == nil {
+		m.ids = map[string][]byte{}
+	}
+	m.ids[id] = d
+	return d, nil
 }

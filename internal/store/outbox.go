@@ -8,12 +8,38 @@ import (
 )
 
 // Reevaluator reads what re-evaluation re-matches: every subject's
-// current snapshot. Re-evaluation records its result with Record, with the
-// notifications it announces in Input.Outbox.
+// current snapshot, and which of them hold packages whose advisories
+// changed. Re-evaluation reads each snapshot back with SnapshotReport and
+// records its result with Record, with the notifications it announces in
+// Input.Outbox.
 type Reevaluator interface {
-	// Current returns every subject's current snapshot, with its layers
-	// and findings (their EPSS scores included).
+	// Current returns every subject's current snapshot.
 	Current(ctx context.Context) ([]Current, error)
+	// PackageKeys returns the keys matching looks the stored packages up
+	// by: (ecosystem, source name or else name) of each package matched on
+	// its own, and (ecosystem, n) for each of its AlsoMatch names.
+	PackageKeys(ctx context.Context) ([]PackageKey, error)
+	// Digests returns the advisory digests kept for the DB build built,
+	// nil when none are.
+	Digests(ctx context.Context, built time.Time) (map[PackageKey]string, error)
+	// SaveDigests keeps the digests of build built, in place of any kept
+	// for it, and drops those of builds no current snapshot was matched
+	// against.
+	SaveDigests(ctx context.Context, built time.Time, digests map[PackageKey]string) error
+	// Holding returns the current snapshots holding a package with one of
+	// keys, by ID.
+	Holding(ctx context.Context, keys []PackageKey) (map[int64]bool, error)
+	// MarkMatched marks the given snapshots, where still current, as
+	// matched against db without changing their findings: what the DB
+	// says about their packages did not change.
+	MarkMatched(ctx context.Context, snapshots []int64, db *report.DB) error
+}
+
+// PackageKey is what advisories are looked up by: an ecosystem
+// ("debian:12", "PyPI") and a package name.
+type PackageKey struct {
+	Ecosystem string `json:"ecosystem"`
+	Name      string `json:"name"`
 }
 
 // Current is a subject's current snapshot.
@@ -24,10 +50,8 @@ type Current struct {
 	ScannedAt time.Time
 	// DB is the snapshot's DB block as the report had it; nil when the
 	// findings came from no DB.
-	DB       *report.DB
-	Tool     string
-	Layers   []report.Layer
-	Findings []Finding
+	DB   *report.DB
+	Tool string
 }
 
 // Delivery states.

@@ -70,7 +70,9 @@ type PreparedPackage struct {
 	Ecosystem                 string
 	SourceName, SourceVersion string
 	Owned                     bool
-	JSON                      string
+	// AlsoMatch are the package's AlsoMatch names, space-separated.
+	AlsoMatch string
+	JSON      string
 }
 
 // PreparedFinding is one finding row: a vulnerability of the package at
@@ -279,7 +281,7 @@ func (p *Prepared) layers(r *report.Report) error {
 			p.Layers[i].Packages = append(p.Layers[i].Packages, PreparedPackage{
 				Key: e.pkg.ID, Type: e.pkg.Type, Name: e.pkg.Name, Version: e.pkg.Version,
 				PURL: e.pkg.PURL, PURLBase: PURLBase(e.pkg.PURL), Ecosystem: e.pkg.Ecosystem,
-				SourceName: e.pkg.SourceName, SourceVersion: e.pkg.SourceVersion, Owned: e.owned, JSON: e.json,
+				SourceName: e.pkg.SourceName, SourceVersion: e.pkg.SourceVersion, Owned: e.owned, AlsoMatch: strings.Join(e.pkg.AlsoMatch, " "), JSON: e.json,
 			})
 			if _, ok := where[e.pkg.ID]; !ok && !e.owned {
 				where[e.pkg.ID] = pkgRef{i, j}

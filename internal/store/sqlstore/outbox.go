@@ -12,12 +12,10 @@ import (
 	"github.com/customs-scanner/customs/internal/store"
 )
 
-// Current returns every subject's current snapshot with its layers and
-// findings.
+// Current returns every subject's current snapshot.
 func (s *Store) Current(ctx context.Context) ([]store.Current, error) {
 	var out []store.Current
-	var subjectIDs, snapIDs []int64
-	index := map[int64]int{}
+	var subjectIDs []int64
 	err := s.query(ctx, `SELECT sj.id, sn.id, sn.scanned_at, sn.db, sn.tool FROM subject sj JOIN snapshot sn ON sn.id = sj.current_snapshot ORDER BY sj.id`, nil, func(r *sql.Rows) error {
 		var c store.Current
 		var subject int64
@@ -33,11 +31,8 @@ func (s *Store) Current(ctx context.Context) ([]store.Current, error) {
 				return fmt.Errorf("snapshot %d: DB block: %w", c.Snapshot, err)
 			}
 		}
-		c.Findings = []store.Finding{}
-		index[c.Snapshot] = len(out)
 		out = append(out, c)
 		subjectIDs = append(subjectIDs, subject)
-		snapIDs = append(snapIDs, c.Snapshot)
 		return nil
 	})
 	if err != nil {
@@ -49,34 +44,6 @@ func (s *Store) Current(ctx context.Context) ([]store.Current, error) {
 	}
 	for i, id := range subjectIDs {
 		out[i].Subject = subjects[id]
-	}
-	err = s.inList(ctx, `SELECT sl.snapshot, i.diff_id, sl.created_by FROM snapshot_layer sl JOIN inventory i ON i.id = sl.inventory
-		WHERE sl.snapshot IN (%s) ORDER BY sl.snapshot, sl.idx`, nil, anys(snapIDs), func(r *sql.Rows) error {
-		var id int64
-		var l report.Layer
-		if err := r.Scan(&id, &l.DiffID, &l.CreatedBy); err != nil {
-			return err
-		}
-		c := &out[index[id]]
-		c.Layers = append(c.Layers, l)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	err = s.inList(ctx, `SELECT f.snapshot, f.vulnerability_id, f.status, f.fixed_version, f.severity, f.kev, f.epss, p.name, p.version, p.purl
-		FROM finding f JOIN package p ON p.id = f.package WHERE f.snapshot IN (%s)`, nil, anys(snapIDs), func(r *sql.Rows) error {
-		var id int64
-		var f store.Finding
-		if err := r.Scan(&id, &f.VulnerabilityID, &f.Status, &f.FixedVersion, &f.Severity, &f.KEV, &f.EPSS, &f.PackageName, &f.PackageVersion, &f.PURL); err != nil {
-			return err
-		}
-		c := &out[index[id]]
-		c.Findings = append(c.Findings, f)
-		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
 	return out, nil
 }

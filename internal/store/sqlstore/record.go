@@ -207,9 +207,9 @@ func (s *Store) inventory(ctx context.Context, tx *sql.Tx, l store.Layer) (int64
 	if isNew {
 		var rows [][]any
 		for i, p := range l.Packages {
-			rows = append(rows, []any{id, i, p.Key, p.Type, p.Name, p.Version, p.PURL, p.PURLBase, p.Ecosystem, p.SourceName, p.SourceVersion, p.Owned, p.JSON})
+			rows = append(rows, []any{id, i, p.Key, p.Type, p.Name, p.Version, p.PURL, p.PURLBase, p.Ecosystem, p.SourceName, p.SourceVersion, p.Owned, p.AlsoMatch, p.JSON})
 		}
-		if err := s.insertRows(ctx, tx, "package", []string{"inventory", "idx", "key", "type", "name", "version", "purl", "purl_base", "ecosystem", "source_name", "source_version", "owned", "data"}, rows, ""); err != nil {
+		if err := s.insertRows(ctx, tx, "package", []string{"inventory", "idx", "key", "type", "name", "version", "purl", "purl_base", "ecosystem", "source_name", "source_version", "owned", "also_match", "data"}, rows, ""); err != nil {
 			return 0, nil, false, err
 		}
 	}

@@ -484,3 +484,72 @@ func testDeliveryRetry(t *testing.T, b Backend, fx *Reports) {
 		t.Errorf("deliver before the backoff ended: %+v, %v", n, err)
 	}
 }
+
+// testReevaluateIncremental: after a DB update only the subjects holding a
+// package whose advisories changed are re-matched; the others are marked
+// as matched against the new build, and a full re-evaluation then finds
+// nothing they missed.
+func testReevaluateIncremental(t *testing.T, b Backend, fx *Reports) {
+	d := TwoDBs(t)
+	s := open(t, b, b.Fresh(t))
+	ctx := t.Context()
+	subjects := map[string]*report.Report{"alpine": fx.Alpine, "app": fx.AlpineApp, "app2": fx.AlpineApp2, "debian": fx.Debian}
+	recs := map[string]store.Recorded{}
+	for name, r := range subjects {
+		recs[name] = record(t, s, store.Input{Report: rematched(t, r, d.Old)})
+	}
+	opts := reevaluate.Options{DBPath: d.Old, Version: "storetest"}
+	// Against the build they were matched against: nothing to re-match;
+	// the build's digests are kept.
+	res, err := reevaluate.Run(ctx, s, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Rematched != 0 || res.Keys == 0 {
+		t.Fatalf("re-evaluation against the same build: %+v, want nothing re-matched and the keys digested", res)
+	}
+	keys, err := s.PackageKeys(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []store.PackageKey{{Ecosystem: "PyPI", Name: "urllib3"}, {Ecosystem: "PyPI", Name: "pyspark"}, {Ecosystem: "alpine:3.10", Name: "musl"}} {
+		if !slices.Contains(keys, k) {
+			t.Errorf("package keys lack %v", k)
+		}
+	}
+
+	// The new DB changes urllib3's and requests' advisories and lists
+	// pyspark's CVE-2022-33891 in KEV; the Alpine secdb is the same, and
+	// no CVE of an Alpine advisory of these images is KEV-listed.
+	opts.DBPath = d.New
+	res, err = reevaluate.Run(ctx, s, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Subjects != 4 || res.Rematched != 2 || res.Kept != 2 || res.Changed != 2 || res.ChangedKeys != 3 {
+		t.Errorf("re-evaluation after the update: %+v; want 4 subjects, the 2 app images re-matched and changed, 2 kept, 3 changed keys (requests, urllib3, pyspark)", res)
+	}
+	changed := map[string]bool{}
+	for _, c := range res.Changes {
+		changed[c.Subject.Digest] = true
+	}
+	if !changed[recs["app"].Subject.Digest] || !changed[recs["app2"].Subject.Digest] {
+		t.Errorf("changed subjects %v, want the two app images", changed)
+	}
+	for _, name := range []string{"alpine", "debian"} {
+		h, err := s.History(ctx, recs[name].Subject.Digest)
+		if err != nil || len(h) != 1 || !h[0].DBBuilt.Equal(res.DBBuilt) {
+			t.Errorf("%s: history %d snapshots (%v), built %v; want its one snapshot marked as matched against %s", name, len(h), err, h[0].DBBuilt, res.DBBuilt)
+		}
+	}
+	// Nothing was missed: a full re-evaluation finds no change.
+	opts.Full = true
+	if res, err := reevaluate.Run(ctx, s, opts); err != nil || res.Rematched != 4 || res.Changed != 0 {
+		t.Errorf("full re-evaluation after the incremental one: %+v, %v; want 4 re-matched, none changed", res, err)
+	}
+	// And back: the same keys changed, the same two subjects re-matched.
+	opts.Full, opts.DBPath = false, d.Old
+	if res, err := reevaluate.Run(ctx, s, opts); err != nil || res.Rematched != 2 || res.Kept != 2 || res.Changed != 2 {
+		t.Errorf("re-evaluation back against the old DB: %+v, %v; want the 2 app images re-matched and changed, 2 kept", res, err)
+	}
+}

@@ -73,6 +73,7 @@ func Run(t *testing.T, b Backend) {
 		{"Growth", testGrowth},
 		{"Reevaluate", testReevaluate},
 		{"ReevaluateSuperseded", testReevaluateSuperseded},
+		{"ReevaluateIncremental", testReevaluateIncremental},
 		{"DeliveryKilled", testDeliveryKilled},
 		{"DeliveryRetry", testDeliveryRetry},
 	}

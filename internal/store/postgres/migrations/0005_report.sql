@@ -13,3 +13,25 @@ CREATE TABLE snapshot_report (
 ALTER TABLE placement ADD COLUMN ref TEXT NOT NULL DEFAULT '';
 UPDATE placement SET ref = image;
 CREATE INDEX placement_ref ON placement (ref);
+
+-- The names advisories are looked up by besides the package's own (source)
+-- name: its AlsoMatch names (an rpm's binary name, a binary's other CPE
+-- products), space-separated. With ecosystem, name and source_name they are
+-- a package's keys, which incremental re-evaluation compares.
+ALTER TABLE package ADD COLUMN also_match TEXT NOT NULL DEFAULT '';
+CREATE INDEX package_also_match ON package (also_match) WHERE also_match <> '';
+
+-- Per DB build, a digest of everything matching reads for one package key
+-- (ecosystem, name): its records, their advisories, KEV listings and EPSS
+-- scores on either side of store.EPSSJump. Re-evaluation against a new build
+-- re-matches only the subjects holding a key whose digest differs from the
+-- build they were matched against (docs/store.md, "Which subjects").
+CREATE TABLE advisory_digest (
+  built     TIMESTAMPTZ NOT NULL,
+  ecosystem TEXT NOT NULL,
+  package   TEXT NOT NULL,
+  digest    TEXT NOT NULL,
+  PRIMARY KEY (built, ecosystem, package)
+);
+-- Re-evaluation reads the current snapshots by the build they were matched against.
+CREATE INDEX snapshot_db_built ON snapshot (db_built);
