@@ -32,6 +32,10 @@ const maxConfigFile = 1 << 20
 //	    - url: https://hooks.example/customs
 //	      secret: s3cret
 //	      minSeverity: high                 # also kevOnly, fixableOnly, refs: [globs]
+//	drift:                                 # customs drift (docs/drift.md)
+//	  ignore: [srv/uploads, "*.sock"]      # more paths whose changes are noise
+//	  no-default-ignore: false             # true: only the paths above
+//	  severity: {file-added: low}          # a kind of drift's severity
 //
 // It is read from --config FILE, else $CUSTOMS_CONFIG, else
 // os.UserConfigDir()/customs/config.yaml (which may be absent).
@@ -54,6 +58,18 @@ type Config struct {
 	Store string `yaml:"store"`
 	// Notify configures the notifications of re-evaluation.
 	Notify NotifyConfig `yaml:"notify"`
+	// Drift configures customs drift's noise control.
+	Drift DriftConfig `yaml:"drift"`
+}
+
+// DriftConfig is the config's drift: key; the flags add to it.
+type DriftConfig struct {
+	// Ignore are ignore patterns added to the defaults (or, with
+	// NoDefaultIgnore, replacing them).
+	Ignore          []string `yaml:"ignore"`
+	NoDefaultIgnore bool     `yaml:"no-default-ignore"`
+	// Severity sets kinds' severities: KIND: SEVERITY.
+	Severity map[string]string `yaml:"severity"`
 }
 
 // NotifyConfig is the config's notify: key.

@@ -68,7 +68,9 @@ var rules = map[string]Rule{
 	"reevaluate": {Rank: Pipeline, Stage: "scan", Imports: []string{"store", "report", "scan", "notify"}},
 	// The scanning service's core: the queue, workers running scan, the
 	// scheduled DB update (no HTTP; internal/server is its front end).
-	"service":       {Rank: Pipeline, Stage: "scan", Imports: []string{"scan", "store", "report", "target", "vulndb", "vulndb/sqlite"}},
+	"service": {Rank: Pipeline, Stage: "scan", Imports: []string{"scan", "store", "report", "target", "vulndb", "vulndb/sqlite"}},
+	// Drift: a container's (or host's) changes over its image's scan.
+	"drift":         {Rank: Pipeline, Stage: "scan", Imports: []string{"scan", "dockerengine", "layerfs", "report", "inventory", "target"}},
 	"vulndb/build":  {Rank: Pipeline, Stage: "vulndb/db", Imports: []string{"vulndb", "vulndb/cvss", "vulndb/feeds/*", "vulndb/sqlite"}},
 	"vulndb/update": {Rank: Pipeline, Stage: "vulndb/db", Imports: []string{"vulndb", "vulndb/build", "vulndb/sqlite"}},
 	"vulndb/dist":   {Rank: Pipeline, Stage: "vulndb/db", Imports: []string{"vulndb", "vulndb/sqlite"}},
@@ -87,7 +89,7 @@ var rules = map[string]Rule{
 	// deciding is scan's.
 	"cli": {Rank: FrontEnd, Imports: []string{
 		"scan", "inventory", "target", "report", "report/*", "vulndb", "vulndb/build", "vulndb/update", "vulndb/dist",
-		"store", "store/backend", "notify", "reevaluate",
+		"store", "store/backend", "notify", "reevaluate", "drift",
 		"version", // --version ranges and --upstream, in the schemes scan.Ecosystems gives
 		"policy", "vex", "vulndb/sqlite", "audit/secrets"}},
 }

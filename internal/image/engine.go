@@ -115,6 +115,8 @@ type engineSource struct {
 	// platform is Options.Platform: asked of an engine that keeps several
 	// platforms of an image, and checked against the image it gives.
 	platform string
+	// id is the image ID the engine gave when the source was opened.
+	id string
 }
 
 func openEngine(ctx context.Context, ref string, opts Options) (Source, error) {
@@ -128,17 +130,28 @@ func openEngine(ctx context.Context, ref string, opts Options) (Source, error) {
 	if err := eng.ping(ctx); err != nil {
 		return nil, fmt.Errorf("the Docker Engine at %s does not answer (%v); start it, set DOCKER_HOST, or use registry: to pull from the registry", eng.host, err)
 	}
-	if _, err := eng.inspect(ctx, ref); err != nil {
+	ins, err := eng.inspect(ctx, ref)
+	if err != nil {
 		if errors.Is(err, errNotInEngine) {
 			return nil, fmt.Errorf("the Docker Engine has no image %s; docker pull it first, or use registry:", ref)
 		}
 		return nil, err
 	}
-	return &engineSource{eng: eng, ref: ref, platform: opts.Platform}, nil
+	return &engineSource{eng: eng, ref: ref, platform: opts.Platform, id: ins.ID}, nil
 }
 
-// Identity is empty: the engine gives a stream, not a file.
-func (s *engineSource) Identity() string { return "" }
+// Identity is the image's ID in the engine, with the engine and the
+// platform asked for: the ID is a digest of the image's config (or, with
+// the containerd image store, of its manifest or index), which names the
+// DiffIDs of its layers, so the same ID is the same bytes. It lets a
+// drift or a second scan of the same image take its layers from the cache
+// instead of reading the whole docker save stream again.
+func (s *engineSource) Identity() string {
+	if s.id == "" {
+		return ""
+	}
+	return "docker-engine\x00" + s.eng.host + "\x00" + s.id + "\x00" + s.platform
+}
 
 func (s *engineSource) Read(ctx context.Context, layer LayerFunc) (*Metadata, error) {
 	m, err := s.read(ctx, layer)

@@ -97,41 +97,16 @@ func inspect(ctx context.Context, t target.Ref, opts Options) (*report.Report, e
 	if t.Kind == target.SBOM {
 		return scanSBOM(ctx, t.Name, opts, now)
 	}
-	exts := Extractors()
-	var sec *secrets.Scanner
-	if opts.Secrets {
-		rules := opts.SecretRules
-		if rules == nil {
-			rules = secrets.DefaultRules()
-		}
-		sec = secrets.New(rules)
-	}
 	src, err := image.OpenRef(ctx, t, opts.Image)
 	if err != nil {
 		return nil, err
 	}
 	defer src.Close()
 
-	var cache *layerfs.Cache
-	if opts.CacheDir != "" {
-		cache, err = layerfs.OpenCache(opts.CacheDir)
-		if err != nil {
-			log.Warn("layer cache disabled", "err", err)
-			cache = nil
-		}
-	}
-	var build string
-	if cache != nil {
-		if build, err = buildID(cache); err != nil {
-			log.Warn("layer cache disabled", "err", err)
-			cache = nil
-		}
-	}
-	a := newAnalyser(exts, sec)
-	a.cache, a.build, a.progress, a.log = cache, build, opts.handler().Progress, log
-	a.skipRules(opts.SkipDirs, opts.SkipFiles)
+	a := analyserFor(opts, log)
+	exts, sec := a.exts, a.sec
 	var key string
-	if id := src.Identity(); id != "" && cache != nil {
+	if id := src.Identity(); id != "" && a.cache != nil {
 		key = a.inspectedKey(id, ref, opts)
 		if r, wait, ok := a.inspected(key); ok {
 			log.Debug("analysis cache hit for source identity", "packages", len(r.Packages))
@@ -186,6 +161,40 @@ func inspect(ctx context.Context, t target.Ref, opts Options) (*report.Report, e
 		a.putInspected(key, r)
 	}
 	return matched(ctx, r, opts)
+}
+
+// analyserFor returns the analyser of a scan with opts: the extractors,
+// the secret scanner when opts.Secrets, the layer cache when opts.CacheDir
+// opens, and the skip rules.
+func analyserFor(opts Options, log *slog.Logger) *analyser {
+	var sec *secrets.Scanner
+	if opts.Secrets {
+		rules := opts.SecretRules
+		if rules == nil {
+			rules = secrets.DefaultRules()
+		}
+		sec = secrets.New(rules)
+	}
+	var cache *layerfs.Cache
+	if opts.CacheDir != "" {
+		var err error
+		if cache, err = layerfs.OpenCache(opts.CacheDir); err != nil {
+			log.Warn("layer cache disabled", "err", err)
+			cache = nil
+		}
+	}
+	var build string
+	if cache != nil {
+		var err error
+		if build, err = buildID(cache); err != nil {
+			log.Warn("layer cache disabled", "err", err)
+			cache = nil
+		}
+	}
+	a := newAnalyser(Extractors(), sec)
+	a.cache, a.build, a.progress, a.log = cache, build, opts.handler().Progress, log
+	a.skipRules(opts.SkipDirs, opts.SkipFiles)
+	return a
 }
 
 // matched matches r's packages and summarises it.

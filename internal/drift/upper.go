@@ -1,0 +1,368 @@
+package drift
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/md5"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+)
+
+// maxDBFile bounds one package-manager record read from the export (a
+// dpkg .md5sums file, apk's installed database).
+const maxDBFile = 64 << 20
+
+// exported is what the export stream said about one changed path.
+type exported struct {
+	Mode     fs.FileMode
+	Size     int64
+	Linkname string
+	Hardlink bool
+	// SHA256 is the content's digest ("sha256:<hex>"); md5 and sha1 are
+	// for the package managers' records (dpkg, apk).
+	SHA256    string
+	md5, sha1 string
+	// Exec says why the file is an executable: "elf", "script" (a
+	// shebang) or "mode" (an executable bit); "" when it is none.
+	Exec string
+}
+
+// owned is a package manager's record of one file.
+type owned struct {
+	Package   string `json:"package"`
+	Manager   string `json:"manager"`   // "dpkg", "apk"
+	Algorithm string `json:"algorithm"` // "md5", "sha1"
+	Digest    string `json:"digest"`    // hex
+}
+
+// upper filters a container's export into the layer of its changes: the
+// changed paths' entries, then a whiteout for each deleted path. It hashes
+// the changed files and keeps the package managers' records of them.
+type upper struct {
+	changes map[string]string // path -> Added, Changed, Deleted; ignored paths removed
+	files   map[string]*exported
+	owners  map[string]owned
+	// aliases are the top-level directories that are symlinks (a merged
+	// /usr's bin -> usr/bin), seen before the package records in the
+	// export's order.
+	aliases map[string]string
+	entries int // entries of the export
+	// skipped are package-manager records too large to read.
+	skipped []string
+}
+
+func newUpper(changes map[string]string) *upper {
+	return &upper{changes: changes, files: map[string]*exported{}, owners: map[string]owned{}, aliases: map[string]string{}}
+}
+
+// relevant reports whether a package record of p matters: p changed, or a
+// directory above it was deleted.
+func (u *upper) relevant(p string) bool {
+	if _, ok := u.changes[p]; ok {
+		return true
+	}
+	for q := path.Dir(p); q != "." && q != "/"; q = path.Dir(q) {
+		if u.changes[q] == Deleted {
+			return true
+		}
+	}
+	return false
+}
+
+// run reads the export from r and writes the upper layer to w.
+func (u *upper) run(ctx context.Context, r io.Reader, w io.Writer) error {
+	tr := tar.NewReader(bufio.NewReaderSize(r, 256<<10))
+	tw := tar.NewWriter(w)
+	hs := newHashers()
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		hdr, err := tr.Next()
+		if errors.Is(err, tar.ErrInsecurePath) && hdr != nil {
+			err = nil
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return fmt.Errorf("the export ended early after %d entries (was the container removed?): %w", u.entries, err)
+		}
+		u.entries++
+		p, ok := cleanPath(hdr.Name)
+		if !ok || p == "." {
+			continue
+		}
+		if hdr.Typeflag == tar.TypeSymlink && !strings.Contains(p, "/") {
+			// A merged /usr: /bin -> usr/bin. Package records name
+			// files by the path the package ships them at (bin/ls).
+			if t, ok := cleanPath(hdr.Linkname); ok && t != "." && t != p {
+				u.aliases[p] = t
+			}
+		}
+		kind, changed := u.changes[p]
+		if changed && kind == Deleted {
+			changed = false // present again: the changes were read before the export
+		}
+		var body io.Reader = tr
+		if hdr.Typeflag == tar.TypeReg && isPackageDB(p) {
+			data, err := io.ReadAll(io.LimitReader(tr, maxDBFile+1))
+			if err != nil {
+				return fmt.Errorf("the export ended early in %s: %w", p, unexpected(err))
+			}
+			if len(data) > maxDBFile {
+				u.skipped = append(u.skipped, p)
+			} else {
+				u.readPackageDB(p, data)
+			}
+			body = io.MultiReader(bytes.NewReader(data), tr)
+		}
+		if !changed {
+			continue // the tar reader skips the body
+		}
+		h := *hdr
+		h.Name = p
+		if h.Typeflag == tar.TypeDir {
+			h.Name += "/"
+		}
+		e := &exported{Mode: hdr.FileInfo().Mode(), Size: hdr.Size, Linkname: hdr.Linkname}
+		switch hdr.Typeflag {
+		case tar.TypeLink:
+			lp, ok := cleanPath(hdr.Linkname)
+			if !ok {
+				continue
+			}
+			h.Linkname, e.Linkname, e.Hardlink = lp, lp, true
+		case tar.TypeReg, tar.TypeDir, tar.TypeSymlink:
+		default:
+			u.files[p] = e
+			continue // devices and fifos: recorded, not layered
+		}
+		if err := tw.WriteHeader(&h); err != nil {
+			return fmt.Errorf("write the changes' layer: %w", err)
+		}
+		if hdr.Typeflag == tar.TypeReg {
+			hs.reset()
+			src := &readErr{r: body}
+			if _, err := io.Copy(io.MultiWriter(tw, hs), src); err != nil {
+				if src.err != nil {
+					return fmt.Errorf("the export ended early in %s: %w", p, unexpected(src.err))
+				}
+				return fmt.Errorf("write the changes' layer: %w", err)
+			}
+			e.SHA256, e.md5, e.sha1 = "sha256:"+hex.EncodeToString(hs.sha256.Sum(nil)), hex.EncodeToString(hs.md5.Sum(nil)), hex.EncodeToString(hs.sha1.Sum(nil))
+			e.Exec = execKind(hs.head[:hs.n], e.Mode)
+		}
+		u.files[p] = e
+	}
+	// Deletions as OCI whiteouts, so the layer over the image is the
+	// container's filesystem.
+	var deleted []string
+	for p, k := range u.changes {
+		if k == Deleted {
+			deleted = append(deleted, p)
+		}
+	}
+	sort.Strings(deleted)
+	for _, p := range deleted {
+		dir, base := path.Split(p)
+		if err := tw.WriteHeader(&tar.Header{Name: dir + ".wh." + base, Typeflag: tar.TypeReg, Mode: 0o644}); err != nil {
+			return fmt.Errorf("write the changes' layer: %w", err)
+		}
+	}
+	return tw.Close()
+}
+
+// execKind says why content with mode is an executable, or "".
+func execKind(head []byte, mode fs.FileMode) string {
+	switch {
+	case bytes.HasPrefix(head, []byte("\x7fELF")):
+		return "elf"
+	case bytes.HasPrefix(head, []byte("#!")):
+		return "script"
+	case mode&0o111 != 0:
+		return "mode"
+	}
+	return ""
+}
+
+// hashers hash one file for the report and the package managers, and keep
+// its first bytes.
+type hashers struct {
+	sha256, md5, sha1 hash.Hash
+	head              [4]byte
+	n                 int
+}
+
+func newHashers() *hashers {
+	return &hashers{sha256: sha256.New(), md5: md5.New(), sha1: sha1.New()}
+}
+
+func (h *hashers) reset() {
+	h.sha256.Reset()
+	h.md5.Reset()
+	h.sha1.Reset()
+	h.n = 0
+}
+
+func (h *hashers) Write(p []byte) (int, error) {
+	if h.n < len(h.head) {
+		h.n += copy(h.head[h.n:], p)
+	}
+	h.sha256.Write(p)
+	h.md5.Write(p)
+	h.sha1.Write(p)
+	return len(p), nil
+}
+
+// Package-manager records of file digests.
+const (
+	dpkgInfo     = "var/lib/dpkg/info/"
+	dpkgStatusD  = "var/lib/dpkg/status.d/"
+	apkInstalled = "lib/apk/db/installed"
+)
+
+func isPackageDB(p string) bool {
+	if p == apkInstalled {
+		return true
+	}
+	return strings.HasSuffix(p, ".md5sums") && (strings.HasPrefix(p, dpkgInfo) || strings.HasPrefix(p, dpkgStatusD))
+}
+
+// readPackageDB keeps the records of relevant paths from a dpkg .md5sums
+// file or apk's installed database.
+func (u *upper) readPackageDB(p string, data []byte) {
+	if p == apkInstalled {
+		u.readAPK(data)
+		return
+	}
+	pkg := strings.TrimSuffix(path.Base(p), ".md5sums")
+	pkg, _, _ = strings.Cut(pkg, ":") // NAME:ARCH.md5sums
+	for line := range bytes.Lines(data) {
+		sum, file, ok := bytes.Cut(bytes.TrimRight(line, "\r\n"), []byte("  "))
+		if !ok || len(sum) != 32 {
+			continue
+		}
+		fp, ok := cleanPath(string(file))
+		if !ok {
+			continue
+		}
+		if fp = u.resolve(fp); u.relevant(fp) {
+			u.owners[fp] = owned{Package: pkg, Manager: "dpkg", Algorithm: "md5", Digest: string(sum)}
+		}
+	}
+}
+
+// readAPK reads apk's installed database: P: package, F: directory, R:
+// file, Z: the file's checksum, "Q1" and the base64 of its SHA-1.
+func (u *upper) readAPK(data []byte) {
+	var pkg, dir, file string
+	for line := range bytes.Lines(data) {
+		line = bytes.TrimRight(line, "\r\n")
+		if len(line) < 2 || line[1] != ':' {
+			if len(line) == 0 {
+				pkg, dir, file = "", "", ""
+			}
+			continue
+		}
+		v := string(line[2:])
+		switch line[0] {
+		case 'P':
+			pkg = v
+		case 'F':
+			dir, file = v, ""
+		case 'R':
+			file = path.Join(dir, v)
+		case 'Z':
+			if file == "" || !strings.HasPrefix(v, "Q1") {
+				continue
+			}
+			sum, err := base64.StdEncoding.DecodeString(v[2:])
+			if err != nil || len(sum) != sha1.Size {
+				continue
+			}
+			if fp, ok := cleanPath(file); ok && u.relevant(u.resolve(fp)) {
+				u.owners[u.resolve(fp)] = owned{Package: pkg, Manager: "apk", Algorithm: "sha1", Digest: hex.EncodeToString(sum)}
+			}
+		}
+	}
+}
+
+// resolve follows a top-level directory symlink at the start of p.
+func (u *upper) resolve(p string) string {
+	top, rest, ok := strings.Cut(p, "/")
+	if !ok {
+		return p
+	}
+	if t, ok := u.aliases[top]; ok {
+		return t + "/" + rest
+	}
+	return p
+}
+
+// matches reports whether e's content is what the record says.
+func (o owned) matches(e *exported) bool {
+	switch o.Algorithm {
+	case "md5":
+		return e.md5 == o.Digest
+	case "sha1":
+		return e.sha1 == o.Digest
+	}
+	return false
+}
+
+// cleanPath turns a tar name into a root-relative clean path; ok is false
+// when it escapes the root.
+func cleanPath(name string) (string, bool) {
+	p := path.Clean("/" + strings.TrimPrefix(name, "./"))
+	if strings.Contains(name, "..") {
+		// "/.." cleans to "/": refuse names that try to climb out.
+		for _, part := range strings.Split(name, "/") {
+			if part == ".." {
+				return "", false
+			}
+		}
+	}
+	p = strings.TrimPrefix(p, "/")
+	if p == "" {
+		p = "."
+	}
+	return p, true
+}
+
+// readErr remembers the error of its reader, to tell a short export from
+// a closed layer.
+type readErr struct {
+	r   io.Reader
+	err error
+}
+
+func (r *readErr) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil && err != io.EOF {
+		r.err = err
+	}
+	return n, err
+}
+
+func unexpected(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
