@@ -128,10 +128,9 @@ func container(ctx context.Context, eng *engine, c Container, opts Options) (*Re
 		lc <- listed{m, err}
 	}()
 	var (
-		up      *upper
-		ignored int
-		done    chan error
-		waited  bool
+		up     *upper
+		done   chan error
+		waited bool
 	)
 	changes := func() (map[string]string, error) {
 		waited = true
@@ -156,12 +155,6 @@ func container(ctx context.Context, eng *engine, c Container, opts Options) (*Re
 		m, err := changes()
 		if err != nil {
 			return nil, err
-		}
-		for p := range m {
-			if ig.ignored(p) {
-				delete(m, p)
-				ignored++
-			}
 		}
 		up = newUpper(m)
 		body, err := eng.export(ctx, c.ID)
@@ -199,16 +192,16 @@ func container(ctx context.Context, eng *engine, c Container, opts Options) (*Re
 		SchemaVersion: SchemaVersion, Tool: report.Tool{Name: "customs", Version: opts.Scan.Version}, CreatedAt: opts.now(),
 		Target:  Target{Ref: "docker:" + c.Name, Kind: "container", ID: c.ID, Name: c.Name, State: c.State, Image: c.Image},
 		Against: Against{Ref: against.String(), Kind: "image", ImageID: o.Base.Target.ImageID},
-		Ignore:  opts.ignore(), Ignored: ignored,
+		Ignore:  opts.ignore(),
 	}
 	if opts.Against == "" {
 		r.Against.Ref = "docker:" + c.Image
 	}
 	sev := opts.severities()
-	r.files(up, o.BaseFS, sev)
+	r.files(up, o.BaseFS, ig, sev)
 	r.inventories(o.Base, o.Top, sev)
 	if o.Top.Secrets != nil {
-		r.secrets(o.Top.Secrets)
+		r.secrets(o.Top.Secrets, ig)
 	}
 	for _, p := range up.skipped {
 		r.Warnings = append(r.Warnings, inventory.FileError{Path: p, Err: fmt.Sprintf("package records larger than %d bytes not read: integrity of its files unchecked", maxDBFile)})
@@ -242,9 +235,13 @@ func (w *waitCloser) Close() error {
 }
 
 // files reports the changed paths of the export against the image's.
-func (r *Report) files(up *upper, base *layerfs.FS, sev map[string]string) {
+func (r *Report) files(up *upper, base *layerfs.FS, ig ignorer, sev map[string]string) {
 	paths := slices.Sorted(maps.Keys(up.changes))
 	for _, p := range paths {
+		if ig.ignored(p) {
+			r.Ignored++
+			continue
+		}
 		change := up.changes[p]
 		e := up.files[p]
 		if change != Deleted && e == nil {
@@ -398,10 +395,10 @@ func cmp0(s string) string {
 }
 
 // secrets reports the secrets in files the target wrote.
-func (r *Report) secrets(found []report.Secret) {
+func (r *Report) secrets(found []report.Secret, ig ignorer) {
 	r.Secrets = []report.Secret{}
 	for _, s := range found {
-		if !s.StillPresent {
+		if !s.StillPresent || ig.ignored(s.Path) {
 			continue
 		}
 		s.Path = abs(s.Path)
@@ -533,14 +530,13 @@ func Host(ctx context.Context, t target.Ref, opts Options) (*Report, error) {
 		for _, s := range base.Secrets {
 			have[s.Rule+"\x00"+s.Path+"\x00"+s.Match] = true
 		}
-		ig := newIgnorer(r.Ignore)
 		var fresh []report.Secret
 		for _, s := range top.Secrets {
-			if s.Source == "file" && !have[s.Rule+"\x00"+s.Path+"\x00"+s.Match] && !ig.ignored(s.Path) {
+			if s.Source == "file" && !have[s.Rule+"\x00"+s.Path+"\x00"+s.Match] {
 				fresh = append(fresh, s)
 			}
 		}
-		r.secrets(fresh)
+		r.secrets(fresh, newIgnorer(r.Ignore))
 	}
 	r.Warnings = top.Warnings
 	r.summarize()

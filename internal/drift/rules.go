@@ -83,14 +83,19 @@ func CheckSeverities(m map[string]string) error {
 }
 
 // DefaultIgnore are the paths a container writes as it runs, whose changes
-// say nothing: glob patterns (path.Match) on the root-relative path or one
-// of its parent directories, or with a wildcard and no slash on the base
-// name; listed in docs/drift.md.
+// say nothing, and the package databases, whose changes the package drift
+// says. An ignored path is not reported, but still read: the inventory of
+// the container sees it. Patterns are glob patterns (path.Match) on the
+// root-relative path or one of its parent directories, or with a wildcard
+// and no slash on the base name; listed in docs/drift.md.
 func DefaultIgnore() []string {
 	return []string{
 		"proc", "sys", "dev", "run", "var/run", "tmp", "var/tmp",
 		"var/log", "var/cache",
 		"var/lib/apt/lists", "var/lib/dpkg/lock*", "var/lib/dpkg/triggers/Lock", "var/lib/dpkg/*-old",
+		// The package databases: their changes are the packages'.
+		"var/lib/dpkg/status", "var/lib/dpkg/available", "var/lib/dpkg/info", "var/lib/dpkg/updates",
+		"lib/apk/db", "var/lib/rpm", "usr/lib/sysimage/rpm",
 		"*.pid",
 		"etc/hostname", "etc/hosts", "etc/resolv.conf", "etc/mtab", ".dockerenv",
 	}

@@ -48,6 +48,25 @@ func Rootfs(t testing.TB, rel string) string {
 	return p
 }
 
+// DebootstrapRoot returns the root filesystem `debootstrap --variant=minbase
+// bookworm` made for the benchmark, the base of Rootfs's:
+// $CUSTOMS_ROOTFS_BASE, else bench/rootfs/base in the repository. Tests
+// that read it are long: they skip with -short.
+func DebootstrapRoot(t testing.TB) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("reads the benchmark's debootstrap root filesystem; skipped with -short")
+	}
+	root := os.Getenv("CUSTOMS_ROOTFS_BASE")
+	if root == "" {
+		root = filepath.Join(repoRoot(t), "bench", "rootfs", "base")
+	}
+	if _, err := os.Stat(filepath.Join(root, "var", "lib", "dpkg", "status")); err != nil {
+		missing(t, "debootstrap root filesystem not present (%v): run scripts/bench.sh --prepare to build it", err)
+	}
+	return root
+}
+
 // BenchImage returns the image archive name (e.g.
 // "debian-bookworm-plain.tar") that scripts/bench.sh builds:
 // $CUSTOMS_BENCH_IMAGES/name, else bench/images/name in the repository.

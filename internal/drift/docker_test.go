@@ -1,0 +1,286 @@
+package drift
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/customs-scanner/customs/internal/dockerengine"
+	"github.com/customs-scanner/customs/internal/scan"
+	"github.com/customs-scanner/customs/internal/shareddata"
+)
+
+// needDocker skips the test when no Docker Engine answers or there is no
+// docker CLI to change containers with.
+func needDocker(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("docker"); err != nil {
+		t.Skip("no docker CLI in PATH: skipping the Docker Engine test")
+	}
+	c, err := dockerengine.New("")
+	if err != nil {
+		t.Skipf("no Docker Engine: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+	defer cancel()
+	resp, err := c.Get(ctx, "/_ping")
+	if err != nil {
+		t.Skipf("no Docker Engine answers at %s (%v): skipping the Docker Engine test", c.Host, err)
+	}
+	resp.Body.Close()
+}
+
+// docker runs the docker CLI and returns its trimmed stdout.
+func docker(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.CommandContext(t.Context(), "docker", args...).Output()
+	if err != nil {
+		var stderr []byte
+		if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("docker %s: %v: %s", strings.Join(args, " "), err, stderr)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func randomName(t *testing.T, prefix string) string {
+	t.Helper()
+	b := make([]byte, 5)
+	rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}
+
+// importRoot imports a slice of the debootstrap root filesystem (without
+// documentation, locales and caches) as an image, removed at the end.
+func importRoot(t *testing.T) string {
+	t.Helper()
+	root := shareddata.DebootstrapRoot(t)
+	name := randomName(t, "customs-drift-test:")
+	tarCmd := exec.CommandContext(t.Context(), "tar", "-C", root, "-c",
+		"--exclude=./usr/share/doc", "--exclude=./usr/share/man", "--exclude=./usr/share/locale",
+		"--exclude=./usr/share/info", "--exclude=./usr/share/zoneinfo", "--exclude=./var/cache",
+		"--exclude=./var/lib/apt/lists", "--exclude=./proc", "--exclude=./sys", "--exclude=./dev", ".")
+	imp := exec.CommandContext(t.Context(), "docker", "import", "-", name)
+	pipe, err := tarCmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	imp.Stdin = pipe
+	if err := tarCmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	out, err := imp.CombinedOutput()
+	if werr := tarCmd.Wait(); err == nil && werr != nil {
+		err = werr
+	}
+	if err != nil {
+		t.Fatalf("docker import of %s: %v: %s", root, err, out)
+	}
+	t.Cleanup(func() { exec.Command("docker", "rmi", "-f", name).Run() })
+	return name
+}
+
+// run starts a container of image that sleeps, removed at the end.
+func run(t *testing.T, image string) string {
+	t.Helper()
+	name := randomName(t, "customs-drift-")
+	docker(t, "run", "-d", "--name", name, image, "sleep", "3600")
+	t.Cleanup(func() { exec.Command("docker", "rm", "-f", name).Run() })
+	return name
+}
+
+func testOptions(t *testing.T, cache string) Options {
+	return Options{Scan: scan.Options{CacheDir: cache, Secrets: true, Version: "test"}}
+}
+
+func one(t *testing.T, ref string, opts Options) *Report {
+	t.Helper()
+	rs, errs, err := Containers(t.Context(), ref, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(errs) > 0 || len(rs) != 1 {
+		t.Fatalf("Containers(%s) = %d reports, errors %v; want one", ref, len(rs), errs)
+	}
+	return rs[0]
+}
+
+// item returns the drift item of kind about subject.
+func item(r *Report, kind, subject string) (Item, bool) {
+	for _, it := range r.Drift {
+		if it.Kind == kind && it.Subject == subject {
+			return it, true
+		}
+	}
+	return Item{}, false
+}
+
+func file(r *Report, p string) (File, bool) {
+	for _, f := range r.Files {
+		if f.Path == p {
+			return f, true
+		}
+	}
+	return File{}, false
+}
+
+// TestDriftDockerEngine changes a container of a Debian image built here
+// with docker exec and docker cp, stops it, and checks that each change
+// is reported with its kind and severity, and that an untouched container
+// of the same image reports no drift.
+func TestDriftDockerEngine(t *testing.T) {
+	needDocker(t)
+	img := importRoot(t)
+	cache := t.TempDir()
+	opts := testOptions(t, cache)
+
+	clean := run(t, img)
+	changed := run(t, img)
+
+	dropped := filepath.Join(t.TempDir(), "dropper")
+	bin, err := os.ReadFile(filepath.Join(shareddata.DebootstrapRoot(t), "usr", "bin", "true"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dropped, bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	preload := filepath.Join(t.TempDir(), "ld.so.preload")
+	if err := os.WriteFile(preload, []byte("/usr/lib/libdrift.so\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	deb, err := filepath.Abs(filepath.Join("..", "..", "testdata", "debs", "age_1.1.1-1+b3_amd64.deb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	docker(t, "exec", changed, "sh", "-c", "echo tampered >> /usr/bin/ls") // owned by coreutils as /bin/ls
+	docker(t, "exec", changed, "rm", "/usr/bin/tail")                      // owned by coreutils
+	docker(t, "exec", changed, "sh", "-c", "echo 'drift:x:0:0::/root:/bin/sh' >> /etc/passwd")
+	docker(t, "exec", changed, "sh", "-c", "echo 'token: ghp_R8x2Kq9LmZ4vT7wP3nY6bC1dF5gH0jS2aE4u' > /root/notes.yaml")
+	docker(t, "cp", dropped, changed+":/usr/local/bin/dropper")
+	docker(t, "cp", deb, changed+":/root/age.deb")
+	docker(t, "exec", changed, "dpkg", "-i", "/root/age.deb")
+	docker(t, "cp", preload, changed+":/etc/ld.so.preload")
+	docker(t, "stop", "-t", "1", changed)
+
+	t.Run("untouched", func(t *testing.T) {
+		r := one(t, clean, opts)
+		if !r.Clean() {
+			t.Errorf("untouched container drifted: %+v", r.Drift)
+		}
+		if r.Target.State != "running" {
+			t.Errorf("state %q, want running", r.Target.State)
+		}
+	})
+
+	t.Run("changed and stopped", func(t *testing.T) {
+		r := one(t, changed, opts)
+		if r.Target.State != "exited" {
+			t.Errorf("state %q, want exited", r.Target.State)
+		}
+		for _, want := range []struct{ kind, subject, severity string }{
+			{KindIntegrity, "/usr/bin/ls", "HIGH"},
+			{KindIntegrity, "/usr/bin/tail", "HIGH"},
+			{KindExecutable, "/usr/local/bin/dropper", "HIGH"},
+			{KindSensitive, "/etc/passwd", "HIGH"},
+			{KindPreload, "/etc/ld.so.preload", "CRITICAL"},
+			{KindPackageAdded, "age@1.1.1-1+b3", "MEDIUM"},
+			{KindFileAdded, "/root/age.deb", "NEGLIGIBLE"},
+			{KindSecret, "/root/notes.yaml", ""},
+		} {
+			it, ok := item(r, want.kind, want.subject)
+			if !ok {
+				t.Errorf("no %s item for %s; drift: %+v", want.kind, want.subject, r.Drift)
+				continue
+			}
+			if want.severity != "" && it.Severity != want.severity {
+				t.Errorf("%s %s: severity %s, want %s", want.kind, want.subject, it.Severity, want.severity)
+			}
+		}
+		ls, _ := file(r, "/usr/bin/ls")
+		if ls.Owner == nil || ls.Owner.Package != "coreutils" || ls.Integrity != "mismatch" || !strings.HasPrefix(ls.Digest, "sha256:") || ls.Image == nil {
+			t.Errorf("/usr/bin/ls = %+v, want a coreutils file whose content mismatches, with its digest and the image's entry", ls)
+		}
+		tail, _ := file(r, "/usr/bin/tail")
+		if tail.Change != Deleted || tail.Integrity != "missing" {
+			t.Errorf("/usr/bin/tail = %+v, want deleted, integrity missing", tail)
+		}
+		age, _ := file(r, "/usr/bin/age")
+		if age.Change != Added || age.Integrity != "ok" || age.Kind != KindFileAdded {
+			t.Errorf("/usr/bin/age = %+v, want added by a package, integrity ok, kind file-added", age)
+		}
+		for _, p := range []string{"/var/lib/dpkg/lock", "/var/lib/dpkg/status", "/var/lib/dpkg/info/age.list"} {
+			if _, ok := file(r, p); ok {
+				t.Errorf("%s reported; the default ignore list has it", p)
+			}
+		}
+
+		// The same report, judged by the scan's gate.
+		sr := r.Scan()
+		if err := scan.Judge(t.Context(), sr, scan.Options{Gate: &scan.Gate{FailOn: "critical"}}); err != nil {
+			t.Fatal(err)
+		}
+		if sr.Verdict == nil || !sr.Verdict.Failed {
+			t.Errorf("--fail-on critical: verdict %+v, want failed (ld.so.preload)", sr.Verdict)
+		}
+	})
+
+	t.Run("all", func(t *testing.T) {
+		// docker: and docker:all differ in the containers they list;
+		// the drift of each is the one above (other containers on the
+		// engine are not the test's to read).
+		eng, err := newEngine(t.Context(), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		names := func(all bool) []string {
+			cs, err := eng.containers(t.Context(), all)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var n []string
+			for _, c := range cs {
+				n = append(n, c.Name)
+			}
+			return n
+		}
+		if n := names(false); !slices.Contains(n, clean) || slices.Contains(n, changed) {
+			t.Errorf("docker: = %v, want %s and not the stopped %s", n, clean, changed)
+		}
+		if n := names(true); !slices.Contains(n, clean) || !slices.Contains(n, changed) {
+			t.Errorf("docker:all = %v, want %s and %s", n, clean, changed)
+		}
+	})
+
+	t.Run("no such container", func(t *testing.T) {
+		_, _, err := Containers(t.Context(), randomName(t, "customs-none-"), opts)
+		if !errors.Is(err, ErrNoContainer) {
+			t.Errorf("err = %v, want ErrNoContainer", err)
+		}
+	})
+
+	t.Run("image deleted", func(t *testing.T) {
+		// An image of its own, made by committing a container, so that
+		// deleting it leaves the test's image alone.
+		name := randomName(t, "customs-drift-")
+		docker(t, "create", "--name", name, img, "true")
+		t.Cleanup(func() { exec.Command("docker", "rm", "-f", name).Run() })
+		committed := docker(t, "commit", name, randomName(t, "customs-drift-commit:"))
+		docker(t, "rm", "-f", name)
+		docker(t, "create", "--name", name, committed, "true")
+		docker(t, "rmi", "-f", committed)
+		_, _, err := Containers(t.Context(), name, opts)
+		if err == nil || !strings.Contains(err.Error(), "--against") {
+			t.Errorf("err = %v, want one that says the image is gone and names --against", err)
+		}
+	})
+}
