@@ -152,7 +152,7 @@ func runDrift(cmd *cobra.Command, g *globals, f *driftFlags, ref string) error {
 	case target.Docker:
 		reports, errs, err := drift.Containers(cmd.Context(), t.Name, opts)
 		if err := noDB(err); err != nil {
-			return err
+			return fmt.Errorf("drift %s: %w", ref, err)
 		}
 		doc.Reports = reports
 		for _, e := range errs {

@@ -27,7 +27,7 @@ func TestTypos(t *testing.T) {
 		{"global flag", []string{"--cahce-dir", t.TempDir(), "version"}, "unknown flag --cahce-dir; did you mean --cache-dir?"},
 		{"one dash", []string{"scan", "-fail-on", "high", alpineImage}, "unknown flag -fail-on; did you mean --fail-on?"},
 		{"unknown flag", []string{"sbom", "--frobnicate", alpineImage}, "unknown flag --frobnicate (see customs sbom --help)"},
-		{"flag before its command", []string{"--no-default-skips", "scan", alpineImage}, "unknown flag --no-default-skips: it is a flag of customs explain, customs sbom, customs scan; give it after the command name"},
+		{"flag before its command", []string{"--no-default-skips", "scan", alpineImage}, "unknown flag --no-default-skips: it is a flag of customs drift, customs explain, customs sbom, customs scan; give it after the command name"},
 		{"scheme", []string{"sbom", "dockr:foo"}, `unknown scheme "dockr:", did you mean docker:? (for an image named dockr, write registry:dockr:foo)`},
 		{"scheme of an archive", []string{"sbom", "docker-archiv:" + alpineImage}, `unknown scheme "docker-archiv:", did you mean docker-archive:?`},
 		{"missing file", []string{"sbom", missing}, "file " + missing + " does not exist: check the path and the name of the file"},

@@ -82,8 +82,10 @@ func TestDockerEngine(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer src.Close()
-			if id := src.Identity(); id != "" {
-				t.Errorf("Identity = %q, want empty", id)
+			// The identity is the engine's image ID, a digest of the
+			// image's content.
+			if id := src.Identity(); !strings.Contains(id, "\x00sha256:") {
+				t.Errorf("Identity = %q, want one naming the image ID", id)
 			}
 			m, seen := readSource(t, src)
 			if m.Kind != KindDocker || m.Ref != ref {

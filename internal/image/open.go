@@ -239,8 +239,8 @@ func looksLikePath(ref string) bool {
 func openReference(ctx context.Context, ref string, opts Options) (Source, error) {
 	eng, err := newEngine(opts.DockerHost)
 	if err == nil && eng.ping(ctx) == nil {
-		if _, err := eng.inspect(ctx, ref); err == nil {
-			return &engineSource{eng: eng, ref: ref, platform: opts.Platform}, nil
+		if ins, err := eng.inspect(ctx, ref); err == nil {
+			return &engineSource{eng: eng, ref: ref, platform: opts.Platform, id: ins.ID}, nil
 		}
 	}
 	return openRegistry(ctx, ref, opts)
