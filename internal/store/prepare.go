@@ -49,7 +49,8 @@ type Prepared struct {
 	Replaces  int64
 	Unchanged bool
 	// Report is the report without its packages (the inventories hold
-	// them), as gzip-compressed JSON, for Store.Report.
+	// them) and findings (Findings' Detail), as gzip-compressed JSON, for
+	// Store.Report.
 	Report []byte
 }
 
@@ -85,6 +86,9 @@ type PreparedFinding struct {
 	Severity        string
 	KEV             bool
 	EPSS            float64
+	// Detail is the finding as the report had it (JSON), DetailHash its
+	// SHA-256: finding_detail's key.
+	Detail, DetailHash string
 }
 
 // Prepare reads a recording. A report with no target and no packages, or
@@ -149,10 +153,11 @@ func Prepare(in Input) (*Prepared, error) {
 	return p, nil
 }
 
-// compressReport returns r without its packages as gzip-compressed JSON.
+// compressReport returns r without its packages and findings (rows of
+// their own) as gzip-compressed JSON.
 func compressReport(r *report.Report) ([]byte, error) {
 	rest := *r
-	rest.Packages, rest.Owned = nil, nil
+	rest.Packages, rest.Owned, rest.Findings = nil, nil, nil
 	var b bytes.Buffer
 	zw, err := gzip.NewWriterLevel(&b, gzip.BestSpeed)
 	if err != nil {
@@ -300,6 +305,12 @@ func (p *Prepared) layers(r *report.Report) error {
 		if f.EPSS != nil {
 			pf.EPSS = f.EPSS.Score
 		}
+		b, err := json.Marshal(f)
+		if err != nil {
+			return fmt.Errorf("record finding %s: %w", f.VulnerabilityID, err)
+		}
+		sum := sha256.Sum256(b)
+		pf.Detail, pf.DetailHash = string(b), "sha256:"+hex.EncodeToString(sum[:])
 		p.Findings = append(p.Findings, pf)
 		p.Summary[f.Severity]++
 		for _, a := range f.Aliases {

@@ -57,6 +57,9 @@ func (s *Store) Prune(ctx context.Context, opts store.PruneOptions) (store.Prune
 		if _, err := tx.ExecContext(ctx, `DELETE FROM package WHERE inventory IN (SELECT id FROM inventory WHERE `+orphan+`)`); err != nil {
 			return err
 		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM finding_detail WHERE id NOT IN (SELECT detail FROM finding WHERE detail IS NOT NULL)`); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM inventory WHERE `+orphan)
 		if err != nil {
 			return err

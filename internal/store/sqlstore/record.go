@@ -161,11 +161,15 @@ func (s *Store) record(ctx context.Context, tx *sql.Tx, p *store.Prepared) (stor
 	if err := s.insertRows(ctx, tx, "snapshot_layer", []string{"snapshot", "idx", "inventory", "created_by"}, layers, ""); err != nil {
 		return out, err
 	}
+	details, err := s.details(ctx, tx, p.Findings)
+	if err != nil {
+		return out, err
+	}
 	var findings [][]any
 	for _, f := range p.Findings {
-		findings = append(findings, []any{snap, pkgIDs[f.Layer][f.Package], f.VulnerabilityID, f.Status, f.FixedVersion, f.Severity, f.KEV, f.EPSS})
+		findings = append(findings, []any{snap, pkgIDs[f.Layer][f.Package], f.VulnerabilityID, f.Status, f.FixedVersion, f.Severity, f.KEV, f.EPSS, details[f.DetailHash]})
 	}
-	if err := s.insertRows(ctx, tx, "finding", []string{"snapshot", "package", "vulnerability_id", "status", "fixed_version", "severity", "kev", "epss"}, findings, ""); err != nil {
+	if err := s.insertRows(ctx, tx, "finding", []string{"snapshot", "package", "vulnerability_id", "status", "fixed_version", "severity", "kev", "epss", "detail"}, findings, ""); err != nil {
 		return out, err
 	}
 	var aliases [][]any
@@ -239,4 +243,52 @@ func (s *Store) inventory(ctx context.Context, tx *sql.Tx, l store.Layer) (int64
 		return 0, nil, false, fmt.Errorf("inventory %s holds %d packages, want %d", l.Hash, n, len(ids))
 	}
 	return id, ids, isNew, nil
+}
+
+// details stores the findings' details not stored yet, in hash order, and
+// returns the ID of each by hash.
+func (s *Store) details(ctx context.Context, tx *sql.Tx, fs []store.PreparedFinding) (map[string]int64, error) {
+	data := map[string]string{}
+	for _, f := range fs {
+		data[f.DetailHash] = f.Detail
+	}
+	hashes := make([]string, 0, len(data))
+	for h := range data {
+		hashes = append(hashes, h)
+	}
+	slices.Sort(hashes)
+	rows := make([][]any, len(hashes))
+	for i, h := range hashes {
+		rows[i] = []any{h, data[h]}
+	}
+	if err := s.insertRows(ctx, tx, "finding_detail", []string{"hash", "data"}, rows, "ON CONFLICT (hash) DO NOTHING"); err != nil {
+		return nil, err
+	}
+	ids := make(map[string]int64, len(hashes))
+	for rest := hashes; len(rest) > 0; {
+		n := min(chunk, len(rest))
+		r, err := tx.QueryContext(ctx, s.q(`SELECT id, hash FROM finding_detail WHERE hash IN (`+placeholders(n)+`)`), anys(rest[:n])...)
+		if err != nil {
+			return nil, fmt.Errorf("finding details: %w", err)
+		}
+		for r.Next() {
+			var id int64
+			var h string
+			if err := r.Scan(&id, &h); err != nil {
+				r.Close()
+				return nil, err
+			}
+			ids[h] = id
+		}
+		err = r.Err()
+		r.Close()
+		if err != nil {
+			return nil, err
+		}
+		rest = rest[n:]
+	}
+	if len(ids) != len(hashes) {
+		return nil, fmt.Errorf("finding details: %d stored, want %d", len(ids), len(hashes))
+	}
+	return ids, nil
 }

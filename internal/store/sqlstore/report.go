@@ -1,11 +1,13 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -75,6 +77,9 @@ func (s *Store) SnapshotReport(ctx context.Context, snapshot int64) (*store.Stor
 	if data != nil {
 		if r, err = store.DecompressReport(data); err != nil {
 			return nil, fmt.Errorf("store %s: snapshot %d: %w", s.name, snapshot, err)
+		}
+		if r.Findings, err = s.findingDetails(ctx, snapshot); err != nil {
+			return nil, err
 		}
 	} else if r, err = s.rowsReport(ctx, snapshot, out); err != nil {
 		return nil, err
@@ -223,4 +228,30 @@ func (s *Store) SubjectsPage(ctx context.Context, cursor string, limit int) ([]s
 		out[i] = sums[id]
 	}
 	return out, next, nil
+}
+
+// findingDetails returns a snapshot's findings as the report had them, in
+// the order matching gives them (package name, package ID, vulnerability
+// ID).
+func (s *Store) findingDetails(ctx context.Context, snapshot int64) ([]report.Finding, error) {
+	out := []report.Finding{}
+	err := s.query(ctx, `SELECT d.data FROM finding f JOIN finding_detail d ON d.id = f.detail WHERE f.snapshot = ?`, []any{snapshot}, func(r *sql.Rows) error {
+		var data string
+		if err := r.Scan(&data); err != nil {
+			return err
+		}
+		var f report.Finding
+		if err := json.Unmarshal([]byte(data), &f); err != nil {
+			return fmt.Errorf("snapshot %d: finding: %w", snapshot, err)
+		}
+		out = append(out, f)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(out, func(a, b report.Finding) int {
+		return cmp.Or(strings.Compare(a.PackageName, b.PackageName), strings.Compare(a.PackageID, b.PackageID), strings.Compare(a.VulnerabilityID, b.VulnerabilityID))
+	})
+	return out, nil
 }

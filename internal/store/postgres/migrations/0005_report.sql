@@ -1,7 +1,8 @@
 -- What a snapshot's report carries besides its packages (kept in the
--- inventories): the target with its labels, the OS, the findings in full,
--- secrets, misconfigurations, relationships, coverage. The report as JSON
--- without packages, gzip-compressed; Store.Report puts them together again.
+-- inventories) and findings (finding_detail, below): the target with its
+-- labels, the OS, secrets, misconfigurations, relationships, coverage. The
+-- report as JSON without them, gzip-compressed; Store.Report puts them
+-- together again.
 CREATE TABLE snapshot_report (
   snapshot BIGINT PRIMARY KEY REFERENCES snapshot (id),
   data     BYTEA NOT NULL
@@ -35,3 +36,15 @@ CREATE TABLE advisory_digest (
 );
 -- Re-evaluation reads the current snapshots by the build they were matched against.
 CREATE INDEX snapshot_db_built ON snapshot (db_built);
+
+-- A finding as the report had it (title, aliases, CVSS, evidence,
+-- locations), addressed by its content: stored once however many
+-- snapshots have it (images on one base layer matched against one build
+-- share their base's). A finding row names its detail; rows recorded
+-- before this migration have none.
+CREATE TABLE finding_detail (
+  id   BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  hash TEXT NOT NULL UNIQUE,
+  data TEXT NOT NULL
+);
+ALTER TABLE finding ADD COLUMN detail BIGINT;
