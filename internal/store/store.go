@@ -162,7 +162,8 @@ type Pruned struct {
 	Notifications int `json:"notifications"`
 }
 
-// Store is a recorder, placer, pruner and querier over one database.
+// Store is a recorder, placer, pruner and querier over one database,
+// with the API tokens of customs serve.
 type Store interface {
 	Recorder
 	Placer
@@ -170,6 +171,7 @@ type Store interface {
 	Querier
 	Reevaluator
 	Outbox
+	Tokens
 	Close() error
 }
 

@@ -76,6 +76,7 @@ func Run(t *testing.T, b Backend) {
 		{"ReevaluateIncremental", testReevaluateIncremental},
 		{"DeliveryKilled", testDeliveryKilled},
 		{"DeliveryRetry", testDeliveryRetry},
+		{"Tokens", testTokens},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.f(t, b, fx) })
