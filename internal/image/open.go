@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -34,6 +35,10 @@ type Options struct {
 	// authn.DefaultKeychain: ~/.docker/config.json (or $DOCKER_CONFIG) and
 	// the credential helpers it names.
 	Keychain authn.Keychain
+	// Transport carries a registry source's HTTP requests; nil is
+	// go-containerregistry's default. customs serve passes one that
+	// refuses internal addresses (server/guard).
+	Transport http.RoundTripper
 	// Concurrency is how many layer blobs Source.Read hands to the
 	// LayerFunc at once, where the source allows it: an uncompressed
 	// archive in a regular file, an OCI layout directory, a registry.

@@ -22,6 +22,8 @@ type registrySource struct {
 	raw      string
 	platform string
 	keychain authn.Keychain
+	// transport is Options.Transport.
+	transport http.RoundTripper
 	// limit is how many layers are downloaded at once
 	// (Options.Concurrency).
 	limit int
@@ -43,7 +45,7 @@ func openRegistry(_ context.Context, ref string, opts Options) (Source, error) {
 	if kc == nil {
 		kc = authn.DefaultKeychain
 	}
-	return &registrySource{ref: r, raw: ref, platform: opts.Platform, keychain: kc, limit: opts.limit()}, nil
+	return &registrySource{ref: r, raw: ref, platform: opts.Platform, keychain: kc, transport: opts.Transport, limit: opts.limit()}, nil
 }
 
 // Identity is empty: a tag can move; layer blobs are cached by digest.
@@ -61,6 +63,9 @@ func (s *registrySource) options(ctx context.Context) []remote.Option {
 	o := []remote.Option{
 		remote.WithContext(ctx),
 		remote.WithAuthFromKeychain(s.keychain),
+	}
+	if s.transport != nil {
+		o = append(o, remote.WithTransport(s.transport))
 	}
 	if s.platform != "" {
 		if p, err := v1.ParsePlatform(s.platform); err == nil {
