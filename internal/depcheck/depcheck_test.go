@@ -18,6 +18,11 @@ var rules = map[string]Rule{
 	"vex/vextest":  {Rank: Leaf}, // an in-process registry with referrers
 	"shareddata":   {Rank: Leaf},
 	"depcheck":     {Rank: Leaf},
+	// Pieces of customs serve's HTTP security: problem+json errors, the
+	// audit log, TLS files.
+	"server/problem":  {Rank: Leaf},
+	"server/auditlog": {Rank: Leaf},
+	"server/certs":    {Rank: Leaf},
 
 	// Models: data and pure logic.
 	"inventory":   {Rank: Model},
@@ -92,6 +97,11 @@ var rules = map[string]Rule{
 		"store", "store/backend", "notify", "reevaluate", "drift",
 		"version", // --version ranges and --upstream, in the schemes scan.Ecosystems gives
 		"policy", "vex", "vulndb/sqlite", "audit/secrets"}},
+	// customs serve's security middleware: API tokens (over the store),
+	// rate and body limits, and the registry address guard.
+	"server/auth":  {Rank: FrontEnd, Imports: []string{"store", "server/problem", "server/auditlog"}},
+	"server/limit": {Rank: FrontEnd, Imports: []string{"server/problem"}},
+	"server/guard": {Rank: FrontEnd, Imports: []string{"target"}},
 }
 
 // waivers are the imports that break the rules today, each to be removed
