@@ -100,7 +100,7 @@ Quick start:
 		}
 	}
 	root.AddCommand(newScanCmd(g), newSBOMCmd(g), newConvertCmd(g), newDBCmd(g), newVexCmd(time.Now), newVersionCmd(), newAuditCmd(g), newExplainCmd(g), newRecordCmd(g),
-		newWhereCmd(g), newSpreadCmd(g), newHistoryCmd(g), newImagesCmd(g), newStoreCmd(g))
+		newWhereCmd(g), newSpreadCmd(g), newHistoryCmd(g), newImagesCmd(g), newStoreCmd(g), newTokenCmd(g))
 	root.AddCommand(newReevaluateCmd(g), newNotifyCmd(g), newDriftCmd(g))
 	refuseUnknown(root)
 	return root

@@ -64,6 +64,13 @@ var rules = map[string]Rule{
 	// Notifications of the store's changes, delivered from its outbox.
 	"notify": {Rank: Stage, Stage: "store", Imports: []string{"store", "report", "vulndb"}},
 
+	// customs serve's security middleware, which the front ends (cli,
+	// server, harbor, admission) share: API tokens over the store, rate
+	// and body limits, and the registry address guard.
+	"server/auth":  {Rank: Pipeline, Stage: "server/security", Imports: []string{"store", "server/problem", "server/auditlog"}},
+	"server/limit": {Rank: Pipeline, Stage: "server/security", Imports: []string{"server/problem"}},
+	"server/guard": {Rank: Pipeline, Stage: "server/security", Imports: []string{"target"}},
+
 	// Pipelines: the scan, and building, updating and distributing the DB.
 	"scan": {Rank: Pipeline, Imports: []string{
 		"image", "layerfs", "extract", "extract/*", "match", "audit/image", "audit/secrets", "sbom", "policy", "vex",
@@ -94,14 +101,9 @@ var rules = map[string]Rule{
 	// deciding is scan's.
 	"cli": {Rank: FrontEnd, Imports: []string{
 		"scan", "inventory", "target", "report", "report/*", "vulndb", "vulndb/build", "vulndb/update", "vulndb/dist",
-		"store", "store/backend", "notify", "reevaluate", "drift",
+		"store", "store/backend", "notify", "reevaluate", "server/auth", "drift",
 		"version", // --version ranges and --upstream, in the schemes scan.Ecosystems gives
 		"policy", "vex", "vulndb/sqlite", "audit/secrets"}},
-	// customs serve's security middleware: API tokens (over the store),
-	// rate and body limits, and the registry address guard.
-	"server/auth":  {Rank: FrontEnd, Imports: []string{"store", "server/problem", "server/auditlog"}},
-	"server/limit": {Rank: FrontEnd, Imports: []string{"server/problem"}},
-	"server/guard": {Rank: FrontEnd, Imports: []string{"target"}},
 }
 
 // waivers are the imports that break the rules today, each to be removed
