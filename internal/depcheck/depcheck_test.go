@@ -93,7 +93,10 @@ var rules = map[string]Rule{
 	"store/storetest": {Rank: FrontEnd, Imports: []string{"store", "inventory", "report", "report/json", "scan", "vulndb/build", "notify", "reevaluate"}},
 	// Harbor's pluggable scanner API: requests into the service's jobs,
 	// reports into Harbor's; deciding is scan's.
-	"harbor": {Rank: FrontEnd, Imports: []string{"report", "report/json", "report/spdx", "report/cyclonedx", "vulndb"}},
+	// Kubernetes admission: stored reports judged by scan.Judge; policy
+	// only for the names frontEndUses lists (the --fail-on severity).
+	"admission": {Rank: FrontEnd, Imports: []string{"scan", "store", "report", "policy", "vulndb"}},
+	"harbor":    {Rank: FrontEnd, Imports: []string{"report", "report/json", "report/spdx", "report/cyclonedx", "vulndb"}},
 	// Test images in a loopback registry and a test DB for the service's tests.
 	"service/servicetest": {Rank: FrontEnd, Imports: []string{"vulndb/build"}},
 	// policy, vex, vulndb/sqlite and audit/secrets only for the names
@@ -111,6 +114,7 @@ var rules = map[string]Rule{
 var waivers = []Waiver{
 	// customs audit reads workloads itself: the audit is not behind a pipeline call yet.
 	{"cli", "audit/runtime", "customs audit calls the runtime audit, not a pipeline"},
+	{"admission", "audit/runtime", "the Pod Security Standards checks of customs audit run on the pod spec, not behind a pipeline call"},
 
 	// Stages that use a sibling's types or code.
 	{"extract", "layerfs", "the walker takes layerfs's Layer and FS, not an interface of its own"},

@@ -84,12 +84,14 @@ func frontEndViolations(dir, module string, uses map[string][]string) ([]string,
 }
 
 func TestFrontEndOnlyLoads(t *testing.T) {
-	got, err := frontEndViolations(filepath.Join("..", "cli"), "github.com/customs-scanner/customs/internal", frontEndUses)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, v := range got {
-		t.Error(v)
+	for _, dir := range []string{"cli", "admission"} {
+		got, err := frontEndViolations(filepath.Join("..", dir), "github.com/customs-scanner/customs/internal", frontEndUses)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range got {
+			t.Error(v)
+		}
 	}
 }
 
