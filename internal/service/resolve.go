@@ -86,6 +86,9 @@ func (s *Service) resolve(ctx context.Context, ref, platform string, c *Credenti
 		auth = c.Authorization
 	}
 	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(keychain(auth))}
+	if t := s.cfg.Scan.Image.Transport; t != nil {
+		opts = append(opts, remote.WithTransport(t))
+	}
 	desc, err := remote.Head(r, opts...)
 	if err != nil {
 		return "", resolveError(ref, err)

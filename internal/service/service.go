@@ -147,6 +147,12 @@ type Config struct {
 	// Insecure allows plain-HTTP registries (loopback ones are plain
 	// HTTP anyway).
 	Insecure bool
+	// CheckTarget, when set, refuses a target before anything is asked
+	// of its registry: customs serve passes the SSRF guard's
+	// (server/guard), whose Transport, in Scan.Image.Transport, refuses
+	// the same addresses again at every dial of the digest's resolution
+	// and of the scan.
+	CheckTarget func(ctx context.Context, ref string) error
 	// Logger receives the service's logs; nil discards them.
 	Logger *slog.Logger
 	// Metrics, when set, receives the service's Prometheus metrics.
@@ -277,6 +283,11 @@ func (s *Service) Submit(ctx context.Context, r Request) (Job, error) {
 	ref, err := parseTarget(r.Target)
 	if err != nil {
 		return Job{}, err
+	}
+	if s.cfg.CheckTarget != nil {
+		if err := s.cfg.CheckTarget(ctx, ref); err != nil {
+			return Job{}, &RequestError{fmt.Sprintf("target %q: %v", ref, err)}
+		}
 	}
 	rctx, cancel := context.WithTimeout(ctx, ResolveTimeout)
 	digest, err := s.resolve(rctx, ref, r.Platform, r.Auth)
