@@ -30,6 +30,7 @@ require (
 	k8s.io/api v0.37.2
 	k8s.io/apimachinery v0.37.2
 	modernc.org/sqlite v1.63.0
+	sigs.k8s.io/yaml v1.6.0
 )
 
 require (
