@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"mime"
 	"net/http"
 	"net/url"
@@ -16,7 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/customs-scanner/customs/internal/report"
@@ -29,13 +27,6 @@ const Prefix = "/api/v1"
 // MaxRequestBody bounds a scan request's body; Harbor's are under 2 KiB.
 const MaxRequestBody = 64 << 10
 
-// The bounds of the Refresh-After header: Harbor polls again after that
-// many seconds (5 when the header is absent).
-const (
-	minRefreshAfter = 1 * time.Second
-	maxRefreshAfter = 5 * time.Minute
-)
-
 // Job states, as the service reports them.
 const (
 	StateQueued  = "queued"
@@ -44,8 +35,7 @@ const (
 	StateFailed  = "failed"
 )
 
-// ErrNotFound is what Service.Job and Service.Report return for an
-// unknown ID.
+// ErrNotFound is what Service.Job returns for an unknown ID.
 var ErrNotFound = errors.New("no such scan")
 
 // ErrRefused wraps a scan the service will not run for the request's own
@@ -53,41 +43,46 @@ var ErrNotFound = errors.New("no such scan")
 // adapter answers 422, not 500.
 var ErrRefused = errors.New("scan refused")
 
-// Scan is a scan request as the service takes it.
-type Scan struct {
-	// Ref is registry/repository[:tag]@digest.
-	Ref string
-	// Auth holds the registry credentials of the request; nil means
-	// anonymous. They must not be logged or stored.
-	Auth *authn.AuthConfig
-	// Insecure is set for a registry URL with the http scheme.
-	Insecure bool
+// Request is a scan request as the service takes it.
+type Request struct {
+	// Target is registry/repository[:tag]@digest.
+	Target string
+	// Authorization is registry.authorization, a whole HTTP
+	// Authorization value; "" means anonymous. It must not be logged or
+	// stored in clear.
+	Authorization string
 }
 
 // Job is the state of one scan.
 type Job struct {
-	// Ref is the reference that was scanned (Scan.Ref).
-	Ref   string
-	State string
+	ID     string
+	Status string
 	// Reason says why a failed job failed.
 	Reason string
-	// Remaining is the service's estimate of the time until the job is
-	// done: the jobs ahead of it and its own run, at the recent job
-	// durations; 0 when it has none.
-	Remaining time.Duration
+	// Digest is the manifest digest scanned, Target the reference asked
+	// for (Request.Target).
+	Digest, Target   string
+	Created, Updated time.Time
 }
 
 // Service is what the adapter needs from the scanning service.
 type Service interface {
-	// Submit enqueues a scan and returns its job's ID.
-	Submit(ctx context.Context, s Scan) (string, error)
+	// Submit enqueues a scan; a digest already queued, running or
+	// scanned answers that job.
+	Submit(ctx context.Context, r Request) (Job, error)
 	// Job returns the state of a job, ErrNotFound for an unknown ID.
 	Job(ctx context.Context, id string) (Job, error)
-	// Report returns the report of a done job.
-	Report(ctx context.Context, id string) (*report.Report, error)
+	// Report returns the report recorded for a manifest digest.
+	Report(ctx context.Context, digest string) (*report.Report, error)
 	// DB describes the vulnerability DB the scans use; nil when there is
 	// none yet.
 	DB(ctx context.Context) (*report.DB, error)
+}
+
+// Estimator is what a Service may offer for Refresh-After: the time until
+// a job is done, from the jobs ahead of it and the recent job durations.
+type Estimator interface {
+	Remaining(ctx context.Context, id string) (time.Duration, error)
 }
 
 // Handler serves the scanner API under Prefix.
@@ -96,6 +91,7 @@ type Handler struct {
 	scanner Scanner
 	log     *slog.Logger
 	mux     *http.ServeMux
+	times   *turnaround
 }
 
 // NewHandler returns the API over svc. version is customs' version, which
@@ -104,7 +100,7 @@ func NewHandler(svc Service, version string, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{svc: svc, scanner: Scanner{Name: "customs", Vendor: "customs-scanner", Version: version}, log: log, mux: http.NewServeMux()}
+	h := &Handler{svc: svc, scanner: Scanner{Name: "customs", Vendor: "customs-scanner", Version: version}, log: log, mux: http.NewServeMux(), times: newTurnaround(time.Now)}
 	h.mux.HandleFunc("GET "+Prefix+"/metadata", h.metadata)
 	h.mux.HandleFunc("POST "+Prefix+"/scan", h.scan)
 	h.mux.HandleFunc("GET "+Prefix+"/scan/{scan_request_id}/report", h.report)
@@ -168,12 +164,12 @@ func (h *Handler) scan(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "decode the scan request: "+err.Error())
 		return
 	}
-	s, status, err := checkRequest(&req)
+	sr, status, err := checkRequest(&req)
 	if err != nil {
 		writeError(w, status, err.Error())
 		return
 	}
-	id, err := h.svc.Submit(r.Context(), s)
+	job, err := h.svc.Submit(r.Context(), sr)
 	switch {
 	case errors.Is(err, ErrRefused):
 		writeError(w, http.StatusUnprocessableEntity, err.Error())
@@ -182,15 +178,15 @@ func (h *Handler) scan(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, "enqueue the scan", err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, MIMEScanResponse, ScanResponse{ID: id})
+	writeJSON(w, http.StatusAccepted, MIMEScanResponse, ScanResponse{ID: job.ID})
 }
 
 // checkRequest checks a scan request against the spec and what customs
-// can do, and returns the service's scan with the status to answer when
+// can do, and returns the service's request with the status to answer when
 // it fails: 422 for an invalid field, 501 for a capability customs lacks.
-func checkRequest(req *ScanRequest) (Scan, int, error) {
-	invalid := func(format string, args ...any) (Scan, int, error) {
-		return Scan{}, http.StatusUnprocessableEntity, fmt.Errorf(format, args...)
+func checkRequest(req *ScanRequest) (Request, int, error) {
+	invalid := func(format string, args ...any) (Request, int, error) {
+		return Request{}, http.StatusUnprocessableEntity, fmt.Errorf(format, args...)
 	}
 	if req.Registry == nil {
 		return invalid("registry is missing")
@@ -218,32 +214,31 @@ func checkRequest(req *ScanRequest) (Scan, int, error) {
 		return invalid("artifact: %v", err)
 	}
 	if a.MIMEType != "" && a.MIMEType != MIMEOCIManifest && a.MIMEType != MIMEDockerManifest {
-		return Scan{}, http.StatusNotImplemented, fmt.Errorf("artifact.mime_type %q: customs scans %s and %s", a.MIMEType, MIMEOCIManifest, MIMEDockerManifest)
+		return Request{}, http.StatusNotImplemented, fmt.Errorf("artifact.mime_type %q: customs scans %s and %s", a.MIMEType, MIMEOCIManifest, MIMEDockerManifest)
 	}
 	caps := Capabilities()
 	for _, ec := range req.EnabledCapabilities {
 		i := slices.IndexFunc(caps, func(c Capability) bool { return c.Type == ec.Type })
 		if i < 0 {
-			return Scan{}, http.StatusNotImplemented, fmt.Errorf("enabled_capabilities: customs has no %q capability", ec.Type)
+			return Request{}, http.StatusNotImplemented, fmt.Errorf("enabled_capabilities: customs has no %q capability", ec.Type)
 		}
 		for _, m := range ec.ProducesMIMETypes {
 			if !slices.Contains(caps[i].ProducesMIMETypes, m) {
-				return Scan{}, http.StatusNotImplemented, fmt.Errorf("enabled_capabilities: the %s capability does not produce %q", ec.Type, m)
+				return Request{}, http.StatusNotImplemented, fmt.Errorf("enabled_capabilities: the %s capability does not produce %q", ec.Type, m)
 			}
 		}
 		if ec.Parameters != nil {
 			for _, m := range ec.Parameters.SBOMMediaTypes {
 				if m != MediaTypeSPDX && m != MediaTypeCycloneDX {
-					return Scan{}, http.StatusNotImplemented, fmt.Errorf("enabled_capabilities: sbom_media_types %q: customs writes %s and %s", m, MediaTypeSPDX, MediaTypeCycloneDX)
+					return Request{}, http.StatusNotImplemented, fmt.Errorf("enabled_capabilities: sbom_media_types %q: customs writes %s and %s", m, MediaTypeSPDX, MediaTypeCycloneDX)
 				}
 			}
 		}
 	}
-	auth, err := RegistryAuth(req.Registry.Authorization)
-	if err != nil {
-		return Scan{}, http.StatusUnprocessableEntity, err
+	if _, err := RegistryAuth(req.Registry.Authorization); err != nil {
+		return Request{}, http.StatusUnprocessableEntity, err
 	}
-	return Scan{Ref: ref, Auth: auth, Insecure: u.Scheme == "http"}, 0, nil
+	return Request{Target: ref, Authorization: strings.TrimSpace(req.Registry.Authorization)}, 0, nil
 }
 
 func (h *Handler) report(w http.ResponseWriter, r *http.Request) {
@@ -270,9 +265,9 @@ func (h *Handler) report(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, "read the scan's state", err)
 		return
 	}
-	switch job.State {
+	switch job.Status {
 	case StateQueued, StateRunning:
-		w.Header().Set("Refresh-After", strconv.Itoa(RefreshAfter(job.Remaining)))
+		w.Header().Set("Refresh-After", strconv.Itoa(RefreshAfter(h.remaining(r.Context(), job))))
 		w.WriteHeader(http.StatusFound)
 		return
 	case StateFailed:
@@ -280,15 +275,16 @@ func (h *Handler) report(w http.ResponseWriter, r *http.Request) {
 		return
 	case StateDone:
 	default:
-		h.fail(w, r, "read the scan's state", fmt.Errorf("job %s in unknown state %q", id, job.State))
+		h.fail(w, r, "read the scan's state", fmt.Errorf("job %s in unknown state %q", id, job.Status))
 		return
 	}
-	rep, err := h.svc.Report(r.Context(), id)
+	h.times.done(job)
+	rep, err := h.svc.Report(r.Context(), job.Digest)
 	if err != nil {
 		h.fail(w, r, "read the report", err)
 		return
 	}
-	art := ArtifactOf(job.Ref)
+	art := ArtifactOf(job.Target)
 	switch ct {
 	case MIMEVulnReport10, MIMEVulnReport11:
 		writeJSON(w, http.StatusOK, ct, Vulnerabilities(rep, art, h.reportScanner(rep), ct == MIMEVulnReport10))
@@ -318,13 +314,6 @@ func (h *Handler) reportScanner(r *report.Report) Scanner {
 		s.Version = r.Tool.Version
 	}
 	return s
-}
-
-// RefreshAfter is the Refresh-After header's value for a job with the
-// given time remaining, in whole seconds within [1 s, 5 min].
-func RefreshAfter(remaining time.Duration) int {
-	d := min(max(remaining, minRefreshAfter), maxRefreshAfter)
-	return int(math.Ceil(d.Seconds()))
 }
 
 // ArtifactOf reads the artifact back from a scanned reference,
