@@ -96,7 +96,7 @@ var rules = map[string]Rule{
 	// Kubernetes admission: stored reports judged by scan.Judge; policy
 	// only for the names frontEndUses lists (the --fail-on severity).
 	"admission": {Rank: FrontEnd, Imports: []string{"scan", "store", "report", "policy", "vulndb"}},
-	"harbor":    {Rank: FrontEnd, Imports: []string{"report", "report/json", "report/spdx", "report/cyclonedx", "vulndb"}},
+	"harbor":    {Rank: FrontEnd, Imports: []string{"service", "report", "report/json", "report/spdx", "report/cyclonedx", "vulndb"}},
 	// Test images in a loopback registry and a test DB for the service's tests.
 	"service/servicetest": {Rank: FrontEnd, Imports: []string{"vulndb/build"}},
 	// policy, vex, vulndb/sqlite and audit/secrets only for the names

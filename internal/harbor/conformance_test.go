@@ -24,6 +24,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 )
@@ -42,6 +43,10 @@ func init() {
 	openapi3filter.RegisterBodyDecoder("application/vnd.scanner.adapter.vuln.report.raw", openapi3filter.PlainBodyDecoder)
 }
 
+// brokenRepository is where the test registry fails every blob download,
+// so a scan of an image there fails.
+const brokenRepository = "library/broken"
+
 // pushed is an image in a loopback registry.
 type pushed struct {
 	registry   string // http://127.0.0.1:port
@@ -59,6 +64,10 @@ func authRegistry(t *testing.T) *httptest.Server {
 		if u, p, ok := r.BasicAuth(); !ok || u != robotUser || p != robotPassword {
 			w.Header().Set("WWW-Authenticate", `Basic realm="customs-test"`)
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		if r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/"+brokenRepository+"/blobs/") {
+			http.Error(w, "disk on fire", http.StatusInternalServerError)
 			return
 		}
 		reg.ServeHTTP(w, r)
@@ -106,6 +115,49 @@ func pushBookworm(t *testing.T, reg *httptest.Server) pushed {
 	}
 	p.digest = d.String()
 	return p
+}
+
+// pushBroken pushes the image of p, with a label of its own (so another
+// digest), into brokenRepository.
+func pushBroken(t *testing.T, reg *httptest.Server, p pushed) pushed {
+	t.Helper()
+	u, err := url.Parse(reg.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := remote.WithAuth(&authn.Basic{Username: robotUser, Password: robotPassword})
+	src, err := name.NewDigest(u.Host + "/" + p.repository + "@" + p.digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := remote.Image(src, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := cf.Config
+	cfg.Labels = map[string]string{"test": "broken"}
+	img, err = mutate.Config(img, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := pushed{registry: p.registry, repository: brokenRepository, tag: "1"}
+	tag, err := name.NewTag(u.Host + "/" + q.repository + ":" + q.tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(tag, img, opt); err != nil {
+		t.Fatal(err)
+	}
+	d, err := img.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	q.digest = d.String()
+	return q
 }
 
 func writeFile(path string, r io.Reader) error {
@@ -245,7 +297,7 @@ func (c *harborClient) pollReport(id, accept, query string) (*http.Response, []b
 
 // conformance plays Harbor against the adapter at base, with the image p
 // in a registry behind the robot's Basic auth.
-func conformance(t *testing.T, c *harborClient, p pushed, dbBuilt time.Time) {
+func conformance(t *testing.T, c *harborClient, p, broken pushed, dbBuilt time.Time) {
 	// Registration: the metadata, in both versions.
 	for _, accept := range []string{MIMEMetadata11, MIMEMetadata10, ""} {
 		resp, body := c.do("GET", Prefix+"/metadata", http.Header{"Accept": {accept}}, nil)
@@ -392,6 +444,23 @@ func conformance(t *testing.T, c *harborClient, p pushed, dbBuilt time.Time) {
 	if bytes.Contains(body, []byte("wrong-password")) || bytes.Contains(body, []byte(base64.StdEncoding.EncodeToString([]byte(robotUser+":wrong-password")))) {
 		t.Errorf("the error repeats the credentials: %s", body)
 	}
+
+	// A scan that fails (the registry cannot serve the image's blobs): the
+	// report is a 500 with the reason.
+	resp, body = c.do("POST", Prefix+"/scan", http.Header{"Content-Type": {MIMEScanRequest11}}, scanRequest(broken, basic(robotUser, robotPassword)))
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("scan of the broken image: %d %s", resp.StatusCode, body)
+	}
+	var sr ScanResponse
+	if err := json.Unmarshal(body, &sr); err != nil {
+		t.Fatal(err)
+	}
+	resp, body, _ = c.pollReport(sr.ID, MIMEVulnReport11, "")
+	var e ErrorResponse
+	if resp.StatusCode != http.StatusInternalServerError || json.Unmarshal(body, &e) != nil || e.Error.Message == "" {
+		t.Errorf("report of a failed scan: %d %s, want 500 with the reason", resp.StatusCode, body)
+	}
+	t.Logf("failed scan: %s", e.Error.Message)
 }
 
 // otherDigest is p with a digest the registry holds no manifest for, so

@@ -19,6 +19,7 @@ import (
 
 	"github.com/customs-scanner/customs/internal/report"
 	jsonreport "github.com/customs-scanner/customs/internal/report/json"
+	"github.com/customs-scanner/customs/internal/service"
 )
 
 // Prefix is where the API is mounted: the spec's server URL.
@@ -27,56 +28,20 @@ const Prefix = "/api/v1"
 // MaxRequestBody bounds a scan request's body; Harbor's are under 2 KiB.
 const MaxRequestBody = 64 << 10
 
-// Job states, as the service reports them.
-const (
-	StateQueued  = "queued"
-	StateRunning = "running"
-	StateDone    = "done"
-	StateFailed  = "failed"
-)
-
-// ErrNotFound is what Service.Job returns for an unknown ID.
-var ErrNotFound = errors.New("no such scan")
-
-// ErrRefused wraps a scan the service will not run for the request's own
-// sake (a registry the SSRF guard refuses, an invalid reference): the
-// adapter answers 422, not 500.
-var ErrRefused = errors.New("scan refused")
-
-// Request is a scan request as the service takes it.
-type Request struct {
-	// Target is registry/repository[:tag]@digest.
-	Target string
-	// Authorization is registry.authorization, a whole HTTP
-	// Authorization value; "" means anonymous. It must not be logged or
-	// stored in clear.
-	Authorization string
-}
-
-// Job is the state of one scan.
-type Job struct {
-	ID     string
-	Status string
-	// Reason says why a failed job failed.
-	Reason string
-	// Digest is the manifest digest scanned, Target the reference asked
-	// for (Request.Target).
-	Digest, Target   string
-	Created, Updated time.Time
-}
-
-// Service is what the adapter needs from the scanning service.
+// Service is what the adapter needs from the scanning service
+// (*service.Service).
 type Service interface {
-	// Submit enqueues a scan; a digest already queued, running or
-	// scanned answers that job.
-	Submit(ctx context.Context, r Request) (Job, error)
-	// Job returns the state of a job, ErrNotFound for an unknown ID.
-	Job(ctx context.Context, id string) (Job, error)
+	// Submit resolves and enqueues a scan; a digest already queued,
+	// running or scanned answers that job.
+	Submit(ctx context.Context, r service.Request) (service.Job, error)
+	// Job returns the state of a job, service.ErrNotFound for an unknown
+	// ID.
+	Job(ctx context.Context, id string) (service.Job, error)
 	// Report returns the report recorded for a manifest digest.
 	Report(ctx context.Context, digest string) (*report.Report, error)
-	// DB describes the vulnerability DB the scans use; nil when there is
-	// none yet.
-	DB(ctx context.Context) (*report.DB, error)
+	// DB describes the vulnerability DB the scans use, service.ErrNoDB
+	// when there is none.
+	DB(ctx context.Context) (service.DBInfo, error)
 }
 
 // Estimator is what a Service may offer for Refresh-After: the time until
@@ -85,22 +50,36 @@ type Estimator interface {
 	Remaining(ctx context.Context, id string) (time.Duration, error)
 }
 
+// Options configure the handler.
+type Options struct {
+	// Version is customs' version, which the metadata names.
+	Version string
+	// Logger receives the errors the API answers 500 to; nil discards
+	// them.
+	Logger *slog.Logger
+	// CheckTarget, when set, vets a scan target before it is submitted
+	// (the server's SSRF guard, guard.CheckTarget); its error is a 422.
+	CheckTarget func(ctx context.Context, target string) error
+}
+
 // Handler serves the scanner API under Prefix.
 type Handler struct {
 	svc     Service
+	opts    Options
 	scanner Scanner
 	log     *slog.Logger
 	mux     *http.ServeMux
 	times   *turnaround
 }
 
-// NewHandler returns the API over svc. version is customs' version, which
-// the metadata names; log receives the errors the API answers 500 to.
-func NewHandler(svc Service, version string, log *slog.Logger) *Handler {
+// NewHandler returns the API over svc. It serves the full paths under
+// Prefix: mount it at Prefix + "/".
+func NewHandler(svc Service, opts Options) *Handler {
+	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{svc: svc, scanner: Scanner{Name: "customs", Vendor: "customs-scanner", Version: version}, log: log, mux: http.NewServeMux(), times: newTurnaround(time.Now)}
+	h := &Handler{svc: svc, opts: opts, scanner: Scanner{Name: "customs", Vendor: "customs-scanner", Version: opts.Version}, log: log, mux: http.NewServeMux(), times: newTurnaround(time.Now)}
 	h.mux.HandleFunc("GET "+Prefix+"/metadata", h.metadata)
 	h.mux.HandleFunc("POST "+Prefix+"/scan", h.scan)
 	h.mux.HandleFunc("GET "+Prefix+"/scan/{scan_request_id}/report", h.report)
@@ -126,12 +105,12 @@ func Capabilities() []Capability {
 
 func (h *Handler) metadata(w http.ResponseWriter, r *http.Request) {
 	db, err := h.svc.DB(r.Context())
-	if err != nil {
+	if err != nil && !errors.Is(err, service.ErrNoDB) {
 		h.fail(w, r, "read the DB's description", err)
 		return
 	}
 	md := Metadata{Scanner: h.scanner, Capabilities: Capabilities(), Properties: map[string]string{PropScannerType: scannerTypeOSPkgs}}
-	if db != nil {
+	if err == nil {
 		md.Properties[PropDBUpdatedAt] = db.Built.UTC().Format(time.RFC3339)
 		md.Properties[PropDBSchema] = strconv.Itoa(db.SchemaVersion)
 		var kinds []string
@@ -169,10 +148,18 @@ func (h *Handler) scan(w http.ResponseWriter, r *http.Request) {
 		writeError(w, status, err.Error())
 		return
 	}
+	if h.opts.CheckTarget != nil {
+		if err := h.opts.CheckTarget(r.Context(), sr.Target); err != nil {
+			writeError(w, http.StatusUnprocessableEntity, "registry.url: "+err.Error())
+			return
+		}
+	}
+	sr.Origin = service.OriginHarbor
 	job, err := h.svc.Submit(r.Context(), sr)
+	var reqErr *service.RequestError
 	switch {
-	case errors.Is(err, ErrRefused):
-		writeError(w, http.StatusUnprocessableEntity, err.Error())
+	case errors.As(err, &reqErr):
+		writeError(w, http.StatusUnprocessableEntity, reqErr.Msg)
 		return
 	case err != nil:
 		h.fail(w, r, "enqueue the scan", err)
@@ -184,9 +171,9 @@ func (h *Handler) scan(w http.ResponseWriter, r *http.Request) {
 // checkRequest checks a scan request against the spec and what customs
 // can do, and returns the service's request with the status to answer when
 // it fails: 422 for an invalid field, 501 for a capability customs lacks.
-func checkRequest(req *ScanRequest) (Request, int, error) {
-	invalid := func(format string, args ...any) (Request, int, error) {
-		return Request{}, http.StatusUnprocessableEntity, fmt.Errorf(format, args...)
+func checkRequest(req *ScanRequest) (service.Request, int, error) {
+	invalid := func(format string, args ...any) (service.Request, int, error) {
+		return service.Request{}, http.StatusUnprocessableEntity, fmt.Errorf(format, args...)
 	}
 	if req.Registry == nil {
 		return invalid("registry is missing")
@@ -214,31 +201,35 @@ func checkRequest(req *ScanRequest) (Request, int, error) {
 		return invalid("artifact: %v", err)
 	}
 	if a.MIMEType != "" && a.MIMEType != MIMEOCIManifest && a.MIMEType != MIMEDockerManifest {
-		return Request{}, http.StatusNotImplemented, fmt.Errorf("artifact.mime_type %q: customs scans %s and %s", a.MIMEType, MIMEOCIManifest, MIMEDockerManifest)
+		return service.Request{}, http.StatusNotImplemented, fmt.Errorf("artifact.mime_type %q: customs scans %s and %s", a.MIMEType, MIMEOCIManifest, MIMEDockerManifest)
 	}
 	caps := Capabilities()
 	for _, ec := range req.EnabledCapabilities {
 		i := slices.IndexFunc(caps, func(c Capability) bool { return c.Type == ec.Type })
 		if i < 0 {
-			return Request{}, http.StatusNotImplemented, fmt.Errorf("enabled_capabilities: customs has no %q capability", ec.Type)
+			return service.Request{}, http.StatusNotImplemented, fmt.Errorf("enabled_capabilities: customs has no %q capability", ec.Type)
 		}
 		for _, m := range ec.ProducesMIMETypes {
 			if !slices.Contains(caps[i].ProducesMIMETypes, m) {
-				return Request{}, http.StatusNotImplemented, fmt.Errorf("enabled_capabilities: the %s capability does not produce %q", ec.Type, m)
+				return service.Request{}, http.StatusNotImplemented, fmt.Errorf("enabled_capabilities: the %s capability does not produce %q", ec.Type, m)
 			}
 		}
 		if ec.Parameters != nil {
 			for _, m := range ec.Parameters.SBOMMediaTypes {
 				if m != MediaTypeSPDX && m != MediaTypeCycloneDX {
-					return Request{}, http.StatusNotImplemented, fmt.Errorf("enabled_capabilities: sbom_media_types %q: customs writes %s and %s", m, MediaTypeSPDX, MediaTypeCycloneDX)
+					return service.Request{}, http.StatusNotImplemented, fmt.Errorf("enabled_capabilities: sbom_media_types %q: customs writes %s and %s", m, MediaTypeSPDX, MediaTypeCycloneDX)
 				}
 			}
 		}
 	}
 	if _, err := RegistryAuth(req.Registry.Authorization); err != nil {
-		return Request{}, http.StatusUnprocessableEntity, err
+		return service.Request{}, http.StatusUnprocessableEntity, err
 	}
-	return Request{Target: ref, Authorization: strings.TrimSpace(req.Registry.Authorization)}, 0, nil
+	sr := service.Request{Target: ref}
+	if a := strings.TrimSpace(req.Registry.Authorization); a != "" {
+		sr.Auth = &service.Credentials{Authorization: a}
+	}
+	return sr, 0, nil
 }
 
 func (h *Handler) report(w http.ResponseWriter, r *http.Request) {
@@ -257,7 +248,7 @@ func (h *Handler) report(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.PathValue("scan_request_id")
 	job, err := h.svc.Job(r.Context(), id)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, service.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "no scan request "+strconv.Quote(id))
 		return
 	}
@@ -266,14 +257,14 @@ func (h *Handler) report(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch job.Status {
-	case StateQueued, StateRunning:
+	case service.Queued, service.Running:
 		w.Header().Set("Refresh-After", strconv.Itoa(RefreshAfter(h.remaining(r.Context(), job))))
 		w.WriteHeader(http.StatusFound)
 		return
-	case StateFailed:
+	case service.Failed:
 		writeError(w, http.StatusInternalServerError, "scan failed: "+job.Reason)
 		return
-	case StateDone:
+	case service.Done:
 	default:
 		h.fail(w, r, "read the scan's state", fmt.Errorf("job %s in unknown state %q", id, job.Status))
 		return
@@ -392,6 +383,13 @@ func isScanRequest(ct string) bool {
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, what string, err error) {
 	h.log.ErrorContext(r.Context(), "harbor: "+what, "path", r.URL.Path, "err", err)
 	writeError(w, http.StatusInternalServerError, what+": internal error")
+}
+
+// Fail writes an error in the spec's error MIME type; it is the server's
+// authentication failure writer for the Harbor routes
+// (auth.Authenticator.RequireFunc), so Harbor shows its message.
+func Fail(w http.ResponseWriter, _ *http.Request, status int, detail string) {
+	writeError(w, status, detail)
 }
 
 func writeError(w http.ResponseWriter, status int, msg string) {

@@ -7,6 +7,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-containerregistry/pkg/authn"
+
+	"github.com/customs-scanner/customs/internal/service"
 )
 
 func TestNegotiate(t *testing.T) {
@@ -76,21 +78,21 @@ func TestRegistryAuth(t *testing.T) {
 func TestTurnaround(t *testing.T) {
 	now := time.Date(2026, 12, 6, 7, 0, 0, 0, time.UTC)
 	ta := newTurnaround(func() time.Time { return now })
-	queued := Job{ID: "9", Status: StateQueued, Created: now.Add(-2 * time.Second)}
+	queued := service.Job{ID: "9", Status: service.Queued, Created: now.Add(-2 * time.Second)}
 	if got := ta.remaining(queued); got != defaultTurnaround {
 		t.Errorf("remaining before any job = %v, want %v", got, defaultTurnaround)
 	}
-	ta.done(Job{ID: "1", Created: now.Add(-time.Minute), Updated: now.Add(-time.Minute + 20*time.Second)})
-	ta.done(Job{ID: "1", Created: now.Add(-time.Minute), Updated: now.Add(-time.Minute + 20*time.Second)}) // counted once
-	ta.done(Job{ID: "sha256:ab", Created: now, Updated: now})                                              // from the store
+	ta.done(service.Job{ID: "1", Created: now.Add(-time.Minute), Updated: now.Add(-time.Minute + 20*time.Second)})
+	ta.done(service.Job{ID: "1", Created: now.Add(-time.Minute), Updated: now.Add(-time.Minute + 20*time.Second)}) // counted once
+	ta.done(service.Job{ID: "sha256:ab", Created: now, Updated: now})                                              // from the store
 	if got := ta.remaining(queued); got != 18*time.Second {
 		t.Errorf("remaining = %v, want 18s (20s turnaround, 2s old)", got)
 	}
-	ta.done(Job{ID: "2", Created: now.Add(-time.Minute), Updated: now.Add(-time.Minute + 10*time.Second)})
+	ta.done(service.Job{ID: "2", Created: now.Add(-time.Minute), Updated: now.Add(-time.Minute + 10*time.Second)})
 	if got := ta.remaining(queued); got != 16*time.Second {
 		t.Errorf("remaining = %v, want 16s (0.2*10s + 0.8*20s = 18s turnaround, 2s old)", got)
 	}
-	old := Job{ID: "8", Status: StateRunning, Created: now.Add(-time.Hour)}
+	old := service.Job{ID: "8", Status: service.Running, Created: now.Add(-time.Hour)}
 	if got := ta.remaining(old); got != 1800*time.Millisecond {
 		t.Errorf("remaining of a job older than the turnaround = %v, want a tenth of it", got)
 	}

@@ -5,6 +5,8 @@ import (
 	"math"
 	"sync"
 	"time"
+
+	"github.com/customs-scanner/customs/internal/service"
 )
 
 // The bounds of the Refresh-After header: Harbor polls again after that
@@ -27,7 +29,7 @@ func RefreshAfter(remaining time.Duration) int {
 // remaining estimates the time until a queued or running job is done: the
 // service's estimate when it offers one (Estimator), else the recent
 // turnaround (submission to done) less the job's age.
-func (h *Handler) remaining(ctx context.Context, j Job) time.Duration {
+func (h *Handler) remaining(ctx context.Context, j service.Job) time.Duration {
 	if e, ok := h.svc.(Estimator); ok {
 		if d, err := e.Remaining(ctx, j.ID); err == nil && d > 0 {
 			return d
@@ -54,7 +56,7 @@ func newTurnaround(now func() time.Time) *turnaround {
 
 // done counts a done job's turnaround once. A job answered from the store
 // (Created == Updated) took no time and is not counted.
-func (t *turnaround) done(j Job) {
+func (t *turnaround) done(j service.Job) {
 	d := j.Updated.Sub(j.Created)
 	if d <= 0 {
 		return
@@ -77,7 +79,7 @@ func (t *turnaround) done(j Job) {
 
 // remaining is the mean turnaround less the job's age; a job older than
 // the mean is polled at a tenth of it.
-func (t *turnaround) remaining(j Job) time.Duration {
+func (t *turnaround) remaining(j service.Job) time.Duration {
 	t.mu.Lock()
 	mean := t.mean
 	t.mu.Unlock()
