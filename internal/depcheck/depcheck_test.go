@@ -91,12 +91,12 @@ var rules = map[string]Rule{
 	// The store's shared test suite drives the pipeline for real reports,
 	// as a front end does.
 	"store/storetest": {Rank: FrontEnd, Imports: []string{"store", "inventory", "report", "report/json", "scan", "vulndb/build", "notify", "reevaluate"}},
-	// Harbor's pluggable scanner API: requests into the service's jobs,
-	// reports into Harbor's; deciding is scan's.
 	// Kubernetes admission: stored reports judged by scan.Judge; policy
 	// only for the names frontEndUses lists (the --fail-on severity).
 	"admission": {Rank: FrontEnd, Imports: []string{"scan", "store", "report", "policy", "vulndb"}},
-	"harbor":    {Rank: FrontEnd, Imports: []string{"service", "report", "report/json", "report/spdx", "report/cyclonedx", "vulndb"}},
+	// Harbor's pluggable scanner API: requests into the service's jobs,
+	// reports into Harbor's; deciding is scan's.
+	"harbor": {Rank: FrontEnd, Imports: []string{"service", "report", "report/json", "report/spdx", "report/cyclonedx", "vulndb"}},
 	// Test images in a loopback registry and a test DB for the service's tests.
 	"service/servicetest": {Rank: FrontEnd, Imports: []string{"vulndb/build"}},
 	// policy, vex, vulndb/sqlite and audit/secrets only for the names

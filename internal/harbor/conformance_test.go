@@ -400,6 +400,7 @@ func conformance(t *testing.T, c *harborClient, p, broken pushed, dbBuilt time.T
 		{"wrong JSON type", MIMEScanRequest11, []byte(`{"registry":"x","artifact":{}}`), http.StatusBadRequest},
 		{"not a scan request", "text/plain", good, http.StatusBadRequest},
 		{"no registry url", MIMEScanRequest11, bytes.Replace(good, []byte(p.registry), []byte("ftp://x"), 1), http.StatusUnprocessableEntity},
+		{"cloud metadata registry (SSRF guard)", MIMEScanRequest11, bytes.Replace(good, []byte(p.registry), []byte("http://169.254.169.254"), 1), http.StatusUnprocessableEntity},
 		{"no digest", MIMEScanRequest11, bytes.Replace(good, []byte(p.digest), []byte(""), 1), http.StatusUnprocessableEntity},
 		{"bad digest", MIMEScanRequest11, bytes.Replace(good, []byte(p.digest), []byte("sha256:123"), 1), http.StatusUnprocessableEntity},
 		{"bad authorization", MIMEScanRequest11, bytes.Replace(good, []byte("Basic "), []byte("Digest "), 1), http.StatusUnprocessableEntity},

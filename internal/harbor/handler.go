@@ -57,9 +57,6 @@ type Options struct {
 	// Logger receives the errors the API answers 500 to; nil discards
 	// them.
 	Logger *slog.Logger
-	// CheckTarget, when set, vets a scan target before it is submitted
-	// (the server's SSRF guard, guard.CheckTarget); its error is a 422.
-	CheckTarget func(ctx context.Context, target string) error
 }
 
 // Handler serves the scanner API under Prefix.
@@ -147,12 +144,6 @@ func (h *Handler) scan(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		writeError(w, status, err.Error())
 		return
-	}
-	if h.opts.CheckTarget != nil {
-		if err := h.opts.CheckTarget(r.Context(), sr.Target); err != nil {
-			writeError(w, http.StatusUnprocessableEntity, "registry.url: "+err.Error())
-			return
-		}
 	}
 	sr.Origin = service.OriginHarbor
 	job, err := h.svc.Submit(r.Context(), sr)

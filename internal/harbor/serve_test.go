@@ -44,7 +44,7 @@ func serve(t *testing.T, registryHost string) served {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := service.New(ctx, service.Config{DSN: dsn, Store: st, Workers: 1, Version: "test", Key: servicetest.Key(), MaxAttempts: 1,
+	svc, err := service.New(ctx, service.Config{DSN: dsn, Store: st, Workers: 1, Version: "test", Key: servicetest.Key(), MaxAttempts: 1, CheckTarget: g.CheckTarget,
 		Scan: scan.Options{DBPath: bookwormDB(t), CacheDir: filepath.Join(dir, "layers"), Image: image.Options{Transport: g.Transport()}}})
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +70,7 @@ func serve(t *testing.T, registryHost string) served {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	h := NewHandler(svc, Options{Version: "test", CheckTarget: g.CheckTarget})
+	h := NewHandler(svc, Options{Version: "test"})
 	mux.Handle(Prefix+"/", auth.New(tokens, auth.Options{}).RequireFunc(auth.Scan, Fail)(h))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
