@@ -101,7 +101,7 @@ Quick start:
 	}
 	root.AddCommand(newScanCmd(g), newSBOMCmd(g), newConvertCmd(g), newDBCmd(g), newVexCmd(time.Now), newVersionCmd(), newAuditCmd(g), newExplainCmd(g), newRecordCmd(g),
 		newWhereCmd(g), newSpreadCmd(g), newHistoryCmd(g), newImagesCmd(g), newStoreCmd(g), newTokenCmd(g))
-	root.AddCommand(newReevaluateCmd(g), newNotifyCmd(g), newDriftCmd(g))
+	root.AddCommand(newReevaluateCmd(g), newNotifyCmd(g), newDriftCmd(g), newServeCmd(g), newWorkerCmd(g))
 	refuseUnknown(root)
 	return root
 }

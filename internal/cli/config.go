@@ -60,6 +60,8 @@ type Config struct {
 	Notify NotifyConfig `yaml:"notify"`
 	// Drift configures customs drift's noise control.
 	Drift DriftConfig `yaml:"drift"`
+	// Serve configures customs serve and customs worker.
+	Serve ServeConfig `yaml:"serve"`
 }
 
 // DriftConfig is the config's drift: key; the flags add to it.

@@ -1,20 +1,17 @@
 package cli
 
 import (
-	"cmp"
 	"encoding/csv"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
-	"github.com/customs-scanner/customs/internal/scan"
+	"github.com/customs-scanner/customs/internal/service"
 	"github.com/customs-scanner/customs/internal/store"
-	"github.com/customs-scanner/customs/internal/version"
 )
 
 type spreadFlags struct {
@@ -73,66 +70,14 @@ func runSpread(cmd *cobra.Command, g *globals, f *spreadFlags, arg string) error
 		return err
 	}
 	defer st.Close()
-	q := store.PackageQuery{Name: arg}
-	if strings.HasPrefix(arg, "pkg:") {
-		q = store.PackageQuery{PURL: arg}
-	}
-	hs, err := st.Holders(cmd.Context(), q)
+	vs, err := service.Spread(cmd.Context(), st, arg, f.upstream)
 	if err != nil {
 		return err
 	}
-	schemes := scan.Ecosystems().Schemes()
-	var key func(store.Holding) string
-	if f.upstream {
-		key = func(h store.Holding) string {
-			if s := schemes[h.PackageType]; s != nil {
-				return version.Upstream(s, h.PackageVersion)
-			}
-			return h.PackageVersion
-		}
-	}
-	vs := store.Spread(hs, key)
-	sortSpread(vs, hs, schemes)
 	doc := spreadDoc{SchemaVersion: storeSchemaVersion, Query: spreadQuery{Package: arg, Upstream: f.upstream}, Versions: vs}
-	if doc.Versions == nil {
-		doc.Versions = []store.VersionSpread{}
-	}
 	return writeStoreOutputs(cmd.OutOrStdout(), outs, doc,
 		func(w io.Writer) error { return spreadCSV(w, vs) },
 		func(w io.Writer) error { return spreadTable(w, arg, vs) })
-}
-
-// sortSpread orders the groups by version in the scheme of the package
-// type most of them share; versions that scheme cannot read keep Spread's
-// text order after the others.
-func sortSpread(vs []store.VersionSpread, hs []store.Holding, schemes map[string]version.Scheme) {
-	count := map[string]int{}
-	for _, h := range hs {
-		count[h.PackageType]++
-	}
-	var typ string
-	for t, n := range count {
-		if n > count[typ] || (n == count[typ] && t < typ) {
-			typ = t
-		}
-	}
-	s := schemes[typ]
-	if s == nil {
-		return
-	}
-	slices.SortStableFunc(vs, func(a, b store.VersionSpread) int {
-		va, ea := s.Parse(a.Version)
-		vb, eb := s.Parse(b.Version)
-		switch {
-		case ea != nil && eb != nil:
-			return cmp.Compare(a.Version, b.Version)
-		case ea != nil:
-			return 1
-		case eb != nil:
-			return -1
-		}
-		return va.Compare(vb)
-	})
 }
 
 func spreadTable(w io.Writer, arg string, vs []store.VersionSpread) error {

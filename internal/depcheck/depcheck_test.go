@@ -80,7 +80,7 @@ var rules = map[string]Rule{
 	"reevaluate": {Rank: Pipeline, Stage: "scan", Imports: []string{"store", "report", "scan", "notify"}},
 	// The scanning service's core: the queue, workers running scan, the
 	// scheduled DB update (no HTTP; internal/server is its front end).
-	"service": {Rank: Pipeline, Stage: "scan", Imports: []string{"scan", "store", "report", "target", "vulndb", "vulndb/sqlite"}},
+	"service": {Rank: Pipeline, Stage: "scan", Imports: []string{"scan", "store", "report", "target", "vulndb", "vulndb/sqlite", "version"}},
 	// Drift: a container's (or host's) changes over its image's scan.
 	"drift":         {Rank: Pipeline, Stage: "scan", Imports: []string{"scan", "dockerengine", "layerfs", "report", "inventory", "target"}},
 	"vulndb/build":  {Rank: Pipeline, Stage: "vulndb/db", Imports: []string{"vulndb", "vulndb/cvss", "vulndb/feeds/*", "vulndb/sqlite"}},
@@ -94,9 +94,15 @@ var rules = map[string]Rule{
 	// Kubernetes admission: stored reports judged by scan.Judge; policy
 	// only for the names frontEndUses lists (the --fail-on severity).
 	"admission": {Rank: FrontEnd, Imports: []string{"scan", "store", "report", "policy", "vulndb"}},
+<<<<<<< HEAD
 	// Harbor's pluggable scanner API: requests into the service's jobs,
 	// reports into Harbor's; deciding is scan's.
 	"harbor": {Rank: FrontEnd, Imports: []string{"service", "report", "report/json", "report/spdx", "report/cyclonedx", "vulndb"}},
+=======
+	"harbor":    {Rank: FrontEnd, Imports: []string{"report", "report/json", "report/spdx", "report/cyclonedx", "vulndb"}},
+	// The HTTP front end of the service.
+	"server": {Rank: FrontEnd, Imports: []string{"service", "store", "report", "report/*"}},
+>>>>>>> d31cc32 (server: REST API v1 over internal/service (scans, images, reports in five formats with ETag, exposure, spread, db), problem+json errors, cursor pages, OpenAPI 3.1 document held against real responses with kin-openapi; /healthz, /readyz, /metrics; customs serve and customs worker; spread's version order moves from cli to service.Spread)
 	// Test images in a loopback registry and a test DB for the service's tests.
 	"service/servicetest": {Rank: FrontEnd, Imports: []string{"vulndb/build"}},
 	// policy, vex, vulndb/sqlite and audit/secrets only for the names
@@ -104,7 +110,7 @@ var rules = map[string]Rule{
 	// deciding is scan's.
 	"cli": {Rank: FrontEnd, Imports: []string{
 		"scan", "inventory", "target", "report", "report/*", "vulndb", "vulndb/build", "vulndb/update", "vulndb/dist",
-		"store", "store/backend", "notify", "reevaluate", "server/auth", "drift",
+		"store", "store/backend", "notify", "reevaluate", "server/auth", "drift", "service", "server",
 		"version", // --version ranges and --upstream, in the schemes scan.Ecosystems gives
 		"policy", "vex", "vulndb/sqlite", "audit/secrets"}},
 }
@@ -115,6 +121,8 @@ var waivers = []Waiver{
 	// customs audit reads workloads itself: the audit is not behind a pipeline call yet.
 	{"cli", "audit/runtime", "customs audit calls the runtime audit, not a pipeline"},
 	{"admission", "audit/runtime", "the Pod Security Standards checks of customs audit run on the pod spec, not behind a pipeline call"},
+	// customs serve starts the HTTP front end: flags in, a server out.
+	{"cli", "server", "customs serve and customs worker run the HTTP front end they configure"},
 
 	// Stages that use a sibling's types or code.
 	{"extract", "layerfs", "the walker takes layerfs's Layer and FS, not an interface of its own"},

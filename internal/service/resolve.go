@@ -132,7 +132,7 @@ func resolveError(ref string, err error) error {
 			return &RequestError{fmt.Sprintf("target %q: the registry refused access (%d); give credentials", ref, te.StatusCode)}
 		}
 	}
-	return fmt.Errorf("resolve %s: %w", ref, err)
+	return fmt.Errorf("%w: resolve %s: %v", ErrRegistry, ref, err)
 }
 
 // current returns the stored result of digest when it is current: the

@@ -53,6 +53,10 @@ const (
 // ErrNotFound is returned for a job or image the service does not know.
 var ErrNotFound = errors.New("not found")
 
+// ErrRegistry wraps a registry that could not be reached or answered
+// with a server error at submission (front ends answer 502).
+var ErrRegistry = errors.New("registry unavailable")
+
 // RequestError is a request the service refuses: a bad target, an unknown
 // scanner. Front ends answer it with 400 or 422 and its message.
 type RequestError struct{ Msg string }
