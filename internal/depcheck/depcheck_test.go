@@ -94,15 +94,11 @@ var rules = map[string]Rule{
 	// Kubernetes admission: stored reports judged by scan.Judge; policy
 	// only for the names frontEndUses lists (the --fail-on severity).
 	"admission": {Rank: FrontEnd, Imports: []string{"scan", "store", "report", "policy", "vulndb"}},
-<<<<<<< HEAD
 	// Harbor's pluggable scanner API: requests into the service's jobs,
 	// reports into Harbor's; deciding is scan's.
 	"harbor": {Rank: FrontEnd, Imports: []string{"service", "report", "report/json", "report/spdx", "report/cyclonedx", "vulndb"}},
-=======
-	"harbor":    {Rank: FrontEnd, Imports: []string{"report", "report/json", "report/spdx", "report/cyclonedx", "vulndb"}},
 	// The HTTP front end of the service.
 	"server": {Rank: FrontEnd, Imports: []string{"service", "store", "report", "report/*"}},
->>>>>>> d31cc32 (server: REST API v1 over internal/service (scans, images, reports in five formats with ETag, exposure, spread, db), problem+json errors, cursor pages, OpenAPI 3.1 document held against real responses with kin-openapi; /healthz, /readyz, /metrics; customs serve and customs worker; spread's version order moves from cli to service.Spread)
 	// Test images in a loopback registry and a test DB for the service's tests.
 	"service/servicetest": {Rank: FrontEnd, Imports: []string{"vulndb/build"}},
 	// policy, vex, vulndb/sqlite and audit/secrets only for the names
