@@ -96,7 +96,7 @@ var rules = map[string]Rule{
 	"admission": {Rank: FrontEnd, Imports: []string{"scan", "store", "report", "policy", "vulndb"}},
 	// Harbor's pluggable scanner API: requests into the service's jobs,
 	// reports into Harbor's; deciding is scan's.
-	"harbor": {Rank: FrontEnd, Imports: []string{"service", "report", "report/json", "report/spdx", "report/cyclonedx", "vulndb"}},
+	"harbor": {Rank: FrontEnd, Imports: []string{"service", "server/auditlog", "report", "report/json", "report/spdx", "report/cyclonedx", "vulndb"}},
 	// The HTTP front end of the service.
 	"server": {Rank: FrontEnd, Imports: []string{"service", "store", "report", "report/*"}},
 	// Test images in a loopback registry and a test DB for the service's tests.

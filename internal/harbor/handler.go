@@ -19,6 +19,7 @@ import (
 
 	"github.com/customs-scanner/customs/internal/report"
 	jsonreport "github.com/customs-scanner/customs/internal/report/json"
+	"github.com/customs-scanner/customs/internal/server/auditlog"
 	"github.com/customs-scanner/customs/internal/service"
 )
 
@@ -146,6 +147,7 @@ func (h *Handler) scan(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sr.Origin = service.OriginHarbor
+	auditlog.From(r.Context()).SetTarget(sr.Target)
 	job, err := h.svc.Submit(r.Context(), sr)
 	var reqErr *service.RequestError
 	switch {
@@ -247,6 +249,7 @@ func (h *Handler) report(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, "read the scan's state", err)
 		return
 	}
+	auditlog.From(r.Context()).SetTarget(job.Target)
 	switch job.Status {
 	case service.Queued, service.Running:
 		w.Header().Set("Refresh-After", strconv.Itoa(RefreshAfter(h.remaining(r.Context(), job))))
