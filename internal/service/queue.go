@@ -37,6 +37,9 @@ type queue interface {
 	counts(ctx context.Context) (map[string]int, error)
 	// beat marks the running jobs ids as alive.
 	beat(ctx context.Context, ids []int64) error
+	// estimate returns the jobs ahead of id, the running ones and the
+	// recent mean run time.
+	estimate(ctx context.Context, id int64) (ahead, running int, mean time.Duration, err error)
 	// reap queues again the running scan jobs whose last beat is older
 	// than after, and returns how many.
 	reap(ctx context.Context, after time.Duration) (int, error)
@@ -65,6 +68,7 @@ type riverQueue[TTx any] struct {
 	// (state, count) rows.
 	exec    func(ctx context.Context, q string, args ...any) (int64, error)
 	query   func(ctx context.Context, q string) (map[string]int, error)
+	row     func(ctx context.Context, q string, args []any, dest ...any) error
 	pingDB  func(ctx context.Context) error
 	closeDB func()
 	sqlite  bool
@@ -86,6 +90,9 @@ func openQueue(ctx context.Context, s *Service) (queue, error) {
 		q.exec = func(ctx context.Context, sql string, args ...any) (int64, error) {
 			t, err := pool.Exec(ctx, sql, args...)
 			return t.RowsAffected(), err
+		}
+		q.row = func(ctx context.Context, sql string, args []any, dest ...any) error {
+			return pool.QueryRow(ctx, sql, args...).Scan(dest...)
 		}
 		q.query = func(ctx context.Context, sql string) (map[string]int, error) {
 			rows, err := pool.Query(ctx, sql)
@@ -134,6 +141,9 @@ func openQueue(ctx context.Context, s *Service) (queue, error) {
 			return 0, err
 		}
 		return r.RowsAffected()
+	}
+	q.row = func(ctx context.Context, q string, args []any, dest ...any) error {
+		return db.QueryRowContext(ctx, q, args...).Scan(dest...)
 	}
 	q.query = func(ctx context.Context, q string) (map[string]int, error) {
 		rows, err := db.QueryContext(ctx, q)
@@ -353,4 +363,28 @@ func (s *Service) running() []int64 {
 	}
 	slices.Sort(ids)
 	return ids
+}
+
+// estimate returns how many scan jobs wait ahead of id, how many run, and
+// the mean run time of the scans finished in the last hour (0 when none;
+// the heartbeat moves attempted_at, so it is low by up to a beat).
+func (q *riverQueue[TTx]) estimate(ctx context.Context, id int64) (ahead, running int, mean time.Duration, err error) {
+	var avg sql.NullFloat64
+	if !q.sqlite {
+		err = q.row(ctx, `SELECT
+	(SELECT count(*) FROM river_job WHERE kind = 'scan' AND state IN ('available', 'retryable', 'scheduled', 'pending') AND id < $1),
+	(SELECT count(*) FROM river_job WHERE kind = 'scan' AND state = 'running'),
+	(SELECT avg(extract(epoch FROM finalized_at - attempted_at)) FROM river_job
+		WHERE kind = 'scan' AND state = 'completed' AND finalized_at > now() - interval '1 hour')`, []any{id}, &ahead, &running, &avg)
+	} else {
+		err = q.row(ctx, `SELECT
+	(SELECT count(*) FROM river_job WHERE kind = 'scan' AND state IN ('available', 'retryable', 'scheduled', 'pending') AND id < ?),
+	(SELECT count(*) FROM river_job WHERE kind = 'scan' AND state = 'running'),
+	(SELECT avg((julianday(finalized_at) - julianday(attempted_at)) * 86400) FROM river_job
+		WHERE kind = 'scan' AND state = 'completed' AND finalized_at > datetime('now', '-1 hour', 'subsec'))`, []any{id}, &ahead, &running, &avg)
+	}
+	if avg.Valid {
+		mean = time.Duration(avg.Float64 * float64(time.Second))
+	}
+	return ahead, running, mean, err
 }

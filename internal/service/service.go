@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -405,3 +406,35 @@ func (h warnOnly) Enabled(ctx context.Context, l slog.Level) bool {
 func (h warnOnly) WithAttrs(as []slog.Attr) slog.Handler { return warnOnly{h.Handler.WithAttrs(as)} }
 
 func (h warnOnly) WithGroup(name string) slog.Handler { return warnOnly{h.Handler.WithGroup(name)} }
+
+// DefaultScanEstimate is the run time Remaining assumes before any scan
+// finished in the last hour.
+const DefaultScanEstimate = 10 * time.Second
+
+// Remaining estimates the time until job id is done: the jobs ahead of it
+// over the jobs running (at least one), plus its own run, at the mean run
+// time of the scans finished in the last hour, less what it ran already;
+// 0 for a finished job. ErrNotFound for an unknown id.
+func (s *Service) Remaining(ctx context.Context, id string) (time.Duration, error) {
+	j, err := s.Job(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	if j.Status == Done || j.Status == Failed {
+		return 0, nil
+	}
+	n, _ := strconv.ParseInt(j.ID, 10, 64)
+	ahead, running, mean, err := s.q.estimate(ctx, n)
+	if err != nil {
+		return 0, err
+	}
+	if mean <= 0 {
+		mean = DefaultScanEstimate
+	}
+	parallel := max(running, 1)
+	d := time.Duration(ahead/parallel+1) * mean
+	if j.Status == Running {
+		d = mean - s.cfg.Now().Sub(j.Created)
+	}
+	return max(d, 0), nil
+}

@@ -94,7 +94,13 @@ func TestSubmitSQLite(t *testing.T) {
 			t.Fatalf("concurrent requests for one digest got jobs %v; want one", ids)
 		}
 	}
+	if d, err := s.Remaining(ctx, ids[0]); err != nil || d < 0 || d > time.Minute {
+		t.Errorf("Remaining of a queued job = %v, %v; want an estimate", d, err)
+	}
 	j := wait(t, s, ids[0])
+	if d, err := s.Remaining(ctx, ids[0]); err != nil || d != 0 {
+		t.Errorf("Remaining of a done job = %v, %v; want 0", d, err)
+	}
 	if j.Status != service.Done || j.Digest != digests[0] {
 		t.Fatalf("job = %+v; want done with digest %s", j, digests[0])
 	}
@@ -107,6 +113,9 @@ func TestSubmitSQLite(t *testing.T) {
 	}
 	if j, err := s.Job(ctx, again.ID); err != nil || j.Status != service.Done {
 		t.Errorf("Job(%s) = %+v, %v; want done", again.ID, j, err)
+	}
+	if _, err := s.Remaining(ctx, "424242"); !errors.Is(err, service.ErrNotFound) {
+		t.Errorf("Remaining of an unknown ID: %v; want ErrNotFound", err)
 	}
 	if _, err := s.Job(ctx, "424242"); !errors.Is(err, service.ErrNotFound) {
 		t.Errorf("Job of an unknown ID: %v; want ErrNotFound", err)
