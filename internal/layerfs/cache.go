@@ -65,6 +65,7 @@ func validKey(key string) error {
 
 func (c *Cache) layerPath(key string) string  { return filepath.Join(c.dir, key+".layer.zst") }
 func (c *Cache) recordPath(key string) string { return filepath.Join(c.dir, key+".json") }
+func (c *Cache) blobPath(key string) string   { return filepath.Join(c.dir, key+".bin") }
 
 // Get returns the layer stored under key. A missing, unreadable or corrupt
 // entry is a miss (corrupt files are removed).
@@ -178,6 +179,28 @@ func (c *Cache) PutRecord(key string, v any) error {
 	}
 	return c.writeAtomic(c.recordPath(key), func(w io.Writer) error {
 		_, err := w.Write(data)
+		return err
+	})
+}
+
+// GetBlob returns the bytes PutBlob stored under key: a record in an
+// encoding of the caller's, which treats one it cannot decode as a miss
+// (the next PutBlob replaces it).
+func (c *Cache) GetBlob(key string) ([]byte, bool) {
+	if validKey(key) != nil {
+		return nil, false
+	}
+	data, err := os.ReadFile(c.blobPath(key))
+	return data, err == nil
+}
+
+// PutBlob stores b under key.
+func (c *Cache) PutBlob(key string, b []byte) error {
+	if err := validKey(key); err != nil {
+		return fmt.Errorf("put blob: %w", err)
+	}
+	return c.writeAtomic(c.blobPath(key), func(w io.Writer) error {
+		_, err := w.Write(b)
 		return err
 	})
 }

@@ -125,6 +125,31 @@ func TestCacheRecords(t *testing.T) {
 	}
 }
 
+func TestCacheBlobs(t *testing.T) {
+	c, err := OpenCache(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := Key("matched", "x")
+	if _, ok := c.GetBlob(key); ok {
+		t.Fatal("GetBlob on an empty cache hit")
+	}
+	want := []byte("\x00any\xffbytes")
+	if err := c.PutBlob(key, want); err != nil {
+		t.Fatal(err)
+	}
+	got, ok := c.GetBlob(key)
+	if !ok || string(got) != string(want) {
+		t.Errorf("GetBlob after PutBlob = %q, %v; want %q", got, ok, want)
+	}
+	if err := c.PutBlob("../x", want); err == nil {
+		t.Error("PutBlob with a key that is not hex succeeded")
+	}
+	if _, ok := c.GetBlob("../x"); ok {
+		t.Error("GetBlob with a key that is not hex hit")
+	}
+}
+
 func TestCacheKeys(t *testing.T) {
 	if k := Key("a", "b"); len(k) != 64 || k == Key("ab") || k == Key("a", "b", "") {
 		t.Errorf("Key: %q collides or is not 64 hex digits", k)

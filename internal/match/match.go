@@ -259,32 +259,33 @@ func newFinding(p *inventory.Package, m vulndb.Match) *report.Finding {
 		VulnerabilityID: m.Advisory.ID,
 		Aliases:         slices.Clone(m.Advisory.Aliases),
 		Title:           m.Advisory.Summary,
-		PackageID:       p.ID,
-		PackageName:     p.Name,
-		PackageVersion:  p.Version,
-		PackageType:     p.Type,
-		PURL:            p.PURL,
-		SourceName:      p.SourceName,
-		SourceVersion:   p.SourceVersion,
 		Status:          "",
 		Severity:        vulndb.SeverityUnknown,
-		Layer:           p.Layer,
-		CreatedBy:       p.CreatedBy,
 	}
+	PackageFields(f, p)
 	if f.Aliases == nil {
 		f.Aliases = []string{}
-	}
-	f.Locations = slices.Clone(p.Locations)
-	if f.Locations == nil {
-		f.Locations = []inventory.Location{}
-	}
-	if len(p.Locations) > 0 {
-		f.Path = p.Locations[0].Path
 	}
 	if len(f.Title) > 200 {
 		f.Title = f.Title[:197] + "..."
 	}
 	return f
+}
+
+// PackageFields sets the fields of f that describe its package p, which
+// every finding of p repeats: a cache of findings (scan's) keeps them
+// without these and sets them again from the inventory.
+func PackageFields(f *report.Finding, p *inventory.Package) {
+	f.PackageID, f.PackageName, f.PackageVersion, f.PackageType, f.PURL = p.ID, p.Name, p.Version, p.Type, p.PURL
+	f.SourceName, f.SourceVersion, f.Layer, f.CreatedBy = p.SourceName, p.SourceVersion, p.Layer, p.CreatedBy
+	f.Locations = slices.Clone(p.Locations)
+	if f.Locations == nil {
+		f.Locations = []inventory.Location{}
+	}
+	f.Path = ""
+	if len(p.Locations) > 0 {
+		f.Path = p.Locations[0].Path
+	}
 }
 
 // foldAdvisories merges an advisory that only aggregates CVEs (a DSA or DLA

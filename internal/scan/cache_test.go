@@ -1,8 +1,10 @@
 package scan
 
 import (
+	"bytes"
 	"io"
 	"log"
+	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -103,14 +105,17 @@ func TestCachedReportEqualsCold(t *testing.T) {
 			ref := tt.ref(t)
 			cache := t.TempDir()
 			clock := time.Date(2026, 12, 6, 4, 0, 0, 0, time.UTC)
+			var log bytes.Buffer
 			scan := func() (*report.Report, int) {
 				t.Helper()
 				read := 0
 				clock = clock.Add(time.Minute)
+				log.Reset()
 				r, err := Scan(t.Context(), ref, Options{
 					DBPath: dbPath, CacheDir: cache, Secrets: true, Config: true,
 					Now:     func() time.Time { return clock },
 					Handler: progressFunc(func(e Event) { read += btoi(e.Done && !e.Cached) }),
+					Logger:  slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug})),
 				})
 				if err != nil {
 					t.Fatal(err)
@@ -139,6 +144,11 @@ func TestCachedReportEqualsCold(t *testing.T) {
 			}
 			if strings.HasPrefix(ref, "registry:") {
 				return // no file identity: the layers are found by digest
+			}
+			// The match result of an unchanged archive against an
+			// unchanged DB is cached too (TestMatchCacheFollowsDB).
+			if !strings.Contains(log.String(), "match cache hit") {
+				t.Errorf("the second scan matched again: its match result did not come from the cache")
 			}
 			// An unchanged archive's analysis is one record: the third
 			// scan needs no cached layer.

@@ -111,7 +111,7 @@ func inspect(ctx context.Context, t target.Ref, opts Options) (*report.Report, e
 		if r, wait, ok := a.inspected(key); ok {
 			log.Debug("analysis cache hit for source identity", "packages", len(r.Packages))
 			r.Tool.Version, r.CreatedAt = opts.Version, now().UTC()
-			if err := matchReport(ctx, r, opts); err != nil {
+			if err := a.match(ctx, key, r, opts); err != nil {
 				return nil, err
 			}
 			if wait() {
@@ -160,7 +160,20 @@ func inspect(ctx context.Context, t target.Ref, opts Options) (*report.Report, e
 	if key != "" {
 		a.putInspected(key, r)
 	}
-	return matched(ctx, r, opts)
+	if err := a.match(ctx, key, r, opts); err != nil {
+		return nil, err
+	}
+	r.Summarize()
+	return r, nil
+}
+
+// matched matches r's packages and summarises it.
+func matched(ctx context.Context, r *report.Report, opts Options) (*report.Report, error) {
+	if err := matchReport(ctx, r, opts); err != nil {
+		return nil, err
+	}
+	r.Summarize()
+	return r, nil
 }
 
 // analyserFor returns the analyser of a scan with opts: the extractors,
@@ -195,15 +208,6 @@ func analyserFor(opts Options, log *slog.Logger) *analyser {
 	a.cache, a.build, a.progress, a.log = cache, build, opts.handler().Progress, log
 	a.skipRules(opts.SkipDirs, opts.SkipFiles)
 	return a
-}
-
-// matched matches r's packages and summarises it.
-func matched(ctx context.Context, r *report.Report, opts Options) (*report.Report, error) {
-	if err := matchReport(ctx, r, opts); err != nil {
-		return nil, err
-	}
-	r.Summarize()
-	return r, nil
 }
 
 // audit adds secrets (files of every layer, deleted ones too, and the
