@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/customs-scanner/customs/internal/harbor"
 	"github.com/customs-scanner/customs/internal/notify"
 	"github.com/customs-scanner/customs/internal/policy"
 	"github.com/customs-scanner/customs/internal/reevaluate"
@@ -295,6 +296,7 @@ func runServe(cmd *cobra.Command, g *globals, f *serveFlags, api bool) error {
 	}
 	defer svc.Close()
 	srv.SetService(svc)
+	srv.Mount(harbor.Prefix+"/", server.ScopeScan, harbor.NewHandler(svc, harbor.Options{Version: Version, Logger: log}))
 	if err := svc.Start(context.WithoutCancel(ctx)); err != nil {
 		return err
 	}

@@ -119,6 +119,7 @@ var waivers = []Waiver{
 	{"admission", "audit/runtime", "the Pod Security Standards checks of customs audit run on the pod spec, not behind a pipeline call"},
 	// customs serve starts the HTTP front end: flags in, a server out.
 	{"cli", "server", "customs serve and customs worker run the HTTP front end they configure"},
+	{"cli", "harbor", "customs serve mounts Harbor's scanner API on the server it runs"},
 
 	// Stages that use a sibling's types or code.
 	{"extract", "layerfs", "the walker takes layerfs's Layer and FS, not an interface of its own"},
