@@ -77,7 +77,7 @@ var rules = map[string]Rule{
 		"inventory", "ecosystem", "target", "report", "version", "version/*", "vulndb", "vulndb/cvss", "vulndb/sqlite"}},
 	// Re-evaluation: the scan's matching over stored inventories, recorded
 	// with the notifications it queues.
-	"reevaluate": {Rank: Pipeline, Stage: "scan", Imports: []string{"store", "report", "scan", "notify"}},
+	"reevaluate": {Rank: Pipeline, Stage: "scan", Imports: []string{"store", "inventory", "report", "scan", "notify"}},
 	// The scanning service's core: the queue, workers running scan, the
 	// scheduled DB update (no HTTP; internal/server is its front end).
 	"service": {Rank: Pipeline, Stage: "scan", Imports: []string{"scan", "store", "report", "target", "vulndb", "vulndb/sqlite", "version"}},

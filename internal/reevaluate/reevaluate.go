@@ -11,6 +11,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/customs-scanner/customs/internal/inventory"
 	"github.com/customs-scanner/customs/internal/notify"
 	"github.com/customs-scanner/customs/internal/report"
 	"github.com/customs-scanner/customs/internal/scan"
@@ -119,6 +120,9 @@ func Run(ctx context.Context, st store.Store, opts Options) (Result, error) {
 	}
 	var keep []int64
 	changedKeys := map[store.PackageKey]bool{}
+	// Per subject re-matched incrementally, the keys whose advisories
+	// changed since its build: only its packages with one are re-matched.
+	partial := map[int64]map[store.PackageKey]bool{}
 	for b, cs := range byBuild {
 		old, err := st.Digests(ctx, b)
 		if err != nil {
@@ -132,10 +136,11 @@ func Run(ctx context.Context, st store.Store, opts Options) (Result, error) {
 			continue
 		}
 		var changed []store.PackageKey
+		set := map[store.PackageKey]bool{}
 		for k, d := range digests {
 			if old[k] != d {
 				changed = append(changed, k)
-				changedKeys[k] = true
+				changedKeys[k], set[k] = true, true
 			}
 		}
 		holding, err := st.Holding(ctx, changed)
@@ -145,6 +150,7 @@ func Run(ctx context.Context, st store.Store, opts Options) (Result, error) {
 		for _, c := range cs {
 			if holding[c.Snapshot] {
 				todo = append(todo, c)
+				partial[c.Snapshot] = set
 			} else {
 				keep = append(keep, c.Snapshot)
 			}
@@ -157,8 +163,20 @@ func Run(ctx context.Context, st store.Store, opts Options) (Result, error) {
 	}
 	res.Kept = len(keep)
 	slices.SortFunc(todo, func(a, b store.Current) int { return cmp.Compare(a.Snapshot, b.Snapshot) })
+	var unchanged []int64 // re-matched in part, nothing changed
 	for _, c := range todo {
-		d, queued, err := one(ctx, st, m, c, opts, now())
+		var d *SubjectDelta
+		var queued int
+		var err error
+		if set := partial[c.Snapshot]; set != nil {
+			var same bool
+			d, queued, same, err = onePart(ctx, st, m, c, set, opts, now())
+			if same {
+				unchanged = append(unchanged, c.Snapshot)
+			}
+		} else {
+			d, queued, err = one(ctx, st, m, c, opts, now())
+		}
 		if err != nil {
 			return res, fmt.Errorf("re-evaluate %s %s: %w", c.Subject.Kind, c.Subject.Name, err)
 		}
@@ -168,6 +186,9 @@ func Run(ctx context.Context, st store.Store, opts Options) (Result, error) {
 			res.Changed++
 			res.Changes = append(res.Changes, *d)
 		}
+	}
+	if err := st.MarkMatched(ctx, unchanged, &info); err != nil {
+		return res, err
 	}
 	// The current build's digests, for the next run: saved last, so a run
 	// killed before they are kept starts over next time.
@@ -228,17 +249,8 @@ func one(ctx context.Context, st store.Store, m *scan.Rematcher, c store.Current
 	change := store.Diff(before, findings(r))
 	in.Unchanged = change.Empty()
 	if c.DB != nil && !change.Empty() {
-		for _, h := range opts.Hooks {
-			fc, ok := h.Filter(s, change)
-			if !ok {
-				continue
-			}
-			id := notify.NewID()
-			body, err := notify.Event(id, s, fc, r.DB, now)
-			if err != nil {
-				return nil, 0, err
-			}
-			in.Outbox = append(in.Outbox, store.Delivery{ID: id, Target: h.URL, Body: body})
+		if in.Outbox, err = events(s, change, r.DB, opts.Hooks, now); err != nil {
+			return nil, 0, err
 		}
 	}
 	rec, err := st.Record(ctx, in)
@@ -249,6 +261,106 @@ func one(ctx context.Context, st store.Store, m *scan.Rematcher, c store.Current
 		return nil, 0, nil
 	}
 	return &SubjectDelta{Subject: s, Snapshot: rec.Snapshot, Change: change}, len(in.Outbox), nil
+}
+
+// events are the notifications of change to the webhooks whose filters
+// leave something of it.
+func events(s store.Subject, change store.Change, db *report.DB, hooks []notify.Webhook, now time.Time) ([]store.Delivery, error) {
+	var out []store.Delivery
+	for _, h := range hooks {
+		fc, ok := h.Filter(s, change)
+		if !ok {
+			continue
+		}
+		id := notify.NewID()
+		body, err := notify.Event(id, s, fc, db, now)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, store.Delivery{ID: id, Target: h.URL, Body: body})
+	}
+	return out, nil
+}
+
+// onePart re-matches the packages of one subject that are looked up by a
+// key in changed, keeps its other findings, and records a new snapshot
+// when its findings changed (Store.Rederive); same says they did not: the
+// caller marks its snapshot as matched against the current build.
+func onePart(ctx context.Context, st store.Store, m *scan.Rematcher, c store.Current, changed map[store.PackageKey]bool, opts Options, now time.Time) (*SubjectDelta, int, bool, error) {
+	keys := make([]store.PackageKey, 0, len(changed))
+	for k := range changed {
+		keys = append(keys, k)
+	}
+	stored, err := st.SnapshotPackages(ctx, c.Snapshot, keys)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	var pkgs []inventory.Package
+	var rows []int64
+	ids := map[string]int64{}
+	replaced := map[int64]bool{}
+	for _, sp := range stored {
+		if holds(sp.Package, changed) {
+			pkgs = append(pkgs, sp.Package)
+			rows = append(rows, sp.Row)
+			ids[sp.Package.ID] = sp.Row
+			replaced[sp.Row] = true
+		}
+	}
+	old, err := st.SnapshotFindings(ctx, c.Snapshot)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	fresh, err := m.MatchPackages(ctx, pkgs)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	before := make([]store.Finding, 0, len(old))
+	var after []store.Finding
+	for _, f := range old {
+		before = append(before, f.Finding)
+		if !replaced[f.Package] {
+			after = append(after, f.Finding)
+		}
+	}
+	after = append(after, findings(&report.Report{Findings: fresh})...)
+	change := store.Diff(before, after)
+	if change.Empty() {
+		return nil, 0, true, nil
+	}
+	info := m.Info()
+	rd := store.Rederivation{Replaces: c.Snapshot, DB: &info, Packages: rows, PackageIDs: ids, Findings: fresh, Now: now}
+	if c.DB != nil {
+		if rd.Outbox, err = events(c.Subject, change, &info, opts.Hooks, now); err != nil {
+			return nil, 0, false, err
+		}
+	}
+	rec, err := st.Rederive(ctx, rd)
+	if err != nil || rec.Superseded {
+		return nil, 0, false, err
+	}
+	return &SubjectDelta{Subject: c.Subject, Snapshot: rec.Snapshot, Change: change}, len(rd.Outbox), false, nil
+}
+
+// holds reports whether p is looked up by one of keys (store.PackageKeys'
+// keys of a package).
+func holds(p inventory.Package, keys map[store.PackageKey]bool) bool {
+	if p.Ecosystem == "" {
+		return false
+	}
+	name := p.SourceName
+	if name == "" {
+		name = p.Name
+	}
+	if keys[store.PackageKey{Ecosystem: p.Ecosystem, Name: name}] {
+		return true
+	}
+	for _, n := range p.AlsoMatch {
+		if keys[store.PackageKey{Ecosystem: p.Ecosystem, Name: n}] {
+			return true
+		}
+	}
+	return false
 }
 
 // findings are the report's findings as the store keeps them.

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/customs-scanner/customs/internal/inventory"
 	"github.com/customs-scanner/customs/internal/match"
 	"github.com/customs-scanner/customs/internal/report"
 	"github.com/customs-scanner/customs/internal/vulndb/sqlite"
@@ -161,4 +162,11 @@ func (m *Rematcher) idDigest(ctx context.Context, id string, epssStep float64) (
 	}
 	m.ids[id] = d
 	return d, nil
+}
+
+// MatchPackages matches packages as Rematch does and returns their
+// findings: re-evaluation's re-matching of the packages whose advisories
+// changed.
+func (m *Rematcher) MatchPackages(ctx context.Context, pkgs []inventory.Package) ([]report.Finding, error) {
+	return match.Match(ctx, m.db, pkgs, m.opts)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/customs-scanner/customs/internal/inventory"
 	"github.com/customs-scanner/customs/internal/report"
 )
 
@@ -33,6 +34,45 @@ type Reevaluator interface {
 	// matched against db without changing their findings: what the DB
 	// says about their packages did not change.
 	MarkMatched(ctx context.Context, snapshots []int64, db *report.DB) error
+	// SnapshotPackages returns the packages of a snapshot matched on their
+	// own that are looked up by one of keys (and perhaps a few more: the
+	// caller checks), with their rows.
+	SnapshotPackages(ctx context.Context, snapshot int64, keys []PackageKey) ([]StoredPackage, error)
+	// SnapshotFindings returns a snapshot's findings with their package
+	// rows.
+	SnapshotFindings(ctx context.Context, snapshot int64) ([]RowFinding, error)
+	// Rederive records a new current snapshot of the subject whose current
+	// snapshot is r.Replaces: that snapshot with the findings of
+	// r.Packages replaced by r.Findings, matched against r.DB, in one
+	// transaction with r.Outbox. Recorded.Superseded when r.Replaces is no
+	// longer current.
+	Rederive(ctx context.Context, r Rederivation) (Recorded, error)
+}
+
+// StoredPackage is a package of a snapshot with its row.
+type StoredPackage struct {
+	Row     int64
+	Package inventory.Package
+}
+
+// RowFinding is a finding of a snapshot with its package's row.
+type RowFinding struct {
+	Finding
+	Package int64
+}
+
+// Rederivation is a snapshot re-matched for some of its packages.
+type Rederivation struct {
+	Replaces int64
+	DB       *report.DB
+	// Packages are the rows whose findings are replaced; Findings their
+	// new findings, each naming its package by the report's package ID
+	// (PackageIDs maps them to rows).
+	Packages   []int64
+	PackageIDs map[string]int64
+	Findings   []report.Finding
+	Outbox     []Delivery
+	Now        time.Time
 }
 
 // PackageKey is what advisories are looked up by: an ecosystem

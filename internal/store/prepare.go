@@ -301,16 +301,11 @@ func (p *Prepared) layers(r *report.Report) error {
 		if !ok {
 			continue // a finding with no package ID at all names nothing to keep it under
 		}
-		pf := PreparedFinding{Layer: at.layer, Package: at.pkg, VulnerabilityID: f.VulnerabilityID, Status: f.Status, FixedVersion: f.FixedVersion, Severity: f.Severity, KEV: f.KEV != nil}
-		if f.EPSS != nil {
-			pf.EPSS = f.EPSS.Score
-		}
-		b, err := json.Marshal(f)
+		pf, err := PrepareFinding(f)
 		if err != nil {
-			return fmt.Errorf("record finding %s: %w", f.VulnerabilityID, err)
+			return err
 		}
-		sum := sha256.Sum256(b)
-		pf.Detail, pf.DetailHash = string(b), "sha256:"+hex.EncodeToString(sum[:])
+		pf.Layer, pf.Package = at.layer, at.pkg
 		p.Findings = append(p.Findings, pf)
 		p.Summary[f.Severity]++
 		for _, a := range f.Aliases {
@@ -351,4 +346,20 @@ func PURLBase(purl string) string {
 		purl = purl[:i]
 	}
 	return purl
+}
+
+// PrepareFinding turns a report's finding into its row and detail; Layer
+// and Package are left to the caller.
+func PrepareFinding(f report.Finding) (PreparedFinding, error) {
+	pf := PreparedFinding{VulnerabilityID: f.VulnerabilityID, Status: f.Status, FixedVersion: f.FixedVersion, Severity: f.Severity, KEV: f.KEV != nil}
+	if f.EPSS != nil {
+		pf.EPSS = f.EPSS.Score
+	}
+	b, err := json.Marshal(f)
+	if err != nil {
+		return pf, fmt.Errorf("record finding %s: %w", f.VulnerabilityID, err)
+	}
+	sum := sha256.Sum256(b)
+	pf.Detail, pf.DetailHash = string(b), "sha256:"+hex.EncodeToString(sum[:])
+	return pf, nil
 }

@@ -168,15 +168,18 @@ func (s *Store) Holders(ctx context.Context, q store.PackageQuery) ([]store.Hold
 	type key struct{ subject, pkg int64 }
 	var keys []key
 	held := map[key]*store.Holding{}
-	err = s.query(ctx, `SELECT sj.id, p.id, p.name, p.version, p.type, p.purl, p.ecosystem, p.source_name, p.source_version, p.owned, i.diff_id, sl.created_by
+	subjectOf := map[int64]int64{} // current snapshot -> subject
+	pkgSet := map[int64]bool{}
+	err = s.query(ctx, `SELECT sj.id, sl.snapshot, p.id, p.name, p.version, p.type, p.purl, p.ecosystem, p.source_name, p.source_version, p.owned, i.diff_id, sl.created_by
 		FROM package p
 		JOIN inventory i ON i.id = p.inventory
 		JOIN snapshot_layer sl ON sl.inventory = p.inventory
 		JOIN subject sj ON sj.current_snapshot = sl.snapshot
 		WHERE `+cond+` ORDER BY sl.idx`, args, func(r *sql.Rows) error {
 		var k key
+		var snap int64
 		var h store.Holding
-		if err := r.Scan(&k.subject, &k.pkg, &h.PackageName, &h.PackageVersion, &h.PackageType, &h.PURL, &h.Ecosystem, &h.SourceName, &h.SourceVersion, &h.Owned, &h.Layer, &h.CreatedBy); err != nil {
+		if err := r.Scan(&k.subject, &snap, &k.pkg, &h.PackageName, &h.PackageVersion, &h.PackageType, &h.PURL, &h.Ecosystem, &h.SourceName, &h.SourceVersion, &h.Owned, &h.Layer, &h.CreatedBy); err != nil {
 			return err
 		}
 		if _, ok := held[k]; !ok {
@@ -184,29 +187,43 @@ func (s *Store) Holders(ctx context.Context, q store.PackageQuery) ([]store.Hold
 			held[k] = &h
 			keys = append(keys, k)
 		}
+		subjectOf[snap] = k.subject
+		pkgSet[k.pkg] = true
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	err = s.query(ctx, `SELECT sj.id, p.id, f.vulnerability_id, f.status, f.fixed_version, f.severity, f.kev
-		FROM finding f
-		JOIN subject sj ON sj.current_snapshot = f.snapshot
-		JOIN package p ON p.id = f.package
-		WHERE `+cond, args, func(r *sql.Rows) error {
-		var k key
-		var f store.Finding
-		if err := r.Scan(&k.subject, &k.pkg, &f.VulnerabilityID, &f.Status, &f.FixedVersion, &f.Severity, &f.KEV); err != nil {
-			return err
+	// Their findings, by (snapshot, package): the finding index's order.
+	snaps := make([]int64, 0, len(subjectOf))
+	for sn := range subjectOf {
+		snaps = append(snaps, sn)
+	}
+	slices.Sort(snaps)
+	pkgIDs := make([]int64, 0, len(pkgSet))
+	for p := range pkgSet {
+		pkgIDs = append(pkgIDs, p)
+	}
+	slices.Sort(pkgIDs)
+	for ps := pkgIDs; len(ps) > 0; {
+		np := min(chunk, len(ps))
+		err = s.inList(ctx, `SELECT f.snapshot, f.package, f.vulnerability_id, f.status, f.fixed_version, f.severity, f.kev
+			FROM finding f WHERE f.package IN (`+placeholders(np)+`) AND f.snapshot IN (%s)`, anys(ps[:np]), anys(snaps), func(r *sql.Rows) error {
+			var snap, pkg int64
+			var f store.Finding
+			if err := r.Scan(&snap, &pkg, &f.VulnerabilityID, &f.Status, &f.FixedVersion, &f.Severity, &f.KEV); err != nil {
+				return err
+			}
+			if h := held[key{subjectOf[snap], pkg}]; h != nil {
+				f.PackageName, f.PackageVersion, f.PURL = h.PackageName, h.PackageVersion, h.PURL
+				h.Findings = append(h.Findings, f)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
-		if h := held[k]; h != nil {
-			f.PackageName, f.PackageVersion, f.PURL = h.PackageName, h.PackageVersion, h.PURL
-			h.Findings = append(h.Findings, f)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
+		ps = ps[np:]
 	}
 	ids := make([]int64, len(keys))
 	for i, k := range keys {
