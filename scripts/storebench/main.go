@@ -631,7 +631,10 @@ func measure(ctx context.Context, c config, st store.Store, g *generator, db1, d
 	} else {
 		return err
 	}
-	if d, err := p50(c.runs, func() error { _, err := st.Resolve(ctx, fmt.Sprintf("registry.bench/team0/%s-0:1.0", g.f.apps[0].name)); return err }); err == nil {
+	if d, err := p50(c.runs, func() error {
+		_, err := st.Resolve(ctx, fmt.Sprintf("registry.bench/team0/%s-0:1.0", g.f.apps[0].name))
+		return err
+	}); err == nil {
 		fmt.Printf("resolve a reference p50 %s\n", ms(d))
 	} else {
 		return err
