@@ -42,6 +42,7 @@ type ServeConfig struct {
 	DBUpdateEvery   *time.Duration `yaml:"dbUpdateEvery"`
 	KeyFile         string         `yaml:"keyFile"`
 	Insecure        bool           `yaml:"insecureRegistries"`
+	SecurityConfig  `yaml:",inline"`
 }
 
 // serveFlags are the flags of customs serve and customs worker.
@@ -59,6 +60,7 @@ type serveFlags struct {
 	failOnUnknown   bool
 	ignoreUnfixed   bool
 	dbMaxAge        time.Duration
+	sec             securityFlags
 }
 
 // Defaults of customs serve.
@@ -88,6 +90,7 @@ func (f *serveFlags) add(fl *pflag.FlagSet, api bool) {
 	fl.BoolVar(&f.ignoreUnfixed, "ignore-unfixed", false, "report only findings that have a fixed version")
 	fl.DurationVar(&f.dbMaxAge, "db-max-age", 0, "/readyz fails when the DB is older than this (default: db-max-age from the config file, else 168h)")
 	addGateFlags(fl, &f.gate)
+	f.sec.add(fl, api)
 }
 
 func newServeCmd(g *globals) *cobra.Command {
@@ -221,6 +224,9 @@ func runServe(cmd *cobra.Command, g *globals, f *serveFlags, api bool) error {
 	if err := f.resolve(cmd.Flags(), cfg.Serve); err != nil {
 		return err
 	}
+	if err := f.sec.resolve(cmd.Flags(), cfg.Serve.SecurityConfig, api); err != nil {
+		return err
+	}
 	if !api && f.workers == 0 {
 		return errors.New("--workers 0: a worker runs at least one scan at a time")
 	}
@@ -266,7 +272,12 @@ func runServe(cmd *cobra.Command, g *globals, f *serveFlags, api bool) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	srv := server.New(nil, server.Options{Logger: log, Metrics: reg})
+	sec, err := f.sec.build(st, log, cmd.ErrOrStderr(), server.MaxBody)
+	if err != nil {
+		return err
+	}
+	defer sec.closeLog()
+	srv := server.New(nil, server.Options{Logger: log, Metrics: reg, Require: sec.require, Middleware: sec.middleware})
 	maxAge := f.dbMaxAge
 	if maxAge == 0 {
 		maxAge = cfg.DBMaxAge
@@ -276,6 +287,8 @@ func runServe(cmd *cobra.Command, g *globals, f *serveFlags, api bool) error {
 		Insecure: f.insecure, Logger: log, Metrics: reg, Version: Version,
 		Scan: scan.Options{DBPath: dbPath, DBMaxAge: maxAge, CacheDir: filepath.Join(cacheDir, "layers"), Gate: gate},
 	}
+	scfg.CheckTarget = sec.guard.CheckTarget
+	scfg.Scan.Image.Transport = sec.guard.Transport()
 	if f.dbUpdateEvery > 0 {
 		scfg.DBUpdateEvery = f.dbUpdateEvery
 		scfg.DBUpdate = func(ctx context.Context) error { return scheduledUpdate(ctx, g, dbPath) }
@@ -313,11 +326,17 @@ func runServe(cmd *cobra.Command, g *globals, f *serveFlags, api bool) error {
 		}
 		hs = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 2 * time.Minute,
 			IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-		go func() { errc <- hs.Serve(ln) }()
+		if sec.tls != nil {
+			hs.TLSConfig = sec.tls
+			go func() { errc <- hs.ServeTLS(ln, "", "") }()
+		} else {
+			go func() { errc <- hs.Serve(ln) }()
+		}
 	}
 	d, _ := store.ParseDSN(dsn)
 	log.Info("customs serve started", "version", Version, "listen", f.listen, "api", api, "workers", f.workers, "store", d.String(),
-		"db", dbPath, "rescueAfter", f.rescueAfter.String(), "dbUpdateEvery", f.dbUpdateEvery.String(), "sealedCredentials", key != nil)
+		"db", dbPath, "rescueAfter", f.rescueAfter.String(), "dbUpdateEvery", f.dbUpdateEvery.String(), "sealedCredentials", key != nil,
+		"tls", sec.tls != nil, "mutualTLS", f.sec.tlsClientCA != "", "allowRegistries", f.sec.allowRegistries)
 	select {
 	case <-ctx.Done():
 	case err := <-errc:

@@ -24,6 +24,7 @@ import (
 	"github.com/customs-scanner/customs/internal/report/markdown"
 	"github.com/customs-scanner/customs/internal/report/sarif"
 	"github.com/customs-scanner/customs/internal/report/spdx"
+	"github.com/customs-scanner/customs/internal/server/auditlog"
 	"github.com/customs-scanner/customs/internal/service"
 	"github.com/customs-scanner/customs/internal/store"
 )
@@ -76,6 +77,7 @@ func (s *Server) postScan(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusBadRequest, "the body is not a scan request {target, platform, scanners}: "+err.Error())
 		return
 	}
+	auditlog.From(r.Context()).SetTarget(req.Target)
 	ctx, cancel := contextTimeout(r, RequestTimeout)
 	defer cancel()
 	j, err := s.svc.Submit(ctx, service.Request{Target: req.Target, Platform: req.Platform, Scanners: req.Scanners, Origin: service.OriginAPI})

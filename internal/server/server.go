@@ -78,8 +78,9 @@ func New(svc *service.Service, opts Options) *Server {
 	s.reg.MustRegister(s.http)
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
-	s.mux.HandleFunc("GET /v1/openapi.json", s.openAPI)
+	// Every endpoint but the probes needs a token (docs/serve.md, "Security").
+	s.Mount("GET /metrics", ScopeRead, promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
+	s.route("GET /v1/openapi.json", ScopeRead, s.openAPI)
 	s.route("POST /v1/scans", ScopeScan, s.postScan)
 	s.route("GET /v1/scans/{id}", ScopeRead, s.getScan)
 	s.route("GET /v1/images/{digest}", ScopeRead, s.getImage)

@@ -12,9 +12,9 @@ const ContentType = "application/problem+json"
 
 // Details is a problem document (RFC 9457 section 3.1).
 type Details struct {
-	// Type is a URI naming the problem type; "about:blank" (the default)
-	// says the status code's meaning is all there is.
-	Type   string `json:"type,omitempty"`
+	// Type is a URI naming the problem type; "about:blank" (written when
+	// empty) says the status code's meaning is all there is.
+	Type   string `json:"type"`
 	Title  string `json:"title"`
 	Status int    `json:"status"`
 	Detail string `json:"detail,omitempty"`
@@ -34,6 +34,9 @@ func Write(w http.ResponseWriter, r *http.Request, status int, detail string) {
 
 // WriteDetails answers with d.
 func WriteDetails(w http.ResponseWriter, d Details) {
+	if d.Type == "" {
+		d.Type = "about:blank"
+	}
 	w.Header().Set("Content-Type", ContentType)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(d.Status)

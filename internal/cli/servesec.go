@@ -1,0 +1,148 @@
+package cli
+
+import (
+	"cmp"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+
+	"github.com/spf13/pflag"
+
+	"github.com/customs-scanner/customs/internal/server/auditlog"
+	"github.com/customs-scanner/customs/internal/server/auth"
+	"github.com/customs-scanner/customs/internal/server/certs"
+	"github.com/customs-scanner/customs/internal/server/guard"
+	"github.com/customs-scanner/customs/internal/server/limit"
+	"github.com/customs-scanner/customs/internal/store"
+)
+
+// SecurityConfig is the security part of the config file's serve: key
+// (docs/serve.md, "Security"); flags win.
+type SecurityConfig struct {
+	TLSCert         string   `yaml:"tlsCert"`
+	TLSKey          string   `yaml:"tlsKey"`
+	TLSClientCA     string   `yaml:"tlsClientCA"`
+	AllowRegistries []string `yaml:"allowRegistries"`
+	AuditLog        string   `yaml:"auditLog"`
+	Rate            float64  `yaml:"rate"`
+	Burst           int      `yaml:"burst"`
+}
+
+// securityFlags are customs serve's TLS, token, limit and guard flags.
+type securityFlags struct {
+	tlsCert, tlsKey, tlsClientCA string
+	allowRegistries              []string
+	auditLog                     string
+	rate                         float64
+	burst                        int
+}
+
+// add adds the flags: only --allow-registry to a worker, which pulls
+// images but serves no API.
+func (f *securityFlags) add(fl *pflag.FlagSet, api bool) {
+	fl.StringArrayVar(&f.allowRegistries, "allow-registry", nil, "a registry `HOST[:PORT]` that may be on a loopback, private or link-local address (repeatable; config serve.allowRegistries); others are refused")
+	if !api {
+		return
+	}
+	fl.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate chain (with --tls-key; reloaded when the file changes; config serve.tlsCert)")
+	fl.StringVar(&f.tlsKey, "tls-key", "", "the PEM private key of --tls-cert (config serve.tlsKey)")
+	fl.StringVar(&f.tlsClientCA, "tls-client-ca", "", "require client certificates issued by the CAs of this PEM file (mutual TLS; config serve.tlsClientCA)")
+	fl.StringVar(&f.auditLog, "audit-log", "", "append the audit log (one JSON line per API request: token, method, path, target, status) to this file; default standard error (config serve.auditLog)")
+	fl.Float64Var(&f.rate, "rate", limit.DefaultRate, "API requests per second one token may make, sustained (config serve.rate)")
+	fl.IntVar(&f.burst, "burst", limit.DefaultBurst, "API requests one token may make at once (config serve.burst)")
+}
+
+// resolve applies the config file to the flags the command line left
+// unset.
+func (f *securityFlags) resolve(fl *pflag.FlagSet, cfg SecurityConfig, api bool) error {
+	unset := func(name string) bool { return !fl.Changed(name) }
+	if unset("tls-cert") && cfg.TLSCert != "" {
+		f.tlsCert = cfg.TLSCert
+	}
+	if unset("tls-key") && cfg.TLSKey != "" {
+		f.tlsKey = cfg.TLSKey
+	}
+	if unset("tls-client-ca") && cfg.TLSClientCA != "" {
+		f.tlsClientCA = cfg.TLSClientCA
+	}
+	if unset("allow-registry") {
+		f.allowRegistries = cfg.AllowRegistries
+	}
+	if unset("audit-log") && cfg.AuditLog != "" {
+		f.auditLog = cfg.AuditLog
+	}
+	if unset("rate") && cfg.Rate > 0 {
+		f.rate = cfg.Rate
+	}
+	if unset("burst") && cfg.Burst > 0 {
+		f.burst = cfg.Burst
+	}
+	if !api {
+		return nil
+	}
+	if (f.tlsCert == "") != (f.tlsKey == "") {
+		return fmt.Errorf("--tls-cert and --tls-key go together")
+	}
+	if f.tlsClientCA != "" && f.tlsCert == "" {
+		return fmt.Errorf("--tls-client-ca needs --tls-cert and --tls-key")
+	}
+	if f.rate <= 0 || f.burst < 1 {
+		return fmt.Errorf("--rate %g --burst %d: want a positive rate and a burst of 1 or more", f.rate, f.burst)
+	}
+	return nil
+}
+
+// security is what customs serve wires from securityFlags.
+type security struct {
+	guard *guard.Guard
+	// tls is nil without --tls-cert.
+	tls *tls.Config
+	// require and middleware are server.Options' Require and Middleware.
+	require    func(scope string) func(http.Handler) http.Handler
+	middleware []func(http.Handler) http.Handler
+	closeLog   func() error
+}
+
+// build makes the guard, the TLS configuration, the token check and the
+// middleware: the audit log outermost, then the body limit, then (per
+// endpoint) the token's scope and its rate.
+func (f *securityFlags) build(st store.Tokens, log *slog.Logger, stderr io.Writer, maxBody int64) (*security, error) {
+	g, err := guard.New(guard.Options{Allow: f.allowRegistries})
+	if err != nil {
+		return nil, fmt.Errorf("--allow-registry: %w", err)
+	}
+	s := &security{guard: g, closeLog: func() error { return nil }}
+	if f.tlsCert != "" {
+		r, err := certs.Load(certs.Files{Cert: f.tlsCert, Key: f.tlsKey, ClientCA: f.tlsClientCA}, log)
+		if err != nil {
+			return nil, err
+		}
+		s.tls = r.Config()
+	}
+	var w io.Writer = stderr
+	if f.auditLog != "" && f.auditLog != "-" {
+		file, err := os.OpenFile(f.auditLog, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("--audit-log: %w", err)
+		}
+		w, s.closeLog = file, file.Close
+	}
+	a := auth.New(st, auth.Options{Logger: log})
+	rate := limit.NewRate(cmp.Or(f.rate, limit.DefaultRate), cmp.Or(f.burst, limit.DefaultBurst), nil).Middleware(func(r *http.Request) string {
+		p, _ := auth.FromContext(r.Context())
+		return p.ID
+	})
+	s.require = func(scope string) func(http.Handler) http.Handler {
+		sc, err := auth.ParseScope(scope)
+		if err != nil {
+			panic(fmt.Sprintf("endpoint scope %q: %v", scope, err)) // a programming error in the routes
+		}
+		req := a.Require(sc)
+		return func(h http.Handler) http.Handler { return req(rate(h)) }
+	}
+	s.middleware = []func(http.Handler) http.Handler{auditlog.New(w).Middleware, limit.Body(maxBody)}
+	return s, nil
+}
