@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"io"
@@ -114,7 +115,7 @@ func TestServeSecurity(t *testing.T) {
 		t.Fatal(err)
 	}
 	host := servicetest.Registry(t)
-	refs, _, err := servicetest.Push(t.Context(), host, 1)
+	refs, digests, err := servicetest.Push(t.Context(), host, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,6 +239,45 @@ func TestServeSecurity(t *testing.T) {
 		json.Unmarshal([]byte(body), &job)
 	}
 
+	// Harbor asks for a scan of the second image with a robot account's
+	// credentials and its scanner API key; the scan runs (the registry
+	// asks for none, so they are carried, sealed, and not used).
+	const robot, secret = "robot$library+scanner", "Zq8-registry-password-7Hk"
+	cred := base64.StdEncoding.EncodeToString([]byte(robot + ":" + secret))
+	repo := strings.TrimPrefix(strings.Split(refs[1], ":")[1], strings.Split(host, ":")[1]+"/")
+	hreq, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, base+"/api/v1/scan", strings.NewReader(
+		`{"registry":{"url":"http://`+host+`","authorization":"Basic `+cred+`"},"artifact":{"repository":"`+repo+`","digest":"`+digests[1]+`","mime_type":"application/vnd.oci.image.manifest.v1+json"}}`))
+	hreq.Header.Set("Content-Type", "application/vnd.scanner.adapter.scan.request+json; version=1.1")
+	hreq.Header.Set("X-ScannerAdapter-API-Key", tokens["scan"])
+	hresp, err := client.Do(hreq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hb, _ := io.ReadAll(hresp.Body)
+	hresp.Body.Close()
+	var hjob struct{ ID string }
+	if hresp.StatusCode != 202 || json.Unmarshal(hb, &hjob) != nil {
+		t.Fatalf("Harbor POST /api/v1/scan: %d %s", hresp.StatusCode, hb)
+	}
+	for deadline := time.Now().Add(90 * time.Second); ; {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, base+"/api/v1/scan/"+hjob.ID+"/report", nil)
+		req.Header.Set("Accept", "application/vnd.security.vulnerability.report; version=1.1")
+		req.SetBasicAuth("harbor", tokens["scan"])
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == 200 {
+			break
+		}
+		if resp.StatusCode != 302 || time.Now().After(deadline) {
+			t.Fatalf("Harbor report: %d %s", resp.StatusCode, clip(string(b), 300))
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+
 	// The admin token's bucket: 20 at once, then 429 with Retry-After.
 	limited := 0
 	for range 25 {
@@ -290,6 +330,16 @@ func TestServeSecurity(t *testing.T) {
 	}
 	defer st.Close()
 	stored := sqliteDump(t, filepath.Join(dir, "store.db"))
+	for what, s := range map[string]string{"registry password": secret, "registry credential": cred} {
+		for where, text := range map[string]string{"audit log": logs, "server log": stderr.String() + stdout.String(), "store": stored} {
+			if strings.Contains(text, s) {
+				t.Errorf("the %s holds the %s", where, what)
+			}
+		}
+	}
+	if !strings.Contains(logs, `"path":"/api/v1/scan"`) {
+		t.Error("the audit log lacks Harbor's scan request")
+	}
 	for scope, tok := range tokens {
 		secret := tok[strings.LastIndexByte(tok, '_')+1:]
 		for where, text := range map[string]string{"audit log": logs, "server log": stderr.String() + stdout.String(), "store": stored} {
