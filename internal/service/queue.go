@@ -46,10 +46,10 @@ type queue interface {
 }
 
 // uniqueStates are the states in which a job for the same arguments is a
-// duplicate: a digest queued or running is not queued again; a finished
-// one can be (after a DB update).
-var uniqueStates = []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
-	rivertype.JobStateRetryable, rivertype.JobStateScheduled}
+// duplicate: queued, running or completed (the arguments name the DB
+// build, so a DB update makes a new job); a failed one can be asked for
+// again.
+var uniqueStates = rivertype.UniqueOptsByStateDefault()
 
 // retryPolicy retries soon: a scan fails for a reason that is over in
 // seconds (a registry's hiccup) or not at all.

@@ -308,7 +308,11 @@ func (s *Service) Submit(ctx context.Context, r Request) (Job, error) {
 		s.metrics.submitted.WithLabelValues(origin(r.Origin), "stored").Inc()
 		return j, nil
 	}
-	args := scanArgs{Target: pinned(ref, digest), Digest: digest, Platform: r.Platform, Scanners: sc, Origin: origin(r.Origin), Ref: ref}
+	args := scanArgs{Target: pinned(ref, digest), Digest: digest, Platform: r.Platform, Scanners: sc, Origin: origin(r.Origin), Ref: ref,
+		Version: s.cfg.Version}
+	if db, err := s.DB(ctx); err == nil && slices.Contains(sc, "vuln") {
+		args.DB = db.Built.Format(time.RFC3339Nano)
+	}
 	if r.Auth != nil && r.Auth.Authorization != "" {
 		if args.Auth, err = s.seal.seal(r.Auth.Authorization); err != nil {
 			return Job{}, err

@@ -16,13 +16,19 @@ import (
 )
 
 // scanArgs are a scan job's arguments, as the queue keeps them. Two jobs
-// with the same digest, platform and scanners are one (unique).
+// with the same digest, platform, scanners, DB build and customs version
+// are one (unique), queued, running or completed: a digest is scanned
+// once per DB build, however many ask and whenever they ask (until River
+// drops completed jobs, after a day).
 type scanArgs struct {
 	// Target is the image pinned to its digest: repo@sha256:….
 	Target   string   `json:"target"`
 	Digest   string   `json:"digest" river:"unique"`
 	Platform string   `json:"platform,omitempty" river:"unique"`
 	Scanners []string `json:"scanners" river:"unique"`
+	// DB is the build time of the DB at submission; Version customs'.
+	DB      string `json:"db,omitempty" river:"unique"`
+	Version string `json:"version,omitempty" river:"unique"`
 	// Ref is the reference as requested (a tag), recorded with the image.
 	Ref    string `json:"ref"`
 	Origin string `json:"origin"`

@@ -60,7 +60,20 @@ func Registry(t testing.TB) string {
 // references by tag and their digests.
 func Push(ctx context.Context, host string, n int) (refs, digests []string, err error) {
 	path := filepath.Join(Root(), "testdata", "images", "alpine-310.tar.gz")
-	base, err := tarball.Image(func() (io.ReadCloser, error) { return gunzip(path) }, nil)
+	archive, err := tarball.Image(func() (io.ReadCloser, error) { return gunzip(path) }, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	// The base goes to the registry once; the images are built on its
+	// remote copy, so pushing each sends only its own layer.
+	baseRef, err := name.ParseReference(host + "/base:alpine-310")
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := remote.Write(baseRef, archive, remote.WithContext(ctx)); err != nil {
+		return nil, nil, fmt.Errorf("push %s: %w", baseRef, err)
+	}
+	base, err := remote.Image(baseRef, remote.WithContext(ctx))
 	if err != nil {
 		return nil, nil, err
 	}
