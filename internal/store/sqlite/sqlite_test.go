@@ -46,3 +46,32 @@ func TestNotADatabase(t *testing.T) {
 		t.Errorf("store in a missing directory: %v", err)
 	}
 }
+
+// TestDamaged: a SQLite store whose schema page was overwritten gives one
+// line naming it and saying what to do.
+func TestDamaged(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "store.db")
+	s, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DB().ExecContext(t.Context(), "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte(strings.Repeat("\xde\xad\xbe\xef", 900)), 100); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	_, err = sqlite.Open(t.Context(), path)
+	if err == nil {
+		t.Fatal("opened a damaged store")
+	}
+	if msg := err.Error(); !strings.Contains(msg, path) || !strings.Contains(msg, "damaged") || strings.Contains(msg, "\n") {
+		t.Errorf("error %q: want one line naming %s and saying it is damaged", msg, path)
+	}
+}

@@ -553,3 +553,105 @@ func testReevaluateIncremental(t *testing.T, b Backend, fx *Reports) {
 		t.Errorf("re-evaluation back against the old DB: %+v, %v; want the 2 app images re-matched and changed, 2 kept", res, err)
 	}
 }
+
+const (
+	reevalStore = "CUSTOMS_STORETEST_REEVALUATE_STORE"
+	reevalDB    = "CUSTOMS_STORETEST_REEVALUATE_DB"
+	reevalHook  = "CUSTOMS_STORETEST_REEVALUATE_HOOK"
+)
+
+func reevaluateChild(t *testing.T, b Backend) {
+	ctx := context.Background()
+	s, err := b.Open(ctx, os.Getenv(reevalStore))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	hooks := []notify.Webhook{{URL: os.Getenv(reevalHook), Secret: "s3cret"}}
+	if _, err := reevaluate.Run(ctx, s, reevaluate.Options{DBPath: os.Getenv(reevalDB), Hooks: hooks, Version: "storetest"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// testReevaluateKilled kills a re-evaluation with SIGKILL half-way: every
+// subject then has its old snapshot or its new one with its event, never
+// one without the other, and the next run completes the rest.
+func testReevaluateKilled(t *testing.T, b Backend, fx *Reports) {
+	if testing.Short() {
+		t.Skip("starts processes; skipped with -short")
+	}
+	d := TwoDBs(t)
+	name := b.Fresh(t)
+	s := open(t, b, name)
+	const n = 120
+	base := rematched(t, fx.AlpineApp, d.Old)
+	for i := range n {
+		record(t, s, store.Input{Report: variant(base, 9, i)})
+	}
+	// The old build's digests kept: the killed run re-matches in part.
+	if _, err := reevaluate.Run(t.Context(), s, reevaluate.Options{DBPath: d.Old, Version: "storetest"}); err != nil {
+		t.Fatal(err)
+	}
+	snapshots := func() int {
+		var k int
+		if err := s.DB().QueryRowContext(t.Context(), "SELECT COUNT(*) FROM snapshot").Scan(&k); err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	rc := newReceiver(t)
+	url := rc.srv.URL + "/hook"
+	cmd := childCmd(t, "", name, false)
+	cmd.Env = append(slices.DeleteFunc(cmd.Env, func(e string) bool { return strings.HasPrefix(e, childEnv+"=") }),
+		reevalStore+"="+name, reevalDB+"="+d.New, reevalHook+"="+url)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for snapshots() < n+3 && time.Now().Before(deadline) {
+		time.Sleep(2 * time.Millisecond)
+	}
+	if err := cmd.Process.Kill(); err != nil { // SIGKILL
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	done := snapshots() - n
+	if done >= n {
+		t.Logf("the re-evaluation finished before it was killed:\n%s", out.String())
+	} else if done < 3 {
+		t.Fatalf("the re-evaluation recorded %d snapshots in 60 s:\n%s", done, out.String())
+	}
+	checkWhole(t, s)
+	var events int
+	if err := s.DB().QueryRowContext(t.Context(), "SELECT COUNT(*) FROM outbox").Scan(&events); err != nil {
+		t.Fatal(err)
+	}
+	if events != done {
+		t.Errorf("after the kill: %d new snapshots, %d events; want one event each", done, events)
+	}
+	res, err := reevaluate.Run(t.Context(), s, reevaluate.Options{DBPath: d.New, Hooks: []notify.Webhook{{URL: url, Secret: "s3cret"}}, Version: "storetest"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Rematched != n-done || res.Changed != n-done {
+		t.Errorf("the next run: %+v; want the %d subjects left re-matched and changed", res, n-done)
+	}
+	if got := snapshots(); got != 2*n {
+		t.Errorf("%d snapshots after the next run, want %d: each subject's first and one re-evaluated", got, 2*n)
+	}
+	if err := s.DB().QueryRowContext(t.Context(), "SELECT COUNT(*) FROM outbox").Scan(&events); err != nil || events != n {
+		t.Errorf("%d events after the next run (%v), want %d: one per subject", events, err, n)
+	}
+	cur, err := s.Current(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cur {
+		if c.DB == nil || !c.DB.Built.UTC().Truncate(time.Microsecond).Equal(res.DBBuilt) {
+			t.Errorf("subject %s: current snapshot matched against %v, want the new build %s", c.Subject.Name, c.DB, res.DBBuilt)
+			break
+		}
+	}
+}

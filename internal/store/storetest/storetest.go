@@ -51,6 +51,10 @@ func Run(t *testing.T, b Backend) {
 		deliverChild(t, b)
 		return
 	}
+	if os.Getenv(reevalStore) != "" {
+		reevaluateChild(t, b)
+		return
+	}
 	fx := Fixtures(t)
 	tests := []struct {
 		name string
@@ -75,6 +79,7 @@ func Run(t *testing.T, b Backend) {
 		{"ReevaluateSuperseded", testReevaluateSuperseded},
 		{"ReevaluateIncremental", testReevaluateIncremental},
 		{"DeliveryKilled", testDeliveryKilled},
+		{"ReevaluateKilled", testReevaluateKilled},
 		{"DeliveryRetry", testDeliveryRetry},
 		{"Tokens", testTokens},
 	}
