@@ -12,6 +12,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"math/big"
 	"net"
@@ -22,6 +23,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/customs-scanner/customs/internal/service/servicetest"
 	"github.com/customs-scanner/customs/internal/store/backend"
@@ -369,4 +372,35 @@ func sqliteDump(t *testing.T, path string) string {
 	}
 	wal, _ := os.ReadFile(path + "-wal")
 	return string(b) + string(wal)
+}
+
+// TestSecurityConfig: the config file's serve keys fill the flags the
+// command line leaves unset; flags win; bad combinations are errors.
+func TestSecurityConfig(t *testing.T) {
+	c, err := parseConfig([]byte("serve:\n  listen: :8443\n  allowRegistries: [registry.internal, 10.0.0.5:5000]\n  tlsCert: /etc/customs/tls.crt\n  tlsKey: /etc/customs/tls.key\n  auditLog: /var/log/customs/audit.log\n  rate: 5\n  burst: 10\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve := &serveFlags{}
+	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+	serve.add(fs, true)
+	if err := fs.Parse([]string{"--burst", "30"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := serve.sec.resolve(fs, c.Serve.SecurityConfig, true); err != nil {
+		t.Fatal(err)
+	}
+	want := securityFlags{tlsCert: "/etc/customs/tls.crt", tlsKey: "/etc/customs/tls.key", allowRegistries: []string{"registry.internal", "10.0.0.5:5000"},
+		auditLog: "/var/log/customs/audit.log", rate: 5, burst: 30}
+	if fmt.Sprint(serve.sec) != fmt.Sprint(want) {
+		t.Errorf("resolved %+v, want %+v", serve.sec, want)
+	}
+	for _, bad := range []SecurityConfig{{TLSCert: "a.crt"}, {TLSClientCA: "ca.pem"}} {
+		s := &serveFlags{}
+		fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+		s.add(fs, true)
+		if err := s.sec.resolve(fs, bad, true); err == nil {
+			t.Errorf("config %+v accepted", bad)
+		}
+	}
 }
