@@ -14,27 +14,49 @@ import (
 	"github.com/customs-scanner/customs/internal/store"
 )
 
-// SnapshotPackages returns the snapshot's packages whose name or source
-// name is one of keys' names.
+// SnapshotPackages returns the snapshot's packages whose name, source
+// name or AlsoMatch names hold one of keys' names: the rows are found
+// first (names only), the packages' JSON read for those alone.
 func (s *Store) SnapshotPackages(ctx context.Context, snapshot int64, keys []store.PackageKey) ([]store.StoredPackage, error) {
 	names := map[string]bool{}
+	var list []any
 	for _, k := range keys {
-		names[k.Name] = true
+		if !names[k.Name] {
+			names[k.Name] = true
+			list = append(list, k.Name)
+		}
 	}
-	var out []store.StoredPackage
-	err := s.query(ctx, `SELECT DISTINCT p.id, p.data, p.name, p.source_name, p.also_match FROM snapshot_layer sl JOIN package p ON p.inventory = sl.inventory
-		WHERE sl.snapshot = ? AND p.owned = ? AND p.ecosystem <> ''`, []any{snapshot, false}, func(r *sql.Rows) error {
-		var sp store.StoredPackage
-		var data, name, source, also string
-		if err := r.Scan(&sp.Row, &data, &name, &source, &also); err != nil {
+	if len(list) == 0 {
+		return nil, nil
+	}
+	in := placeholders(len(list))
+	var rows []any
+	args := append(append([]any{snapshot, false}, list...), list...)
+	err := s.query(ctx, `SELECT DISTINCT p.id, p.name, p.source_name, p.also_match FROM snapshot_layer sl JOIN package p ON p.inventory = sl.inventory
+		WHERE sl.snapshot = ? AND p.owned = ? AND p.ecosystem <> '' AND (p.name IN (`+in+`) OR p.source_name IN (`+in+`) OR p.also_match <> '')`, args, func(r *sql.Rows) error {
+		var id int64
+		var name, source, also string
+		if err := r.Scan(&id, &name, &source, &also); err != nil {
 			return err
 		}
 		hit := names[name] || names[source]
 		for _, n := range strings.Fields(also) {
 			hit = hit || names[n]
 		}
-		if !hit {
-			return nil
+		if hit {
+			rows = append(rows, id)
+		}
+		return nil
+	})
+	if err != nil || len(rows) == 0 {
+		return nil, err
+	}
+	var out []store.StoredPackage
+	err = s.inList(ctx, `SELECT id, data FROM package WHERE id IN (%s)`, nil, rows, func(r *sql.Rows) error {
+		var sp store.StoredPackage
+		var data string
+		if err := r.Scan(&sp.Row, &data); err != nil {
+			return err
 		}
 		if err := json.Unmarshal([]byte(data), &sp.Package); err != nil {
 			return fmt.Errorf("snapshot %d: package: %w", snapshot, err)
