@@ -169,7 +169,6 @@ func (s *Store) Holders(ctx context.Context, q store.PackageQuery) ([]store.Hold
 	var keys []key
 	held := map[key]*store.Holding{}
 	subjectOf := map[int64]int64{} // current snapshot -> subject
-	pkgSet := map[int64]bool{}
 	err = s.query(ctx, `SELECT sj.id, sl.snapshot, p.id, p.name, p.version, p.type, p.purl, p.ecosystem, p.source_name, p.source_version, p.owned, i.diff_id, sl.created_by
 		FROM package p
 		JOIN inventory i ON i.id = p.inventory
@@ -188,27 +187,33 @@ func (s *Store) Holders(ctx context.Context, q store.PackageQuery) ([]store.Hold
 			keys = append(keys, k)
 		}
 		subjectOf[snap] = k.subject
-		pkgSet[k.pkg] = true
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	// Their findings, by (snapshot, package): the finding index's order.
-	snaps := make([]int64, 0, len(subjectOf))
-	for sn := range subjectOf {
-		snaps = append(snaps, sn)
+	// Their findings, by (snapshot, package) pairs: one probe of the
+	// finding index each.
+	type pair struct{ snap, pkg int64 }
+	snapOf := make(map[int64]int64, len(subjectOf))
+	for snap, subject := range subjectOf {
+		snapOf[subject] = snap
 	}
-	slices.Sort(snaps)
-	pkgIDs := make([]int64, 0, len(pkgSet))
-	for p := range pkgSet {
-		pkgIDs = append(pkgIDs, p)
+	pairs := make([]pair, 0, len(keys))
+	for _, k := range keys {
+		pairs = append(pairs, pair{snapOf[k.subject], k.pkg})
 	}
-	slices.Sort(pkgIDs)
-	for ps := pkgIDs; len(ps) > 0; {
-		np := min(chunk, len(ps))
-		err = s.inList(ctx, `SELECT f.snapshot, f.package, f.vulnerability_id, f.status, f.fixed_version, f.severity, f.kev
-			FROM finding f WHERE f.package IN (`+placeholders(np)+`) AND f.snapshot IN (%s)`, anys(ps[:np]), anys(snaps), func(r *sql.Rows) error {
+	slices.SortFunc(pairs, func(a, b pair) int { return cmp.Or(cmp.Compare(a.snap, b.snap), cmp.Compare(a.pkg, b.pkg)) })
+	const pairChunk = 200
+	for rest := pairs; len(rest) > 0; {
+		n := min(pairChunk, len(rest))
+		args := make([]any, 0, 2*n)
+		for _, p := range rest[:n] {
+			args = append(args, p.snap, p.pkg)
+		}
+		or := strings.TrimSuffix(strings.Repeat("(f.snapshot = ? AND f.package = ?) OR ", n), " OR ")
+		err = s.query(ctx, `SELECT f.snapshot, f.package, f.vulnerability_id, f.status, f.fixed_version, f.severity, f.kev
+			FROM finding f WHERE `+or, args, func(r *sql.Rows) error {
 			var snap, pkg int64
 			var f store.Finding
 			if err := r.Scan(&snap, &pkg, &f.VulnerabilityID, &f.Status, &f.FixedVersion, &f.Severity, &f.KEV); err != nil {
@@ -223,7 +228,7 @@ func (s *Store) Holders(ctx context.Context, q store.PackageQuery) ([]store.Hold
 		if err != nil {
 			return nil, err
 		}
-		ps = ps[np:]
+		rest = rest[n:]
 	}
 	ids := make([]int64, len(keys))
 	for i, k := range keys {
