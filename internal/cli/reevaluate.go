@@ -32,7 +32,9 @@ snapshot with what was added, resolved and changed (severity, status, fixed vers
 KEV listing, an EPSS score crossing 0.1); customs history shows them. A subject whose
 findings did not change keeps its snapshot, marked as matched against the new DB.
 
-Only subjects last matched against another DB build are re-matched; --full re-matches all.
+Only subjects holding a package whose advisories differ between the DB build they were last
+matched against and the current one are re-matched, and of those only such packages; --full
+re-matches all.
 Each webhook of the config's notify.webhooks gets one event per changed subject (after its
 filters), queued in the store with the snapshot and delivered at the end (--no-deliver
 leaves them queued for customs notify deliver). A subject's first recording sends nothing.
