@@ -14,12 +14,11 @@ func BenchmarkRules(b *testing.B) {
 	if err != nil {
 		b.Skip("no rootfs")
 	}
-	names := []string{"openssl", "zlib", "libcurl", "curl", "busybox", "nginx", "httpd", "node", "python", "redis", "postgresql", "rust"}
-	for i, r := range binaryRules {
-		b.Run(names[i], func(b *testing.B) {
+	for _, r := range binaryRules {
+		b.Run(r.name, func(b *testing.B) {
 			b.SetBytes(int64(len(content)))
 			for n := 0; n < b.N; n++ {
-				r(content)
+				r.find(content)
 			}
 		})
 	}

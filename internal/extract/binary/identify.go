@@ -40,8 +40,54 @@ type Finding struct {
 // rule finds one product in the bytes of an executable or shared object.
 type rule func(b []byte) []Finding
 
-// binaryRules run on ELF (and other binary) content, in report order.
-var binaryRules = []rule{openssl, zlib, libcurl, curlTool, busybox, nginx, httpd, node, python, redis, postgresql, rust}
+// gated is a rule and the texts it cannot match without: each element of
+// need lists alternatives, one of which must occur in the data. None holds
+// a NUL, so a text occurs in the NUL-joined data sections only if it
+// occurs inside one section, and the sections can be checked in place.
+type gated struct {
+	name string
+	find rule
+	need [][]string
+}
+
+// binaryRules run on ELF (and other binary) content, in report order. The
+// first need of each is its rarest text: most files have none of them.
+var binaryRules = []gated{
+	{"openssl", openssl, [][]string{{`OPENSSLDIR: "`}, {"OpenSSL "}}},
+	{"zlib", zlib, [][]string{{" Copyright 1995-"}}},
+	{"libcurl", libcurl, [][]string{{"A libcurl function was given a bad argument"}, {"libcurl/"}}},
+	{"curl", curlTool, [][]string{{") %s"}, {"curl "}}},
+	{"busybox", busybox, [][]string{{"BusyBox v"}, {"BusyBox is copyrighted by many authors", "Usage: busybox [function"}}},
+	{"nginx", nginx, [][]string{{"NGINX environment variable"}, {"nginx version: nginx/"}}},
+	{"httpd", httpd, [][]string{{"apache_runtime_status"}, {"Apache/"}}},
+	{"node", node, [][]string{{"nodejs.org/download/release/v"}, {"node.js/v"}}},
+	{"python", python, [][]string{{"Fatal Python error: "}, {"%.80s (%.80s) %.80s"}}},
+	{"redis", redis, [][]string{{"redis_version:"}, {"Redis server v=%s sha=%s"}}},
+	{"postgresql", postgresql, [][]string{{"PostgreSQL"}}},
+	{"rust", rust, [][]string{{"rustc_metadata"}, {"rustc "}}},
+}
+
+// possible reports whether every need of g occurs in one of spans.
+func (g gated) possible(spans [][]byte) bool {
+	for _, alts := range g.need {
+		found := false
+		for _, t := range alts {
+			for _, s := range spans {
+				if bytes.Contains(s, []byte(t)) {
+					found = true
+					break
+				}
+			}
+			if found {
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
 
 // Identify returns the products that path's content is, or contains: for
 // executables and shared objects (ELF, or any content starting with a
@@ -63,49 +109,71 @@ func Identify(path string, content []byte) ([]Finding, error) {
 	if !isBinary(content) {
 		return nil, nil
 	}
-	data := dataSections(content)
-	var out []Finding
+	// The rules' texts are looked for in the sections where they are; the
+	// sections are joined only for a rule that can match (few files).
+	spans, whole := dataSections(content)
+	var (
+		out  []Finding
+		data []byte
+	)
 	for _, r := range binaryRules {
-		out = append(out, r(data)...)
+		if !r.possible(spans) {
+			continue
+		}
+		if data == nil {
+			data = join(spans, whole)
+		}
+		out = append(out, r.find(data)...)
 	}
 	return out, nil
 }
 
+// join returns what the rules read: the sections joined with NUL
+// separators, or the content itself when whole.
+func join(spans [][]byte, whole bool) []byte {
+	if whole {
+		return spans[0]
+	}
+	total := 0
+	for _, s := range spans {
+		total += len(s) + 1
+	}
+	out := make([]byte, 0, total)
+	for _, s := range spans {
+		out = append(out, s...)
+		out = append(out, 0)
+	}
+	return out
+}
+
 // dataSections returns the bytes of an ELF file's sections that hold data
-// (allocated or not, but not code), joined with NUL separators: the version
-// strings and markers the rules look for live there, and skipping code
-// makes identification several times faster. Anything that is not a
-// well-formed ELF file is returned whole.
-func dataSections(b []byte) []byte {
+// (allocated or not, but not code), in place: the version strings and
+// markers the rules look for live there, and skipping code makes
+// identification several times faster. The rules read them joined with
+// NUL separators (join). Anything that is not a well-formed ELF file is
+// returned whole, as the one span, with whole set.
+func dataSections(b []byte) (spans [][]byte, whole bool) {
 	f, err := debugelf.NewFile(bytes.NewReader(b))
 	if err != nil {
-		return b
+		return [][]byte{b}, true
 	}
 	defer f.Close()
-	var (
-		spans [][2]uint64
-		total uint64
-	)
+	var total uint64
 	for _, s := range f.Sections {
 		if s.Type != debugelf.SHT_PROGBITS || s.Flags&debugelf.SHF_EXECINSTR != 0 || s.Size == 0 {
 			continue
 		}
 		end := s.Offset + s.Size
 		if end < s.Offset || end > uint64(len(b)) {
-			return b // a section outside the file: read it all
+			return [][]byte{b}, true // a section outside the file: read it all
 		}
-		spans = append(spans, [2]uint64{s.Offset, end})
+		spans = append(spans, b[s.Offset:end])
 		total += s.Size + 1
 	}
 	if len(spans) == 0 || total >= uint64(len(b)) {
-		return b
+		return [][]byte{b}, true
 	}
-	out := make([]byte, 0, total)
-	for _, sp := range spans {
-		out = append(out, b[sp[0]:sp[1]]...)
-		out = append(out, 0)
-	}
-	return out
+	return spans, false
 }
 
 // isBinary reports whether content is an executable or object format the
