@@ -105,10 +105,11 @@ func Analyze(ctx context.Context, r io.Reader, opts Options) (*Layer, error) {
 	}
 	defer closeFn()
 	// Decompression runs ahead on its own goroutine (it is most of the
-	// work of a gzip layer); the hash of the tar stream on a third.
-	ahead := newReadAhead(stream)
+	// work of a gzip layer); the hash of the tar stream on a third, over
+	// the same buffers.
+	ahead := newReadAhead(stream, 2)
 	defer ahead.close()
-	dec := newHashReader(ctx, ahead)
+	dec := newAheadHashReader(ctx, ahead)
 	defer dec.close()
 	if err := analyzeTar(ctx, dec, opts, l); err != nil {
 		return nil, err
@@ -152,17 +153,25 @@ type captureBudget struct {
 	// so reading a layer's binaries allocates (and zeroes) one buffer, not
 	// one per file.
 	scratch []byte
+	// mapped is set when scratch is mapScratch's, released by release.
+	mapped bool
+	// lent, when set, returns once the reader is done with the buffers
+	// it read file bodies into (hashReader.lend): before scratch is
+	// written again.
+	lent func()
 }
 
-func analyzeTar(ctx context.Context, r io.Reader, opts Options, l *Layer) error {
-	budget := captureBudget{maxFile: opts.MaxFileSize, left: opts.MaxTotalSize}
+func analyzeTar(ctx context.Context, r *hashReader, opts Options, l *Layer) error {
+	r.lend = true
+	budget := captureBudget{maxFile: opts.MaxFileSize, left: opts.MaxTotalSize, lent: r.wait}
+	defer budget.release()
 	if budget.maxFile <= 0 {
 		budget.maxFile = DefaultMaxFileSize
 	}
 	if budget.left <= 0 {
 		budget.left = DefaultMaxTotalSize
 	}
-	tr := tar.NewReader(r)
+	tr := tar.NewReader(tarStream{r})
 	skip := newSkipper(opts.Skip)
 	prev := ""
 	for {
@@ -276,9 +285,10 @@ func addEntry(tr *tar.Reader, hdr *tar.Header, opts Options, skip *skipper, b *c
 	var data []byte
 	var err error
 	if opts.Prepare != nil {
-		if int64(cap(b.scratch)) < e.Size {
-			b.scratch = make([]byte, e.Size)
+		if b.lent != nil {
+			b.lent() // the hasher may still read the last file's bytes
 		}
+		b.grow(e.Size)
 		data = b.scratch[:e.Size]
 		if _, err = io.ReadFull(tr, data); err != nil {
 			return unexpected(err)
@@ -287,11 +297,46 @@ func addEntry(tr *tar.Reader, hdr *tar.Header, opts Options, skip *skipper, b *c
 		return err
 	}
 	keep(l, b, p, e.Mode, data, opts)
-	if cap(b.scratch) > maxScratch {
+	if !b.mapped && cap(b.scratch) > maxScratch {
 		b.scratch = nil // keep only a modest buffer between files
 	}
 	return nil
 }
+
+// grow makes scratch hold at least n bytes: off the Go heap where the
+// platform allows (mapScratch), at least doubling, so the few files of a
+// layer that are each larger than the last cost one buffer, not one each.
+func (b *captureBudget) grow(n int64) {
+	if int64(cap(b.scratch)) >= n {
+		return
+	}
+	size := max(n, 2*int64(cap(b.scratch)))
+	size = min(max(size, minScratch), max(n, b.maxFile))
+	size = (size + scratchRound - 1) &^ (scratchRound - 1)
+	b.release()
+	if m := mapScratch(int(size)); m != nil {
+		b.scratch, b.mapped = m, true
+		return
+	}
+	b.scratch = make([]byte, n)
+}
+
+// release waits for the reader to be done with scratch and frees it.
+func (b *captureBudget) release() {
+	if b.lent != nil {
+		b.lent()
+	}
+	if b.mapped {
+		unmapScratch(b.scratch)
+	}
+	b.scratch, b.mapped = nil, false
+}
+
+// minScratch and scratchRound size the mapped read buffer.
+const (
+	minScratch   = 1 << 20
+	scratchRound = 64 << 10
+)
 
 // admits reports whether a wanted file of this size is read; a size limit
 // that skips it records a FileError in l.
@@ -314,8 +359,8 @@ func (b *captureBudget) admits(l *Layer, p string, mode fs.FileMode, size int64,
 // Options.WantsLarge before it is read.
 const largeFile = 1 << 20
 
-// maxScratch is the largest read buffer kept from one prepared file to the
-// next; rare larger files get a buffer of their own.
+// maxScratch is the largest read buffer on the Go heap kept from one
+// prepared file to the next; rare larger files get a buffer of their own.
 const maxScratch = 16 << 20
 
 // keep stores a wanted file's content, prepared if the options say so,

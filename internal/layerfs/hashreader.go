@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"hash"
 	"io"
+	"sync"
 )
 
 // hashBufSize and hashBufs bound the memory of one hashReader: at most
@@ -21,14 +23,23 @@ const (
 // in FIFO order once hashed; the reader only recycles a buffer after it has
 // consumed it, which is always true for the oldest hashed buffer.
 //
-// It deliberately does not implement io.Seeker: archive/tar would then skip
-// entry bodies by seeking, and the skipped bytes would not be hashed.
+// With lend set, a Read into a buffer of at least hashBufSize bytes, when
+// no buffered bytes are left, reads src straight into the caller's buffer
+// and hashes it there: the caller then must not write to that buffer
+// before wait returns. That saves copying every large file body once.
+//
+// It does not implement io.Seeker itself (a decompressor could take it for
+// a file); tarStream adds the forward seek archive/tar skips bodies with.
 type hashReader struct {
 	ctx     context.Context
 	src     io.Reader
 	h       hash.Hash
-	work    chan []byte
+	work    chan hashJob
 	hashed  chan []byte
+	lend    bool
+	lent    sync.WaitGroup // lent buffers not hashed yet
+	ahead   *readAhead     // set by newAheadHashReader: src is unused
+	curBuf  *aheadBuf      // ahead's buffer that cur is
 	done    chan struct{}
 	alloc   int
 	cur     []byte
@@ -44,18 +55,59 @@ func newHashReader(ctx context.Context, src io.Reader) *hashReader {
 		ctx:    ctx,
 		src:    src,
 		h:      sha256.New(),
-		work:   make(chan []byte, hashBufs),
+		work:   make(chan hashJob, hashBufs),
 		hashed: make(chan []byte, hashBufs),
 		done:   make(chan struct{}),
 	}
 	go func() {
 		defer close(r.done)
-		for b := range r.work {
-			r.h.Write(b)
-			r.hashed <- b[:cap(b)]
+		for j := range r.work {
+			r.h.Write(j.b)
+			switch {
+			case j.lent:
+				r.lent.Done()
+			case j.ahead != nil:
+				r.ahead.release(j.ahead)
+			default:
+				r.hashed <- j.b[:cap(j.b)]
+			}
 		}
 	}()
 	return r
+}
+
+// newAheadHashReader returns a hashReader of what ra reads ahead, which
+// parses and hashes ra's buffers where they are instead of copying them
+// into buffers of its own: ra must have been made for 2 users.
+func newAheadHashReader(ctx context.Context, ra *readAhead) *hashReader {
+	r := newHashReader(ctx, nil)
+	r.ahead = ra
+	return r
+}
+
+// fillAhead is fill for a reader of ra: it releases the consumed buffer
+// and takes ra's next one, handing it to the hasher too.
+func (r *hashReader) fillAhead() {
+	if err := r.ctx.Err(); err != nil {
+		r.err = err
+		return
+	}
+	if r.curBuf != nil {
+		r.ahead.release(r.curBuf)
+		r.curBuf = nil
+	}
+	c := r.ahead.next()
+	if c.n > 0 {
+		r.work <- hashJob{b: c.buf.b[:c.n], ahead: c.buf}
+		r.cur, r.off, r.curBuf = c.buf.b[:c.n], 0, c.buf
+	} else {
+		r.ahead.release(c.buf) // neither the reader nor the hasher uses it
+		r.ahead.release(c.buf)
+		r.cur, r.off = nil, 0
+	}
+	if c.err != nil {
+		r.err = c.err
+	}
 }
 
 // peek returns up to n bytes (n <= hashBufSize) without consuming them.
@@ -71,6 +123,10 @@ func (r *hashReader) fill() { r.fillMin(1) }
 // fillMin replaces the (consumed) current buffer with at least minBytes new
 // bytes, fewer only at the end of the stream.
 func (r *hashReader) fillMin(minBytes int) {
+	if r.ahead != nil {
+		r.fillAhead() // ra's buffers are full but for the last
+		return
+	}
 	if err := r.ctx.Err(); err != nil {
 		r.err = err
 		return
@@ -92,7 +148,7 @@ func (r *hashReader) fillMin(minBytes int) {
 		n += m
 	}
 	if n > 0 {
-		r.work <- buf[:n]
+		r.work <- hashJob{b: buf[:n]}
 		r.cur, r.off = buf[:n], 0
 	} else {
 		r.hashed <- buf // keep the pool intact; hashed has room for every buffer
@@ -112,6 +168,9 @@ func (r *hashReader) Read(p []byte) (int, error) {
 		if r.err != nil {
 			return 0, r.err
 		}
+		if r.lend && r.ahead == nil && len(p) >= hashBufSize {
+			return r.readLent(p)
+		}
 		r.fill()
 		if len(r.cur) == 0 {
 			return 0, r.err
@@ -122,6 +181,46 @@ func (r *hashReader) Read(p []byte) (int, error) {
 	r.n += int64(n)
 	return n, nil
 }
+
+// hashJob is bytes to hash: one of the reader's buffers, a caller's
+// buffer it read into (lent), which is not recycled, or a buffer of a
+// readAhead, released to it.
+type hashJob struct {
+	b     []byte
+	lent  bool
+	ahead *aheadBuf
+}
+
+// readLent fills p from src and hands it to the hasher as it is (see
+// lend).
+func (r *hashReader) readLent(p []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		r.err = err
+		return 0, err
+	}
+	n := 0
+	var err error
+	for n < len(p) && err == nil {
+		var m int
+		m, err = r.src.Read(p[n:])
+		n += m
+	}
+	if n > 0 {
+		r.lent.Add(1)
+		r.work <- hashJob{b: p[:n], lent: true}
+		r.n += int64(n)
+	}
+	if err != nil {
+		r.err = err
+		if n > 0 {
+			err = nil // the error comes with the next Read, as fill does
+		}
+	}
+	return n, err
+}
+
+// wait returns when every lent buffer has been hashed.
+func (r *hashReader) wait() { r.lent.Wait() }
 
 // ReadByte implements io.ByteReader so decompressors need no extra buffer.
 func (r *hashReader) ReadByte() (byte, error) {
@@ -183,4 +282,39 @@ func (r *hashReader) close() {
 	r.closed = true
 	close(r.work)
 	<-r.done
+}
+
+// skip consumes up to n bytes without copying them (they are hashed all
+// the same) and returns how many there were before the stream ended.
+func (r *hashReader) skip(n int64) int64 {
+	var done int64
+	for done < n {
+		if r.off >= len(r.cur) {
+			if r.err != nil {
+				break
+			}
+			r.fill()
+			continue
+		}
+		k := min(int64(len(r.cur)-r.off), n-done)
+		r.off += int(k)
+		done += k
+	}
+	r.n += done
+	return done
+}
+
+// tarStream is a hashReader as archive/tar reads it: the bodies it skips
+// are passed over by seeking, which hashes them without copying them out.
+type tarStream struct{ *hashReader }
+
+// Seek supports only forward moves from the current position, which is
+// the number of bytes consumed. A move past the end of the stream stops
+// there without an error: the next Read reports it.
+func (t tarStream) Seek(offset int64, whence int) (int64, error) {
+	if whence != io.SeekCurrent || offset < 0 {
+		return t.n, errors.New("hashReader: only forward seeks from the current position")
+	}
+	t.skip(offset)
+	return t.n, nil
 }

@@ -70,7 +70,8 @@ type Options struct {
 	// files (archives, binaries) keep a compact digest of them instead of
 	// the bytes. Returning nil keeps nothing; an error becomes a FileError.
 	// Only one file's content is held at a time for it: content is a
-	// buffer reused for the next file, so the result must not share it.
+	// buffer reused for the next file and released (unmapped) after the
+	// layer, so the result must not share it or keep it past the call.
 	Prepare func(path string, mode fs.FileMode, content []byte) ([]byte, error)
 	// Skip passes over matching directories and files: they are not
 	// recorded, not read, and listed in Layer.Skipped.
