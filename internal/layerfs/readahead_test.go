@@ -23,7 +23,7 @@ func TestReadAhead(t *testing.T) {
 		{"error first", iotest.ErrReader(errBoom), errBoom},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := newReadAhead(tc.src)
+			r := newReadAhead(tc.src, 1)
 			defer r.close()
 			got, err := io.ReadAll(iotest.OneByteReader(r))
 			if !errors.Is(err, tc.err) {
@@ -48,7 +48,7 @@ var errBoom = errors.New("boom")
 // TestReadAheadCloseEarly stops a reader that has not read everything; the
 // goroutine must not stay blocked on full buffers.
 func TestReadAheadCloseEarly(t *testing.T) {
-	r := newReadAhead(bytes.NewReader(make([]byte, 10*readAheadBufSize)))
+	r := newReadAhead(bytes.NewReader(make([]byte, 10*readAheadBufSize)), 1)
 	if _, err := io.ReadFull(r, make([]byte, 10)); err != nil {
 		t.Fatal(err)
 	}
