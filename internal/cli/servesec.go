@@ -51,8 +51,8 @@ func (f *securityFlags) add(fl *pflag.FlagSet, api bool) {
 	fl.StringVar(&f.tlsKey, "tls-key", "", "the PEM private key of --tls-cert (config serve.tlsKey)")
 	fl.StringVar(&f.tlsClientCA, "tls-client-ca", "", "require client certificates issued by the CAs of this PEM file (mutual TLS; config serve.tlsClientCA)")
 	fl.StringVar(&f.auditLog, "audit-log", "", "append the audit log (one JSON line per API request: token, method, path, target, status) to this file; default standard error (config serve.auditLog)")
-	fl.Float64Var(&f.rate, "rate", limit.DefaultRate, "API requests per second one token may make, sustained (config serve.rate)")
-	fl.IntVar(&f.burst, "burst", limit.DefaultBurst, "API requests one token may make at once (config serve.burst)")
+	fl.Float64Var(&f.rate, "rate", limit.DefaultRate, "API requests per second one token may make, sustained, to read and to ask for scans each (config serve.rate)")
+	fl.IntVar(&f.burst, "burst", limit.DefaultBurst, "API requests one token may make at once, to read and to ask for scans each (config serve.burst)")
 }
 
 // resolve applies the config file to the flags the command line left
@@ -131,16 +131,19 @@ func (f *securityFlags) build(st store.Tokens, log *slog.Logger, stderr io.Write
 		w, s.closeLog = file, file.Close
 	}
 	a := auth.New(st, auth.Options{Logger: log})
-	rate := limit.NewRate(cmp.Or(f.rate, limit.DefaultRate), cmp.Or(f.burst, limit.DefaultBurst), nil).Middleware(func(r *http.Request) string {
-		p, _ := auth.FromContext(r.Context())
-		return p.ID
-	})
+	// One bucket per token and per scope the endpoint needs: reads and
+	// scan requests are limited apart.
+	rl := limit.NewRate(cmp.Or(f.rate, limit.DefaultRate), cmp.Or(f.burst, limit.DefaultBurst), nil)
 	s.require = func(scope string) func(http.Handler) http.Handler {
 		sc, err := auth.ParseScope(scope)
 		if err != nil {
 			panic(fmt.Sprintf("endpoint scope %q: %v", scope, err)) // a programming error in the routes
 		}
 		req := a.Require(sc)
+		rate := rl.Middleware(func(r *http.Request) string {
+			p, _ := auth.FromContext(r.Context())
+			return p.ID + "/" + scope
+		})
 		return func(h http.Handler) http.Handler { return req(rate(h)) }
 	}
 	s.middleware = []func(http.Handler) http.Handler{auditlog.New(w).Middleware, limit.Body(maxBody)}

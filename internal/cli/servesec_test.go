@@ -298,6 +298,10 @@ func TestServeSecurity(t *testing.T) {
 	if code, _, _ := do("GET", "/v1/db", tokens["read"], ""); code != 200 {
 		t.Errorf("another token while admin is limited: %d, want 200", code)
 	}
+	// Its scan requests have a bucket of their own.
+	if code, _, body := do("POST", "/v1/scans", tokens["admin"], `{"target":"`+refs[0]+`"}`); code != 200 {
+		t.Errorf("admin's scan request while its reads are limited: %d %s, want 200 (stored)", code, clip(body, 200))
+	}
 	stop()
 
 	b, err := os.ReadFile(audit)

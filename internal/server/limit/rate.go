@@ -10,12 +10,14 @@ import (
 	"github.com/customs-scanner/customs/internal/server/problem"
 )
 
-// Defaults of the per-token rate limit: a CI fleet or a Harbor "Scan All"
-// sends bursts of hundreds; the queue deduplicates the work, the limit
-// keeps one client from drowning the API for the others.
+// Defaults of the per-token rate limit. A token's reads and its scan
+// requests are counted apart (customs serve keys the buckets by token and
+// scope), so a flood of scan requests does not starve the same token's
+// reads; the burst lets a dashboard or CI fleet fetch hundreds of
+// reports at once, and the queue deduplicates whatever scan requests pass.
 const (
-	DefaultRate  = 50.0 // requests per second, sustained
-	DefaultBurst = 200  // requests at once
+	DefaultRate  = 100.0 // requests per second, sustained
+	DefaultBurst = 1000  // requests at once
 )
 
 // Rate is a token bucket per key (an API token's ID): each key may make
