@@ -272,7 +272,7 @@ func runServe(cmd *cobra.Command, g *globals, f *serveFlags, api bool) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	sec, err := f.sec.build(st, log, cmd.ErrOrStderr(), server.MaxBody)
+	sec, err := f.sec.build(st, log, cmd.ErrOrStderr(), server.MaxBody, key)
 	if err != nil {
 		return err
 	}

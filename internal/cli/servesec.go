@@ -16,6 +16,7 @@ import (
 	"github.com/customs-scanner/customs/internal/server/certs"
 	"github.com/customs-scanner/customs/internal/server/guard"
 	"github.com/customs-scanner/customs/internal/server/limit"
+	"github.com/customs-scanner/customs/internal/server/session"
 	"github.com/customs-scanner/customs/internal/store"
 )
 
@@ -103,13 +104,18 @@ type security struct {
 	// require and middleware are server.Options' Require and Middleware.
 	require    func(scope string) func(http.Handler) http.Handler
 	middleware []func(http.Handler) http.Handler
-	closeLog   func() error
+	// pages puts the dashboard's pages behind the same tokens, or a
+	// session cookie after signing in at /signin (server.MountOpen).
+	pages    func(http.Handler) http.Handler
+	closeLog func() error
 }
 
 // build makes the guard, the TLS configuration, the token check and the
 // middleware: the audit log outermost, then the body limit, then (per
 // endpoint) the token's scope and its rate.
-func (f *securityFlags) build(st store.Tokens, log *slog.Logger, stderr io.Writer, maxBody int64) (*security, error) {
+// The dashboard's session cookies are signed with a key derived from key
+// (the deployment key; nil: a random one per process).
+func (f *securityFlags) build(st store.Tokens, log *slog.Logger, stderr io.Writer, maxBody int64, key []byte) (*security, error) {
 	g, err := guard.New(guard.Options{Allow: f.allowRegistries})
 	if err != nil {
 		return nil, fmt.Errorf("--allow-registry: %w", err)
@@ -146,6 +152,17 @@ func (f *securityFlags) build(st store.Tokens, log *slog.Logger, stderr io.Write
 		})
 		return func(h http.Handler) http.Handler { return req(rate(h)) }
 	}
+	sessions, err := session.New(a, session.Options{Key: key, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	// The pages' reads share the token's read bucket with its API reads.
+	pageRate := rl.Middleware(func(r *http.Request) string {
+		p, _ := auth.FromContext(r.Context())
+		return p.ID + "/" + auth.Read.String()
+	})
+	gate := func(h http.Handler) http.Handler { return sessions.Require(auth.Read)(pageRate(h)) }
+	s.pages = func(pages http.Handler) http.Handler { return sessions.Handler(pages, gate) }
 	s.middleware = []func(http.Handler) http.Handler{auditlog.New(w).Middleware, limit.Body(maxBody)}
 	return s, nil
 }

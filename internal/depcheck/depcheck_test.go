@@ -70,6 +70,9 @@ var rules = map[string]Rule{
 	"server/auth":  {Rank: Pipeline, Stage: "server/security", Imports: []string{"store", "server/problem", "server/auditlog"}},
 	"server/limit": {Rank: Pipeline, Stage: "server/security", Imports: []string{"server/problem"}},
 	"server/guard": {Rank: Pipeline, Stage: "server/security", Imports: []string{"target"}},
+	// The dashboard's sign-in and session cookie over the tokens, CSRF
+	// tokens and the pages' security headers.
+	"server/session": {Rank: Pipeline, Stage: "server/security", Imports: []string{"server/auth", "server/problem", "server/auditlog"}},
 
 	// Pipelines: the scan, and building, updating and distributing the DB.
 	"scan": {Rank: Pipeline, Imports: []string{
@@ -106,7 +109,7 @@ var rules = map[string]Rule{
 	// deciding is scan's.
 	"cli": {Rank: FrontEnd, Imports: []string{
 		"scan", "inventory", "target", "report", "report/*", "vulndb", "vulndb/build", "vulndb/update", "vulndb/dist",
-		"store", "store/backend", "notify", "reevaluate", "server/auth", "server/guard", "server/limit", "drift", "service", "server",
+		"store", "store/backend", "notify", "reevaluate", "server/auth", "server/guard", "server/limit", "server/session", "drift", "service", "server",
 		"version", // --version ranges and --upstream, in the schemes scan.Ecosystems gives
 		"policy", "vex", "vulndb/sqlite", "audit/secrets"}},
 }

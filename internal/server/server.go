@@ -119,6 +119,16 @@ func (s *Server) Mount(pattern, scope string, h http.Handler) {
 	s.mux.Handle(pattern, h)
 }
 
+// MountOpen adds a handler that authenticates requests itself (the
+// dashboard, whose pages take a token or a session cookie: see
+// internal/server/session) behind the same middleware as the API.
+func (s *Server) MountOpen(pattern string, h http.Handler) {
+	for i := len(s.opts.Middleware) - 1; i >= 0; i-- {
+		h = s.opts.Middleware[i](h)
+	}
+	s.mux.Handle(pattern, h)
+}
+
 // Handler is the server's handler: every request is timed into the
 // metrics and logged (never its headers: they carry tokens and
 // credentials).
