@@ -33,6 +33,8 @@ type queue interface {
 	insert(ctx context.Context, a scanArgs) (Job, bool, error)
 	get(ctx context.Context, id string) (Job, error)
 	ping(ctx context.Context) error
+	// list returns a page of scan jobs, newest first (Service.Jobs).
+	list(ctx context.Context, cursor string, limit int) ([]Job, string, error)
 	// counts returns the number of scan jobs by River state.
 	counts(ctx context.Context) (map[string]int, error)
 	// beat marks the running jobs ids as alive.

@@ -181,6 +181,7 @@ type Service struct {
 	dbMu   sync.Mutex
 	dbInfo DBInfo
 	dbStat os.FileInfo
+	vdb    vulnDB
 
 	runMu       sync.Mutex
 	runningJobs map[int64]struct{}
@@ -244,6 +245,7 @@ func (s *Service) Stop(ctx context.Context) error { return s.q.stop(ctx) }
 // Close releases the queue's connections. The store stays open.
 func (s *Service) Close() error {
 	s.endLife()
+	s.closeVulnDB()
 	return s.q.close()
 }
 
