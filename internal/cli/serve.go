@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/customs-scanner/customs/internal/dashboard"
 	"github.com/customs-scanner/customs/internal/harbor"
 	"github.com/customs-scanner/customs/internal/notify"
 	"github.com/customs-scanner/customs/internal/policy"
@@ -310,6 +311,15 @@ func runServe(cmd *cobra.Command, g *globals, f *serveFlags, api bool) error {
 	defer svc.Close()
 	srv.SetService(svc)
 	srv.Mount(harbor.Prefix+"/", server.ScopeScan, harbor.NewHandler(svc, harbor.Options{Version: Version, Logger: log}))
+	if api {
+		dash, err := dashboard.New(svc, dashboard.Options{Logger: log})
+		if err != nil {
+			return err
+		}
+		// Every path the API does not claim: the pages and /static/.
+		srv.Mount("/", server.ScopeRead, dash)
+		dash.Warm()
+	}
 	if err := svc.Start(context.WithoutCancel(ctx)); err != nil {
 		return err
 	}

@@ -102,6 +102,8 @@ var rules = map[string]Rule{
 	"harbor": {Rank: FrontEnd, Imports: []string{"service", "server/auditlog", "report", "report/json", "report/spdx", "report/cyclonedx", "vulndb"}},
 	// The HTTP front end of the service.
 	"server": {Rank: FrontEnd, Imports: []string{"service", "store", "report", "report/*"}},
+	// The web dashboard: pages over the store and the service.
+	"dashboard": {Rank: FrontEnd, Imports: []string{"service", "store", "report", "inventory", "vulndb"}},
 	// Test images in a loopback registry and a test DB for the service's tests.
 	"service/servicetest": {Rank: FrontEnd, Imports: []string{"vulndb/build"}},
 	// policy, vex, vulndb/sqlite and audit/secrets only for the names
@@ -109,7 +111,7 @@ var rules = map[string]Rule{
 	// deciding is scan's.
 	"cli": {Rank: FrontEnd, Imports: []string{
 		"scan", "inventory", "target", "report", "report/*", "vulndb", "vulndb/build", "vulndb/update", "vulndb/dist",
-		"store", "store/backend", "notify", "reevaluate", "server/auth", "server/guard", "server/limit", "server/session", "drift", "service", "server",
+		"store", "store/backend", "notify", "reevaluate", "server/auth", "server/guard", "server/limit", "server/session", "drift", "service", "server", "dashboard",
 		"version", // --version ranges and --upstream, in the schemes scan.Ecosystems gives
 		"policy", "vex", "vulndb/sqlite", "audit/secrets"}},
 }
@@ -123,6 +125,7 @@ var waivers = []Waiver{
 	// customs serve starts the HTTP front end: flags in, a server out.
 	{"cli", "server", "customs serve and customs worker run the HTTP front end they configure"},
 	{"cli", "harbor", "customs serve mounts Harbor's scanner API on the server it runs"},
+	{"cli", "dashboard", "customs serve mounts the dashboard's pages on the server it runs"},
 
 	// Stages that use a sibling's types or code.
 	{"extract", "layerfs", "the walker takes layerfs's Layer and FS, not an interface of its own"},

@@ -1,0 +1,323 @@
+package dashboard_test
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	"github.com/customs-scanner/customs/internal/dashboard"
+	"github.com/customs-scanner/customs/internal/report"
+	"github.com/customs-scanner/customs/internal/scan"
+	"github.com/customs-scanner/customs/internal/service"
+	"github.com/customs-scanner/customs/internal/service/servicetest"
+	"github.com/customs-scanner/customs/internal/store"
+	"github.com/customs-scanner/customs/internal/store/backend"
+	"github.com/customs-scanner/customs/internal/vulndb/build"
+)
+
+// hostile is what the hostile image carries in its package name, its
+// file name and its label: markup that must reach the page as text.
+const hostile = `<script>alert("x")</script>`
+
+// fixture is a dashboard over a SQLite store.
+type fixture struct {
+	url string
+	st  store.Store
+	// alpine is the Alpine 3.10 image's report; app the derived image's,
+	// with the hostile layer on top.
+	alpine, app *report.Report
+}
+
+// start runs the dashboard over a fresh store, with the images recorded
+// when record is set.
+func start(t *testing.T, record bool) *fixture {
+	t.Helper()
+	ctx := t.Context()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "customs.db")
+	feeds := filepath.Join(servicetest.Root(), "testdata", "feeds")
+	_, err := build.Build(ctx, db, []build.Source{
+		{Kind: "alpine-secdb", Path: filepath.Join(feeds, "alpine-secdb")},
+		{Kind: "osv", Path: filepath.Join(feeds, "osv-pypi")},
+		{Kind: "kev", Path: filepath.Join(feeds, "kev", "known_exploited_vulnerabilities.json")},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dsn := "sqlite:" + filepath.Join(dir, "store.db")
+	st, err := backend.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	fx := &fixture{st: st}
+	if record {
+		opts := scan.Options{DBPath: db, Version: "test"}
+		base := filepath.Join(servicetest.Root(), "testdata", "images", "alpine-310.tar.gz")
+		if fx.alpine, err = scan.Scan(ctx, base, opts); err != nil {
+			t.Fatal(err)
+		}
+		app := hostileImage(t, base, dir)
+		if fx.app, err = scan.Scan(ctx, app, opts); err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now().Add(-48 * time.Hour)
+		for i, r := range []*report.Report{fx.alpine, fx.app} {
+			if _, err := st.Record(ctx, store.Input{Report: r, Now: now.Add(time.Duration(i) * time.Hour)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	svc, err := service.New(ctx, service.Config{DSN: dsn, Store: st, Workers: 0, Version: "test",
+		Scan: scan.Options{DBPath: db}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { svc.Close() })
+	d, err := dashboard.New(svc, dashboard.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(d)
+	t.Cleanup(hs.Close)
+	fx.url = hs.URL
+	return fx
+}
+
+// hostileImage writes the Alpine image with a layer holding a Python
+// package whose name is markup, in a file whose name is markup, with a
+// label that is markup.
+func hostileImage(t *testing.T, base, dir string) string {
+	t.Helper()
+	plain := filepath.Join(dir, "alpine.tar")
+	in, err := os.Open(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	z, err := gzip.NewReader(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := os.Create(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(out, z); err != nil {
+		t.Fatal(err)
+	}
+	out.Close()
+	img, err := tarball.ImageFromPath(plain, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	meta := "Metadata-Version: 2.1\nName: " + hostile + "\nVersion: 1.0\n"
+	files := []struct{ name, body string }{
+		{"usr/lib/python3.8/site-packages/evil-1.0.dist-info/METADATA", meta},
+		{"srv/" + hostile + ".txt", "AKIAIOSFODNN7EXAMPLE\n"},
+	}
+	site := "usr/local/lib/python3.8/site-packages/"
+	for _, d := range []string{"requests-2.19.1.dist-info", "urllib3-1.24.1.dist-info"} {
+		b, err := os.ReadFile(filepath.Join(servicetest.Root(), "testdata", "quickstart", "app", filepath.FromSlash(site), d, "METADATA"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, struct{ name, body string }{site + d + "/METADATA", string(b)})
+	}
+	for _, f := range files {
+		tw.WriteHeader(&tar.Header{Name: f.name, Mode: 0o644, Size: int64(len(f.body)), Typeflag: tar.TypeReg})
+		tw.Write([]byte(f.body))
+	}
+	tw.Close()
+	b := buf.Bytes()
+	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err = mutate.Append(img, mutate.Addendum{Layer: layer, History: v1.History{CreatedBy: "RUN echo " + hostile}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := cf.Config
+	cfg.Labels = map[string]string{"org.example.note": hostile}
+	if img, err = mutate.Config(img, cfg); err != nil {
+		t.Fatal(err)
+	}
+	ref, err := name.NewTag("registry.test/shop/evil:1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "evil.tar")
+	if err := tarball.WriteToFile(path, ref, img); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// get fetches path without following redirects.
+func (fx *fixture) get(t *testing.T, path string) (int, string, http.Header) {
+	t.Helper()
+	c := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Get(fx.url + path)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header
+}
+
+// page fetches a page, wants code, and checks what every page has.
+func (fx *fixture) page(t *testing.T, path string, code int) string {
+	t.Helper()
+	got, body, h := fx.get(t, path)
+	if got != code {
+		t.Fatalf("GET %s: %d, want %d\n%s", path, got, code, body)
+	}
+	if ct := h.Get("Content-Type"); ct != "text/html; charset=utf-8" {
+		t.Errorf("GET %s: Content-Type %q", path, ct)
+	}
+	for _, want := range []string{`<main id="main"`, `class="skip-link" href="#main"`, `<form role="search" action="/search" method="get"`,
+		`<label for="q">`, `<h1>`, `name="viewport"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("GET %s: no %s", path, want)
+		}
+	}
+	if strings.Contains(body, "<script") {
+		t.Errorf("GET %s: a <script element in the page", path)
+	}
+	return body
+}
+
+func contains(t *testing.T, path, body string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(body, w) {
+			t.Errorf("GET %s: no %q in the page", path, w)
+		}
+	}
+}
+
+// TestEmptyStore: every page renders over an empty store.
+func TestEmptyStore(t *testing.T) {
+	fx := start(t, false)
+	for _, path := range []string{"/", "/feeds", "/jobs", "/notifications", "/notifications?state=failed", "/search", "/search?q="} {
+		body := fx.page(t, path, http.StatusOK)
+		if path == "/" {
+			contains(t, path, body, `id="severity-chart"`, `id="trend-chart"`, "no images or hosts yet")
+		}
+	}
+	for _, path := range []string{"/images/sha256:" + strings.Repeat("0", 64), "/images/sha256:" + strings.Repeat("0", 64) + "/layers/sha256:1",
+		"/vulnerabilities/CVE-1999-0001", "/packages/openssl", "/no/such/page", "/search?q=openssl"} {
+		fx.page(t, path, http.StatusNotFound)
+	}
+	fx.page(t, "/notifications?state=bogus", http.StatusBadRequest)
+	fx.page(t, "/?next=bogus", http.StatusBadRequest)
+	if code, _, _ := fx.get(t, "/static/style.css"); code != http.StatusOK {
+		t.Errorf("GET /static/style.css: %d", code)
+	}
+}
+
+// TestPages follows the pages of a store holding two real images.
+func TestPages(t *testing.T) {
+	fx := start(t, true)
+	alpine := fx.alpine.Target.Digest()
+	app := fx.app.Target.Digest()
+	var vuln, pkg string
+	for _, f := range fx.app.Findings {
+		if report.Affects(f.Status) {
+			vuln, pkg = f.VulnerabilityID, f.PackageName
+			break
+		}
+	}
+	if vuln == "" {
+		t.Fatal("the app image has no findings to show")
+	}
+
+	body := fx.page(t, "/", http.StatusOK)
+	contains(t, "/", body, `id="severity-chart"`, `id="trend-chart"`, `id="images"`, `href="/images/`+alpine+`"`, "registry.test/shop/evil:1.0",
+		`<span class="num">2</span> images`)
+
+	body = fx.page(t, "/images/"+alpine, http.StatusOK)
+	diffID := fx.alpine.Target.Layers[0].DiffID
+	contains(t, "alpine", body, `id="layers"`, `id="packages"`, `href="/packages/musl"`, `id="history"`, "No findings.",
+		`href="/images/`+alpine+`/layers/`+diffID+`"`)
+	body = fx.page(t, "/images/"+alpine+"/layers/"+diffID, http.StatusOK)
+	contains(t, "alpine layer", body, `id="packages"`, `href="/packages/musl"`)
+
+	body = fx.page(t, "/images/"+app, http.StatusOK)
+	top := fx.app.Target.Layers[len(fx.app.Target.Layers)-1].DiffID
+	contains(t, "app", body, `id="layers"`, `id="findings"`, `id="packages"`, `href="/vulnerabilities/`+vuln+`"`,
+		`href="/packages/`+pkg+`"`, `href="/images/`+app+`/layers/`+top+`"`)
+	body = fx.page(t, "/images/"+app+"/layers/"+top, http.StatusOK)
+	contains(t, "app layer", body, `id="findings"`, `id="packages"`, `href="/packages/`+pkg+`"`, `href="/vulnerabilities/`+vuln+`"`)
+
+	body = fx.page(t, "/vulnerabilities/"+vuln, http.StatusOK)
+	contains(t, "vulnerability", body, `id="exposure"`, `href="/images/`+app+`"`, `href="/packages/`+pkg+`"`, "Advisories")
+
+	body = fx.page(t, "/packages/"+pkg, http.StatusOK)
+	contains(t, "package", body, `id="versions"`, `href="/images/`+app+`"`, `href="/vulnerabilities/`+vuln+`"`)
+	body = fx.page(t, "/packages/musl", http.StatusOK)
+	contains(t, "musl", body, `href="/images/`+alpine+`"`, `href="/images/`+app+`"`)
+
+	// The hostile image: its markup is text on every page that shows it.
+	escaped := `&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;`
+	body = fx.page(t, "/images/"+app, http.StatusOK)
+	contains(t, "app", body, escaped)
+	body = fx.page(t, "/images/"+app+"/layers/"+top, http.StatusOK)
+	contains(t, "app layer", body, escaped)
+
+	// Search: an ID, a digest, a reference, a package.
+	for q, want := range map[string]string{
+		vuln:                          "/vulnerabilities/" + vuln,
+		strings.ToLower(vuln):         "/vulnerabilities/" + vuln,
+		alpine:                        "/images/" + alpine,
+		"registry.test/shop/evil:1.0": "/images/" + app,
+		pkg:                           "/packages/" + pkg,
+	} {
+		code, _, h := fx.get(t, "/search?q="+urlQuery(q))
+		if code != http.StatusSeeOther || h.Get("Location") != want {
+			t.Errorf("search %q: %d to %q, want 303 to %q", q, code, h.Get("Location"), want)
+		}
+	}
+	fx.page(t, "/search?q=no-such-thing-at-all", http.StatusNotFound)
+	fx.page(t, "/images/"+alpine+"/layers/sha256:"+strings.Repeat("1", 64), http.StatusNotFound)
+	fx.page(t, "/images/"+alpine+"?next=-4", http.StatusBadRequest)
+	if code, _, _ := fx.get(t, "/images/"+alpine+"?x="+urlQuery(hostile)); code != http.StatusOK {
+		t.Errorf("a query parameter with markup: %d", code)
+	}
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, fx.url+"/", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("POST /: %d, want 405", resp.StatusCode)
+	}
+}
+
+func urlQuery(s string) string {
+	r := strings.NewReplacer("%", "%25", "&", "%26", "+", "%2B", "#", "%23", " ", "%20", "<", "%3C", ">", "%3E", `"`, "%22")
+	return r.Replace(s)
+}

@@ -1,0 +1,229 @@
+package dashboard
+
+import (
+	"cmp"
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/customs-scanner/customs/internal/inventory"
+	"github.com/customs-scanner/customs/internal/report"
+	"github.com/customs-scanner/customs/internal/store"
+)
+
+// layerRow is a layer with what it added.
+type layerRow struct {
+	Index     int
+	DiffID    string
+	CreatedBy string
+	Packages  int
+	Findings  int
+}
+
+// historyRow is one snapshot with what changed since the one before.
+type historyRow struct {
+	Snapshot store.Snapshot
+	Findings int
+	Added    int
+	Resolved int
+	Current  bool
+}
+
+type imagePage struct {
+	Stored   *store.StoredReport
+	Digest   string
+	Layers   []layerRow
+	Findings []report.Finding
+	// FindingsTotal is the count before paging; FindingsNext the next page.
+	FindingsTotal int
+	FindingsNext  string
+	Packages      []inventory.Package
+	PackagesTotal int
+	PackagesNext  string
+	BySeverity    map[string]int
+	History       []historyRow
+	Labels        []label
+}
+
+type label struct{ Key, Value string }
+
+// offsetParam reads an offset cursor (a row number this dashboard wrote).
+func offsetParam(r *http.Request, name string) (int, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, &errBadRequest{name + "=" + v + " is not a row number."}
+	}
+	return n, nil
+}
+
+// cut returns the rows of one page and the offset of the next, -1 after
+// the last.
+func cut[T any](xs []T, offset int) ([]T, int) {
+	if offset >= len(xs) {
+		return nil, -1
+	}
+	end := min(offset+ListPage, len(xs))
+	if end == len(xs) {
+		return xs[offset:end], -1
+	}
+	return xs[offset:end], end
+}
+
+// pageURL is the page's URL with param set to offset, and a fragment.
+func pageURL(r *http.Request, param string, offset int, fragment string) string {
+	if offset < 0 {
+		return ""
+	}
+	q := r.URL.Query()
+	q.Set(param, strconv.Itoa(offset))
+	return r.URL.EscapedPath() + "?" + q.Encode() + "#" + fragment
+}
+
+// sortFindings orders findings most severe first, then by package and ID.
+func sortFindings(fs []report.Finding) {
+	slices.SortStableFunc(fs, func(a, b report.Finding) int {
+		return cmp.Or(cmp.Compare(severityRank(a.Severity), severityRank(b.Severity)), cmp.Compare(a.PackageName, b.PackageName),
+			cmp.Compare(a.VulnerabilityID, b.VulnerabilityID))
+	})
+}
+
+// packageLayer is the layer a package was added in.
+func packageLayer(p inventory.Package) string {
+	if p.Layer != "" {
+		return p.Layer
+	}
+	if len(p.Locations) > 0 {
+		return p.Locations[0].Layer
+	}
+	return ""
+}
+
+func (d *Dashboard) storedReport(r *http.Request) (*store.StoredReport, error) {
+	digest := r.PathValue("digest")
+	sr, err := d.st.Report(r.Context(), digest)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("The store holds no image or host %s.", digest)
+	}
+	return sr, err
+}
+
+func (d *Dashboard) image(r *http.Request) (int, string, any, error) {
+	foff, err := offsetParam(r, "next")
+	if err != nil {
+		return 0, "", nil, err
+	}
+	poff, err := offsetParam(r, "packages")
+	if err != nil {
+		return 0, "", nil, err
+	}
+	sr, err := d.storedReport(r)
+	if err != nil {
+		return 0, "", nil, err
+	}
+	rep := sr.Report
+	p := imagePage{Stored: sr, Digest: sr.Subject.Digest, BySeverity: map[string]int{}}
+	for k, v := range sr.Subject.Labels {
+		p.Labels = append(p.Labels, label{k, v})
+	}
+	slices.SortFunc(p.Labels, func(a, b label) int { return cmp.Compare(a.Key, b.Key) })
+	pkgs := map[string]int{}
+	for _, pk := range rep.Packages {
+		pkgs[packageLayer(pk)]++
+	}
+	finds := map[string]int{}
+	for _, f := range rep.Findings {
+		finds[f.Layer]++
+		p.BySeverity[strings.ToUpper(f.Severity)]++
+	}
+	for i, l := range rep.Target.Layers {
+		p.Layers = append(p.Layers, layerRow{Index: i + 1, DiffID: l.DiffID, CreatedBy: l.CreatedBy, Packages: pkgs[l.DiffID], Findings: finds[l.DiffID]})
+	}
+	fs := slices.Clone(rep.Findings)
+	sortFindings(fs)
+	p.FindingsTotal = len(fs)
+	var next int
+	p.Findings, next = cut(fs, foff)
+	p.FindingsNext = pageURL(r, "next", next, "findings")
+	p.PackagesTotal = len(rep.Packages)
+	p.Packages, next = cut(rep.Packages, poff)
+	p.PackagesNext = pageURL(r, "packages", next, "packages")
+	hist, err := d.st.History(r.Context(), sr.Subject.Digest)
+	if err != nil {
+		return 0, "", nil, err
+	}
+	// Newest first, each against the one before it.
+	for i := len(hist) - 1; i >= 0 && len(p.History) < ListPage; i-- {
+		h := historyRow{Snapshot: hist[i], Findings: len(hist[i].Findings), Current: hist[i].ID == sr.Snapshot}
+		if i > 0 {
+			c := store.Diff(hist[i-1].Findings, hist[i].Findings)
+			h.Added, h.Resolved = len(c.Added), len(c.Resolved)
+		} else {
+			h.Added = h.Findings
+		}
+		h.Snapshot.Findings = nil
+		p.History = append(p.History, h)
+	}
+	return http.StatusOK, "image", p, nil
+}
+
+type layerPage struct {
+	Stored       *store.StoredReport
+	Digest       string
+	Layer        layerRow
+	Packages     []inventory.Package
+	PackagesNext string
+	Findings     []report.Finding
+	Secrets      []report.Secret
+	ImagePath    string
+}
+
+func (d *Dashboard) layer(r *http.Request) (int, string, any, error) {
+	off, err := offsetParam(r, "next")
+	if err != nil {
+		return 0, "", nil, err
+	}
+	sr, err := d.storedReport(r)
+	if err != nil {
+		return 0, "", nil, err
+	}
+	diffID := r.PathValue("diffID")
+	rep := sr.Report
+	p := layerPage{Stored: sr, Digest: sr.Subject.Digest, ImagePath: imageURL(sr.Subject.Digest)}
+	found := false
+	for i, l := range rep.Target.Layers {
+		if l.DiffID == diffID {
+			p.Layer, found = layerRow{Index: i + 1, DiffID: l.DiffID, CreatedBy: l.CreatedBy}, true
+			break
+		}
+	}
+	if !found {
+		return 0, "", nil, notFound("Image %s has no layer %s.", sr.Subject.Digest, diffID)
+	}
+	for _, pk := range rep.Packages {
+		if packageLayer(pk) == diffID {
+			p.Packages = append(p.Packages, pk)
+		}
+	}
+	for _, f := range rep.Findings {
+		if f.Layer == diffID {
+			p.Findings = append(p.Findings, f)
+		}
+	}
+	sortFindings(p.Findings)
+	for _, s := range rep.Secrets {
+		if s.Layer == diffID {
+			p.Secrets = append(p.Secrets, s)
+		}
+	}
+	p.Layer.Packages, p.Layer.Findings = len(p.Packages), len(p.Findings)
+	var next int
+	p.Packages, next = cut(p.Packages, off)
+	p.PackagesNext = pageURL(r, "next", next, "packages")
+	return http.StatusOK, "layer", p, nil
+}

@@ -1,0 +1,141 @@
+package dashboard
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/customs-scanner/customs/internal/service"
+	"github.com/customs-scanner/customs/internal/store"
+)
+
+// fleet is the overview's counts and trend, as computed at At.
+type fleet struct {
+	Overview store.Overview
+	Trend    []store.TrendPoint
+	At       time.Time
+}
+
+// overviewCache keeps the fleet's counts for OverviewTTL and computes them
+// again in the background when they are older: counting the findings of
+// every current snapshot reads millions of rows on a large store.
+type overviewCache struct {
+	mu         sync.Mutex
+	v          *fleet
+	refreshing bool
+	// compute serialises computing, so concurrent first requests compute once.
+	compute sync.Mutex
+}
+
+func (d *Dashboard) computeFleet(ctx context.Context) (*fleet, error) {
+	o, err := d.st.Overview(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := d.now()
+	tr, err := d.st.Trend(ctx, now.Add(-TrendDays*24*time.Hour), now, TrendDays+1)
+	if err != nil {
+		return nil, err
+	}
+	return &fleet{Overview: o, Trend: tr, At: now}, nil
+}
+
+// fleet returns the counts: fresh ones, else the last ones while fresh
+// ones are computed in the background, else (the first time) computed now.
+func (d *Dashboard) fleet(ctx context.Context) (*fleet, error) {
+	c := &d.ov
+	c.mu.Lock()
+	v := c.v
+	if v != nil && d.now().Sub(v.At) > OverviewTTL && !c.refreshing {
+		c.refreshing = true
+		go d.refreshFleet()
+	}
+	c.mu.Unlock()
+	if v != nil {
+		return v, nil
+	}
+	c.compute.Lock()
+	defer c.compute.Unlock()
+	c.mu.Lock()
+	v = c.v
+	c.mu.Unlock()
+	if v != nil {
+		return v, nil
+	}
+	v, err := d.computeFleet(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.v = v
+	c.mu.Unlock()
+	return v, nil
+}
+
+func (d *Dashboard) refreshFleet() {
+	c := &d.ov
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c.compute.Lock()
+	v, err := d.computeFleet(ctx)
+	c.compute.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.refreshing = false
+	if err != nil {
+		d.log.Warn("dashboard: overview", "error", err)
+		return
+	}
+	c.v = v
+}
+
+// Warm computes the overview's counts in the background, so the first
+// visitor does not wait for them.
+func (d *Dashboard) Warm() {
+	c := &d.ov
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.v == nil && !c.refreshing {
+		c.refreshing = true
+		go d.refreshFleet()
+	}
+}
+
+type overviewPage struct {
+	Fleet    *fleet
+	Severity barChart
+	Trend    lineChart
+	Subjects []store.SubjectSummary
+	Next     string
+	DB       *service.DBInfo
+	DBError  string
+}
+
+func (d *Dashboard) overview(r *http.Request) (int, string, any, error) {
+	ctx := r.Context()
+	f, err := d.fleet(ctx)
+	if err != nil {
+		return 0, "", nil, err
+	}
+	p := overviewPage{Fleet: f, Severity: severityChart(f.Overview.BySeverity), Trend: trendChart(f.Trend)}
+	cursor := r.URL.Query().Get("next")
+	subjects, next, err := d.st.SubjectsPage(ctx, cursor, ListPage)
+	if err != nil {
+		if cursor != "" {
+			return 0, "", nil, &errBadRequest{"The next= cursor is not one this dashboard gave."}
+		}
+		return 0, "", nil, err
+	}
+	p.Subjects = subjects
+	if next != "" {
+		p.Next = "/?next=" + url.QueryEscape(next) + "#images"
+	}
+	if db, err := d.svc.DB(ctx); err == nil {
+		p.DB = &db
+	} else {
+		p.DBError = err.Error()
+	}
+	return http.StatusOK, "overview", p, nil
+}

@@ -1,0 +1,115 @@
+package dashboard
+
+import (
+	"errors"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/customs-scanner/customs/internal/store"
+)
+
+// vulnID is the shape of a vulnerability ID of the feeds customs reads
+// (OSV's ID prefixes, the distributions' advisories): CVE-2024-1234,
+// GHSA-xxxx-xxxx-xxxx, GO-2024-1234, PYSEC-…, RUSTSEC-…, DSA-…, ALSA-….
+var vulnID = regexp.MustCompile(`^(?i:CVE|GHSA|GO|PYSEC|RUSTSEC|OSV|MAL|GSD|UVI|DSA|DLA|DTSA|USN|ALSA|ALBA|ALEA|RHSA|RHBA|RLSA|ELSA|CGA|BIT|SUSE-SU|openSUSE-SU|RSEC|PSF|HSEC|CURL)-[A-Za-z0-9][A-Za-z0-9.:_-]*$`)
+
+// digestRE is a manifest digest, or its hex alone.
+var digestRE = regexp.MustCompile(`^(sha256:)?[0-9a-f]{64}$`)
+
+type searchHit struct {
+	Kind  string // "vulnerability", "image", "package"
+	Label string
+	URL   string
+	Note  string
+}
+
+type searchPage struct {
+	Query string
+	Hits  []searchHit
+}
+
+// search sends the browser to the one page the query names, or lists the
+// pages it may mean: a vulnerability ID goes to its page, a digest to its
+// image, a reference the store resolves to its image, a package name the
+// store holds to its spread.
+func (d *Dashboard) search(r *http.Request) (int, string, any, error) {
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	p := searchPage{Query: q}
+	if q == "" {
+		return http.StatusOK, "search", p, nil
+	}
+	if len(q) > 512 {
+		return 0, "", nil, &errBadRequest{"The query is longer than 512 characters."}
+	}
+	ctx := r.Context()
+	if digestRE.MatchString(q) {
+		if !strings.HasPrefix(q, "sha256:") {
+			q = "sha256:" + q
+		}
+		return 0, "", redirect{imageURL(q)}, nil
+	}
+	if vulnID.MatchString(q) {
+		id := normalizeID(q)
+		// An ID-shaped name may still be a package ("lib-2"): the ID wins
+		// when the store or the DB knows it.
+		ms, err := d.st.Where(ctx, id)
+		if err != nil {
+			return 0, "", nil, err
+		}
+		if len(ms) > 0 {
+			return 0, "", redirect{vulnURL(id)}, nil
+		}
+		if v, err := d.svc.Vulnerability(ctx, id); err == nil && (len(v.Advisories) > 0 || v.KEV != nil) {
+			return 0, "", redirect{vulnURL(id)}, nil
+		}
+		p.Hits = append(p.Hits, searchHit{Kind: "vulnerability", Label: id, URL: vulnURL(id), Note: "no stored image has it, and the DB has no advisory"})
+	}
+	if digest, err := d.st.Resolve(ctx, q); err == nil {
+		p.Hits = append(p.Hits, searchHit{Kind: "image", Label: q, URL: imageURL(digest), Note: shortDigest(digest)})
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return 0, "", nil, err
+	}
+	if hs, err := d.st.Holders(ctx, store.PackageQuery{Name: q}); err != nil {
+		return 0, "", nil, err
+	} else if len(hs) > 0 {
+		subjects := map[string]bool{}
+		for _, h := range hs {
+			subjects[h.Subject.Digest] = true
+		}
+		p.Hits = append(p.Hits, searchHit{Kind: "package", Label: q, URL: packageURL(q), Note: plural(len(subjects), "image or host", "images or hosts")})
+	}
+	found := 0
+	for _, h := range p.Hits {
+		if h.Kind != "vulnerability" {
+			found++
+		}
+	}
+	if found == 1 && len(p.Hits) == 1 {
+		return 0, "", redirect{p.Hits[0].URL}, nil
+	}
+	if len(p.Hits) == 0 {
+		return http.StatusNotFound, "search", p, nil
+	}
+	return http.StatusOK, "search", p, nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+// normalizeID writes an ID as the feeds do: upper case, but for a GHSA's
+// lower-case body.
+func normalizeID(q string) string {
+	if strings.HasPrefix(strings.ToUpper(q), "GHSA-") {
+		return "GHSA-" + strings.ToLower(q[5:])
+	}
+	if strings.HasPrefix(strings.ToLower(q), "opensuse-") {
+		return q
+	}
+	return strings.ToUpper(q)
+}
