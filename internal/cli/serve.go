@@ -316,8 +316,9 @@ func runServe(cmd *cobra.Command, g *globals, f *serveFlags, api bool) error {
 		if err != nil {
 			return err
 		}
-		// Every path the API does not claim: the pages and /static/.
-		srv.Mount("/", server.ScopeRead, dash)
+		// Every path the API does not claim: the pages and /static/,
+		// behind the API's tokens or a session cookie (server/session).
+		srv.MountOpen("/", sec.pages(dash))
 		dash.Warm()
 	}
 	if err := svc.Start(context.WithoutCancel(ctx)); err != nil {

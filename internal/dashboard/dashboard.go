@@ -101,6 +101,9 @@ func New(svc *service.Service, opts Options) (*Dashboard, error) {
 // ServeHTTP serves the pages and /static/.
 func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) { d.mux.ServeHTTP(w, r) }
 
+// Handler is the dashboard as an http.Handler.
+func (d *Dashboard) Handler() http.Handler { return d }
+
 // errNotFound makes a page answer 404 with its message.
 type errNotFound struct{ msg string }
 
