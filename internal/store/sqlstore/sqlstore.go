@@ -87,7 +87,11 @@ type migration struct {
 }
 
 // migrate applies the migrations the store lacks, in one transaction, and
-// refuses a store whose version is above every migration known here.
+// refuses a store whose version is above every migration known here. A
+// migration is lacking when schema_migrations does not record it, not
+// when its number is below the store's highest: numbers are reserved per
+// change and land in any order, so a store may hold 0010 before 0009
+// exists.
 func (s *Store) migrate(ctx context.Context, migrations fs.FS) error {
 	names, err := fs.Glob(migrations, "*.sql")
 	if err != nil {
@@ -116,8 +120,22 @@ func (s *Store) migrate(ctx context.Context, migrations fs.FS) error {
 		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
 			return err
 		}
-		var have int
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
+		applied := map[int]bool{}
+		have := 0
+		rows, err := tx.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var v int
+			if err := rows.Scan(&v); err != nil {
+				rows.Close()
+				return err
+			}
+			applied[v], have = true, max(have, v)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
 			return err
 		}
 		if have > known {
@@ -125,7 +143,7 @@ func (s *Store) migrate(ctx context.Context, migrations fs.FS) error {
 				store.ErrNewer, s.name, have, known)
 		}
 		for _, m := range ms {
-			if m.version <= have {
+			if applied[m.version] {
 				continue
 			}
 			b, err := fs.ReadFile(migrations, m.name)

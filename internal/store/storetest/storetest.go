@@ -73,6 +73,7 @@ func Run(t *testing.T, b Backend) {
 		{"Report", testReport},
 		{"Resolve", testResolve},
 		{"SubjectsPage", testSubjectsPage},
+		{"Fleet", testFleet},
 		{"Newer", testNewer},
 		{"Growth", testGrowth},
 		{"Reevaluate", testReevaluate},

@@ -1,5 +1,3 @@
--- The dashboard (docs/dashboard.md): its overview counts the current
--- snapshots' KEV-listed findings, and its notifications page lists the
--- outbox newest first.
-CREATE INDEX finding_kev ON finding (snapshot) WHERE kev;
+-- The dashboard's notifications page lists the outbox newest first
+-- (docs/dashboard.md).
 CREATE INDEX outbox_created ON outbox (created_at, id);
