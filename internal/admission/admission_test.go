@@ -37,37 +37,15 @@ type env struct {
 func newEnv(t *testing.T, images int) *env {
 	t.Helper()
 	ctx := t.Context()
-	dir := t.TempDir()
-	db, err := servicetest.DB(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dsn := "sqlite:" + filepath.Join(dir, "store.db")
-	st, err := backend.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	svc, err := service.New(ctx, service.Config{DSN: dsn, Store: st, Workers: 1, Version: "test",
-		Scan: scan.Options{DBPath: db, CacheDir: filepath.Join(dir, "layers")}, RescueAfter: 3 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.Start(context.WithoutCancel(ctx)); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		svc.Stop(sctx)
-		svc.Close()
-	})
+	e := servicetest.SQLite(t)
+	svc := servicetest.Start(t, service.Config{DSN: e.DSN, Store: e.Store, Workers: 1, Version: "test",
+		Scan: e.Scan, RescueAfter: 3 * time.Second})
 	host := servicetest.Registry(t)
 	refs, digests, err := servicetest.Push(ctx, host, images)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{svc: svc, store: st, refs: refs, digests: digests}
+	return &env{svc: svc, store: e.Store, refs: refs, digests: digests}
 }
 
 // enqueuer submits through the service, as the server wires it.

@@ -104,8 +104,9 @@ var rules = map[string]Rule{
 	"server": {Rank: FrontEnd, Imports: []string{"service", "store", "report", "report/*"}},
 	// The web dashboard: pages over the store and the service.
 	"dashboard": {Rank: FrontEnd, Imports: []string{"service", "store", "report", "inventory", "vulndb"}},
-	// Test images in a loopback registry and a test DB for the service's tests.
-	"service/servicetest": {Rank: FrontEnd, Imports: []string{"vulndb/build"}},
+	// Test images in a loopback registry, a test DB and a single-node
+	// service on a SQLite store for the service's front ends' tests.
+	"service/servicetest": {Rank: FrontEnd, Imports: []string{"vulndb/build", "service", "scan", "store", "store/backend"}},
 	// policy, vex, vulndb/sqlite and audit/secrets only for the names
 	// frontEndUses lists (loading documents, db status); never match:
 	// deciding is scan's.

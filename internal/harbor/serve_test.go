@@ -1,7 +1,6 @@
 package harbor
 
 import (
-	"context"
 	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
@@ -44,20 +43,8 @@ func serve(t *testing.T, registryHost string) served {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := service.New(ctx, service.Config{DSN: dsn, Store: st, Workers: 1, Version: "test", Key: servicetest.Key(), MaxAttempts: 1, CheckTarget: g.CheckTarget,
+	svc := servicetest.Start(t, service.Config{DSN: dsn, Store: st, Workers: 1, Version: "test", Key: servicetest.Key(), MaxAttempts: 1, CheckTarget: g.CheckTarget,
 		Scan: scan.Options{DBPath: bookwormDB(t), CacheDir: filepath.Join(dir, "layers"), Image: image.Options{Transport: g.Transport()}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.Start(context.WithoutCancel(ctx)); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		svc.Stop(sctx)
-		svc.Close()
-	})
 	tokens, ok := st.(store.Tokens)
 	if !ok {
 		t.Fatal("the SQLite store keeps no API tokens")

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,11 +16,9 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
-	"github.com/customs-scanner/customs/internal/scan"
 	"github.com/customs-scanner/customs/internal/server"
 	"github.com/customs-scanner/customs/internal/service"
 	"github.com/customs-scanner/customs/internal/service/servicetest"
-	"github.com/customs-scanner/customs/internal/store/backend"
 )
 
 // contract validates requests and responses against openapi.json.
@@ -99,36 +96,13 @@ func (c *contract) do(method, path string, body any, header ...string) (int, []b
 // server.
 func start(t *testing.T) (*service.Service, *contract) {
 	t.Helper()
-	ctx := t.Context()
-	dir := t.TempDir()
-	db, err := servicetest.DB(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dsn := "sqlite:" + filepath.Join(dir, "store.db")
-	st, err := backend.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	e := servicetest.SQLite(t)
 	srv := server.New(nil, server.Options{})
-	svc, err := service.New(ctx, service.Config{DSN: dsn, Store: st, Workers: 1, Version: "test", Metrics: srv.Registry(),
-		Scan: scan.Options{DBPath: db, CacheDir: filepath.Join(dir, "layers")}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc := servicetest.Start(t, service.Config{DSN: e.DSN, Store: e.Store, Workers: 1, Version: "test", Metrics: srv.Registry(),
+		Scan: e.Scan})
 	srv.SetService(svc)
-	if err := svc.Start(context.WithoutCancel(ctx)); err != nil {
-		t.Fatal(err)
-	}
 	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() {
-		hs.Close()
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		svc.Stop(sctx)
-		svc.Close()
-	})
+	t.Cleanup(hs.Close)
 	return svc, newContract(t, hs.URL)
 }
 

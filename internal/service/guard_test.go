@@ -1,56 +1,28 @@
 package service_test
 
 import (
-	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/customs-scanner/customs/internal/scan"
 	"github.com/customs-scanner/customs/internal/server/guard"
 	"github.com/customs-scanner/customs/internal/service"
 	"github.com/customs-scanner/customs/internal/service/servicetest"
-	"github.com/customs-scanner/customs/internal/store/backend"
 )
 
 // guarded starts a single-node service whose registry calls go through
 // g, checking targets with it when check is set.
 func guarded(t *testing.T, g *guard.Guard, check bool) *service.Service {
 	t.Helper()
-	ctx := t.Context()
-	dir := t.TempDir()
-	db, err := servicetest.DB(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dsn := "sqlite:" + filepath.Join(dir, "store.db")
-	st, err := backend.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	opts := scan.Options{DBPath: db, CacheDir: filepath.Join(dir, "layers")}
+	e := servicetest.SQLite(t)
+	opts := e.Scan
 	opts.Image.Transport = g.Transport()
-	cfg := service.Config{DSN: dsn, Store: st, Workers: 1, Version: "test", Scan: opts, RescueAfter: 3 * time.Second}
+	cfg := service.Config{DSN: e.DSN, Store: e.Store, Workers: 1, Version: "test", Scan: opts, RescueAfter: 3 * time.Second}
 	if check {
 		cfg.CheckTarget = g.CheckTarget
 	}
-	s, err := service.New(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(context.WithoutCancel(ctx)); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		s.Stop(sctx)
-		s.Close()
-	})
-	return s
+	return servicetest.Start(t, cfg)
 }
 
 // TestGuard: a target on a loopback registry is refused as a bad request

@@ -1,49 +1,21 @@
 package service_test
 
 import (
-	"context"
 	"errors"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/customs-scanner/customs/internal/scan"
 	"github.com/customs-scanner/customs/internal/service"
 	"github.com/customs-scanner/customs/internal/service/servicetest"
-	"github.com/customs-scanner/customs/internal/store/backend"
 )
 
 // newSQLite starts a service with workers on a SQLite store.
 func newSQLite(t *testing.T, workers int) *service.Service {
 	t.Helper()
-	ctx := t.Context()
-	dir := t.TempDir()
-	db, err := servicetest.DB(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dsn := "sqlite:" + filepath.Join(dir, "store.db")
-	st, err := backend.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	s, err := service.New(ctx, service.Config{DSN: dsn, Store: st, Workers: workers, Version: "test",
-		Scan: scan.Options{DBPath: db, CacheDir: filepath.Join(dir, "layers")}, RescueAfter: 3 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(context.WithoutCancel(ctx)); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		s.Stop(sctx)
-		s.Close()
-	})
-	return s
+	e := servicetest.SQLite(t)
+	return servicetest.Start(t, service.Config{DSN: e.DSN, Store: e.Store, Workers: workers, Version: "test",
+		Scan: e.Scan, RescueAfter: 3 * time.Second})
 }
 
 func wait(t *testing.T, s *service.Service, id string) service.Job {

@@ -26,6 +26,10 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
+	"github.com/customs-scanner/customs/internal/scan"
+	"github.com/customs-scanner/customs/internal/service"
+	"github.com/customs-scanner/customs/internal/store"
+	"github.com/customs-scanner/customs/internal/store/backend"
 	"github.com/customs-scanner/customs/internal/vulndb/build"
 )
 
@@ -43,6 +47,54 @@ func DB(ctx context.Context, dir string) (string, error) {
 		{Kind: "alpine-secdb", Path: filepath.Join(Root(), "testdata", "feeds", "alpine-secdb")},
 	}, nil)
 	return path, err
+}
+
+// Env is what a single-node service under test runs on: a SQLite store
+// and a vulnerability DB in a temporary directory of its own.
+type Env struct {
+	Dir   string      // the temporary directory holding both
+	DSN   string      // the store's DSN
+	Store store.Store // the store, closed when the test ends
+	Scan  scan.Options
+}
+
+// SQLite builds the DB with DB and opens a SQLite store beside it; Scan
+// reads that DB and keeps its layer cache in the same directory.
+func SQLite(t testing.TB) Env {
+	t.Helper()
+	dir := t.TempDir()
+	db, err := DB(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dsn := "sqlite:" + filepath.Join(dir, "store.db")
+	st, err := backend.Open(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return Env{Dir: dir, DSN: dsn, Store: st, Scan: scan.Options{DBPath: db, CacheDir: filepath.Join(dir, "layers")}}
+}
+
+// Start creates the service of cfg and starts its workers; when the test
+// ends, they are stopped (in-flight jobs get ten seconds) and it is closed.
+func Start(t testing.TB, cfg service.Config) *service.Service {
+	t.Helper()
+	s, err := service.New(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.WithoutCancel(t.Context())); err != nil {
+		s.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		s.Stop(ctx)
+		s.Close()
+	})
+	return s
 }
 
 // Registry starts go-containerregistry's registry on loopback and returns
