@@ -62,6 +62,8 @@ type Config struct {
 	Drift DriftConfig `yaml:"drift"`
 	// Serve configures customs serve and customs worker.
 	Serve ServeConfig `yaml:"serve"`
+	// Admission configures customs serve's admission webhook.
+	Admission AdmissionConfig `yaml:"admission"`
 }
 
 // DriftConfig is the config's drift: key; the flags add to it.

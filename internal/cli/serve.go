@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/customs-scanner/customs/internal/admission"
 	"github.com/customs-scanner/customs/internal/dashboard"
 	"github.com/customs-scanner/customs/internal/harbor"
 	"github.com/customs-scanner/customs/internal/notify"
@@ -62,6 +63,7 @@ type serveFlags struct {
 	ignoreUnfixed   bool
 	dbMaxAge        time.Duration
 	sec             securityFlags
+	admission       admissionFlags
 }
 
 // Defaults of customs serve.
@@ -92,6 +94,9 @@ func (f *serveFlags) add(fl *pflag.FlagSet, api bool) {
 	fl.DurationVar(&f.dbMaxAge, "db-max-age", 0, "/readyz fails when the DB is older than this (default: db-max-age from the config file, else 168h)")
 	addGateFlags(fl, &f.gate)
 	f.sec.add(fl, api)
+	if api {
+		f.admission.add(fl)
+	}
 }
 
 func newServeCmd(g *globals) *cobra.Command {
@@ -228,6 +233,13 @@ func runServe(cmd *cobra.Command, g *globals, f *serveFlags, api bool) error {
 	if err := f.sec.resolve(cmd.Flags(), cfg.Serve.SecurityConfig, api); err != nil {
 		return err
 	}
+	var unknown admission.Unknown
+	var pss map[string]admission.Mode
+	if api {
+		if unknown, pss, err = f.admission.resolve(cmd.Flags(), cfg.Admission); err != nil {
+			return err
+		}
+	}
 	if !api && f.workers == 0 {
 		return errors.New("--workers 0: a worker runs at least one scan at a time")
 	}
@@ -312,6 +324,15 @@ func runServe(cmd *cobra.Command, g *globals, f *serveFlags, api bool) error {
 	srv.SetService(svc)
 	srv.Mount(harbor.Prefix+"/", server.ScopeScan, harbor.NewHandler(svc, harbor.Options{Version: Version, Logger: log}))
 	if api {
+		adm, err := newAdmission(svc, f, unknown, pss, sec.guard.Transport(), log)
+		if err != nil {
+			return err
+		}
+		defer adm.Close()
+		// Admission asks for scans of the images it does not know: the
+		// API server's token (or Gatekeeper's) needs scope scan.
+		srv.Mount("POST "+admission.ReviewPath, server.ScopeScan, http.HandlerFunc(adm.ServeReview))
+		srv.Mount("POST "+admission.ProviderPath, server.ScopeScan, http.HandlerFunc(adm.ServeProvider))
 		dash, err := dashboard.New(svc, dashboard.Options{Logger: log})
 		if err != nil {
 			return err
@@ -348,6 +369,9 @@ func runServe(cmd *cobra.Command, g *globals, f *serveFlags, api bool) error {
 	log.Info("customs serve started", "version", Version, "listen", f.listen, "api", api, "workers", f.workers, "store", d.String(),
 		"db", dbPath, "rescueAfter", f.rescueAfter.String(), "dbUpdateEvery", f.dbUpdateEvery.String(), "sealedCredentials", key != nil,
 		"tls", sec.tls != nil, "mutualTLS", f.sec.tlsClientCA != "", "allowRegistries", f.sec.allowRegistries)
+	if api {
+		log.Info("admission", admissionLog(unknown, pss)...)
+	}
 	select {
 	case <-ctx.Done():
 	case err := <-errc:

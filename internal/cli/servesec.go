@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/customs-scanner/customs/internal/admission"
 	"github.com/customs-scanner/customs/internal/server/auditlog"
 	"github.com/customs-scanner/customs/internal/server/auth"
 	"github.com/customs-scanner/customs/internal/server/certs"
@@ -163,6 +164,9 @@ func (f *securityFlags) build(st store.Tokens, log *slog.Logger, stderr io.Write
 	})
 	gate := func(h http.Handler) http.Handler { return sessions.Require(auth.Read)(pageRate(h)) }
 	s.pages = func(pages http.Handler) http.Handler { return sessions.Handler(pages, gate) }
-	s.middleware = []func(http.Handler) http.Handler{auditlog.New(w).Middleware, limit.Body(maxBody)}
+	s.middleware = []func(http.Handler) http.Handler{auditlog.New(w).Middleware, limit.Body(maxBody,
+		// AdmissionReviews carry an object and its old version.
+		limit.Route{Path: admission.ReviewPath, Max: admission.MaxReviewBytes},
+		limit.Route{Path: admission.ProviderPath, Max: admission.MaxReviewBytes})}
 	return s, nil
 }

@@ -112,7 +112,7 @@ var rules = map[string]Rule{
 	// deciding is scan's.
 	"cli": {Rank: FrontEnd, Imports: []string{
 		"scan", "inventory", "target", "report", "report/*", "vulndb", "vulndb/build", "vulndb/update", "vulndb/dist",
-		"store", "store/backend", "notify", "reevaluate", "server/auth", "server/guard", "server/limit", "server/session", "drift", "service", "server", "dashboard",
+		"store", "store/backend", "notify", "reevaluate", "server/auth", "server/guard", "server/limit", "server/session", "drift", "service", "server", "dashboard", "admission",
 		"version", // --version ranges and --upstream, in the schemes scan.Ecosystems gives
 		"policy", "vex", "vulndb/sqlite", "audit/secrets"}},
 }
@@ -127,6 +127,7 @@ var waivers = []Waiver{
 	{"cli", "server", "customs serve and customs worker run the HTTP front end they configure"},
 	{"cli", "harbor", "customs serve mounts Harbor's scanner API on the server it runs"},
 	{"cli", "dashboard", "customs serve mounts the dashboard's pages on the server it runs"},
+	{"cli", "admission", "customs serve mounts the admission webhook and the Gatekeeper provider on the server it runs"},
 
 	// Stages that use a sibling's types or code.
 	{"extract", "layerfs", "the walker takes layerfs's Layer and FS, not an interface of its own"},
