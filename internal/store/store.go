@@ -173,6 +173,7 @@ type Store interface {
 	Outbox
 	Tokens
 	Fleet
+	Drifts
 	Close() error
 }
 

@@ -365,18 +365,7 @@ func (s *Store) summaries(ctx context.Context, tail string, args []any) ([]int64
 // or without "sha256:"), a reference (as written or normalised), a host
 // name or a machine-id.
 func (s *Store) History(ctx context.Context, name string) ([]store.Snapshot, error) {
-	var ids []int64
-	v := store.RefVariants(name)
-	in := placeholders(len(v))
-	err := s.query(ctx, `SELECT id FROM subject WHERE key = ? OR key = ? OR name IN (`+in+`) UNION SELECT subject FROM subject_ref WHERE ref IN (`+in+`)`,
-		append(append([]any{name, "sha256:" + name}, anys(v)...), anys(v)...), func(r *sql.Rows) error {
-			var id int64
-			if err := r.Scan(&id); err != nil {
-				return err
-			}
-			ids = append(ids, id)
-			return nil
-		})
+	ids, err := s.named(ctx, name)
 	if err != nil || len(ids) == 0 {
 		return nil, err
 	}
@@ -426,6 +415,23 @@ func (s *Store) History(ctx context.Context, name string) ([]store.Snapshot, err
 		})
 	}
 	return snaps, nil
+}
+
+// named returns the IDs of the subjects name names, as History takes it.
+func (s *Store) named(ctx context.Context, name string) ([]int64, error) {
+	var ids []int64
+	v := store.RefVariants(name)
+	in := placeholders(len(v))
+	err := s.query(ctx, `SELECT id FROM subject WHERE key = ? OR key = ? OR name IN (`+in+`) UNION SELECT subject FROM subject_ref WHERE ref IN (`+in+`)`,
+		append(append([]any{name, "sha256:" + name}, anys(v)...), anys(v)...), func(r *sql.Rows) error {
+			var id int64
+			if err := r.Scan(&id); err != nil {
+				return err
+			}
+			ids = append(ids, id)
+			return nil
+		})
+	return ids, err
 }
 
 // Inventory returns the packages of a snapshot's layers, bottom layer

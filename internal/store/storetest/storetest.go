@@ -83,6 +83,7 @@ func Run(t *testing.T, b Backend) {
 		{"ReevaluateKilled", testReevaluateKilled},
 		{"DeliveryRetry", testDeliveryRetry},
 		{"Tokens", testTokens},
+		{"Drift", testDrift},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.f(t, b, fx) })
