@@ -16,6 +16,7 @@ import (
 	"github.com/customs-scanner/customs/internal/policy"
 	"github.com/customs-scanner/customs/internal/report"
 	"github.com/customs-scanner/customs/internal/scan"
+	"github.com/customs-scanner/customs/internal/store"
 	"github.com/customs-scanner/customs/internal/target"
 )
 
@@ -56,7 +57,8 @@ TARGET:
   docker:CONTAINER    one container of the Docker Engine, by name or ID, running or stopped
   docker:             every running container
   docker:all          every container, stopped ones too
-  dir:PATH            a host's root filesystem; needs --against IMAGE
+  dir:PATH            a host's root filesystem, compared with --against IMAGE, else with
+                      the host's last snapshot in the store (customs scan dir:/ --store)
 Containers are read over the Docker Engine API only: their changes and their filesystem,
 streamed once (never written to disk). The image is scanned through the docker: source and
 the layer cache, so a container of an image scanned before costs about its export.
@@ -64,11 +66,15 @@ the layer cache, so a container of an image scanned before costs about its expor
 Output: -o FORMAT[=FILE], repeatable, and --output FILE (docs/output.md). FORMAT: table
 (default), json (the drift document, docs/drift.md), sarif.
 
+With a store (--store, $CUSTOMS_STORE, the config's store), each report is recorded, and
+customs history shows it beside the snapshots of the image or host it drifted from.
+
 Exit codes: 0 no gate failed, 1 --fail-on matched a change, 2 error.`,
 		Example: `  customs drift docker:web
   customs drift docker: --fail-on high -o sarif=drift.sarif
   customs drift docker:all -o json --ignore srv/uploads
-  customs drift dir:/ --against registry:ghcr.io/org/vm-base:1.4`,
+  customs drift dir:/ --against registry:ghcr.io/org/vm-base:1.4
+  customs drift dir:/ --store customs-store.db`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runDrift(cmd, g, f, args[0])
@@ -78,7 +84,7 @@ Exit codes: 0 no gate failed, 1 --fail-on matched a change, 2 error.`,
 	f.out = addOutputFlags(fl, "drift", driftFormats)
 	f.imageFlags.add(fl)
 	fl.StringVar(&f.failOn, "fail-on", "", "exit 1 when a change is at or above this severity (unknown, negligible, low, medium, high, critical)")
-	fl.StringVar(&f.against, "against", "", "compare with this image (any scan TARGET) instead of the container's own; required for dir:")
+	fl.StringVar(&f.against, "against", "", "compare with this image (any scan TARGET) instead of the container's own; for dir:, instead of the host's last snapshot in the store")
 	fl.StringVar(&f.dockerHost, "docker-host", "", "Docker Engine address (default: $DOCKER_HOST, else unix:///var/run/docker.sock)")
 	fl.StringArrayVar(&f.ignore, "ignore", nil, "also ignore changes under `PATTERN` (a path glob from the root, or a base-name glob such as '*.sock'); repeatable; the config's drift.ignore adds more")
 	fl.BoolVar(&f.noDefaultIgnore, "no-default-ignore", false, "do not ignore the default run-time paths (/proc, /tmp, /var/log, /var/cache, ...; docs/drift.md)")
@@ -147,6 +153,21 @@ func runDrift(cmd *cobra.Command, g *globals, f *driftFlags, ref string) error {
 	}
 
 	t := target.Parse(ref)
+	// With a store, drift reports are recorded, a host is compared with
+	// its last snapshot unless --against says otherwise, and a report
+	// names the stored snapshot of the image it was compared with.
+	dsn, err := g.storeDSN()
+	if err != nil {
+		return err
+	}
+	var st store.Store
+	if dsn != "" {
+		if st, err = g.openStore(cmd.Context()); err != nil {
+			return err
+		}
+		defer st.Close()
+		opts.Store = st
+	}
 	doc := &drift.Document{SchemaVersion: drift.SchemaVersion, Tool: report.Tool{Name: "customs", Version: Version}, CreatedAt: time.Now().UTC(), Ref: ref}
 	switch t.Kind {
 	case target.Docker:
@@ -163,12 +184,12 @@ func runDrift(cmd *cobra.Command, g *globals, f *driftFlags, ref string) error {
 			fmt.Fprintf(cmd.ErrOrStderr(), "customs: no containers to compare (%s)\n", ref)
 		}
 	case target.Dir, target.Rootfs:
-		if f.against == "" {
-			return fmt.Errorf("drift %s: a host is compared with an image: give --against IMAGE", ref)
+		if f.against == "" && st == nil {
+			return fmt.Errorf("drift %s: a host is compared with an image or with its last snapshot in the store: give --against IMAGE, or --store DSN", ref)
 		}
 		r, err := drift.Host(cmd.Context(), t, opts)
 		if err := noDB(err); err != nil {
-			return err
+			return fmt.Errorf("drift %s: %w", ref, err)
 		}
 		doc.Reports = []*drift.Report{r}
 	default:
@@ -206,11 +227,33 @@ func runDrift(cmd *cobra.Command, g *globals, f *driftFlags, ref string) error {
 	if err != nil {
 		return err
 	}
+	if st != nil {
+		if err := recordDrift(cmd, st, dsn, doc.Reports); err != nil {
+			return err
+		}
+	}
 	if len(doc.Errors) > 0 && len(doc.Reports) == 0 {
 		return fmt.Errorf("drift %s: no container could be read", ref)
 	}
 	if doc.Verdict != nil && doc.Verdict.Failed {
 		return errFindings{doc.Verdict.Message}
+	}
+	return nil
+}
+
+// recordDrift records each report in the store, one line each on stderr.
+func recordDrift(cmd *cobra.Command, st store.Store, dsn string, reports []*drift.Report) error {
+	d, _ := store.ParseDSN(dsn)
+	for _, r := range reports {
+		data, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		rec, err := st.RecordDrift(cmd.Context(), store.DriftInput{Record: r.Record(), Report: data})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "customs: recorded the drift of %s (%d changes) as drift report %d in %s\n", r.Target.Ref, len(r.Drift), rec.ID, d)
 	}
 	return nil
 }

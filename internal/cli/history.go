@@ -26,7 +26,9 @@ func newHistoryCmd(g *globals) *cobra.Command {
 		Long: `List the snapshots the store holds of an image (by reference or manifest digest) or a
 host (by host name or machine-id), oldest first, with their package and finding counts,
 and what changed from each snapshot to the next: findings added, resolved, and changed
-(status, fixed version, severity, KEV listing).
+(status, fixed version, severity, KEV listing); then the drift reports (customs drift with
+a store) of the containers and hosts that drifted from it, or of the container or host named
+(by name, ID or image ID).
 
 A subject the store does not know answers "no match" (exit 0).
 The store is --store DSN, else $CUSTOMS_STORE, else store in the config file.
@@ -47,6 +49,10 @@ type historyDoc struct {
 	SchemaVersion int               `json:"schemaVersion"`
 	Query         historyQuery      `json:"query"`
 	Snapshots     []historySnapshot `json:"snapshots"`
+	// Drifts are the drift reports of the containers and hosts the query
+	// names, or that drifted from its subjects (customs drift), oldest
+	// first.
+	Drifts []store.DriftRecord `json:"drifts"`
 }
 
 type historyQuery struct {
@@ -74,7 +80,14 @@ func runHistory(cmd *cobra.Command, g *globals, f *historyFlags, arg string) err
 	if err != nil {
 		return err
 	}
-	doc := historyDoc{SchemaVersion: storeSchemaVersion, Query: historyQuery{Subject: arg}, Snapshots: []historySnapshot{}}
+	drifts, err := st.Drifts(cmd.Context(), arg)
+	if err != nil {
+		return err
+	}
+	if drifts == nil {
+		drifts = []store.DriftRecord{}
+	}
+	doc := historyDoc{SchemaVersion: storeSchemaVersion, Query: historyQuery{Subject: arg}, Snapshots: []historySnapshot{}, Drifts: drifts}
 	prev := map[[2]string][]store.Finding{}
 	for _, s := range snaps {
 		h := historySnapshot{Snapshot: s}
@@ -91,12 +104,48 @@ func runHistory(cmd *cobra.Command, g *globals, f *historyFlags, arg string) err
 	}
 	return writeStoreOutputs(cmd.OutOrStdout(), outs, doc,
 		func(w io.Writer) error { return historyCSV(w, doc.Snapshots) },
-		func(w io.Writer) error { return historyTable(w, arg, doc.Snapshots) })
+		func(w io.Writer) error {
+			if err := historyTable(w, arg, doc.Snapshots, len(doc.Drifts) > 0); err != nil {
+				return err
+			}
+			return driftTable(w, doc.Drifts, len(doc.Snapshots) > 0)
+		})
 }
 
-func historyTable(w io.Writer, arg string, hs []historySnapshot) error {
+// driftTable lists drift reports: when, what drifted from what, and how
+// many changes of each severity.
+func driftTable(w io.Writer, ds []store.DriftRecord, after bool) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	if after {
+		fmt.Fprintln(w)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "DRIFT\tKIND\tTARGET\tAGAINST\tCREATED\tCHANGES\tCRITICAL\tHIGH\tMEDIUM\tLOW\tOTHER")
+	for _, d := range ds {
+		target := d.TargetRef
+		if d.TargetKind == "container" && d.TargetID != "" {
+			target += " (" + d.TargetID[:min(12, len(d.TargetID))] + ")"
+		}
+		against := d.AgainstRef
+		if d.AgainstSnapshot != 0 {
+			against += fmt.Sprintf(" (snapshot %d)", d.AgainstSnapshot)
+		}
+		b := d.BySeverity
+		other := d.Items - b["CRITICAL"] - b["HIGH"] - b["MEDIUM"] - b["LOW"]
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\n", d.ID, d.TargetKind, target, against, stamp(d.CreatedAt),
+			d.Items, b["CRITICAL"], b["HIGH"], b["MEDIUM"], b["LOW"], other)
+	}
+	return tw.Flush()
+}
+
+func historyTable(w io.Writer, arg string, hs []historySnapshot, drifts bool) error {
 	if len(hs) == 0 {
-		_, err := fmt.Fprintf(w, "no match: the store has no image or host %s\n", arg)
+		if drifts {
+			return nil
+		}
+		_, err := fmt.Fprintf(w, "no match: the store has no image, host or drift report of %s\n", arg)
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

@@ -12,6 +12,7 @@
 package drift
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -19,6 +20,8 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -28,6 +31,7 @@ import (
 	"github.com/customs-scanner/customs/internal/layerfs"
 	"github.com/customs-scanner/customs/internal/report"
 	"github.com/customs-scanner/customs/internal/scan"
+	"github.com/customs-scanner/customs/internal/store"
 	"github.com/customs-scanner/customs/internal/target"
 )
 
@@ -48,6 +52,33 @@ type Options struct {
 	// Against, when set, is the image a container is compared with
 	// instead of its own (any scan target).
 	Against string
+	// Store, when set, is the store of earlier scans: a host without
+	// Against is compared with its last snapshot there, and a report
+	// names the stored snapshot of the image it was compared with.
+	Store Stored
+}
+
+// Stored is what drift reads of the store: a subject's current snapshot
+// (an image by its image ID, a host by its machine-id), store.ErrNotFound
+// when it holds none.
+type Stored interface {
+	Report(ctx context.Context, name string) (*store.StoredReport, error)
+}
+
+// snapshotOf returns the store's current snapshot of name, nil when the
+// store holds none (or there is no store).
+func (o Options) snapshotOf(ctx context.Context, name string) (*store.StoredReport, error) {
+	if o.Store == nil || name == "" {
+		return nil, nil
+	}
+	sr, err := o.Store.Report(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the store: %w", err)
+	}
+	return sr, nil
 }
 
 func (o Options) ignore() []string {
@@ -197,9 +228,19 @@ func container(ctx context.Context, eng *engine, c Container, opts Options) (*Re
 	if opts.Against == "" {
 		r.Against.Ref = "docker:" + c.Image
 	}
+	// The store's snapshot of the image, for the record: the image itself
+	// (what the container started as, read by this customs) is the
+	// reference while the engine has it.
+	sr, err := opts.snapshotOf(ctx, r.Against.ImageID)
+	if err != nil {
+		return nil, err
+	}
+	if sr != nil {
+		r.Against.Snapshot = sr.Snapshot
+	}
 	sev := opts.severities()
 	r.files(up, o.BaseFS, ig, sev)
-	r.inventories(o.Base, o.Top, sev)
+	r.inventories(o.Base, o.Top, sev, false)
 	if o.Top.Secrets != nil {
 		r.secrets(o.Top.Secrets, ig)
 	}
@@ -365,8 +406,10 @@ func imageFile(base *layerfs.FS, p string) *ImageFile {
 	return img
 }
 
-// inventories compares the image's packages and findings with the target's.
-func (r *Report) inventories(base, top *report.Report, sev map[string]string) {
+// inventories compares the image's packages and findings with the
+// target's; with changedOnly, a finding is the drift's only when its
+// package was added or changed (removed or changed, for a resolved one).
+func (r *Report) inventories(base, top *report.Report, sev map[string]string, changedOnly bool) {
 	r.Packages = diffPackages(base.Packages, top.Packages)
 	for _, p := range r.Packages.Added {
 		r.Drift = append(r.Drift, Item{Kind: KindPackageAdded, Severity: sev[KindPackageAdded], Subject: p.Name + "@" + p.Version,
@@ -381,6 +424,10 @@ func (r *Report) inventories(base, top *report.Report, sev map[string]string) {
 			Title: fmt.Sprintf("%s package %s changed from %s to %s", c.Type, c.Name, c.From, c.To), Evidence: []string{c.PURL}})
 	}
 	r.Findings, r.Resolved = diffFindings(base.Findings, top.Findings), diffFindings(top.Findings, base.Findings)
+	if changedOnly {
+		r.Findings = ofPackages(r.Findings, r.Packages.Added, r.Packages.Changed, false)
+		r.Resolved = ofPackages(r.Resolved, r.Packages.Removed, r.Packages.Changed, true)
+	}
 	for _, f := range r.Findings {
 		r.Drift = append(r.Drift, Item{Kind: KindVulnerability, Severity: cmp0(f.Severity), Subject: f.VulnerabilityID,
 			Title: fmt.Sprintf("%s in %s %s, brought in by the drift", f.VulnerabilityID, f.PackageName, f.PackageVersion), Evidence: []string{f.PURL}})
@@ -498,20 +545,50 @@ func diffFindings(a, b []report.Finding) []report.Finding {
 }
 
 // Host reports the drift of a root filesystem (a host, a VM built from an
-// image) from the image Options.Against: packages, the findings they
-// bring in, and secrets the image does not hold. Files are not compared
-// one by one: a root filesystem has no record of its changes to read.
+// image) from the image Options.Against or, without one, from the host's
+// last snapshot in Options.Store (the host found by its machine-id):
+// packages installed, removed and changed, the findings they brought in,
+// and secrets the baseline does not hold. Files are not compared one by
+// one: a root filesystem has no record of its changes to read.
 func Host(ctx context.Context, t target.Ref, opts Options) (*Report, error) {
-	if opts.Against == "" {
-		return nil, errors.New("a host is compared with an image: give the image to compare with")
+	root := t.Name
+	hostname := ""
+	if filepath.Clean(root) == "/" {
+		hostname, _ = os.Hostname()
 	}
+	id, idErr := store.HostOf(os.DirFS(root), hostname)
 	sopts := opts.Scan
 	sopts.Gate = nil
 	sopts.Image.DockerHost = opts.DockerHost
-	against := target.Parse(opts.Against)
-	base, err := scan.Run(ctx, against, sopts)
-	if err != nil {
-		return nil, fmt.Errorf("scan %s: %w", opts.Against, err)
+	var (
+		base    *report.Report
+		against Against
+	)
+	switch {
+	case opts.Against != "":
+		a := target.Parse(opts.Against)
+		b, err := scan.Run(ctx, a, sopts)
+		if err != nil {
+			return nil, fmt.Errorf("scan %s: %w", opts.Against, err)
+		}
+		base, against = b, Against{Ref: a.String(), Kind: "image", ImageID: b.Target.ImageID}
+	case opts.Store == nil:
+		return nil, errors.New("a host is compared with an image or with its last snapshot in a store: give the image to compare with, or the store")
+	case idErr != nil:
+		return nil, fmt.Errorf("compare %s with its last snapshot: %w", t, idErr)
+	default:
+		sr, err := opts.snapshotOf(ctx, id.MachineID)
+		if err != nil {
+			return nil, err
+		}
+		if sr == nil {
+			return nil, fmt.Errorf("the store holds no snapshot of host %s (machine-id %s): record one with customs scan %s and a store, or compare with an image", cmp.Or(id.Hostname, "?"), id.MachineID, t)
+		}
+		if sr.Subject.Kind != store.KindHost {
+			return nil, fmt.Errorf("the store's subject %s is a %s, not a host", id.MachineID, sr.Subject.Kind)
+		}
+		base = sr.Report
+		against = Against{Ref: "store:" + cmp.Or(sr.Subject.Name, sr.Subject.Digest), Kind: "snapshot", Snapshot: sr.Snapshot}
 	}
 	top, err := scan.Run(ctx, t, sopts)
 	if err != nil {
@@ -520,11 +597,16 @@ func Host(ctx context.Context, t target.Ref, opts Options) (*Report, error) {
 	r := &Report{
 		SchemaVersion: SchemaVersion, Tool: report.Tool{Name: "customs", Version: opts.Scan.Version}, CreatedAt: opts.now(),
 		Target:  Target{Ref: t.String(), Kind: "host"},
-		Against: Against{Ref: against.String(), Kind: "image", ImageID: base.Target.ImageID},
+		Against: against,
 		Files:   []File{}, Ignore: opts.ignore(),
 	}
+	if id != nil {
+		r.Target.ID, r.Target.Name = id.MachineID, id.Hostname
+	}
 	sev := opts.severities()
-	r.inventories(base, top, sev)
+	// A snapshot's findings were matched against the DB of its day: only
+	// the findings of packages that changed are the drift's.
+	r.inventories(base, top, sev, against.Kind == "snapshot")
 	if top.Secrets != nil {
 		have := map[string]bool{}
 		for _, s := range base.Secrets {
@@ -541,4 +623,28 @@ func Host(ctx context.Context, t target.Ref, opts Options) (*Report, error) {
 	r.Warnings = top.Warnings
 	r.summarize()
 	return r, nil
+}
+
+// ofPackages keeps the findings of the packages listed (by type, name and
+// version; of a change its new version, or with old its old one).
+func ofPackages(fs []report.Finding, pkgs []Package, changed []PackageChange, old bool) []report.Finding {
+	key := func(typ, name, version string) string { return typ + "\x00" + name + "\x00" + version }
+	in := map[string]bool{}
+	for _, p := range pkgs {
+		in[key(p.Type, p.Name, p.Version)] = true
+	}
+	for _, c := range changed {
+		v := c.To
+		if old {
+			v = c.From
+		}
+		in[key(c.Type, c.Name, v)] = true
+	}
+	out := []report.Finding{}
+	for _, f := range fs {
+		if in[key(f.PackageType, f.PackageName, f.PackageVersion)] {
+			out = append(out, f)
+		}
+	}
+	return out
 }

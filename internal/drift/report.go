@@ -4,12 +4,14 @@ import (
 	"cmp"
 	"fmt"
 	"io/fs"
+	"maps"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/customs-scanner/customs/internal/inventory"
 	"github.com/customs-scanner/customs/internal/report"
+	"github.com/customs-scanner/customs/internal/store"
 )
 
 // SchemaVersion is the version of the drift report's JSON (docs/drift.md):
@@ -186,6 +188,16 @@ type FileCounts struct {
 	Added   int `json:"added"`
 	Changed int `json:"changed"`
 	Deleted int `json:"deleted"`
+}
+
+// Record is what the store keeps beside the report (store.Drifts).
+func (r *Report) Record() store.DriftRecord {
+	return store.DriftRecord{
+		TargetKind: r.Target.Kind, TargetRef: r.Target.Ref, TargetID: r.Target.ID, TargetName: r.Target.Name,
+		AgainstRef: r.Against.Ref, AgainstKind: r.Against.Kind, AgainstImageID: r.Against.ImageID, AgainstSnapshot: r.Against.Snapshot,
+		CreatedAt: r.CreatedAt, Tool: strings.TrimSpace(r.Tool.Name + " " + r.Tool.Version),
+		Items: len(r.Drift), BySeverity: maps.Clone(r.Summary.BySeverity), ByKind: maps.Clone(r.Summary.ByKind),
+	}
 }
 
 // Clean reports whether nothing drifted.
