@@ -19,7 +19,73 @@ type Fleet interface {
 	// at the newest); next is the cursor of the following page, "" after
 	// the last.
 	Deliveries(ctx context.Context, state, cursor string, limit int) (page []Delivery, next string, err error)
+	// KindPage is SubjectsPage over the subjects of one kind (KindImage,
+	// KindHost).
+	KindPage(ctx context.Context, kind, cursor string, limit int) (page []SubjectSummary, next string, err error)
+	// Running returns the placements that run the image whose manifest
+	// digest (or image ID) is digest, by digest or by one of its
+	// references; none for a host or a digest the store does not hold.
+	Running(ctx context.Context, digest string) ([]Placement, error)
+	// Find returns up to limit subjects (FindMax when limit is not in
+	// 1..FindMax) that q names, most recently seen first: by manifest
+	// digest, image ID or machine-id, whole or a prefix of at least
+	// FindPrefix hex digits (with or without "sha256:"); by host name or
+	// image name; by a reference (normalised as Resolve does), or a
+	// repository without tag or digest (every image seen under it).
+	Find(ctx context.Context, q string, limit int) ([]Subject, error)
+	// HolderCount counts the images and hosts whose current snapshot
+	// holds a package q selects (as Holders selects them).
+	HolderCount(ctx context.Context, q PackageQuery) (Holders, error)
+	// Exposure counts what Where(id) returns without reading it: the
+	// findings, the images and hosts they are in, how many of those
+	// images run in a recorded workload, and their fixed versions and
+	// severities; and lists the workloads that run those images (at most
+	// ExposureWorkloads).
+	Exposure(ctx context.Context, id string) (Exposure, error)
 }
+
+// Holders counts the subjects holding a package.
+type Holders struct {
+	Images int `json:"images"`
+	Hosts  int `json:"hosts"`
+}
+
+// Exposure is the fleet's exposure to one vulnerability.
+type Exposure struct {
+	// Findings counts the matches (a subject may hold several affected
+	// packages); Images and Hosts the subjects; Running the images that
+	// run in a recorded workload (Placer).
+	Findings int `json:"findings"`
+	Images   int `json:"images"`
+	Hosts    int `json:"hosts"`
+	Running  int `json:"running"`
+	// Fixes are the distinct fixed versions, sorted; Severities the
+	// distinct severities as the findings give them.
+	Fixes      []string `json:"fixes"`
+	Severities []string `json:"severities"`
+	// Workloads are the containers that run an affected image, sorted by
+	// runtime, source, namespace, kind, name and container; WorkloadsTotal
+	// counts them all.
+	Workloads      []Workload `json:"workloads"`
+	WorkloadsTotal int        `json:"workloadsTotal"`
+}
+
+// ExposureWorkloads bounds Exposure.Workloads.
+const ExposureWorkloads = 500
+
+// Workload is a placement with the stored image it runs (Kind, Digest and
+// Name only).
+type Workload struct {
+	Placement Placement `json:"placement"`
+	Subject   Subject   `json:"subject"`
+}
+
+// FindMax is the most subjects Find returns; FindPrefix the fewest hex
+// digits of a digest prefix it looks up.
+const (
+	FindMax    = 100
+	FindPrefix = 6
+)
 
 // DeliveryPageMax is the largest page Deliveries returns.
 const DeliveryPageMax = 500

@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -125,5 +127,180 @@ func testFleet(t *testing.T, b Backend, fx *Reports) {
 	}
 	if _, _, err := s.Deliveries(ctx, "", "x!", 1); err == nil {
 		t.Error("Deliveries with a bad cursor: no error")
+	}
+}
+
+// testFleetLookup: the dashboard's lists by kind, an image's placements,
+// and the search box's lookup of subjects.
+func testFleetLookup(t *testing.T, b Backend, fx *Reports) {
+	s := open(t, b, b.Fresh(t))
+	ctx := t.Context()
+	t0 := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	host := &store.Host{MachineID: "4c4c4544004e3610804cb8c04f4e3132", Hostname: "build-7"}
+	hostReport := *fx.Debian
+	hostReport.Target = report.Target{Ref: "dir:/", Kind: "rootfs"}
+	record(t, s, store.Input{Report: fx.AlpineApp, Now: t0})
+	record(t, s, store.Input{Report: &hostReport, Host: host, Now: t0.Add(time.Hour)})
+	record(t, s, store.Input{Report: fx.AlpineApp2, Now: t0.Add(2 * time.Hour)})
+	record(t, s, store.Input{Report: fx.DebianApp, Now: t0.Add(3 * time.Hour)})
+	app, app2, deb := fx.AlpineApp.Target.Digest(), fx.AlpineApp2.Target.Digest(), fx.DebianApp.Target.Digest()
+
+	digests := func(sums []store.SubjectSummary) []string {
+		var out []string
+		for _, s := range sums {
+			out = append(out, s.Subject.Digest)
+		}
+		return out
+	}
+	var images []string
+	cursor := ""
+	for range 5 {
+		page, next, err := s.KindPage(ctx, store.KindImage, cursor, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		images = append(images, digests(page)...)
+		if cursor = next; next == "" {
+			break
+		}
+	}
+	if diff := cmp.Diff([]string{app, app2, deb}, images); diff != "" {
+		t.Errorf("KindPage(image), pages of 2 (-want +got):\n%s", diff)
+	}
+	hosts, next, err := s.KindPage(ctx, store.KindHost, "", 0)
+	if err != nil || next != "" || len(hosts) != 1 || hosts[0].Subject.Name != "build-7" || hosts[0].Packages != len(hostReport.Packages)+len(hostReport.Owned) {
+		t.Errorf("KindPage(host): %+v, next %q, %v; want build-7 alone", hosts, next, err)
+	}
+	if _, _, err := s.KindPage(ctx, "container", "", 0); err == nil {
+		t.Error("KindPage(container): no error")
+	}
+
+	web := store.Placement{Runtime: "k8s", Source: "deploy/shop.yaml", Namespace: "shop", Kind: "Deployment", Name: "web", Container: "app", Image: "registry.test/shop/app:1.0"}
+	worker := store.Placement{Runtime: "compose", Source: "compose.yaml", Kind: "service", Name: "worker", Container: "worker", Image: "registry.test/shop/x@" + deb}
+	if err := s.Place(ctx, []store.Placement{web, worker}, t0); err != nil {
+		t.Fatal(err)
+	}
+	for digest, want := range map[string][]string{app: {"web"}, deb: {"worker"}, app2: nil, host.MachineID: nil, "sha256:" + strings.Repeat("0", 64): nil} {
+		ps, err := s.Running(ctx, digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, p := range ps {
+			got = append(got, p.Name)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("Running(%s) (-want +got):\n%s", digest, diff)
+		}
+	}
+
+	hex := strings.TrimPrefix(app, "sha256:")
+	for q, want := range map[string][]string{
+		app:                                 {app},
+		hex:                                 {app},
+		"sha256:" + hex[:12]:                {app},
+		hex[:12]:                            {app},
+		fx.AlpineApp.Target.ImageID:         {app},
+		"registry.test/shop/app:1.1":        {app2},
+		"registry.test/shop/app":            {app2, app}, // most recently seen first
+		"registry.test/shop/app-debian":     {deb},
+		"build-7":                           {host.MachineID},
+		host.MachineID:                      {host.MachineID},
+		hex[:3]:                             nil, // too short a prefix
+		"registry.test/shop/ap":             nil,
+		"registry.test/shop/app:9":          nil,
+		"sha256:" + strings.Repeat("f", 64): nil,
+		"<script>alert(1)</script>":         nil,
+	} {
+		got, err := s.Find(ctx, q, 0)
+		if err != nil {
+			t.Fatalf("Find(%q): %v", q, err)
+		}
+		var ds []string
+		for _, sj := range got {
+			ds = append(ds, sj.Digest)
+		}
+		if diff := cmp.Diff(want, ds); diff != "" {
+			t.Errorf("Find(%q) (-want +got):\n%s", q, diff)
+		}
+	}
+	if got, err := s.Find(ctx, "registry.test/shop/app", 1); err != nil || len(got) != 1 || got[0].Digest != app2 {
+		t.Errorf("Find(repository, limit 1): %+v, %v; want app 1.1 alone", got, err)
+	}
+
+	// Exposure counts what Where returns; HolderCount what Holders does.
+	for _, id := range []string{"CVE-2022-33891", fx.Debian.Findings[0].VulnerabilityID, "CVE-1999-0001"} {
+		ms, err := s.Where(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := store.Exposure{Findings: len(ms), Fixes: []string{}, Severities: []string{}}
+		seen := map[string]bool{}
+		for _, m := range ms {
+			if !seen[m.Subject.Digest] {
+				seen[m.Subject.Digest] = true
+				if m.Subject.Kind == store.KindHost {
+					want.Hosts++
+				} else {
+					want.Images++
+				}
+				if len(m.RunningIn) > 0 {
+					want.Running++
+				}
+				for _, p := range m.RunningIn {
+					want.Workloads = append(want.Workloads, store.Workload{Placement: p,
+						Subject: store.Subject{Kind: m.Subject.Kind, Digest: m.Subject.Digest, Name: m.Subject.Name}})
+				}
+			}
+			if m.FixedVersion != "" && !slices.Contains(want.Fixes, m.FixedVersion) {
+				want.Fixes = append(want.Fixes, m.FixedVersion)
+			}
+			if !slices.Contains(want.Severities, m.Severity) {
+				want.Severities = append(want.Severities, m.Severity)
+			}
+		}
+		slices.Sort(want.Fixes)
+		slices.Sort(want.Severities)
+		slices.SortFunc(want.Workloads, func(a, b store.Workload) int {
+			pa, pb := a.Placement, b.Placement
+			return strings.Compare(pa.Runtime+"\x00"+pa.Source+"\x00"+pa.Namespace+"\x00"+pa.Kind+"\x00"+pa.Name+"\x00"+pa.Container,
+				pb.Runtime+"\x00"+pb.Source+"\x00"+pb.Namespace+"\x00"+pb.Kind+"\x00"+pb.Name+"\x00"+pb.Container)
+		})
+		want.WorkloadsTotal = len(want.Workloads)
+		got, err := s.Exposure(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("Exposure(%s) (-want +got):\n%s", id, diff)
+		}
+		if id == "CVE-2022-33891" && (want.Images != 2 || want.Running != 2) {
+			t.Errorf("Exposure(%s): %+v, want 2 images (the apps of 1.0), both running: the fixtures changed", id, want)
+		}
+	}
+	for _, q := range []store.PackageQuery{{Name: "pyspark"}, {Name: "musl"}, {Name: fx.Debian.Packages[0].Name}, {PURL: "pkg:pypi/pyspark"}, {Name: "no-such"}} {
+		hs, err := s.Holders(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want store.Holders
+		seen := map[string]bool{}
+		for _, h := range hs {
+			if !seen[h.Subject.Digest] {
+				seen[h.Subject.Digest] = true
+				if h.Subject.Kind == store.KindHost {
+					want.Hosts++
+				} else {
+					want.Images++
+				}
+			}
+		}
+		got, err := s.HolderCount(ctx, q)
+		if err != nil || got != want {
+			t.Errorf("HolderCount(%+v) = %+v, %v; want %+v", q, got, err, want)
+		}
+	}
+	if n, _ := s.HolderCount(ctx, store.PackageQuery{Name: "musl"}); n.Images != 2 || n.Hosts != 0 {
+		t.Errorf("HolderCount(musl) = %+v, want the two Alpine images", n)
 	}
 }

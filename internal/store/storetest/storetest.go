@@ -74,6 +74,7 @@ func Run(t *testing.T, b Backend) {
 		{"Resolve", testResolve},
 		{"SubjectsPage", testSubjectsPage},
 		{"Fleet", testFleet},
+		{"FleetLookup", testFleetLookup},
 		{"Newer", testNewer},
 		{"Growth", testGrowth},
 		{"Reevaluate", testReevaluate},

@@ -1,0 +1,294 @@
+package sqlstore
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/customs-scanner/customs/internal/store"
+)
+
+// KindPage lists the subjects of one kind by ID after the cursor (an ID).
+func (s *Store) KindPage(ctx context.Context, kind, cursor string, limit int) ([]store.SubjectSummary, string, error) {
+	if kind != store.KindImage && kind != store.KindHost {
+		return nil, "", fmt.Errorf("subjects: kind %q: want image or host", kind)
+	}
+	if limit < 1 || limit > store.SubjectPageMax {
+		limit = store.SubjectPageMax
+	}
+	var after int64
+	if cursor != "" {
+		var err error
+		if after, err = strconv.ParseInt(cursor, 10, 64); err != nil || after < 0 {
+			return nil, "", fmt.Errorf("subjects: bad cursor %q", cursor)
+		}
+	}
+	ids, sums, err := s.summaries(ctx, `WHERE sj.kind = ? AND sj.id > ? ORDER BY sj.id LIMIT ?`, []any{kind, after, limit + 1})
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(ids) > limit {
+		ids = ids[:limit]
+		next = strconv.FormatInt(ids[limit-1], 10)
+	}
+	out := make([]store.SubjectSummary, len(ids))
+	for i, id := range ids {
+		out[i] = sums[id]
+	}
+	return out, next, nil
+}
+
+// Running returns the placements of the image keyed (or with image ID)
+// digest.
+func (s *Store) Running(ctx context.Context, digest string) ([]store.Placement, error) {
+	var ids []int64
+	err := s.query(ctx, `SELECT id FROM subject WHERE kind = 'image' AND (key = ? OR config_digest = ?)`, []any{digest, digest}, func(r *sql.Rows) error {
+		var id int64
+		if err := r.Scan(&id); err != nil {
+			return err
+		}
+		ids = append(ids, id)
+		return nil
+	})
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	subjects, err := s.subjects(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	running, err := s.placements(ctx, subjects)
+	if err != nil {
+		return nil, err
+	}
+	var out []store.Placement
+	for _, id := range ids {
+		out = append(out, running[id]...)
+	}
+	return out, nil
+}
+
+// Find looks q up as the subjects' keys, image IDs, names and references
+// name them. A digest prefix is compared with substr, which both backends
+// have: the subject table is small next to the package and finding tables,
+// and an index range on text depends on the collation.
+func (s *Store) Find(ctx context.Context, q string, limit int) ([]store.Subject, error) {
+	if limit < 1 || limit > store.FindMax {
+		limit = store.FindMax
+	}
+	q = strings.TrimSpace(q)
+	if q == "" {
+		return nil, nil
+	}
+	found := map[int64]bool{}
+	add := func(query string, args ...any) error {
+		return s.query(ctx, query, args, func(r *sql.Rows) error {
+			var id int64
+			if err := r.Scan(&id); err != nil {
+				return err
+			}
+			found[id] = true
+			return nil
+		})
+	}
+	if hex, ok := digestPrefix(q); ok {
+		p := "sha256:" + hex
+		if err := add(`SELECT id FROM subject WHERE substr(key, 1, ?) = ? OR substr(config_digest, 1, ?) = ? OR substr(key, 1, ?) = ?`,
+			len(p), p, len(p), p, len(hex), hex); err != nil {
+			return nil, err
+		}
+	}
+	v := store.RefVariants(q)
+	in := placeholders(len(v))
+	err := add(`SELECT id FROM subject WHERE key = ? OR name IN (`+in+`) UNION SELECT subject FROM subject_ref WHERE ref IN (`+in+`)`,
+		append(append([]any{q}, anys(v)...), anys(v)...)...)
+	if err != nil {
+		return nil, err
+	}
+	if repo, ok := repository(q); ok {
+		if err := add(`SELECT subject FROM subject_ref WHERE substr(ref, 1, ?) = ? OR substr(ref, 1, ?) = ?`,
+			len(repo)+1, repo+":", len(repo)+1, repo+"@"); err != nil {
+			return nil, err
+		}
+	}
+	ids := make([]int64, 0, len(found))
+	for id := range found {
+		ids = append(ids, id)
+	}
+	subjects, err := s.subjects(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]store.Subject, 0, len(subjects))
+	for _, sj := range subjects {
+		out = append(out, sj)
+	}
+	slices.SortFunc(out, func(a, b store.Subject) int {
+		return cmp.Or(b.LastSeen.Compare(a.LastSeen), compareSubjects(a, b))
+	})
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// digestPrefix returns the hex digits of q when q is a digest or a prefix
+// of one: store.FindPrefix to 64 lower-case hex digits, with or without
+// "sha256:".
+func digestPrefix(q string) (string, bool) {
+	hex := strings.TrimPrefix(q, "sha256:")
+	if len(hex) < store.FindPrefix || len(hex) > 64 || strings.Trim(hex, "0123456789abcdef") != "" {
+		return "", false
+	}
+	return hex, true
+}
+
+// repository returns q's repository, normalised, when q names one
+// without a tag or a digest.
+func repository(q string) (string, bool) {
+	if strings.Contains(q, "@") || strings.ContainsAny(q, " \t") {
+		return "", false
+	}
+	if i := strings.LastIndex(q, ":"); i > strings.LastIndex(q, "/") {
+		return "", false
+	}
+	repo, ok := strings.CutSuffix(store.NormalizeRef(q), ":latest")
+	return repo, ok && repo != ""
+}
+
+// HolderCount counts the current snapshots' holders of q's packages by
+// kind, reading no finding and no subject beyond its kind.
+func (s *Store) HolderCount(ctx context.Context, q store.PackageQuery) (store.Holders, error) {
+	var out store.Holders
+	cond, args, err := packageCondition(q)
+	if err != nil {
+		return out, err
+	}
+	err = s.query(ctx, `SELECT sj.kind, COUNT(DISTINCT sj.id) FROM package p
+		JOIN snapshot_layer sl ON sl.inventory = p.inventory
+		JOIN subject sj ON sj.current_snapshot = sl.snapshot
+		WHERE `+cond+` GROUP BY sj.kind`, args, func(r *sql.Rows) error {
+		var kind string
+		var n int
+		if err := r.Scan(&kind, &n); err != nil {
+			return err
+		}
+		if kind == store.KindHost {
+			out.Hosts += n
+		} else {
+			out.Images += n
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Exposure reads the findings of id and its aliases in the current
+// snapshots, one short row each, and the subjects that run anywhere.
+func (s *Store) Exposure(ctx context.Context, id string) (store.Exposure, error) {
+	out := store.Exposure{Fixes: []string{}, Severities: []string{}}
+	ids, err := s.aliases(ctx, id)
+	if err != nil {
+		return out, err
+	}
+	subjects := map[int64]string{}
+	fixes, sevs := map[string]bool{}, map[string]bool{}
+	err = s.inList(ctx, `SELECT sj.id, sj.kind, f.fixed_version, f.severity FROM finding f
+		JOIN subject sj ON sj.current_snapshot = f.snapshot
+		WHERE f.vulnerability_id IN (%s)`, nil, anys(ids), func(r *sql.Rows) error {
+		var sid int64
+		var kind, fix, sev string
+		if err := r.Scan(&sid, &kind, &fix, &sev); err != nil {
+			return err
+		}
+		out.Findings++
+		subjects[sid] = kind
+		if fix != "" {
+			fixes[fix] = true
+		}
+		if sev != "" {
+			sevs[sev] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return out, err
+	}
+	for _, kind := range subjects {
+		if kind == store.KindHost {
+			out.Hosts++
+		} else {
+			out.Images++
+		}
+	}
+	for f := range fixes {
+		out.Fixes = append(out.Fixes, f)
+	}
+	for s := range sevs {
+		out.Severities = append(out.Severities, s)
+	}
+	slices.Sort(out.Fixes)
+	slices.Sort(out.Severities)
+	if out.Images == 0 {
+		return out, nil
+	}
+	running, err := s.running(ctx)
+	if err != nil {
+		return out, err
+	}
+	for sid := range subjects {
+		ws := running[sid]
+		if len(ws) > 0 {
+			out.Running++
+		}
+		out.WorkloadsTotal += len(ws)
+		out.Workloads = append(out.Workloads, ws...)
+	}
+	slices.SortFunc(out.Workloads, func(a, b store.Workload) int {
+		return cmp.Or(comparePlacements(a.Placement, b.Placement), cmp.Compare(a.Subject.Digest, b.Subject.Digest))
+	})
+	if len(out.Workloads) > store.ExposureWorkloads {
+		out.Workloads = out.Workloads[:store.ExposureWorkloads]
+	}
+	return out, nil
+}
+
+func comparePlacements(a, b store.Placement) int {
+	return cmp.Or(cmp.Compare(a.Runtime, b.Runtime), cmp.Compare(a.Source, b.Source), cmp.Compare(a.Namespace, b.Namespace),
+		cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Container, b.Container))
+}
+
+// running returns, per image ID, the placements that run it, by digest
+// or by reference as placements matches them, each once.
+func (s *Store) running(ctx context.Context) (map[int64][]store.Workload, error) {
+	out := map[int64][]store.Workload{}
+	seen := map[int64]map[[6]string]bool{}
+	const cols = `pl.runtime, pl.source, pl.namespace, pl.kind, pl.name, pl.container, pl.image, pl.digest, pl.first_seen, pl.last_seen, sj.id, sj.key, sj.name`
+	err := s.query(ctx, `SELECT `+cols+` FROM placement pl JOIN subject sj ON sj.kind = 'image' AND sj.key = pl.digest WHERE pl.digest <> ''
+		UNION SELECT `+cols+` FROM placement pl JOIN subject_ref r ON r.ref = pl.ref JOIN subject sj ON sj.id = r.subject`, nil, func(r *sql.Rows) error {
+		var w store.Workload
+		var id int64
+		p := &w.Placement
+		var first, last timeValue
+		if err := r.Scan(&p.Runtime, &p.Source, &p.Namespace, &p.Kind, &p.Name, &p.Container, &p.Image, &p.Digest, &first, &last, &id, &w.Subject.Digest, &w.Subject.Name); err != nil {
+			return err
+		}
+		p.FirstSeen, p.LastSeen = first.t, last.t
+		w.Subject.Kind = store.KindImage
+		key := [6]string{p.Runtime, p.Source, p.Namespace, p.Kind, p.Name, p.Container}
+		if seen[id] == nil {
+			seen[id] = map[[6]string]bool{}
+		}
+		if !seen[id][key] {
+			seen[id][key] = true
+			out[id] = append(out[id], w)
+		}
+		return nil
+	})
+	return out, err
+}
