@@ -83,7 +83,10 @@ func New(svc *service.Service, opts Options) (*Dashboard, error) {
 	})))
 	for pattern, h := range map[string]func(*http.Request) (int, string, any, error){
 		"GET /{$}":                             d.overview,
+		"GET /images":                          d.subjects(store.KindImage),
+		"GET /hosts":                           d.subjects(store.KindHost),
 		"GET /images/{digest}":                 d.image,
+		"GET /hosts/{digest}":                  d.host,
 		"GET /images/{digest}/layers/{diffID}": d.layer,
 		"GET /vulnerabilities/{id}":            d.vulnerability,
 		"GET /packages/{name...}":              d.pkg,

@@ -37,10 +37,19 @@ const hostile = `<script>alert("x")</script>`
 type fixture struct {
 	url string
 	st  store.Store
-	// alpine is the Alpine 3.10 image's report; app the derived image's,
-	// with the hostile layer on top.
+	// alpine is the Alpine 3.10 image's report (scanned for
+	// vulnerabilities only); app the derived image's, with the hostile
+	// layer on top (scanned for secrets and misconfigurations too). The
+	// Alpine report is also recorded as the host machineID (build-7), and
+	// a Kubernetes deployment runs the app.
 	alpine, app *report.Report
 }
+
+// machineID and hostname are the recorded host's.
+const (
+	machineID = "4c4c4544004e3610804cb8c04f4e3132"
+	hostname  = "build-7"
+)
 
 // start runs the dashboard over a fresh store, with the images recorded
 // when record is set.
@@ -72,7 +81,9 @@ func start(t *testing.T, record bool) *fixture {
 			t.Fatal(err)
 		}
 		app := hostileImage(t, base, dir)
-		if fx.app, err = scan.Scan(ctx, app, opts); err != nil {
+		all := opts
+		all.Secrets, all.Config = true, true
+		if fx.app, err = scan.Scan(ctx, app, all); err != nil {
 			t.Fatal(err)
 		}
 		now := time.Now().Add(-48 * time.Hour)
@@ -80,6 +91,15 @@ func start(t *testing.T, record bool) *fixture {
 			if _, err := st.Record(ctx, store.Input{Report: r, Now: now.Add(time.Duration(i) * time.Hour)}); err != nil {
 				t.Fatal(err)
 			}
+		}
+		host := *fx.alpine
+		host.Target = report.Target{Ref: "dir:/", Kind: "rootfs"}
+		if _, err := st.Record(ctx, store.Input{Report: &host, Host: &store.Host{MachineID: machineID, Hostname: hostname}, Now: now.Add(3 * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		web := store.Placement{Runtime: "k8s", Source: "deploy/shop.yaml", Namespace: "shop", Kind: "Deployment", Name: "web", Container: "app", Image: "registry.test/shop/evil:1.0"}
+		if err := st.Place(ctx, []store.Placement{web}, now); err != nil {
+			t.Fatal(err)
 		}
 	}
 	svc, err := service.New(ctx, service.Config{DSN: dsn, Store: st, Workers: 0, Version: "test",
@@ -130,7 +150,7 @@ func hostileImage(t *testing.T, base, dir string) string {
 	meta := "Metadata-Version: 2.1\nName: " + hostile + "\nVersion: 1.0\n"
 	files := []struct{ name, body string }{
 		{"usr/lib/python3.8/site-packages/evil-1.0.dist-info/METADATA", meta},
-		{"srv/" + hostile + ".txt", "AKIAIOSFODNN7EXAMPLE\n"},
+		{"srv/" + hostile + ".txt", "aws_access_key_id = AKIA2OGYBAH6STMMNXNN\n"},
 	}
 	site := "usr/local/lib/python3.8/site-packages/"
 	for _, d := range []string{"requests-2.19.1.dist-info", "urllib3-1.24.1.dist-info"} {
@@ -287,13 +307,22 @@ func TestPages(t *testing.T) {
 	body = fx.page(t, "/images/"+app+"/layers/"+top, http.StatusOK)
 	contains(t, "app layer", body, escaped)
 
-	// Search: an ID, a digest, a reference, a package.
+	// Search: an ID, a digest (whole, or a prefix), an image ID, a
+	// reference, a repository, a host, a package by name or PURL.
+	appHex := strings.TrimPrefix(app, "sha256:")
 	for q, want := range map[string]string{
 		vuln:                          "/vulnerabilities/" + vuln,
 		strings.ToLower(vuln):         "/vulnerabilities/" + vuln,
-		alpine:                        "/images/" + alpine,
+		app:                           "/images/" + app,
+		appHex[:12]:                   "/images/" + app,
+		"sha256:" + appHex[:8]:        "/images/" + app,
+		fx.app.Target.ImageID:         "/images/" + app,
 		"registry.test/shop/evil:1.0": "/images/" + app,
+		"registry.test/shop/evil":     "/images/" + app,
+		hostname:                      "/hosts/" + machineID,
+		machineID:                     "/hosts/" + machineID,
 		pkg:                           "/packages/" + pkg,
+		"pkg:pypi/urllib3":            "/packages/pkg:pypi/urllib3",
 	} {
 		code, _, h := fx.get(t, "/search?q="+urlQuery(q))
 		if code != http.StatusSeeOther || h.Get("Location") != want {
@@ -301,6 +330,16 @@ func TestPages(t *testing.T) {
 		}
 	}
 	fx.page(t, "/search?q=no-such-thing-at-all", http.StatusNotFound)
+	// musl: the two images and the host hold it, and no subject is named
+	// so: one hit, the package.
+	code, _, h := fx.get(t, "/search?q=musl")
+	if code != http.StatusSeeOther || h.Get("Location") != "/packages/musl" {
+		t.Errorf("search musl: %d to %q, want the package", code, h.Get("Location"))
+	}
+	// Alpine's digest prefix is also the host's report: the image alone
+	// has that digest.
+	body = fx.page(t, "/search?q="+urlQuery("sha256:"), http.StatusNotFound)
+	contains(t, "search sha256:", body, `id="search-results"`)
 	fx.page(t, "/images/"+alpine+"/layers/sha256:"+strings.Repeat("1", 64), http.StatusNotFound)
 	fx.page(t, "/images/"+alpine+"?next=-4", http.StatusBadRequest)
 	if code, _, _ := fx.get(t, "/images/"+alpine+"?x="+urlQuery(hostile)); code != http.StatusOK {
@@ -320,4 +359,86 @@ func TestPages(t *testing.T) {
 func urlQuery(s string) string {
 	r := strings.NewReplacer("%", "%25", "&", "%26", "+", "%2B", "#", "%23", " ", "%20", "<", "%3C", ">", "%3E", `"`, "%22")
 	return r.Replace(s)
+}
+
+// TestSubjects: the lists by kind, a host's page, an image's secrets,
+// misconfigurations and workloads, and the vulnerability page's workloads
+// and advisories.
+func TestSubjects(t *testing.T) {
+	fx := start(t, true)
+	alpine := fx.alpine.Target.Digest()
+	app := fx.app.Target.Digest()
+
+	body := fx.page(t, "/", http.StatusOK)
+	contains(t, "/", body, `<span class="num">2</span> images`, `<span class="num">1</span> hosts`, `href="/hosts/`+machineID+`">`+hostname+`</a>`)
+	body = fx.page(t, "/images", http.StatusOK)
+	contains(t, "/images", body, `href="/images/`+alpine+`"`, `href="/images/`+app+`"`)
+	if strings.Contains(body, machineID) {
+		t.Error("/images lists the host")
+	}
+	body = fx.page(t, "/hosts", http.StatusOK)
+	contains(t, "/hosts", body, `href="/hosts/`+machineID+`">`+hostname+`</a>`)
+	if strings.Contains(body, alpine) || strings.Contains(body, app) {
+		t.Error("/hosts lists an image")
+	}
+
+	// A host at an image's address, and an image at a host's, are sent
+	// to their own page.
+	for path, want := range map[string]string{
+		"/images/" + machineID + "?next=0": "/hosts/" + machineID + "?next=0",
+		"/hosts/" + alpine:                 "/images/" + alpine,
+	} {
+		code, _, h := fx.get(t, path)
+		if code != http.StatusSeeOther || h.Get("Location") != want {
+			t.Errorf("GET %s: %d to %q, want 303 to %q", path, code, h.Get("Location"), want)
+		}
+	}
+	body = fx.page(t, "/hosts/"+machineID, http.StatusOK)
+	contains(t, "host", body, "<h1>Host "+hostname+"</h1>", "Machine ID", `id="packages"`, `href="/packages/musl"`, `id="history"`, "History (1 snapshots)")
+	for _, not := range []string{`id="layers"`, `id="running"`, "/v1/images/"} {
+		if strings.Contains(body, not) {
+			t.Errorf("the host's page has %s", not)
+		}
+	}
+
+	// The app: scanned for secrets and misconfigurations, run by a
+	// deployment; Alpine: neither scanned nor run.
+	if len(fx.app.Secrets) == 0 {
+		t.Fatal("the app image's scan found no secret")
+	}
+	sec := fx.app.Secrets[0]
+	body = fx.page(t, "/images/"+app, http.StatusOK)
+	contains(t, "app", body, `id="secrets"`, sec.Rule, `<code>`+sec.Match+`</code>`, `id="running"`, "Runs in (1)", "shop/Deployment/web", "deploy/shop.yaml",
+		"Image ID", fx.app.Target.ImageID)
+	if strings.Contains(body, "AKIA2OGYBAH6STMMNXNN") {
+		t.Error("the app's page shows the whole secret")
+	}
+	if fx.app.Misconfigurations != nil {
+		if len(fx.app.Misconfigurations) > 0 {
+			contains(t, "app", body, `id="misconfigurations"`, fx.app.Misconfigurations[0].ID)
+		} else {
+			contains(t, "app", body, "No misconfigurations found.")
+		}
+	}
+	body = fx.page(t, "/images/"+alpine, http.StatusOK)
+	contains(t, "alpine", body, "Not scanned for secrets", "Not checked for misconfigurations", "Runs in (0)", "No audited workload runs this image")
+
+	// A vulnerability of the app's Python packages: the deployment runs
+	// it; the OSV advisory's text is there.
+	var f report.Finding
+	for _, x := range fx.app.Findings {
+		if x.PackageType == "pypi" && report.Affects(x.Status) {
+			f = x
+			break
+		}
+	}
+	if f.VulnerabilityID == "" {
+		t.Fatal("the app image has no Python finding")
+	}
+	body = fx.page(t, "/vulnerabilities/"+f.VulnerabilityID, http.StatusOK)
+	contains(t, "vulnerability", body, `id="exposure"`, `id="workloads"`, "shop/Deployment/web", `<span class="num">1</span> images running in 1 workloads`,
+		`id="advisory-h"`, `<h3>`+f.VulnerabilityID+` <span class="source">(osv)</span></h3>`, `href="/packages/`+f.PackageName+`"`)
+	if f.FixedVersion != "" {
+		contains(t, "vulnerability", body, "<dt>Fixed in</dt><dd><code>"+f.FixedVersion+"</code>")
+	}
 }

@@ -32,8 +32,11 @@ type historyRow struct {
 }
 
 type imagePage struct {
-	Stored   *store.StoredReport
-	Digest   string
+	Stored *store.StoredReport
+	Digest string
+	// Host is set on a host's page (no layers; its own URL).
+	Host     bool
+	URL      string
 	Layers   []layerRow
 	Findings []report.Finding
 	// FindingsTotal is the count before paging; FindingsNext the next page.
@@ -42,9 +45,22 @@ type imagePage struct {
 	Packages      []inventory.Package
 	PackagesTotal int
 	PackagesNext  string
-	BySeverity    map[string]int
-	History       []historyRow
-	Labels        []label
+	// Secrets and Misconfigurations are nil when the scan did not look
+	// for them (the template says "not scanned"), empty when it found none.
+	Secrets           []report.Secret
+	SecretsScanned    bool
+	SecretsNext       string
+	Misconfigs        []report.Misconfiguration
+	MisconfigsScanned bool
+	MisconfigsNext    string
+	BySeverity        map[string]int
+	History           []historyRow
+	HistoryTotal      int
+	HistoryNext       string
+	Labels            []label
+	Running           []store.Placement
+	RunningNext       string
+	RunningTotal      int
 }
 
 type label struct{ Key, Value string }
@@ -113,21 +129,41 @@ func (d *Dashboard) storedReport(r *http.Request) (*store.StoredReport, error) {
 	return sr, err
 }
 
+// The image page's list parameters: each list pages on its own.
+var imageLists = []string{"next", "packages", "secrets", "misconfigs", "history", "running"}
+
 func (d *Dashboard) image(r *http.Request) (int, string, any, error) {
-	foff, err := offsetParam(r, "next")
-	if err != nil {
-		return 0, "", nil, err
-	}
-	poff, err := offsetParam(r, "packages")
-	if err != nil {
-		return 0, "", nil, err
+	return d.subject(r, false)
+}
+
+func (d *Dashboard) host(r *http.Request) (int, string, any, error) {
+	return d.subject(r, true)
+}
+
+// subject is the page of an image or of a host; an address of the other
+// kind is redirected to the right one, so links stay stable.
+func (d *Dashboard) subject(r *http.Request, host bool) (int, string, any, error) {
+	off := map[string]int{}
+	for _, name := range imageLists {
+		n, err := offsetParam(r, name)
+		if err != nil {
+			return 0, "", nil, err
+		}
+		off[name] = n
 	}
 	sr, err := d.storedReport(r)
 	if err != nil {
 		return 0, "", nil, err
 	}
+	if isHost := sr.Subject.Kind == store.KindHost; isHost != host {
+		to := subjectURL(sr.Subject.Kind, sr.Subject.Digest)
+		if q := r.URL.RawQuery; q != "" {
+			to += "?" + q
+		}
+		return 0, "", redirect{to}, nil
+	}
 	rep := sr.Report
-	p := imagePage{Stored: sr, Digest: sr.Subject.Digest, BySeverity: map[string]int{}}
+	p := imagePage{Stored: sr, Digest: sr.Subject.Digest, Host: host, URL: subjectURL(sr.Subject.Kind, sr.Subject.Digest), BySeverity: map[string]int{}}
 	for k, v := range sr.Subject.Labels {
 		p.Labels = append(p.Labels, label{k, v})
 	}
@@ -148,26 +184,53 @@ func (d *Dashboard) image(r *http.Request) (int, string, any, error) {
 	sortFindings(fs)
 	p.FindingsTotal = len(fs)
 	var next int
-	p.Findings, next = cut(fs, foff)
+	p.Findings, next = cut(fs, off["next"])
 	p.FindingsNext = pageURL(r, "next", next, "findings")
 	p.PackagesTotal = len(rep.Packages)
-	p.Packages, next = cut(rep.Packages, poff)
+	p.Packages, next = cut(rep.Packages, off["packages"])
 	p.PackagesNext = pageURL(r, "packages", next, "packages")
+	p.SecretsScanned = rep.Secrets != nil
+	p.Secrets, next = cut(rep.Secrets, off["secrets"])
+	p.SecretsNext = pageURL(r, "secrets", next, "secrets")
+	p.MisconfigsScanned = rep.Misconfigurations != nil
+	ms := slices.Clone(rep.Misconfigurations)
+	slices.SortStableFunc(ms, func(a, b report.Misconfiguration) int {
+		return cmp.Compare(severityRank(a.Severity), severityRank(b.Severity))
+	})
+	p.Misconfigs, next = cut(ms, off["misconfigs"])
+	p.MisconfigsNext = pageURL(r, "misconfigs", next, "misconfigurations")
+	if !host {
+		running, err := d.st.Running(r.Context(), sr.Subject.Digest)
+		if err != nil {
+			return 0, "", nil, err
+		}
+		p.RunningTotal = len(running)
+		p.Running, next = cut(running, off["running"])
+		p.RunningNext = pageURL(r, "running", next, "running")
+	}
 	hist, err := d.st.History(r.Context(), sr.Subject.Digest)
 	if err != nil {
 		return 0, "", nil, err
 	}
-	// Newest first, each against the one before it.
-	for i := len(hist) - 1; i >= 0 && len(p.History) < ListPage; i-- {
+	// Newest first, each against the one before it; only the rows shown
+	// are compared.
+	slices.Reverse(hist)
+	p.HistoryTotal = len(hist)
+	start := min(off["history"], len(hist))
+	end := min(start+ListPage, len(hist))
+	for i := start; i < end; i++ {
 		h := historyRow{Snapshot: hist[i], Findings: len(hist[i].Findings), Current: hist[i].ID == sr.Snapshot}
-		if i > 0 {
-			c := store.Diff(hist[i-1].Findings, hist[i].Findings)
+		if i+1 < len(hist) {
+			c := store.Diff(hist[i+1].Findings, hist[i].Findings)
 			h.Added, h.Resolved = len(c.Added), len(c.Resolved)
 		} else {
 			h.Added = h.Findings
 		}
 		h.Snapshot.Findings = nil
 		p.History = append(p.History, h)
+	}
+	if end < len(hist) {
+		p.HistoryNext = pageURL(r, "history", end, "history")
 	}
 	return http.StatusOK, "image", p, nil
 }

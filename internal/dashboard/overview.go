@@ -139,3 +139,28 @@ func (d *Dashboard) overview(r *http.Request) (int, string, any, error) {
 	}
 	return http.StatusOK, "overview", p, nil
 }
+
+type subjectsPage struct {
+	Kind     string
+	Subjects []store.SubjectSummary
+	Next     string
+}
+
+// subjects is the list of the images, or of the hosts, page by page.
+func (d *Dashboard) subjects(kind string) func(*http.Request) (int, string, any, error) {
+	return func(r *http.Request) (int, string, any, error) {
+		cursor := r.URL.Query().Get("next")
+		subjects, next, err := d.st.KindPage(r.Context(), kind, cursor, ListPage)
+		if err != nil {
+			if cursor != "" {
+				return 0, "", nil, &errBadRequest{"The next= cursor is not one this dashboard gave."}
+			}
+			return 0, "", nil, err
+		}
+		p := subjectsPage{Kind: kind, Subjects: subjects}
+		if next != "" {
+			p.Next = r.URL.Path + "?next=" + url.QueryEscape(next)
+		}
+		return http.StatusOK, "subjects", p, nil
+	}
+}

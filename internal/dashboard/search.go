@@ -1,7 +1,6 @@
 package dashboard
 
 import (
-	"errors"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -14,9 +13,6 @@ import (
 // (OSV's ID prefixes, the distributions' advisories): CVE-2024-1234,
 // GHSA-xxxx-xxxx-xxxx, GO-2024-1234, PYSEC-…, RUSTSEC-…, DSA-…, ALSA-….
 var vulnID = regexp.MustCompile(`^(?i:CVE|GHSA|GO|PYSEC|RUSTSEC|OSV|MAL|GSD|UVI|DSA|DLA|DTSA|USN|ALSA|ALBA|ALEA|RHSA|RHBA|RLSA|ELSA|CGA|BIT|SUSE-SU|openSUSE-SU|RSEC|PSF|HSEC|CURL)-[A-Za-z0-9][A-Za-z0-9.:_-]*$`)
-
-// digestRE is a manifest digest, or its hex alone.
-var digestRE = regexp.MustCompile(`^(sha256:)?[0-9a-f]{64}$`)
 
 type searchHit struct {
 	Kind  string // "vulnerability", "image", "package"
@@ -31,9 +27,10 @@ type searchPage struct {
 }
 
 // search sends the browser to the one page the query names, or lists the
-// pages it may mean: a vulnerability ID goes to its page, a digest to its
-// image, a reference the store resolves to its image, a package name the
-// store holds to its spread.
+// pages it may mean: a vulnerability ID goes to its page; a digest (or a
+// prefix of one), an image ID, a reference or a repository, a host's name
+// or machine-id to the images and hosts the store has under it; a package
+// name or PURL the store holds to its spread.
 func (d *Dashboard) search(r *http.Request) (int, string, any, error) {
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	p := searchPage{Query: q}
@@ -44,21 +41,15 @@ func (d *Dashboard) search(r *http.Request) (int, string, any, error) {
 		return 0, "", nil, &errBadRequest{"The query is longer than 512 characters."}
 	}
 	ctx := r.Context()
-	if digestRE.MatchString(q) {
-		if !strings.HasPrefix(q, "sha256:") {
-			q = "sha256:" + q
-		}
-		return 0, "", redirect{imageURL(q)}, nil
-	}
 	if vulnID.MatchString(q) {
 		id := normalizeID(q)
 		// An ID-shaped name may still be a package ("lib-2"): the ID wins
 		// when the store or the DB knows it.
-		ms, err := d.st.Where(ctx, id)
+		n, err := d.st.Exposure(ctx, id)
 		if err != nil {
 			return 0, "", nil, err
 		}
-		if len(ms) > 0 {
+		if n.Findings > 0 {
 			return 0, "", redirect{vulnURL(id)}, nil
 		}
 		if v, err := d.svc.Vulnerability(ctx, id); err == nil && (len(v.Advisories) > 0 || v.KEV != nil) {
@@ -66,19 +57,29 @@ func (d *Dashboard) search(r *http.Request) (int, string, any, error) {
 		}
 		p.Hits = append(p.Hits, searchHit{Kind: "vulnerability", Label: id, URL: vulnURL(id), Note: "no stored image has it, and the DB has no advisory"})
 	}
-	if digest, err := d.st.Resolve(ctx, q); err == nil {
-		p.Hits = append(p.Hits, searchHit{Kind: "image", Label: q, URL: imageURL(digest), Note: shortDigest(digest)})
-	} else if !errors.Is(err, store.ErrNotFound) {
+	subjects, err := d.st.Find(ctx, q, searchMax)
+	if err != nil {
 		return 0, "", nil, err
 	}
-	if hs, err := d.st.Holders(ctx, store.PackageQuery{Name: q}); err != nil {
-		return 0, "", nil, err
-	} else if len(hs) > 0 {
-		subjects := map[string]bool{}
-		for _, h := range hs {
-			subjects[h.Subject.Digest] = true
+	for _, sj := range subjects {
+		label := sj.Name
+		if label == "" {
+			label = shortDigest(sj.Digest)
 		}
-		p.Hits = append(p.Hits, searchHit{Kind: "package", Label: q, URL: packageURL(q), Note: plural(len(subjects), "image or host", "images or hosts")})
+		p.Hits = append(p.Hits, searchHit{Kind: sj.Kind, Label: label, URL: subjectURL(sj.Kind, sj.Digest), Note: shortDigest(sj.Digest) + ", last seen " + sj.LastSeen.UTC().Format("2006-01-02")})
+	}
+	pq := store.PackageQuery{Name: q}
+	if strings.HasPrefix(q, "pkg:") {
+		pq = store.PackageQuery{PURL: q}
+	}
+	if n, err := d.st.HolderCount(ctx, pq); err != nil {
+		return 0, "", nil, err
+	} else if n.Images+n.Hosts > 0 {
+		note := plural(n.Images, "image", "images")
+		if n.Hosts > 0 {
+			note += ", " + plural(n.Hosts, "host", "hosts")
+		}
+		p.Hits = append(p.Hits, searchHit{Kind: "package", Label: q, URL: packageURL(q), Note: note})
 	}
 	found := 0
 	for _, h := range p.Hits {
@@ -94,6 +95,9 @@ func (d *Dashboard) search(r *http.Request) (int, string, any, error) {
 	}
 	return http.StatusOK, "search", p, nil
 }
+
+// searchMax bounds the images and hosts a search lists.
+const searchMax = 50
 
 func plural(n int, one, many string) string {
 	if n == 1 {

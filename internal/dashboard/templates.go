@@ -6,14 +6,16 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/customs-scanner/customs/internal/store"
 )
 
 // pageNames are the templates in templates/, each defining "title" and
 // "content" for layout.html.
-var pageNames = []string{"overview", "image", "layer", "vulnerability", "package", "feeds", "jobs", "notifications", "search", "error"}
+var pageNames = []string{"overview", "subjects", "image", "layer", "vulnerability", "package", "feeds", "jobs", "notifications", "search", "error"}
 
 func parsePages() (map[string]*template.Template, error) {
-	base, err := template.New("base").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
+	base, err := template.New("base").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/parts.html")
 	if err != nil {
 		return nil, fmt.Errorf("dashboard templates: %w", err)
 	}
@@ -43,7 +45,8 @@ func severityRank(s string) int {
 }
 
 var funcs = template.FuncMap{
-	"imageURL": imageURL,
+	"imageURL":   imageURL,
+	"subjectURL": subjectURL,
 	"layerURL": func(digest, diffID string) string {
 		return imageURL(digest) + "/layers/" + url.PathEscape(diffID)
 	},
@@ -89,11 +92,26 @@ var funcs = template.FuncMap{
 	},
 }
 
-// imageURL is an image's (or host's) page.
+// imageURL is an image's page.
 func imageURL(digest string) string { return "/images/" + url.PathEscape(digest) }
 
-// packageURL is a package's spread page.
-func packageURL(name string) string { return "/packages/" + url.PathEscape(name) }
+// subjectURL is the page of an image or a host (by its machine-id).
+func subjectURL(kind, digest string) string {
+	if kind == store.KindHost {
+		return "/hosts/" + url.PathEscape(digest)
+	}
+	return imageURL(digest)
+}
+
+// packageURL is a package's spread page. Slashes stay slashes (a PURL,
+// an npm scope, a Go module path), so the address reads as written.
+func packageURL(name string) string {
+	parts := strings.Split(name, "/")
+	for i, p := range parts {
+		parts[i] = url.PathEscape(p)
+	}
+	return "/packages/" + strings.Join(parts, "/")
+}
 
 // vulnURL is a vulnerability's page.
 func vulnURL(id string) string { return "/vulnerabilities/" + url.PathEscape(id) }
