@@ -89,6 +89,7 @@ func New(svc *service.Service, opts Options) (*Dashboard, error) {
 		"GET /hosts/{digest}":                  d.host,
 		"GET /images/{digest}/layers/{diffID}": d.layer,
 		"GET /vulnerabilities/{id}":            d.vulnerability,
+		"GET /drift/{id}":                      d.driftReport,
 		"GET /packages/{name...}":              d.pkg,
 		"GET /feeds":                           d.feeds,
 		"GET /jobs":                            d.jobs,

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -20,12 +21,14 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/customs-scanner/customs/internal/dashboard"
+	"github.com/customs-scanner/customs/internal/drift"
 	"github.com/customs-scanner/customs/internal/report"
 	"github.com/customs-scanner/customs/internal/scan"
 	"github.com/customs-scanner/customs/internal/service"
 	"github.com/customs-scanner/customs/internal/service/servicetest"
 	"github.com/customs-scanner/customs/internal/store"
 	"github.com/customs-scanner/customs/internal/store/backend"
+	"github.com/customs-scanner/customs/internal/target"
 	"github.com/customs-scanner/customs/internal/vulndb/build"
 )
 
@@ -97,6 +100,7 @@ func start(t *testing.T, record bool) *fixture {
 		if _, err := st.Record(ctx, store.Input{Report: &host, Host: &store.Host{MachineID: machineID, Hostname: hostname}, Now: now.Add(3 * time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
+		recordDrift(t, st, filepath.Join(dir, "alpine.tar"), base, dir, opts)
 		web := store.Placement{Runtime: "k8s", Source: "deploy/shop.yaml", Namespace: "shop", Kind: "Deployment", Name: "web", Container: "app", Image: "registry.test/shop/evil:1.0"}
 		if err := st.Place(ctx, []store.Placement{web}, now); err != nil {
 			t.Fatal(err)
@@ -116,6 +120,78 @@ func start(t *testing.T, record bool) *fixture {
 	t.Cleanup(hs.Close)
 	fx.url = hs.URL
 	return fx
+}
+
+// recordDrift records the drift of a host made from the Alpine image
+// (its files, with a machine-id and the quick start's Python packages
+// installed) from that image: packages added, and their findings.
+func recordDrift(t *testing.T, st store.Store, plain, base, dir string, opts scan.Options) {
+	t.Helper()
+	img, err := tarball.ImageFromPath(plain, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Join(dir, "host")
+	rc := mutate.Extract(img)
+	defer rc.Close()
+	tr := tar.NewReader(rc)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(root, filepath.FromSlash(h.Name))
+		switch h.Typeflag {
+		case tar.TypeDir:
+			err = os.MkdirAll(path, 0o755)
+		case tar.TypeReg:
+			if err = os.MkdirAll(filepath.Dir(path), 0o755); err == nil {
+				var b []byte
+				if b, err = io.ReadAll(tr); err == nil {
+					err = os.WriteFile(path, b, 0o644)
+				}
+			}
+		case tar.TypeSymlink:
+			if err = os.MkdirAll(filepath.Dir(path), 0o755); err == nil {
+				err = os.Symlink(h.Linkname, path)
+			}
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	site := "usr/local/lib/python3.8/site-packages/"
+	files := map[string]string{"etc/machine-id": machineID + "\n", "etc/hostname": hostname + "\n"}
+	for _, d := range []string{"requests-2.19.1.dist-info", "urllib3-1.24.1.dist-info"} {
+		b, err := os.ReadFile(filepath.Join(servicetest.Root(), "testdata", "quickstart", "app", filepath.FromSlash(site), d, "METADATA"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[site+d+"/METADATA"] = string(b)
+	}
+	for name, body := range files {
+		path := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := drift.Host(t.Context(), target.Parse("dir:"+root), drift.Options{Scan: opts, Against: base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.RecordDrift(t.Context(), store.DriftInput{Record: rep.Record(), Report: data}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // hostileImage writes the Alpine image with a layer holding a Python
@@ -395,6 +471,15 @@ func TestSubjects(t *testing.T) {
 	}
 	body = fx.page(t, "/hosts/"+machineID, http.StatusOK)
 	contains(t, "host", body, "<h1>Host "+hostname+"</h1>", "Machine ID", `id="packages"`, `href="/packages/musl"`, `id="history"`, "History (1 snapshots)")
+	contains(t, "host", body, `id="drift"`, "Drift (1 reports)", `href="/drift/1"`, "image <code>")
+	body = fx.page(t, "/drift/1", http.StatusOK)
+	contains(t, "drift", body, "<h1>Drift of host "+hostname+"</h1>", `id="items"`, "package-added", `id="packages"`, `href="/packages/requests"`,
+		`id="findings"`, `href="/vulnerabilities/`, `href="/images/`+fx.alpine.Target.ImageID+`"`, `href="/hosts/`+machineID+`"`)
+	fx.page(t, "/drift/2", http.StatusNotFound)
+	fx.page(t, "/drift/x", http.StatusNotFound)
+	if code, _, _ := fx.get(t, "/images/"+fx.alpine.Target.ImageID); code != http.StatusOK {
+		t.Errorf("the Alpine image by its image ID: %d", code)
+	}
 	for _, not := range []string{`id="layers"`, `id="running"`, "/v1/images/"} {
 		if strings.Contains(body, not) {
 			t.Errorf("the host's page has %s", not)
@@ -421,7 +506,8 @@ func TestSubjects(t *testing.T) {
 		}
 	}
 	body = fx.page(t, "/images/"+alpine, http.StatusOK)
-	contains(t, "alpine", body, "Not scanned for secrets", "Not checked for misconfigurations", "Runs in (0)", "No audited workload runs this image")
+	contains(t, "alpine", body, "Not scanned for secrets", "Not checked for misconfigurations", "Runs in (0)", "No audited workload runs this image",
+		"Drift (0 reports)")
 
 	// A vulnerability of the app's Python packages: the deployment runs
 	// it; the OSV advisory's text is there.

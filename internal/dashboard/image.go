@@ -58,6 +58,9 @@ type imagePage struct {
 	HistoryTotal      int
 	HistoryNext       string
 	Labels            []label
+	Drifts            []store.DriftRecord
+	DriftsTotal       int
+	DriftsNext        string
 	Running           []store.Placement
 	RunningNext       string
 	RunningTotal      int
@@ -130,7 +133,7 @@ func (d *Dashboard) storedReport(r *http.Request) (*store.StoredReport, error) {
 }
 
 // The image page's list parameters: each list pages on its own.
-var imageLists = []string{"next", "packages", "secrets", "misconfigs", "history", "running"}
+var imageLists = []string{"next", "packages", "secrets", "misconfigs", "history", "running", "drift"}
 
 func (d *Dashboard) image(r *http.Request) (int, string, any, error) {
 	return d.subject(r, false)
@@ -208,6 +211,13 @@ func (d *Dashboard) subject(r *http.Request, host bool) (int, string, any, error
 		p.Running, next = cut(running, off["running"])
 		p.RunningNext = pageURL(r, "running", next, "running")
 	}
+	drifts, err := d.drifts(r, sr.Subject)
+	if err != nil {
+		return 0, "", nil, err
+	}
+	p.DriftsTotal = len(drifts)
+	p.Drifts, next = cut(drifts, off["drift"])
+	p.DriftsNext = pageURL(r, "drift", next, "drift")
 	hist, err := d.st.History(r.Context(), sr.Subject.Digest)
 	if err != nil {
 		return 0, "", nil, err

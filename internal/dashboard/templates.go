@@ -12,7 +12,7 @@ import (
 
 // pageNames are the templates in templates/, each defining "title" and
 // "content" for layout.html.
-var pageNames = []string{"overview", "subjects", "image", "layer", "vulnerability", "package", "feeds", "jobs", "notifications", "search", "error"}
+var pageNames = []string{"overview", "subjects", "image", "layer", "vulnerability", "package", "drift", "feeds", "jobs", "notifications", "search", "error"}
 
 func parsePages() (map[string]*template.Template, error) {
 	base, err := template.New("base").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/parts.html")

@@ -103,7 +103,7 @@ var rules = map[string]Rule{
 	// The HTTP front end of the service.
 	"server": {Rank: FrontEnd, Imports: []string{"service", "store", "report", "report/*"}},
 	// The web dashboard: pages over the store and the service.
-	"dashboard": {Rank: FrontEnd, Imports: []string{"service", "store", "report", "inventory", "vulndb"}},
+	"dashboard": {Rank: FrontEnd, Imports: []string{"service", "store", "report", "inventory", "vulndb", "drift"}},
 	// Test images in a loopback registry, a test DB and a single-node
 	// service on a SQLite store for the service's front ends' tests.
 	"service/servicetest": {Rank: FrontEnd, Imports: []string{"vulndb/build", "service", "scan", "store", "store/backend"}},
