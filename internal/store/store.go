@@ -172,6 +172,7 @@ type Store interface {
 	Reevaluator
 	Outbox
 	Tokens
+	Subscriptions
 	Fleet
 	Drifts
 	Close() error

@@ -85,6 +85,7 @@ func Run(t *testing.T, b Backend) {
 		{"DeliveryRetry", testDeliveryRetry},
 		{"Tokens", testTokens},
 		{"Drift", testDrift},
+		{"Subscriptions", testSubscriptions},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.f(t, b, fx) })
