@@ -84,8 +84,8 @@ func newNotifyDeliverCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "deliver --store DSN",
 		Short: "Send the queued notifications whose time has come",
-		Long: `Send the queued notifications whose time has come to the config's notify.webhooks.
-A notification is marked delivered once its webhook answered 2xx; else it is retried with
+		Long: `Send the queued notifications whose time has come to the config's notify.webhooks
+and the store's subscriptions (customs serve's /v1/subscriptions). A notification is marked delivered once its webhook answered 2xx; else it is retried with
 a backoff (30 s, doubling, at most an hour) up to 10 attempts, then marked failed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -102,7 +102,14 @@ a backoff (30 s, doubling, at most an hour) up to 10 attempts, then marked faile
 				return err
 			}
 			defer st.Close()
-			n, err := notify.Deliver(cmd.Context(), st, hooks, notify.Client(), time.Now)
+			if hooks, err = allHooks(cmd.Context(), st, hooks); err != nil {
+				return err
+			}
+			gd, err := configGuard(g)
+			if err != nil {
+				return err
+			}
+			n, err := notify.DeliverWith(cmd.Context(), st, hooks, hookClients(gd), time.Now)
 			fmt.Fprintf(cmd.OutOrStdout(), "notifications: %d sent, %d to retry, %d failed\n", n.Sent, n.Retrying, n.Failed)
 			return err
 		},

@@ -35,7 +35,7 @@ findings did not change keeps its snapshot, marked as matched against the new DB
 Only subjects holding a package whose advisories differ between the DB build they were last
 matched against and the current one are re-matched, and of those only such packages; --full
 re-matches all.
-Each webhook of the config's notify.webhooks gets one event per changed subject (after its
+Each webhook of the config's notify.webhooks (and of the store's subscriptions) gets one event per changed subject (after its
 filters), queued in the store with the snapshot and delivered at the end (--no-deliver
 leaves them queued for customs notify deliver). A subject's first recording sends nothing.
 customs db update and db build run this when a store is configured. See docs/store.md.`,
@@ -97,6 +97,9 @@ func runReevaluate(cmd *cobra.Command, g *globals, dsn string, full, deliver boo
 		return err
 	}
 	defer st.Close()
+	if hooks, err = allHooks(cmd.Context(), st, hooks); err != nil {
+		return err
+	}
 	res, err := reevaluate.Run(cmd.Context(), st, reevaluate.Options{DBPath: dbPath, Full: full, Hooks: hooks, Version: Version})
 	if err != nil {
 		return err
@@ -104,7 +107,11 @@ func runReevaluate(cmd *cobra.Command, g *globals, dsn string, full, deliver boo
 	out := reevaluateOutput{SchemaVersion: 1, Result: res}
 	var deliverErr error
 	if deliver {
-		n, err := notify.Deliver(cmd.Context(), st, hooks, notify.Client(), time.Now)
+		gd, err := configGuard(g)
+		if err != nil {
+			return err
+		}
+		n, err := notify.DeliverWith(cmd.Context(), st, hooks, hookClients(gd), time.Now)
 		out.Delivered, deliverErr = &n, err
 	}
 	w := cmd.OutOrStdout()

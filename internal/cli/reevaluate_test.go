@@ -11,9 +11,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/customs-scanner/customs/internal/notify"
 	"github.com/customs-scanner/customs/internal/report"
+	"github.com/customs-scanner/customs/internal/store"
+	"github.com/customs-scanner/customs/internal/store/backend"
 )
 
 // TestReevaluateAfterBuild records the quick start's app scanned with a
@@ -162,5 +165,73 @@ func TestReevaluateRefuses(t *testing.T) {
 		if r.code == 0 || !strings.Contains(r.stderr, tc.want) || strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 || strings.Contains(r.stderr, "hunter2") {
 			t.Errorf("%v: exit %d, stderr %q; want one line with %q", tc.args, r.code, r.stderr, tc.want)
 		}
+	}
+}
+
+// TestReevaluateSubscription: a webhook subscribed through the API (a
+// store subscription, no config entry) gets re-evaluation's event, signed
+// with its secret; its loopback URL is reached only while the config's
+// serve.allowRegistries allows it (the SSRF guard at delivery).
+func TestReevaluateSubscription(t *testing.T) {
+	dir := t.TempDir()
+	oldDB, newDB := filepath.Join(dir, "old.db"), filepath.Join(dir, "new.db")
+	if r := run(t, "--db", oldDB, "db", "build", "--source", "osv="+goAdvisories); r.code != 0 {
+		t.Fatalf("build the old DB: %s", r.stderr)
+	}
+	saved := filepath.Join(dir, "app.json")
+	if r := run(t, "--db", oldDB, "--cache-dir", t.TempDir(), "scan", quickstartApp, "-o", "json="+saved); r.code != 0 {
+		t.Fatalf("scan: exit %d: %s", r.code, r.stderr)
+	}
+	dsn := filepath.Join(dir, "store.db")
+	t.Setenv("CUSTOMS_STORE", "")
+	if r := run(t, "record", saved, "--store", dsn, "--ref", "registry.test/shop/app:1.0"); r.code != 0 {
+		t.Fatalf("record: %s", r.stderr)
+	}
+	var mu sync.Mutex
+	var bodies [][]byte
+	var sigs []string
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		bodies, sigs = append(bodies, b), append(sigs, r.Header.Get("X-Customs-Signature"))
+		mu.Unlock()
+	}))
+	defer hook.Close()
+	st, err := backend.Open(t.Context(), "sqlite:"+dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	if err := st.CreateSubscription(t.Context(), store.Subscription{ID: "sub_0123456789abcdef", URL: hook.URL + "/customs", Secret: "subscribed-secret-1",
+		CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	cfg := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfg, []byte("serve:\n  allowRegistries: [127.0.0.1]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, "--config", cfg, "--db", newDB, "db", "build", "--source", "osv="+pypiAdvisories, "--store", dsn)
+	if r.code != 0 || !strings.Contains(r.stdout, "1 changed, 1 notifications queued") || !strings.Contains(r.stdout, "notifications: 1 sent, 0 to retry, 0 failed") {
+		t.Fatalf("db build with a subscription: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	mu.Lock()
+	if len(bodies) != 1 || sigs[0] != notify.Sign(bodies[0], "subscribed-secret-1") {
+		t.Errorf("the subscribed webhook got %d events (signatures %q)", len(bodies), sigs)
+	}
+	mu.Unlock()
+
+	// Without the allow-list the loopback URL is refused at delivery.
+	if err := os.WriteFile(cfg, []byte("serve:\n  allowRegistries: []\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = run(t, "--config", cfg, "--db", oldDB, "reevaluate", "--store", dsn)
+	if r.code != 0 || !strings.Contains(r.stdout, "notifications: 0 sent, 1 to retry, 0 failed") {
+		t.Errorf("reevaluate without the allow-list: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(bodies) != 1 {
+		t.Errorf("the webhook got %d events; want the first only", len(bodies))
 	}
 }

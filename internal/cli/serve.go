@@ -290,7 +290,8 @@ func runServe(cmd *cobra.Command, g *globals, f *serveFlags, api bool) error {
 		return err
 	}
 	defer sec.closeLog()
-	srv := server.New(nil, server.Options{Logger: log, Metrics: reg, Require: sec.require, Middleware: sec.middleware})
+	srv := server.New(nil, server.Options{Logger: log, Metrics: reg, Require: sec.require, Middleware: sec.middleware,
+		CheckWebhook: checkWebhook(sec.guard)})
 	maxAge := f.dbMaxAge
 	if maxAge == 0 {
 		maxAge = cfg.DBMaxAge
@@ -306,11 +307,16 @@ func runServe(cmd *cobra.Command, g *globals, f *serveFlags, api bool) error {
 		scfg.DBUpdateEvery = f.dbUpdateEvery
 		scfg.DBUpdate = func(ctx context.Context) error { return scheduledUpdate(ctx, g, dbPath) }
 		scfg.Reevaluate = func(ctx context.Context) error {
-			res, err := reevaluate.Run(ctx, st, reevaluate.Options{DBPath: dbPath, Hooks: hooks, Version: Version})
+			// The subscriptions as they are now, with the config's.
+			all, err := allHooks(ctx, st, hooks)
 			if err != nil {
 				return err
 			}
-			n, err := notify.Deliver(ctx, st, hooks, notify.Client(), time.Now)
+			res, err := reevaluate.Run(ctx, st, reevaluate.Options{DBPath: dbPath, Hooks: all, Version: Version})
+			if err != nil {
+				return err
+			}
+			n, err := notify.DeliverWith(ctx, st, all, hookClients(sec.guard), time.Now)
 			log.Info("re-evaluated", "subjects", res.Subjects, "rematched", res.Rematched, "changed", res.Changed,
 				"sent", n.Sent, "retrying", n.Retrying, "failed", n.Failed)
 			return err

@@ -96,10 +96,19 @@ type Delivered struct {
 // A delivery is marked delivered only after the webhook answered 2xx, so
 // a sender killed in between sends it again (at least once, same ID).
 func Deliver(ctx context.Context, ob store.Outbox, hooks []Webhook, c *http.Client, now func() time.Time) (Delivered, error) {
+	return DeliverWith(ctx, ob, hooks, func(Webhook) *http.Client { return c }, now)
+}
+
+// DeliverWith is Deliver with the client of each webhook picked by
+// clientFor: webhooks subscribed through the API are untrusted targets
+// and go through the server's SSRF guard; those of the config do not.
+func DeliverWith(ctx context.Context, ob store.Outbox, hooks []Webhook, clientFor func(Webhook) *http.Client, now func() time.Time) (Delivered, error) {
 	var n Delivered
 	secrets := map[string]string{}
+	byURL := map[string]Webhook{}
 	for _, h := range hooks {
 		secrets[h.URL] = h.Secret
+		byURL[h.URL] = h
 	}
 	for {
 		due, err := ob.Due(ctx, now(), 100)
@@ -112,7 +121,7 @@ func Deliver(ctx context.Context, ob store.Outbox, hooks []Webhook, c *http.Clie
 			if !ok {
 				sendErr = errors.New("no webhook with this url is configured any more")
 			} else {
-				sendErr = Post(ctx, c, d.Target, secret, d.Body)
+				sendErr = Post(ctx, clientFor(byURL[d.Target]), d.Target, secret, d.Body)
 			}
 			if ctx.Err() != nil {
 				return n, ctx.Err()

@@ -45,6 +45,34 @@ type Webhook struct {
 	// Refs are globs (path.Match) of which one must match the subject's
 	// name or one of its references; none matches every subject.
 	Refs []string `json:"refs,omitempty" yaml:"refs"`
+	// Subscribed marks a webhook stored through the API (FromSubscription):
+	// an untrusted target, delivered to through the SSRF guard.
+	Subscribed bool `json:"-" yaml:"-"`
+}
+
+// FromSubscription is the webhook of a subscription stored through the
+// API (store.Subscriptions).
+func FromSubscription(s store.Subscription) Webhook {
+	return Webhook{URL: s.URL, Secret: s.Secret, MinSeverity: s.MinSeverity, KEVOnly: s.KEVOnly, FixableOnly: s.FixableOnly,
+		Refs: slices.Clone(s.Refs), Subscribed: true}
+}
+
+// Merge returns the config's webhooks, then the stored subscriptions whose
+// URL the config does not have (the config's entry wins: one secret per
+// URL, the outbox names deliveries by URL).
+func Merge(config []Webhook, subs []store.Subscription) []Webhook {
+	out := slices.Clone(config)
+	seen := map[string]bool{}
+	for _, h := range config {
+		seen[h.URL] = true
+	}
+	for _, s := range subs {
+		if !seen[s.URL] {
+			seen[s.URL] = true
+			out = append(out, FromSubscription(s))
+		}
+	}
+	return out
 }
 
 // Check reports a webhook that cannot be used.

@@ -7,6 +7,7 @@
 package server
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -17,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/customs-scanner/customs/internal/service"
+	"github.com/customs-scanner/customs/internal/store"
 )
 
 // Token scopes an endpoint needs (customs token create --scope).
@@ -50,6 +52,10 @@ type Options struct {
 	// Middleware wraps every endpoint but the probes and /metrics, the
 	// first outermost: body and rate limits, the audit log.
 	Middleware []func(http.Handler) http.Handler
+	// CheckWebhook, when set, refuses a subscription before it is
+	// stored (422 with its message): customs serve checks its filter and
+	// its URL's host with the SSRF guard, as a scan target's registry.
+	CheckWebhook func(ctx context.Context, s store.Subscription) error
 }
 
 // Server is the HTTP front end of one service.
@@ -88,6 +94,11 @@ func New(svc *service.Service, opts Options) *Server {
 	s.route("GET /v1/vulnerabilities/{id}/exposure", ScopeRead, s.getExposure)
 	s.route("GET /v1/packages/{name}/spread", ScopeRead, s.getSpread)
 	s.route("GET /v1/db", ScopeRead, s.getDB)
+	s.route("GET /v1/subscriptions", ScopeAdmin, s.listSubscriptions)
+	s.route("POST /v1/subscriptions", ScopeAdmin, s.createSubscription)
+	s.route("GET /v1/subscriptions/{id}", ScopeAdmin, s.getSubscription)
+	s.route("PUT /v1/subscriptions/{id}", ScopeAdmin, s.putSubscription)
+	s.route("DELETE /v1/subscriptions/{id}", ScopeAdmin, s.deleteSubscription)
 	s.mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusNotFound, "no such endpoint: see /v1/openapi.json")
 	})
