@@ -33,3 +33,8 @@ func Check(t testing.TB, path string, got []byte) {
 		t.Errorf("%s (-want +got):\n%s", path, diff)
 	}
 }
+
+// Updating reports whether the tests run with -update: a test that writes
+// files other than golden ones (the README's screenshots) writes them
+// only then.
+func Updating() bool { return *update }

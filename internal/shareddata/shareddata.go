@@ -10,6 +10,7 @@ package shareddata
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 )
@@ -127,4 +128,33 @@ func Postgres(t testing.TB) string {
 		missing(t, "no PostgreSQL: set %s to the postgres:// URL of a database this test may create schemas in (.ci/run starts one)", PostgresEnv)
 	}
 	return dsn
+}
+
+// ChromiumEnv names the environment variable holding the path of the
+// Chromium (or Chrome) binary the browser tests drive.
+const ChromiumEnv = "CUSTOMS_CHROMIUM"
+
+// Chromium returns the path of a headless-capable Chromium: $CUSTOMS_CHROMIUM,
+// else the first of chromium, chromium-browser, google-chrome-stable and
+// google-chrome on $PATH. Without one the test skips, saying how to get
+// one, unless CUSTOMS_REQUIRE_DATA is set (.ci/run installs Debian's
+// chromium): then it fails. Browser tests are long: they skip with -short.
+func Chromium(t testing.TB) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("drives a headless Chromium; skipped with -short")
+	}
+	if p := os.Getenv(ChromiumEnv); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			missing(t, "$%s: %v", ChromiumEnv, err)
+		}
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome-stable", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	missing(t, "no Chromium on $PATH (install Debian's chromium package, or set $%s to the browser's path): skipping the browser test", ChromiumEnv)
+	return ""
 }
