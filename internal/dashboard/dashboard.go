@@ -48,6 +48,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// PageSize is how many rows a long list shows at once; 0 means
+	// ListPage.
+	PageSize int
 }
 
 // Dashboard serves the pages of one service.
@@ -59,6 +62,8 @@ type Dashboard struct {
 	pages map[string]*template.Template
 	mux   *http.ServeMux
 	ov    overviewCache
+	// pageSize is Options.PageSize.
+	pageSize int
 }
 
 // New returns the dashboard of svc, its templates parsed.
@@ -69,6 +74,9 @@ func New(svc *service.Service, opts Options) (*Dashboard, error) {
 	}
 	if d.now == nil {
 		d.now = time.Now
+	}
+	if d.pageSize = opts.PageSize; d.pageSize <= 0 {
+		d.pageSize = ListPage
 	}
 	var err error
 	if d.pages, err = parsePages(); err != nil {

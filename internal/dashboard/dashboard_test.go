@@ -11,6 +11,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -55,8 +57,8 @@ const (
 )
 
 // start runs the dashboard over a fresh store, with the images recorded
-// when record is set.
-func start(t *testing.T, record bool) *fixture {
+// when record is set, listing pageSize rows a page (0: the default).
+func start(t *testing.T, record bool, pageSize int) *fixture {
 	t.Helper()
 	ctx := t.Context()
 	dir := t.TempDir()
@@ -112,7 +114,7 @@ func start(t *testing.T, record bool) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { svc.Close() })
-	d, err := dashboard.New(svc, dashboard.Options{})
+	d, err := dashboard.New(svc, dashboard.Options{PageSize: pageSize})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,7 +318,7 @@ func contains(t *testing.T, path, body string, wants ...string) {
 
 // TestEmptyStore: every page renders over an empty store.
 func TestEmptyStore(t *testing.T) {
-	fx := start(t, false)
+	fx := start(t, false, 0)
 	for _, path := range []string{"/", "/feeds", "/jobs", "/notifications", "/notifications?state=failed", "/search", "/search?q="} {
 		body := fx.page(t, path, http.StatusOK)
 		if path == "/" {
@@ -336,7 +338,7 @@ func TestEmptyStore(t *testing.T) {
 
 // TestPages follows the pages of a store holding two real images.
 func TestPages(t *testing.T) {
-	fx := start(t, true)
+	fx := start(t, true, 0)
 	alpine := fx.alpine.Target.Digest()
 	app := fx.app.Target.Digest()
 	var vuln, pkg string
@@ -441,7 +443,7 @@ func urlQuery(s string) string {
 // misconfigurations and workloads, and the vulnerability page's workloads
 // and advisories.
 func TestSubjects(t *testing.T) {
-	fx := start(t, true)
+	fx := start(t, true, 0)
 	alpine := fx.alpine.Target.Digest()
 	app := fx.app.Target.Digest()
 
@@ -526,5 +528,71 @@ func TestSubjects(t *testing.T) {
 		`id="advisory-h"`, `<h3>`+f.VulnerabilityID+` <span class="source">(osv)</span></h3>`, `href="/packages/`+f.PackageName+`"`)
 	if f.FixedVersion != "" {
 		contains(t, "vulnerability", body, "<dt>Fixed in</dt><dd><code>"+f.FixedVersion+"</code>")
+	}
+}
+
+// TestPaging follows the "Next page" links of the long lists, two rows a
+// page: every row is shown once, in order.
+func TestPaging(t *testing.T) {
+	fx := start(t, true, 2)
+	alpine := fx.alpine.Target.Digest()
+	app := fx.app.Target.Digest()
+	next := regexp.MustCompile(`<a rel="next" href="([^"]+)">`)
+	// rows returns the matches of row in the table with id table, on
+	// every page from path on.
+	rows := func(path, table string, row *regexp.Regexp) []string {
+		t.Helper()
+		var out []string
+		for pages := 0; path != ""; pages++ {
+			if pages > 200 {
+				t.Fatalf("%s: more than 200 pages", table)
+			}
+			body := fx.page(t, path, http.StatusOK)
+			i := strings.Index(body, `id="`+table+`"`)
+			if i < 0 {
+				t.Fatalf("GET %s: no table %s", path, table)
+			}
+			part := body[i:]
+			part = part[:strings.Index(part, "</table>")]
+			var n int
+			for _, m := range row.FindAllStringSubmatch(part, -1) {
+				out = append(out, strings.Join(m[1:], " "))
+				n++
+			}
+			if n > 2 {
+				t.Errorf("GET %s: %d rows in %s, want at most 2", path, n, table)
+			}
+			path = ""
+			rest := body[i:]
+			if m := next.FindStringSubmatch(rest[:strings.Index(rest, "</section>")]); m != nil {
+				path = strings.ReplaceAll(m[1], "&amp;", "&")
+			}
+		}
+		return out
+	}
+	// The Alpine image's packages.
+	var want []string
+	for _, p := range fx.alpine.Packages {
+		want = append(want, p.Name)
+	}
+	slices.Sort(want)
+	got := rows("/images/"+alpine, "packages", regexp.MustCompile(`<tr>\s*<td><a href="/packages/[^"]*">([^<]*)</a>`))
+	if len(want) < 5 || !slices.Equal(want, got) {
+		t.Errorf("the Alpine image's packages, page by page: %q, want %q", got, want)
+	}
+	// The app's findings, most severe first.
+	want = nil
+	for _, f := range fx.app.Findings {
+		want = append(want, f.VulnerabilityID+" "+f.PackageName)
+	}
+	got = rows("/images/"+app+"?packages=2", "findings", regexp.MustCompile(`<tr>\s*<td><a href="/vulnerabilities/([^"]*)">.*?\n.*?\n<td><a href="/packages/[^"]*">([^<]*)</a>`))
+	slices.Sort(want)
+	if slices.Sort(got); !slices.Equal(got, want) {
+		t.Errorf("the app's findings, page by page: %q, want %q", got, want)
+	}
+	// The subjects: two images and the host, oldest first.
+	got = rows("/", "images", regexp.MustCompile(`<tr>\s*<td><a href="([^"]*)">`))
+	if diff := slices.Compare(got, []string{"/images/" + alpine, "/images/" + app, "/hosts/" + machineID}); diff != 0 {
+		t.Errorf("the overview's subjects, page by page: %q", got)
 	}
 }

@@ -54,9 +54,9 @@ func (d *Dashboard) driftReport(r *http.Request) (int, string, any, error) {
 	}
 	p := driftPage{ID: id, Report: &rep}
 	var next int
-	p.Items, next = cut(rep.Drift, ioff)
+	p.Items, next = cut(rep.Drift, ioff, d.pageSize)
 	p.ItemsNext = pageURL(r, "next", next, "items")
-	p.Files, next = cut(rep.Files, foff)
+	p.Files, next = cut(rep.Files, foff, d.pageSize)
 	p.FilesNext = pageURL(r, "files", next, "files")
 	if rep.Target.Kind == "host" && rep.Target.ID != "" {
 		p.HostURL = subjectURL(store.KindHost, rep.Target.ID)

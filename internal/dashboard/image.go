@@ -81,13 +81,13 @@ func offsetParam(r *http.Request, name string) (int, error) {
 	return n, nil
 }
 
-// cut returns the rows of one page and the offset of the next, -1 after
-// the last.
-func cut[T any](xs []T, offset int) ([]T, int) {
+// cut returns the rows of one page of n and the offset of the next, -1
+// after the last.
+func cut[T any](xs []T, offset, n int) ([]T, int) {
 	if offset >= len(xs) {
 		return nil, -1
 	}
-	end := min(offset+ListPage, len(xs))
+	end := min(offset+n, len(xs))
 	if end == len(xs) {
 		return xs[offset:end], -1
 	}
@@ -110,6 +110,20 @@ func sortFindings(fs []report.Finding) {
 		return cmp.Or(cmp.Compare(severityRank(a.Severity), severityRank(b.Severity)), cmp.Compare(a.PackageName, b.PackageName),
 			cmp.Compare(a.VulnerabilityID, b.VulnerabilityID))
 	})
+}
+
+// sortPackages orders packages by name, version and path.
+func sortPackages(ps []inventory.Package) {
+	slices.SortStableFunc(ps, func(a, b inventory.Package) int {
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Version, b.Version), cmp.Compare(firstPath(a), firstPath(b)))
+	})
+}
+
+func firstPath(p inventory.Package) string {
+	if len(p.Locations) > 0 {
+		return p.Locations[0].Path
+	}
+	return ""
 }
 
 // packageLayer is the layer a package was added in.
@@ -187,20 +201,22 @@ func (d *Dashboard) subject(r *http.Request, host bool) (int, string, any, error
 	sortFindings(fs)
 	p.FindingsTotal = len(fs)
 	var next int
-	p.Findings, next = cut(fs, off["next"])
+	p.Findings, next = cut(fs, off["next"], d.pageSize)
 	p.FindingsNext = pageURL(r, "next", next, "findings")
-	p.PackagesTotal = len(rep.Packages)
-	p.Packages, next = cut(rep.Packages, off["packages"])
+	pks := slices.Clone(rep.Packages)
+	sortPackages(pks)
+	p.PackagesTotal = len(pks)
+	p.Packages, next = cut(pks, off["packages"], d.pageSize)
 	p.PackagesNext = pageURL(r, "packages", next, "packages")
 	p.SecretsScanned = rep.Secrets != nil
-	p.Secrets, next = cut(rep.Secrets, off["secrets"])
+	p.Secrets, next = cut(rep.Secrets, off["secrets"], d.pageSize)
 	p.SecretsNext = pageURL(r, "secrets", next, "secrets")
 	p.MisconfigsScanned = rep.Misconfigurations != nil
 	ms := slices.Clone(rep.Misconfigurations)
 	slices.SortStableFunc(ms, func(a, b report.Misconfiguration) int {
 		return cmp.Compare(severityRank(a.Severity), severityRank(b.Severity))
 	})
-	p.Misconfigs, next = cut(ms, off["misconfigs"])
+	p.Misconfigs, next = cut(ms, off["misconfigs"], d.pageSize)
 	p.MisconfigsNext = pageURL(r, "misconfigs", next, "misconfigurations")
 	if !host {
 		running, err := d.st.Running(r.Context(), sr.Subject.Digest)
@@ -208,7 +224,7 @@ func (d *Dashboard) subject(r *http.Request, host bool) (int, string, any, error
 			return 0, "", nil, err
 		}
 		p.RunningTotal = len(running)
-		p.Running, next = cut(running, off["running"])
+		p.Running, next = cut(running, off["running"], d.pageSize)
 		p.RunningNext = pageURL(r, "running", next, "running")
 	}
 	drifts, err := d.drifts(r, sr.Subject)
@@ -216,7 +232,7 @@ func (d *Dashboard) subject(r *http.Request, host bool) (int, string, any, error
 		return 0, "", nil, err
 	}
 	p.DriftsTotal = len(drifts)
-	p.Drifts, next = cut(drifts, off["drift"])
+	p.Drifts, next = cut(drifts, off["drift"], d.pageSize)
 	p.DriftsNext = pageURL(r, "drift", next, "drift")
 	hist, err := d.st.History(r.Context(), sr.Subject.Digest)
 	if err != nil {
@@ -227,7 +243,7 @@ func (d *Dashboard) subject(r *http.Request, host bool) (int, string, any, error
 	slices.Reverse(hist)
 	p.HistoryTotal = len(hist)
 	start := min(off["history"], len(hist))
-	end := min(start+ListPage, len(hist))
+	end := min(start+d.pageSize, len(hist))
 	for i := start; i < end; i++ {
 		h := historyRow{Snapshot: hist[i], Findings: len(hist[i].Findings), Current: hist[i].ID == sr.Snapshot}
 		if i+1 < len(hist) {
@@ -252,12 +268,22 @@ type layerPage struct {
 	Packages     []inventory.Package
 	PackagesNext string
 	Findings     []report.Finding
+	FindingsNext string
 	Secrets      []report.Secret
+	SecretsNext  string
 	ImagePath    string
 }
 
 func (d *Dashboard) layer(r *http.Request) (int, string, any, error) {
 	off, err := offsetParam(r, "next")
+	if err != nil {
+		return 0, "", nil, err
+	}
+	foff, err := offsetParam(r, "findings")
+	if err != nil {
+		return 0, "", nil, err
+	}
+	soff, err := offsetParam(r, "secrets")
 	if err != nil {
 		return 0, "", nil, err
 	}
@@ -283,6 +309,7 @@ func (d *Dashboard) layer(r *http.Request) (int, string, any, error) {
 			p.Packages = append(p.Packages, pk)
 		}
 	}
+	sortPackages(p.Packages)
 	for _, f := range rep.Findings {
 		if f.Layer == diffID {
 			p.Findings = append(p.Findings, f)
@@ -296,7 +323,11 @@ func (d *Dashboard) layer(r *http.Request) (int, string, any, error) {
 	}
 	p.Layer.Packages, p.Layer.Findings = len(p.Packages), len(p.Findings)
 	var next int
-	p.Packages, next = cut(p.Packages, off)
+	p.Packages, next = cut(p.Packages, off, d.pageSize)
 	p.PackagesNext = pageURL(r, "next", next, "packages")
+	p.Findings, next = cut(p.Findings, foff, d.pageSize)
+	p.FindingsNext = pageURL(r, "findings", next, "findings")
+	p.Secrets, next = cut(p.Secrets, soff, d.pageSize)
+	p.SecretsNext = pageURL(r, "secrets", next, "secrets")
 	return http.StatusOK, "layer", p, nil
 }

@@ -121,7 +121,7 @@ func (d *Dashboard) overview(r *http.Request) (int, string, any, error) {
 	}
 	p := overviewPage{Fleet: f, Severity: severityChart(f.Overview.BySeverity), Trend: trendChart(f.Trend)}
 	cursor := r.URL.Query().Get("next")
-	subjects, next, err := d.st.SubjectsPage(ctx, cursor, ListPage)
+	subjects, next, err := d.st.SubjectsPage(ctx, cursor, d.pageSize)
 	if err != nil {
 		if cursor != "" {
 			return 0, "", nil, &errBadRequest{"The next= cursor is not one this dashboard gave."}
@@ -150,7 +150,7 @@ type subjectsPage struct {
 func (d *Dashboard) subjects(kind string) func(*http.Request) (int, string, any, error) {
 	return func(r *http.Request) (int, string, any, error) {
 		cursor := r.URL.Query().Get("next")
-		subjects, next, err := d.st.KindPage(r.Context(), kind, cursor, ListPage)
+		subjects, next, err := d.st.KindPage(r.Context(), kind, cursor, d.pageSize)
 		if err != nil {
 			if cursor != "" {
 				return 0, "", nil, &errBadRequest{"The next= cursor is not one this dashboard gave."}

@@ -51,7 +51,7 @@ func (d *Dashboard) jobs(r *http.Request) (int, string, any, error) {
 		p.Counts = append(p.Counts, stateCount{s, counts[s]})
 	}
 	var next string
-	p.Jobs, next, err = d.svc.Jobs(ctx, r.URL.Query().Get("next"), ListPage)
+	p.Jobs, next, err = d.svc.Jobs(ctx, r.URL.Query().Get("next"), d.pageSize)
 	if err != nil {
 		return 0, "", nil, err
 	}
@@ -75,7 +75,7 @@ func (d *Dashboard) notifications(r *http.Request) (int, string, any, error) {
 		return 0, "", nil, &errBadRequest{"state=" + state + ": want pending, failed or delivered."}
 	}
 	cursor := r.URL.Query().Get("next")
-	ds, next, err := d.st.Deliveries(r.Context(), state, cursor, ListPage)
+	ds, next, err := d.st.Deliveries(r.Context(), state, cursor, d.pageSize)
 	if err != nil {
 		if cursor != "" {
 			return 0, "", nil, &errBadRequest{"The next= cursor is not one this dashboard gave."}
