@@ -8,6 +8,7 @@
 //	go run ./scripts/storebench -store /tmp/bench-store.db
 //	go run ./scripts/storebench -store 'postgres://…' -images 10000
 //	go run ./scripts/storebench -store /tmp/s.db -fill-only   # a 10,000-image store for other benchmarks
+//	go run ./scripts/storebench -store /tmp/copy.db -dashboard # time the dashboard's pages over it
 //
 // The inventories are scans (without a DB) of the images in testdata/,
 // of bench/images (scripts/bench.sh --prepare) when present, of root
@@ -55,6 +56,7 @@ type config struct {
 	dsn, work, bench, shared string
 	images, tags, runs       int
 	fillOnly, skipFill, full bool
+	dashboard                bool
 }
 
 func run() error {
@@ -69,6 +71,7 @@ func run() error {
 	flag.BoolVar(&c.fillOnly, "fill-only", false, "fill the store and stop")
 	flag.BoolVar(&c.skipFill, "skip-fill", false, "measure a store filled before")
 	flag.BoolVar(&c.full, "full", true, "measure a full re-evaluation too")
+	flag.BoolVar(&c.dashboard, "dashboard", false, "time the dashboard's pages over a store filled before (writes the queue's tables: give a copy)")
 	cpu := flag.String("cpuprofile", "", "write a CPU profile of the measurements to this file")
 	flag.Parse()
 	if *cpu != "" {
@@ -102,6 +105,9 @@ func run() error {
 		return err
 	}
 	defer st.Close()
+	if c.dashboard {
+		return benchDashboard(ctx, c, st, db1)
+	}
 	f := newFleet(srcs, apps, c.images, c.tags)
 	m, err := scan.NewRematcher(ctx, scan.Options{DBPath: db1, Version: "storebench"})
 	if err != nil {
