@@ -19,6 +19,7 @@ import (
 	"github.com/customs-scanner/customs/internal/shareddata"
 	"github.com/customs-scanner/customs/internal/store"
 	"github.com/customs-scanner/customs/internal/store/backend"
+	"github.com/customs-scanner/customs/internal/vulndb"
 	"github.com/customs-scanner/customs/internal/vulndb/build"
 )
 
@@ -117,22 +118,34 @@ func serveDashboard(t *testing.T) *dashboardSite {
 	return site
 }
 
-// firstAffecting returns the first finding of r that affects it, in a
-// layer, with a CVE ID or alias, and that CVE.
-func firstAffecting(t *testing.T, r *report.Report) (report.Finding, string) {
+// worstAffecting returns the most severe finding of r that affects it,
+// in a layer, with a CVE ID or alias, and that CVE.
+func worstAffecting(t *testing.T, r *report.Report) (report.Finding, string) {
 	t.Helper()
+	var (
+		worst report.Finding
+		cve   string
+		rank  = -1
+	)
 	for _, f := range r.Findings {
 		if !report.Affects(f.Status) || f.Layer == "" {
 			continue
 		}
+		n, _ := vulndb.SeverityRank(f.Severity)
+		if n <= rank {
+			continue
+		}
 		for _, id := range append([]string{f.VulnerabilityID}, f.Aliases...) {
 			if strings.HasPrefix(id, "CVE-") {
-				return f, id
+				worst, cve, rank = f, id, n
+				break
 			}
 		}
 	}
-	t.Fatalf("%s has no finding with a CVE to follow", r.Target.Ref)
-	return report.Finding{}, ""
+	if cve == "" {
+		t.Fatalf("%s has no finding with a CVE to follow", r.Target.Ref)
+	}
+	return worst, cve
 }
 
 // TestDashboardInChromium serves the dashboard with customs serve over a
@@ -156,7 +169,7 @@ func TestDashboardInChromium(t *testing.T) {
 	b := newBrowser(t, chromium, site.url)
 	t.Logf("store and server ready in %v, Chromium started in %v", served.Sub(began).Round(time.Millisecond), time.Since(served).Round(time.Millisecond))
 
-	finding, vuln := firstAffecting(t, site.app)
+	finding, vuln := worstAffecting(t, site.app)
 	pkg := finding.PackageName
 	app, untrusted := site.app.Target.Digest(), site.untrusted.Target.Digest()
 	layerPath := "/images/" + app + "/layers/" + finding.Layer
@@ -276,6 +289,7 @@ func TestDashboardInChromium(t *testing.T) {
 		b.check(t, "package")
 
 		for _, p := range []struct{ path, name, h1 string }{
+			{"/images", "images", ""}, {"/hosts", "hosts", ""},
 			{"/feeds", "feeds", ""}, {"/jobs", "jobs", ""}, {"/notifications", "notifications", ""},
 			{"/search?q=musl", "search", "Search: musl"}, {"/search", "search-empty", "Search"},
 		} {
