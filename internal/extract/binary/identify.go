@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"sync"
 )
 
 // MaxSize is the largest file Identify examines; larger ones are skipped.
@@ -67,27 +68,28 @@ var binaryRules = []gated{
 	{"rust", rust, [][]string{{"rustc_metadata"}, {"rustc "}}},
 }
 
-// possible reports whether every need of g occurs in one of spans.
-func (g gated) possible(spans [][]byte) bool {
+// possible reports whether every need of g is among the texts found in
+// the data (ruleTexts).
+func (g gated) possible(found []bool) bool {
+	ts := ruleTexts()
 	for _, alts := range g.need {
-		found := false
+		ok := false
 		for _, t := range alts {
-			for _, s := range spans {
-				if bytes.Contains(s, []byte(t)) {
-					found = true
-					break
-				}
-			}
-			if found {
+			if found[ts.index[t]] {
+				ok = true
 				break
 			}
 		}
-		if !found {
+		if !ok {
 			return false
 		}
 	}
 	return true
 }
+
+// ruleTexts is the set of every text the binary rules need, built on
+// first use.
+var ruleTexts = sync.OnceValue(func() *textSet { return newTextSet(textsOf(binaryRules)) })
 
 // Identify returns the products that path's content is, or contains: for
 // executables and shared objects (ELF, or any content starting with a
@@ -109,15 +111,21 @@ func Identify(path string, content []byte) ([]Finding, error) {
 	if !isBinary(content) {
 		return nil, nil
 	}
-	// The rules' texts are looked for in the sections where they are; the
-	// sections are joined only for a rule that can match (few files).
+	// The rules' texts are looked for in the sections where they are, all
+	// in one pass; the sections are joined only for a rule that can match
+	// (few files).
 	spans, whole := dataSections(content)
+	ts := ruleTexts()
+	found := make([]bool, len(ts.texts))
+	for _, s := range spans {
+		ts.find(s, found)
+	}
 	var (
 		out  []Finding
 		data []byte
 	)
 	for _, r := range binaryRules {
-		if !r.possible(spans) {
+		if !r.possible(found) {
 			continue
 		}
 		if data == nil {
