@@ -37,12 +37,15 @@ func (e errFindings) Error() string { return e.msg }
 
 // Main runs customs with args (without the program name) and returns the exit code.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	root := newRoot(stdout, stderr)
+	root, g := newRoot(stdout, stderr)
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
+	if perr := g.stopProfile(); perr != nil && err == nil {
+		err = perr
+	}
 	if err == nil {
 		return ExitOK
 	}
@@ -68,9 +71,13 @@ type globals struct {
 	stderr   io.Writer
 
 	configPath string // --config, read by config()
+
+	cpuProfile string       // --cpuprofile (hidden)
+	traceFile  string       // --trace (hidden)
+	profiling  func() error // stops them; set while they are written
 }
 
-func newRoot(stdout, stderr io.Writer) *cobra.Command {
+func newRoot(stdout, stderr io.Writer) (*cobra.Command, *globals) {
 	g := &globals{stderr: stderr}
 	root := &cobra.Command{
 		Use:   "customs",
@@ -92,18 +99,20 @@ Quick start:
 	root.PersistentFlags().BoolVar(&g.debug, "debug", false, "log debug information to stderr")
 	root.PersistentFlags().StringVar(&g.store, "store", "", "the store scan and audit record into and where, spread and history read (default: $CUSTOMS_STORE, else store from the config file; see docs/store.md)")
 	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "print no progress and no warnings, only errors and the gate's verdict")
-	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
+	g.profileFlags(root.PersistentFlags())
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		if g.quiet {
 			// Main still prints the error and --fail-on's verdict on
 			// its own stderr.
 			root.SetErr(io.Discard)
 		}
+		return g.startProfile()
 	}
 	root.AddCommand(newScanCmd(g), newSBOMCmd(g), newConvertCmd(g), newDBCmd(g), newVexCmd(time.Now), newVersionCmd(), newAuditCmd(g), newExplainCmd(g), newRecordCmd(g),
 		newWhereCmd(g), newSpreadCmd(g), newHistoryCmd(g), newImagesCmd(g), newStoreCmd(g), newTokenCmd(g))
 	root.AddCommand(newReevaluateCmd(g), newNotifyCmd(g), newDriftCmd(g), newServeCmd(g), newWorkerCmd(g))
 	refuseUnknown(root)
-	return root
+	return root, g
 }
 
 // refuseUnknown makes every command that only groups subcommands fail on an
