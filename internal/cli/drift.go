@@ -37,6 +37,7 @@ type driftFlags struct {
 	scanners        []string
 	secretConfig    string
 	skipDB          bool
+	changes         string
 }
 
 func newDriftCmd(g *globals) *cobra.Command {
@@ -92,6 +93,7 @@ Exit codes: 0 no gate failed, 1 --fail-on matched a change, 2 error.`,
 	fl.StringSliceVar(&f.scanners, "scanners", []string{"vuln", "secret"}, "what to look for besides file and package changes: vuln (findings the drift brought in), secret (secrets in written files)")
 	fl.StringVar(&f.secretConfig, "secret-config", "", "YAML file that adds, replaces or disables secret rules (see docs/secrets.md)")
 	fl.BoolVar(&f.skipDB, "skip-db", false, "do not match vulnerabilities")
+	fl.StringVar(&f.changes, "changes", drift.ChangesAuto, "where a container's changes come from: engine (GET /containers/{id}/changes), export (its export compared with the image), auto (the engine's with overlay2, else the export's; docs/drift.md)")
 	return cmd
 }
 
@@ -107,7 +109,12 @@ func runDrift(cmd *cobra.Command, g *globals, f *driftFlags, ref string) error {
 	if err != nil {
 		return err
 	}
-	opts := drift.Options{DockerHost: f.dockerHost, Against: f.against, Severities: map[string]string{}}
+	switch f.changes {
+	case drift.ChangesAuto, drift.ChangesEngine, drift.ChangesExport:
+	default:
+		return fmt.Errorf("--changes %q: want auto, engine or export", f.changes)
+	}
+	opts := drift.Options{DockerHost: f.dockerHost, Against: f.against, Severities: map[string]string{}, Changes: f.changes}
 	for k, v := range cfg.Drift.Severity {
 		opts.Severities[k] = v
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/customs-scanner/customs/internal/dockerengine"
 	"github.com/customs-scanner/customs/internal/scan"
@@ -231,6 +234,27 @@ func TestDriftDockerEngine(t *testing.T) {
 		}
 		if sr.Verdict == nil || !sr.Verdict.Failed {
 			t.Errorf("--fail-on critical: verdict %+v, want failed (ld.so.preload)", sr.Verdict)
+		}
+	})
+
+	t.Run("export and engine agree", func(t *testing.T) {
+		// The changes told from the export (the default on a storage
+		// driver that keeps no record of them) are the engine's.
+		items := func(mode string) []string {
+			o := opts
+			o.Changes = mode
+			r := one(t, changed, o)
+			var out []string
+			for _, f := range r.Files {
+				out = append(out, fmt.Sprintf("%s %s %s %s %s", f.Path, f.Change, f.Kind, f.Integrity, f.Digest))
+			}
+			for _, it := range r.Drift {
+				out = append(out, it.Kind+" "+it.Severity+" "+it.Subject)
+			}
+			return out
+		}
+		if diff := cmp.Diff(items(ChangesEngine), items(ChangesExport)); diff != "" {
+			t.Errorf("changes from the engine (-) and from the export (+):\n%s", diff)
 		}
 	})
 

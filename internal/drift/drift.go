@@ -56,7 +56,26 @@ type Options struct {
 	// Against is compared with its last snapshot there, and a report
 	// names the stored snapshot of the image it was compared with.
 	Store Stored
+
+	// Changes says where a container's changes come from: ChangesEngine
+	// (GET /containers/{id}/changes), ChangesExport (the export itself,
+	// compared with the image), or ChangesAuto ("" too): the engine's
+	// when its storage driver keeps them apart (overlay2), else the
+	// export's, which then costs one walk of the filesystem instead of
+	// the engine's two.
+	Changes string
+
+	// only, in tests, keeps the containers of docker: and docker:all
+	// that are the test's (the engine may run others').
+	only func(Container) bool
 }
+
+// Where a container's changes come from (Options.Changes).
+const (
+	ChangesAuto   = "auto"
+	ChangesEngine = "engine"
+	ChangesExport = "export"
+)
 
 // Stored is what drift reads of the store: a subject's current snapshot
 // (an image by its image ID, a host by its machine-id), store.ErrNotFound
@@ -118,6 +137,9 @@ func Containers(ctx context.Context, ref string, opts Options) (reports []*Repor
 		if list, err = eng.containers(ctx, ref == "all"); err != nil {
 			return nil, nil, err
 		}
+		if opts.only != nil {
+			list = slices.DeleteFunc(list, func(c Container) bool { return !opts.only(c) })
+		}
 		if len(list) == 0 {
 			return nil, nil, nil
 		}
@@ -128,8 +150,19 @@ func Containers(ctx context.Context, ref string, opts Options) (reports []*Repor
 		}
 		list = []Container{c}
 	}
+	mode := opts.Changes
+	if mode == "" || mode == ChangesAuto {
+		driver, err := eng.driver(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		mode = ChangesExport
+		if slices.Contains(recordsChanges, driver) {
+			mode = ChangesEngine
+		}
+	}
 	for _, c := range list {
-		r, err := container(ctx, eng, c, opts)
+		r, err := container(ctx, eng, c, mode, opts)
 		if err != nil {
 			if ref != "" && ref != "all" {
 				return nil, nil, err
@@ -143,21 +176,24 @@ func Containers(ctx context.Context, ref string, opts Options) (reports []*Repor
 }
 
 // container reports one container's drift.
-func container(ctx context.Context, eng *engine, c Container, opts Options) (*Report, error) {
+func container(ctx context.Context, eng *engine, c Container, mode string, opts Options) (*Report, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// The engine computes the changes while the image is read: on a
-	// storage driver without a record of them (fuse-overlayfs, vfs) it
-	// walks the whole filesystem.
+	// The engine computes the changes while the image is read (in
+	// ChangesEngine mode).
 	type listed struct {
 		changes map[string]string
 		err     error
 	}
 	lc := make(chan listed, 1)
-	go func() {
-		m, err := eng.changes(ctx, c.ID)
-		lc <- listed{m, err}
-	}()
+	if mode == ChangesEngine {
+		go func() {
+			m, err := eng.changes(ctx, c.ID)
+			lc <- listed{m, err}
+		}()
+	} else {
+		lc <- listed{}
+	}
 	var (
 		up     *upper
 		done   chan error
@@ -182,12 +218,16 @@ func container(ctx context.Context, eng *engine, c Container, opts Options) (*Re
 	if opts.Against != "" {
 		against = target.Parse(opts.Against)
 	}
-	open := func(ctx context.Context) (io.ReadCloser, error) {
+	open := func(ctx context.Context, base *layerfs.FS) (io.ReadCloser, error) {
 		m, err := changes()
 		if err != nil {
 			return nil, err
 		}
-		up = newUpper(m)
+		if mode == ChangesEngine {
+			up = newUpper(m)
+		} else {
+			up = newExportUpper(base, c.Created)
+		}
 		body, err := eng.export(ctx, c.ID)
 		if err != nil {
 			return nil, err
@@ -322,6 +362,9 @@ func (r *Report) files(up *upper, base *layerfs.FS, ig ignorer, sev map[string]s
 					evidence = append(evidence, fmt.Sprintf("%s %s recorded by %s for %s; content has %s", own.Algorithm, own.Digest, own.Manager, own.Package, e.SHA256))
 				}
 			}
+		}
+		if up.byTime[p] && f.Integrity == "ok" {
+			continue // written again with the content its package installed
 		}
 		if e != nil && e.Exec != "" && change != Deleted && f.Integrity != "ok" {
 			newExec := change == Added || e.Exec == "elf" || e.Exec == "script" ||

@@ -32,6 +32,9 @@ type Container struct {
 	ImageID string
 	State   string
 	Running bool
+	// Created is when the container was created: a file of its export
+	// written later changed since.
+	Created time.Time
 }
 
 // engine is the Docker Engine API, as drift uses it.
@@ -106,6 +109,7 @@ func (e *engine) containers(ctx context.Context, all bool) ([]Container, error) 
 		Image   string   `json:"Image"`
 		ImageID string   `json:"ImageID"`
 		State   string   `json:"State"`
+		Created int64    `json:"Created"`
 	}
 	if err := e.getJSON(ctx, p, &list); err != nil {
 		return nil, fmt.Errorf("list containers: %w", err)
@@ -116,7 +120,8 @@ func (e *engine) containers(ctx context.Context, all bool) ([]Container, error) 
 		if len(c.Names) > 0 {
 			name = strings.TrimPrefix(c.Names[0], "/")
 		}
-		out = append(out, Container{ID: c.ID, Name: name, Image: c.Image, ImageID: c.ImageID, State: c.State, Running: c.State == "running"})
+		out = append(out, Container{ID: c.ID, Name: name, Image: c.Image, ImageID: c.ImageID, State: c.State, Running: c.State == "running",
+			Created: time.Unix(c.Created, 0)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
@@ -125,10 +130,11 @@ func (e *engine) containers(ctx context.Context, all bool) ([]Container, error) 
 // inspect returns the container named or identified by ref.
 func (e *engine) inspect(ctx context.Context, ref string) (Container, error) {
 	var ins struct {
-		ID     string `json:"Id"`
-		Name   string `json:"Name"`
-		Image  string `json:"Image"` // the image ID
-		Config struct {
+		ID      string    `json:"Id"`
+		Name    string    `json:"Name"`
+		Created time.Time `json:"Created"`
+		Image   string    `json:"Image"` // the image ID
+		Config  struct {
 			Image string `json:"Image"`
 		} `json:"Config"`
 		State struct {
@@ -143,7 +149,24 @@ func (e *engine) inspect(ctx context.Context, ref string) (Container, error) {
 		return Container{}, fmt.Errorf("inspect container %s: %w", ref, err)
 	}
 	return Container{ID: ins.ID, Name: strings.TrimPrefix(ins.Name, "/"), Image: ins.Config.Image, ImageID: ins.Image,
-		State: ins.State.Status, Running: ins.State.Running}, nil
+		State: ins.State.Status, Running: ins.State.Running, Created: ins.Created}, nil
+}
+
+// recordsChanges are the storage drivers that keep a container's changes
+// apart (an upper directory), whose GET /changes reads just them. Others
+// (fuse-overlayfs, vfs, btrfs, zfs, ...) compare the container's whole
+// filesystem with its image's, which costs more than its export.
+var recordsChanges = []string{"overlay2", "overlay", "aufs"}
+
+// driver returns the engine's storage driver.
+func (e *engine) driver(ctx context.Context) (string, error) {
+	var info struct {
+		Driver string `json:"Driver"`
+	}
+	if err := e.getJSON(ctx, "/info", &info); err != nil {
+		return "", fmt.Errorf("engine info: %w", err)
+	}
+	return info.Driver, nil
 }
 
 // Change kinds of GET /containers/{id}/changes.

@@ -18,6 +18,9 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"time"
+
+	"github.com/customs-scanner/customs/internal/layerfs"
 )
 
 // maxDBFile bounds one package-manager record read from the export (a
@@ -61,15 +64,123 @@ type upper struct {
 	entries int // entries of the export
 	// skipped are package-manager records too large to read.
 	skipped []string
+
+	// base, when set, is the image's filesystem: the changes are told
+	// from the export itself (changes starts empty), by comparing each
+	// entry with the image's, as the engine's GET /changes does on a
+	// storage driver that keeps no record of them, but without the
+	// engine's second walk of the whole filesystem. An entry whose type,
+	// permissions, owner, size or link target differ changed; so did a
+	// regular file written after created (its content may differ at the
+	// same size). A path of the image the export lacks was deleted.
+	base    *layerfs.FS
+	created time.Time
+	// seen are the export's paths; regs its regular files' sizes and
+	// whether they changed, for the hard links to them.
+	seen map[string]struct{}
+	regs map[string]regular
+	// byTime are the files told changed by their time alone: the
+	// package manager's record may show their content is the image's.
+	byTime map[string]bool
+}
+
+// regular is what a hard link to a regular file of the export needs.
+type regular struct {
+	size    int64
+	changed bool
 }
 
 func newUpper(changes map[string]string) *upper {
 	return &upper{changes: changes, files: map[string]*exported{}, owners: map[string]owned{}, aliases: map[string]string{}}
 }
 
+// newExportUpper is an upper that tells the changes from the export and
+// the image's filesystem base (see upper.base).
+func newExportUpper(base *layerfs.FS, created time.Time) *upper {
+	u := newUpper(map[string]string{})
+	u.base, u.created = base, created
+	u.seen, u.regs, u.byTime = map[string]struct{}{}, map[string]regular{}, map[string]bool{}
+	return u
+}
+
+// mtimeSlack allows for a file written as the container was created (its
+// init layer) with a clock coarser than the engine's.
+const mtimeSlack = 2 * time.Second
+
+// classify tells whether the export's entry hdr at p changed from the
+// image: the change and true, or "" and false.
+func (u *upper) classify(p string, hdr *tar.Header) (string, bool) {
+	u.seen[p] = struct{}{}
+	for q := path.Dir(p); q != "."; q = path.Dir(q) {
+		if _, ok := u.seen[q]; ok {
+			break
+		}
+		u.seen[q] = struct{}{} // a parent the export implies
+	}
+	fi, err := u.base.Lstat(p)
+	if err != nil {
+		if hdr.Typeflag == tar.TypeReg {
+			u.regs[p] = regular{size: hdr.Size, changed: true}
+		}
+		return Added, true
+	}
+	e, _ := fi.Sys().(layerfs.Entry)
+	mode := hdr.FileInfo().Mode()
+	meta := mode.Perm()|mode&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky) != fi.Mode().Perm()|fi.Mode()&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky) ||
+		hdr.Uid != e.UID || hdr.Gid != e.GID
+	late := !u.created.IsZero() && hdr.ModTime.After(u.created.Add(-mtimeSlack))
+	switch hdr.Typeflag {
+	case tar.TypeDir:
+		if !fi.IsDir() || meta {
+			return Changed, true
+		}
+		return "", false // a directory's time changes with its entries
+	case tar.TypeSymlink:
+		if fi.Mode()&fs.ModeSymlink == 0 || hdr.Linkname != e.Linkname || meta {
+			return Changed, true
+		}
+		return "", false
+	case tar.TypeReg:
+		changed := !fi.Mode().IsRegular() || hdr.Size != fi.Size() || meta
+		if !changed && late {
+			changed = true
+			u.byTime[p] = true
+		}
+		u.regs[p] = regular{size: hdr.Size, changed: changed}
+		if changed {
+			return Changed, true
+		}
+		return "", false
+	case tar.TypeLink:
+		lp, _ := cleanPath(hdr.Linkname)
+		t, ok := u.regs[lp]
+		if !ok || t.changed || !fi.Mode().IsRegular() || t.size != fi.Size() || meta {
+			return Changed, true
+		}
+		return "", false
+	}
+	if fi.Mode()&fs.ModeType != mode&fs.ModeType || meta {
+		return Changed, true
+	}
+	return "", false
+}
+
+// deletions adds the image's paths the export lacks as deleted.
+func (u *upper) deletions() {
+	u.base.Entries(func(p string, _ layerfs.Entry, _ int) bool {
+		if _, ok := u.seen[p]; !ok {
+			u.changes[p] = Deleted
+		}
+		return true
+	})
+}
+
 // relevant reports whether a package record of p matters: p changed, or a
 // directory above it was deleted.
 func (u *upper) relevant(p string) bool {
+	if u.base != nil {
+		return true // the changes are known at the end (prune)
+	}
 	if _, ok := u.changes[p]; ok {
 		return true
 	}
@@ -115,9 +226,18 @@ func (u *upper) run(ctx context.Context, r io.Reader, w io.Writer) error {
 				u.aliases[p] = t
 			}
 		}
-		kind, changed := u.changes[p]
-		if changed && kind == Deleted {
-			changed = false // present again: the changes were read before the export
+		var kind string
+		var changed bool
+		if u.base != nil {
+			kind, changed = u.classify(p, hdr)
+			if changed {
+				u.changes[p] = kind
+			}
+		} else {
+			kind, changed = u.changes[p]
+			if changed && kind == Deleted {
+				changed = false // present again: the changes were read before the export
+			}
 		}
 		var body io.Reader = tr
 		if hdr.Typeflag == tar.TypeReg && isPackageDB(p) {
@@ -171,10 +291,19 @@ func (u *upper) run(ctx context.Context, r io.Reader, w io.Writer) error {
 		u.files[p] = e
 	}
 	// Deletions as OCI whiteouts, so the layer over the image is the
-	// container's filesystem.
+	// container's filesystem (one for a deleted directory, not for each
+	// path under it).
+	if u.base != nil {
+		u.deletions()
+		for p := range u.owners {
+			if _, ok := u.changes[p]; !ok {
+				delete(u.owners, p)
+			}
+		}
+	}
 	var deleted []string
 	for p, k := range u.changes {
-		if k == Deleted {
+		if k == Deleted && (u.base == nil || u.changes[path.Dir(p)] != Deleted) {
 			deleted = append(deleted, p)
 		}
 	}

@@ -8,10 +8,12 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/customs-scanner/customs/internal/inventory"
+	"github.com/customs-scanner/customs/internal/layerfs"
 )
 
 type entry struct {
@@ -159,4 +161,135 @@ func TestDiffPackages(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("diffPackages (-want +got):\n%s", diff)
 	}
+}
+
+// TestUpperExport tells the changes from the export and the image: added,
+// deleted (a directory with its files, one whiteout), a size change, a
+// permission change, a same-size rewrite after the container was created,
+// a hard link to a changed file, a retargeted symlink; nothing for entries
+// as the image has them, old or with a directory's new time.
+func TestUpperExport(t *testing.T) {
+	created := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	old, late := created.Add(-24*time.Hour), created.Add(time.Hour)
+	image := []entry{
+		{name: "bin", typ: tar.TypeSymlink, link: "usr/bin"},
+		{name: "etc/", typ: tar.TypeDir, mode: 0o755},
+		{name: "etc/motd", body: "hello", mode: 0o644},
+		{name: "etc/issue", body: "Debian", mode: 0o644},
+		{name: "etc/alternatives/", typ: tar.TypeDir, mode: 0o755},
+		{name: "etc/alternatives/pager", typ: tar.TypeSymlink, link: "/bin/more"},
+		{name: "usr/bin/ls", body: "\x7fELF ls", mode: 0o755},
+		{name: "usr/bin/cat", body: "\x7fELF cat", mode: 0o755},
+		{name: "usr/bin/dir", body: "\x7fELF dir", mode: 0o755},
+		{name: "usr/bin/vdir", typ: tar.TypeLink, link: "usr/bin/dir", mode: 0o755},
+		{name: "usr/bin/perl", body: "\x7fELF perl", mode: 0o755},
+		{name: "usr/bin/perl5", typ: tar.TypeLink, link: "usr/bin/perl", mode: 0o755},
+		{name: "usr/bin/tool", body: "#!/bin/sh\n", mode: 0o644},
+		{name: "usr/share/man/ls.1", body: "ls", mode: 0o644},
+		{name: "usr/share/doc/", typ: tar.TypeDir, mode: 0o755},
+		{name: "usr/share/doc/a", body: "a", mode: 0o644},
+		{name: "usr/share/doc/b", body: "b", mode: 0o644},
+		{name: "var/lib/dpkg/info/coreutils.md5sums", mode: 0o644,
+			body: md5hex("\x7fELF ls") + "  bin/ls\n" + md5hex("\x7fELF cat") + "  bin/cat\n" + md5hex("a") + "  usr/share/doc/a\n" + md5hex("\x7fELF dir") + "  usr/bin/dir\n"},
+	}
+	l, err := layerfs.Analyze(t.Context(), bytes.NewReader(exportTar(t, image)), layerfs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := layerfs.Merge([]*layerfs.Layer{l})
+	times := map[string]time.Time{"etc/": late, "usr/bin/cat": late, "usr/bin/dir": late, "usr/local/bin/x": late}
+	export := exportTarTimes(t, []entry{
+		{name: "bin", typ: tar.TypeSymlink, link: "usr/bin"},
+		{name: "etc/", typ: tar.TypeDir, mode: 0o755},
+		{name: "etc/motd", body: "hello, world", mode: 0o644},
+		{name: "etc/issue", body: "Debian", mode: 0o644},
+		{name: "etc/alternatives/", typ: tar.TypeDir, mode: 0o755},
+		{name: "etc/alternatives/pager", typ: tar.TypeSymlink, link: "/bin/less"},
+		{name: "usr/bin/ls", body: "\x7fELF ls", mode: 0o4755},
+		{name: "usr/bin/cat", body: "\x7fELF cat", mode: 0o755}, // written again, same content
+		{name: "usr/bin/dir", body: "\x7fELF DIR", mode: 0o755}, // same size, new content
+		{name: "usr/bin/vdir", typ: tar.TypeLink, link: "usr/bin/dir", mode: 0o755},
+		{name: "usr/bin/perl", body: "\x7fELF perl", mode: 0o755},
+		{name: "usr/bin/perl5", typ: tar.TypeLink, link: "usr/bin/perl", mode: 0o755},
+		{name: "usr/bin/tool", body: "#!/bin/sh\n", mode: 0o644},
+		{name: "usr/local/bin/x", body: "\x7fELF x", mode: 0o755},
+		{name: "usr/share/man/ls.1", body: "ls", mode: 0o644},
+		{name: "var/lib/dpkg/info/coreutils.md5sums", mode: 0o644,
+			body: md5hex("\x7fELF ls") + "  bin/ls\n" + md5hex("\x7fELF cat") + "  bin/cat\n" + md5hex("a") + "  usr/share/doc/a\n" + md5hex("\x7fELF dir") + "  usr/bin/dir\n"},
+	}, times, old)
+	up := newExportUpper(base, created)
+	var layer bytes.Buffer
+	if err := up.run(t.Context(), bytes.NewReader(export), &layer); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"etc/motd": Changed, "etc/alternatives/pager": Changed, "usr/bin/ls": Changed, "usr/bin/cat": Changed,
+		"usr/bin/dir": Changed, "usr/bin/vdir": Changed, "usr/local/bin/x": Added, // usr/local/bin: implied, not an entry
+		"usr/share/doc": Deleted, "usr/share/doc/a": Deleted, "usr/share/doc/b": Deleted,
+	}
+	if diff := cmp.Diff(want, up.changes); diff != "" {
+		t.Errorf("changes (-want +got):\n%s", diff)
+	}
+	if !up.byTime["usr/bin/cat"] || !up.byTime["usr/bin/dir"] || up.byTime["etc/motd"] {
+		t.Errorf("byTime %v, want usr/bin/cat and usr/bin/dir", up.byTime)
+	}
+	if o := up.owners["usr/bin/cat"]; !o.matches(up.files["usr/bin/cat"]) {
+		t.Errorf("usr/bin/cat: owner %+v does not match; it was written with its package's content", o)
+	}
+	if o := up.owners["usr/bin/dir"]; o.Package != "coreutils" || o.matches(up.files["usr/bin/dir"]) {
+		t.Errorf("usr/bin/dir: owner %+v, want coreutils and a mismatch", o)
+	}
+	if _, ok := up.owners["usr/share/doc/a"]; !ok {
+		t.Error("no record of the deleted usr/share/doc/a")
+	}
+	if _, ok := up.owners["usr/bin/perl"]; ok {
+		t.Error("a record of the unchanged usr/bin/perl is kept")
+	}
+	var whiteouts []string
+	tr := tar.NewReader(&layer)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(h.Name, ".wh.") {
+			whiteouts = append(whiteouts, h.Name)
+		}
+	}
+	if diff := cmp.Diff([]string{"usr/share/.wh.doc"}, whiteouts); diff != "" {
+		t.Errorf("whiteouts (-want +got):\n%s", diff)
+	}
+}
+
+// exportTarTimes is exportTar with modification times: times[name], else
+// def.
+func exportTarTimes(t *testing.T, entries []entry, times map[string]time.Time, def time.Time) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, e := range entries {
+		h := &tar.Header{Name: e.name, Mode: e.mode, Typeflag: e.typ, Linkname: e.link, ModTime: def}
+		if tm, ok := times[e.name]; ok {
+			h.ModTime = tm
+		}
+		if h.Typeflag == 0 {
+			h.Typeflag = tar.TypeReg
+		}
+		if h.Typeflag == tar.TypeReg {
+			h.Size = int64(len(e.body))
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write([]byte(e.body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }

@@ -40,7 +40,9 @@ type Overlaid struct {
 // stored: what a container wrote since it started (a deletion is an OCI
 // whiteout). Inventory, secrets (of the upper layer only) and matching are
 // the scan's; the gate is the caller's, whose findings are not the scan's.
-func Overlay(ctx context.Context, t target.Ref, upper func(ctx context.Context) (io.ReadCloser, error), opts Options) (*Overlaid, error) {
+// upper is given the image's filesystem (metadata of every entry), read
+// before the stream is opened, to tell the changes from it.
+func Overlay(ctx context.Context, t target.Ref, upper func(ctx context.Context, base *layerfs.FS) (io.ReadCloser, error), opts Options) (*Overlaid, error) {
 	if err := image.Check(t); err != nil {
 		return nil, err
 	}
@@ -67,7 +69,21 @@ func Overlay(ctx context.Context, t target.Ref, upper func(ctx context.Context) 
 		return nil, fmt.Errorf("%s is a root filesystem, not an image: a container's changes go over an image's layers", t)
 	}
 
-	rc, err := upper(ctx)
+	layers := make([]*layerfs.Layer, len(scans), len(scans)+1)
+	infos := make([]extract.LayerInfo, len(scans), len(scans)+1)
+	for i, sc := range scans {
+		layers[i] = sc.layer
+		if i < len(meta.Layers) {
+			infos[i] = extract.LayerInfo{DiffID: sc.layer.DiffID, CreatedBy: meta.Layers[i].CreatedBy}
+		}
+	}
+	eopts := extract.Options{KeepOwned: opts.KeepOwned}
+	baseInv, err := extract.Run(ctx, layers, infos, a.exts, eopts)
+	if err != nil {
+		return nil, err
+	}
+
+	rc, err := upper(ctx, baseInv.FS)
 	if err != nil {
 		return nil, err
 	}
@@ -81,21 +97,8 @@ func Overlay(ctx context.Context, t target.Ref, upper func(ctx context.Context) 
 		return nil, fmt.Errorf("read the container's changes: %w", err)
 	}
 
-	layers := make([]*layerfs.Layer, len(scans), len(scans)+1)
-	infos := make([]extract.LayerInfo, len(scans), len(scans)+1)
-	for i, sc := range scans {
-		layers[i] = sc.layer
-		if i < len(meta.Layers) {
-			infos[i] = extract.LayerInfo{DiffID: sc.layer.DiffID, CreatedBy: meta.Layers[i].CreatedBy}
-		}
-	}
 	now := opts.now()
 	ref := t.String()
-	eopts := extract.Options{KeepOwned: opts.KeepOwned}
-	baseInv, err := extract.Run(ctx, layers, infos, a.exts, eopts)
-	if err != nil {
-		return nil, err
-	}
 	upperInfo := extract.LayerInfo{DiffID: top.DiffID, CreatedBy: UpperCreatedBy}
 	topInv, err := extract.Run(ctx, append(layers, top), append(infos, upperInfo), a.exts, eopts)
 	if err != nil {
