@@ -3,18 +3,21 @@
 # a DB built from the shared advisory feeds), on two real Debian bookworm images, against
 # the cost of merely reading them; with --peers, also against Trivy. See docs/benchmarks.md.
 #
-#   scripts/bench.sh [--work DIR] [--runs N] [--quick] [--prepare] [--peers]
+#   scripts/bench.sh [--work DIR] [--runs N] [--quick] [--prepare] [--peers] [--drift]
 #
 # --prepare builds the root file systems and images the tests read (bench/rootfs/full, and
 # both images: the full one and the 1.2 GB large one) and
 # stops; CI runs it. --quick measures a 200 MB minbase image only. --peers builds Trivy
 # v0.74.0 and times it and customs alternately on the same archives, cold and warm.
+# --drift times `customs drift` of a container of the full image (loaded into the Docker
+# Engine, changed with docker exec) against `docker export` of it to /dev/null, instead of
+# the scans (docs/drift.md).
 # Needs root, apt and network access to the Go module proxy and Debian's archive.
 # The root file systems, images and Trivy are cached under the work dir.
 set -euo pipefail
 
 usage() {
-	sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
 	exit "${1:-2}"
 }
 
@@ -23,6 +26,7 @@ runs=3
 quick=0
 prepare=0
 peers=0
+drift=0
 while (($#)); do
 	case $1 in
 	--work) work=${2:?--work needs a directory}; shift 2 ;;
@@ -32,6 +36,7 @@ while (($#)); do
 	--quick) quick=1; shift ;;
 	--prepare) prepare=1; shift ;;
 	--peers) peers=1; shift ;;
+	--drift) drift=1; shift ;;
 	-h | --help) usage 0 ;;
 	*) echo "unknown argument: $1" >&2; usage ;;
 	esac
@@ -184,10 +189,12 @@ PY
 	if [[ -e $top/srv/app/.customs-bench-npm ]]; then stamp="$stamp + npm app"; fi
 	make_images debian-bookworm "$top" "$cmd" "$stamp"
 	images+=(debian-bookworm)
-	cmd="apt-get install -y --no-install-recommends ${large_packages[*]} && apt-get clean && rm -rf /var/lib/apt/lists/*"
-	make_rootfs large "$cmd"
-	make_images debian-bookworm-large "$work/rootfs/large" "$cmd" "large: $cmd"
-	images+=(debian-bookworm-large)
+	if ((!drift)); then # --drift reads the full image only
+		cmd="apt-get install -y --no-install-recommends ${large_packages[*]} && apt-get clean && rm -rf /var/lib/apt/lists/*"
+		make_rootfs large "$cmd"
+		make_images debian-bookworm-large "$work/rootfs/large" "$cmd" "large: $cmd"
+		images+=(debian-bookworm-large)
+	fi
 fi
 
 if ((prepare)); then
@@ -261,6 +268,60 @@ summarize() {
 		log "$key: wall $(tr '\n' ' ' <"$res/$key.ms")ms, cpu $(tr '\n' ' ' <"$res/$key.cpu")ms, peak RSS ${rss[$key]} KB"
 	done
 }
+
+# --drift: `customs drift docker:C` (its default scanners vuln,secret and table output) of a
+# container of the first image against `docker export C >/dev/null`, alternately. The image
+# is loaded into the engine; the container runs `sleep` and is changed as an attacker or a
+# run-time install would: a package file patched, a binary dropped, an account added, a
+# package file deleted, a 20 MB file written. The first drift reads the image too (cold);
+# the others find it in the layer cache (warm), which is what the target is about.
+if ((drift)); then
+	command -v docker >/dev/null || die "--drift needs the docker CLI and a Docker Engine"
+	name=${images[0]}
+	plain=$work/images/$name-plain.tar
+	tag=$(tar -xOf "$plain" manifest.json | jq -r '.[0].RepoTags[0]')
+	log "docker load $plain ($tag)"
+	docker load -i "$plain" >/dev/null || die "docker load $plain"
+	ctr=customs-bench-drift-$$
+	docker run -d --name "$ctr" "$tag" sleep 86400 >/dev/null || die "docker run $tag"
+	trap 'docker rm -f "$ctr" >/dev/null 2>&1 || true; unmount_top' EXIT
+	docker exec "$ctr" sh -c 'echo tampered >> /usr/bin/ls && cp /usr/bin/true /usr/local/bin/dropper &&
+		echo "drift:x:0:0::/root:/bin/sh" >> /etc/passwd && rm /usr/bin/tail &&
+		head -c 20000000 /dev/urandom > /srv/blob' || die "change $ctr"
+	driver=$(docker info --format '{{.Driver}}')
+	sock=${DOCKER_HOST:-unix:///var/run/docker.sock}
+	sock=${sock#unix://}
+	dc=("$customs" --db "$db" --cache-dir "$res/cache-drift")
+	once drift.cold "" "${dc[@]}" drift "docker:$ctr"
+	for ((i = 1; i <= runs; i++)); do
+		once drift.export "" sh -c "docker export $ctr >/dev/null"
+		once drift.changes "" curl -sf --unix-socket "$sock" -o /dev/null "http://docker/containers/$ctr/changes"
+		once drift.warm "" "${dc[@]}" drift "docker:$ctr"
+	done
+	"${dc[@]}" drift "docker:$ctr" -o json --output "$res/drift.json" 2>"$res/drift.json.log" || true
+	summarize drift.cold drift.export drift.changes drift.warm
+	out=$work/results/bench-drift-$(date -u +%Y%m%dT%H%M%SZ).txt
+	{
+		echo "customs drift benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, customs $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+		echo "load: $(uptime | sed 's/.*load average: //') (1, 5, 15 min); Docker Engine $(docker version --format '{{.Server.Version}}'), storage driver $driver"
+		echo "container of $tag ($(stat -c %s "$plain" | awk '{printf "%.0f MB", $1/1e6}')), changed; medians of $runs runs, alternated"
+		echo "drift report: $(jq -c '.reports[0].summary.byKind' "$res/drift.json")"
+		awk -v e="${ms[drift.export]}" -v ue="${cpu[drift.export]}" -v c="${ms[drift.changes]}" \
+			-v w="${ms[drift.warm]}" -v uw="${cpu[drift.warm]}" -v rw="${rss[drift.warm]}" \
+			-v k="${ms[drift.cold]}" -v uk="${cpu[drift.cold]}" -v rk="${rss[drift.cold]}" '
+		function ok(x) { if (x) return "ok"; missed++; return "MISSED" }
+		BEGIN {
+			printf "%-44s %9.3f s   cpu %8.3f s\n", "docker export C >/dev/null (E)", e/1000, ue/1000
+			printf "%-44s %9.3f s\n", "GET /containers/C/changes alone", c/1000
+			printf "%-44s %9.3f s   cpu %8.3f s   %.2fx E   RSS %4.0f MB\n", "customs drift docker:C, image read (cold)", k/1000, uk/1000, k/e, rk/1024
+			printf "%-44s %9.3f s   cpu %8.3f s   %.2fx E   RSS %4.0f MB   target <= 1.5x E: %s\n", "customs drift docker:C, image cached (warm)", w/1000, uw/1000, w/e, rw/1024, ok(w <= 1.5*e)
+			exit missed > 0
+		}' && echo "target met" || echo "TARGET MISSED"
+		echo "raw times (ms), CPU (ms) and peak RSS (KB) per run: $res"
+	} | tee "$out"
+	log "results saved to $out"
+	exit 0
+fi
 
 # The default command: `customs scan IMAGE`, table on stdout; only --db (the
 # DB of this run) and --cache-dir (to start cold) are added: "${c[@]}" DIR
