@@ -328,7 +328,8 @@ func runServe(cmd *cobra.Command, g *globals, f *serveFlags, api bool) error {
 	}
 	defer svc.Close()
 	srv.SetService(svc)
-	srv.Mount(harbor.Prefix+"/", server.ScopeScan, harbor.NewHandler(svc, harbor.Options{Version: Version, Logger: log}))
+	// Harbor's adapter answers every error in the spec's error MIME type.
+	srv.MountErrors(harbor.Prefix+"/", server.ScopeScan, harbor.NewHandler(svc, harbor.Options{Version: Version, Logger: log}), harbor.Fail)
 	if api {
 		adm, err := newAdmission(svc, f, unknown, pss, sec.guard.Transport(), log)
 		if err != nil {

@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/spf13/pflag"
 
 	"github.com/customs-scanner/customs/internal/service/servicetest"
@@ -302,6 +303,60 @@ func TestServeSecurity(t *testing.T) {
 	if code, _, body := do("POST", "/v1/scans", tokens["admin"], `{"target":"`+refs[0]+`"}`); code != 200 {
 		t.Errorf("admin's scan request while its reads are limited: %d %s, want 200 (stored)", code, clip(body, 200))
 	}
+
+	// Harbor's adapter answers the shared middleware's errors (tokens,
+	// body limit, rate limit) in the spec's error MIME type, with a body
+	// its ErrorResponse schema accepts.
+	specErr := harborErrorSchema(t)
+	harbor := func(method, path, token, body string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(t.Context(), method, base+path, strings.NewReader(body))
+		if token != "" {
+			req.Header.Set("X-ScannerAdapter-API-Key", token)
+		}
+		req.Header.Set("Content-Type", "application/vnd.scanner.adapter.scan.request+json; version=1.1")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, path, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode >= 400 {
+			if ct := resp.Header.Get("Content-Type"); ct != "application/vnd.scanner.adapter.error+json; version=1.0" {
+				t.Errorf("Harbor %s %s: %d as %q, want the spec's error MIME type", method, path, resp.StatusCode, ct)
+			}
+			// The schema requires nothing; Harbor shows error.message.
+			var v any
+			var e struct{ Error struct{ Message string } }
+			if err := json.Unmarshal(b, &v); err != nil || specErr.VisitJSON(v) != nil || json.Unmarshal(b, &e) != nil || e.Error.Message == "" {
+				t.Errorf("Harbor %s %s: %d %s is not the spec's ErrorResponse with a message: %v", method, path, resp.StatusCode, clip(string(b), 200), err)
+			}
+		}
+		return resp.StatusCode, string(b)
+	}
+	for _, tt := range []struct {
+		method, path, token, body string
+		want                      int
+	}{
+		{"GET", "/api/v1/metadata", "", "", 401},
+		{"GET", "/api/v1/metadata", tokens["read"], "", 403},
+		{"POST", "/api/v1/scan", tokens["scan"], `{"registry":{"url":"` + strings.Repeat("a", 2<<20) + `"}}`, 413},
+		{"POST", "/api/v1/scan", tokens["scan"], `{"registry":`, 400},
+		{"GET", "/api/v1/scan/999999/report", tokens["scan"], "", 404},
+	} {
+		if code, body := harbor(tt.method, tt.path, tt.token, tt.body); code != tt.want {
+			t.Errorf("Harbor %s %s: %d %s, want %d", tt.method, tt.path, code, clip(body, 200), tt.want)
+		}
+	}
+	limited = 0
+	for range 25 {
+		if code, _ := harbor("GET", "/api/v1/metadata", tokens["admin"], ""); code == 429 {
+			limited++
+		}
+	}
+	if limited == 0 {
+		t.Error("Harbor: 25 requests at once with a burst of 20 were all served")
+	}
 	stop()
 
 	b, err := os.ReadFile(audit)
@@ -407,4 +462,19 @@ func TestSecurityConfig(t *testing.T) {
 			t.Errorf("config %+v accepted", bad)
 		}
 	}
+}
+
+// harborErrorSchema is the ErrorResponse schema of Harbor's scanner API
+// (internal/harbor/testdata, the spec's OpenAPI document).
+func harborErrorSchema(t *testing.T) *openapi3.Schema {
+	t.Helper()
+	doc, err := openapi3.NewLoader().LoadFromFile(filepath.Join("..", "harbor", "testdata", "scanner-adapter-openapi-v1.2.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, ok := doc.Components.Schemas["ErrorResponse"]
+	if !ok {
+		t.Fatal("the spec has no ErrorResponse schema")
+	}
+	return ref.Value
 }

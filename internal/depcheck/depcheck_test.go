@@ -101,7 +101,7 @@ var rules = map[string]Rule{
 	// reports into Harbor's; deciding is scan's.
 	"harbor": {Rank: FrontEnd, Imports: []string{"service", "server/auditlog", "report", "report/json", "report/spdx", "report/cyclonedx", "vulndb"}},
 	// The HTTP front end of the service.
-	"server": {Rank: FrontEnd, Imports: []string{"service", "store", "report", "report/*"}},
+	"server": {Rank: FrontEnd, Imports: []string{"service", "store", "report", "report/*", "server/problem"}},
 	// The web dashboard: pages over the store and the service.
 	"dashboard": {Rank: FrontEnd, Imports: []string{"service", "store", "report", "inventory", "vulndb", "drift"}},
 	// Test images in a loopback registry, a test DB and a single-node

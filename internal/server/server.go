@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/customs-scanner/customs/internal/server/problem"
 	"github.com/customs-scanner/customs/internal/service"
 	"github.com/customs-scanner/customs/internal/store"
 )
@@ -128,6 +129,22 @@ func (s *Server) Mount(pattern, scope string, h http.Handler) {
 		h = s.opts.Middleware[i](h)
 	}
 	s.mux.Handle(pattern, h)
+}
+
+// MountErrors is Mount for a front end with an error format of its own
+// (Harbor's adapter): every error of the shared middleware (401, 403, 413,
+// 429) is written by errs.
+func (s *Server) MountErrors(pattern, scope string, h http.Handler, errs problem.Writer) {
+	if s.opts.Require != nil {
+		h = s.opts.Require(scope)(h)
+	}
+	for i := len(s.opts.Middleware) - 1; i >= 0; i-- {
+		h = s.opts.Middleware[i](h)
+	}
+	inner := h
+	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		inner.ServeHTTP(w, r.WithContext(problem.WithWriter(r.Context(), errs)))
+	}))
 }
 
 // MountOpen adds a handler that authenticates requests itself (the

@@ -3,6 +3,7 @@
 package problem
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 )
@@ -22,9 +23,29 @@ type Details struct {
 	Instance string `json:"instance,omitempty"`
 }
 
+// Writer writes an error in a front end's own format.
+type Writer func(w http.ResponseWriter, r *http.Request, status int, detail string)
+
+type writerKey struct{}
+
+// WithWriter returns ctx with the error writer of the front end serving
+// the request: Harbor's adapter answers every error, those of the shared
+// middleware (tokens, body and rate limits) included, in the scanner
+// spec's error MIME type.
+func WithWriter(ctx context.Context, wr Writer) context.Context {
+	return context.WithValue(ctx, writerKey{}, wr)
+}
+
 // Write answers status with a problem whose title is the status text and
-// whose detail says what to do.
+// whose detail says what to do; or with the request's own error writer
+// (WithWriter).
 func Write(w http.ResponseWriter, r *http.Request, status int, detail string) {
+	if r != nil {
+		if wr, ok := r.Context().Value(writerKey{}).(Writer); ok {
+			wr(w, r, status, detail)
+			return
+		}
+	}
 	d := Details{Title: http.StatusText(status), Status: status, Detail: detail}
 	if r != nil {
 		d.Instance = r.URL.Path
