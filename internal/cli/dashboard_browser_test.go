@@ -306,6 +306,41 @@ func TestDashboardInChromium(t *testing.T) {
 		}
 	})
 
+	t.Run("Phone", func(t *testing.T) {
+		// A phone's viewport: the page never scrolls sideways (wide
+		// tables scroll in their own box), the search box keeps its
+		// room, and the text stays readable.
+		b.run(t, "emulate a phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulatePortrait))
+		defer b.run(t, "reset the viewport", chromedp.ResetViewport())
+		for _, p := range []struct{ path, name string }{
+			{"/", "phone-overview"}, {"/vulnerabilities/" + vuln, "phone-vulnerability"}, {"/images/" + app, "phone-image"},
+			{layerPath, "phone-layer"}, {"/packages/" + pkg, "phone-package"},
+		} {
+			if _, status := b.load(t, "open "+p.path, chromedp.Navigate(site.url+p.path)); status != http.StatusOK {
+				t.Errorf("%s: status %d", p.path, status)
+			}
+			got := eval[struct {
+				Width, Scroll, Search int
+				Font                  float64
+			}](t, b, p.name, `({Width: innerWidth, Scroll: document.documentElement.scrollWidth,
+  Search: Math.round(document.getElementById("q").getBoundingClientRect().width),
+  Font: Math.min(...[...document.querySelectorAll("main p, main td, main dd, main li")].map(e => parseFloat(getComputedStyle(e).fontSize)))})`)
+			if got.Width != 390 {
+				t.Fatalf("%s: the page is %d px wide, want the phone's 390 (viewport meta)", p.name, got.Width)
+			}
+			if got.Scroll > got.Width {
+				t.Errorf("%s: the page scrolls sideways: %d px wide in a %d px viewport", p.name, got.Scroll, got.Width)
+			}
+			if got.Search < 150 {
+				t.Errorf("%s: the search box is %d px wide", p.name, got.Search)
+			}
+			if got.Font < 12 {
+				t.Errorf("%s: text of %.1f px", p.name, got.Font)
+			}
+			b.check(t, p.name)
+		}
+	})
+
 	t.Run("Untrusted", func(t *testing.T) {
 		// The hostile strings are text on every page that shows them, and
 		// nothing in them runs (check: no dialog, no window.customsXSS, no
