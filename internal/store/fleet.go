@@ -3,6 +3,9 @@ package store
 import (
 	"context"
 	"time"
+
+	"github.com/customs-scanner/customs/internal/inventory"
+	"github.com/customs-scanner/customs/internal/report"
 )
 
 // Fleet answers the dashboard's questions about the whole store in one
@@ -42,6 +45,39 @@ type Fleet interface {
 	// severities; and lists the workloads that run those images (at most
 	// ExposureWorkloads).
 	Exposure(ctx context.Context, id string) (Exposure, error)
+	// ReportHead is Report without the snapshot's packages and findings
+	// (Report.Packages, Owned and Findings nil): what an image's page
+	// shows beside one page of each (FindingPage, PackagePage), without
+	// decoding thousands of them.
+	ReportHead(ctx context.Context, name string) (*StoredReport, error)
+	// FindingPage returns up to limit of a snapshot's findings from
+	// offset on, most severe first, then by package name and
+	// vulnerability ID, as the report had them (Report's Findings);
+	// those of the packages of layer (a DiffID) when layer is not "".
+	FindingPage(ctx context.Context, snapshot int64, layer string, offset, limit int) (FindingPage, error)
+	// PackagePage returns up to limit of a snapshot's packages (not the
+	// owned ones) from offset on, by name, version and ID, as Report's
+	// Packages has them; those of layer when layer is not "".
+	PackagePage(ctx context.Context, snapshot int64, layer string, offset, limit int) (PackagePage, error)
+}
+
+// FindingPage is one page of a snapshot's findings, with counts of all
+// (of the layer asked for).
+type FindingPage struct {
+	Findings []report.Finding
+	Total    int
+	// ByLayer counts the findings by the DiffID of their package's layer;
+	// BySeverity by severity as recorded.
+	ByLayer    map[string]int
+	BySeverity map[string]int
+}
+
+// PackagePage is one page of a snapshot's packages, with counts of all
+// (of the layer asked for).
+type PackagePage struct {
+	Packages []inventory.Package
+	Total    int
+	ByLayer  map[string]int
 }
 
 // Holders counts the subjects holding a package.

@@ -19,6 +19,15 @@ import (
 // Report returns the current snapshot of the subject name names as a
 // report.
 func (s *Store) Report(ctx context.Context, name string) (*store.StoredReport, error) {
+	return s.report(ctx, name, true)
+}
+
+// ReportHead is Report without packages and findings.
+func (s *Store) ReportHead(ctx context.Context, name string) (*store.StoredReport, error) {
+	return s.report(ctx, name, false)
+}
+
+func (s *Store) report(ctx context.Context, name string, full bool) (*store.StoredReport, error) {
 	name = strings.TrimSpace(name)
 	var snap sql.NullInt64
 	// An image or host by its key, then a host by name, then an image by
@@ -38,7 +47,7 @@ func (s *Store) Report(ctx context.Context, name string) (*store.StoredReport, e
 		if err != nil {
 			return nil, fmt.Errorf("store %s: %w", s.name, err)
 		}
-		return s.SnapshotReport(ctx, snap.Int64)
+		return s.snapshotReport(ctx, snap.Int64, full)
 	}
 	return nil, fmt.Errorf("%q: %w", name, store.ErrNotFound)
 }
@@ -47,6 +56,12 @@ func (s *Store) Report(ctx context.Context, name string) (*store.StoredReport, e
 // its report (migration 0005) with its packages from the inventories, or
 // else what its rows hold.
 func (s *Store) SnapshotReport(ctx context.Context, snapshot int64) (*store.StoredReport, error) {
+	return s.snapshotReport(ctx, snapshot, true)
+}
+
+// snapshotReport reads a snapshot as a report, with its packages and
+// findings when full is set.
+func (s *Store) snapshotReport(ctx context.Context, snapshot int64, full bool) (*store.StoredReport, error) {
 	var subject int64
 	var current sql.NullInt64
 	var scanned, recorded, built timeValue
@@ -69,20 +84,29 @@ func (s *Store) SnapshotReport(ctx context.Context, snapshot int64) (*store.Stor
 		return nil, err
 	}
 	out.Subject = subjects[subject]
-	pkgs, owned, err := s.Inventory(ctx, snapshot)
-	if err != nil {
-		return nil, err
+	var pkgs, owned []inventory.Package
+	if full {
+		if pkgs, owned, err = s.Inventory(ctx, snapshot); err != nil {
+			return nil, err
+		}
 	}
 	var r *report.Report
 	if data != nil {
 		if r, err = store.DecompressReport(data); err != nil {
 			return nil, fmt.Errorf("store %s: snapshot %d: %w", s.name, snapshot, err)
 		}
-		if r.Findings, err = s.findingDetails(ctx, snapshot); err != nil {
-			return nil, err
+		if full {
+			if r.Findings, err = s.findingDetails(ctx, snapshot); err != nil {
+				return nil, err
+			}
 		}
-	} else if r, err = s.rowsReport(ctx, snapshot, out); err != nil {
+	} else if r, err = s.rowsReport(ctx, snapshot, out, full); err != nil {
 		return nil, err
+	}
+	if !full {
+		r.Packages, r.Owned, r.Findings = nil, nil, nil
+		out.Report = r
+		return out, s.snapshotDB(snapshot, db, r)
 	}
 	if pkgs == nil {
 		pkgs = []inventory.Package{}
@@ -91,14 +115,8 @@ func (s *Store) SnapshotReport(ctx context.Context, snapshot int64) (*store.Stor
 	if data == nil {
 		r.Summarize()
 	}
-	// The DB block is the snapshot's: a re-evaluation that found nothing
-	// new marks the snapshot as matched against its build.
-	r.DB = nil
-	if db != "" {
-		r.DB = &report.DB{}
-		if err := json.Unmarshal([]byte(db), r.DB); err != nil {
-			return nil, fmt.Errorf("store %s: snapshot %d: DB block: %w", s.name, snapshot, err)
-		}
+	if err := s.snapshotDB(snapshot, db, r); err != nil {
+		return nil, err
 	}
 	if r.Findings == nil {
 		r.Findings = []report.Finding{}
@@ -107,10 +125,24 @@ func (s *Store) SnapshotReport(ctx context.Context, snapshot int64) (*store.Stor
 	return out, nil
 }
 
+// snapshotDB sets the report's DB block to the snapshot's: a
+// re-evaluation that found nothing new marks the snapshot as matched
+// against its build.
+func (s *Store) snapshotDB(snapshot int64, db string, r *report.Report) error {
+	r.DB = nil
+	if db != "" {
+		r.DB = &report.DB{}
+		if err := json.Unmarshal([]byte(db), r.DB); err != nil {
+			return fmt.Errorf("store %s: snapshot %d: DB block: %w", s.name, snapshot, err)
+		}
+	}
+	return nil
+}
+
 // rowsReport is the report a snapshot recorded before migration 0005
 // gives from its rows: the subject as target, its layers, and findings
-// without evidence.
-func (s *Store) rowsReport(ctx context.Context, snapshot int64, sr *store.StoredReport) (*report.Report, error) {
+// without evidence (no findings unless findings is set).
+func (s *Store) rowsReport(ctx context.Context, snapshot int64, sr *store.StoredReport, findings bool) (*report.Report, error) {
 	sj := sr.Subject
 	name, version, _ := strings.Cut(sr.Tool, " ")
 	r := &report.Report{
@@ -147,6 +179,9 @@ func (s *Store) rowsReport(ctx context.Context, snapshot int64, sr *store.Stored
 		})
 	if err != nil {
 		return nil, err
+	}
+	if !findings {
+		return r, nil
 	}
 	err = s.query(ctx, `SELECT f.vulnerability_id, f.status, f.fixed_version, f.severity, f.kev, f.epss,
 		  p.key, p.name, p.version, p.type, p.purl, p.source_name, p.source_version, i.diff_id,

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/customs-scanner/customs/internal/inventory"
 	"github.com/customs-scanner/customs/internal/report"
 	"github.com/customs-scanner/customs/internal/store"
 )
@@ -302,5 +304,116 @@ func testFleetLookup(t *testing.T, b Backend, fx *Reports) {
 	}
 	if n, _ := s.HolderCount(ctx, store.PackageQuery{Name: "musl"}); n.Images != 2 || n.Hosts != 0 {
 		t.Errorf("HolderCount(musl) = %+v, want the two Alpine images", n)
+	}
+}
+
+// testFleetPages: a report without its packages and findings, and its
+// packages and findings a page at a time, agree with Report.
+func testFleetPages(t *testing.T, b Backend, fx *Reports) {
+	s := open(t, b, b.Fresh(t))
+	ctx := t.Context()
+	record(t, s, store.Input{Report: fx.Alpine})
+	record(t, s, store.Input{Report: fx.DebianApp})
+	digest := fx.DebianApp.Target.Digest()
+	full, err := s.Report(ctx, digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := s.ReportHead(ctx, digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := *full
+	r := *full.Report
+	r.Packages, r.Owned, r.Findings = nil, nil, nil
+	want.Report = &r
+	if diff := cmp.Diff(&want, head); diff != "" {
+		t.Errorf("ReportHead (-want +got):\n%s", diff)
+	}
+	if _, err := s.ReportHead(ctx, "sha256:"+strings.Repeat("0", 64)); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("ReportHead of nothing: %v, want ErrNotFound", err)
+	}
+
+	rank := func(s string) int {
+		return slices.Index([]string{"CRITICAL", "HIGH", "MEDIUM", "LOW", "NEGLIGIBLE", "UNKNOWN"}, s)
+	}
+	top := fx.DebianApp.Target.Layers[len(fx.DebianApp.Target.Layers)-1].DiffID
+	for _, layer := range []string{"", top} {
+		var wantF []report.Finding
+		byLayer, bySev := map[string]int{}, map[string]int{}
+		for _, f := range full.Report.Findings {
+			byLayer[f.Layer]++
+			if layer == "" || f.Layer == layer {
+				wantF = append(wantF, f)
+				bySev[f.Severity]++
+			}
+		}
+		if len(wantF) < 10 {
+			t.Fatalf("layer %q: %d findings: too few to page", layer, len(wantF))
+		}
+		var got []report.Finding
+		for off := 0; ; off += 7 {
+			pg, err := s.FindingPage(ctx, full.Snapshot, layer, off, 7)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pg.Total != len(wantF) || !cmp.Equal(byLayer, pg.ByLayer) || !cmp.Equal(bySev, pg.BySeverity) {
+				t.Fatalf("FindingPage(%q, %d): total %d, by layer %v, by severity %v; want %d, %v, %v", layer, off, pg.Total, pg.ByLayer, pg.BySeverity, len(wantF), byLayer, bySev)
+			}
+			if len(pg.Findings) == 0 {
+				break
+			}
+			got = append(got, pg.Findings...)
+		}
+		for i := 1; i < len(got); i++ {
+			a, b := got[i-1], got[i]
+			if ra, rb := rank(a.Severity), rank(b.Severity); ra > rb || (ra == rb && a.PackageName > b.PackageName) {
+				t.Errorf("FindingPage(%q): %s %s before %s %s", layer, a.Severity, a.PackageName, b.Severity, b.PackageName)
+				break
+			}
+		}
+		key := func(a, b report.Finding) int {
+			return strings.Compare(a.PackageID+" "+a.VulnerabilityID, b.PackageID+" "+b.VulnerabilityID)
+		}
+		slices.SortFunc(got, key)
+		slices.SortFunc(wantF, key)
+		if diff := cmp.Diff(wantF, got); diff != "" {
+			t.Errorf("FindingPage(%q), every page (-want +got):\n%s", layer, diff)
+		}
+
+		var wantP []inventory.Package
+		byLayer = map[string]int{}
+		for _, p := range full.Report.Packages {
+			byLayer[p.Layer]++
+			if layer == "" || p.Layer == layer {
+				wantP = append(wantP, p)
+			}
+		}
+		var gotP []inventory.Package
+		for off := 0; ; off += 9 {
+			pg, err := s.PackagePage(ctx, full.Snapshot, layer, off, 9)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pg.Total != len(wantP) || !cmp.Equal(byLayer, pg.ByLayer) {
+				t.Fatalf("PackagePage(%q, %d): total %d, by layer %v; want %d, %v", layer, off, pg.Total, pg.ByLayer, len(wantP), byLayer)
+			}
+			if len(pg.Packages) == 0 {
+				break
+			}
+			gotP = append(gotP, pg.Packages...)
+		}
+		for i := 1; i < len(gotP); i++ {
+			if gotP[i-1].Name > gotP[i].Name {
+				t.Errorf("PackagePage(%q): %s before %s", layer, gotP[i-1].Name, gotP[i].Name)
+				break
+			}
+		}
+		pkey := func(a, b inventory.Package) int { return strings.Compare(a.ID, b.ID) }
+		slices.SortFunc(gotP, pkey)
+		slices.SortFunc(wantP, pkey)
+		if diff := cmp.Diff(wantP, gotP); diff != "" {
+			t.Errorf("PackagePage(%q), every page (-want +got):\n%s", layer, diff)
+		}
 	}
 }

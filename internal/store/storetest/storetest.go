@@ -75,6 +75,7 @@ func Run(t *testing.T, b Backend) {
 		{"SubjectsPage", testSubjectsPage},
 		{"Fleet", testFleet},
 		{"FleetLookup", testFleetLookup},
+		{"FleetPages", testFleetPages},
 		{"Newer", testNewer},
 		{"Growth", testGrowth},
 		{"Reevaluate", testReevaluate},
