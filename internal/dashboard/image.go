@@ -104,42 +104,21 @@ func pageURL(r *http.Request, param string, offset int, fragment string) string 
 	return r.URL.EscapedPath() + "?" + q.Encode() + "#" + fragment
 }
 
-// sortFindings orders findings most severe first, then by package and ID.
-func sortFindings(fs []report.Finding) {
-	slices.SortStableFunc(fs, func(a, b report.Finding) int {
-		return cmp.Or(cmp.Compare(severityRank(a.Severity), severityRank(b.Severity)), cmp.Compare(a.PackageName, b.PackageName),
-			cmp.Compare(a.VulnerabilityID, b.VulnerabilityID))
-	})
-}
-
-// sortPackages orders packages by name, version and path.
-func sortPackages(ps []inventory.Package) {
-	slices.SortStableFunc(ps, func(a, b inventory.Package) int {
-		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Version, b.Version), cmp.Compare(firstPath(a), firstPath(b)))
-	})
-}
-
-func firstPath(p inventory.Package) string {
-	if len(p.Locations) > 0 {
-		return p.Locations[0].Path
+// nextOffset is the offset of the page after the n rows shown from
+// offset on, -1 after the last of total.
+func nextOffset(offset, n, total int) int {
+	if n == 0 || offset+n >= total {
+		return -1
 	}
-	return ""
+	return offset + n
 }
 
-// packageLayer is the layer a package was added in.
-func packageLayer(p inventory.Package) string {
-	if p.Layer != "" {
-		return p.Layer
-	}
-	if len(p.Locations) > 0 {
-		return p.Locations[0].Layer
-	}
-	return ""
-}
-
+// storedReport is the current snapshot of the image or host the path
+// names, without its packages and findings (FindingPage and PackagePage
+// read one page of each).
 func (d *Dashboard) storedReport(r *http.Request) (*store.StoredReport, error) {
 	digest := r.PathValue("digest")
-	sr, err := d.st.Report(r.Context(), digest)
+	sr, err := d.st.ReportHead(r.Context(), digest)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, notFound("The store holds no image or host %s.", digest)
 	}
@@ -185,29 +164,26 @@ func (d *Dashboard) subject(r *http.Request, host bool) (int, string, any, error
 		p.Labels = append(p.Labels, label{k, v})
 	}
 	slices.SortFunc(p.Labels, func(a, b label) int { return cmp.Compare(a.Key, b.Key) })
-	pkgs := map[string]int{}
-	for _, pk := range rep.Packages {
-		pkgs[packageLayer(pk)]++
+	ctx := r.Context()
+	fp, err := d.st.FindingPage(ctx, sr.Snapshot, "", off["next"], d.pageSize)
+	if err != nil {
+		return 0, "", nil, err
 	}
-	finds := map[string]int{}
-	for _, f := range rep.Findings {
-		finds[f.Layer]++
-		p.BySeverity[strings.ToUpper(f.Severity)]++
+	pp, err := d.st.PackagePage(ctx, sr.Snapshot, "", off["packages"], d.pageSize)
+	if err != nil {
+		return 0, "", nil, err
+	}
+	for sev, n := range fp.BySeverity {
+		p.BySeverity[strings.ToUpper(sev)] += n
 	}
 	for i, l := range rep.Target.Layers {
-		p.Layers = append(p.Layers, layerRow{Index: i + 1, DiffID: l.DiffID, CreatedBy: l.CreatedBy, Packages: pkgs[l.DiffID], Findings: finds[l.DiffID]})
+		p.Layers = append(p.Layers, layerRow{Index: i + 1, DiffID: l.DiffID, CreatedBy: l.CreatedBy, Packages: pp.ByLayer[l.DiffID], Findings: fp.ByLayer[l.DiffID]})
 	}
-	fs := slices.Clone(rep.Findings)
-	sortFindings(fs)
-	p.FindingsTotal = len(fs)
+	p.FindingsTotal, p.Findings = fp.Total, fp.Findings
+	p.FindingsNext = pageURL(r, "next", nextOffset(off["next"], len(fp.Findings), fp.Total), "findings")
+	p.PackagesTotal, p.Packages = pp.Total, pp.Packages
+	p.PackagesNext = pageURL(r, "packages", nextOffset(off["packages"], len(pp.Packages), pp.Total), "packages")
 	var next int
-	p.Findings, next = cut(fs, off["next"], d.pageSize)
-	p.FindingsNext = pageURL(r, "next", next, "findings")
-	pks := slices.Clone(rep.Packages)
-	sortPackages(pks)
-	p.PackagesTotal = len(pks)
-	p.Packages, next = cut(pks, off["packages"], d.pageSize)
-	p.PackagesNext = pageURL(r, "packages", next, "packages")
 	p.SecretsScanned = rep.Secrets != nil
 	p.Secrets, next = cut(rep.Secrets, off["secrets"], d.pageSize)
 	p.SecretsNext = pageURL(r, "secrets", next, "secrets")
@@ -304,29 +280,25 @@ func (d *Dashboard) layer(r *http.Request) (int, string, any, error) {
 	if !found {
 		return 0, "", nil, notFound("Image %s has no layer %s.", sr.Subject.Digest, diffID)
 	}
-	for _, pk := range rep.Packages {
-		if packageLayer(pk) == diffID {
-			p.Packages = append(p.Packages, pk)
-		}
+	ctx := r.Context()
+	fp, err := d.st.FindingPage(ctx, sr.Snapshot, diffID, foff, d.pageSize)
+	if err != nil {
+		return 0, "", nil, err
 	}
-	sortPackages(p.Packages)
-	for _, f := range rep.Findings {
-		if f.Layer == diffID {
-			p.Findings = append(p.Findings, f)
-		}
+	pp, err := d.st.PackagePage(ctx, sr.Snapshot, diffID, off, d.pageSize)
+	if err != nil {
+		return 0, "", nil, err
 	}
-	sortFindings(p.Findings)
 	for _, s := range rep.Secrets {
 		if s.Layer == diffID {
 			p.Secrets = append(p.Secrets, s)
 		}
 	}
-	p.Layer.Packages, p.Layer.Findings = len(p.Packages), len(p.Findings)
+	p.Layer.Packages, p.Layer.Findings = pp.Total, fp.Total
+	p.Packages, p.Findings = pp.Packages, fp.Findings
+	p.PackagesNext = pageURL(r, "next", nextOffset(off, len(pp.Packages), pp.Total), "packages")
+	p.FindingsNext = pageURL(r, "findings", nextOffset(foff, len(fp.Findings), fp.Total), "findings")
 	var next int
-	p.Packages, next = cut(p.Packages, off, d.pageSize)
-	p.PackagesNext = pageURL(r, "next", next, "packages")
-	p.Findings, next = cut(p.Findings, foff, d.pageSize)
-	p.FindingsNext = pageURL(r, "findings", next, "findings")
 	p.Secrets, next = cut(p.Secrets, soff, d.pageSize)
 	p.SecretsNext = pageURL(r, "secrets", next, "secrets")
 	return http.StatusOK, "layer", p, nil

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -42,6 +43,13 @@ func benchDashboard(ctx context.Context, c config, st store.Store, dbPath string
 	pages, err := dashboardPages(ctx, db, st)
 	if err != nil {
 		return err
+	}
+	if c.pages != "" {
+		re, err := regexp.Compile(c.pages)
+		if err != nil {
+			return fmt.Errorf("-pages: %w", err)
+		}
+		pages = slices.DeleteFunc(pages, func(p benchPage) bool { return !re.MatchString(p.kind) && !re.MatchString(p.path) })
 	}
 	get := func(path string) (int, int, time.Duration) {
 		req := httptest.NewRequestWithContext(ctx, http.MethodGet, path, nil)

@@ -57,6 +57,7 @@ type config struct {
 	images, tags, runs       int
 	fillOnly, skipFill, full bool
 	dashboard                bool
+	pages                    string
 }
 
 func run() error {
@@ -72,6 +73,7 @@ func run() error {
 	flag.BoolVar(&c.skipFill, "skip-fill", false, "measure a store filled before")
 	flag.BoolVar(&c.full, "full", true, "measure a full re-evaluation too")
 	flag.BoolVar(&c.dashboard, "dashboard", false, "time the dashboard's pages over a store filled before (writes the queue's tables: give a copy)")
+	flag.StringVar(&c.pages, "pages", "", "with -dashboard, time only the pages whose kind or path this regular expression matches")
 	cpu := flag.String("cpuprofile", "", "write a CPU profile of the measurements to this file")
 	flag.Parse()
 	if *cpu != "" {
