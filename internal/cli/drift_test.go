@@ -207,6 +207,36 @@ Description: simple, modern and secure file encryption tool`)
 		t.Errorf("verdict %+v, want failed", doc.Verdict)
 	}
 
+	// The same drift as a table on stdout and SARIF in a file, the gate
+	// failing on the same items.
+	sarif := filepath.Join(t.TempDir(), "drift.sarif")
+	r = run(t, "--cache-dir", cache, "--store", st, "drift", "dir:"+root, "-o", "table", "-o", "sarif="+sarif, "--fail-on", "medium")
+	if r.code != 1 || !strings.Contains(r.stdout, "drift/package-changed") || !strings.Contains(r.stdout, "CVE-2022-48303") {
+		t.Errorf("-o table: exit %d, want 1 and a table of the drift/ checks and tar's findings:\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	var log struct {
+		Runs []struct {
+			Results []struct {
+				RuleID string `json:"ruleId"`
+			}
+		}
+	}
+	if b, err := os.ReadFile(sarif); err != nil {
+		t.Error(err)
+	} else if err := json.Unmarshal(b, &log); err != nil || len(log.Runs) != 1 {
+		t.Errorf("SARIF: %v, %d runs", err, len(log.Runs))
+	} else {
+		rules := map[string]bool{}
+		for _, res := range log.Runs[0].Results {
+			rules[res.RuleID] = true
+		}
+		for _, want := range []string{"drift/package-added", "drift/package-removed", "drift/package-changed", "CVE-2022-48303"} {
+			if !rules[want] {
+				t.Errorf("SARIF results %v: want %s", rules, want)
+			}
+		}
+	}
+
 	for _, name := range []string{"drift-vm", "0f1e2d3c4b5a69788796a5b4c3d2e1f0"} {
 		h := run(t, "--store", st, "history", name, "-o", "json")
 		if h.code != 0 {
@@ -225,8 +255,8 @@ Description: simple, modern and secure file encryption tool`)
 		if err := json.Unmarshal([]byte(h.stdout), &hist); err != nil {
 			t.Fatal(err)
 		}
-		if len(hist.Snapshots) != 1 || len(hist.Drifts) != 2 {
-			t.Fatalf("history %s: %d snapshots, %d drift reports; want 1 and 2 (the unchanged host's, then the changed one's): %s", name, len(hist.Snapshots), len(hist.Drifts), h.stdout)
+		if len(hist.Snapshots) != 1 || len(hist.Drifts) != 3 {
+			t.Fatalf("history %s: %d snapshots, %d drift reports; want 1 and 3 (the unchanged host's, then the changed one's twice): %s", name, len(hist.Snapshots), len(hist.Drifts), h.stdout)
 		}
 		d := hist.Drifts[1]
 		if d.TargetKind != "host" || d.AgainstSnapshot != hist.Snapshots[0].ID || d.Items == 0 || d.BySeverity["MEDIUM"] < 3 ||

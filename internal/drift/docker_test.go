@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +18,9 @@ import (
 	"github.com/customs-scanner/customs/internal/dockerengine"
 	"github.com/customs-scanner/customs/internal/scan"
 	"github.com/customs-scanner/customs/internal/shareddata"
+	"github.com/customs-scanner/customs/internal/store"
+	"github.com/customs-scanner/customs/internal/store/sqlite"
+	"github.com/customs-scanner/customs/internal/target"
 )
 
 // needDocker skips the test when no Docker Engine answers or there is no
@@ -259,29 +261,33 @@ func TestDriftDockerEngine(t *testing.T) {
 	})
 
 	t.Run("all", func(t *testing.T) {
-		// docker: and docker:all differ in the containers they list;
-		// the drift of each is the one above (other containers on the
-		// engine are not the test's to read).
-		eng, err := newEngine(t.Context(), "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		names := func(all bool) []string {
-			cs, err := eng.containers(t.Context(), all)
-			if err != nil {
-				t.Fatal(err)
+		// docker: reads the running containers, docker:all the stopped
+		// ones too; of the engine's, the test's own are checked.
+		o := opts
+		o.only = func(c Container) bool { return c.Name == clean || c.Name == changed }
+		for _, tc := range []struct {
+			ref  string
+			want map[string]bool // container: drifted
+		}{
+			{"", map[string]bool{clean: false}},
+			{"all", map[string]bool{clean: false, changed: true}},
+		} {
+			rs, errs, err := Containers(t.Context(), tc.ref, o)
+			if err != nil || len(errs) > 0 {
+				t.Fatalf("docker:%s: %v %v", tc.ref, err, errs)
 			}
-			var n []string
-			for _, c := range cs {
-				n = append(n, c.Name)
+			got := map[string]bool{}
+			for _, r := range rs {
+				got[r.Target.Name] = !r.Clean()
+				if r.Target.Name == changed {
+					if _, ok := item(r, KindPreload, "/etc/ld.so.preload"); !ok {
+						t.Errorf("docker:%s: %s has no preload item", tc.ref, changed)
+					}
+				}
 			}
-			return n
-		}
-		if n := names(false); !slices.Contains(n, clean) || slices.Contains(n, changed) {
-			t.Errorf("docker: = %v, want %s and not the stopped %s", n, clean, changed)
-		}
-		if n := names(true); !slices.Contains(n, clean) || !slices.Contains(n, changed) {
-			t.Errorf("docker:all = %v, want %s and %s", n, clean, changed)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("docker:%s: containers and whether they drifted (-want +got):\n%s", tc.ref, diff)
+			}
 		}
 	})
 
@@ -301,10 +307,42 @@ func TestDriftDockerEngine(t *testing.T) {
 		committed := docker(t, "commit", name, randomName(t, "customs-drift-commit:"))
 		docker(t, "rm", "-f", name)
 		docker(t, "create", "--name", name, committed, "true")
+		// The store records the image before it goes.
+		st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "store.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		sr, err := scan.Run(t.Context(), target.Parse("docker:"+committed), opts.Scan)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, err := st.Record(t.Context(), store.Input{Report: sr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		docker(t, "cp", dropped, name+":/usr/local/bin/dropper")
+		docker(t, "cp", deb, name+":/root/age.deb")
 		docker(t, "rmi", "-f", committed)
-		_, _, err := Containers(t.Context(), name, opts)
+		_, _, err = Containers(t.Context(), name, opts)
 		if err == nil || !strings.Contains(err.Error(), "--against") {
 			t.Errorf("err = %v, want one that says the image is gone and names --against", err)
+		}
+
+		// With the store, the container is compared with its record.
+		o := opts
+		o.Store = st
+		r := one(t, name, o)
+		if r.Against.Kind != "snapshot" || r.Against.Snapshot != rec.Snapshot || r.Against.ImageID != sr.Target.ImageID {
+			t.Errorf("against %+v, want the store's snapshot %d of image %s", r.Against, rec.Snapshot, sr.Target.ImageID)
+		}
+		var got []string
+		for _, it := range r.Drift {
+			got = append(got, it.Kind+" "+it.Subject)
+		}
+		want := []string{KindExecutable + " /usr/local/bin/dropper", KindFileAdded + " /root/age.deb"}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("drift from the stored image (-want +got):\n%s", diff)
 		}
 	})
 }

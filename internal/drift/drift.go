@@ -250,7 +250,21 @@ func container(ctx context.Context, eng *engine, c Container, mode string, opts 
 	o, err := scan.Overlay(ctx, against, open, sopts)
 	if err != nil {
 		if opts.Against == "" && strings.Contains(err.Error(), "has no image") {
-			return nil, fmt.Errorf("its image %s (%s) is no longer in the Docker Engine; compare it with an image of your choice with --against REF: %w", c.Image, c.ImageID, err)
+			sr, serr := opts.snapshotOf(ctx, c.ImageID)
+			if serr != nil {
+				return nil, serr
+			}
+			if sr != nil {
+				m, cerr := changes()
+				if mode != ChangesEngine {
+					m, cerr = eng.changes(ctx, c.ID)
+				}
+				if cerr != nil {
+					return nil, cerr
+				}
+				return fromSnapshot(ctx, eng, c, m, sr, opts)
+			}
+			return nil, fmt.Errorf("its image %s (%s) is no longer in the Docker Engine; compare it with an image of your choice with --against REF, or keep images in a store (customs scan --store) to compare with their record: %w", c.Image, c.ImageID, err)
 		}
 		if done != nil {
 			if e := <-done; e != nil && !errors.Is(e, io.ErrClosedPipe) {
@@ -283,6 +297,69 @@ func container(ctx context.Context, eng *engine, c Container, mode string, opts 
 	r.inventories(o.Base, o.Top, sev, false)
 	if o.Top.Secrets != nil {
 		r.secrets(o.Top.Secrets, ig)
+	}
+	for _, p := range up.skipped {
+		r.Warnings = append(r.Warnings, inventory.FileError{Path: p, Err: fmt.Sprintf("package records larger than %d bytes not read: integrity of its files unchecked", maxDBFile)})
+	}
+	r.Warnings = append(r.Warnings, o.Top.Warnings...)
+	r.summarize()
+	return r, nil
+}
+
+// fromSnapshot reports the drift of a container whose image the engine no
+// longer has from the store's snapshot of that image: its changes are
+// the engine's (changes), its inventory that of its whole export, read as
+// one layer; the findings of changed packages are the drift's, as for a
+// host, and files have no image entry to compare with.
+func fromSnapshot(ctx context.Context, eng *engine, c Container, changes map[string]string, sr *store.StoredReport, opts Options) (*Report, error) {
+	up := newUpper(changes)
+	up.whole = true
+	var wc *waitCloser
+	open := func(ctx context.Context, _ *layerfs.FS) (io.ReadCloser, error) {
+		body, err := eng.export(ctx, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		pr, pw := io.Pipe()
+		wc = &waitCloser{PipeReader: pr, done: make(chan error, 1)}
+		go func() {
+			err := up.run(ctx, body, pw)
+			body.Close()
+			pw.CloseWithError(err)
+			wc.done <- err
+		}()
+		return wc, nil
+	}
+	sopts := opts.Scan
+	sopts.Image.DockerHost = eng.c.Host
+	o, err := scan.Overlay(ctx, target.Ref{}, open, sopts)
+	if err != nil {
+		if wc != nil {
+			if e := <-wc.done; e != nil && !errors.Is(e, io.ErrClosedPipe) {
+				return nil, fmt.Errorf("read container %s: %w", c.Name, e)
+			}
+		}
+		return nil, err
+	}
+	r := &Report{
+		SchemaVersion: SchemaVersion, Tool: report.Tool{Name: "customs", Version: opts.Scan.Version}, CreatedAt: opts.now(),
+		Target: Target{Ref: "docker:" + c.Name, Kind: "container", ID: c.ID, Name: c.Name, State: c.State, Image: c.Image},
+		Against: Against{Ref: "store:" + cmp.Or(sr.Subject.Name, sr.Subject.Digest), Kind: "snapshot", ImageID: c.ImageID,
+			Snapshot: sr.Snapshot},
+		Ignore: opts.ignore(),
+	}
+	sev, ig := opts.severities(), newIgnorer(opts.ignore())
+	r.files(up, nil, ig, sev)
+	r.inventories(sr.Report, o.Top, sev, true)
+	if o.Top.Secrets != nil {
+		// The whole filesystem was scanned: the secrets of written files.
+		var written []report.Secret
+		for _, s := range o.Top.Secrets {
+			if k, ok := up.changes[strings.TrimPrefix(s.Path, "/")]; ok && k != Deleted {
+				written = append(written, s)
+			}
+		}
+		r.secrets(written, ig)
 	}
 	for _, p := range up.skipped {
 		r.Warnings = append(r.Warnings, inventory.FileError{Path: p, Err: fmt.Sprintf("package records larger than %d bytes not read: integrity of its files unchecked", maxDBFile)})

@@ -82,6 +82,10 @@ type upper struct {
 	// byTime are the files told changed by their time alone: the
 	// package manager's record may show their content is the image's.
 	byTime map[string]bool
+
+	// whole makes the layer the whole filesystem of the export, not only
+	// its changes: for a container whose image is gone.
+	whole bool
 }
 
 // regular is what a hard link to a regular file of the export needs.
@@ -252,7 +256,7 @@ func (u *upper) run(ctx context.Context, r io.Reader, w io.Writer) error {
 			}
 			body = io.MultiReader(bytes.NewReader(data), tr)
 		}
-		if !changed {
+		if !changed && !u.whole {
 			continue // the tar reader skips the body
 		}
 		h := *hdr
@@ -270,11 +274,26 @@ func (u *upper) run(ctx context.Context, r io.Reader, w io.Writer) error {
 			h.Linkname, e.Linkname, e.Hardlink = lp, lp, true
 		case tar.TypeReg, tar.TypeDir, tar.TypeSymlink:
 		default:
-			u.files[p] = e
+			if changed {
+				u.files[p] = e
+			}
 			continue // devices and fifos: recorded, not layered
 		}
 		if err := tw.WriteHeader(&h); err != nil {
 			return fmt.Errorf("write the changes' layer: %w", err)
+		}
+		if !changed {
+			// The whole filesystem: an unchanged entry, as it is.
+			if hdr.Typeflag == tar.TypeReg {
+				src := &readErr{r: body}
+				if _, err := io.Copy(tw, src); err != nil {
+					if src.err != nil {
+						return fmt.Errorf("the export ended early in %s: %w", p, unexpected(src.err))
+					}
+					return fmt.Errorf("write the changes' layer: %w", err)
+				}
+			}
+			continue
 		}
 		if hdr.Typeflag == tar.TypeReg {
 			hs.reset()
@@ -303,6 +322,9 @@ func (u *upper) run(ctx context.Context, r io.Reader, w io.Writer) error {
 	}
 	var deleted []string
 	for p, k := range u.changes {
+		if u.whole {
+			break // nothing under the layer to delete
+		}
 		if k == Deleted && (u.base == nil || u.changes[path.Dir(p)] != Deleted) {
 			deleted = append(deleted, p)
 		}

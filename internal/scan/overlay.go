@@ -42,9 +42,14 @@ type Overlaid struct {
 // the scan's; the gate is the caller's, whose findings are not the scan's.
 // upper is given the image's filesystem (metadata of every entry), read
 // before the stream is opened, to tell the changes from it.
+//
+// A zero t has no layers: the stream is the whole filesystem (a container
+// whose image is gone, exported whole), and Base is an empty report.
 func Overlay(ctx context.Context, t target.Ref, upper func(ctx context.Context, base *layerfs.FS) (io.ReadCloser, error), opts Options) (*Overlaid, error) {
-	if err := image.Check(t); err != nil {
-		return nil, err
+	if t != (target.Ref{}) {
+		if err := image.Check(t); err != nil {
+			return nil, err
+		}
 	}
 	if opts.DBPath != "" {
 		if _, err := os.Stat(opts.DBPath); errors.Is(err, fs.ErrNotExist) {
@@ -55,18 +60,20 @@ func Overlay(ctx context.Context, t target.Ref, upper func(ctx context.Context, 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	src, err := image.OpenRef(ctx, t, opts.Image)
-	if err != nil {
-		return nil, err
-	}
-	defer src.Close()
 	a := analyserFor(opts, log)
-	meta, scans, err := a.load(ctx, src)
-	if err != nil {
-		return nil, err
-	}
-	if meta.RootDir != "" {
-		return nil, fmt.Errorf("%s is a root filesystem, not an image: a container's changes go over an image's layers", t)
+	meta, scans := &image.Metadata{}, []scanned(nil)
+	if t != (target.Ref{}) {
+		src, err := image.OpenRef(ctx, t, opts.Image)
+		if err != nil {
+			return nil, err
+		}
+		defer src.Close()
+		if meta, scans, err = a.load(ctx, src); err != nil {
+			return nil, err
+		}
+		if meta.RootDir != "" {
+			return nil, fmt.Errorf("%s is a root filesystem, not an image: a container's changes go over an image's layers", t)
+		}
 	}
 
 	layers := make([]*layerfs.Layer, len(scans), len(scans)+1)
