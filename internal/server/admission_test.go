@@ -184,6 +184,27 @@ func TestAdmissionServed(t *testing.T) {
 			}
 		}
 	}
+	// The answers follow openapi.json.
+	c := newContract(t, "http://"+f.api)
+	bearer := []string{"Authorization", "Bearer " + f.token}
+	for _, tt := range []struct {
+		path string
+		body any
+		hdr  []string
+		want int
+	}{
+		{"/v1/admission", pod("u7", false, refs[0], refs[2]), bearer, 200},
+		{"/v1/admission", map[string]any{"apiVersion": "admission.k8s.io/v1beta1", "kind": "AdmissionReview"}, bearer, 400},
+		{"/v1/admission", pod("u8", false, refs[0]), nil, 401},
+		{"/v1/admission/external-data", map[string]any{"apiVersion": "externaldata.gatekeeper.sh/v1beta1", "kind": "ProviderRequest",
+			"request": map[string]any{"keys": []string{refs[0]}}}, bearer, 200},
+		{"/v1/admission/external-data", map[string]any{"apiVersion": "externaldata.gatekeeper.sh/v1beta1", "kind": "ProviderRequest"},
+			[]string{"Authorization", "Bearer " + readToken}, 403},
+	} {
+		if code, b, _ := c.do("POST", tt.path, tt.body, tt.hdr...); code != tt.want {
+			t.Errorf("POST %s = %d %s; want %d", tt.path, code, b, tt.want)
+		}
+	}
 	big := pod("u6", false, refs[0])
 	big["request"].(map[string]any)["object"].(map[string]any)["metadata"].(map[string]any)["annotations"] =
 		map[string]string{"padding": strings.Repeat("x", 2<<20)}
