@@ -42,6 +42,7 @@ type ServeConfig struct {
 	ScanTimeout     time.Duration  `yaml:"scanTimeout"`
 	ShutdownTimeout time.Duration  `yaml:"shutdownTimeout"`
 	DBUpdateEvery   *time.Duration `yaml:"dbUpdateEvery"`
+	DBUpdateFeeds   []string       `yaml:"dbUpdateFeeds"`
 	KeyFile         string         `yaml:"keyFile"`
 	Insecure        bool           `yaml:"insecureRegistries"`
 	SecurityConfig  `yaml:",inline"`
@@ -55,6 +56,7 @@ type serveFlags struct {
 	scanTimeout     time.Duration
 	shutdownTimeout time.Duration
 	dbUpdateEvery   time.Duration
+	dbUpdateFeeds   []string
 	keyFile         string
 	insecure        bool
 	gate            gateOptions
@@ -86,6 +88,7 @@ func (f *serveFlags) add(fl *pflag.FlagSet, api bool) {
 	fl.DurationVar(&f.scanTimeout, "scan-timeout", service.DefaultScanTimeout, "longest time one scan may take (config serve.scanTimeout)")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", defaultShutdownTimeout, "on SIGTERM, how long running scans may take to finish before they are cancelled and go back to the queue (config serve.shutdownTimeout)")
 	fl.DurationVar(&f.dbUpdateEvery, "db-update-every", defaultDBUpdateEvery, "run `customs db update` (then re-evaluate the store and notify) this often, once for the whole deployment; 0 never (config serve.dbUpdateEvery)")
+	fl.StringSliceVar(&f.dbUpdateFeeds, "db-update-feeds", nil, "the feeds the scheduled update downloads, as db update --feeds (default: db update's default feeds; config serve.dbUpdateFeeds)")
 	fl.StringVar(&f.keyFile, "key-file", "", "file holding the deployment key (32 bytes, raw or base64) that seals registry credentials in the queue; every process needs the same ($CUSTOMS_SERVE_KEY holds the key itself, base64; config serve.keyFile)")
 	fl.BoolVar(&f.insecure, "insecure", false, "allow plain-HTTP registries (loopback ones use HTTP anyway; config serve.insecureRegistries)")
 	fl.StringVar(&f.failOn, "fail-on", "", "a report's verdict fails when a finding at or above this severity affects the image (as customs scan --fail-on)")
@@ -181,6 +184,9 @@ func (f *serveFlags) resolve(fl *pflag.FlagSet, cfg ServeConfig) error {
 	}
 	if unset("db-update-every") && cfg.DBUpdateEvery != nil {
 		f.dbUpdateEvery = *cfg.DBUpdateEvery
+	}
+	if unset("db-update-feeds") && len(cfg.DBUpdateFeeds) > 0 {
+		f.dbUpdateFeeds = cfg.DBUpdateFeeds
 	}
 	if unset("key-file") && cfg.KeyFile != "" {
 		f.keyFile = cfg.KeyFile
@@ -305,7 +311,7 @@ func runServe(cmd *cobra.Command, g *globals, f *serveFlags, api bool) error {
 	scfg.Scan.Image.Transport = sec.guard.Transport()
 	if f.dbUpdateEvery > 0 {
 		scfg.DBUpdateEvery = f.dbUpdateEvery
-		scfg.DBUpdate = func(ctx context.Context) error { return scheduledUpdate(ctx, g, dbPath) }
+		scfg.DBUpdate = func(ctx context.Context) error { return scheduledUpdate(ctx, g, dbPath, f.dbUpdateFeeds) }
 		scfg.Reevaluate = func(ctx context.Context) error {
 			// The subscriptions as they are now, with the config's.
 			all, err := allHooks(ctx, st, hooks)
@@ -413,8 +419,11 @@ func probesOnly(h http.Handler) http.Handler {
 
 // scheduledUpdate runs `customs db update` into dbPath, as the command
 // does, without re-evaluating (the service does that next).
-func scheduledUpdate(ctx context.Context, g *globals, dbPath string) error {
+func scheduledUpdate(ctx context.Context, g *globals, dbPath string, feeds []string) error {
 	args := []string{"db", "update", "--no-progress", "--no-reevaluate", "--db", dbPath}
+	if len(feeds) > 0 {
+		args = append(args, "--feeds", strings.Join(feeds, ","))
+	}
 	if g.cacheDir != "" {
 		args = append(args, "--cache-dir", g.cacheDir)
 	}

@@ -178,7 +178,7 @@ func (w *dbUpdateWorker) Timeout(*river.Job[dbUpdateArgs]) time.Duration { retur
 
 // Work updates the DB, then re-evaluates the store and delivers its
 // notifications.
-func (w *dbUpdateWorker) Work(ctx context.Context, _ *river.Job[dbUpdateArgs]) error {
+func (w *dbUpdateWorker) Work(ctx context.Context, job *river.Job[dbUpdateArgs]) error {
 	s := w.s
 	if s.cfg.DBUpdate == nil {
 		return nil
@@ -188,7 +188,7 @@ func (w *dbUpdateWorker) Work(ctx context.Context, _ *river.Job[dbUpdateArgs]) e
 	if err == nil && s.cfg.Reevaluate != nil {
 		err = s.cfg.Reevaluate(ctx)
 	}
-	s.log.Info("scheduled db update", "seconds", time.Since(start).Seconds(), "error", errString(err))
+	s.log.Info("scheduled db update", "job", job.ID, "attempt", job.Attempt, "seconds", time.Since(start).Seconds(), "error", errString(err))
 	if err == nil {
 		s.metrics.dbUpdates.WithLabelValues("done").Inc()
 	} else {
