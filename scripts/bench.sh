@@ -92,6 +92,7 @@ log "build benchimage and customs into $res"
 (cd "$repo" && CGO_ENABLED=0 go build -o "$res/customs" ./cmd/customs) || die "build customs"
 bi=$res/benchimage
 customs=$res/customs
+built_rev=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
 
 # 2. Root file systems, cached: base = debootstrap minbase (layer 1); the
 # others = base + a command run in a chroot (layer 2).
@@ -302,10 +303,11 @@ if ((drift)); then
 	summarize drift.cold drift.export drift.changes drift.warm
 	out=$work/results/bench-drift-$(date -u +%Y%m%dT%H%M%SZ).txt
 	{
-		echo "customs drift benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, customs $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+		echo "customs drift benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, customs $built_rev"
 		echo "load: $(uptime | sed 's/.*load average: //') (1, 5, 15 min); Docker Engine $(docker version --format '{{.Server.Version}}'), storage driver $driver"
 		echo "container of $tag ($(stat -c %s "$plain" | awk '{printf "%.0f MB", $1/1e6}')), changed; medians of $runs runs, alternated"
 		echo "drift report: $(jq -c '.reports[0].summary.byKind' "$res/drift.json")"
+		echo "runs (ms): export $(tr '\n' ' ' <"$res/drift.export.ms")| drift warm $(tr '\n' ' ' <"$res/drift.warm.ms")| changes $(tr '\n' ' ' <"$res/drift.changes.ms")"
 		awk -v e="${ms[drift.export]}" -v ue="${cpu[drift.export]}" -v c="${ms[drift.changes]}" \
 			-v w="${ms[drift.warm]}" -v uw="${cpu[drift.warm]}" -v rw="${rss[drift.warm]}" \
 			-v k="${ms[drift.cold]}" -v uk="${cpu[drift.cold]}" -v rk="${rss[drift.cold]}" '
