@@ -148,7 +148,8 @@ func (g *grid) line(cells []string, paint bool) string {
 
 func (g *grid) join(cells []string, paint bool) string {
 	var b strings.Builder
-	b.WriteString(strings.Repeat(" ", g.indent))
+	b.Grow(g.used() + 16)
+	spaces(&b, g.indent)
 	last := -1
 	for j, c := range g.cols {
 		if !c.hidden {
@@ -168,16 +169,28 @@ func (g *grid) join(cells []string, paint bool) string {
 		if c.clipLeft {
 			s = clipStart(cells[j], c.width)
 		}
-		padded := s
+		pad := 0
 		if j != last {
-			padded += strings.Repeat(" ", c.width-runes(s))
+			pad = c.width - runes(s)
 		}
 		if paint && c.paint != nil {
-			padded = c.paint(s, padded)
+			b.WriteString(c.paint(s, s+strings.Repeat(" ", max(pad, 0))))
+			continue
 		}
-		b.WriteString(padded)
+		b.WriteString(s)
+		spaces(&b, pad)
 	}
 	return strings.TrimRight(b.String(), " ")
+}
+
+// spaces writes n spaces to b.
+func spaces(b *strings.Builder, n int) {
+	const blank = "                                "
+	for n > 0 {
+		k := min(n, len(blank))
+		b.WriteString(blank[:k])
+		n -= k
+	}
 }
 
 // cell cleans text from an image or a feed for one table cell: runs of
@@ -185,6 +198,9 @@ func (g *grid) join(cells []string, paint bool) string {
 // included) and bidirectional overrides become U+FFFD, so no value can
 // move the cursor, recolour the terminal or reorder what is shown.
 func cell(s string) string {
+	if plain(s) {
+		return s // most cells: nothing to clean, nothing to allocate
+	}
 	s = strings.Join(strings.Fields(s), " ")
 	return strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
@@ -192,6 +208,26 @@ func cell(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// plain reports whether cell would return s as it is: printable ASCII,
+// words separated by single spaces, none before or after them.
+func plain(s string) bool {
+	space := true // at the start, a space is one too many
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == ' ':
+			if space {
+				return false
+			}
+			space = true
+		case c > ' ' && c < 0x7f:
+			space = false
+		default:
+			return false
+		}
+	}
+	return !space || s == ""
 }
 
 // clip cuts s to n runes, marking the cut with an ellipsis.
