@@ -164,13 +164,14 @@ func Run(ctx context.Context, st store.Store, opts Options) (Result, error) {
 	res.Kept = len(keep)
 	slices.SortFunc(todo, func(a, b store.Current) int { return cmp.Compare(a.Snapshot, b.Snapshot) })
 	var unchanged []int64 // re-matched in part, nothing changed
+	matched := rowMatches{}
 	for _, c := range todo {
 		var d *SubjectDelta
 		var queued int
 		var err error
 		if set := partial[c.Snapshot]; set != nil {
 			var same bool
-			d, queued, same, err = onePart(ctx, st, m, c, set, opts, now())
+			d, queued, same, err = onePart(ctx, st, m, matched, c, set, opts, now())
 			if same {
 				unchanged = append(unchanged, c.Snapshot)
 			}
@@ -286,7 +287,7 @@ func events(s store.Subject, change store.Change, db *report.DB, hooks []notify.
 // key in changed, keeps its other findings, and records a new snapshot
 // when its findings changed (Store.Rederive); same says they did not: the
 // caller marks its snapshot as matched against the current build.
-func onePart(ctx context.Context, st store.Store, m *scan.Rematcher, c store.Current, changed map[store.PackageKey]bool, opts Options, now time.Time) (*SubjectDelta, int, bool, error) {
+func onePart(ctx context.Context, st store.Store, m *scan.Rematcher, matched rowMatches, c store.Current, changed map[store.PackageKey]bool, opts Options, now time.Time) (*SubjectDelta, int, bool, error) {
 	keys := make([]store.PackageKey, 0, len(changed))
 	for k := range changed {
 		keys = append(keys, k)
@@ -307,24 +308,23 @@ func onePart(ctx context.Context, st store.Store, m *scan.Rematcher, c store.Cur
 			replaced[sp.Row] = true
 		}
 	}
-	old, err := st.SnapshotFindings(ctx, c.Snapshot)
+	// The other packages keep their findings: what changed is the
+	// difference between the replaced packages' findings and theirs now.
+	old, err := st.SnapshotFindings(ctx, c.Snapshot, rows)
 	if err != nil {
 		return nil, 0, false, err
 	}
-	fresh, err := m.MatchPackages(ctx, pkgs)
+	fresh, err := matched.match(ctx, m, rows, pkgs)
 	if err != nil {
 		return nil, 0, false, err
 	}
 	before := make([]store.Finding, 0, len(old))
-	var after []store.Finding
 	for _, f := range old {
-		before = append(before, f.Finding)
-		if !replaced[f.Package] {
-			after = append(after, f.Finding)
+		if replaced[f.Package] {
+			before = append(before, f.Finding)
 		}
 	}
-	after = append(after, findings(&report.Report{Findings: fresh})...)
-	change := store.Diff(before, after)
+	change := store.Diff(before, findings(&report.Report{Findings: fresh}))
 	if change.Empty() {
 		return nil, 0, true, nil
 	}
@@ -340,6 +340,45 @@ func onePart(ctx context.Context, st store.Store, m *scan.Rematcher, c store.Cur
 		return nil, 0, false, err
 	}
 	return &SubjectDelta{Subject: c.Subject, Snapshot: rec.Snapshot, Change: change}, len(rd.Outbox), false, nil
+}
+
+// rowMatches are the findings of stored packages, by package row, as one
+// re-evaluation matched them: the subjects sharing a layer share its
+// package rows, which are matched once.
+type rowMatches map[int64][]report.Finding
+
+// match returns the findings of the packages pkgs (rows[i] is the row of
+// pkgs[i]), matching those not matched yet. Matching a package does not
+// depend on the others matched with it.
+func (rm rowMatches) match(ctx context.Context, m *scan.Rematcher, rows []int64, pkgs []inventory.Package) ([]report.Finding, error) {
+	var todo []inventory.Package
+	rowOf := map[string]int64{}
+	for i, row := range rows {
+		if _, ok := rm[row]; !ok {
+			todo = append(todo, pkgs[i])
+			rowOf[pkgs[i].ID] = row
+			rm[row] = nil
+		}
+	}
+	if len(todo) > 0 {
+		fresh, err := m.MatchPackages(ctx, todo)
+		if err != nil {
+			for _, row := range rowOf {
+				delete(rm, row)
+			}
+			return nil, err
+		}
+		for _, f := range fresh {
+			if row, ok := rowOf[f.PackageID]; ok {
+				rm[row] = append(rm[row], f)
+			}
+		}
+	}
+	var out []report.Finding
+	for _, row := range rows {
+		out = append(out, rm[row]...)
+	}
+	return out, nil
 }
 
 // holds reports whether p is looked up by one of keys (store.PackageKeys'

@@ -39,8 +39,8 @@ type Reevaluator interface {
 	// caller checks), with their rows.
 	SnapshotPackages(ctx context.Context, snapshot int64, keys []PackageKey) ([]StoredPackage, error)
 	// SnapshotFindings returns a snapshot's findings with their package
-	// rows.
-	SnapshotFindings(ctx context.Context, snapshot int64) ([]RowFinding, error)
+	// rows: those of the given package rows only, unless packages is nil.
+	SnapshotFindings(ctx context.Context, snapshot int64, packages []int64) ([]RowFinding, error)
 	// Rederive records a new current snapshot of the subject whose current
 	// snapshot is r.Replaces: that snapshot with the findings of
 	// r.Packages replaced by r.Findings, matched against r.DB, in one

@@ -61,6 +61,10 @@ type Layer struct {
 	// Hash addresses the inventory: the DiffID and the packages' JSON.
 	Hash     string
 	Packages []PreparedPackage
+	// FindingSet addresses the findings of the layer's packages (the
+	// Findings whose Layer is this one): the inventory's hash and the
+	// findings' rows with their details. "" when the layer has none.
+	FindingSet string
 }
 
 // PreparedPackage is one package row of an inventory.
@@ -315,7 +319,8 @@ func (p *Prepared) layers(r *report.Report) error {
 		}
 	}
 	slices.SortFunc(p.Findings, func(a, b PreparedFinding) int {
-		return cmp.Or(cmp.Compare(a.Layer, b.Layer), cmp.Compare(a.Package, b.Package), cmp.Compare(a.VulnerabilityID, b.VulnerabilityID), cmp.Compare(a.Status, b.Status))
+		return cmp.Or(cmp.Compare(a.Layer, b.Layer), cmp.Compare(a.Package, b.Package), cmp.Compare(a.VulnerabilityID, b.VulnerabilityID), cmp.Compare(a.Status, b.Status),
+			cmp.Compare(a.DetailHash, b.DetailHash))
 	})
 	for a := range aliases {
 		p.Aliases = append(p.Aliases, a)
@@ -325,6 +330,16 @@ func (p *Prepared) layers(r *report.Report) error {
 }
 
 func (p *Prepared) hash() {
+	for i := 0; i < len(p.Findings); {
+		l := p.Findings[i].Layer
+		h := sha256.New()
+		fmt.Fprintf(h, "findings of %s\n", p.Layers[l].Hash)
+		for ; i < len(p.Findings) && p.Findings[i].Layer == l; i++ {
+			f := p.Findings[i]
+			fmt.Fprintf(h, "finding %d %s %s %s %s %t %g %s\n", f.Package, f.VulnerabilityID, f.Status, f.FixedVersion, f.Severity, f.KEV, f.EPSS, f.DetailHash)
+		}
+		p.Layers[l].FindingSet = "sha256:" + hex.EncodeToString(h.Sum(nil))
+	}
 	h := sha256.New()
 	fmt.Fprintf(h, "db %s\n", p.DB)
 	for _, l := range p.Layers {

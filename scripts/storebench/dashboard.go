@@ -139,7 +139,8 @@ func dashboardPages(ctx context.Context, db *sql.DB, st store.Store) ([]benchPag
 	// a rare one.
 	var ids []string
 	var counts []int
-	rows, err := db.QueryContext(ctx, `SELECT vulnerability_id, COUNT(*) FROM finding f JOIN subject sj ON sj.current_snapshot = f.snapshot GROUP BY vulnerability_id ORDER BY COUNT(*) DESC, vulnerability_id`)
+	rows, err := db.QueryContext(ctx, `SELECT f.vulnerability_id, COUNT(*) FROM finding f JOIN snapshot_layer sl ON sl.findings = f.finding_set
+		JOIN subject sj ON sj.current_snapshot = sl.snapshot GROUP BY f.vulnerability_id ORDER BY COUNT(*) DESC, f.vulnerability_id`)
 	if err != nil {
 		return nil, err
 	}

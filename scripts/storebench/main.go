@@ -550,7 +550,7 @@ func sizes(ctx context.Context, st store.Store, dsn string) error {
 		return err
 	}
 	fmt.Printf("store size %.1f MB\n", float64(size)/1e6)
-	for _, t := range []string{"subject", "subject_ref", "inventory", "package", "snapshot", "snapshot_layer", "finding", "finding_detail", "vulnerability_alias", "advisory_digest"} {
+	for _, t := range []string{"subject", "subject_ref", "inventory", "package", "snapshot", "snapshot_layer", "finding_set", "finding", "finding_detail", "vulnerability_alias", "advisory_digest"} {
 		var n int64
 		if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+t).Scan(&n); err != nil {
 			return err
@@ -596,7 +596,8 @@ func measure(ctx context.Context, c config, st store.Store, g *generator, db1, d
 	// where CVE: the most widespread ID, one in the middle and a rare one.
 	var ids []string
 	var counts []int
-	rows, err := db.QueryContext(ctx, `SELECT vulnerability_id, COUNT(*) FROM finding f JOIN subject sj ON sj.current_snapshot = f.snapshot GROUP BY vulnerability_id ORDER BY COUNT(*) DESC, vulnerability_id`)
+	rows, err := db.QueryContext(ctx, `SELECT f.vulnerability_id, COUNT(*) FROM finding f JOIN snapshot_layer sl ON sl.findings = f.finding_set
+		JOIN subject sj ON sj.current_snapshot = sl.snapshot GROUP BY f.vulnerability_id ORDER BY COUNT(*) DESC, f.vulnerability_id`)
 	if err != nil {
 		return err
 	}

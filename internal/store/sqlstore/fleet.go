@@ -51,13 +51,11 @@ func (s *Store) Overview(ctx context.Context) (store.Overview, error) {
 	if err != nil {
 		return o, err
 	}
-	err = s.query(ctx, `SELECT COUNT(*), COUNT(DISTINCT f.snapshot) FROM finding f JOIN subject sj ON sj.current_snapshot = f.snapshot WHERE f.kev`, nil,
-		func(r *sql.Rows) error { return r.Scan(&o.KEV, &o.Exposed) })
-	if err != nil {
-		return o, err
-	}
-	err = s.query(ctx, `SELECT COUNT(*) FROM finding f JOIN subject sj ON sj.current_snapshot = f.snapshot WHERE f.fixed_version <> ''`, nil,
-		func(r *sql.Rows) error { return r.Scan(&o.Fixable) })
+	// KEV-listed and fixable findings: the counts of the current
+	// snapshots' finding sets.
+	err = s.query(ctx, `SELECT COALESCE(SUM(fs.kev), 0), COUNT(DISTINCT CASE WHEN fs.kev > 0 THEN sl.snapshot END), COALESCE(SUM(fs.fixable), 0)
+		FROM subject sj JOIN snapshot_layer sl ON sl.snapshot = sj.current_snapshot JOIN finding_set fs ON fs.id = sl.findings`, nil,
+		func(r *sql.Rows) error { return r.Scan(&o.KEV, &o.Exposed, &o.Fixable) })
 	return o, err
 }
 

@@ -199,7 +199,8 @@ func (s *Store) Exposure(ctx context.Context, id string) (store.Exposure, error)
 	subjects := map[int64]string{}
 	fixes, sevs := map[string]bool{}, map[string]bool{}
 	err = s.inList(ctx, `SELECT sj.id, sj.kind, f.fixed_version, f.severity FROM finding f
-		JOIN subject sj ON sj.current_snapshot = f.snapshot
+		JOIN snapshot_layer sl ON sl.findings = f.finding_set
+		JOIN subject sj ON sj.current_snapshot = sl.snapshot
 		WHERE f.vulnerability_id IN (%s)`, nil, anys(ids), func(r *sql.Rows) error {
 		var sid int64
 		var kind, fix, sev string

@@ -42,8 +42,8 @@ func (s *Store) FindingPage(ctx context.Context, snapshot int64, layer string, o
 	var rows []*row
 	err := s.query(ctx, `SELECT f.detail, f.vulnerability_id, f.status, f.fixed_version, f.severity, f.kev, f.epss,
 		  p.id, p.key, p.name, p.version, p.type, p.purl, p.source_name, p.source_version, i.diff_id
-		FROM finding f JOIN package p ON p.id = f.package JOIN inventory i ON i.id = p.inventory
-		WHERE f.snapshot = ?`, []any{snapshot}, func(r *sql.Rows) error {
+		FROM snapshot_layer sl JOIN finding f ON f.finding_set = sl.findings JOIN package p ON p.id = f.package JOIN inventory i ON i.id = p.inventory
+		WHERE sl.snapshot = ?`, []any{snapshot}, func(r *sql.Rows) error {
 		x := &row{}
 		f := &x.f
 		var kev bool

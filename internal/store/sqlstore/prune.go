@@ -40,7 +40,7 @@ func (s *Store) Prune(ctx context.Context, opts store.PruneOptions) (store.Prune
 		for len(ids) > 0 {
 			n := min(chunk, len(ids))
 			in := "(" + placeholders(n) + ")"
-			for _, table := range []string{"finding", "snapshot_layer", "snapshot_report"} {
+			for _, table := range []string{"snapshot_layer", "snapshot_report"} {
 				if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM `+table+` WHERE snapshot IN `+in), ids[:n]...); err != nil {
 					return err
 				}
@@ -52,6 +52,15 @@ func (s *Store) Prune(ctx context.Context, opts store.PruneOptions) (store.Prune
 			k, _ := res.RowsAffected()
 			out.Snapshots += int(k)
 			ids = ids[n:]
+		}
+		// Then the finding sets no snapshot names, the details no finding
+		// names, and the inventories no snapshot holds.
+		const unnamed = `NOT EXISTS (SELECT 1 FROM snapshot_layer sl WHERE sl.findings = finding_set.id)`
+		if _, err := tx.ExecContext(ctx, `DELETE FROM finding WHERE finding_set IN (SELECT id FROM finding_set WHERE `+unnamed+`)`); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM finding_set WHERE `+unnamed); err != nil {
+			return err
 		}
 		const orphan = `NOT EXISTS (SELECT 1 FROM snapshot_layer sl WHERE sl.inventory = inventory.id)`
 		if _, err := tx.ExecContext(ctx, `DELETE FROM package WHERE inventory IN (SELECT id FROM inventory WHERE `+orphan+`)`); err != nil {

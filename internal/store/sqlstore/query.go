@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -96,10 +97,10 @@ func (s *Store) Where(ctx context.Context, id string) ([]store.Match, error) {
 		m       store.Match
 	}
 	var rows []row
-	err = s.inList(ctx, `SELECT sj.id, f.vulnerability_id, f.status, f.fixed_version, f.severity, p.name, p.version, p.type, p.purl, i.diff_id,
-		  COALESCE((SELECT sl.created_by FROM snapshot_layer sl WHERE sl.snapshot = f.snapshot AND sl.inventory = p.inventory ORDER BY sl.idx LIMIT 1), '')
+	err = s.inList(ctx, `SELECT sj.id, f.vulnerability_id, f.status, f.fixed_version, f.severity, p.name, p.version, p.type, p.purl, i.diff_id, sl.created_by
 		FROM finding f
-		JOIN subject sj ON sj.current_snapshot = f.snapshot
+		JOIN snapshot_layer sl ON sl.findings = f.finding_set
+		JOIN subject sj ON sj.current_snapshot = sl.snapshot
 		JOIN package p ON p.id = f.package
 		JOIN inventory i ON i.id = p.inventory
 		WHERE f.vulnerability_id IN (%s)`, nil, anys(ids), func(r *sql.Rows) error {
@@ -168,63 +169,65 @@ func (s *Store) Holders(ctx context.Context, q store.PackageQuery) ([]store.Hold
 	type key struct{ subject, pkg int64 }
 	var keys []key
 	held := map[key]*store.Holding{}
-	subjectOf := map[int64]int64{} // current snapshot -> subject
-	err = s.query(ctx, `SELECT sj.id, sl.snapshot, p.id, p.name, p.version, p.type, p.purl, p.ecosystem, p.source_name, p.source_version, p.owned, i.diff_id, sl.created_by
+	// The findings of a holding are its package's in the finding set of
+	// the first layer holding its inventory: (set, package) pairs, far
+	// fewer than the holdings when images share layers.
+	type pair struct{ set, pkg int64 }
+	holders := map[pair][]*store.Holding{}
+	err = s.query(ctx, `SELECT sj.id, sl.findings, p.id, p.name, p.version, p.type, p.purl, p.ecosystem, p.source_name, p.source_version, p.owned, i.diff_id, sl.created_by
 		FROM package p
 		JOIN inventory i ON i.id = p.inventory
 		JOIN snapshot_layer sl ON sl.inventory = p.inventory
 		JOIN subject sj ON sj.current_snapshot = sl.snapshot
 		WHERE `+cond+` ORDER BY sl.idx`, args, func(r *sql.Rows) error {
 		var k key
-		var snap int64
+		var set sql.NullInt64
 		var h store.Holding
-		if err := r.Scan(&k.subject, &snap, &k.pkg, &h.PackageName, &h.PackageVersion, &h.PackageType, &h.PURL, &h.Ecosystem, &h.SourceName, &h.SourceVersion, &h.Owned, &h.Layer, &h.CreatedBy); err != nil {
+		if err := r.Scan(&k.subject, &set, &k.pkg, &h.PackageName, &h.PackageVersion, &h.PackageType, &h.PURL, &h.Ecosystem, &h.SourceName, &h.SourceVersion, &h.Owned, &h.Layer, &h.CreatedBy); err != nil {
 			return err
 		}
-		if _, ok := held[k]; !ok {
-			h.Findings = []store.Finding{}
-			held[k] = &h
-			keys = append(keys, k)
+		if _, ok := held[k]; ok {
+			return nil
 		}
-		subjectOf[snap] = k.subject
+		h.Findings = []store.Finding{}
+		held[k] = &h
+		keys = append(keys, k)
+		if set.Valid {
+			p := pair{set.Int64, k.pkg}
+			holders[p] = append(holders[p], &h)
+		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	// Their findings, by (snapshot, package) pairs: one probe of the
-	// finding index each.
-	type pair struct{ snap, pkg int64 }
-	snapOf := make(map[int64]int64, len(subjectOf))
-	for snap, subject := range subjectOf {
-		snapOf[subject] = snap
-	}
-	pairs := make([]pair, 0, len(keys))
-	for _, k := range keys {
-		pairs = append(pairs, pair{snapOf[k.subject], k.pkg})
-	}
-	slices.SortFunc(pairs, func(a, b pair) int { return cmp.Or(cmp.Compare(a.snap, b.snap), cmp.Compare(a.pkg, b.pkg)) })
-	const pairChunk = 200
+	pairs := slices.SortedFunc(maps.Keys(holders), func(a, b pair) int { return cmp.Or(cmp.Compare(a.set, b.set), cmp.Compare(a.pkg, b.pkg)) })
+	const pairChunk = 250
 	for rest := pairs; len(rest) > 0; {
 		n := min(pairChunk, len(rest))
-		args := make([]any, 0, 2*n)
+		var sets, pkgs []int64
 		for _, p := range rest[:n] {
-			args = append(args, p.snap, p.pkg)
+			sets, pkgs = append(sets, p.set), append(pkgs, p.pkg)
 		}
-		or := strings.TrimSuffix(strings.Repeat("(f.snapshot = ? AND f.package = ?) OR ", n), " OR ")
-		err = s.query(ctx, `SELECT f.snapshot, f.package, f.vulnerability_id, f.status, f.fixed_version, f.severity, f.kev
-			FROM finding f WHERE `+or, args, func(r *sql.Rows) error {
-			var snap, pkg int64
-			var f store.Finding
-			if err := r.Scan(&snap, &pkg, &f.VulnerabilityID, &f.Status, &f.FixedVersion, &f.Severity, &f.KEV); err != nil {
-				return err
-			}
-			if h := held[key{subjectOf[snap], pkg}]; h != nil {
-				f.PackageName, f.PackageVersion, f.PURL = h.PackageName, h.PackageVersion, h.PURL
-				h.Findings = append(h.Findings, f)
-			}
-			return nil
-		})
+		sets = slices.Compact(sets)
+		slices.Sort(pkgs)
+		pkgs = slices.Compact(pkgs)
+		// Sets and packages of one inventory: the rows of other pairs
+		// the two lists allow are few, and dropped.
+		err = s.query(ctx, `SELECT f.finding_set, f.package, f.vulnerability_id, f.status, f.fixed_version, f.severity, f.kev
+			FROM finding f WHERE f.finding_set IN (`+placeholders(len(sets))+`) AND f.package IN (`+placeholders(len(pkgs))+`)`,
+			append(anys(sets), anys(pkgs)...), func(r *sql.Rows) error {
+				var p pair
+				var f store.Finding
+				if err := r.Scan(&p.set, &p.pkg, &f.VulnerabilityID, &f.Status, &f.FixedVersion, &f.Severity, &f.KEV); err != nil {
+					return err
+				}
+				for _, h := range holders[p] {
+					f.PackageName, f.PackageVersion, f.PURL = h.PackageName, h.PackageVersion, h.PURL
+					h.Findings = append(h.Findings, f)
+				}
+				return nil
+			})
 		if err != nil {
 			return nil, err
 		}
@@ -395,8 +398,8 @@ func (s *Store) History(ctx context.Context, name string) ([]store.Snapshot, err
 	for i, sn := range snaps {
 		snapIDs[i] = sn.ID
 	}
-	err = s.inList(ctx, `SELECT f.snapshot, f.vulnerability_id, f.status, f.fixed_version, f.severity, f.kev, p.name, p.version, p.purl
-		FROM finding f JOIN package p ON p.id = f.package WHERE f.snapshot IN (%s)`, nil, anys(snapIDs), func(r *sql.Rows) error {
+	err = s.inList(ctx, `SELECT sl.snapshot, f.vulnerability_id, f.status, f.fixed_version, f.severity, f.kev, p.name, p.version, p.purl
+		FROM snapshot_layer sl JOIN finding f ON f.finding_set = sl.findings JOIN package p ON p.id = f.package WHERE sl.snapshot IN (%s)`, nil, anys(snapIDs), func(r *sql.Rows) error {
 		var id int64
 		var f store.Finding
 		if err := r.Scan(&id, &f.VulnerabilityID, &f.Status, &f.FixedVersion, &f.Severity, &f.KEV, &f.PackageName, &f.PackageVersion, &f.PURL); err != nil {

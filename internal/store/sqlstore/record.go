@@ -154,22 +154,19 @@ func (s *Store) record(ctx context.Context, tx *sql.Tx, p *store.Prepared) (stor
 			return out, fmt.Errorf("snapshot report: %w", err)
 		}
 	}
-	var layers [][]any
-	for i, l := range p.Layers {
-		layers = append(layers, []any{snap, i, invIDs[i], l.CreatedBy})
-	}
-	if err := s.insertRows(ctx, tx, "snapshot_layer", []string{"snapshot", "idx", "inventory", "created_by"}, layers, ""); err != nil {
-		return out, err
-	}
 	details, err := s.details(ctx, tx, p.Findings)
 	if err != nil {
 		return out, err
 	}
-	var findings [][]any
-	for _, f := range p.Findings {
-		findings = append(findings, []any{snap, pkgIDs[f.Layer][f.Package], f.VulnerabilityID, f.Status, f.FixedVersion, f.Severity, f.KEV, f.EPSS, details[f.DetailHash]})
+	sets, err := s.layerSets(ctx, tx, p, invIDs, pkgIDs, details)
+	if err != nil {
+		return out, err
 	}
-	if err := s.insertRows(ctx, tx, "finding", []string{"snapshot", "package", "vulnerability_id", "status", "fixed_version", "severity", "kev", "epss", "detail"}, findings, ""); err != nil {
+	var layers [][]any
+	for i, l := range p.Layers {
+		layers = append(layers, []any{snap, i, invIDs[i], l.CreatedBy, sets[i]})
+	}
+	if err := s.insertRows(ctx, tx, "snapshot_layer", []string{"snapshot", "idx", "inventory", "created_by", "findings"}, layers, ""); err != nil {
 		return out, err
 	}
 	var aliases [][]any
@@ -243,6 +240,39 @@ func (s *Store) inventory(ctx context.Context, tx *sql.Tx, l store.Layer) (int64
 		return 0, nil, false, fmt.Errorf("inventory %s holds %d packages, want %d", l.Hash, n, len(ids))
 	}
 	return id, ids, isNew, nil
+}
+
+// layerSets returns, per layer, the ID of its finding set (nil when it has
+// no findings), writing the sets the store does not hold yet, in hash
+// order.
+func (s *Store) layerSets(ctx context.Context, tx *sql.Tx, p *store.Prepared, invIDs []int64, pkgIDs [][]int64, details map[string]int64) ([]any, error) {
+	rows := make([][]setRow, len(p.Layers))
+	for _, f := range p.Findings {
+		rows[f.Layer] = append(rows[f.Layer], setRow{pkg: pkgIDs[f.Layer][f.Package], vulnerability: f.VulnerabilityID, status: f.Status,
+			fixed: f.FixedVersion, severity: f.Severity, kev: f.KEV, epss: f.EPSS, detail: details[f.DetailHash]})
+	}
+	var order []int
+	for i, l := range p.Layers {
+		if l.FindingSet != "" {
+			order = append(order, i)
+		}
+	}
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(p.Layers[a].FindingSet, p.Layers[b].FindingSet) })
+	out := make([]any, len(p.Layers))
+	ids := map[string]int64{}
+	for _, i := range order {
+		h := p.Layers[i].FindingSet
+		if id, ok := ids[h]; ok {
+			out[i] = id
+			continue
+		}
+		id, err := s.putSet(ctx, tx, h, invIDs[i], rows[i])
+		if err != nil {
+			return nil, err
+		}
+		ids[h], out[i] = id, id
+	}
+	return out, nil
 }
 
 // details stores the findings' details not stored yet, in hash order, and

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -67,23 +68,36 @@ func (s *Store) SnapshotPackages(ctx context.Context, snapshot int64, keys []sto
 	return out, err
 }
 
-// SnapshotFindings returns the snapshot's findings with their package rows.
-func (s *Store) SnapshotFindings(ctx context.Context, snapshot int64) ([]store.RowFinding, error) {
+// SnapshotFindings returns a snapshot's findings with their package
+// rows: of the given packages only, when packages is not nil.
+func (s *Store) SnapshotFindings(ctx context.Context, snapshot int64, packages []int64) ([]store.RowFinding, error) {
+	q := `SELECT f.package, f.vulnerability_id, f.status, f.fixed_version, f.severity, f.kev, f.epss, p.name, p.version, p.purl
+		FROM snapshot_layer sl JOIN finding f ON f.finding_set = sl.findings JOIN package p ON p.id = f.package WHERE sl.snapshot = ?`
 	var out []store.RowFinding
-	err := s.query(ctx, `SELECT f.package, f.vulnerability_id, f.status, f.fixed_version, f.severity, f.kev, f.epss, p.name, p.version, p.purl
-		FROM finding f JOIN package p ON p.id = f.package WHERE f.snapshot = ?`, []any{snapshot}, func(r *sql.Rows) error {
+	scan := func(r *sql.Rows) error {
 		var f store.RowFinding
 		if err := r.Scan(&f.Package, &f.VulnerabilityID, &f.Status, &f.FixedVersion, &f.Severity, &f.KEV, &f.EPSS, &f.PackageName, &f.PackageVersion, &f.PURL); err != nil {
 			return err
 		}
 		out = append(out, f)
 		return nil
-	})
-	return out, err
+	}
+	if packages == nil {
+		return out, s.query(ctx, q, []any{snapshot}, scan)
+	}
+	if len(packages) == 0 {
+		return nil, nil
+	}
+	return out, s.inList(ctx, q+` AND f.package IN (%s)`, []any{snapshot}, anys(packages), scan)
 }
 
-// Rederive copies the replaced snapshot's layers, report and the findings
-// of its other packages into a new snapshot and adds the new findings.
+// Rederive records a new snapshot of the subject whose current snapshot
+// is rd.Replaces: its layers and report, each layer's findings but those
+// of rd.Packages, and rd.Findings. A layer holding none of rd.Packages
+// keeps its finding set; one holding some gets the set derived from its
+// old set by that change, named by a hash of the old set and the change,
+// so every subject on that layer re-matched alike shares one new set
+// (made by the first of them, found by the others).
 func (s *Store) Rederive(ctx context.Context, rd store.Rederivation) (store.Recorded, error) {
 	now := rd.Now
 	if now.IsZero() {
@@ -114,8 +128,12 @@ func (s *Store) Rederive(ctx context.Context, rd store.Rederivation) (store.Reco
 			}
 		}
 	}
+	slices.SortFunc(fs, func(a, b store.PreparedFinding) int {
+		return cmp.Or(cmp.Compare(a.Package, b.Package), cmp.Compare(a.VulnerabilityID, b.VulnerabilityID), cmp.Compare(a.Status, b.Status), cmp.Compare(a.DetailHash, b.DetailHash))
+	})
 	replaced := slices.Clone(rd.Packages)
 	slices.Sort(replaced)
+	replaced = slices.Compact(replaced)
 	var out store.Recorded
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		out = store.Recorded{}
@@ -134,6 +152,28 @@ func (s *Store) Rederive(ctx context.Context, rd store.Rederivation) (store.Reco
 		if err := tx.QueryRowContext(ctx, s.q(`SELECT content_hash FROM snapshot WHERE id = ?`), rd.Replaces).Scan(&oldHash); err != nil {
 			return err
 		}
+		layers, err := s.rederiveLayers(ctx, tx, rd.Replaces, replaced, fs)
+		if err != nil {
+			return err
+		}
+		var setIDs []int64
+		for _, l := range layers {
+			if l.set.Valid {
+				setIDs = append(setIDs, l.set.Int64)
+			}
+		}
+		counts, err := s.setSummaries(ctx, tx, setIDs)
+		if err != nil {
+			return err
+		}
+		var cs []setCounts
+		for _, id := range setIDs {
+			cs = append(cs, counts[id])
+		}
+		summary, err := json.Marshal(addSummaries(cs...))
+		if err != nil {
+			return err
+		}
 		h := sha256.New()
 		fmt.Fprintf(h, "rederived %s db %s\n", oldHash, dbJSON)
 		for _, f := range fs {
@@ -142,37 +182,22 @@ func (s *Store) Rederive(ctx context.Context, rd store.Rederivation) (store.Reco
 		hash := "sha256:" + hex.EncodeToString(h.Sum(nil))
 		var snap int64
 		if err := tx.QueryRowContext(ctx, s.q(`INSERT INTO snapshot (subject, content_hash, scanned_at, recorded_at, tool, db, db_built, packages, summary)
-			SELECT subject, ?, scanned_at, ?, tool, ?, ?, packages, summary FROM snapshot WHERE id = ? RETURNING id`),
-			hash, seen, string(dbJSON), built, rd.Replaces).Scan(&snap); err != nil {
+			SELECT subject, ?, scanned_at, ?, tool, ?, ?, packages, ? FROM snapshot WHERE id = ? RETURNING id`),
+			hash, seen, string(dbJSON), built, string(summary), rd.Replaces).Scan(&snap); err != nil {
 			return fmt.Errorf("snapshot: %w", err)
 		}
-		for _, q := range []string{
-			`INSERT INTO snapshot_layer (snapshot, idx, inventory, created_by) SELECT ?, idx, inventory, created_by FROM snapshot_layer WHERE snapshot = ?`,
-			`INSERT INTO snapshot_report (snapshot, data) SELECT ?, data FROM snapshot_report WHERE snapshot = ?`,
-		} {
-			if _, err := tx.ExecContext(ctx, s.q(q), snap, rd.Replaces); err != nil {
-				return err
+		rows := make([][]any, len(layers))
+		for i, l := range layers {
+			var set any
+			if l.set.Valid {
+				set = l.set.Int64
 			}
+			rows[i] = []any{snap, l.idx, l.inventory, l.createdBy, set}
 		}
-		q := `INSERT INTO finding (snapshot, package, vulnerability_id, status, fixed_version, severity, kev, epss, detail)
-			SELECT ?, package, vulnerability_id, status, fixed_version, severity, kev, epss, detail FROM finding WHERE snapshot = ?`
-		args := []any{snap, rd.Replaces}
-		if len(replaced) > 0 {
-			q += ` AND package NOT IN (` + placeholders(len(replaced)) + `)`
-			args = append(args, anys(replaced)...)
-		}
-		if _, err := tx.ExecContext(ctx, s.q(q), args...); err != nil {
-			return fmt.Errorf("copy findings: %w", err)
-		}
-		details, err := s.details(ctx, tx, fs)
-		if err != nil {
+		if err := s.insertRows(ctx, tx, "snapshot_layer", []string{"snapshot", "idx", "inventory", "created_by", "findings"}, rows, ""); err != nil {
 			return err
 		}
-		var rows [][]any
-		for _, f := range fs {
-			rows = append(rows, []any{snap, int64(f.Package), f.VulnerabilityID, f.Status, f.FixedVersion, f.Severity, f.KEV, f.EPSS, details[f.DetailHash]})
-		}
-		if err := s.insertRows(ctx, tx, "finding", []string{"snapshot", "package", "vulnerability_id", "status", "fixed_version", "severity", "kev", "epss", "detail"}, rows, ""); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO snapshot_report (snapshot, data) SELECT ?, data FROM snapshot_report WHERE snapshot = ?`), snap, rd.Replaces); err != nil {
 			return err
 		}
 		var al [][]any
@@ -183,31 +208,6 @@ func (s *Store) Rederive(ctx context.Context, rd store.Rederivation) (store.Reco
 			return strings.Compare(x[0].(string)+"\x00"+x[1].(string), y[0].(string)+"\x00"+y[1].(string))
 		})
 		if err := s.insertRows(ctx, tx, "vulnerability_alias", []string{"id", "alias"}, al, "ON CONFLICT (id, alias) DO NOTHING"); err != nil {
-			return err
-		}
-		summary := map[string]int{}
-		r, err := tx.QueryContext(ctx, s.q(`SELECT severity, COUNT(*) FROM finding WHERE snapshot = ? GROUP BY severity`), snap)
-		if err != nil {
-			return err
-		}
-		for r.Next() {
-			var sev string
-			var n int
-			if err := r.Scan(&sev, &n); err != nil {
-				r.Close()
-				return err
-			}
-			summary[sev] = n
-		}
-		r.Close()
-		if err := r.Err(); err != nil {
-			return err
-		}
-		b, err := json.Marshal(summary)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE snapshot SET summary = ? WHERE id = ?`), string(b), snap); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE subject SET current_snapshot = ? WHERE id = ?`), snap, subject); err != nil {
@@ -227,4 +227,152 @@ func (s *Store) Rederive(ctx context.Context, rd store.Rederivation) (store.Reco
 		return store.Recorded{}, fmt.Errorf("re-evaluate snapshot %d in store %s: %w", rd.Replaces, s.name, err)
 	}
 	return out, nil
+}
+
+// rederivedLayer is a layer of a re-derived snapshot.
+type rederivedLayer struct {
+	idx       int
+	inventory int64
+	createdBy string
+	set       sql.NullInt64
+}
+
+// rederiveLayers returns the layers of snapshot with the findings of the
+// packages replaced (sorted) replaced by fs (Package is the row): the
+// layers of the inventories holding none of them keep their sets; the
+// others get their derived sets, written when the store lacks them.
+func (s *Store) rederiveLayers(ctx context.Context, tx *sql.Tx, snapshot int64, replaced []int64, fs []store.PreparedFinding) ([]rederivedLayer, error) {
+	var layers []rederivedLayer
+	oldHash := map[int64]string{} // set -> hash
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT sl.idx, sl.inventory, sl.created_by, sl.findings, COALESCE(fs.hash, '')
+		FROM snapshot_layer sl LEFT JOIN finding_set fs ON fs.id = sl.findings WHERE sl.snapshot = ? ORDER BY sl.idx`), snapshot)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var l rederivedLayer
+		var hash string
+		if err := rows.Scan(&l.idx, &l.inventory, &l.createdBy, &l.set, &hash); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if l.set.Valid {
+			oldHash[l.set.Int64] = hash
+		}
+		layers = append(layers, l)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// The inventory of each replaced package.
+	invOf := map[int64]int64{}
+	for rest := replaced; len(rest) > 0; {
+		n := min(chunk, len(rest))
+		r, err := tx.QueryContext(ctx, s.q(`SELECT id, inventory FROM package WHERE id IN (`+placeholders(n)+`)`), anys(rest[:n])...)
+		if err != nil {
+			return nil, err
+		}
+		for r.Next() {
+			var id, inv int64
+			if err := r.Scan(&id, &inv); err != nil {
+				r.Close()
+				return nil, err
+			}
+			invOf[id] = inv
+		}
+		err = r.Err()
+		r.Close()
+		if err != nil {
+			return nil, err
+		}
+		rest = rest[n:]
+	}
+	byInv := map[int64][]int64{}
+	for _, p := range replaced {
+		inv, ok := invOf[p]
+		if !ok {
+			return nil, fmt.Errorf("rederive: package %d is not in the store", p)
+		}
+		byInv[inv] = append(byInv[inv], p)
+	}
+	newByInv := map[int64][]store.PreparedFinding{}
+	for _, f := range fs {
+		newByInv[invOf[int64(f.Package)]] = append(newByInv[invOf[int64(f.Package)]], f)
+	}
+	done := map[int64]bool{} // inventories handled: a set belongs to the first layer holding its inventory
+	for i := range layers {
+		l := &layers[i]
+		if done[l.inventory] {
+			continue
+		}
+		done[l.inventory] = true
+		pkgs := byInv[l.inventory]
+		if len(pkgs) == 0 {
+			continue
+		}
+		h := sha256.New()
+		fmt.Fprintf(h, "derived from %q inventory %d\n", oldHash[l.set.Int64], l.inventory)
+		for _, p := range pkgs {
+			fmt.Fprintf(h, "replaced %d\n", p)
+		}
+		adds := newByInv[l.inventory]
+		for _, f := range adds {
+			fmt.Fprintf(h, "finding %d %s %s %s %s %t %g %s\n", f.Package, f.VulnerabilityID, f.Status, f.FixedVersion, f.Severity, f.KEV, f.EPSS, f.DetailHash)
+		}
+		hash := "sha256:" + hex.EncodeToString(h.Sum(nil))
+		var id int64
+		err := tx.QueryRowContext(ctx, s.q(`SELECT id FROM finding_set WHERE hash = ?`), hash).Scan(&id)
+		if err == nil {
+			l.set = sql.NullInt64{Int64: id, Valid: true}
+			continue
+		}
+		if err != sql.ErrNoRows {
+			return nil, fmt.Errorf("finding set %s: %w", hash, err)
+		}
+		// The set is new: the old set's rows but the replaced packages',
+		// and the new findings.
+		var kept []setRow
+		if l.set.Valid {
+			args := append([]any{l.set.Int64}, anys(pkgs)...)
+			r, err := tx.QueryContext(ctx, s.q(`SELECT package, vulnerability_id, status, fixed_version, severity, kev, epss, detail FROM finding
+				WHERE finding_set = ? AND package NOT IN (`+placeholders(len(pkgs))+`)`), args...)
+			if err != nil {
+				return nil, err
+			}
+			for r.Next() {
+				var x setRow
+				var detail sql.NullInt64
+				if err := r.Scan(&x.pkg, &x.vulnerability, &x.status, &x.fixed, &x.severity, &x.kev, &x.epss, &detail); err != nil {
+					r.Close()
+					return nil, err
+				}
+				if detail.Valid {
+					x.detail = detail.Int64
+				}
+				kept = append(kept, x)
+			}
+			err = r.Err()
+			r.Close()
+			if err != nil {
+				return nil, err
+			}
+		}
+		if len(adds) > 0 {
+			details, err := s.details(ctx, tx, adds)
+			if err != nil {
+				return nil, err
+			}
+			for _, f := range adds {
+				kept = append(kept, setRow{pkg: int64(f.Package), vulnerability: f.VulnerabilityID, status: f.Status, fixed: f.FixedVersion,
+					severity: f.Severity, kev: f.KEV, epss: f.EPSS, detail: details[f.DetailHash]})
+			}
+		}
+		id, err = s.putSet(ctx, tx, hash, l.inventory, kept)
+		if err != nil {
+			return nil, err
+		}
+		l.set = sql.NullInt64{Int64: id, Valid: true}
+	}
+	return layers, nil
 }

@@ -185,9 +185,9 @@ func (s *Store) rowsReport(ctx context.Context, snapshot int64, sr *store.Stored
 	}
 	err = s.query(ctx, `SELECT f.vulnerability_id, f.status, f.fixed_version, f.severity, f.kev, f.epss,
 		  p.key, p.name, p.version, p.type, p.purl, p.source_name, p.source_version, i.diff_id,
-		  COALESCE((SELECT sl.created_by FROM snapshot_layer sl WHERE sl.snapshot = f.snapshot AND sl.inventory = p.inventory ORDER BY sl.idx LIMIT 1), '')
-		FROM finding f JOIN package p ON p.id = f.package JOIN inventory i ON i.id = p.inventory
-		WHERE f.snapshot = ? ORDER BY p.name, p.version, f.vulnerability_id`, []any{snapshot}, func(rows *sql.Rows) error {
+		  sl.created_by
+		FROM snapshot_layer sl JOIN finding f ON f.finding_set = sl.findings JOIN package p ON p.id = f.package JOIN inventory i ON i.id = p.inventory
+		WHERE sl.snapshot = ? ORDER BY p.name, p.version, f.vulnerability_id`, []any{snapshot}, func(rows *sql.Rows) error {
 		var f report.Finding
 		var kev bool
 		var epss float64
@@ -270,7 +270,7 @@ func (s *Store) SubjectsPage(ctx context.Context, cursor string, limit int) ([]s
 // ID).
 func (s *Store) findingDetails(ctx context.Context, snapshot int64) ([]report.Finding, error) {
 	out := []report.Finding{}
-	err := s.query(ctx, `SELECT d.data FROM finding f JOIN finding_detail d ON d.id = f.detail WHERE f.snapshot = ?`, []any{snapshot}, func(r *sql.Rows) error {
+	err := s.query(ctx, `SELECT d.data FROM snapshot_layer sl JOIN finding f ON f.finding_set = sl.findings JOIN finding_detail d ON d.id = f.detail WHERE sl.snapshot = ?`, []any{snapshot}, func(r *sql.Rows) error {
 		var data string
 		if err := r.Scan(&data); err != nil {
 			return err

@@ -173,7 +173,7 @@ func checkWhole(t *testing.T, s Store) {
 	if bad != 0 {
 		t.Errorf("%d subjects whose current snapshot is missing or another's", bad)
 	}
-	rows, err := s.DB().QueryContext(ctx, `SELECT sn.id, sn.summary, (SELECT COUNT(*) FROM finding f WHERE f.snapshot = sn.id), (SELECT COUNT(*) FROM snapshot_layer sl WHERE sl.snapshot = sn.id) FROM snapshot sn`)
+	rows, err := s.DB().QueryContext(ctx, `SELECT sn.id, sn.summary, (SELECT COUNT(*) FROM snapshot_layer sl JOIN finding f ON f.finding_set = sl.findings WHERE sl.snapshot = sn.id), (SELECT COUNT(*) FROM snapshot_layer sl WHERE sl.snapshot = sn.id) FROM snapshot sn`)
 	if err != nil {
 		t.Fatal(err)
 	}

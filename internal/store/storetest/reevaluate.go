@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/customs-scanner/customs/internal/notify"
 	"github.com/customs-scanner/customs/internal/reevaluate"
 	"github.com/customs-scanner/customs/internal/report"
@@ -654,4 +656,109 @@ func testReevaluateKilled(t *testing.T, b Backend, fx *Reports) {
 			break
 		}
 	}
+}
+
+// testFindingSetsShared: images on one set of layers, matched against one
+// build, share the layers' finding sets; re-evaluated after an update,
+// they share the sets derived from them, and each reads back the
+// findings a fresh match against the update gives.
+func testFindingSetsShared(t *testing.T, b Backend, fx *Reports) {
+	d := TwoDBs(t)
+	s := open(t, b, b.Fresh(t))
+	ctx := t.Context()
+	count := func(table string) int {
+		t.Helper()
+		var n int
+		if err := s.DB().QueryRowContext(ctx, "SELECT COUNT(*) FROM "+table).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	const n = 5
+	var images []*report.Report
+	for i := range n {
+		images = append(images, rematched(t, variant(fx.DebianApp, 7, i), d.Old))
+		record(t, s, store.Input{Report: images[i]})
+	}
+	sets, findings := count("finding_set"), count("finding")
+	if findings != len(images[0].Findings) || sets == 0 || sets > len(images[0].Target.Layers) {
+		t.Errorf("%d images on shared layers: %d finding rows in %d sets, want the %d findings of one image in at most one set per layer",
+			n, findings, sets, len(images[0].Findings))
+	}
+	// Against the same build (its digests kept), then incrementally
+	// against the update: each image re-matches its packages of the
+	// changed keys, and their layer's new set is derived once.
+	if res, err := reevaluate.Run(ctx, s, reevaluate.Options{DBPath: d.Old, Version: "storetest"}); err != nil || res.Rematched != 0 {
+		t.Fatalf("re-evaluation against the same build: %+v, %v; want nothing re-matched", res, err)
+	}
+	res, err := reevaluate.Run(ctx, s, reevaluate.Options{DBPath: d.New, Version: "storetest"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Rematched != n || res.Changed != n {
+		t.Fatalf("re-evaluation after the update: %+v, want the %d images re-matched and changed", res, n)
+	}
+	if added := count("finding_set") - sets; added == 0 || added > len(images[0].Target.Layers) {
+		t.Errorf("re-evaluation added %d finding sets, want at most one per layer holding a changed key, shared by the %d images", added, n)
+	}
+	check(t, s, images, d.New)
+	// Fully, back against the first build: the images' findings are
+	// their first recording's again, and so are their sets.
+	sets = count("finding_set")
+	res, err = reevaluate.Run(ctx, s, reevaluate.Options{DBPath: d.Old, Version: "storetest", Full: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Rematched != n || res.Changed != n {
+		t.Fatalf("full re-evaluation back: %+v, want the %d images re-matched and changed", res, n)
+	}
+	if added := count("finding_set") - sets; added != 0 {
+		t.Errorf("full re-evaluation back against the first build added %d finding sets, want none: the first recording's are found by their content", added)
+	}
+	check(t, s, images, d.Old)
+}
+
+// check checks that each image's findings in the store are those a fresh
+// match against db gives, and its snapshot's summary counts them.
+func check(t *testing.T, s Store, images []*report.Report, db string) {
+	t.Helper()
+	ctx := t.Context()
+	for i, r := range images {
+		want := rematched(t, r, db)
+		got, err := s.Report(ctx, r.Target.Digest())
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := func(fs []report.Finding) []string {
+			var out []string
+			for _, f := range fs {
+				out = append(out, fmt.Sprintf("%s %s %s %s %s %s %t", f.PackageID, f.VulnerabilityID, f.Status, f.FixedVersion, f.Severity, f.Layer, f.KEV != nil))
+			}
+			slices.Sort(out)
+			return out
+		}
+		if diff := cmp.Diff(key(want.Findings), key(got.Report.Findings)); diff != "" {
+			t.Errorf("image %d after re-evaluation: findings differ from a fresh match (-want +got):\n%s", i, diff)
+		}
+		subs, err := s.Subjects(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sub := range subs {
+			if sub.Subject.Digest != r.Target.Digest() {
+				continue
+			}
+			if total := sum(sub.BySeverity); total != len(want.Findings) {
+				t.Errorf("image %d: its snapshot's summary %v counts %d findings, want %d", i, sub.BySeverity, total, len(want.Findings))
+			}
+		}
+	}
+}
+
+func sum(by map[string]int) int {
+	n := 0
+	for _, v := range by {
+		n += v
+	}
+	return n
 }

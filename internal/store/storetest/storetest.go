@@ -81,6 +81,7 @@ func Run(t *testing.T, b Backend) {
 		{"Reevaluate", testReevaluate},
 		{"ReevaluateSuperseded", testReevaluateSuperseded},
 		{"ReevaluateIncremental", testReevaluateIncremental},
+		{"FindingSetsShared", testFindingSetsShared},
 		{"DeliveryKilled", testDeliveryKilled},
 		{"ReevaluateKilled", testReevaluateKilled},
 		{"DeliveryRetry", testDeliveryRetry},
