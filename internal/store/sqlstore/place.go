@@ -95,22 +95,53 @@ func (s *Store) placements(ctx context.Context, subjects map[int64]store.Subject
 		names = append(names, n)
 	}
 	slices.Sort(names)
-	out := map[int64][]store.Placement{}
-	// Two passes over the names, by digest and by image: a placement found
-	// both ways is kept once.
-	done := map[int64]map[[6]string]bool{}
-	for _, col := range []string{"digest", "ref"} {
-		err := s.inList(ctx, `SELECT runtime, source, namespace, kind, name, container, image, ref, digest, first_seen, last_seen FROM placement WHERE `+col+` IN (%s)`, nil, anys(names), func(r *sql.Rows) error {
-			var p store.Placement
-			var ref string
-			var first, last timeValue
-			if err := r.Scan(&p.Runtime, &p.Source, &p.Namespace, &p.Kind, &p.Name, &p.Container, &p.Image, &ref, &p.Digest, &first, &last); err != nil {
-				return err
+	// The placements naming them: by IN lists of the names, or, when the
+	// names outnumber the placements (a query about much of the fleet),
+	// the whole table at once.
+	type row struct {
+		p   store.Placement
+		ref string
+	}
+	var rows []row
+	scan := func(r *sql.Rows) error {
+		var x row
+		var first, last timeValue
+		if err := r.Scan(&x.p.Runtime, &x.p.Source, &x.p.Namespace, &x.p.Kind, &x.p.Name, &x.p.Container, &x.p.Image, &x.ref, &x.p.Digest, &first, &last); err != nil {
+			return err
+		}
+		x.p.FirstSeen, x.p.LastSeen = first.t, last.t
+		rows = append(rows, x)
+		return nil
+	}
+	const columns = `SELECT runtime, source, namespace, kind, name, container, image, ref, digest, first_seen, last_seen FROM placement`
+	var total int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM placement`).Scan(&total); err != nil {
+		return nil, fmt.Errorf("store %s: %w", s.name, err)
+	}
+	switch {
+	case total == 0:
+		return nil, nil
+	case total <= len(names):
+		if err := s.query(ctx, columns+` ORDER BY runtime, source, namespace, kind, name, container`, nil, scan); err != nil {
+			return nil, err
+		}
+	default:
+		for _, col := range []string{"digest", "ref"} {
+			if err := s.inList(ctx, columns+` WHERE `+col+` IN (%s)`, nil, anys(names), scan); err != nil {
+				return nil, err
 			}
-			p.FirstSeen, p.LastSeen = first.t, last.t
+		}
+	}
+	out := map[int64][]store.Placement{}
+	// Two passes, by digest and by reference: a placement found both ways
+	// is kept once.
+	done := map[int64]map[[6]string]bool{}
+	for _, byDigest := range []bool{true, false} {
+		for _, x := range rows {
+			p := x.p
 			key := [6]string{p.Runtime, p.Source, p.Namespace, p.Kind, p.Name, p.Container}
-			name := ref
-			if col == "digest" {
+			name := x.ref
+			if byDigest {
 				name = p.Digest
 			}
 			for _, id := range byName[name] {
@@ -122,10 +153,6 @@ func (s *Store) placements(ctx context.Context, subjects map[int64]store.Subject
 					out[id] = append(out[id], p)
 				}
 			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
 		}
 	}
 	for id := range out {
