@@ -276,18 +276,47 @@ func (s *Store) query(ctx context.Context, query string, args []any, scan func(*
 	return nil
 }
 
-// subjects loads the subjects with the given IDs, with their references.
+// manySubjects is how many subjects a query must name before subjects
+// considers reading the subject tables whole.
+const manySubjects = 1000
+
+// subjects loads the subjects with the given IDs, with their references:
+// by IN lists of the IDs, or, when they are half the subjects or more (a
+// query about much of the fleet), by reading the tables whole.
 func (s *Store) subjects(ctx context.Context, ids []int64) (map[int64]store.Subject, error) {
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
 	out := make(map[int64]store.Subject, len(ids))
-	err := s.inList(ctx, `SELECT id, kind, key, name, config_digest, platform, labels, first_seen, last_seen FROM subject WHERE id IN (%s)`, nil, anys(ids), func(r *sql.Rows) error {
+	whole := false
+	if len(ids) >= manySubjects {
+		var total int
+		if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM subject`).Scan(&total); err != nil {
+			return nil, fmt.Errorf("store %s: %w", s.name, err)
+		}
+		whole = 2*len(ids) >= total
+	}
+	// read runs query, whose WHERE is %s, on the whole table or on the
+	// IDs in column col.
+	read := func(query, col string, scan func(*sql.Rows) error) error {
+		if whole {
+			return s.query(ctx, fmt.Sprintf(query, "1 = 1"), nil, scan)
+		}
+		return s.inList(ctx, fmt.Sprintf(query, col+" IN (%s)"), nil, anys(ids), scan)
+	}
+	want := func(id int64) bool {
+		_, ok := slices.BinarySearch(ids, id)
+		return ok
+	}
+	err := read(`SELECT id, kind, key, name, config_digest, platform, labels, first_seen, last_seen FROM subject WHERE %s`, "id", func(r *sql.Rows) error {
 		var id int64
 		var sj store.Subject
 		var labels string
 		var first, last timeValue
 		if err := r.Scan(&id, &sj.Kind, &sj.Digest, &sj.Name, &sj.ConfigDigest, &sj.Platform, &labels, &first, &last); err != nil {
 			return err
+		}
+		if whole && !want(id) {
+			return nil
 		}
 		if labels != "" && labels != "{}" {
 			if err := json.Unmarshal([]byte(labels), &sj.Labels); err != nil {
@@ -301,13 +330,16 @@ func (s *Store) subjects(ctx context.Context, ids []int64) (map[int64]store.Subj
 	if err != nil {
 		return nil, err
 	}
-	err = s.inList(ctx, `SELECT subject, ref FROM subject_ref WHERE subject IN (%s) ORDER BY subject, ref`, nil, anys(ids), func(r *sql.Rows) error {
+	err = read(`SELECT subject, ref FROM subject_ref WHERE %s ORDER BY subject, ref`, "subject", func(r *sql.Rows) error {
 		var id int64
 		var ref string
 		if err := r.Scan(&id, &ref); err != nil {
 			return err
 		}
-		sj := out[id]
+		sj, ok := out[id]
+		if !ok {
+			return nil
+		}
 		sj.Refs = append(sj.Refs, ref)
 		out[id] = sj
 		return nil
