@@ -85,7 +85,7 @@ var rules = map[string]Rule{
 	// scheduled DB update (no HTTP; internal/server is its front end).
 	"service": {Rank: Pipeline, Stage: "scan", Imports: []string{"scan", "store", "report", "target", "vulndb", "vulndb/sqlite", "version"}},
 	// Drift: a container's (or host's) changes over its image's scan.
-	"drift":         {Rank: Pipeline, Stage: "scan", Imports: []string{"scan", "dockerengine", "layerfs", "report", "inventory", "target", "store"}},
+	"drift":         {Rank: Pipeline, Stage: "scan", Imports: []string{"scan", "dockerengine", "layerfs", "report", "inventory", "target", "store", "extract/rpm", "extract/rpm/rpmdb"}},
 	"vulndb/build":  {Rank: Pipeline, Stage: "vulndb/db", Imports: []string{"vulndb", "vulndb/cvss", "vulndb/feeds/*", "vulndb/sqlite"}},
 	"vulndb/update": {Rank: Pipeline, Stage: "vulndb/db", Imports: []string{"vulndb", "vulndb/build", "vulndb/sqlite"}},
 	"vulndb/dist":   {Rank: Pipeline, Stage: "vulndb/db", Imports: []string{"vulndb", "vulndb/sqlite"}},

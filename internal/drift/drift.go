@@ -301,6 +301,7 @@ func container(ctx context.Context, eng *engine, c Container, mode string, opts 
 	for _, p := range up.skipped {
 		r.Warnings = append(r.Warnings, inventory.FileError{Path: p, Err: fmt.Sprintf("package records larger than %d bytes not read: integrity of its files unchecked", maxDBFile)})
 	}
+	r.Warnings = append(r.Warnings, up.unread...)
 	r.Warnings = append(r.Warnings, o.Top.Warnings...)
 	r.summarize()
 	return r, nil
@@ -364,6 +365,7 @@ func fromSnapshot(ctx context.Context, eng *engine, c Container, changes map[str
 	for _, p := range up.skipped {
 		r.Warnings = append(r.Warnings, inventory.FileError{Path: p, Err: fmt.Sprintf("package records larger than %d bytes not read: integrity of its files unchecked", maxDBFile)})
 	}
+	r.Warnings = append(r.Warnings, up.unread...)
 	r.Warnings = append(r.Warnings, o.Top.Warnings...)
 	r.summarize()
 	return r, nil

@@ -128,8 +128,8 @@ type ImageFile struct {
 // manager recorded.
 type Owner struct {
 	Package string `json:"package"`
-	// Manager is "dpkg" or "apk"; Algorithm "md5" (dpkg) or "sha1" (apk);
-	// Digest the recorded one, hex.
+	// Manager is "dpkg", "apk" or "rpm"; Algorithm "md5" (dpkg, old rpm),
+	// "sha1" (apk) or "sha256" (rpm); Digest the recorded one, hex.
 	Manager   string `json:"manager"`
 	Algorithm string `json:"algorithm"`
 	Digest    string `json:"digest"`

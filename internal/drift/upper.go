@@ -16,10 +16,14 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/customs-scanner/customs/internal/extract/rpm"
+	"github.com/customs-scanner/customs/internal/extract/rpm/rpmdb"
+	"github.com/customs-scanner/customs/internal/inventory"
 	"github.com/customs-scanner/customs/internal/layerfs"
 )
 
@@ -45,8 +49,8 @@ type exported struct {
 // owned is a package manager's record of one file.
 type owned struct {
 	Package   string `json:"package"`
-	Manager   string `json:"manager"`   // "dpkg", "apk"
-	Algorithm string `json:"algorithm"` // "md5", "sha1"
+	Manager   string `json:"manager"`   // "dpkg", "apk", "rpm"
+	Algorithm string `json:"algorithm"` // "md5", "sha1", "sha256"
 	Digest    string `json:"digest"`    // hex
 }
 
@@ -62,8 +66,10 @@ type upper struct {
 	// export's order.
 	aliases map[string]string
 	entries int // entries of the export
-	// skipped are package-manager records too large to read.
+	// skipped are package-manager records too large to read; unread
+	// those that could not be read.
 	skipped []string
+	unread  []inventory.FileError
 
 	// base, when set, is the image's filesystem: the changes are told
 	// from the export itself (changes starts empty), by comparing each
@@ -252,7 +258,7 @@ func (u *upper) run(ctx context.Context, r io.Reader, w io.Writer) error {
 			if len(data) > maxDBFile {
 				u.skipped = append(u.skipped, p)
 			} else {
-				u.readPackageDB(p, data)
+				u.readPackageDB(ctx, p, data)
 			}
 			body = io.MultiReader(bytes.NewReader(data), tr)
 		}
@@ -389,17 +395,25 @@ const (
 )
 
 func isPackageDB(p string) bool {
-	if p == apkInstalled {
+	if p == apkInstalled || slices.Contains(rpmDBs, p) {
 		return true
 	}
 	return strings.HasSuffix(p, ".md5sums") && (strings.HasPrefix(p, dpkgInfo) || strings.HasPrefix(p, dpkgStatusD))
 }
 
+// rpmDBs are the rpm databases, whose package headers hold their files'
+// digests (rpm.ReadFileDigests reads each format).
+var rpmDBs = []string{rpm.BerkeleyDB, rpm.NDB, rpm.SQLiteDB, rpm.NDBUsr, rpm.SQLiteDBUsr}
+
 // readPackageDB keeps the records of relevant paths from a dpkg .md5sums
-// file or apk's installed database.
-func (u *upper) readPackageDB(p string, data []byte) {
+// file, apk's installed database or an rpm database.
+func (u *upper) readPackageDB(ctx context.Context, p string, data []byte) {
 	if p == apkInstalled {
 		u.readAPK(data)
+		return
+	}
+	if slices.Contains(rpmDBs, p) {
+		u.readRPM(ctx, p, data)
 		return
 	}
 	pkg := strings.TrimSuffix(path.Base(p), ".md5sums")
@@ -454,6 +468,27 @@ func (u *upper) readAPK(data []byte) {
 	}
 }
 
+// readRPM keeps the file digests of an rpm database whose algorithm the
+// export's hashes cover (md5, sha1, sha256).
+func (u *upper) readRPM(ctx context.Context, p string, data []byte) {
+	err := rpm.ReadFileDigests(ctx, data, func(d rpmdb.FileDigests) {
+		if d.Algorithm != "md5" && d.Algorithm != "sha1" && d.Algorithm != "sha256" {
+			return
+		}
+		for i, f := range d.Files {
+			if d.Digests[i] == "" {
+				continue
+			}
+			if fp := u.resolve(f); u.relevant(fp) {
+				u.owners[fp] = owned{Package: d.Name, Manager: "rpm", Algorithm: d.Algorithm, Digest: strings.ToLower(d.Digests[i])}
+			}
+		}
+	})
+	if err != nil && ctx.Err() == nil {
+		u.unread = append(u.unread, inventory.FileError{Path: abs(p), Err: "read the rpm database's file digests: " + err.Error()})
+	}
+}
+
 // resolve follows a top-level directory symlink at the start of p.
 func (u *upper) resolve(p string) string {
 	top, rest, ok := strings.Cut(p, "/")
@@ -473,6 +508,8 @@ func (o owned) matches(e *exported) bool {
 		return e.md5 == o.Digest
 	case "sha1":
 		return e.sha1 == o.Digest
+	case "sha256":
+		return strings.TrimPrefix(e.SHA256, "sha256:") == o.Digest
 	}
 	return false
 }

@@ -3,9 +3,12 @@ package drift
 import (
 	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"crypto/md5"
 	"encoding/hex"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -292,4 +295,44 @@ func exportTarTimes(t *testing.T, entries []entry, times map[string]time.Time, d
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// TestUpperRPM: the file digests of an rpm database (a real Berkeley DB
+// of libuuid, SHA-256 digests) are the records of the changed files.
+func TestUpperRPM(t *testing.T) {
+	f, err := os.Open(filepath.Join("..", "extract", "rpm", "rpmdb", "testdata", "go-rpmdb_libuuid_Packages.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	export := exportTar(t, []entry{
+		{name: "usr/lib64/libuuid.so.1.3.0", body: "\x7fELF patched", mode: 0o755},
+		{name: "var/lib/rpm/Packages", body: string(db), mode: 0o644},
+	})
+	up := newUpper(map[string]string{"usr/lib64/libuuid.so.1.3.0": Changed, "usr/share/licenses/libuuid/COPYING": Deleted})
+	if err := up.run(t.Context(), bytes.NewReader(export), io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]owned{
+		"usr/lib64/libuuid.so.1.3.0":         {Package: "libuuid", Manager: "rpm", Algorithm: "sha256", Digest: "3c8f59a0e39cce53501045859f5c9a86b82fedd558a2f4110ab1823047b43745"},
+		"usr/share/licenses/libuuid/COPYING": {Package: "libuuid", Manager: "rpm", Algorithm: "sha256", Digest: "f051c5b2e7ed25acac4b79d22b9e5df80447c16f9ec543d6ed21c213c576f6aa"},
+	}
+	if diff := cmp.Diff(want, up.owners); diff != "" {
+		t.Errorf("owners (-want +got):\n%s", diff)
+	}
+	lib := up.files["usr/lib64/libuuid.so.1.3.0"]
+	if up.owners["usr/lib64/libuuid.so.1.3.0"].matches(lib) {
+		t.Error("the patched libuuid matches its record")
+	}
+	if own := (owned{Algorithm: "sha256", Digest: strings.TrimPrefix(lib.SHA256, "sha256:")}); !own.matches(lib) {
+		t.Error("a SHA-256 record of the content does not match it")
+	}
 }

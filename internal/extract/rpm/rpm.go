@@ -100,6 +100,28 @@ func (Extractor) Prepare(_ string, content []byte) ([]byte, error) {
 	return json.Marshal(pr)
 }
 
+// ReadFileDigests calls fn with the file digests of each package of an
+// rpm database (any of its formats: content shows which); a header it
+// cannot read is skipped. An SQLite database is read from a temporary
+// copy, as Extract reads it.
+func ReadFileDigests(ctx context.Context, content []byte, fn func(rpmdb.FileDigests)) error {
+	each := func(blob []byte) error {
+		if d, err := rpmdb.ParseFileDigests(blob); err == nil {
+			fn(d)
+		}
+		return ctx.Err()
+	}
+	switch {
+	case bytes.HasPrefix(content, []byte(sqliteMagic)):
+		return readSQLite(ctx, content, each)
+	case len(content) >= 4 && string(content[:4]) == "RpmP":
+		return rpmdb.ReadNDB(content, each)
+	case len(content) == 0:
+		return errors.New("empty file")
+	}
+	return rpmdb.ReadBerkeleyDB(content, each)
+}
+
 // readDB parses a database in the format its content shows.
 func readDB(ctx context.Context, content []byte) prepared {
 	pr := prepared{Version: 1, Packages: []rpmdb.Package{}}

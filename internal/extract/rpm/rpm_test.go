@@ -329,3 +329,32 @@ func TestNamespace(t *testing.T) {
 		}
 	}
 }
+
+// TestReadFileDigests: each package of a Berkeley DB and of an SQLite
+// rpmdb comes with one digest per file ("" for directories and links),
+// in the header's algorithm.
+func TestReadFileDigests(t *testing.T) {
+	for _, tc := range []struct{ file, algo string }{
+		{"go-rpmdb_libuuid_Packages", "sha256"},
+		{"go-rpmdb_cbl-mariner-2.0_rpmdb.sqlite", "sha256"},
+	} {
+		n, withDigest := 0, 0
+		err := ReadFileDigests(t.Context(), readGz(t, tc.file), func(d rpmdb.FileDigests) {
+			n++
+			if d.Algorithm != tc.algo || len(d.Digests) != len(d.Files) {
+				t.Errorf("%s: %s: algorithm %s, %d digests for %d files", tc.file, d.Name, d.Algorithm, len(d.Digests), len(d.Files))
+			}
+			for _, dg := range d.Digests {
+				if dg != "" {
+					withDigest++
+					if len(dg) != 64 {
+						t.Errorf("%s: %s: digest %q", tc.file, d.Name, dg)
+					}
+				}
+			}
+		})
+		if err != nil || n == 0 || withDigest == 0 {
+			t.Errorf("%s: %d packages, %d digests, %v", tc.file, n, withDigest, err)
+		}
+	}
+}
