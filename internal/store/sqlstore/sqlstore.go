@@ -138,9 +138,9 @@ func (s *Store) migrate(ctx context.Context, migrations fs.FS) error {
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		if have > known {
-			return fmt.Errorf("%w: store %s has schema version %d, newer than the version %d this customs knows; upgrade customs to use it",
-				store.ErrNewer, s.name, have, known)
+		if unknown := unknownVersions(applied, ms); len(unknown) > 0 {
+			return fmt.Errorf("%w: store %s has schema version %d (migrations %s), newer than the version %d this customs knows; upgrade customs to use it",
+				store.ErrNewer, s.name, have, strings.Join(unknown, ", "), known)
 		}
 		for _, m := range ms {
 			if applied[m.version] {
@@ -160,6 +160,28 @@ func (s *Store) migrate(ctx context.Context, migrations fs.FS) error {
 		}
 		return nil
 	})
+}
+
+// unknownVersions lists the migrations a store has applied that are not
+// among ms. Numbers are reserved per change and land in any order, so a
+// newer customs may have applied one below this build's highest.
+func unknownVersions(applied map[int]bool, ms []migration) []string {
+	known := map[int]bool{}
+	for _, m := range ms {
+		known[m.version] = true
+	}
+	var unknown []int
+	for v := range applied {
+		if !known[v] {
+			unknown = append(unknown, v)
+		}
+	}
+	slices.Sort(unknown)
+	names := make([]string, len(unknown))
+	for i, v := range unknown {
+		names[i] = fmt.Sprintf("%04d", v)
+	}
+	return names
 }
 
 // write runs f in a write transaction, again after a retryable error.
