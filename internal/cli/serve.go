@@ -245,6 +245,9 @@ func runServe(cmd *cobra.Command, g *globals, f *serveFlags, api bool) error {
 		if unknown, pss, err = f.admission.resolve(cmd.Flags(), cfg.Admission); err != nil {
 			return err
 		}
+		if len(f.admission.clientCerts) > 0 && f.sec.tlsClientCA == "" {
+			return errors.New("--admission-client-cert needs --tls-client-ca: the certificate is verified against it")
+		}
 	}
 	if !api && f.workers == 0 {
 		return errors.New("--workers 0: a worker runs at least one scan at a time")
@@ -344,8 +347,13 @@ func runServe(cmd *cobra.Command, g *globals, f *serveFlags, api bool) error {
 		defer adm.Close()
 		// Admission asks for scans of the images it does not know: the
 		// API server's token (or Gatekeeper's) needs scope scan.
-		srv.Mount("POST "+admission.ReviewPath, server.ScopeScan, http.HandlerFunc(adm.ServeReview))
-		srv.Mount("POST "+admission.ProviderPath, server.ScopeScan, http.HandlerFunc(adm.ServeProvider))
+		for path, h := range map[string]http.HandlerFunc{admission.ReviewPath: adm.ServeReview, admission.ProviderPath: adm.ServeProvider} {
+			if len(f.admission.clientCerts) > 0 {
+				srv.MountOpen("POST "+path, sec.certOr(f.admission.clientCerts, server.ScopeScan)(h))
+			} else {
+				srv.Mount("POST "+path, server.ScopeScan, h)
+			}
+		}
 		dash, err := dashboard.New(svc, dashboard.Options{Logger: log})
 		if err != nil {
 			return err

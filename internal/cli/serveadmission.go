@@ -26,16 +26,21 @@ type AdmissionConfig struct {
 	Unknown string `yaml:"unknown"`
 	// PSS are PROFILE=MODE settings, as --admission-pss.
 	PSS []string `yaml:"pss"`
+	// ClientCerts are client certificate names that may call the
+	// admission endpoints without a token, as --admission-client-cert.
+	ClientCerts []string `yaml:"clientCerts"`
 }
 
 // admissionFlags are customs serve's admission flags.
 type admissionFlags struct {
-	unknown string
-	pss     []string
+	unknown     string
+	pss         []string
+	clientCerts []string
 }
 
 func (f *admissionFlags) add(fl *pflag.FlagSet) {
 	fl.StringVar(&f.unknown, "admission-unknown", string(admission.UnknownWarn), "admission of an image the store holds no report of: allow, warn (allow with a warning) or deny; a scan is requested in every mode (config admission.unknown)")
+	fl.StringArrayVar(&f.clientCerts, "admission-client-cert", nil, "a client certificate `NAME` (common name or DNS name, verified by --tls-client-ca) that may call the admission endpoints without a token, as scope scan: Gatekeeper presents one and sends no token (repeatable; config admission.clientCerts)")
 	fl.StringArrayVar(&f.pss, "admission-pss", nil, "a Pod Security Standards profile's mode at admission, PROFILE=MODE: baseline or restricted, enforce, warn or off (repeatable; default baseline=enforce, restricted=warn; config admission.pss)")
 }
 
@@ -47,6 +52,9 @@ func (f *admissionFlags) resolve(fl *pflag.FlagSet, cfg AdmissionConfig) (admiss
 	}
 	if !fl.Changed("admission-pss") && len(cfg.PSS) > 0 {
 		f.pss = cfg.PSS
+	}
+	if !fl.Changed("admission-client-cert") && len(cfg.ClientCerts) > 0 {
+		f.clientCerts = cfg.ClientCerts
 	}
 	u, err := admission.ParseUnknown(f.unknown)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 
 	"github.com/spf13/pflag"
 
@@ -107,8 +108,28 @@ type security struct {
 	middleware []func(http.Handler) http.Handler
 	// pages puts the dashboard's pages behind the same tokens, or a
 	// session cookie after signing in at /signin (server.MountOpen).
-	pages    func(http.Handler) http.Handler
+	pages func(http.Handler) http.Handler
+	// certOr is require(scope) that also lets through, as a principal of
+	// that scope, a client certificate verified by --tls-client-ca whose
+	// common name or DNS name is one of names (Gatekeeper presents one and
+	// sends no token).
+	certOr   func(names []string, scope string) func(http.Handler) http.Handler
 	closeLog func() error
+}
+
+// clientCertName returns the name of the request's verified client
+// certificate (its common name, or a DNS name) that is one of names.
+func clientCertName(r *http.Request, names []string) (string, bool) {
+	if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 || len(r.TLS.VerifiedChains[0]) == 0 {
+		return "", false
+	}
+	leaf := r.TLS.VerifiedChains[0][0]
+	for _, n := range append([]string{leaf.Subject.CommonName}, leaf.DNSNames...) {
+		if n != "" && slices.Contains(names, n) {
+			return n, true
+		}
+	}
+	return "", false
 }
 
 // build makes the guard, the TLS configuration, the token check and the
@@ -152,6 +173,30 @@ func (f *securityFlags) build(st store.Tokens, log *slog.Logger, stderr io.Write
 			return p.ID + "/" + scope
 		})
 		return func(h http.Handler) http.Handler { return req(rate(h)) }
+	}
+	s.certOr = func(names []string, scope string) func(http.Handler) http.Handler {
+		sc, err := auth.ParseScope(scope)
+		if err != nil {
+			panic(fmt.Sprintf("endpoint scope %q: %v", scope, err))
+		}
+		tokens := s.require(scope)
+		rate := rl.Middleware(func(r *http.Request) string {
+			p, _ := auth.FromContext(r.Context())
+			return p.ID + "/" + scope
+		})
+		return func(h http.Handler) http.Handler {
+			byToken, byCert := tokens(h), rate(h)
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				name, ok := clientCertName(r, names)
+				if !ok {
+					byToken.ServeHTTP(w, r)
+					return
+				}
+				p := auth.Principal{ID: "cert:" + name, Name: name, Scope: sc}
+				auditlog.From(r.Context()).SetPrincipal(p.ID, p.Name, p.Scope.String())
+				byCert.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
+			})
+		}
 	}
 	sessions, err := session.New(a, session.Options{Key: key, Logger: log})
 	if err != nil {
