@@ -39,12 +39,24 @@ type Fleet interface {
 	// HolderCount counts the images and hosts whose current snapshot
 	// holds a package q selects (as Holders selects them).
 	HolderCount(ctx context.Context, q PackageQuery) (Holders, error)
-	// Exposure counts what Where(id) returns without reading it: the
+	// Holds says whether some current snapshot holds a package q selects.
+	Holds(ctx context.Context, q PackageQuery) (bool, error)
+	// Exposure counts what Where(id) returns without reading it all: the
 	// findings, the images and hosts they are in, how many of those
 	// images run in a recorded workload, and their fixed versions and
-	// severities; and lists the workloads that run those images (at most
-	// ExposureWorkloads).
-	Exposure(ctx context.Context, id string) (Exposure, error)
+	// severities; it lists the workloads that run those images (at most
+	// ExposureWorkloads), and up to limit of Where's matches from offset
+	// on, in Where's order (reading the subjects and workloads of those
+	// only).
+	Exposure(ctx context.Context, id string, offset, limit int) (Exposure, error)
+	// SpreadOf is Spread(Holders(q), key) with exact counts, but lists at
+	// most perVersion subjects of each group (the first by kind, name and
+	// digest; Kind, Digest and Name only) and reads each package row's
+	// findings from one current snapshot holding it: a package row's
+	// findings are the same in every snapshot matched against one DB
+	// build. key is given holdings with their package's name, version,
+	// type and PURL only.
+	SpreadOf(ctx context.Context, q PackageQuery, key func(Holding) string, perVersion int) ([]VersionSpread, error)
 	// ReportHead is Report without the snapshot's packages and findings
 	// (Report.Packages, Owned and Findings nil): what an image's page
 	// shows beside one page of each (FindingPage, PackagePage), without
@@ -104,6 +116,8 @@ type Exposure struct {
 	// counts them all.
 	Workloads      []Workload `json:"workloads"`
 	WorkloadsTotal int        `json:"workloadsTotal"`
+	// Matches are the page of Where's matches asked for.
+	Matches []Match `json:"matches"`
 }
 
 // ExposureWorkloads bounds Exposure.Workloads.

@@ -188,37 +188,108 @@ func (s *Store) HolderCount(ctx context.Context, q store.PackageQuery) (store.Ho
 	return out, err
 }
 
-// Exposure reads the findings of id and its aliases in the current
-// snapshots, one short row each, and the subjects that run anywhere.
-func (s *Store) Exposure(ctx context.Context, id string) (store.Exposure, error) {
-	out := store.Exposure{Fixes: []string{}, Severities: []string{}}
+// matchRow is a light row of a Where query: the match without its
+// subject's references, labels and workloads, with what orders it.
+type matchRow struct {
+	subject int64
+	m       store.Match
+}
+
+// whereRows reads the current findings of id and its aliases, with their
+// subjects' kind, name and key (Where's order) but nothing else of them.
+func (s *Store) whereRows(ctx context.Context, id string) ([]*matchRow, error) {
 	ids, err := s.aliases(ctx, id)
 	if err != nil {
-		return out, err
+		return nil, err
 	}
-	subjects := map[int64]string{}
-	fixes, sevs := map[string]bool{}, map[string]bool{}
-	err = s.inList(ctx, `SELECT sj.id, sj.kind, f.fixed_version, f.severity FROM finding f
+	var rows []*matchRow
+	err = s.inList(ctx, `SELECT sj.id, sj.kind, sj.key, sj.name, f.vulnerability_id, f.status, f.fixed_version, f.severity, p.name, p.version, p.type, p.purl, i.diff_id, sl.created_by
+		FROM finding f
 		JOIN snapshot_layer sl ON sl.findings = f.finding_set
 		JOIN subject sj ON sj.current_snapshot = sl.snapshot
+		JOIN package p ON p.id = f.package
+		JOIN inventory i ON i.id = p.inventory
 		WHERE f.vulnerability_id IN (%s)`, nil, anys(ids), func(r *sql.Rows) error {
-		var sid int64
-		var kind, fix, sev string
-		if err := r.Scan(&sid, &kind, &fix, &sev); err != nil {
+		x := &matchRow{}
+		m := &x.m
+		if err := r.Scan(&x.subject, &m.Subject.Kind, &m.Subject.Digest, &m.Subject.Name, &m.VulnerabilityID, &m.Status, &m.FixedVersion, &m.Severity,
+			&m.PackageName, &m.PackageVersion, &m.PackageType, &m.PURL, &m.Layer, &m.CreatedBy); err != nil {
 			return err
 		}
-		out.Findings++
-		subjects[sid] = kind
-		if fix != "" {
-			fixes[fix] = true
-		}
-		if sev != "" {
-			sevs[sev] = true
-		}
+		rows = append(rows, x)
 		return nil
 	})
 	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(rows, func(a, b *matchRow) int {
+		return cmp.Or(compareSubjects(a.m.Subject, b.m.Subject), cmp.Compare(a.m.PackageName, b.m.PackageName), cmp.Compare(a.m.PackageVersion, b.m.PackageVersion),
+			cmp.Compare(a.m.PURL, b.m.PURL), cmp.Compare(a.m.Layer, b.m.Layer), cmp.Compare(a.m.VulnerabilityID, b.m.VulnerabilityID))
+	})
+	return rows, nil
+}
+
+// wherePage returns rows' matches with their subjects and workloads.
+func (s *Store) wherePage(ctx context.Context, rows []*matchRow) ([]store.Match, error) {
+	ids := make([]int64, len(rows))
+	for i, x := range rows {
+		ids[i] = x.subject
+	}
+	subjects, err := s.subjects(ctx, slices.Clone(ids))
+	if err != nil {
+		return nil, err
+	}
+	running, err := s.placements(ctx, subjects)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]store.Match, len(rows))
+	for i, x := range rows {
+		out[i] = x.m
+		out[i].Subject = subjects[x.subject]
+		out[i].RunningIn = running[x.subject]
+	}
+	return out, nil
+}
+
+// Holds looks for one holding of q's packages.
+func (s *Store) Holds(ctx context.Context, q store.PackageQuery) (bool, error) {
+	cond, args, err := packageCondition(q)
+	if err != nil {
+		return false, err
+	}
+	found := false
+	err = s.query(ctx, `SELECT 1 FROM package p
+		JOIN snapshot_layer sl ON sl.inventory = p.inventory
+		JOIN subject sj ON sj.current_snapshot = sl.snapshot
+		WHERE `+cond+` LIMIT 1`, args, func(*sql.Rows) error { found = true; return nil })
+	return found, err
+}
+
+// Exposure reads the short rows of Where's matches, the subjects that run
+// anywhere, and the page's subjects.
+func (s *Store) Exposure(ctx context.Context, id string, offset, limit int) (store.Exposure, error) {
+	out := store.Exposure{Fixes: []string{}, Severities: []string{}, Matches: []store.Match{}}
+	rows, err := s.whereRows(ctx, id)
+	if err != nil {
 		return out, err
+	}
+	if limit > 0 {
+		if out.Matches, err = s.wherePage(ctx, page(rows, offset, limit)); err != nil {
+			return out, err
+		}
+	}
+	subjects := map[int64]string{}
+	fixes, sevs := map[string]bool{}, map[string]bool{}
+	for _, x := range rows {
+		out.Findings++
+		subjects[x.subject] = x.m.Subject.Kind
+		if x.m.FixedVersion != "" {
+			fixes[x.m.FixedVersion] = true
+		}
+		if x.m.Severity != "" {
+			sevs[x.m.Severity] = true
+		}
 	}
 	for _, kind := range subjects {
 		if kind == store.KindHost {
@@ -292,4 +363,133 @@ func (s *Store) running(ctx context.Context) (map[int64][]store.Workload, error)
 		return nil
 	})
 	return out, err
+}
+
+// SpreadOf reads a short row per holding (its package and subject, no
+// references, workloads or findings), groups them, and reads the findings
+// of each distinct package row once.
+func (s *Store) SpreadOf(ctx context.Context, q store.PackageQuery, key func(store.Holding) string, perVersion int) ([]store.VersionSpread, error) {
+	cond, args, err := packageCondition(q)
+	if err != nil {
+		return nil, err
+	}
+	if key == nil {
+		key = func(h store.Holding) string { return h.PackageVersion }
+	}
+	type group struct {
+		v        store.VersionSpread
+		subjects map[int64]store.Subject
+		pkgs     map[int64]bool
+	}
+	groups := map[string]*group{}
+	setOf := map[int64]int64{} // package row -> the finding set of a current snapshot's layer holding it
+	pkgOf := map[int64]store.Holding{}
+	err = s.query(ctx, `SELECT p.id, p.name, p.version, p.type, p.purl, sj.id, sj.kind, sj.key, sj.name, sl.findings
+		FROM package p
+		JOIN snapshot_layer sl ON sl.inventory = p.inventory
+		JOIN subject sj ON sj.current_snapshot = sl.snapshot
+		WHERE `+cond, args, func(r *sql.Rows) error {
+		var pkg, sid int64
+		var set sql.NullInt64
+		var h store.Holding
+		var sj store.Subject
+		if err := r.Scan(&pkg, &h.PackageName, &h.PackageVersion, &h.PackageType, &h.PURL, &sid, &sj.Kind, &sj.Digest, &sj.Name, &set); err != nil {
+			return err
+		}
+		k := key(h)
+		g := groups[k]
+		if g == nil {
+			g = &group{v: store.VersionSpread{Version: k, Versions: []string{}, Subjects: []store.Subject{}, Vulnerabilities: []store.Finding{}},
+				subjects: map[int64]store.Subject{}, pkgs: map[int64]bool{}}
+			groups[k] = g
+		}
+		if !slices.Contains(g.v.Versions, h.PackageVersion) {
+			g.v.Versions = append(g.v.Versions, h.PackageVersion)
+		}
+		if _, ok := g.subjects[sid]; !ok {
+			g.subjects[sid] = sj
+			if sj.Kind == store.KindHost {
+				g.v.Hosts++
+			} else {
+				g.v.Images++
+			}
+		}
+		g.pkgs[pkg] = true
+		if set.Valid {
+			setOf[pkg] = set.Int64
+		}
+		pkgOf[pkg] = h
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// The findings of each package row, in the finding set of one layer
+	// holding it: (set, package) pairs.
+	type pair struct{ set, pkg int64 }
+	pairs := make([]pair, 0, len(setOf))
+	for pkg, set := range setOf {
+		pairs = append(pairs, pair{set, pkg})
+	}
+	slices.SortFunc(pairs, func(a, b pair) int { return cmp.Or(cmp.Compare(a.set, b.set), cmp.Compare(a.pkg, b.pkg)) })
+	findings := map[int64][]store.Finding{}
+	const pairChunk = 250
+	for rest := pairs; len(rest) > 0; {
+		n := min(pairChunk, len(rest))
+		var sets, pkgs []int64
+		want := map[pair]bool{}
+		for _, p := range rest[:n] {
+			sets, pkgs = append(sets, p.set), append(pkgs, p.pkg)
+			want[p] = true
+		}
+		sets = slices.Compact(sets)
+		slices.Sort(pkgs)
+		pkgs = slices.Compact(pkgs)
+		err = s.query(ctx, `SELECT f.finding_set, f.package, f.vulnerability_id, f.status, f.fixed_version, f.severity, f.kev
+			FROM finding f WHERE f.finding_set IN (`+placeholders(len(sets))+`) AND f.package IN (`+placeholders(len(pkgs))+`)`,
+			append(anys(sets), anys(pkgs)...), func(r *sql.Rows) error {
+				var p pair
+				var f store.Finding
+				if err := r.Scan(&p.set, &p.pkg, &f.VulnerabilityID, &f.Status, &f.FixedVersion, &f.Severity, &f.KEV); err != nil {
+					return err
+				}
+				if want[p] {
+					findings[p.pkg] = append(findings[p.pkg], f)
+				}
+				return nil
+			})
+		if err != nil {
+			return nil, err
+		}
+		rest = rest[n:]
+	}
+	out := make([]store.VersionSpread, 0, len(groups))
+	for _, g := range groups {
+		v := g.v
+		seen := map[[2]string]bool{}
+		for pkg := range g.pkgs {
+			for _, f := range findings[pkg] {
+				h := pkgOf[pkg]
+				f.PackageName, f.PackageVersion, f.PURL = h.PackageName, h.PackageVersion, h.PURL
+				if k := [2]string{f.VulnerabilityID, f.PackageVersion}; !seen[k] {
+					seen[k] = true
+					v.Vulnerabilities = append(v.Vulnerabilities, f)
+				}
+			}
+		}
+		for _, sj := range g.subjects {
+			v.Subjects = append(v.Subjects, sj)
+		}
+		slices.SortFunc(v.Subjects, compareSubjects)
+		if perVersion > 0 && len(v.Subjects) > perVersion {
+			v.Subjects = v.Subjects[:perVersion]
+		}
+		slices.Sort(v.Versions)
+		slices.SortFunc(v.Vulnerabilities, func(a, b store.Finding) int {
+			return cmp.Or(cmp.Compare(a.VulnerabilityID, b.VulnerabilityID), cmp.Compare(a.PackageVersion, b.PackageVersion))
+		})
+		out = append(out, v)
+	}
+	slices.SortFunc(out, func(a, b store.VersionSpread) int { return cmp.Compare(a.Version, b.Version) })
+	return out, nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/customs-scanner/customs/internal/inventory"
 	"github.com/customs-scanner/customs/internal/report"
@@ -269,10 +270,22 @@ func testFleetLookup(t *testing.T, b Backend, fx *Reports) {
 				pb.Runtime+"\x00"+pb.Source+"\x00"+pb.Namespace+"\x00"+pb.Kind+"\x00"+pb.Name+"\x00"+pb.Container)
 		})
 		want.WorkloadsTotal = len(want.Workloads)
-		got, err := s.Exposure(ctx, id)
+		got, err := s.Exposure(ctx, id, 0, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
+		var paged []store.Match
+		for off := 0; off <= len(ms); off++ {
+			pg, err := s.Exposure(ctx, id, off, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			paged = append(paged, pg.Matches...)
+		}
+		if diff := cmp.Diff(ms, paged, cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("Exposure(%s).Matches, a match a page (-Where +pages):\n%s", id, diff)
+		}
+		got.Matches = nil
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("Exposure(%s) (-want +got):\n%s", id, diff)
 		}
@@ -300,6 +313,9 @@ func testFleetLookup(t *testing.T, b Backend, fx *Reports) {
 		got, err := s.HolderCount(ctx, q)
 		if err != nil || got != want {
 			t.Errorf("HolderCount(%+v) = %+v, %v; want %+v", q, got, err, want)
+		}
+		if holds, err := s.Holds(ctx, q); err != nil || holds != (len(hs) > 0) {
+			t.Errorf("Holds(%+v) = %v, %v; want %v", q, holds, err, len(hs) > 0)
 		}
 	}
 	if n, _ := s.HolderCount(ctx, store.PackageQuery{Name: "musl"}); n.Images != 2 || n.Hosts != 0 {
@@ -414,6 +430,54 @@ func testFleetPages(t *testing.T, b Backend, fx *Reports) {
 		slices.SortFunc(wantP, pkey)
 		if diff := cmp.Diff(wantP, gotP); diff != "" {
 			t.Errorf("PackagePage(%q), every page (-want +got):\n%s", layer, diff)
+		}
+	}
+}
+
+// testSpreadOf: SpreadOf agrees with Spread over Holders, but for the
+// subjects it lists.
+func testSpreadOf(t *testing.T, b Backend, fx *Reports) {
+	s := open(t, b, b.Fresh(t))
+	ctx := t.Context()
+	host := &store.Host{MachineID: "4c4c4544004e3610804cb8c04f4e3132", Hostname: "build-7"}
+	hostReport := *fx.Debian
+	hostReport.Target = report.Target{Ref: "dir:/", Kind: "rootfs"}
+	for _, r := range []*report.Report{fx.Alpine, fx.AlpineApp, fx.AlpineApp2, fx.Debian, fx.DebianApp} {
+		record(t, s, store.Input{Report: r})
+	}
+	record(t, s, store.Input{Report: &hostReport, Host: host})
+	short := func(vs []store.VersionSpread, n int) []store.VersionSpread {
+		out := slices.Clone(vs)
+		for i := range out {
+			v := &out[i]
+			v.Subjects = slices.Clone(v.Subjects)
+			for j, sj := range v.Subjects {
+				v.Subjects[j] = store.Subject{Kind: sj.Kind, Digest: sj.Digest, Name: sj.Name}
+			}
+			if n > 0 && len(v.Subjects) > n {
+				v.Subjects = v.Subjects[:n]
+			}
+		}
+		return out
+	}
+	major := func(h store.Holding) string { v, _, _ := strings.Cut(h.PackageVersion, "."); return v }
+	ignore := cmpopts.IgnoreFields(store.Finding{}, "PackageName", "PURL")
+	for _, q := range []store.PackageQuery{{Name: "pyspark"}, {Name: "musl"}, {Name: "openssl"}, {Name: fx.Debian.Packages[0].Name}, {PURL: "pkg:pypi/urllib3"}, {Name: "no-such"}} {
+		hs, err := s.Holders(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []func(store.Holding) string{nil, major} {
+			for _, n := range []int{0, 1} {
+				want := short(store.Spread(hs, k), n)
+				got, err := s.SpreadOf(ctx, q, k, n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(want, got, ignore, cmpopts.EquateEmpty()); diff != "" {
+					t.Errorf("SpreadOf(%+v, %d a version) (-Spread +SpreadOf):\n%s", q, n, diff)
+				}
+			}
 		}
 	}
 }

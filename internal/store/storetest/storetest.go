@@ -76,6 +76,7 @@ func Run(t *testing.T, b Backend) {
 		{"Fleet", testFleet},
 		{"FleetLookup", testFleetLookup},
 		{"FleetPages", testFleetPages},
+		{"SpreadOf", testSpreadOf},
 		{"Newer", testNewer},
 		{"Growth", testGrowth},
 		{"Reevaluate", testReevaluate},
