@@ -33,6 +33,11 @@ const (
 	// before they are computed again (in the background: a page never
 	// waits for them once they were computed once).
 	OverviewTTL = time.Minute
+	// OverviewWait is how long the overview waits for the fleet's first
+	// counts before it is shown without them.
+	OverviewWait = time.Second
+	// OverviewTimeout bounds one computation of the counts.
+	OverviewTimeout = 5 * time.Minute
 	// TrendDays is the span of the overview's trend.
 	TrendDays = 30
 )
@@ -51,6 +56,9 @@ type Options struct {
 	// PageSize is how many rows a long list shows at once; 0 means
 	// ListPage.
 	PageSize int
+	// OverviewWait is how long the overview waits for the fleet's first
+	// counts; 0 means OverviewWait.
+	OverviewWait time.Duration
 }
 
 // Dashboard serves the pages of one service.
@@ -62,8 +70,9 @@ type Dashboard struct {
 	pages map[string]*template.Template
 	mux   *http.ServeMux
 	ov    overviewCache
-	// pageSize is Options.PageSize.
-	pageSize int
+	// pageSize is Options.PageSize, overviewWait Options.OverviewWait.
+	pageSize     int
+	overviewWait time.Duration
 }
 
 // New returns the dashboard of svc, its templates parsed.
@@ -78,6 +87,10 @@ func New(svc *service.Service, opts Options) (*Dashboard, error) {
 	if d.pageSize = opts.PageSize; d.pageSize <= 0 {
 		d.pageSize = ListPage
 	}
+	if d.overviewWait = opts.OverviewWait; d.overviewWait <= 0 {
+		d.overviewWait = OverviewWait
+	}
+	d.ov.ready = make(chan struct{})
 	var err error
 	if d.pages, err = parsePages(); err != nil {
 		return nil, err

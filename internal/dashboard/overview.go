@@ -20,13 +20,16 @@ type fleet struct {
 
 // overviewCache keeps the fleet's counts for OverviewTTL and computes them
 // again in the background when they are older: counting the findings of
-// every current snapshot reads millions of rows on a large store.
+// every current snapshot reads millions of rows on a large store. A page
+// never computes them itself: it waits up to OverviewWait for the first
+// computation, and shows the page without counts after that.
 type overviewCache struct {
 	mu         sync.Mutex
 	v          *fleet
 	refreshing bool
-	// compute serialises computing, so concurrent first requests compute once.
-	compute sync.Mutex
+	// ready is closed when the first computation ends.
+	ready chan struct{}
+	once  sync.Once
 }
 
 func (d *Dashboard) computeFleet(ctx context.Context) (*fleet, error) {
@@ -43,64 +46,61 @@ func (d *Dashboard) computeFleet(ctx context.Context) (*fleet, error) {
 }
 
 // fleet returns the counts: fresh ones, else the last ones while fresh
-// ones are computed in the background, else (the first time) computed now.
-func (d *Dashboard) fleet(ctx context.Context) (*fleet, error) {
+// ones are computed in the background, else (before the first computation
+// ended) those of the first computation if it ends within OverviewWait,
+// else nil.
+func (d *Dashboard) fleet(ctx context.Context) *fleet {
 	c := &d.ov
 	c.mu.Lock()
 	v := c.v
-	if v != nil && d.now().Sub(v.At) > OverviewTTL && !c.refreshing {
-		c.refreshing = true
-		go d.refreshFleet()
-	}
+	stale := v == nil || d.now().Sub(v.At) > OverviewTTL
 	c.mu.Unlock()
+	if stale {
+		d.Warm()
+	}
 	if v != nil {
-		return v, nil
+		return v
 	}
-	c.compute.Lock()
-	defer c.compute.Unlock()
-	c.mu.Lock()
-	v = c.v
-	c.mu.Unlock()
-	if v != nil {
-		return v, nil
+	t := time.NewTimer(d.overviewWait)
+	defer t.Stop()
+	select {
+	case <-c.ready:
+	case <-t.C:
+	case <-ctx.Done():
 	}
-	v, err := d.computeFleet(ctx)
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	c.v = v
-	c.mu.Unlock()
-	return v, nil
-}
-
-func (d *Dashboard) refreshFleet() {
-	c := &d.ov
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	c.compute.Lock()
-	v, err := d.computeFleet(ctx)
-	c.compute.Unlock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.refreshing = false
-	if err != nil {
-		d.log.Warn("dashboard: overview", "error", err)
-		return
-	}
-	c.v = v
+	return c.v
 }
 
-// Warm computes the overview's counts in the background, so the first
+// Warm computes the overview's counts in the background, unless they
+// are being computed: customs serve calls it at start, so the first
 // visitor does not wait for them.
 func (d *Dashboard) Warm() {
 	c := &d.ov
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.v == nil && !c.refreshing {
-		c.refreshing = true
-		go d.refreshFleet()
+	if c.refreshing {
+		return
 	}
+	c.refreshing = true
+	go d.refreshFleet()
+}
+
+func (d *Dashboard) refreshFleet() {
+	c := &d.ov
+	ctx, cancel := context.WithTimeout(context.Background(), OverviewTimeout)
+	defer cancel()
+	v, err := d.computeFleet(ctx)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.refreshing = false
+	if err != nil {
+		d.log.Warn("dashboard: overview", "error", err)
+	} else {
+		c.v = v
+	}
+	c.once.Do(func() { close(c.ready) })
 }
 
 type overviewPage struct {
@@ -115,11 +115,10 @@ type overviewPage struct {
 
 func (d *Dashboard) overview(r *http.Request) (int, string, any, error) {
 	ctx := r.Context()
-	f, err := d.fleet(ctx)
-	if err != nil {
-		return 0, "", nil, err
+	p := overviewPage{Fleet: d.fleet(ctx)}
+	if f := p.Fleet; f != nil {
+		p.Severity, p.Trend = severityChart(f.Overview.BySeverity), trendChart(f.Trend)
 	}
-	p := overviewPage{Fleet: f, Severity: severityChart(f.Overview.BySeverity), Trend: trendChart(f.Trend)}
 	cursor := r.URL.Query().Get("next")
 	subjects, next, err := d.st.SubjectsPage(ctx, cursor, d.pageSize)
 	if err != nil {

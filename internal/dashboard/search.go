@@ -44,15 +44,16 @@ func (d *Dashboard) search(r *http.Request) (int, string, any, error) {
 	if vulnID.MatchString(q) {
 		id := normalizeID(q)
 		// An ID-shaped name may still be a package ("lib-2"): the ID wins
-		// when the store or the DB knows it.
-		n, err := d.st.Exposure(ctx, id)
+		// when the DB (read first: it answers from memory) or the store
+		// knows it.
+		if v, err := d.svc.Vulnerability(ctx, id); err == nil && (len(v.Advisories) > 0 || v.KEV != nil) {
+			return 0, "", redirect{vulnURL(id)}, nil
+		}
+		n, err := d.st.Exposure(ctx, id, 0, 0)
 		if err != nil {
 			return 0, "", nil, err
 		}
 		if n.Findings > 0 {
-			return 0, "", redirect{vulnURL(id)}, nil
-		}
-		if v, err := d.svc.Vulnerability(ctx, id); err == nil && (len(v.Advisories) > 0 || v.KEV != nil) {
 			return 0, "", redirect{vulnURL(id)}, nil
 		}
 		p.Hits = append(p.Hits, searchHit{Kind: "vulnerability", Label: id, URL: vulnURL(id), Note: "no stored image has it, and the DB has no advisory"})
@@ -72,14 +73,10 @@ func (d *Dashboard) search(r *http.Request) (int, string, any, error) {
 	if strings.HasPrefix(q, "pkg:") {
 		pq = store.PackageQuery{PURL: q}
 	}
-	if n, err := d.st.HolderCount(ctx, pq); err != nil {
+	if held, err := d.st.Holds(ctx, pq); err != nil {
 		return 0, "", nil, err
-	} else if n.Images+n.Hosts > 0 {
-		note := plural(n.Images, "image", "images")
-		if n.Hosts > 0 {
-			note += ", " + plural(n.Hosts, "host", "hosts")
-		}
-		p.Hits = append(p.Hits, searchHit{Kind: "package", Label: q, URL: packageURL(q), Note: note})
+	} else if held {
+		p.Hits = append(p.Hits, searchHit{Kind: "package", Label: q, URL: packageURL(q), Note: "its versions across the fleet"})
 	}
 	found := 0
 	for _, h := range p.Hits {

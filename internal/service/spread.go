@@ -43,6 +43,34 @@ func Spread(ctx context.Context, q store.Querier, name string, upstream bool) ([
 	return vs, nil
 }
 
+// SpreadSummary is Spread with at most perVersion subjects listed per
+// version (store.Fleet.SpreadOf): the dashboard's package page, which
+// shows counts, not every holder.
+func SpreadSummary(ctx context.Context, f store.Fleet, name string, upstream bool, perVersion int) ([]store.VersionSpread, error) {
+	pq := store.PackageQuery{Name: name}
+	if strings.HasPrefix(name, "pkg:") {
+		pq = store.PackageQuery{PURL: name}
+	}
+	schemes := scan.Ecosystems().Schemes()
+	types := map[string]int{}
+	key := func(h store.Holding) string {
+		types[h.PackageType]++
+		if s := schemes[h.PackageType]; upstream && s != nil {
+			return version.Upstream(s, h.PackageVersion)
+		}
+		return h.PackageVersion
+	}
+	vs, err := f.SpreadOf(ctx, pq, key, perVersion)
+	if err != nil {
+		return nil, err
+	}
+	sortByScheme(vs, types, schemes)
+	if vs == nil {
+		vs = []store.VersionSpread{}
+	}
+	return vs, nil
+}
+
 // sortSpread orders the groups by version in the scheme of the package
 // type most of them share; versions that scheme cannot read keep Spread's
 // text order after the others.
@@ -51,6 +79,11 @@ func sortSpread(vs []store.VersionSpread, hs []store.Holding, schemes map[string
 	for _, h := range hs {
 		count[h.PackageType]++
 	}
+	sortByScheme(vs, count, schemes)
+}
+
+// sortByScheme sorts in the scheme of the type count has most of.
+func sortByScheme(vs []store.VersionSpread, count map[string]int, schemes map[string]version.Scheme) {
 	var typ string
 	for t, n := range count {
 		if n > count[typ] || (n == count[typ] && t < typ) {

@@ -58,13 +58,27 @@ func benchDashboard(ctx context.Context, c config, st store.Store, dbPath string
 		d.ServeHTTP(w, req)
 		return w.Code, w.Body.Len(), time.Since(t)
 	}
-	// The overview's counts, computed before serving (Warm) and then
-	// every OverviewTTL in the background: timed once here.
+	// The overview's counts, computed in the background from the start
+	// (Warm) and then every OverviewTTL: timed here until the overview
+	// shows them.
 	t := time.Now()
-	if code, _, _ := get("/"); code != http.StatusOK {
-		return fmt.Errorf("GET /: %d", code)
+	d.Warm()
+	for {
+		req := httptest.NewRequestWithContext(ctx, http.MethodGet, "/", nil)
+		w := httptest.NewRecorder()
+		d.ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			return fmt.Errorf("GET /: %d", w.Code)
+		}
+		if strings.Contains(w.Body.String(), `id="severity-chart"`) {
+			break
+		}
+		if time.Since(t) > dashboard.OverviewTimeout {
+			return fmt.Errorf("the overview's counts: not computed in %s", dashboard.OverviewTimeout)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	fmt.Printf("dashboard: the overview's counts and trend, computed once in the background: %s\n", ms(time.Since(t)))
+	fmt.Printf("dashboard: the overview's counts and trend, computed in the background: %s\n", ms(time.Since(t)))
 	fmt.Printf("%-16s %-64s %6s %10s %10s %9s\n", "page", "path", "status", "p50", "slowest", "bytes")
 	missed := 0
 	for _, p := range pages {
