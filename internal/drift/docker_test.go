@@ -169,6 +169,9 @@ func TestDriftDockerEngine(t *testing.T) {
 	}
 	docker(t, "exec", changed, "sh", "-c", "echo tampered >> /usr/bin/ls") // owned by coreutils as /bin/ls
 	docker(t, "exec", changed, "rm", "/usr/bin/tail")                      // owned by coreutils
+	// A patch at the same size, its time set back to the original's: only
+	// the package's record tells (the engine's GET /changes does not).
+	docker(t, "exec", changed, "sh", "-c", "cp -p /usr/bin/head /root/head.orig && printf X | dd of=/usr/bin/head bs=1 seek=200 conv=notrunc 2>/dev/null && touch -r /root/head.orig /usr/bin/head && rm /root/head.orig")
 	docker(t, "exec", changed, "sh", "-c", "echo 'drift:x:0:0::/root:/bin/sh' >> /etc/passwd")
 	docker(t, "exec", changed, "sh", "-c", "echo 'token: ghp_R8x2Kq9LmZ4vT7wP3nY6bC1dF5gH0jS2aE4u' > /root/notes.yaml")
 	docker(t, "cp", dropped, changed+":/usr/local/bin/dropper")
@@ -195,6 +198,7 @@ func TestDriftDockerEngine(t *testing.T) {
 		for _, want := range []struct{ kind, subject, severity string }{
 			{KindIntegrity, "/usr/bin/ls", "HIGH"},
 			{KindIntegrity, "/usr/bin/tail", "HIGH"},
+			{KindIntegrity, "/usr/bin/head", "HIGH"},
 			{KindExecutable, "/usr/local/bin/dropper", "HIGH"},
 			{KindSensitive, "/etc/passwd", "HIGH"},
 			{KindPreload, "/etc/ld.so.preload", "CRITICAL"},
@@ -248,10 +252,15 @@ func TestDriftDockerEngine(t *testing.T) {
 			r := one(t, changed, o)
 			var out []string
 			for _, f := range r.Files {
+				if f.Path == "/usr/bin/head" {
+					continue // the engine misses it (above)
+				}
 				out = append(out, fmt.Sprintf("%s %s %s %s %s", f.Path, f.Change, f.Kind, f.Integrity, f.Digest))
 			}
 			for _, it := range r.Drift {
-				out = append(out, it.Kind+" "+it.Severity+" "+it.Subject)
+				if it.Subject != "/usr/bin/head" {
+					out = append(out, it.Kind+" "+it.Severity+" "+it.Subject)
+				}
 			}
 			return out
 		}

@@ -302,6 +302,9 @@ func container(ctx context.Context, eng *engine, c Container, mode string, opts 
 		r.Warnings = append(r.Warnings, inventory.FileError{Path: p, Err: fmt.Sprintf("package records larger than %d bytes not read: integrity of its files unchecked", maxDBFile)})
 	}
 	r.Warnings = append(r.Warnings, up.unread...)
+	for _, p := range up.unlayered {
+		r.Warnings = append(r.Warnings, inventory.FileError{Path: abs(p), Err: "changed with its size, permissions, owner and time as the image's (found by its package's record): its content was not read for packages and secrets"})
+	}
 	r.Warnings = append(r.Warnings, o.Top.Warnings...)
 	r.summarize()
 	return r, nil
@@ -366,6 +369,9 @@ func fromSnapshot(ctx context.Context, eng *engine, c Container, changes map[str
 		r.Warnings = append(r.Warnings, inventory.FileError{Path: p, Err: fmt.Sprintf("package records larger than %d bytes not read: integrity of its files unchecked", maxDBFile)})
 	}
 	r.Warnings = append(r.Warnings, up.unread...)
+	for _, p := range up.unlayered {
+		r.Warnings = append(r.Warnings, inventory.FileError{Path: abs(p), Err: "changed with its size, permissions, owner and time as the image's (found by its package's record): its content was not read for packages and secrets"})
+	}
 	r.Warnings = append(r.Warnings, o.Top.Warnings...)
 	r.summarize()
 	return r, nil
@@ -438,7 +444,7 @@ func (r *Report) files(up *upper, base *layerfs.FS, ig ignorer, sev map[string]s
 				} else {
 					f.Integrity = "mismatch"
 					kinds = append(kinds, KindIntegrity)
-					evidence = append(evidence, fmt.Sprintf("%s %s recorded by %s for %s; content has %s", own.Algorithm, own.Digest, own.Manager, own.Package, e.SHA256))
+					evidence = append(evidence, fmt.Sprintf("%s %s recorded by %s for %s; content has %s %s", own.Algorithm, own.Digest, own.Manager, own.Package, own.Algorithm, own.digestOf(e)))
 				}
 			}
 		}

@@ -92,6 +92,56 @@ type upper struct {
 	// whole makes the layer the whole filesystem of the export, not only
 	// its changes: for a container whose image is gone.
 	whole bool
+
+	// sums are the digests (in algos, "md5", "sha1", "md5 sha256") of
+	// the regular files whose metadata are the image's; unlayered the
+	// files verify found changed, whose content is not in the layer.
+	sums      map[string]*exported
+	algos     string
+	vs        verifyHashers
+	unlayered []string
+}
+
+// verifyHashers hash the files whose metadata are the image's, in the
+// algorithms the package records hold.
+type verifyHashers struct {
+	md5, sha1, sha256 hash.Hash
+	all               []hash.Hash
+	head              [4]byte
+	n                 int
+}
+
+func (h *verifyHashers) reset(algos string) {
+	h.all = h.all[:0]
+	for name, hp := range map[string]*hash.Hash{"md5": &h.md5, "sha1": &h.sha1, "sha256": &h.sha256} {
+		if !strings.Contains(algos, name) {
+			*hp = nil
+			continue
+		}
+		if *hp == nil {
+			switch name {
+			case "md5":
+				*hp = md5.New()
+			case "sha1":
+				*hp = sha1.New()
+			default:
+				*hp = sha256.New()
+			}
+		}
+		(*hp).Reset()
+		h.all = append(h.all, *hp)
+	}
+	h.n = 0
+}
+
+func (h *verifyHashers) Write(p []byte) (int, error) {
+	if h.n < len(h.head) {
+		h.n += copy(h.head[h.n:], p)
+	}
+	for _, x := range h.all {
+		x.Write(p)
+	}
+	return len(p), nil
 }
 
 // regular is what a hard link to a regular file of the export needs.
@@ -110,6 +160,7 @@ func newExportUpper(base *layerfs.FS, created time.Time) *upper {
 	u := newUpper(map[string]string{})
 	u.base, u.created = base, created
 	u.seen, u.regs, u.byTime = map[string]struct{}{}, map[string]regular{}, map[string]bool{}
+	u.sums = map[string]*exported{}
 	return u
 }
 
@@ -173,6 +224,65 @@ func (u *upper) classify(p string, hdr *tar.Header) (string, bool) {
 		return Changed, true
 	}
 	return "", false
+}
+
+// hint tells, from the paths before the package records in the export's
+// (lexical) order, which digest their records hold: dpkg's MD5 (etc/dpkg),
+// apk's SHA-1 (etc/apk), else rpm's SHA-256 (and MD5 for old rpm).
+func (u *upper) hint(p string) {
+	switch {
+	case u.algos != "":
+	case p == "etc/dpkg" || strings.HasPrefix(p, "etc/dpkg/"):
+		u.algos = "md5"
+	case p == "etc/apk" || strings.HasPrefix(p, "etc/apk/"):
+		u.algos = "sha1"
+	case strings.HasPrefix(p, "usr/") || strings.HasPrefix(p, "var/"):
+		u.algos = "md5 sha256" // no hint by now
+	}
+}
+
+// sum keeps the digest of a file whose metadata are the image's, in the
+// algorithm its package manager records (hint), so that a rewrite at the
+// same size, permissions and owner, its time set back, is still found by
+// its package's record (verify).
+func (u *upper) sum(p string, hdr *tar.Header, body io.Reader) error {
+	algos := u.algos
+	if algos == "" {
+		algos = "md5 sha256" // before any hint (a /bin of its own)
+	}
+	u.vs.reset(algos)
+	src := &readErr{r: body}
+	if _, err := io.Copy(&u.vs, src); err != nil {
+		return fmt.Errorf("the export ended early in %s: %w", p, unexpected(src.err))
+	}
+	e := &exported{Mode: hdr.FileInfo().Mode(), Size: hdr.Size}
+	if u.vs.md5 != nil {
+		e.md5 = hex.EncodeToString(u.vs.md5.Sum(nil))
+	}
+	if u.vs.sha1 != nil {
+		e.sha1 = hex.EncodeToString(u.vs.sha1.Sum(nil))
+	}
+	if u.vs.sha256 != nil {
+		e.SHA256 = "sha256:" + hex.EncodeToString(u.vs.sha256.Sum(nil))
+	}
+	e.Exec = execKind(u.vs.head[:u.vs.n], e.Mode)
+	u.sums[p] = e
+	return nil
+}
+
+// verify marks as changed the files whose metadata are the image's but
+// whose content is not what their package recorded.
+func (u *upper) verify() {
+	for p, own := range u.owners {
+		e, ok := u.sums[p]
+		if !ok || u.changes[p] != "" || own.digestOf(e) == "" || own.matches(e) {
+			continue
+		}
+		u.changes[p] = Changed
+		u.files[p] = e
+		u.unlayered = append(u.unlayered, p)
+	}
+	u.sums = nil
 }
 
 // deletions adds the image's paths the export lacks as deleted.
@@ -239,6 +349,7 @@ func (u *upper) run(ctx context.Context, r io.Reader, w io.Writer) error {
 		var kind string
 		var changed bool
 		if u.base != nil {
+			u.hint(p)
 			kind, changed = u.classify(p, hdr)
 			if changed {
 				u.changes[p] = kind
@@ -263,7 +374,14 @@ func (u *upper) run(ctx context.Context, r io.Reader, w io.Writer) error {
 			body = io.MultiReader(bytes.NewReader(data), tr)
 		}
 		if !changed && !u.whole {
-			continue // the tar reader skips the body
+			if u.base != nil && hdr.Typeflag == tar.TypeReg && hdr.Size > 0 {
+				// Unchanged by its metadata: its digest, for the
+				// package records read later in the stream.
+				if err := u.sum(p, hdr, body); err != nil {
+					return err
+				}
+			}
+			continue // the tar reader skips the rest
 		}
 		h := *hdr
 		h.Name = p
@@ -320,6 +438,7 @@ func (u *upper) run(ctx context.Context, r io.Reader, w io.Writer) error {
 	// path under it).
 	if u.base != nil {
 		u.deletions()
+		u.verify()
 		for p := range u.owners {
 			if _, ok := u.changes[p]; !ok {
 				delete(u.owners, p)
@@ -499,6 +618,19 @@ func (u *upper) resolve(p string) string {
 		return t + "/" + rest
 	}
 	return p
+}
+
+// digestOf is e's digest in the record's algorithm, "" when not computed.
+func (o owned) digestOf(e *exported) string {
+	switch o.Algorithm {
+	case "md5":
+		return e.md5
+	case "sha1":
+		return e.sha1
+	case "sha256":
+		return strings.TrimPrefix(e.SHA256, "sha256:")
+	}
+	return ""
 }
 
 // matches reports whether e's content is what the record says.

@@ -187,13 +187,14 @@ func TestUpperExport(t *testing.T) {
 		{name: "usr/bin/vdir", typ: tar.TypeLink, link: "usr/bin/dir", mode: 0o755},
 		{name: "usr/bin/perl", body: "\x7fELF perl", mode: 0o755},
 		{name: "usr/bin/perl5", typ: tar.TypeLink, link: "usr/bin/perl", mode: 0o755},
+		{name: "usr/bin/sed", body: "\x7fELF sed", mode: 0o755},
 		{name: "usr/bin/tool", body: "#!/bin/sh\n", mode: 0o644},
 		{name: "usr/share/man/ls.1", body: "ls", mode: 0o644},
 		{name: "usr/share/doc/", typ: tar.TypeDir, mode: 0o755},
 		{name: "usr/share/doc/a", body: "a", mode: 0o644},
 		{name: "usr/share/doc/b", body: "b", mode: 0o644},
 		{name: "var/lib/dpkg/info/coreutils.md5sums", mode: 0o644,
-			body: md5hex("\x7fELF ls") + "  bin/ls\n" + md5hex("\x7fELF cat") + "  bin/cat\n" + md5hex("a") + "  usr/share/doc/a\n" + md5hex("\x7fELF dir") + "  usr/bin/dir\n"},
+			body: md5hex("\x7fELF ls") + "  bin/ls\n" + md5hex("\x7fELF cat") + "  bin/cat\n" + md5hex("a") + "  usr/share/doc/a\n" + md5hex("\x7fELF dir") + "  usr/bin/dir\n" + md5hex("\x7fELF sed") + "  usr/bin/sed\n" + md5hex("\x7fELF perl") + "  usr/bin/perl\n"},
 	}
 	l, err := layerfs.Analyze(t.Context(), bytes.NewReader(exportTar(t, image)), layerfs.Options{})
 	if err != nil {
@@ -214,11 +215,12 @@ func TestUpperExport(t *testing.T) {
 		{name: "usr/bin/vdir", typ: tar.TypeLink, link: "usr/bin/dir", mode: 0o755},
 		{name: "usr/bin/perl", body: "\x7fELF perl", mode: 0o755},
 		{name: "usr/bin/perl5", typ: tar.TypeLink, link: "usr/bin/perl", mode: 0o755},
+		{name: "usr/bin/sed", body: "\x7fELF SED", mode: 0o755}, // same size, time set back
 		{name: "usr/bin/tool", body: "#!/bin/sh\n", mode: 0o644},
 		{name: "usr/local/bin/x", body: "\x7fELF x", mode: 0o755},
 		{name: "usr/share/man/ls.1", body: "ls", mode: 0o644},
 		{name: "var/lib/dpkg/info/coreutils.md5sums", mode: 0o644,
-			body: md5hex("\x7fELF ls") + "  bin/ls\n" + md5hex("\x7fELF cat") + "  bin/cat\n" + md5hex("a") + "  usr/share/doc/a\n" + md5hex("\x7fELF dir") + "  usr/bin/dir\n"},
+			body: md5hex("\x7fELF ls") + "  bin/ls\n" + md5hex("\x7fELF cat") + "  bin/cat\n" + md5hex("a") + "  usr/share/doc/a\n" + md5hex("\x7fELF dir") + "  usr/bin/dir\n" + md5hex("\x7fELF sed") + "  usr/bin/sed\n" + md5hex("\x7fELF perl") + "  usr/bin/perl\n"},
 	}, times, old)
 	up := newExportUpper(base, created)
 	var layer bytes.Buffer
@@ -228,6 +230,7 @@ func TestUpperExport(t *testing.T) {
 	want := map[string]string{
 		"etc/motd": Changed, "etc/alternatives/pager": Changed, "usr/bin/ls": Changed, "usr/bin/cat": Changed,
 		"usr/bin/dir": Changed, "usr/bin/vdir": Changed, "usr/local/bin/x": Added, // usr/local/bin: implied, not an entry
+		"usr/bin/sed": Changed, // by its package's record
 		"usr/share/doc": Deleted, "usr/share/doc/a": Deleted, "usr/share/doc/b": Deleted,
 	}
 	if diff := cmp.Diff(want, up.changes); diff != "" {
@@ -247,6 +250,12 @@ func TestUpperExport(t *testing.T) {
 	}
 	if _, ok := up.owners["usr/bin/perl"]; ok {
 		t.Error("a record of the unchanged usr/bin/perl is kept")
+	}
+	if o := up.owners["usr/bin/sed"]; o.Package != "coreutils" || o.matches(up.files["usr/bin/sed"]) || up.files["usr/bin/sed"].Exec != "elf" {
+		t.Errorf("usr/bin/sed: owner %+v, file %+v; want coreutils, a mismatch, an ELF", o, up.files["usr/bin/sed"])
+	}
+	if diff := cmp.Diff([]string{"usr/bin/sed"}, up.unlayered); diff != "" {
+		t.Errorf("unlayered (-want +got):\n%s", diff)
 	}
 	var whiteouts []string
 	tr := tar.NewReader(&layer)
