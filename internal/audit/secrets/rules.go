@@ -44,6 +44,10 @@ type Rule struct {
 
 	// check, if set, must accept the secret (built-in rules only).
 	check func(secret string) bool
+	// assigned says that every match holds one of the keywords followed
+	// by an optional quote, white space and '=' or ':' (built-in rules
+	// only): lines without such an assignment are not searched.
+	assigned bool
 }
 
 // Config is the YAML file LoadRules reads. Rules with the ID of a default
@@ -265,7 +269,7 @@ func DefaultRules() []Rule {
 			ID: "generic-secret-assignment", Description: "Password, secret or API key assigned a literal value", Severity: SeverityMedium,
 			Regex:       `(?im)(?:^|[^A-Za-z0-9])(?:[A-Za-z0-9]+[_\-.])*(?:password|passwd|secret|api[_\-]?key|access[_\-]?token|auth[_\-]?token)["']?\s*(?:=|:|:=|=>)\s*(["']?)([^\s"'` + "`" + `()\[\]{}<>$%,;]{8,})(?:["'\s,;]|$)`,
 			SecretGroup: 2, Keywords: []string{"password", "passwd", "secret", "api_key", "apikey", "api-key", "token"},
-			Entropy: 3.0, check: genericValue,
+			Entropy: 3.0, check: genericValue, assigned: true,
 			AllowPaths: []string{libraryPaths},
 		},
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -156,8 +157,18 @@ func (s *Scanner) Scan(path string, content []byte) []Match {
 		// the whole file: most files that mention "password" once are
 		// long.
 		ws := windows(content, hits, r.words, r.extraLines)
+		var assigns []int
+		if r.assigned {
+			var ok bool
+			if assigns, ok = s.assignments(content, hits, r.words); !ok {
+				assigns = nil // a keyword hit the cap: search every window
+			}
+		}
 		found := 0
 		for _, w := range ws {
+			if assigns != nil && !within(assigns, w) && !foldsToASCII(content[w[0]:w[1]]) {
+				continue // the regex needs an assignment in the window
+			}
 			for _, loc := range r.re.FindAllSubmatchIndex(content[w[0]:w[1]], 64-found) {
 				for k := range loc {
 					if loc[k] >= 0 {
@@ -194,6 +205,60 @@ func (s *Scanner) Scan(path string, content []byte) []Match {
 		return out[i].Rule < out[j].Rule
 	})
 	return out
+}
+
+// assignments returns, in ascending order, where the hits of the words
+// marked in words start that are followed by an optional quote, white
+// space (as the regexp's \s) and '=' or ':', with a sentinel -1 first so
+// that the slice is never nil. ok is false when one of those words hit
+// maxKeywordHits: occurrences past the cap were not seen.
+func (s *Scanner) assignments(content []byte, hits []keywordHit, words []bool) (at []int, ok bool) {
+	at = []int{-1}
+	var count []int
+	if len(hits) >= maxKeywordHits {
+		count = make([]int, len(words))
+	}
+	for _, h := range hits {
+		if !words[h.word] {
+			continue
+		}
+		if count != nil {
+			if count[h.word]++; count[h.word] >= maxKeywordHits {
+				return nil, false
+			}
+		}
+		j := h.at + len(s.keywords.words[h.word])
+		if j < len(content) && (content[j] == '"' || content[j] == '\'') {
+			j++
+		}
+		for j < len(content) && isRegexpSpace(content[j]) {
+			j++
+		}
+		if j < len(content) && (content[j] == '=' || content[j] == ':') {
+			at = append(at, h.at)
+		}
+	}
+	slices.Sort(at)
+	return at, true
+}
+
+// foldsToASCII reports whether b holds one of the two runes that (?i)
+// matches for ASCII letters, KELVIN SIGN for k and LATIN SMALL LETTER
+// LONG S for s: a keyword written with them is no hit, but the regexp
+// matches it.
+func foldsToASCII(b []byte) bool {
+	return bytes.Contains(b, []byte("\u212a")) || bytes.Contains(b, []byte("\u017f"))
+}
+
+func isRegexpSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'
+}
+
+// within reports whether one of the positions in at (ascending) lies in
+// the window w.
+func within(at []int, w [2]int) bool {
+	i, _ := slices.BinarySearch(at, w[0])
+	return i < len(at) && at[i] < w[1]
 }
 
 // genericRule is the catch-all rule, which runs last and yields to the
