@@ -230,7 +230,7 @@ func TestUpperExport(t *testing.T) {
 	want := map[string]string{
 		"etc/motd": Changed, "etc/alternatives/pager": Changed, "usr/bin/ls": Changed, "usr/bin/cat": Changed,
 		"usr/bin/dir": Changed, "usr/bin/vdir": Changed, "usr/local/bin/x": Added, // usr/local/bin: implied, not an entry
-		"usr/bin/sed": Changed, // by its package's record
+		"usr/bin/sed":   Changed, // by its package's record
 		"usr/share/doc": Deleted, "usr/share/doc/a": Deleted, "usr/share/doc/b": Deleted,
 	}
 	if diff := cmp.Diff(want, up.changes); diff != "" {
