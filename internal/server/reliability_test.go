@@ -461,9 +461,9 @@ func TestReliabilityPostgres(t *testing.T) {
 		bwg.Go(func() {
 			bsem <- struct{}{}
 			defer func() { <-bsem }()
-			d := jobs + 10 + i%(burstDigests-10)
-			if burstDigests <= 10 {
-				d = jobs + i%10
+			d := jobs + i%10
+			if burstDigests > 10 {
+				d = jobs + 10 + i%(burstDigests-10)
 			}
 			code, _, err := f.call("POST", "/v1/scans", map[string]any{"target": refs[d], "scanners": []string{"vuln"}})
 			if err != nil {
