@@ -38,6 +38,7 @@ type driftFlags struct {
 	secretConfig    string
 	skipDB          bool
 	changes         string
+	verify          string
 }
 
 func newDriftCmd(g *globals) *cobra.Command {
@@ -93,6 +94,7 @@ Exit codes: 0 no gate failed, 1 --fail-on matched a change, 2 error.`,
 	fl.StringSliceVar(&f.scanners, "scanners", []string{"vuln", "secret"}, "what to look for besides file and package changes: vuln (findings the drift brought in), secret (secrets in written files)")
 	fl.StringVar(&f.secretConfig, "secret-config", "", "YAML file that adds, replaces or disables secret rules (see docs/secrets.md)")
 	fl.BoolVar(&f.skipDB, "skip-db", false, "do not match vulnerabilities")
+	fl.StringVar(&f.verify, "verify", drift.VerifyExec, "with --changes export, which files whose size, permissions, owner and time are the image's are hashed and checked against their package's record: exec (those with an executable bit), all, none")
 	fl.StringVar(&f.changes, "changes", drift.ChangesAuto, "where a container's changes come from: engine (GET /containers/{id}/changes), export (its export compared with the image), auto (the engine's with overlay2, else the export's; docs/drift.md)")
 	return cmd
 }
@@ -114,7 +116,12 @@ func runDrift(cmd *cobra.Command, g *globals, f *driftFlags, ref string) error {
 	default:
 		return fmt.Errorf("--changes %q: want auto, engine or export", f.changes)
 	}
-	opts := drift.Options{DockerHost: f.dockerHost, Against: f.against, Severities: map[string]string{}, Changes: f.changes}
+	switch f.verify {
+	case drift.VerifyExec, drift.VerifyAll, drift.VerifyNone:
+	default:
+		return fmt.Errorf("--verify %q: want exec, all or none", f.verify)
+	}
+	opts := drift.Options{DockerHost: f.dockerHost, Against: f.against, Severities: map[string]string{}, Changes: f.changes, Verify: f.verify}
 	for k, v := range cfg.Drift.Severity {
 		opts.Severities[k] = v
 	}

@@ -29,6 +29,7 @@ func TestDriftBadInput(t *testing.T) {
 		{"bad ignore", []string{"drift", "docker:web", "--ignore", "srv/[x"}, "ignore pattern"},
 		{"bad format", []string{"drift", "docker:web", "-o", "cyclonedx-json"}, "does not write cyclonedx-json"},
 		{"bad changes", []string{"drift", "docker:web", "--changes", "diff"}, "want auto, engine or export"},
+		{"bad verify", []string{"drift", "docker:web", "--verify", "some"}, "want exec, all or none"},
 		{"no such container", []string{"drift", "docker:customs-no-such-container-0", "--skip-db"}, "customs-no-such-container-0"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

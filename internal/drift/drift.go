@@ -65,6 +65,11 @@ type Options struct {
 	// the engine's two.
 	Changes string
 
+	// Verify says which files whose metadata are the image's the export
+	// mode hashes to check against their package's records: VerifyExec
+	// ("" too), VerifyAll, VerifyNone.
+	Verify string
+
 	// only, in tests, keeps the containers of docker: and docker:all
 	// that are the test's (the engine may run others').
 	only func(Container) bool
@@ -75,6 +80,14 @@ const (
 	ChangesAuto   = "auto"
 	ChangesEngine = "engine"
 	ChangesExport = "export"
+)
+
+// Which unchanged-looking files --changes export checks against their
+// package's records (Options.Verify).
+const (
+	VerifyExec = "exec" // regular files with an executable bit
+	VerifyAll  = "all"
+	VerifyNone = "none"
 )
 
 // Stored is what drift reads of the store: a subject's current snapshot
@@ -226,7 +239,7 @@ func container(ctx context.Context, eng *engine, c Container, mode string, opts 
 		if mode == ChangesEngine {
 			up = newUpper(m)
 		} else {
-			up = newExportUpper(base, c.Created)
+			up = newExportUpper(base, c.Created, opts.Verify)
 		}
 		body, err := eng.export(ctx, c.ID)
 		if err != nil {

@@ -96,10 +96,13 @@ type upper struct {
 	// sums are the digests (in algos, "md5", "sha1", "md5 sha256") of
 	// the regular files whose metadata are the image's; unlayered the
 	// files verify found changed, whose content is not in the layer.
-	sums      map[string]*exported
-	algos     string
-	vs        verifyHashers
-	unlayered []string
+	sums  map[string]*exported
+	algos string
+	// verifyExec and verifyAll say which of them: those with an
+	// executable bit (binaries, scripts), or all (Options.Verify).
+	verifyExec, verifyAll bool
+	vs                    verifyHashers
+	unlayered             []string
 }
 
 // verifyHashers hash the files whose metadata are the image's, in the
@@ -156,9 +159,11 @@ func newUpper(changes map[string]string) *upper {
 
 // newExportUpper is an upper that tells the changes from the export and
 // the image's filesystem base (see upper.base).
-func newExportUpper(base *layerfs.FS, created time.Time) *upper {
+func newExportUpper(base *layerfs.FS, created time.Time, verify string) *upper {
 	u := newUpper(map[string]string{})
 	u.base, u.created = base, created
+	u.verifyAll = verify == VerifyAll
+	u.verifyExec = u.verifyAll || verify == VerifyExec || verify == ""
 	u.seen, u.regs, u.byTime = map[string]struct{}{}, map[string]regular{}, map[string]bool{}
 	u.sums = map[string]*exported{}
 	return u
@@ -374,7 +379,8 @@ func (u *upper) run(ctx context.Context, r io.Reader, w io.Writer) error {
 			body = io.MultiReader(bytes.NewReader(data), tr)
 		}
 		if !changed && !u.whole {
-			if u.base != nil && hdr.Typeflag == tar.TypeReg && hdr.Size > 0 {
+			if u.base != nil && hdr.Typeflag == tar.TypeReg && hdr.Size > 0 &&
+				(u.verifyAll || (u.verifyExec && hdr.Mode&0o111 != 0)) {
 				// Unchanged by its metadata: its digest, for the
 				// package records read later in the stream.
 				if err := u.sum(p, hdr, body); err != nil {

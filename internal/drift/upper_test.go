@@ -222,7 +222,7 @@ func TestUpperExport(t *testing.T) {
 		{name: "var/lib/dpkg/info/coreutils.md5sums", mode: 0o644,
 			body: md5hex("\x7fELF ls") + "  bin/ls\n" + md5hex("\x7fELF cat") + "  bin/cat\n" + md5hex("a") + "  usr/share/doc/a\n" + md5hex("\x7fELF dir") + "  usr/bin/dir\n" + md5hex("\x7fELF sed") + "  usr/bin/sed\n" + md5hex("\x7fELF perl") + "  usr/bin/perl\n"},
 	}, times, old)
-	up := newExportUpper(base, created)
+	up := newExportUpper(base, created, VerifyExec)
 	var layer bytes.Buffer
 	if err := up.run(t.Context(), bytes.NewReader(export), &layer); err != nil {
 		t.Fatal(err)
