@@ -45,7 +45,8 @@ func Spread(ctx context.Context, q store.Querier, name string, upstream bool) ([
 
 // SpreadSummary is Spread with at most perVersion subjects listed per
 // version (store.Fleet.SpreadOf): the dashboard's package page, which
-// shows counts, not every holder.
+// shows counts, not every holder. The versions are ordered in the scheme
+// of the package type most of the matching package rows have.
 func SpreadSummary(ctx context.Context, f store.Fleet, name string, upstream bool, perVersion int) ([]store.VersionSpread, error) {
 	pq := store.PackageQuery{Name: name}
 	if strings.HasPrefix(name, "pkg:") {

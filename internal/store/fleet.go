@@ -54,8 +54,8 @@ type Fleet interface {
 	// digest; Kind, Digest and Name only) and reads each package row's
 	// findings from one current snapshot holding it: a package row's
 	// findings are the same in every snapshot matched against one DB
-	// build. key is given holdings with their package's name, version,
-	// type and PURL only.
+	// build. key is called once per package row, with a holding of its
+	// name, version, type and PURL only.
 	SpreadOf(ctx context.Context, q PackageQuery, key func(Holding) string, perVersion int) ([]VersionSpread, error)
 	// ReportHead is Report without the snapshot's packages and findings
 	// (Report.Packages, Owned and Findings nil): what an image's page

@@ -27,7 +27,11 @@ func (s *Store) KindPage(ctx context.Context, kind, cursor string, limit int) ([
 			return nil, "", fmt.Errorf("subjects: bad cursor %q", cursor)
 		}
 	}
-	ids, sums, err := s.summaries(ctx, `WHERE sj.kind = ? AND sj.id > ? ORDER BY sj.id LIMIT ?`, []any{kind, after, limit + 1})
+	// The page's IDs first: ordered over the whole table, the summaries'
+	// columns would be computed for every subject of the kind before the
+	// sort.
+	ids, sums, err := s.summaries(ctx, `WHERE sj.id IN (SELECT x.id FROM subject x WHERE x.kind = ? AND x.id > ? ORDER BY x.id LIMIT ?) ORDER BY sj.id`,
+		[]any{kind, after, limit + 1})
 	if err != nil {
 		return nil, "", err
 	}
@@ -384,41 +388,60 @@ func (s *Store) SpreadOf(ctx context.Context, q store.PackageQuery, key func(sto
 	groups := map[string]*group{}
 	setOf := map[int64]int64{} // package row -> the finding set of a current snapshot's layer holding it
 	pkgOf := map[int64]store.Holding{}
-	err = s.query(ctx, `SELECT p.id, p.name, p.version, p.type, p.purl, sj.id, sj.kind, sj.key, sj.name, sl.findings
-		FROM package p
-		JOIN snapshot_layer sl ON sl.inventory = p.inventory
-		JOIN subject sj ON sj.current_snapshot = sl.snapshot
-		WHERE `+cond, args, func(r *sql.Rows) error {
-		var pkg, sid int64
-		var set sql.NullInt64
+	keyOf := map[int64]string{}
+	byInventory := map[int64][]int64{}
+	err = s.query(ctx, `SELECT p.id, p.name, p.version, p.type, p.purl, p.inventory FROM package p WHERE `+cond, args, func(r *sql.Rows) error {
+		var pkg, inv int64
 		var h store.Holding
-		var sj store.Subject
-		if err := r.Scan(&pkg, &h.PackageName, &h.PackageVersion, &h.PackageType, &h.PURL, &sid, &sj.Kind, &sj.Digest, &sj.Name, &set); err != nil {
+		if err := r.Scan(&pkg, &h.PackageName, &h.PackageVersion, &h.PackageType, &h.PURL, &inv); err != nil {
 			return err
 		}
-		k := key(h)
-		g := groups[k]
-		if g == nil {
-			g = &group{v: store.VersionSpread{Version: k, Versions: []string{}, Subjects: []store.Subject{}, Vulnerabilities: []store.Finding{}},
-				subjects: map[int64]store.Subject{}, pkgs: map[int64]bool{}}
-			groups[k] = g
+		pkgOf[pkg], keyOf[pkg] = h, key(h)
+		byInventory[inv] = append(byInventory[inv], pkg)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// The current snapshots' layers holding those packages' inventories:
+	// a row per layer, not per package.
+	invs := make([]int64, 0, len(byInventory))
+	for inv := range byInventory {
+		invs = append(invs, inv)
+	}
+	slices.Sort(invs)
+	err = s.inList(ctx, `SELECT sl.inventory, sl.findings, sj.id, sj.kind, sj.key, sj.name FROM snapshot_layer sl
+		JOIN subject sj ON sj.current_snapshot = sl.snapshot WHERE sl.inventory IN (%s)`, nil, anys(invs), func(r *sql.Rows) error {
+		var inv, sid int64
+		var set sql.NullInt64
+		var sj store.Subject
+		if err := r.Scan(&inv, &set, &sid, &sj.Kind, &sj.Digest, &sj.Name); err != nil {
+			return err
 		}
-		if !slices.Contains(g.v.Versions, h.PackageVersion) {
-			g.v.Versions = append(g.v.Versions, h.PackageVersion)
-		}
-		if _, ok := g.subjects[sid]; !ok {
-			g.subjects[sid] = sj
-			if sj.Kind == store.KindHost {
-				g.v.Hosts++
-			} else {
-				g.v.Images++
+		for _, pkg := range byInventory[inv] {
+			k := keyOf[pkg]
+			g := groups[k]
+			if g == nil {
+				g = &group{v: store.VersionSpread{Version: k, Versions: []string{}, Subjects: []store.Subject{}, Vulnerabilities: []store.Finding{}},
+					subjects: map[int64]store.Subject{}, pkgs: map[int64]bool{}}
+				groups[k] = g
+			}
+			if v := pkgOf[pkg].PackageVersion; !slices.Contains(g.v.Versions, v) {
+				g.v.Versions = append(g.v.Versions, v)
+			}
+			if _, ok := g.subjects[sid]; !ok {
+				g.subjects[sid] = sj
+				if sj.Kind == store.KindHost {
+					g.v.Hosts++
+				} else {
+					g.v.Images++
+				}
+			}
+			g.pkgs[pkg] = true
+			if set.Valid {
+				setOf[pkg] = set.Int64
 			}
 		}
-		g.pkgs[pkg] = true
-		if set.Valid {
-			setOf[pkg] = set.Int64
-		}
-		pkgOf[pkg] = h
 		return nil
 	})
 	if err != nil {
@@ -433,31 +456,25 @@ func (s *Store) SpreadOf(ctx context.Context, q store.PackageQuery, key func(sto
 	}
 	slices.SortFunc(pairs, func(a, b pair) int { return cmp.Or(cmp.Compare(a.set, b.set), cmp.Compare(a.pkg, b.pkg)) })
 	findings := map[int64][]store.Finding{}
-	const pairChunk = 250
+	const pairChunk = 200
 	for rest := pairs; len(rest) > 0; {
 		n := min(pairChunk, len(rest))
-		var sets, pkgs []int64
-		want := map[pair]bool{}
+		args := make([]any, 0, 2*n)
 		for _, p := range rest[:n] {
-			sets, pkgs = append(sets, p.set), append(pkgs, p.pkg)
-			want[p] = true
+			args = append(args, p.set, p.pkg)
 		}
-		sets = slices.Compact(sets)
-		slices.Sort(pkgs)
-		pkgs = slices.Compact(pkgs)
-		err = s.query(ctx, `SELECT f.finding_set, f.package, f.vulnerability_id, f.status, f.fixed_version, f.severity, f.kev
-			FROM finding f WHERE f.finding_set IN (`+placeholders(len(sets))+`) AND f.package IN (`+placeholders(len(pkgs))+`)`,
-			append(anys(sets), anys(pkgs)...), func(r *sql.Rows) error {
-				var p pair
-				var f store.Finding
-				if err := r.Scan(&p.set, &p.pkg, &f.VulnerabilityID, &f.Status, &f.FixedVersion, &f.Severity, &f.KEV); err != nil {
-					return err
-				}
-				if want[p] {
-					findings[p.pkg] = append(findings[p.pkg], f)
-				}
-				return nil
-			})
+		// One probe of the (set, package) index a pair: the sets of
+		// different inventories hold none of each other's packages.
+		or := strings.TrimSuffix(strings.Repeat("(f.finding_set = ? AND f.package = ?) OR ", n), " OR ")
+		err = s.query(ctx, `SELECT f.package, f.vulnerability_id, f.status, f.fixed_version, f.severity, f.kev FROM finding f WHERE `+or, args, func(r *sql.Rows) error {
+			var pkg int64
+			var f store.Finding
+			if err := r.Scan(&pkg, &f.VulnerabilityID, &f.Status, &f.FixedVersion, &f.Severity, &f.KEV); err != nil {
+				return err
+			}
+			findings[pkg] = append(findings[pkg], f)
+			return nil
+		})
 		if err != nil {
 			return nil, err
 		}
