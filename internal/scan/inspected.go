@@ -180,17 +180,82 @@ func (a *analyser) putInspectedGob(key string, rec inspectedRecord, own ownedRec
 }
 
 // gobRoundTrip returns v in gob, and whether it decodes back deeply equal
-// to v (nil and empty slices, a pointer to a zero value and nil, do not).
+// to v: whether v holds nothing gob cannot give back as it was (gobSafe),
+// which is checked instead of decoding it again (a second copy of every
+// package, most of what the end of a scan allocates).
 func gobRoundTrip[T any](v T) ([]byte, bool) {
+	if !gobSafe(reflect.ValueOf(v)) {
+		return nil, false
+	}
 	var buf bytes.Buffer
 	if err := gob.NewEncoder(&buf).Encode(v); err != nil {
 		return nil, false
 	}
-	var back T
-	if err := gob.NewDecoder(bytes.NewReader(buf.Bytes())).Decode(&back); err != nil || !reflect.DeepEqual(back, v) {
-		return nil, false
-	}
 	return buf.Bytes(), true
+}
+
+// gobSafe reports whether gob decodes what v holds back deeply equal: no
+// empty slice or map that is not nil, no pointer to a zero value, no
+// interface, func or channel that is not nil, no unexported field that is
+// not zero (gob gives the first two back as nil and leaves the rest out).
+func gobSafe(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Slice:
+		if v.IsNil() {
+			return true
+		}
+		if v.Len() == 0 {
+			return false
+		}
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return true // []byte
+		}
+		for i := range v.Len() {
+			if !gobSafe(v.Index(i)) {
+				return false
+			}
+		}
+	case reflect.Array:
+		for i := range v.Len() {
+			if !gobSafe(v.Index(i)) {
+				return false
+			}
+		}
+	case reflect.Map:
+		if v.IsNil() {
+			return true
+		}
+		if v.Len() == 0 {
+			return false
+		}
+		for it := v.MapRange(); it.Next(); {
+			if !gobSafe(it.Key()) || !gobSafe(it.Value()) {
+				return false
+			}
+		}
+	case reflect.Pointer:
+		if v.IsNil() {
+			return true
+		}
+		return !v.Elem().IsZero() && gobSafe(v.Elem())
+	case reflect.Struct:
+		t := v.Type()
+		for i := range v.NumField() {
+			f := v.Field(i)
+			if !t.Field(i).IsExported() {
+				if !f.IsZero() {
+					return false
+				}
+				continue
+			}
+			if !gobSafe(f) {
+				return false
+			}
+		}
+	case reflect.Interface, reflect.Func, reflect.Chan, reflect.UnsafePointer:
+		return v.IsNil()
+	}
+	return true
 }
 
 // inspected returns the report cached under key, without its time and
