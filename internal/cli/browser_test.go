@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net/http"
 	"os"
@@ -31,7 +32,9 @@ import (
 type browser struct {
 	ctx  context.Context
 	base string
-	shot string // where screenshots go
+	// shots is where screenshots go; empty takes none (they are kept
+	// only under go test -artifacts).
+	shots string
 	// dialogs are answered by goroutines of their own, waited for by wg.
 	wg       sync.WaitGroup
 	mu       sync.Mutex
@@ -61,7 +64,11 @@ func newBrowser(t *testing.T, chromium, base string) *browser {
 		opts = append(opts, chromedp.NoSandbox)
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.WithoutCancel(t.Context()), opts...)
-	b := &browser{base: base, shot: t.ArtifactDir()}
+	b := &browser{base: base}
+	if f := flag.Lookup("test.artifacts"); f != nil && f.Value.String() == "true" {
+		b.shots = t.ArtifactDir()
+		t.Logf("screenshots go to %s", b.shots)
+	}
 	ctx, cancel := chromedp.NewContext(actx, chromedp.WithListener(b.listen))
 	b.ctx = ctx
 	t.Cleanup(func() {
@@ -229,8 +236,8 @@ func (b *browser) wantText(t *testing.T, sel string, wants ...string) {
 // check looks at the page the browser shows, named name: no console
 // errors, exceptions, dialogs or CSP violations; nothing executed from
 // the page (window.customsXSS); every form control labelled; every text
-// at a contrast of 4.5:1 or more. It saves a screenshot of the whole
-// page as name.png.
+// at a contrast of 4.5:1 or more. Under go test -artifacts it saves a
+// screenshot of the whole page as name.png.
 func (b *browser) check(t *testing.T, name string) {
 	t.Helper()
 	b.wait(t, name, `document.readyState === "complete"`)
@@ -256,9 +263,11 @@ func (b *browser) check(t *testing.T, name string) {
 			t.Errorf("%s: text %q (%s) is %s on %s: contrast %.2f:1, WCAG AA wants 4.5:1", name, c.Text, c.Where, c.FG, c.BG, c.Ratio)
 		}
 	}
-	png := b.screenshot(t, name, chromedp.FullScreenshot(100))
-	if err := os.WriteFile(filepath.Join(b.shot, name+".png"), png, 0o644); err != nil {
-		t.Fatal(err)
+	if b.shots != "" {
+		png := b.screenshot(t, name, chromedp.FullScreenshot(100))
+		if err := os.WriteFile(filepath.Join(b.shots, name+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for _, p := range b.take() {
 		t.Errorf("%s: %s", name, p)

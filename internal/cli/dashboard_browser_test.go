@@ -43,7 +43,7 @@ func serveDashboard(t *testing.T) *dashboardSite {
 	db := filepath.Join(dir, "customs.db")
 	feeds := filepath.Join(servicetest.Root(), "testdata", "feeds")
 	if _, err := build.Build(ctx, db, []build.Source{
-		{Kind: "alpine-secdb", Path: filepath.Join(feeds, "alpine-secdb")},
+		{Kind: "alpine-secdb", Path: filepath.Join(feeds, "alpine-secdb", "v3.10")},
 		{Kind: "osv", Path: filepath.Join(feeds, "osv-pypi")},
 		{Kind: "kev", Path: filepath.Join(feeds, "kev", "known_exploited_vulnerabilities.json")},
 	}, nil); err != nil {
@@ -63,13 +63,18 @@ func serveDashboard(t *testing.T) *dashboardSite {
 		t.Fatal(err)
 	}
 	site := &dashboardSite{}
-	opts := scan.Options{DBPath: db, Version: "test", Secrets: true}
+	opts := scan.Options{DBPath: db, Version: "test"}
 	now := time.Now()
 	for _, img := range []struct {
 		path string
 		r    **report.Report
 		ago  time.Duration
-	}{{alpineImage, &site.alpine, 20 * 24 * time.Hour}, {app, &site.app, 9 * 24 * time.Hour}, {untrusted, &site.untrusted, 2 * 24 * time.Hour}} {
+		// secrets: the untrusted image's secret is in a file named with
+		// markup; the others are not searched (slow under -race).
+		secrets bool
+	}{{alpineImage, &site.alpine, 20 * 24 * time.Hour, false}, {app, &site.app, 9 * 24 * time.Hour, false},
+		{untrusted, &site.untrusted, 2 * 24 * time.Hour, true}} {
+		opts.Secrets = img.secrets
 		if *img.r, err = scan.Scan(ctx, img.path, opts); err != nil {
 			t.Fatalf("scan %s: %v", img.path, err)
 		}
@@ -158,7 +163,7 @@ func worstAffecting(t *testing.T, r *report.Report) (report.Finding, string) {
 // no console errors, no CSP violation, nothing executed, labelled
 // controls, text contrast of WCAG AA; the keyboard reaches the search box
 // and the content, with the focus visible. Screenshots of every page go
-// to the test's artifact directory (go test -artifacts); with -update the
+// to the test's artifact directory under go test -artifacts; with -update the
 // overview and the vulnerability page are written to docs/ for the
 // README.
 func TestDashboardInChromium(t *testing.T) {

@@ -3,17 +3,19 @@ package servicetest
 import (
 	"archive/tar"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 )
 
 // Hostile is markup that tries to run script from every place a page
@@ -43,11 +45,6 @@ func HostileImage(dir, ref string) (string, error) {
 
 func appImage(dir, ref string, hostile bool) (string, error) {
 	tag, err := name.NewTag(ref)
-	if err != nil {
-		return "", err
-	}
-	base := filepath.Join(Root(), "testdata", "images", "alpine-310.tar.gz")
-	img, err := tarball.Image(func() (io.ReadCloser, error) { return gunzip(base) }, nil)
 	if err != nil {
 		return "", err
 	}
@@ -83,27 +80,104 @@ func appImage(dir, ref string, hostile bool) (string, error) {
 	if err := tw.Close(); err != nil {
 		return "", err
 	}
-	b := buf.Bytes()
-	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil })
-	if err != nil {
-		return "", err
-	}
-	img, err = mutate.Append(img, mutate.Addendum{Layer: layer, History: v1.History{CreatedBy: createdBy}})
-	if err != nil {
-		return "", err
-	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		return "", err
-	}
-	cfg := cf.Config
-	cfg.Labels = labels
-	if img, err = mutate.Config(img, cfg); err != nil {
-		return "", err
-	}
 	path := filepath.Join(dir, strings.ReplaceAll(tag.RepositoryStr(), "/", "-")+"-"+tag.TagStr()+".tar")
-	if err := tarball.WriteToFile(path, tag, img); err != nil {
+	if err := appendLayer(path, tag, buf.Bytes(), createdBy, labels); err != nil {
 		return "", fmt.Errorf("write %s: %w", ref, err)
 	}
 	return path, nil
+}
+
+// alpineFiles returns the regular files of the Alpine 3.10 test image's
+// archive by name, read once (gunzip is slow under the race detector).
+var alpineFiles = sync.OnceValues(func() (map[string][]byte, error) {
+	in, err := gunzip(filepath.Join(Root(), "testdata", "images", "alpine-310.tar.gz"))
+	if err != nil {
+		return nil, err
+	}
+	defer in.Close()
+	files := map[string][]byte{}
+	tr := tar.NewReader(in)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return files, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if h.Typeflag == tar.TypeReg {
+			if files[h.Name], err = io.ReadAll(tr); err != nil {
+				return nil, err
+			}
+		}
+	}
+})
+
+// appendLayer writes to path, as `docker save` does, the Alpine 3.10
+// test image with layer on top and labels set, tagged tag. It edits the
+// archive itself, with its layers uncompressed: go-containerregistry's
+// mutate and tarball.Write gzip every layer to make a manifest, which
+// takes minutes under the race detector on a busy machine.
+func appendLayer(path string, tag name.Tag, layer []byte, createdBy string, labels map[string]string) error {
+	base, err := alpineFiles()
+	if err != nil {
+		return err
+	}
+	entries := maps.Clone(base)
+	var manifest []struct {
+		Config string
+		Layers []string
+	}
+	if err := json.Unmarshal(entries["manifest.json"], &manifest); err != nil || len(manifest) != 1 {
+		return fmt.Errorf("the Alpine archive's manifest.json: %v", err)
+	}
+	cfg, err := v1.ParseConfigFile(bytes.NewReader(entries[manifest[0].Config]))
+	if err != nil {
+		return err
+	}
+	diffID, _, err := v1.SHA256(bytes.NewReader(layer))
+	if err != nil {
+		return err
+	}
+	cfg.RootFS.DiffIDs = append(cfg.RootFS.DiffIDs, diffID)
+	cfg.History = append(cfg.History, v1.History{CreatedBy: createdBy, Created: cfg.Created})
+	cfg.Config.Labels = labels
+	config, err := json.Marshal(cfg)
+	if err != nil {
+		return err
+	}
+	layers := append(slices.Clone(manifest[0].Layers), "app/layer.tar")
+	entries["app/layer.tar"] = layer
+	out, err := json.Marshal([]map[string]any{{"Config": "config.json", "RepoTags": []string{tag.String()}, "Layers": layers}})
+	if err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	tw := tar.NewWriter(f)
+	add := func(name string, b []byte) error {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(b)), Typeflag: tar.TypeReg}); err != nil {
+			return err
+		}
+		_, err := tw.Write(b)
+		return err
+	}
+	if err := add("config.json", config); err != nil {
+		return err
+	}
+	for _, l := range layers {
+		if err := add(l, entries[l]); err != nil {
+			return err
+		}
+	}
+	if err := add("manifest.json", out); err != nil {
+		return err
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	return f.Close()
 }
