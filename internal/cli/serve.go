@@ -66,6 +66,7 @@ type serveFlags struct {
 	dbMaxAge        time.Duration
 	sec             securityFlags
 	admission       admissionFlags
+	reportCacheMiB  int
 }
 
 // Defaults of customs serve.
@@ -80,6 +81,7 @@ func (f *serveFlags) add(fl *pflag.FlagSet, api bool) {
 	if api {
 		fl.StringVar(&f.listen, "listen", defaultListen, "address of the HTTP API ($CUSTOMS_LISTEN, config serve.listen)")
 		fl.IntVar(&f.workers, "workers", defaultServeWorkers, "scans this process runs at once; 0 serves the API only ($CUSTOMS_WORKERS, config serve.workers)")
+		fl.IntVar(&f.reportCacheMiB, "report-cache", server.DefaultReportCacheBytes>>20, "MiB of encoded reports GET /v1/images/{digest}/report keeps in memory, least recently used out first; 0 keeps none (docs/serve.md, Limits)")
 	} else {
 		fl.StringVar(&f.listen, "listen", "", "address of /healthz, /readyz and /metrics; empty serves none ($CUSTOMS_LISTEN, config serve.listen)")
 		fl.IntVar(&f.workers, "workers", defaultServeWorkers, "scans this process runs at once ($CUSTOMS_WORKERS, config serve.workers)")
@@ -299,15 +301,19 @@ func runServe(cmd *cobra.Command, g *globals, f *serveFlags, api bool) error {
 		return err
 	}
 	defer sec.closeLog()
+	reportCache := int64(f.reportCacheMiB) << 20
+	if f.reportCacheMiB <= 0 {
+		reportCache = -1
+	}
 	srv := server.New(nil, server.Options{Logger: log, Metrics: reg, Require: sec.require, Middleware: sec.middleware,
-		CheckWebhook: checkWebhook(sec.guard)})
+		CheckWebhook: checkWebhook(sec.guard), ReportCacheBytes: reportCache})
 	maxAge := f.dbMaxAge
 	if maxAge == 0 {
 		maxAge = cfg.DBMaxAge
 	}
 	scfg := service.Config{
 		DSN: dsn, Store: st, Workers: f.workers, RescueAfter: f.rescueAfter, ScanTimeout: f.scanTimeout, Key: key,
-		Insecure: f.insecure, Logger: log, Metrics: reg, Version: Version,
+		Insecure: f.insecure, Logger: log, Metrics: reg, Version: Version, GateHash: gateHash(f),
 		Scan: scan.Options{DBPath: dbPath, DBMaxAge: maxAge, CacheDir: filepath.Join(cacheDir, "layers"), Gate: gate},
 	}
 	scfg.CheckTarget = sec.guard.CheckTarget

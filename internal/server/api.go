@@ -195,29 +195,96 @@ func (s *Server) getReport(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := contextTimeout(r, RequestTimeout)
 	defer cancel()
-	rep, err := s.svc.Report(ctx, r.PathValue("digest"))
+	// The ETag comes from the snapshot's head, not from the report: a
+	// client that has the answer gets 304 without it being read.
+	ref, err := s.svc.ReportRef(ctx, r.PathValue("digest"))
 	if err != nil {
 		s.writeError(w, err)
 		return
 	}
-	var buf bytes.Buffer
-	if err := reportFormats[i].enc.Encode(&buf, rep); err != nil {
-		s.writeError(w, fmt.Errorf("encode the report: %w", err))
-		return
-	}
-	sum := sha256.Sum256(buf.Bytes())
-	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
-	w.Header().Set("ETag", etag)
 	w.Header().Set("Vary", "Accept")
 	w.Header().Set("Cache-Control", "no-cache")
-	if match := r.Header.Get("If-None-Match"); match != "" && (match == etag || match == "*" || strings.Contains(match, etag)) {
+	if etag := reportETag(ref, i); notModified(r, etag) {
+		s.reports.lookups.WithLabelValues("not_modified").Inc()
+		w.Header().Set("ETag", etag)
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
+	a, err := s.encodedReport(ctx, ref, i)
+	if err != nil {
+		s.writeError(w, err)
+		return
+	}
+	w.Header().Set("ETag", a.etag)
 	w.Header().Set("Content-Type", reportFormats[i].mediaType)
-	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.Header().Set("Content-Length", strconv.Itoa(len(a.body)))
 	w.WriteHeader(http.StatusOK)
-	w.Write(buf.Bytes())
+	w.Write(a.body)
+}
+
+// encodedReport returns the report ref names encoded in format i: from
+// the cache, else read, judged and encoded once however many requests
+// ask for it at the same time.
+func (s *Server) encodedReport(ctx context.Context, ref service.ReportRef, i int) (*cached, error) {
+	key := reportKey(ref, i)
+	if a, ok := s.reports.get(key); ok {
+		s.reports.lookups.WithLabelValues("hit").Inc()
+		return a, nil
+	}
+	ran := false
+	v, err, _ := s.loads.Do(key, func() (any, error) {
+		ran = true
+		// The load is shared: it must not end with the request that
+		// happened to start it.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), RequestTimeout)
+		defer cancel()
+		rep, got, err := s.svc.ReportOf(ctx, ref)
+		if err != nil {
+			return nil, err
+		}
+		var buf bytes.Buffer
+		if err := reportFormats[i].enc.Encode(&buf, rep); err != nil {
+			return nil, fmt.Errorf("encode the report: %w", err)
+		}
+		// got names what was read: the snapshot's DB build may have
+		// moved since ref was taken.
+		a := &cached{key: reportKey(got, i), etag: reportETag(got, i), body: buf.Bytes()}
+		s.reports.put(a)
+		return a, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	outcome := "shared"
+	if ran {
+		outcome = "miss"
+	}
+	s.reports.lookups.WithLabelValues(outcome).Inc()
+	return v.(*cached), nil
+}
+
+// reportKey is the cache key of ref's report in format i.
+func reportKey(ref service.ReportRef, i int) string {
+	return ref.Key() + "\x00" + reportFormats[i].name
+}
+
+// reportETag is the entity tag of ref's report in format i: a hash of
+// what the answer is made from, so it is known before the report is read.
+func reportETag(ref service.ReportRef, i int) string {
+	sum := sha256.Sum256([]byte(reportKey(ref, i)))
+	return `"` + hex.EncodeToString(sum[:16]) + `"`
+}
+
+// notModified says whether r's If-None-Match names etag (RFC 9110,
+// 13.1.2: a list of tags, weak ones compared weakly, or "*").
+func notModified(r *http.Request, etag string) bool {
+	for _, t := range strings.Split(r.Header.Get("If-None-Match"), ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == etag || t == "*" {
+			return true
+		}
+	}
+	return false
 }
 
 // page reads limit and next: the offset the cursor holds.

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/customs-scanner/customs/internal/server/problem"
 	"github.com/customs-scanner/customs/internal/service"
@@ -57,6 +58,10 @@ type Options struct {
 	// stored (422 with its message): customs serve checks its filter and
 	// its URL's host with the SSRF guard, as a scan target's registry.
 	CheckWebhook func(ctx context.Context, s store.Subscription) error
+	// ReportCacheBytes is the budget of the encoded reports kept in
+	// memory (GET /v1/images/{digest}/report): 0 means
+	// DefaultReportCacheBytes, a negative budget keeps none.
+	ReportCacheBytes int64
 }
 
 // Server is the HTTP front end of one service.
@@ -67,6 +72,11 @@ type Server struct {
 	mux  *http.ServeMux
 	reg  *prometheus.Registry
 	http *prometheus.HistogramVec
+
+	// reports are encoded report answers; loads makes concurrent misses
+	// of one answer read and encode it once.
+	reports *reportCache
+	loads   singleflight.Group
 }
 
 // New returns the server of svc with every v1 endpoint routed.
@@ -83,6 +93,12 @@ func New(svc *service.Service, opts Options) *Server {
 		Help: "HTTP requests by method, route and status code.", Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}},
 		[]string{"method", "route", "code"})
 	s.reg.MustRegister(s.http)
+	budget := opts.ReportCacheBytes
+	if budget == 0 {
+		budget = DefaultReportCacheBytes
+	}
+	s.reports = newReportCache(budget)
+	s.reg.MustRegister(s.reports.bytes, s.reports.lookups)
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	// Every endpoint but the probes needs a token (docs/serve.md, "Security").

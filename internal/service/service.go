@@ -168,6 +168,11 @@ type Config struct {
 	Version string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// GateHash identifies Scan.Gate across processes and restarts (its
+	// settings and the contents of the documents it was loaded from):
+	// ReportRef, and so the API's ETags, depend on it. Empty with a gate
+	// makes refs that hold in this process only.
+	GateHash string
 }
 
 // Service is the scanning service of one process.
@@ -185,6 +190,10 @@ type Service struct {
 
 	runMu       sync.Mutex
 	runningJobs map[int64]struct{}
+
+	// judged and timeDependent are ReportRef's judgement (reportref.go).
+	judged        string
+	timeDependent bool
 
 	// life ends with Close: the heartbeat runs until then, through a
 	// graceful Stop.
@@ -214,6 +223,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		return nil, fmt.Errorf("service: %d workers: want 0 or more", cfg.Workers)
 	}
 	s := &Service{cfg: cfg, log: cfg.Logger, runningJobs: map[int64]struct{}{}}
+	s.judged, s.timeDependent = judgement(cfg)
 	s.life, s.endLife = context.WithCancel(context.WithoutCancel(ctx))
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -366,13 +376,10 @@ func (s *Service) Report(ctx context.Context, digest string) (*report.Report, er
 	if err != nil {
 		return nil, err
 	}
-	r := sr.Report
-	if g := s.cfg.Scan.Gate; g != nil {
-		if err := scan.Judge(ctx, r, scan.Options{Gate: g, Now: s.cfg.Now}); err != nil {
-			return nil, err
-		}
+	if err := s.judge(ctx, sr.Report); err != nil {
+		return nil, err
 	}
-	return r, nil
+	return sr.Report, nil
 }
 
 // Image returns the current snapshot of the image digest (a manifest
