@@ -9,6 +9,7 @@
 #                               (else one customs serve on SQLite)
 #   CUSTOMS_SERVEBENCH_IMAGES=N stored images for the report latency
 #   CUSTOMS_SERVEBENCH_FLEET=DSN time reports on that store instead
+#   CUSTOMS_SERVEBENCH_FLEET_ONLY=1  and only that
 set -eu
 cd "$(dirname "$0")/.."
 CUSTOMS_SERVEBENCH=1 exec go test -run 'TestServeBench$' -v -count 1 -timeout 60m ./internal/server

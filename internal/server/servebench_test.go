@@ -33,7 +33,8 @@ import (
 // the admission decision's latency for a known digest at 200 requests per
 // second, and the report endpoint's latency with 10,000 images in the store
 // (CUSTOMS_SERVEBENCH_IMAGES changes the count; CUSTOMS_SERVEBENCH_FLEET, a
-// store DSN, measures it on that store instead of copies of one report).
+// store DSN, measures it on that store instead of copies of one report;
+// CUSTOMS_SERVEBENCH_FLEET_ONLY=1 with it measures only that).
 // With CUSTOMS_TEST_POSTGRES the workers are customs worker processes
 // beside an API-only customs serve on PostgreSQL; else one customs serve
 // process on SQLite runs both.
@@ -52,6 +53,10 @@ func TestServeBench(t *testing.T) {
 	db, err := servicetest.DB(ctx, dir)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if fleetDSN := os.Getenv("CUSTOMS_SERVEBENCH_FLEET"); fleetDSN != "" && os.Getenv("CUSTOMS_SERVEBENCH_FLEET_ONLY") != "" {
+		fleetReportLatency(t, customsBinary(t), db, fleetDSN)
+		return
 	}
 	host := servicetest.Registry(t)
 	refs, digests, err := servicetest.Push(ctx, host, 2*images)
@@ -254,39 +259,67 @@ func reportLatency(t *testing.T, f *fleet, st store.Store, n int) {
 	timeReports(t, f, digests, fmt.Sprintf("%d images stored (copies of one report)", len(digests)+len(subs)))
 }
 
-// timeReports times 1000 GET /v1/images/{digest}/report for random
-// digests, 4 at a time.
+// timeReports times GET /v1/images/{digest}/report for 1000 random
+// digests, 4 at a time: each digest's first read, its repeated read right
+// after (the API's cache), and a conditional read with the ETag of the
+// first (304).
 func timeReports(t *testing.T, f *fleet, digests []string, what string) {
-	lat := make([]time.Duration, 0, 1000)
+	var first, again, cond []time.Duration
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 4)
+	get := func(d, etag string, want int) (time.Duration, string, bool) {
+		req, _ := http.NewRequestWithContext(context.Background(), "GET", "http://"+f.api+"/v1/images/"+d+"/report", nil)
+		req.Header.Set("Authorization", "Bearer "+f.token)
+		if etag != "" {
+			req.Header.Set("If-None-Match", etag)
+		}
+		s := time.Now()
+		resp, err := client.Do(req)
+		if err != nil || resp.StatusCode != want {
+			t.Errorf("report %s: %v %v; want %d", d, err, resp, want)
+			return 0, "", false
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return time.Since(s), resp.Header.Get("ETag"), true
+	}
+	start := time.Now()
 	for range 1000 {
 		d := digests[rand.IntN(len(digests))]
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			req, _ := http.NewRequestWithContext(context.Background(), "GET", "http://"+f.api+"/v1/images/"+d+"/report", nil)
-			req.Header.Set("Authorization", "Bearer "+f.token)
-			s := time.Now()
-			resp, err := client.Do(req)
-			if err != nil || resp.StatusCode != 200 {
-				t.Errorf("report %s: %v %v", d, err, resp)
+			l1, etag, ok := get(d, "", 200)
+			if !ok {
 				return
 			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
+			l2, _, ok := get(d, "", 200)
+			if !ok {
+				return
+			}
+			l3, _, ok := get(d, etag, 304)
+			if !ok {
+				return
+			}
 			mu.Lock()
-			lat = append(lat, time.Since(s))
+			first, again, cond = append(first, l1), append(again, l2), append(cond, l3)
 			mu.Unlock()
 		})
 	}
 	wg.Wait()
-	slices.Sort(lat)
-	if len(lat) == 0 {
+	if len(first) == 0 {
 		return
 	}
-	q := func(p float64) time.Duration { return lat[int(p*float64(len(lat)-1))].Round(10 * time.Microsecond) }
-	t.Logf("GET /v1/images/{digest}/report with %s, 1000 requests, 4 at a time: p50 %s, p90 %s, p99 %s, max %s",
-		what, q(.5), q(.9), q(.99), lat[len(lat)-1])
+	for _, m := range []struct {
+		name string
+		lat  []time.Duration
+	}{{"first read", first}, {"repeated read", again}, {"If-None-Match (304)", cond}} {
+		lat := m.lat
+		slices.Sort(lat)
+		q := func(p float64) time.Duration { return lat[int(p*float64(len(lat)-1))].Round(10 * time.Microsecond) }
+		t.Logf("GET /v1/images/{digest}/report with %s, 1000 random digests, 4 at a time, %s: p50 %s, p90 %s, p99 %s, max %s",
+			what, m.name, q(.5), q(.9), q(.99), lat[len(lat)-1].Round(10*time.Microsecond))
+	}
+	t.Logf("3000 requests in %s; API peak RSS %.0f MB", time.Since(start).Round(time.Millisecond), f.peakRSS("api"))
 }
