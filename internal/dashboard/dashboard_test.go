@@ -585,7 +585,7 @@ func TestPaging(t *testing.T) {
 	for _, f := range fx.app.Findings {
 		want = append(want, f.VulnerabilityID+" "+f.PackageName)
 	}
-	got = rows("/images/"+app+"?packages=2", "findings", regexp.MustCompile(`<tr>\s*<td><a href="/vulnerabilities/([^"]*)">.*?\n.*?\n<td><a href="/packages/[^"]*">([^<]*)</a>`))
+	got = rows("/images/"+app+"?packages=2", "findings", regexp.MustCompile(`<tr>\s*<td><a href="/vulnerabilities/([^"]*)">(?s:.*?)<td><a href="/packages/[^"]*">([^<]*)</a>`))
 	slices.Sort(want)
 	if slices.Sort(got); !slices.Equal(got, want) {
 		t.Errorf("the app's findings, page by page: %q, want %q", got, want)
