@@ -72,6 +72,13 @@ func (s *Store) Place(ctx context.Context, ps []store.Placement, now time.Time) 
 // digest (its key) or by one of its references, normalised
 // (store.NormalizeRef; rows from before migration 0005 as written).
 func (s *Store) placements(ctx context.Context, subjects map[int64]store.Subject) (map[int64][]store.Placement, error) {
+	var total int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM placement`).Scan(&total); err != nil {
+		return nil, fmt.Errorf("store %s: %w", s.name, err)
+	}
+	if total == 0 {
+		return nil, nil
+	}
 	byName := map[string][]int64{}
 	for id, sj := range subjects {
 		if sj.Kind != store.KindImage {
@@ -114,13 +121,7 @@ func (s *Store) placements(ctx context.Context, subjects map[int64]store.Subject
 		return nil
 	}
 	const columns = `SELECT runtime, source, namespace, kind, name, container, image, ref, digest, first_seen, last_seen FROM placement`
-	var total int
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM placement`).Scan(&total); err != nil {
-		return nil, fmt.Errorf("store %s: %w", s.name, err)
-	}
 	switch {
-	case total == 0:
-		return nil, nil
 	case total <= len(names):
 		if err := s.query(ctx, columns+` ORDER BY runtime, source, namespace, kind, name, container`, nil, scan); err != nil {
 			return nil, err

@@ -160,71 +160,113 @@ func packageCondition(q store.PackageQuery) (string, []any, error) {
 	return "", nil, fmt.Errorf("package query: give a name or a PURL")
 }
 
-// Holders returns the packages of current snapshots that q selects.
+// Holders returns the packages of current snapshots that q selects. The
+// holdings of one package row whose layers name one finding set share
+// their Findings' array (clipped): read them, do not write them.
 func (s *Store) Holders(ctx context.Context, q store.PackageQuery) ([]store.Holding, error) {
 	cond, args, err := packageCondition(q)
 	if err != nil {
 		return nil, err
 	}
-	type key struct{ subject, pkg int64 }
-	var keys []key
-	held := map[key]*store.Holding{}
-	// The findings of a holding are its package's in the finding set of
-	// the first layer holding its inventory: (set, package) pairs, far
-	// fewer than the holdings when images share layers.
-	type pair struct{ set, pkg int64 }
-	holders := map[pair][]*store.Holding{}
-	err = s.query(ctx, `SELECT sj.id, sl.findings, p.id, p.name, p.version, p.type, p.purl, p.ecosystem, p.source_name, p.source_version, p.owned, i.diff_id, sl.created_by
-		FROM package p
-		JOIN inventory i ON i.id = p.inventory
-		JOIN snapshot_layer sl ON sl.inventory = p.inventory
-		JOIN subject sj ON sj.current_snapshot = sl.snapshot
-		WHERE `+cond+` ORDER BY sl.idx`, args, func(r *sql.Rows) error {
-		var k key
-		var set sql.NullInt64
-		var h store.Holding
-		if err := r.Scan(&k.subject, &set, &k.pkg, &h.PackageName, &h.PackageVersion, &h.PackageType, &h.PURL, &h.Ecosystem, &h.SourceName, &h.SourceVersion, &h.Owned, &h.Layer, &h.CreatedBy); err != nil {
+	// The package rows q selects, with their layers' DiffIDs: a few per
+	// inventory, however many subjects hold them.
+	type pkgRow struct {
+		name, version, typ, purl, eco, sourceName, sourceVersion, layer string
+		owned                                                           bool
+	}
+	rows := map[int64]*pkgRow{}
+	err = s.query(ctx, `SELECT p.id, p.name, p.version, p.type, p.purl, p.ecosystem, p.source_name, p.source_version, p.owned, i.diff_id
+		FROM package p JOIN inventory i ON i.id = p.inventory WHERE `+cond, args, func(r *sql.Rows) error {
+		var id int64
+		var x pkgRow
+		if err := r.Scan(&id, &x.name, &x.version, &x.typ, &x.purl, &x.eco, &x.sourceName, &x.sourceVersion, &x.owned, &x.layer); err != nil {
 			return err
 		}
-		if _, ok := held[k]; ok {
-			return nil
-		}
-		h.Findings = []store.Finding{}
-		held[k] = &h
-		keys = append(keys, k)
-		if set.Valid {
-			p := pair{set.Int64, k.pkg}
-			holders[p] = append(holders[p], &h)
-		}
+		rows[id] = &x
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	if len(rows) == 0 {
+		return []store.Holding{}, nil
+	}
+	// Their holders: the current snapshots' layers holding their
+	// inventories. The findings of a holding are its package's in the
+	// finding set of the first layer holding its inventory: (set,
+	// package) pairs, far fewer than the holdings when images share
+	// layers.
+	type key struct{ subject, pkg int64 }
+	type pair struct{ set, pkg int64 }
+	var keys []key
+	held := map[key]*store.Holding{}
+	holders := map[pair][]*store.Holding{}
+	// A holding is its package at the lowest layer holding it.
+	type at struct {
+		idx int
+		set sql.NullInt64
+	}
+	first := map[key]at{}
+	err = s.query(ctx, `SELECT sj.id, sl.findings, p.id, sl.idx, sl.created_by
+		FROM package p
+		JOIN snapshot_layer sl ON sl.inventory = p.inventory
+		JOIN subject sj ON sj.current_snapshot = sl.snapshot
+		WHERE `+cond, args, func(r *sql.Rows) error {
+		var k key
+		var l at
+		var createdBy string
+		if err := r.Scan(&k.subject, &l.set, &k.pkg, &l.idx, &createdBy); err != nil {
+			return err
+		}
+		x := rows[k.pkg]
+		if x == nil {
+			return nil
+		}
+		if h, ok := held[k]; ok {
+			if l.idx < first[k].idx {
+				first[k], h.CreatedBy = l, createdBy
+			}
+			return nil
+		}
+		held[k] = &store.Holding{PackageName: x.name, PackageVersion: x.version, PackageType: x.typ, PURL: x.purl, Ecosystem: x.eco,
+			SourceName: x.sourceName, SourceVersion: x.sourceVersion, Layer: x.layer, CreatedBy: createdBy, Owned: x.owned, Findings: []store.Finding{}}
+		first[k] = l
+		keys = append(keys, k)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		if l := first[k]; l.set.Valid {
+			p := pair{l.set.Int64, k.pkg}
+			holders[p] = append(holders[p], held[k])
+		}
+	}
 	pairs := slices.SortedFunc(maps.Keys(holders), func(a, b pair) int { return cmp.Or(cmp.Compare(a.set, b.set), cmp.Compare(a.pkg, b.pkg)) })
+	found := map[pair][]store.Finding{}
 	const pairChunk = 250
 	for rest := pairs; len(rest) > 0; {
 		n := min(pairChunk, len(rest))
-		var sets, pkgs []int64
+		args := make([]any, 0, 2*n)
 		for _, p := range rest[:n] {
-			sets, pkgs = append(sets, p.set), append(pkgs, p.pkg)
+			args = append(args, p.set, p.pkg)
 		}
-		sets = slices.Compact(sets)
-		slices.Sort(pkgs)
-		pkgs = slices.Compact(pkgs)
-		// Sets and packages of one inventory: the rows of other pairs
-		// the two lists allow are few, and dropped.
+		// The pairs as a table joined to the finding index: one probe
+		// each (both backends name a VALUES list's columns column1, …).
+		values := "(CAST(? AS BIGINT), CAST(? AS BIGINT))" + strings.Repeat(", (?, ?)", n-1)
 		err = s.query(ctx, `SELECT f.finding_set, f.package, f.vulnerability_id, f.status, f.fixed_version, f.severity, f.kev
-			FROM finding f WHERE f.finding_set IN (`+placeholders(len(sets))+`) AND f.package IN (`+placeholders(len(pkgs))+`)`,
-			append(anys(sets), anys(pkgs)...), func(r *sql.Rows) error {
+			FROM (VALUES `+values+`) v JOIN finding f ON f.finding_set = v.column1 AND f.package = v.column2`,
+			args, func(r *sql.Rows) error {
 				var p pair
 				var f store.Finding
 				if err := r.Scan(&p.set, &p.pkg, &f.VulnerabilityID, &f.Status, &f.FixedVersion, &f.Severity, &f.KEV); err != nil {
 					return err
 				}
-				for _, h := range holders[p] {
-					f.PackageName, f.PackageVersion, f.PURL = h.PackageName, h.PackageVersion, h.PURL
-					h.Findings = append(h.Findings, f)
+				if _, ok := holders[p]; ok {
+					x := rows[p.pkg]
+					f.PackageName, f.PackageVersion, f.PURL = x.name, x.version, x.purl
+					found[p] = append(found[p], f)
 				}
 				return nil
 			})
@@ -232,6 +274,12 @@ func (s *Store) Holders(ctx context.Context, q store.PackageQuery) ([]store.Hold
 			return nil, err
 		}
 		rest = rest[n:]
+	}
+	for p, fs := range found {
+		slices.SortFunc(fs, func(a, b store.Finding) int { return cmp.Compare(a.VulnerabilityID, b.VulnerabilityID) })
+		for _, h := range holders[p] {
+			h.Findings = slices.Clip(fs)
+		}
 	}
 	ids := make([]int64, len(keys))
 	for i, k := range keys {
@@ -245,16 +293,31 @@ func (s *Store) Holders(ctx context.Context, q store.PackageQuery) ([]store.Hold
 	if err != nil {
 		return nil, err
 	}
-	out := make([]store.Holding, len(keys))
-	for i, k := range keys {
-		out[i] = *held[k]
-		out[i].Subject = subjects[k.subject]
-		out[i].RunningIn = running[k.subject]
-		slices.SortFunc(out[i].Findings, func(a, b store.Finding) int { return cmp.Compare(a.VulnerabilityID, b.VulnerabilityID) })
+	// Sorted by subject (ranked once), package and layer.
+	order := slices.SortedFunc(maps.Keys(subjects), func(a, b int64) int { return compareSubjects(subjects[a], subjects[b]) })
+	rank := make(map[int64]int, len(order))
+	for i, id := range order {
+		rank[id] = i
 	}
-	slices.SortFunc(out, func(a, b store.Holding) int {
-		return cmp.Or(compareSubjects(a.Subject, b.Subject), cmp.Compare(a.PackageName, b.PackageName), cmp.Compare(a.PackageVersion, b.PackageVersion), cmp.Compare(a.PURL, b.PURL), cmp.Compare(a.Layer, b.Layer))
+	type ranked struct {
+		rank int
+		h    *store.Holding
+	}
+	sorted := make([]ranked, len(keys))
+	for i, k := range keys {
+		h := held[k]
+		h.Subject = subjects[k.subject]
+		h.RunningIn = running[k.subject]
+		sorted[i] = ranked{rank[k.subject], h}
+	}
+	slices.SortFunc(sorted, func(a, b ranked) int {
+		return cmp.Or(cmp.Compare(a.rank, b.rank), cmp.Compare(a.h.PackageName, b.h.PackageName), cmp.Compare(a.h.PackageVersion, b.h.PackageVersion),
+			cmp.Compare(a.h.PURL, b.h.PURL), cmp.Compare(a.h.Layer, b.h.Layer))
 	})
+	out := make([]store.Holding, len(sorted))
+	for i, x := range sorted {
+		out[i] = *x.h
+	}
 	return out, nil
 }
 
