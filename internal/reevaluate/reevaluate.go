@@ -9,7 +9,10 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/customs-scanner/customs/internal/inventory"
 	"github.com/customs-scanner/customs/internal/notify"
@@ -164,15 +167,36 @@ func Run(ctx context.Context, st store.Store, opts Options) (Result, error) {
 	res.Kept = len(keep)
 	slices.SortFunc(todo, func(a, b store.Current) int { return cmp.Compare(a.Snapshot, b.Snapshot) })
 	var unchanged []int64 // re-matched in part, nothing changed
-	matched := rowMatches{}
-	for _, c := range todo {
+	// The subjects re-matched in part are read and matched first, a few
+	// at a time (reads do not wait for each other, nor for a writer);
+	// then every subject's result is written, one transaction each, in
+	// order.
+	plans := make([]*partPlan, len(todo))
+	matched := &rowMatches{rows: map[int64][]report.Finding{}}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(readers)
+	for i, c := range todo {
+		if set := partial[c.Snapshot]; set != nil {
+			g.Go(func() error {
+				p, err := planPart(gctx, st, m, matched, c, set)
+				if err != nil {
+					return fmt.Errorf("re-evaluate %s %s: %w", c.Subject.Kind, c.Subject.Name, err)
+				}
+				plans[i] = p
+				return nil
+			})
+		}
+	}
+	if err := g.Wait(); err != nil {
+		return res, err
+	}
+	for i, c := range todo {
 		var d *SubjectDelta
 		var queued int
 		var err error
-		if set := partial[c.Snapshot]; set != nil {
-			var same bool
-			d, queued, same, err = onePart(ctx, st, m, matched, c, set, opts, now())
-			if same {
+		if p := plans[i]; p != nil {
+			d, queued, err = p.record(ctx, st, m, opts, now())
+			if p.change.Empty() {
 				unchanged = append(unchanged, c.Snapshot)
 			}
 		} else {
@@ -283,40 +307,51 @@ func events(s store.Subject, change store.Change, db *report.DB, hooks []notify.
 	return out, nil
 }
 
-// onePart re-matches the packages of one subject that are looked up by a
-// key in changed, keeps its other findings, and records a new snapshot
-// when its findings changed (Store.Rederive); same says they did not: the
-// caller marks its snapshot as matched against the current build.
-func onePart(ctx context.Context, st store.Store, m *scan.Rematcher, matched rowMatches, c store.Current, changed map[store.PackageKey]bool, opts Options, now time.Time) (*SubjectDelta, int, bool, error) {
+// readers is how many subjects re-matched in part are read and matched
+// at once.
+const readers = 4
+
+// partPlan is a subject re-matched in part, not recorded yet: its
+// packages looked up by a changed key, their rows, findings now, and what
+// changed.
+type partPlan struct {
+	c      store.Current
+	rows   []int64
+	ids    map[string]int64
+	fresh  []report.Finding
+	change store.Change
+}
+
+// planPart re-matches the packages of one subject that are looked up by
+// a key in changed; its other findings are kept. Matching a package does
+// not depend on the others, so the difference between the re-matched
+// packages' findings before and now is what changed.
+func planPart(ctx context.Context, st store.Store, m *scan.Rematcher, matched *rowMatches, c store.Current, changed map[store.PackageKey]bool) (*partPlan, error) {
 	keys := make([]store.PackageKey, 0, len(changed))
 	for k := range changed {
 		keys = append(keys, k)
 	}
 	stored, err := st.SnapshotPackages(ctx, c.Snapshot, keys)
 	if err != nil {
-		return nil, 0, false, err
+		return nil, err
 	}
+	p := &partPlan{c: c, ids: map[string]int64{}}
 	var pkgs []inventory.Package
-	var rows []int64
-	ids := map[string]int64{}
 	replaced := map[int64]bool{}
 	for _, sp := range stored {
 		if holds(sp.Package, changed) {
 			pkgs = append(pkgs, sp.Package)
-			rows = append(rows, sp.Row)
-			ids[sp.Package.ID] = sp.Row
+			p.rows = append(p.rows, sp.Row)
+			p.ids[sp.Package.ID] = sp.Row
 			replaced[sp.Row] = true
 		}
 	}
-	// The other packages keep their findings: what changed is the
-	// difference between the replaced packages' findings and theirs now.
-	old, err := st.SnapshotFindings(ctx, c.Snapshot, rows)
+	old, err := st.SnapshotFindings(ctx, c.Snapshot, p.rows)
 	if err != nil {
-		return nil, 0, false, err
+		return nil, err
 	}
-	fresh, err := matched.match(ctx, m, rows, pkgs)
-	if err != nil {
-		return nil, 0, false, err
+	if p.fresh, err = matched.match(ctx, m, p.rows, pkgs); err != nil {
+		return nil, err
 	}
 	before := make([]store.Finding, 0, len(old))
 	for _, f := range old {
@@ -324,33 +359,47 @@ func onePart(ctx context.Context, st store.Store, m *scan.Rematcher, matched row
 			before = append(before, f.Finding)
 		}
 	}
-	change := store.Diff(before, findings(&report.Report{Findings: fresh}))
-	if change.Empty() {
-		return nil, 0, true, nil
+	p.change = store.Diff(before, findings(&report.Report{Findings: p.fresh}))
+	return p, nil
+}
+
+// record records a new snapshot when the subject's findings changed
+// (Store.Rederive), with its events; when they did not, the caller marks
+// its snapshot as matched against the current build.
+func (p *partPlan) record(ctx context.Context, st store.Store, m *scan.Rematcher, opts Options, now time.Time) (*SubjectDelta, int, error) {
+	if p.change.Empty() {
+		return nil, 0, nil
 	}
 	info := m.Info()
-	rd := store.Rederivation{Replaces: c.Snapshot, DB: &info, Packages: rows, PackageIDs: ids, Findings: fresh, Now: now}
-	if c.DB != nil {
-		if rd.Outbox, err = events(c.Subject, change, &info, opts.Hooks, now); err != nil {
-			return nil, 0, false, err
+	rd := store.Rederivation{Replaces: p.c.Snapshot, DB: &info, Packages: p.rows, PackageIDs: p.ids, Findings: p.fresh, Now: now}
+	if p.c.DB != nil {
+		var err error
+		if rd.Outbox, err = events(p.c.Subject, p.change, &info, opts.Hooks, now); err != nil {
+			return nil, 0, err
 		}
 	}
 	rec, err := st.Rederive(ctx, rd)
 	if err != nil || rec.Superseded {
-		return nil, 0, false, err
+		return nil, 0, err
 	}
-	return &SubjectDelta{Subject: c.Subject, Snapshot: rec.Snapshot, Change: change}, len(rd.Outbox), false, nil
+	return &SubjectDelta{Subject: p.c.Subject, Snapshot: rec.Snapshot, Change: p.change}, len(rd.Outbox), nil
 }
 
 // rowMatches are the findings of stored packages, by package row, as one
 // re-evaluation matched them: the subjects sharing a layer share its
 // package rows, which are matched once.
-type rowMatches map[int64][]report.Finding
+type rowMatches struct {
+	mu   sync.Mutex
+	rows map[int64][]report.Finding
+}
 
 // match returns the findings of the packages pkgs (rows[i] is the row of
 // pkgs[i]), matching those not matched yet. Matching a package does not
 // depend on the others matched with it.
-func (rm rowMatches) match(ctx context.Context, m *scan.Rematcher, rows []int64, pkgs []inventory.Package) ([]report.Finding, error) {
+func (x *rowMatches) match(ctx context.Context, m *scan.Rematcher, rows []int64, pkgs []inventory.Package) ([]report.Finding, error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	rm := x.rows
 	var todo []inventory.Package
 	rowOf := map[string]int64{}
 	for i, row := range rows {
