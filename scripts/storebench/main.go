@@ -35,6 +35,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/customs-scanner/customs/internal/inventory"
@@ -591,6 +592,30 @@ func p50(runs int, f func() error) (time.Duration, error) {
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
 
+// cpu is the CPU time (user and system) this process has used: beside a
+// wall time measured on a shared machine, what the work itself took
+// (PostgreSQL's own work is the server's, not counted here).
+func cpu() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// load is the 1-minute load average, "" where /proc does not say.
+func load() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return ""
+	}
+	return "load " + f[0]
+}
+
 func measure(ctx context.Context, c config, st store.Store, g *generator, db1, db2 string, changed int) error {
 	db := st.(sqlDB).DB()
 	// where CVE: the most widespread ID, one in the middle and a rare one.
@@ -616,14 +641,16 @@ func measure(ctx context.Context, c config, st store.Store, g *generator, db1, d
 	}
 	for _, i := range []int{0, len(ids) / 10, len(ids) / 2, len(ids) - 1} {
 		var n int
+		c0 := cpu()
 		d, err := p50(c.runs, func() error { ms, err := st.Where(ctx, ids[i]); n = len(ms); return err })
 		if err != nil {
 			return err
 		}
-		fmt.Printf("where %-20s p50 %s (%d matches)\n", ids[i], ms(d), n)
+		fmt.Printf("where %-20s p50 %s (%d matches; CPU %s a run; %s)\n", ids[i], ms(d), n, ms((cpu()-c0)/time.Duration(c.runs)), load())
 	}
 	for _, name := range []string{"openssl", "zlib"} {
 		var n, v int
+		c0 := cpu()
 		d, err := p50(c.runs, func() error {
 			hs, err := st.Holders(ctx, store.PackageQuery{Name: name})
 			n = len(hs)
@@ -633,7 +660,7 @@ func measure(ctx context.Context, c config, st store.Store, g *generator, db1, d
 		if err != nil {
 			return err
 		}
-		fmt.Printf("spread %-19s p50 %s (%d holdings, %d versions)\n", name, ms(d), n, v)
+		fmt.Printf("spread %-19s p50 %s (%d holdings, %d versions; CPU %s a run; %s)\n", name, ms(d), n, v, ms((cpu()-c0)/time.Duration(c.runs)), load())
 	}
 	if d, err := p50(c.runs, func() error { _, err := st.Report(ctx, digest("manifest", 0, 0)); return err }); err == nil {
 		fmt.Printf("report of one image p50 %s\n", ms(d))
@@ -686,23 +713,28 @@ func measure(ctx context.Context, c config, st store.Store, g *generator, db1, d
 
 	// Re-evaluation: against the DB the fleet was matched with (digests
 	// kept), then after the update changing 1% of the advisories.
+	c0 := cpu()
 	res, err := reevaluate.Run(ctx, st, reevaluate.Options{DBPath: db1, Version: "storebench"})
 	if err != nil {
 		return err
 	}
-	fmt.Printf("re-evaluation against the same build: %s (%d subjects, %d re-matched, %d keys digested)\n", res.Duration.Round(time.Millisecond), res.Subjects, res.Rematched, res.Keys)
+	fmt.Printf("re-evaluation against the same build: %s (CPU %s, %s; %d subjects, %d re-matched, %d keys digested)\n",
+		res.Duration.Round(time.Millisecond), (cpu() - c0).Round(time.Millisecond), load(), res.Subjects, res.Rematched, res.Keys)
+	c0 = cpu()
 	res, err = reevaluate.Run(ctx, st, reevaluate.Options{DBPath: db2, Version: "storebench"})
 	if err != nil {
 		return err
 	}
-	fmt.Printf("re-evaluation after a DB update changing %d advisories (1%%): %s (%d subjects: %d re-matched, %d changed, %d kept; %d of %d keys changed)\n",
-		changed, res.Duration.Round(time.Millisecond), res.Subjects, res.Rematched, res.Changed, res.Kept, res.ChangedKeys, res.Keys)
+	fmt.Printf("re-evaluation after a DB update changing %d advisories (1%%): %s (CPU %s, %s; %d subjects: %d re-matched, %d changed, %d kept; %d of %d keys changed)\n",
+		changed, res.Duration.Round(time.Millisecond), (cpu() - c0).Round(time.Millisecond), load(), res.Subjects, res.Rematched, res.Changed, res.Kept, res.ChangedKeys, res.Keys)
 	if c.full {
+		c0 = cpu()
 		res, err = reevaluate.Run(ctx, st, reevaluate.Options{DBPath: db2, Version: "storebench", Full: true})
 		if err != nil {
 			return err
 		}
-		fmt.Printf("full re-evaluation: %s (%d subjects re-matched, %d changed)\n", res.Duration.Round(time.Second), res.Rematched, res.Changed)
+		fmt.Printf("full re-evaluation: %s (CPU %s, %s; %d subjects re-matched, %d changed)\n",
+			res.Duration.Round(time.Second), (cpu() - c0).Round(time.Second), load(), res.Rematched, res.Changed)
 	}
 	return sizes(ctx, st, c.dsn)
 }
