@@ -62,6 +62,11 @@ type Fleet interface {
 	// shows beside one page of each (FindingPage, PackagePage), without
 	// decoding thousands of them.
 	ReportHead(ctx context.Context, name string) (*StoredReport, error)
+	// HistoryPage is History newest first, a page at a time: up to limit
+	// snapshots from offset on, and the one just older than the last of
+	// them (nil when none), to compare it with; each with its findings.
+	// total counts every snapshot.
+	HistoryPage(ctx context.Context, name string, offset, limit int) (page []Snapshot, older *Snapshot, total int, err error)
 	// FindingPage returns up to limit of a snapshot's findings from
 	// offset on, most severe first, then by package name and
 	// vulnerability ID, as the report had them (Report's Findings);

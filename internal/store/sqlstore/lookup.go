@@ -510,3 +510,73 @@ func (s *Store) SpreadOf(ctx context.Context, q store.PackageQuery, key func(sto
 	slices.SortFunc(out, func(a, b store.VersionSpread) int { return cmp.Compare(a.Version, b.Version) })
 	return out, nil
 }
+
+// HistoryPage reads the page's snapshots (and the next older one) with
+// their findings, not every snapshot's: a host scanned daily keeps
+// hundreds.
+func (s *Store) HistoryPage(ctx context.Context, name string, offset, limit int) ([]store.Snapshot, *store.Snapshot, int, error) {
+	ids, err := s.named(ctx, name)
+	if err != nil || len(ids) == 0 {
+		return nil, nil, 0, err
+	}
+	if limit < 1 {
+		limit = store.SubjectPageMax
+	}
+	in := placeholders(len(ids))
+	var total int
+	if err := s.db.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM snapshot WHERE subject IN (`+in+`)`), anys(ids)...).Scan(&total); err != nil {
+		return nil, nil, 0, fmt.Errorf("store %s: %w", s.name, err)
+	}
+	subjects, err := s.subjects(ctx, slices.Clone(ids))
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	var snaps []store.Snapshot
+	index := map[int64]int{}
+	err = s.query(ctx, `SELECT id, subject, scanned_at, recorded_at, tool, db_built, packages FROM snapshot WHERE subject IN (`+in+`) ORDER BY id DESC LIMIT ? OFFSET ?`,
+		append(anys(ids), limit+1, max(0, offset)), func(r *sql.Rows) error {
+			var sn store.Snapshot
+			var subject int64
+			var scanned, recorded, built timeValue
+			if err := r.Scan(&sn.ID, &subject, &scanned, &recorded, &sn.Tool, &built, &sn.Packages); err != nil {
+				return err
+			}
+			sn.Subject, sn.ScannedAt, sn.RecordedAt, sn.DBBuilt = subjects[subject], scanned.t, recorded.t, built.t
+			sn.Findings = []store.Finding{}
+			index[sn.ID] = len(snaps)
+			snaps = append(snaps, sn)
+			return nil
+		})
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	snapIDs := make([]int64, len(snaps))
+	for i, sn := range snaps {
+		snapIDs[i] = sn.ID
+	}
+	err = s.inList(ctx, `SELECT sl.snapshot, f.vulnerability_id, f.status, f.fixed_version, f.severity, f.kev, p.name, p.version, p.purl
+		FROM snapshot_layer sl JOIN finding f ON f.finding_set = sl.findings JOIN package p ON p.id = f.package WHERE sl.snapshot IN (%s)`, nil, anys(snapIDs), func(r *sql.Rows) error {
+		var id int64
+		var f store.Finding
+		if err := r.Scan(&id, &f.VulnerabilityID, &f.Status, &f.FixedVersion, &f.Severity, &f.KEV, &f.PackageName, &f.PackageVersion, &f.PURL); err != nil {
+			return err
+		}
+		sn := &snaps[index[id]]
+		sn.Findings = append(sn.Findings, f)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	for i := range snaps {
+		slices.SortFunc(snaps[i].Findings, func(a, b store.Finding) int {
+			return cmp.Or(cmp.Compare(a.PackageName, b.PackageName), cmp.Compare(a.PackageVersion, b.PackageVersion), cmp.Compare(a.PURL, b.PURL), cmp.Compare(a.VulnerabilityID, b.VulnerabilityID))
+		})
+	}
+	var older *store.Snapshot
+	if len(snaps) > limit {
+		older = &snaps[limit]
+		snaps = snaps[:limit]
+	}
+	return snaps, older, total, nil
+}

@@ -481,3 +481,54 @@ func testSpreadOf(t *testing.T, b Backend, fx *Reports) {
 		}
 	}
 }
+
+// testHistoryPage: History a page at a time, newest first, each page
+// with the snapshot to compare its last with.
+func testHistoryPage(t *testing.T, b Backend, fx *Reports) {
+	s := open(t, b, b.Fresh(t))
+	ctx := t.Context()
+	host := &store.Host{MachineID: "4c4c4544004e3610804cb8c04f4e3132", Hostname: "build-7"}
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	for i := range 5 {
+		r := *fx.Debian
+		r.Target = report.Target{Ref: "dir:/", Kind: "rootfs"}
+		r.Findings = fx.Debian.Findings[i:]
+		record(t, s, store.Input{Report: &r, Host: host, Now: t0.Add(time.Duration(i) * time.Hour)})
+	}
+	hist, err := s.History(ctx, "build-7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist) != 5 {
+		t.Fatalf("History: %d snapshots, want 5", len(hist))
+	}
+	slices.Reverse(hist)
+	for _, limit := range []int{1, 2, 5, 9} {
+		var got []store.Snapshot
+		for off := 0; off < 7; off += limit {
+			page, older, total, err := s.HistoryPage(ctx, host.MachineID, off, limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if total != 5 {
+				t.Errorf("HistoryPage(%d, %d): total %d, want 5", off, limit, total)
+			}
+			got = append(got, page...)
+			next := off + len(page)
+			switch {
+			case next < len(hist) && len(page) > 0:
+				if older == nil || older.ID != hist[next].ID || len(older.Findings) != len(hist[next].Findings) {
+					t.Errorf("HistoryPage(%d, %d): the older snapshot %+v, want %d", off, limit, older, hist[next].ID)
+				}
+			case older != nil:
+				t.Errorf("HistoryPage(%d, %d): an older snapshot after the last", off, limit)
+			}
+		}
+		if diff := cmp.Diff(hist, got); diff != "" {
+			t.Errorf("HistoryPage, %d a page (-History reversed +pages):\n%s", limit, diff)
+		}
+	}
+	if page, older, total, err := s.HistoryPage(ctx, "no-such-host", 0, 10); err != nil || page != nil || older != nil || total != 0 {
+		t.Errorf("HistoryPage of nothing: %v %v %d %v", page, older, total, err)
+	}
+}

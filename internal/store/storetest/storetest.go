@@ -77,6 +77,7 @@ func Run(t *testing.T, b Backend) {
 		{"FleetLookup", testFleetLookup},
 		{"FleetPages", testFleetPages},
 		{"SpreadOf", testSpreadOf},
+		{"HistoryPage", testHistoryPage},
 		{"Newer", testNewer},
 		{"Growth", testGrowth},
 		{"Reevaluate", testReevaluate},
