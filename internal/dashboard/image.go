@@ -210,20 +210,20 @@ func (d *Dashboard) subject(r *http.Request, host bool) (int, string, any, error
 	p.DriftsTotal = len(drifts)
 	p.Drifts, next = cut(drifts, off["drift"], d.pageSize)
 	p.DriftsNext = pageURL(r, "drift", next, "drift")
-	hist, err := d.st.History(r.Context(), sr.Subject.Digest)
+	hist, older, total, err := d.st.HistoryPage(ctx, sr.Subject.Digest, off["history"], d.pageSize)
 	if err != nil {
 		return 0, "", nil, err
 	}
-	// Newest first, each against the one before it; only the rows shown
-	// are compared.
-	slices.Reverse(hist)
-	p.HistoryTotal = len(hist)
-	start := min(off["history"], len(hist))
-	end := min(start+d.pageSize, len(hist))
-	for i := start; i < end; i++ {
-		h := historyRow{Snapshot: hist[i], Findings: len(hist[i].Findings), Current: hist[i].ID == sr.Snapshot}
+	// Newest first, each against the one before it.
+	p.HistoryTotal = total
+	for i, sn := range hist {
+		h := historyRow{Snapshot: sn, Findings: len(sn.Findings), Current: sn.ID == sr.Snapshot}
+		prev := older
 		if i+1 < len(hist) {
-			c := store.Diff(hist[i+1].Findings, hist[i].Findings)
+			prev = &hist[i+1]
+		}
+		if prev != nil {
+			c := store.Diff(prev.Findings, sn.Findings)
 			h.Added, h.Resolved = len(c.Added), len(c.Resolved)
 		} else {
 			h.Added = h.Findings
@@ -231,9 +231,7 @@ func (d *Dashboard) subject(r *http.Request, host bool) (int, string, any, error
 		h.Snapshot.Findings = nil
 		p.History = append(p.History, h)
 	}
-	if end < len(hist) {
-		p.HistoryNext = pageURL(r, "history", end, "history")
-	}
+	p.HistoryNext = pageURL(r, "history", nextOffset(off["history"], len(hist), total), "history")
 	return http.StatusOK, "image", p, nil
 }
 
