@@ -329,8 +329,8 @@ var namedElsewhere = map[string][]string{
 	// Package manager commands, not package types.
 	"audit/image/check.go":       {"apk", "rpm"},
 	"audit/secrets/extractor.go": {"apk", "rpm"},
-	// The package manager whose file checksums drift reads, not a type.
-	"drift/upper.go": {"apk"},
+	// The package managers whose file checksums drift reads, not types.
+	"drift/upper.go": {"apk", "rpm"},
 }
 
 // TestEcosystemsDeclaredOnce reads the source: outside the ecosystems'
