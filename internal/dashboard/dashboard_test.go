@@ -341,15 +341,17 @@ func TestPages(t *testing.T) {
 	fx := start(t, true, 0)
 	alpine := fx.alpine.Target.Digest()
 	app := fx.app.Target.Digest()
-	var vuln, pkg string
+	// An affecting finding with an alias (a PYSEC record's CVE), whose
+	// alias the image's and the layer's pages link as well.
+	var vuln, alias, pkg string
 	for _, f := range fx.app.Findings {
-		if report.Affects(f.Status) {
-			vuln, pkg = f.VulnerabilityID, f.PackageName
+		if report.Affects(f.Status) && len(f.Aliases) > 0 {
+			vuln, alias, pkg = f.VulnerabilityID, f.Aliases[0], f.PackageName
 			break
 		}
 	}
 	if vuln == "" {
-		t.Fatal("the app image has no findings to show")
+		t.Fatal("the app image has no findings with aliases to show")
 	}
 
 	body := fx.page(t, "/", http.StatusOK)
@@ -366,9 +368,10 @@ func TestPages(t *testing.T) {
 	body = fx.page(t, "/images/"+app, http.StatusOK)
 	top := fx.app.Target.Layers[len(fx.app.Target.Layers)-1].DiffID
 	contains(t, "app", body, `id="layers"`, `id="findings"`, `id="packages"`, `href="/vulnerabilities/`+vuln+`"`,
-		`href="/packages/`+pkg+`"`, `href="/images/`+app+`/layers/`+top+`"`)
+		`href="/vulnerabilities/`+alias+`"`, `href="/packages/`+pkg+`"`, `href="/images/`+app+`/layers/`+top+`"`)
 	body = fx.page(t, "/images/"+app+"/layers/"+top, http.StatusOK)
-	contains(t, "app layer", body, `id="findings"`, `id="packages"`, `href="/packages/`+pkg+`"`, `href="/vulnerabilities/`+vuln+`"`)
+	contains(t, "app layer", body, `id="findings"`, `id="packages"`, `href="/packages/`+pkg+`"`, `href="/vulnerabilities/`+vuln+`"`,
+		`href="/vulnerabilities/`+alias+`"`)
 
 	body = fx.page(t, "/vulnerabilities/"+vuln, http.StatusOK)
 	contains(t, "vulnerability", body, `id="exposure"`, `href="/images/`+app+`"`, `href="/packages/`+pkg+`"`, "Advisories")

@@ -125,7 +125,7 @@ func shortDigest(d string) string {
 	return d
 }
 
-// age words a duration in its largest unit.
+// age words how long ago something was, in the duration's largest unit.
 func age(d time.Duration) string {
 	switch {
 	case d < 0:
@@ -133,9 +133,9 @@ func age(d time.Duration) string {
 	case d < time.Minute:
 		return "just now"
 	case d < time.Hour:
-		return fmt.Sprintf("%d min", int(d.Minutes()))
+		return fmt.Sprintf("%d min ago", int(d.Minutes()))
 	case d < 48*time.Hour:
-		return fmt.Sprintf("%d h", int(d.Hours()))
+		return fmt.Sprintf("%d h ago", int(d.Hours()))
 	}
-	return fmt.Sprintf("%d days", int(d.Hours()/24))
+	return fmt.Sprintf("%d days ago", int(d.Hours()/24))
 }
