@@ -172,7 +172,7 @@ func Run(ctx context.Context, st store.Store, opts Options) (Result, error) {
 	// then every subject's result is written, one transaction each, in
 	// order.
 	plans := make([]*partPlan, len(todo))
-	matched := &rowMatches{rows: map[int64][]report.Finding{}}
+	matched := &rowMatches{rows: map[int64][]report.Finding{}, prepared: map[int64][]store.PreparedFinding{}}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(readers)
 	for i, c := range todo {
@@ -315,11 +315,12 @@ const readers = 4
 // packages looked up by a changed key, their rows, findings now, and what
 // changed.
 type partPlan struct {
-	c      store.Current
-	rows   []int64
-	ids    map[string]int64
-	fresh  []report.Finding
-	change store.Change
+	c        store.Current
+	rows     []int64
+	ids      map[string]int64
+	fresh    []report.Finding
+	prepared []store.PreparedFinding
+	change   store.Change
 }
 
 // planPart re-matches the packages of one subject that are looked up by
@@ -350,7 +351,7 @@ func planPart(ctx context.Context, st store.Store, m *scan.Rematcher, matched *r
 	if err != nil {
 		return nil, err
 	}
-	if p.fresh, err = matched.match(ctx, m, p.rows, pkgs); err != nil {
+	if p.fresh, p.prepared, err = matched.match(ctx, m, p.rows, pkgs); err != nil {
 		return nil, err
 	}
 	before := make([]store.Finding, 0, len(old))
@@ -371,7 +372,7 @@ func (p *partPlan) record(ctx context.Context, st store.Store, m *scan.Rematcher
 		return nil, 0, nil
 	}
 	info := m.Info()
-	rd := store.Rederivation{Replaces: p.c.Snapshot, DB: &info, Packages: p.rows, PackageIDs: p.ids, Findings: p.fresh, Now: now}
+	rd := store.Rederivation{Replaces: p.c.Snapshot, DB: &info, Packages: p.rows, PackageIDs: p.ids, Findings: p.fresh, Prepared: p.prepared, Now: now}
 	if p.c.DB != nil {
 		var err error
 		if rd.Outbox, err = events(p.c.Subject, p.change, &info, opts.Hooks, now); err != nil {
@@ -391,12 +392,14 @@ func (p *partPlan) record(ctx context.Context, st store.Store, m *scan.Rematcher
 type rowMatches struct {
 	mu   sync.Mutex
 	rows map[int64][]report.Finding
+	// prepared are the rows' findings as the store writes them.
+	prepared map[int64][]store.PreparedFinding
 }
 
 // match returns the findings of the packages pkgs (rows[i] is the row of
 // pkgs[i]), matching those not matched yet. Matching a package does not
 // depend on the others matched with it.
-func (x *rowMatches) match(ctx context.Context, m *scan.Rematcher, rows []int64, pkgs []inventory.Package) ([]report.Finding, error) {
+func (x *rowMatches) match(ctx context.Context, m *scan.Rematcher, rows []int64, pkgs []inventory.Package) ([]report.Finding, []store.PreparedFinding, error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	rm := x.rows
@@ -415,19 +418,26 @@ func (x *rowMatches) match(ctx context.Context, m *scan.Rematcher, rows []int64,
 			for _, row := range rowOf {
 				delete(rm, row)
 			}
-			return nil, err
+			return nil, nil, err
 		}
 		for _, f := range fresh {
 			if row, ok := rowOf[f.PackageID]; ok {
+				pf, err := store.PrepareFinding(f)
+				if err != nil {
+					return nil, nil, err
+				}
 				rm[row] = append(rm[row], f)
+				x.prepared[row] = append(x.prepared[row], pf)
 			}
 		}
 	}
 	var out []report.Finding
+	var prepared []store.PreparedFinding
 	for _, row := range rows {
 		out = append(out, rm[row]...)
+		prepared = append(prepared, x.prepared[row]...)
 	}
-	return out, nil
+	return out, prepared, nil
 }
 
 // holds reports whether p is looked up by one of keys (store.PackageKeys'

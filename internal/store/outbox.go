@@ -71,8 +71,12 @@ type Rederivation struct {
 	Packages   []int64
 	PackageIDs map[string]int64
 	Findings   []report.Finding
-	Outbox     []Delivery
-	Now        time.Time
+	// Prepared, when it has one entry per finding, are Findings as
+	// PrepareFinding gives them (Package is set by Rederive): a caller
+	// re-deriving many subjects from the same findings prepares them once.
+	Prepared []PreparedFinding
+	Outbox   []Delivery
+	Now      time.Time
 }
 
 // PackageKey is what advisories are looked up by: an ecosystem

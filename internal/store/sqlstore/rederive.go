@@ -111,13 +111,15 @@ func (s *Store) Rederive(ctx context.Context, rd store.Rederivation) (store.Reco
 	built := s.nullTime(rd.DB.Built.UTC().Truncate(time.Microsecond))
 	var fs []store.PreparedFinding
 	aliases := map[[2]string]bool{}
-	for _, f := range rd.Findings {
+	for i, f := range rd.Findings {
 		row, ok := rd.PackageIDs[f.PackageID]
 		if !ok {
 			return store.Recorded{}, fmt.Errorf("rederive: finding %s names package %s, not one re-matched", f.VulnerabilityID, f.PackageID)
 		}
-		pf, err := store.PrepareFinding(f)
-		if err != nil {
+		var pf store.PreparedFinding
+		if len(rd.Prepared) == len(rd.Findings) {
+			pf = rd.Prepared[i]
+		} else if pf, err = store.PrepareFinding(f); err != nil {
 			return store.Recorded{}, err
 		}
 		pf.Package = int(row) // the row, here
