@@ -51,6 +51,7 @@ func TestOwnBinaryHasNoFixableVulnerabilities(t *testing.T) {
 		Findings []struct {
 			VulnerabilityID, Status, PackageName, PackageVersion, FixedVersion string
 		}
+		Warnings []struct{ Path, Error string }
 	}
 	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
 		t.Fatalf("decode the report: %v", err)
@@ -60,7 +61,7 @@ func TestOwnBinaryHasNoFixableVulnerabilities(t *testing.T) {
 		stdlib = stdlib || p.Name == "stdlib"
 	}
 	if !stdlib {
-		t.Fatalf("the scan found no Go standard library in its own binary, so it checked nothing; packages: %+v", r.Packages)
+		t.Fatalf("the scan found no Go standard library in its own binary, so it checked nothing; packages: %+v; warnings: %+v", r.Packages, r.Warnings)
 	}
 	var fixable []string
 	for _, f := range r.Findings {

@@ -19,8 +19,11 @@ import (
 )
 
 const (
-	// DefaultMaxFileSize caps one captured file when Options.MaxFileSize is 0.
-	DefaultMaxFileSize = 64 << 20
+	// DefaultMaxFileSize caps one captured file when Options.MaxFileSize is
+	// 0: as large as binary identification reads (binary.MaxSize), since
+	// Go programs of 64 MiB and more are common (customs' own is one) and a
+	// skipped one hides its modules and standard library.
+	DefaultMaxFileSize = 256 << 20
 	// DefaultMaxTotalSize caps all captured content of one layer when
 	// Options.MaxTotalSize is 0, so a decompression bomb of many wanted
 	// files cannot exhaust memory.
