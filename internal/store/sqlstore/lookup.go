@@ -550,28 +550,8 @@ func (s *Store) HistoryPage(ctx context.Context, name string, offset, limit int)
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	snapIDs := make([]int64, len(snaps))
-	for i, sn := range snaps {
-		snapIDs[i] = sn.ID
-	}
-	err = s.inList(ctx, `SELECT sl.snapshot, f.vulnerability_id, f.status, f.fixed_version, f.severity, f.kev, p.name, p.version, p.purl
-		FROM snapshot_layer sl JOIN finding f ON f.finding_set = sl.findings JOIN package p ON p.id = f.package WHERE sl.snapshot IN (%s)`, nil, anys(snapIDs), func(r *sql.Rows) error {
-		var id int64
-		var f store.Finding
-		if err := r.Scan(&id, &f.VulnerabilityID, &f.Status, &f.FixedVersion, &f.Severity, &f.KEV, &f.PackageName, &f.PackageVersion, &f.PURL); err != nil {
-			return err
-		}
-		sn := &snaps[index[id]]
-		sn.Findings = append(sn.Findings, f)
-		return nil
-	})
-	if err != nil {
+	if err := s.snapshotFindings(ctx, snaps, index); err != nil {
 		return nil, nil, 0, err
-	}
-	for i := range snaps {
-		slices.SortFunc(snaps[i].Findings, func(a, b store.Finding) int {
-			return cmp.Or(cmp.Compare(a.PackageName, b.PackageName), cmp.Compare(a.PackageVersion, b.PackageVersion), cmp.Compare(a.PURL, b.PURL), cmp.Compare(a.VulnerabilityID, b.VulnerabilityID))
-		})
 	}
 	var older *store.Snapshot
 	if len(snaps) > limit {

@@ -489,11 +489,21 @@ func (s *Store) History(ctx context.Context, name string) ([]store.Snapshot, err
 	if err != nil {
 		return nil, err
 	}
+	if err := s.snapshotFindings(ctx, snaps, index); err != nil {
+		return nil, err
+	}
+	return snaps, nil
+}
+
+// snapshotFindings reads the findings of snaps (index gives each one's
+// position by snapshot ID) through their layers' finding sets, sorted by
+// package and vulnerability.
+func (s *Store) snapshotFindings(ctx context.Context, snaps []store.Snapshot, index map[int64]int) error {
 	snapIDs := make([]int64, len(snaps))
 	for i, sn := range snaps {
 		snapIDs[i] = sn.ID
 	}
-	err = s.inList(ctx, `SELECT sl.snapshot, f.vulnerability_id, f.status, f.fixed_version, f.severity, f.kev, p.name, p.version, p.purl
+	err := s.inList(ctx, `SELECT sl.snapshot, f.vulnerability_id, f.status, f.fixed_version, f.severity, f.kev, p.name, p.version, p.purl
 		FROM snapshot_layer sl JOIN finding f ON f.finding_set = sl.findings JOIN package p ON p.id = f.package WHERE sl.snapshot IN (%s)`, nil, anys(snapIDs), func(r *sql.Rows) error {
 		var id int64
 		var f store.Finding
@@ -505,14 +515,14 @@ func (s *Store) History(ctx context.Context, name string) ([]store.Snapshot, err
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for i := range snaps {
 		slices.SortFunc(snaps[i].Findings, func(a, b store.Finding) int {
 			return cmp.Or(cmp.Compare(a.PackageName, b.PackageName), cmp.Compare(a.PackageVersion, b.PackageVersion), cmp.Compare(a.PURL, b.PURL), cmp.Compare(a.VulnerabilityID, b.VulnerabilityID))
 		})
 	}
-	return snaps, nil
+	return nil
 }
 
 // named returns the IDs of the subjects name names, as History takes it.
