@@ -28,17 +28,17 @@ import (
 func needDocker(t *testing.T) {
 	t.Helper()
 	if _, err := exec.LookPath("docker"); err != nil {
-		t.Skip("no docker CLI in PATH: skipping the Docker Engine test")
+		shareddata.Missing(t, "no docker CLI in PATH: skipping the Docker Engine test")
 	}
 	c, err := dockerengine.New("")
 	if err != nil {
-		t.Skipf("no Docker Engine: %v", err)
+		shareddata.Missing(t, "no Docker Engine: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
 	defer cancel()
 	resp, err := c.Get(ctx, "/_ping")
 	if err != nil {
-		t.Skipf("no Docker Engine answers at %s (%v): skipping the Docker Engine test", c.Host, err)
+		shareddata.Missing(t, "no Docker Engine answers at %s (%v): skipping the Docker Engine test", c.Host, err)
 	}
 	resp.Body.Close()
 }

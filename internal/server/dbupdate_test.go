@@ -25,10 +25,7 @@ import (
 // followed there by re-evaluation of the store and delivery of its
 // notifications.
 func TestScheduledUpdatePostgres(t *testing.T) {
-	base := os.Getenv(shareddata.PostgresEnv)
-	if base == "" {
-		t.Skipf("no PostgreSQL: set %s (scripts/postgres.sh start)", shareddata.PostgresEnv)
-	}
+	base := shareddata.Postgres(t)
 	if testing.Short() {
 		t.Skip("runs two customs serve processes for 12 s")
 	}

@@ -210,10 +210,7 @@ func (f *fleet) call(method, path string, body any) (int, []byte, error) {
 // concurrent report requests all succeed; a burst of 5,000 requests for
 // 50 digests is deduplicated without the API's memory blowing up.
 func TestReliabilityPostgres(t *testing.T) {
-	base := os.Getenv(shareddata.PostgresEnv)
-	if base == "" {
-		t.Skipf("no PostgreSQL: set %s (scripts/postgres.sh start)", shareddata.PostgresEnv)
-	}
+	base := shareddata.Postgres(t)
 	jobs, reports, burst, burstDigests := 200, 500, 5000, 50
 	if testing.Short() {
 		jobs, reports, burst, burstDigests = 40, 100, 1000, 10

@@ -88,6 +88,13 @@ func BenchImage(t testing.TB, name string) string {
 	return p
 }
 
+// Missing skips the test, saying what it needs (format, args), or fails it
+// when CUSTOMS_REQUIRE_DATA is set, as in CI, where nothing may skip.
+func Missing(t testing.TB, format string, args ...any) {
+	t.Helper()
+	missing(t, format, args...)
+}
+
 func missing(t testing.TB, format string, args ...any) {
 	t.Helper()
 	if os.Getenv(RequireEnv) != "" {
