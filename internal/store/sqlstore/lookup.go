@@ -532,25 +532,12 @@ func (s *Store) HistoryPage(ctx context.Context, name string, offset, limit int)
 		return nil, nil, 0, err
 	}
 	var snaps []store.Snapshot
-	index := map[int64]int{}
-	err = s.query(ctx, `SELECT id, subject, scanned_at, recorded_at, tool, db_built, packages FROM snapshot WHERE subject IN (`+in+`) ORDER BY id DESC LIMIT ? OFFSET ?`,
-		append(anys(ids), limit+1, max(0, offset)), func(r *sql.Rows) error {
-			var sn store.Snapshot
-			var subject int64
-			var scanned, recorded, built timeValue
-			if err := r.Scan(&sn.ID, &subject, &scanned, &recorded, &sn.Tool, &built, &sn.Packages); err != nil {
-				return err
-			}
-			sn.Subject, sn.ScannedAt, sn.RecordedAt, sn.DBBuilt = subjects[subject], scanned.t, recorded.t, built.t
-			sn.Findings = []store.Finding{}
-			index[sn.ID] = len(snaps)
-			snaps = append(snaps, sn)
-			return nil
-		})
+	err = s.query(ctx, `SELECT `+snapshotColumns+` FROM snapshot WHERE subject IN (`+in+`) ORDER BY id DESC LIMIT ? OFFSET ?`,
+		append(anys(ids), limit+1, max(0, offset)), snapshotRows(subjects, &snaps))
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	if err := s.snapshotFindings(ctx, snaps, index); err != nil {
+	if err := s.snapshotFindings(ctx, snaps); err != nil {
 		return nil, nil, 0, err
 	}
 	var older *store.Snapshot

@@ -472,8 +472,23 @@ func (s *Store) History(ctx context.Context, name string) ([]store.Snapshot, err
 		return nil, err
 	}
 	var snaps []store.Snapshot
-	index := map[int64]int{}
-	err = s.inList(ctx, `SELECT id, subject, scanned_at, recorded_at, tool, db_built, packages FROM snapshot WHERE subject IN (%s) ORDER BY id`, nil, anys(ids), func(r *sql.Rows) error {
+	err = s.inList(ctx, `SELECT `+snapshotColumns+` FROM snapshot WHERE subject IN (%s) ORDER BY id`, nil, anys(ids), snapshotRows(subjects, &snaps))
+	if err != nil {
+		return nil, err
+	}
+	if err := s.snapshotFindings(ctx, snaps); err != nil {
+		return nil, err
+	}
+	return snaps, nil
+}
+
+// snapshotColumns are the columns snapshotRows reads.
+const snapshotColumns = `id, subject, scanned_at, recorded_at, tool, db_built, packages`
+
+// snapshotRows appends each row of snapshotColumns to snaps, as a snapshot
+// of its subject (from subjects) with no findings yet.
+func snapshotRows(subjects map[int64]store.Subject, snaps *[]store.Snapshot) func(*sql.Rows) error {
+	return func(r *sql.Rows) error {
 		var sn store.Snapshot
 		var subject int64
 		var scanned, recorded, built timeValue
@@ -482,26 +497,18 @@ func (s *Store) History(ctx context.Context, name string) ([]store.Snapshot, err
 		}
 		sn.Subject, sn.ScannedAt, sn.RecordedAt, sn.DBBuilt = subjects[subject], scanned.t, recorded.t, built.t
 		sn.Findings = []store.Finding{}
-		index[sn.ID] = len(snaps)
-		snaps = append(snaps, sn)
+		*snaps = append(*snaps, sn)
 		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
-	if err := s.snapshotFindings(ctx, snaps, index); err != nil {
-		return nil, err
-	}
-	return snaps, nil
 }
 
-// snapshotFindings reads the findings of snaps (index gives each one's
-// position by snapshot ID) through their layers' finding sets, sorted by
-// package and vulnerability.
-func (s *Store) snapshotFindings(ctx context.Context, snaps []store.Snapshot, index map[int64]int) error {
+// snapshotFindings reads the findings of snaps through their layers'
+// finding sets, sorted by package and vulnerability.
+func (s *Store) snapshotFindings(ctx context.Context, snaps []store.Snapshot) error {
 	snapIDs := make([]int64, len(snaps))
+	index := make(map[int64]int, len(snaps))
 	for i, sn := range snaps {
-		snapIDs[i] = sn.ID
+		snapIDs[i], index[sn.ID] = sn.ID, i
 	}
 	err := s.inList(ctx, `SELECT sl.snapshot, f.vulnerability_id, f.status, f.fixed_version, f.severity, f.kev, p.name, p.version, p.purl
 		FROM snapshot_layer sl JOIN finding f ON f.finding_set = sl.findings JOIN package p ON p.id = f.package WHERE sl.snapshot IN (%s)`, nil, anys(snapIDs), func(r *sql.Rows) error {
