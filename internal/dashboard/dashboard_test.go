@@ -356,7 +356,7 @@ func TestPages(t *testing.T) {
 
 	body := fx.page(t, "/", http.StatusOK)
 	contains(t, "/", body, `id="severity-chart"`, `id="trend-chart"`, `id="images"`, `href="/images/`+alpine+`"`, "registry.test/shop/evil:1.0",
-		`<span class="num">2</span> images`)
+		`<span class="num">2</span> images`, `DB built <span class="num">just now</span></li>`)
 
 	body = fx.page(t, "/images/"+alpine, http.StatusOK)
 	diffID := fx.alpine.Target.Layers[0].DiffID
