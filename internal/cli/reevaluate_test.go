@@ -19,14 +19,14 @@ import (
 	"github.com/customs-scanner/customs/internal/store/backend"
 )
 
-// TestReevaluateAfterBuild records the quick start's app scanned with a
-// DB of Go advisories only (no finding), then builds a DB with the PyPI
-// advisories with a store and a webhook configured: the build re-evaluates the store
-// without the image, and the webhook gets one signed event whose added
-// findings are exactly what a fresh scan with the new DB finds.
-func TestReevaluateAfterBuild(t *testing.T) {
-	dir := t.TempDir()
-	oldDB, newDB := filepath.Join(dir, "old.db"), filepath.Join(dir, "new.db")
+// recordedApp records the quick start's app, scanned with a DB of Go
+// advisories only (no finding), in a SQLite store; it returns the
+// directory, the old DB, the path a new DB may be built at and the
+// store's DSN.
+func recordedApp(t *testing.T) (dir, oldDB, newDB, dsn string) {
+	t.Helper()
+	dir = t.TempDir()
+	oldDB, newDB = filepath.Join(dir, "old.db"), filepath.Join(dir, "new.db")
 	if r := run(t, "--db", oldDB, "db", "build", "--source", "osv="+goAdvisories); r.code != 0 {
 		t.Fatalf("build the old DB: %s", r.stderr)
 	}
@@ -34,11 +34,21 @@ func TestReevaluateAfterBuild(t *testing.T) {
 	if r := run(t, "--db", oldDB, "--cache-dir", t.TempDir(), "scan", quickstartApp, "-o", "json="+saved); r.code != 0 {
 		t.Fatalf("scan: exit %d: %s", r.code, r.stderr)
 	}
-	dsn := filepath.Join(dir, "store.db")
+	dsn = filepath.Join(dir, "store.db")
 	t.Setenv("CUSTOMS_STORE", "")
 	if r := run(t, "record", saved, "--store", dsn, "--ref", "registry.test/shop/app:1.0"); r.code != 0 {
 		t.Fatalf("record: %s", r.stderr)
 	}
+	return dir, oldDB, newDB, dsn
+}
+
+// TestReevaluateAfterBuild records the quick start's app scanned with a
+// DB of Go advisories only (no finding), then builds a DB with the PyPI
+// advisories with a store and a webhook configured: the build re-evaluates the store
+// without the image, and the webhook gets one signed event whose added
+// findings are exactly what a fresh scan with the new DB finds.
+func TestReevaluateAfterBuild(t *testing.T) {
+	dir, _, newDB, dsn := recordedApp(t)
 
 	var mu sync.Mutex
 	var bodies [][]byte
@@ -173,20 +183,7 @@ func TestReevaluateRefuses(t *testing.T) {
 // with its secret; its loopback URL is reached only while the config's
 // serve.allowRegistries allows it (the SSRF guard at delivery).
 func TestReevaluateSubscription(t *testing.T) {
-	dir := t.TempDir()
-	oldDB, newDB := filepath.Join(dir, "old.db"), filepath.Join(dir, "new.db")
-	if r := run(t, "--db", oldDB, "db", "build", "--source", "osv="+goAdvisories); r.code != 0 {
-		t.Fatalf("build the old DB: %s", r.stderr)
-	}
-	saved := filepath.Join(dir, "app.json")
-	if r := run(t, "--db", oldDB, "--cache-dir", t.TempDir(), "scan", quickstartApp, "-o", "json="+saved); r.code != 0 {
-		t.Fatalf("scan: exit %d: %s", r.code, r.stderr)
-	}
-	dsn := filepath.Join(dir, "store.db")
-	t.Setenv("CUSTOMS_STORE", "")
-	if r := run(t, "record", saved, "--store", dsn, "--ref", "registry.test/shop/app:1.0"); r.code != 0 {
-		t.Fatalf("record: %s", r.stderr)
-	}
+	dir, oldDB, newDB, dsn := recordedApp(t)
 	var mu sync.Mutex
 	var bodies [][]byte
 	var sigs []string
