@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -70,7 +71,9 @@ func runSpread(cmd *cobra.Command, g *globals, f *spreadFlags, arg string) error
 		return err
 	}
 	defer st.Close()
-	vs, err := service.Spread(cmd.Context(), st, arg, f.upstream)
+	// The table and CSV print counts: the holders are read only for JSON.
+	subjects := slices.ContainsFunc(outs, func(o outputSpec) bool { return o.Format == formatJSON })
+	vs, err := service.Spread(cmd.Context(), st, arg, f.upstream, subjects)
 	if err != nil {
 		return err
 	}

@@ -372,7 +372,7 @@ func (s *Server) getSpread(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := contextTimeout(r, RequestTimeout)
 	defer cancel()
 	name := r.PathValue("name")
-	vs, err := service.Spread(ctx, s.svc.Store(), name, upstream)
+	vs, err := service.Spread(ctx, s.svc.Store(), name, upstream, true)
 	if err != nil {
 		s.writeError(w, err)
 		return

@@ -16,27 +16,35 @@ import (
 // version; upstream groups a distribution's revisions of one upstream
 // version. The versions are ordered in the scheme of the package type
 // most holders share (customs spread and GET /v1/packages/{name}/spread).
-func Spread(ctx context.Context, q store.Querier, name string, upstream bool) ([]store.VersionSpread, error) {
+// Without subjects, each version's Subjects is empty and only counted
+// (customs spread's table and CSV).
+func Spread(ctx context.Context, q store.Querier, name string, upstream, subjects bool) ([]store.VersionSpread, error) {
 	pq := store.PackageQuery{Name: name}
 	if strings.HasPrefix(name, "pkg:") {
 		pq = store.PackageQuery{PURL: name}
 	}
-	hs, err := q.Holders(ctx, pq)
+	schemes := scan.Ecosystems().Schemes()
+	types := map[string]int{} // holdings by package type
+	upstreams := map[[2]string]string{}
+	key := func(h store.Holding) string {
+		types[h.PackageType]++
+		s := schemes[h.PackageType]
+		if !upstream || s == nil {
+			return h.PackageVersion
+		}
+		k := [2]string{h.PackageType, h.PackageVersion}
+		u, ok := upstreams[k]
+		if !ok {
+			u = version.Upstream(s, h.PackageVersion)
+			upstreams[k] = u
+		}
+		return u
+	}
+	vs, err := q.Spread(ctx, pq, key, subjects)
 	if err != nil {
 		return nil, err
 	}
-	schemes := scan.Ecosystems().Schemes()
-	var key func(store.Holding) string
-	if upstream {
-		key = func(h store.Holding) string {
-			if s := schemes[h.PackageType]; s != nil {
-				return version.Upstream(s, h.PackageVersion)
-			}
-			return h.PackageVersion
-		}
-	}
-	vs := store.Spread(hs, key)
-	sortSpread(vs, hs, schemes)
+	sortByScheme(vs, types, schemes)
 	if vs == nil {
 		vs = []store.VersionSpread{}
 	}
@@ -72,18 +80,8 @@ func SpreadSummary(ctx context.Context, f store.Fleet, name string, upstream boo
 	return vs, nil
 }
 
-// sortSpread orders the groups by version in the scheme of the package
-// type most of them share; versions that scheme cannot read keep Spread's
-// text order after the others.
-func sortSpread(vs []store.VersionSpread, hs []store.Holding, schemes map[string]version.Scheme) {
-	count := map[string]int{}
-	for _, h := range hs {
-		count[h.PackageType]++
-	}
-	sortByScheme(vs, count, schemes)
-}
-
-// sortByScheme sorts in the scheme of the type count has most of.
+// sortByScheme sorts in the scheme of the type count has most of;
+// versions that scheme cannot read keep their text order after the others.
 func sortByScheme(vs []store.VersionSpread, count map[string]int, schemes map[string]version.Scheme) {
 	var typ string
 	for t, n := range count {

@@ -72,6 +72,13 @@ type Querier interface {
 	Where(ctx context.Context, id string) ([]Match, error)
 	// Holders returns the packages matching q, with their findings.
 	Holders(ctx context.Context, q PackageQuery) ([]Holding, error)
+	// Spread is Spread(Holders(q), key) without building every holding:
+	// the same versions, counts and vulnerabilities. With subjects set,
+	// each version's Subjects lists its holders as Holders has them;
+	// without, it is empty (customs spread's table needs the counts
+	// only). key is called once per holding, with its package's name,
+	// version, type and PURL only.
+	Spread(ctx context.Context, q PackageQuery, key func(Holding) string, subjects bool) ([]VersionSpread, error)
 	// Subjects lists the stored images and hosts with their current
 	// snapshot's summary.
 	Subjects(ctx context.Context) ([]SubjectSummary, error)

@@ -197,7 +197,7 @@ func (s *Store) Holders(ctx context.Context, q store.PackageQuery) ([]store.Hold
 	// package) pairs, far fewer than the holdings when images share
 	// layers.
 	type key struct{ subject, pkg int64 }
-	type pair struct{ set, pkg int64 }
+	type pair = [2]int64 // (finding set, package)
 	var keys []key
 	held := map[key]*store.Holding{}
 	holders := map[pair][]*store.Holding{}
@@ -243,40 +243,15 @@ func (s *Store) Holders(ctx context.Context, q store.PackageQuery) ([]store.Hold
 			holders[p] = append(holders[p], held[k])
 		}
 	}
-	pairs := slices.SortedFunc(maps.Keys(holders), func(a, b pair) int { return cmp.Or(cmp.Compare(a.set, b.set), cmp.Compare(a.pkg, b.pkg)) })
-	found := map[pair][]store.Finding{}
-	const pairChunk = 250
-	for rest := pairs; len(rest) > 0; {
-		n := min(pairChunk, len(rest))
-		args := make([]any, 0, 2*n)
-		for _, p := range rest[:n] {
-			args = append(args, p.set, p.pkg)
-		}
-		// The pairs as a table joined to the finding index: one probe
-		// each (both backends name a VALUES list's columns column1, …).
-		values := "(CAST(? AS BIGINT), CAST(? AS BIGINT))" + strings.Repeat(", (?, ?)", n-1)
-		err = s.query(ctx, `SELECT f.finding_set, f.package, f.vulnerability_id, f.status, f.fixed_version, f.severity, f.kev
-			FROM (VALUES `+values+`) v JOIN finding f ON f.finding_set = v.column1 AND f.package = v.column2`,
-			args, func(r *sql.Rows) error {
-				var p pair
-				var f store.Finding
-				if err := r.Scan(&p.set, &p.pkg, &f.VulnerabilityID, &f.Status, &f.FixedVersion, &f.Severity, &f.KEV); err != nil {
-					return err
-				}
-				if _, ok := holders[p]; ok {
-					x := rows[p.pkg]
-					f.PackageName, f.PackageVersion, f.PURL = x.name, x.version, x.purl
-					found[p] = append(found[p], f)
-				}
-				return nil
-			})
-		if err != nil {
-			return nil, err
-		}
-		rest = rest[n:]
+	found, err := s.pairFindings(ctx, slices.SortedFunc(maps.Keys(holders), comparePairs))
+	if err != nil {
+		return nil, err
 	}
 	for p, fs := range found {
-		slices.SortFunc(fs, func(a, b store.Finding) int { return cmp.Compare(a.VulnerabilityID, b.VulnerabilityID) })
+		x := rows[p[1]]
+		for i := range fs {
+			fs[i].PackageName, fs[i].PackageVersion, fs[i].PURL = x.name, x.version, x.purl
+		}
 		for _, h := range holders[p] {
 			h.Findings = slices.Clip(fs)
 		}

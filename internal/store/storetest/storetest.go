@@ -77,6 +77,7 @@ func Run(t *testing.T, b Backend) {
 		{"FleetLookup", testFleetLookup},
 		{"FleetPages", testFleetPages},
 		{"SpreadOf", testSpreadOf},
+		{"Spread", testSpread},
 		{"HistoryPage", testHistoryPage},
 		{"Newer", testNewer},
 		{"Growth", testGrowth},
