@@ -35,6 +35,10 @@ type Options struct {
 	Version string
 	// Now is the clock; nil takes time.Now.
 	Now func() time.Time
+
+	// each sends every subject of a full re-evaluation through one, as
+	// before it matched each package row once (export_test.go).
+	each bool
 }
 
 // Result counts what a re-evaluation did.
@@ -78,7 +82,15 @@ type SubjectDelta struct {
 // re-matched; the rest are marked as matched against the current build.
 // Subjects of a build whose digests the store lacks (recorded before any
 // re-evaluation saw that build) are all re-matched. The current build's
-// digests are then kept for the next run. Full re-matches every subject.
+// digests are then kept for the next run.
+//
+// Full re-matches every subject: each package row of the current
+// snapshots once, one inventory at a time; a subject whose layers' finding
+// sets all hold what their packages are found to have now is marked as
+// matched against the current build, as one would find it unchanged; the
+// others, whose findings change, are re-matched and recorded whole by one
+// (a new snapshot with the report's coverage and summary), as every
+// subject was before.
 func Run(ctx context.Context, st store.Store, opts Options) (Result, error) {
 	start := time.Now()
 	now := opts.Now
@@ -101,10 +113,13 @@ func Run(ctx context.Context, st store.Store, opts Options) (Result, error) {
 	// The subjects matched against another build, by build.
 	byBuild := map[time.Time][]store.Current{}
 	var todo []store.Current
+	var whole []store.Current // re-matched fully, matched before
 	for _, c := range cur {
 		switch {
-		case opts.Full || c.DB == nil:
+		case c.DB == nil || opts.Full && opts.each:
 			todo = append(todo, c)
+		case opts.Full:
+			whole = append(whole, c)
 		case !c.DB.Built.UTC().Truncate(time.Microsecond).Equal(built):
 			b := c.DB.Built.UTC().Truncate(time.Microsecond)
 			byBuild[b] = append(byBuild[b], c)
@@ -165,8 +180,22 @@ func Run(ctx context.Context, st store.Store, opts Options) (Result, error) {
 		return res, err
 	}
 	res.Kept = len(keep)
+	var unchanged []int64 // re-matched, nothing changed
+	if len(whole) > 0 {
+		same, err := unchangedWhole(ctx, st, m, whole)
+		if err != nil {
+			return res, err
+		}
+		for _, c := range whole {
+			if same[c.Snapshot] {
+				unchanged = append(unchanged, c.Snapshot)
+				res.Rematched++
+			} else {
+				todo = append(todo, c)
+			}
+		}
+	}
 	slices.SortFunc(todo, func(a, b store.Current) int { return cmp.Compare(a.Snapshot, b.Snapshot) })
-	var unchanged []int64 // re-matched in part, nothing changed
 	// The subjects re-matched in part are read and matched first, a few
 	// at a time (reads do not wait for each other, nor for a writer);
 	// then every subject's result is written, one transaction each, in
@@ -288,6 +317,96 @@ func one(ctx context.Context, st store.Store, m *scan.Rematcher, c store.Current
 	return &SubjectDelta{Subject: s, Snapshot: rec.Snapshot, Change: change}, len(in.Outbox), nil
 }
 
+// unchangedWhole re-matches the packages of the subjects cs, each package
+// row once, and returns the snapshots whose findings this leaves as they
+// are: those each of whose layers' finding sets holds what its inventory's
+// packages are found to have now (store.Diff finds nothing), which one
+// would find unchanged too. The others, with something to record, are
+// for one.
+func unchangedWhole(ctx context.Context, st store.Store, m *scan.Rematcher, cs []store.Current) (map[int64]bool, error) {
+	snaps := make([]int64, len(cs))
+	for i, c := range cs {
+		snaps[i] = c.Snapshot
+	}
+	layers, err := st.SnapshotLayers(ctx, snaps)
+	if err != nil {
+		return nil, err
+	}
+	invSet := map[[2]int64]bool{} // (inventory, set) of some snapshot's layer
+	for _, ls := range layers {
+		for _, l := range ls {
+			invSet[[2]int64{l.Inventory, l.Set}] = true
+		}
+	}
+	var invs, sets []int64
+	seenInv, seenSet := map[int64]bool{}, map[int64]bool{}
+	for k := range invSet {
+		if !seenInv[k[0]] {
+			seenInv[k[0]] = true
+			invs = append(invs, k[0])
+		}
+		if k[1] != 0 && !seenSet[k[1]] {
+			seenSet[k[1]] = true
+			sets = append(sets, k[1])
+		}
+	}
+	slices.Sort(invs)
+	slices.Sort(sets)
+	// What each inventory's packages are found to have now: inventories
+	// read a batch at a time (a few batches at once), each package row
+	// matched once, one inventory at a time.
+	fresh := make(map[int64][]store.Finding, len(invs))
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(readers)
+	const batch = 200
+	for rest := invs; len(rest) > 0; rest = rest[min(batch, len(rest)):] {
+		part := rest[:min(batch, len(rest))]
+		g.Go(func() error {
+			byInv, err := st.InventoryPackages(gctx, part)
+			if err != nil {
+				return err
+			}
+			for _, inv := range part {
+				var pkgs []inventory.Package
+				for _, sp := range byInv[inv] {
+					pkgs = append(pkgs, sp.Package)
+				}
+				mu.Lock()
+				fs, err := m.MatchPackages(gctx, pkgs)
+				if err == nil {
+					fresh[inv] = findings(&report.Report{Findings: fs})
+				}
+				mu.Unlock()
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	old, err := st.SetFindings(ctx, sets)
+	if err != nil {
+		return nil, err
+	}
+	same := make(map[[2]int64]bool, len(invSet))
+	for k := range invSet {
+		same[k] = store.Diff(old[k[1]], fresh[k[0]]).Empty()
+	}
+	out := make(map[int64]bool, len(cs))
+	for _, c := range cs {
+		ok := true
+		for _, l := range layers[c.Snapshot] {
+			ok = ok && same[[2]int64{l.Inventory, l.Set}]
+		}
+		out[c.Snapshot] = ok
+	}
+	return out, nil
+}
+
 // events are the notifications of change to the webhooks whose filters
 // leave something of it.
 func events(s store.Subject, change store.Change, db *report.DB, hooks []notify.Webhook, now time.Time) ([]store.Delivery, error) {
@@ -307,8 +426,8 @@ func events(s store.Subject, change store.Change, db *report.DB, hooks []notify.
 	return out, nil
 }
 
-// readers is how many subjects re-matched in part are read and matched
-// at once.
+// readers is how many subjects re-matched in part, or batches of
+// inventories re-matched whole, are read at once.
 const readers = 4
 
 // partPlan is a subject re-matched in part, not recorded yet: its

@@ -47,6 +47,23 @@ type Reevaluator interface {
 	// transaction with r.Outbox. Recorded.Superseded when r.Replaces is no
 	// longer current.
 	Rederive(ctx context.Context, r Rederivation) (Recorded, error)
+	// SnapshotLayers returns the layers of the given snapshots, each
+	// inventory once (at its lowest layer, which names its findings), in
+	// order, by snapshot.
+	SnapshotLayers(ctx context.Context, snapshots []int64) (map[int64][]LayerFindings, error)
+	// InventoryPackages returns the packages of the given inventories
+	// matched on their own (not owned, with an ecosystem), with their
+	// rows, by inventory.
+	InventoryPackages(ctx context.Context, inventories []int64) (map[int64][]StoredPackage, error)
+	// SetFindings returns the findings of the given finding sets, by set.
+	SetFindings(ctx context.Context, sets []int64) (map[int64][]Finding, error)
+}
+
+// LayerFindings is a snapshot's layer: its inventory, and the finding
+// set of its packages' findings (0 when it has none).
+type LayerFindings struct {
+	Inventory int64
+	Set       int64
 }
 
 // StoredPackage is a package of a snapshot with its row.

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/customs-scanner/customs/internal/notify"
 	"github.com/customs-scanner/customs/internal/reevaluate"
@@ -553,6 +554,61 @@ func testReevaluateIncremental(t *testing.T, b Backend, fx *Reports) {
 	opts.Full, opts.DBPath = false, d.Old
 	if res, err := reevaluate.Run(ctx, s, opts); err != nil || res.Rematched != 2 || res.Kept != 2 || res.Changed != 2 {
 		t.Errorf("re-evaluation back against the old DB: %+v, %v; want the 2 app images re-matched and changed, 2 kept", res, err)
+	}
+}
+
+// testReevaluateFull: a full re-evaluation after a DB update finds what
+// the incremental one finds: the same subjects changed, the same deltas
+// and events, the same findings after.
+func testReevaluateFull(t *testing.T, b Backend, fx *Reports) {
+	d := TwoDBs(t)
+	ctx := t.Context()
+	inc, full := open(t, b, b.Fresh(t)), open(t, b, b.Fresh(t))
+	hooks := []notify.Webhook{{URL: "http://127.0.0.1:1/all", Secret: "s3cret"}}
+	now := time.Date(2026, 12, 6, 4, 0, 0, 0, time.UTC)
+	for _, s := range []Store{inc, full} {
+		for _, r := range []*report.Report{fx.Alpine, fx.AlpineApp, fx.AlpineApp2, fx.Debian, fx.DebianApp} {
+			record(t, s, store.Input{Report: rematched(t, r, d.Old), Now: now})
+		}
+	}
+	// The incremental run knows the first build's digests.
+	if _, err := reevaluate.Run(ctx, inc, reevaluate.Options{DBPath: d.Old, Version: "storetest"}); err != nil {
+		t.Fatal(err)
+	}
+	opts := reevaluate.Options{DBPath: d.New, Hooks: hooks, Version: "storetest", Now: func() time.Time { return now }}
+	want, err := reevaluate.Run(ctx, inc, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Full = true
+	got, err := reevaluate.Run(ctx, full, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want.Changed != 3 || got.Rematched != 5 {
+		t.Errorf("incremental %+v, full %+v: want the 3 apps changed, the 5 images re-matched by the full run", want, got)
+	}
+	if diff := cmp.Diff(want.Changes, got.Changes, cmpopts.IgnoreFields(reevaluate.SubjectDelta{}, "Snapshot"), cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("changes (-incremental +full):\n%s", diff)
+	}
+	if want.Changed != got.Changed || want.Events != got.Events {
+		t.Errorf("full: %d changed, %d events; incremental: %d, %d", got.Changed, got.Events, want.Changed, want.Events)
+	}
+	for _, r := range []*report.Report{fx.Alpine, fx.AlpineApp, fx.AlpineApp2, fx.Debian, fx.DebianApp} {
+		hi, err := inc.History(ctx, r.Target.Digest())
+		if err != nil {
+			t.Fatal(err)
+		}
+		hf, err := full.History(ctx, r.Target.Digest())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(hi) != len(hf) || len(hf) == 0 {
+			t.Fatalf("%s: %d snapshots after the incremental run, %d after the full one", r.Target.Ref, len(hi), len(hf))
+		}
+		if diff := cmp.Diff(hi[len(hi)-1].Findings, hf[len(hf)-1].Findings, cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("%s: current findings (-incremental +full):\n%s", r.Target.Ref, diff)
+		}
 	}
 }
 

@@ -84,6 +84,7 @@ func Run(t *testing.T, b Backend) {
 		{"Reevaluate", testReevaluate},
 		{"ReevaluateSuperseded", testReevaluateSuperseded},
 		{"ReevaluateIncremental", testReevaluateIncremental},
+		{"ReevaluateFull", testReevaluateFull},
 		{"FindingSetsShared", testFindingSetsShared},
 		{"DeliveryKilled", testDeliveryKilled},
 		{"ReevaluateKilled", testReevaluateKilled},

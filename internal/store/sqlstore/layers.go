@@ -1,0 +1,80 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	"github.com/customs-scanner/customs/internal/store"
+)
+
+// SnapshotLayers reads the snapshots' layers, keeping each inventory's
+// lowest: the one a snapshot's findings name (Record and Rederive give a
+// set to the first layer holding an inventory).
+func (s *Store) SnapshotLayers(ctx context.Context, snapshots []int64) (map[int64][]store.LayerFindings, error) {
+	out := make(map[int64][]store.LayerFindings, len(snapshots))
+	seen := map[[2]int64]bool{}
+	err := s.inList(ctx, `SELECT snapshot, inventory, findings FROM snapshot_layer WHERE snapshot IN (%s) ORDER BY snapshot, idx`, nil, anys(snapshots), func(r *sql.Rows) error {
+		var snap int64
+		var l store.LayerFindings
+		var set sql.NullInt64
+		if err := r.Scan(&snap, &l.Inventory, &set); err != nil {
+			return err
+		}
+		if k := [2]int64{snap, l.Inventory}; !seen[k] {
+			seen[k] = true
+			l.Set = set.Int64
+			out[snap] = append(out[snap], l)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// InventoryPackages reads the packages of inventories that matching
+// looks up, in their order.
+func (s *Store) InventoryPackages(ctx context.Context, inventories []int64) (map[int64][]store.StoredPackage, error) {
+	out := make(map[int64][]store.StoredPackage, len(inventories))
+	err := s.inList(ctx, `SELECT inventory, id, data FROM package WHERE owned = ? AND ecosystem <> '' AND inventory IN (%s) ORDER BY inventory, idx`,
+		[]any{false}, anys(inventories), func(r *sql.Rows) error {
+			var inv int64
+			var sp store.StoredPackage
+			var data string
+			if err := r.Scan(&inv, &sp.Row, &data); err != nil {
+				return err
+			}
+			if err := json.Unmarshal([]byte(data), &sp.Package); err != nil {
+				return fmt.Errorf("inventory %d: package: %w", inv, err)
+			}
+			out[inv] = append(out[inv], sp)
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// SetFindings reads finding sets with their packages' names, versions and
+// PURLs.
+func (s *Store) SetFindings(ctx context.Context, sets []int64) (map[int64][]store.Finding, error) {
+	out := make(map[int64][]store.Finding, len(sets))
+	err := s.inList(ctx, `SELECT f.finding_set, f.vulnerability_id, f.status, f.fixed_version, f.severity, f.kev, f.epss, p.name, p.version, p.purl
+		FROM finding f JOIN package p ON p.id = f.package WHERE f.finding_set IN (%s)`, nil, anys(sets), func(r *sql.Rows) error {
+		var set int64
+		var f store.Finding
+		if err := r.Scan(&set, &f.VulnerabilityID, &f.Status, &f.FixedVersion, &f.Severity, &f.KEV, &f.EPSS, &f.PackageName, &f.PackageVersion, &f.PURL); err != nil {
+			return err
+		}
+		out[set] = append(out[set], f)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
