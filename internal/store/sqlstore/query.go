@@ -322,67 +322,101 @@ const manySubjects = 1000
 // by IN lists of the IDs, or, when they are half the subjects or more (a
 // query about much of the fleet), by reading the tables whole.
 func (s *Store) subjects(ctx context.Context, ids []int64) (map[int64]store.Subject, error) {
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
-	out := make(map[int64]store.Subject, len(ids))
-	whole := false
-	if len(ids) >= manySubjects {
-		var total int
-		if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM subject`).Scan(&total); err != nil {
-			return nil, fmt.Errorf("store %s: %w", s.name, err)
-		}
-		whole = 2*len(ids) >= total
+	rd, err := s.subjectReader(ctx, ids)
+	if err != nil {
+		return nil, err
 	}
-	// read runs query, whose WHERE is %s, on the whole table or on the
-	// IDs in column col.
-	read := func(query, col string, scan func(*sql.Rows) error) error {
-		if whole {
-			return s.query(ctx, fmt.Sprintf(query, "1 = 1"), nil, scan)
-		}
-		return s.inList(ctx, fmt.Sprintf(query, col+" IN (%s)"), nil, anys(ids), scan)
-	}
-	want := func(id int64) bool {
-		_, ok := slices.BinarySearch(ids, id)
-		return ok
-	}
-	err := read(`SELECT id, kind, key, name, config_digest, platform, labels, first_seen, last_seen FROM subject WHERE %s`, "id", func(r *sql.Rows) error {
+	read := make(map[int64]*store.Subject, len(rd.ids))
+	// Labels decoded once per distinct text: a fleet's images share a few
+	// hundred label sets.
+	labelSets := map[string]map[string]string{}
+	err = rd.read(ctx, `SELECT id, kind, key, name, config_digest, platform, labels, first_seen, last_seen FROM subject WHERE %s`, "id", func(r *sql.Rows) error {
 		var id int64
-		var sj store.Subject
+		sj := &store.Subject{}
 		var labels string
 		var first, last timeValue
 		if err := r.Scan(&id, &sj.Kind, &sj.Digest, &sj.Name, &sj.ConfigDigest, &sj.Platform, &labels, &first, &last); err != nil {
 			return err
 		}
-		if whole && !want(id) {
+		if !rd.want(id) {
 			return nil
 		}
 		if labels != "" && labels != "{}" {
-			if err := json.Unmarshal([]byte(labels), &sj.Labels); err != nil {
-				return fmt.Errorf("subject %d labels: %w", id, err)
+			m, ok := labelSets[labels]
+			if !ok {
+				if err := json.Unmarshal([]byte(labels), &m); err != nil {
+					return fmt.Errorf("subject %d labels: %w", id, err)
+				}
+				labelSets[labels] = m
 			}
+			sj.Labels = maps.Clone(m)
 		}
 		sj.FirstSeen, sj.LastSeen = first.t, last.t
-		out[id] = sj
+		read[id] = sj
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	err = read(`SELECT subject, ref FROM subject_ref WHERE %s ORDER BY subject, ref`, "subject", func(r *sql.Rows) error {
+	err = rd.read(ctx, `SELECT subject, ref FROM subject_ref WHERE %s ORDER BY subject, ref`, "subject", func(r *sql.Rows) error {
 		var id int64
 		var ref string
 		if err := r.Scan(&id, &ref); err != nil {
 			return err
 		}
-		sj, ok := out[id]
-		if !ok {
-			return nil
+		if sj := read[id]; sj != nil {
+			sj.Refs = append(sj.Refs, ref)
 		}
-		sj.Refs = append(sj.Refs, ref)
-		out[id] = sj
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]store.Subject, len(read))
+	for id, sj := range read {
+		out[id] = *sj
+	}
+	return out, nil
+}
+
+// subjectReader reads rows about some subjects: by IN lists of their
+// IDs, or, when they are half the subjects or more, by reading the table
+// whole and skipping the others' rows.
+type subjectReader struct {
+	s     *Store
+	ids   []int64 // sorted
+	whole bool
+}
+
+func (s *Store) subjectReader(ctx context.Context, ids []int64) (subjectReader, error) {
+	slices.Sort(ids)
+	rd := subjectReader{s: s, ids: slices.Compact(ids)}
+	if len(rd.ids) >= manySubjects {
+		var total int
+		if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM subject`).Scan(&total); err != nil {
+			return rd, fmt.Errorf("store %s: %w", s.name, err)
+		}
+		rd.whole = 2*len(rd.ids) >= total
+	}
+	return rd, nil
+}
+
+// read runs query, whose WHERE is %s, on the whole table or on the IDs in
+// column col.
+func (rd subjectReader) read(ctx context.Context, query, col string, scan func(*sql.Rows) error) error {
+	if rd.whole {
+		return rd.s.query(ctx, fmt.Sprintf(query, "1 = 1"), nil, scan)
+	}
+	return rd.s.inList(ctx, fmt.Sprintf(query, col+" IN (%s)"), nil, anys(rd.ids), scan)
+}
+
+// want says whether a row read is about one of the subjects.
+func (rd subjectReader) want(id int64) bool {
+	if !rd.whole {
+		return true
+	}
+	_, ok := slices.BinarySearch(rd.ids, id)
+	return ok
 }
 
 // Subjects lists every subject with its current snapshot's counts.

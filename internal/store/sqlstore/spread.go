@@ -12,10 +12,9 @@ import (
 )
 
 // Spread reads a short row per package row q selects and per current
-// snapshot's layer holding one (its subject's kind, key and name, no
-// references, labels or workloads), groups the holdings, and reads the
-// findings of each distinct (finding set, package) pair once and, when
-// subjects is set, each holder once.
+// snapshot's layer holding one, each holder once (its kind, key and name
+// only, unless subjects is set), groups the holdings, and reads the
+// findings of each distinct (finding set, package) pair once.
 //
 // A holding's findings are its package's in the finding set of the lowest
 // layer of its snapshot holding the package's inventory, as Holders has
@@ -56,30 +55,25 @@ func (s *Store) Spread(ctx context.Context, q store.PackageQuery, key func(store
 		return []store.VersionSpread{}, nil
 	}
 	// The current snapshots' layers holding those inventories: a row per
-	// layer, not per package. A subject holds an inventory at its lowest
-	// layer holding it.
-	type subjectRow struct{ kind, digest, name string }
+	// layer, not per package, without the subject's columns (an index
+	// probe on SQLite). A subject holds an inventory at its lowest layer
+	// holding it.
 	type held struct{ subject, inventory int64 }
 	type at struct {
 		idx int
 		set sql.NullInt64
 	}
-	subjectsOf := map[int64]*subjectRow{}
 	first := map[held]at{}
-	err = s.query(ctx, `SELECT sj.id, sj.kind, sj.key, sj.name, sl.inventory, sl.idx, sl.findings
+	holderIDs := map[int64]bool{}
+	err = s.query(ctx, `SELECT sj.id, sl.inventory, sl.idx, sl.findings
 		FROM snapshot_layer sl JOIN subject sj ON sj.current_snapshot = sl.snapshot
 		WHERE sl.inventory IN (SELECT p.inventory FROM package p WHERE `+cond+`)`, args, func(r *sql.Rows) error {
-		var sid int64
-		var sj subjectRow
 		var k held
 		var l at
-		if err := r.Scan(&sid, &sj.kind, &sj.digest, &sj.name, &k.inventory, &l.idx, &l.set); err != nil {
+		if err := r.Scan(&k.subject, &k.inventory, &l.idx, &l.set); err != nil {
 			return err
 		}
-		k.subject = sid
-		if _, ok := subjectsOf[sid]; !ok {
-			subjectsOf[sid] = &sj
-		}
+		holderIDs[k.subject] = true
 		if prev, ok := first[k]; !ok || l.idx < prev.idx {
 			first[k] = l
 		}
@@ -87,6 +81,38 @@ func (s *Store) Spread(ctx context.Context, q store.PackageQuery, key func(store
 	})
 	if err != nil {
 		return nil, err
+	}
+	// The holders: whole when they are listed, else their kind, key and
+	// name (what counts and orders them).
+	type subjectRow struct{ kind, digest, name string }
+	subjectsOf := make(map[int64]*subjectRow, len(holderIDs))
+	var full map[int64]store.Subject
+	if subjects {
+		if full, err = s.subjects(ctx, slices.Collect(maps.Keys(holderIDs))); err != nil {
+			return nil, err
+		}
+		for id, sj := range full {
+			subjectsOf[id] = &subjectRow{sj.Kind, sj.Digest, sj.Name}
+		}
+	} else {
+		rd, err := s.subjectReader(ctx, slices.Collect(maps.Keys(holderIDs)))
+		if err != nil {
+			return nil, err
+		}
+		err = rd.read(ctx, `SELECT id, kind, key, name FROM subject WHERE %s`, "id", func(r *sql.Rows) error {
+			var id int64
+			sj := &subjectRow{}
+			if err := r.Scan(&id, &sj.kind, &sj.digest, &sj.name); err != nil {
+				return err
+			}
+			if rd.want(id) {
+				subjectsOf[id] = sj
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	// A holding's place in Holders' order: by subject (kind, name,
 	// digest), package name, version, PURL and layer.
@@ -111,6 +137,9 @@ func (s *Store) Spread(ctx context.Context, q store.PackageQuery, key func(store
 	pairs := map[pair]bool{}
 	for k, l := range first {
 		sj := subjectsOf[k.subject]
+		if sj == nil {
+			continue // gone since the layers were read
+		}
 		for _, x := range byInventory[k.inventory] {
 			gk := key(x.h)
 			g := groups[gk]
@@ -144,12 +173,6 @@ func (s *Store) Spread(ctx context.Context, q store.PackageQuery, key func(store
 	if err != nil {
 		return nil, err
 	}
-	var full map[int64]store.Subject
-	if subjects {
-		if full, err = s.subjects(ctx, slices.Collect(maps.Keys(subjectsOf))); err != nil {
-			return nil, err
-		}
-	}
 	out := make([]store.VersionSpread, 0, len(groups))
 	for _, g := range groups {
 		v := g.v
@@ -170,10 +193,15 @@ func (s *Store) Spread(ctx context.Context, q store.PackageQuery, key func(store
 			}
 		}
 		if subjects {
-			for id := range g.subjects {
-				v.Subjects = append(v.Subjects, full[id])
+			// Sorted by their short rows: a Subject is large to swap.
+			ids := slices.SortedFunc(maps.Keys(g.subjects), func(a, b int64) int {
+				x, y := subjectsOf[a], subjectsOf[b]
+				return cmp.Or(cmp.Compare(x.kind, y.kind), cmp.Compare(x.name, y.name), cmp.Compare(x.digest, y.digest))
+			})
+			v.Subjects = make([]store.Subject, len(ids))
+			for i, id := range ids {
+				v.Subjects[i] = full[id]
 			}
-			slices.SortFunc(v.Subjects, compareSubjects)
 		}
 		slices.Sort(v.Versions)
 		slices.SortFunc(v.Vulnerabilities, func(a, b store.Finding) int {
