@@ -58,6 +58,7 @@ type config struct {
 	dsn, work, bench, shared string
 	images, tags, runs       int
 	fillOnly, skipFill, full bool
+	queries                  bool
 	dashboard                bool
 	pages                    string
 }
@@ -74,6 +75,7 @@ func run() error {
 	flag.BoolVar(&c.fillOnly, "fill-only", false, "fill the store and stop")
 	flag.BoolVar(&c.skipFill, "skip-fill", false, "measure a store filled before")
 	flag.BoolVar(&c.full, "full", true, "measure a full re-evaluation too")
+	flag.BoolVar(&c.queries, "queries", false, "measure the queries only (where, spread, report, resolve): no recording, no re-evaluation")
 	flag.BoolVar(&c.dashboard, "dashboard", false, "time the dashboard's pages over a store filled before (writes the queue's tables: give a copy)")
 	flag.StringVar(&c.pages, "pages", "", "with -dashboard, time only the pages whose kind or path this regular expression matches")
 	cpu := flag.String("cpuprofile", "", "write a CPU profile of the measurements to this file")
@@ -683,14 +685,18 @@ func measure(ctx context.Context, c config, st store.Store, g *generator, db1, d
 		c0 = cpu()
 		d, err = p50(c.runs, func() error {
 			hs, err := st.Holders(ctx, store.PackageQuery{Name: name})
+			if err != nil {
+				return err
+			}
 			n = len(hs)
-			v = len(store.Spread(hs, func(h store.Holding) string { return h.PackageVersion }))
-			return err
+			vs := store.Spread(hs, func(h store.Holding) string { return h.PackageVersion })
+			v = len(vs)
+			return json.NewEncoder(io.Discard).Encode(map[string]any{"schemaVersion": 1, "versions": vs})
 		})
 		if err != nil {
 			return err
 		}
-		fmt.Printf("spread %-19s p50 %s (Holders + store.Spread, as before: %d holdings, %d versions; CPU %s a run; %s)\n", name, ms(d), n, v, ms((cpu()-c0)/time.Duration(c.runs)), load())
+		fmt.Printf("spread %-19s p50 %s (Holders + store.Spread + JSON, as before: %d holdings, %d versions; CPU %s a run; %s)\n", name, ms(d), n, v, ms((cpu()-c0)/time.Duration(c.runs)), load())
 	}
 	if d, err := p50(c.runs, func() error { _, err := st.Report(ctx, digest("manifest", 0, 0)); return err }); err == nil {
 		fmt.Printf("report of one image p50 %s\n", ms(d))
@@ -704,6 +710,10 @@ func measure(ctx context.Context, c config, st store.Store, g *generator, db1, d
 		fmt.Printf("resolve a reference p50 %s\n", ms(d))
 	} else {
 		return err
+	}
+
+	if c.queries {
+		return nil
 	}
 
 	// Recording further images of existing applications: new tags on

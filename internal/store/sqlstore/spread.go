@@ -194,13 +194,20 @@ func (s *Store) Spread(ctx context.Context, q store.PackageQuery, key func(store
 		}
 		if subjects {
 			// Sorted by their short rows: a Subject is large to swap.
-			ids := slices.SortedFunc(maps.Keys(g.subjects), func(a, b int64) int {
-				x, y := subjectsOf[a], subjectsOf[b]
-				return cmp.Or(cmp.Compare(x.kind, y.kind), cmp.Compare(x.name, y.name), cmp.Compare(x.digest, y.digest))
+			type member struct {
+				id  int64
+				row *subjectRow
+			}
+			ms := make([]member, 0, len(g.subjects))
+			for id := range g.subjects {
+				ms = append(ms, member{id, subjectsOf[id]})
+			}
+			slices.SortFunc(ms, func(a, b member) int {
+				return cmp.Or(cmp.Compare(a.row.kind, b.row.kind), cmp.Compare(a.row.name, b.row.name), cmp.Compare(a.row.digest, b.row.digest))
 			})
-			v.Subjects = make([]store.Subject, len(ids))
-			for i, id := range ids {
-				v.Subjects[i] = full[id]
+			v.Subjects = make([]store.Subject, len(ms))
+			for i, m := range ms {
+				v.Subjects[i] = full[m.id]
 			}
 		}
 		slices.Sort(v.Versions)
