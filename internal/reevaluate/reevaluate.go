@@ -181,16 +181,18 @@ func Run(ctx context.Context, st store.Store, opts Options) (Result, error) {
 	}
 	res.Kept = len(keep)
 	var unchanged []int64 // re-matched, nothing changed
+	var wholePlans map[int64]*partPlan
 	if len(whole) > 0 {
-		same, err := unchangedWhole(ctx, st, m, whole)
-		if err != nil {
+		if unchanged, wholePlans, err = planWhole(ctx, st, m, whole, opts); err != nil {
 			return res, err
 		}
+		res.Rematched += len(unchanged)
+		same := map[int64]bool{}
+		for _, s := range unchanged {
+			same[s] = true
+		}
 		for _, c := range whole {
-			if same[c.Snapshot] {
-				unchanged = append(unchanged, c.Snapshot)
-				res.Rematched++
-			} else {
+			if !same[c.Snapshot] {
 				todo = append(todo, c)
 			}
 		}
@@ -205,6 +207,7 @@ func Run(ctx context.Context, st store.Store, opts Options) (Result, error) {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(readers)
 	for i, c := range todo {
+		plans[i] = wholePlans[c.Snapshot]
 		if set := partial[c.Snapshot]; set != nil {
 			g.Go(func() error {
 				p, err := planPart(gctx, st, m, matched, c, set)
@@ -317,20 +320,38 @@ func one(ctx context.Context, st store.Store, m *scan.Rematcher, c store.Current
 	return &SubjectDelta{Subject: s, Snapshot: rec.Snapshot, Change: change}, len(in.Outbox), nil
 }
 
-// unchangedWhole re-matches the packages of the subjects cs, each package
-// row once, and returns the snapshots whose findings this leaves as they
-// are: those each of whose layers' finding sets holds what its inventory's
-// packages are found to have now (store.Diff finds nothing), which one
-// would find unchanged too. The others, with something to record, are
-// for one.
-func unchangedWhole(ctx context.Context, st store.Store, m *scan.Rematcher, cs []store.Current) (map[int64]bool, error) {
+// wholeInventory is an inventory of the subjects re-matched whole.
+type wholeInventory struct {
+	// rows are its package rows, the owned ones included; pkgs its
+	// packages matching reads (not owned), in order, and pkgRows theirs.
+	rows    []int64
+	pkgs    []inventory.Package
+	pkgRows []int64
+	// fresh are what pkgs are found to have now; found the same as the
+	// store compares them; prepared as it writes them (made when first
+	// needed).
+	fresh    []report.Finding
+	found    []store.Finding
+	prepared []store.PreparedFinding
+}
+
+// planWhole re-matches the subjects cs whole: each package row of their
+// inventories once, one inventory at a time. A subject whose layers'
+// finding sets each hold what its inventory's packages are found to have
+// now (store.Diff finds nothing) is unchanged, as one would find it. For
+// each of the others, the plan records the new snapshot one would: every
+// layer's findings replaced by those found now, and the report kept with
+// it re-matched (its coverage, summary, tool and DB block). A subject
+// whose snapshot was kept without its report is left to one (neither
+// unchanged nor planned).
+func planWhole(ctx context.Context, st store.Store, m *scan.Rematcher, cs []store.Current, opts Options) ([]int64, map[int64]*partPlan, error) {
 	snaps := make([]int64, len(cs))
 	for i, c := range cs {
 		snaps[i] = c.Snapshot
 	}
 	layers, err := st.SnapshotLayers(ctx, snaps)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	invSet := map[[2]int64]bool{} // (inventory, set) of some snapshot's layer
 	for _, ls := range layers {
@@ -352,10 +373,9 @@ func unchangedWhole(ctx context.Context, st store.Store, m *scan.Rematcher, cs [
 	}
 	slices.Sort(invs)
 	slices.Sort(sets)
-	// What each inventory's packages are found to have now: inventories
-	// read a batch at a time (a few batches at once), each package row
-	// matched once, one inventory at a time.
-	fresh := make(map[int64][]store.Finding, len(invs))
+	// Inventories read a batch at a time (a few batches at once), each
+	// matched on its own.
+	whole := make(map[int64]*wholeInventory, len(invs))
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(readers)
@@ -368,14 +388,18 @@ func unchangedWhole(ctx context.Context, st store.Store, m *scan.Rematcher, cs [
 				return err
 			}
 			for _, inv := range part {
-				var pkgs []inventory.Package
+				x := &wholeInventory{}
 				for _, sp := range byInv[inv] {
-					pkgs = append(pkgs, sp.Package)
+					x.rows = append(x.rows, sp.Row)
+					if !sp.Owned {
+						x.pkgs, x.pkgRows = append(x.pkgs, sp.Package), append(x.pkgRows, sp.Row)
+					}
 				}
 				mu.Lock()
-				fs, err := m.MatchPackages(gctx, pkgs)
+				x.fresh, err = m.MatchPackages(gctx, x.pkgs)
 				if err == nil {
-					fresh[inv] = findings(&report.Report{Findings: fs})
+					x.found = findings(&report.Report{Findings: x.fresh})
+					whole[inv] = x
 				}
 				mu.Unlock()
 				if err != nil {
@@ -386,25 +410,91 @@ func unchangedWhole(ctx context.Context, st store.Store, m *scan.Rematcher, cs [
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	old, err := st.SetFindings(ctx, sets)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	same := make(map[[2]int64]bool, len(invSet))
 	for k := range invSet {
-		same[k] = store.Diff(old[k[1]], fresh[k[0]]).Empty()
+		same[k] = store.Diff(old[k[1]], whole[k[0]].found).Empty()
 	}
-	out := make(map[int64]bool, len(cs))
+	var unchanged []int64
+	plans := map[int64]*partPlan{}
 	for _, c := range cs {
 		ok := true
 		for _, l := range layers[c.Snapshot] {
 			ok = ok && same[[2]int64{l.Inventory, l.Set}]
 		}
-		out[c.Snapshot] = ok
+		if ok {
+			unchanged = append(unchanged, c.Snapshot)
+			continue
+		}
+		p, err := planChanged(ctx, st, m, c, layers[c.Snapshot], whole, old, opts)
+		if err != nil {
+			return nil, nil, fmt.Errorf("re-evaluate %s %s: %w", c.Subject.Kind, c.Subject.Name, err)
+		}
+		if p != nil {
+			plans[c.Snapshot] = p
+		}
 	}
-	return out, nil
+	return unchanged, plans, nil
+}
+
+// planChanged plans the new snapshot of a subject re-matched whole whose
+// findings changed: nil when its snapshot was kept without its report.
+func planChanged(ctx context.Context, st store.Store, m *scan.Rematcher, c store.Current, layers []store.LayerFindings,
+	whole map[int64]*wholeInventory, old map[int64][]store.Finding, opts Options) (*partPlan, error) {
+	r, err := st.SnapshotHead(ctx, c.Snapshot)
+	if err != nil || r == nil {
+		return nil, err
+	}
+	p := &partPlan{c: c, ids: map[string]int64{}}
+	var before []store.Finding
+	var pkgs []inventory.Package
+	for _, l := range layers {
+		x := whole[l.Inventory]
+		if x.prepared == nil {
+			x.prepared = make([]store.PreparedFinding, 0, len(x.fresh))
+			for _, f := range x.fresh {
+				pf, err := store.PrepareFinding(f)
+				if err != nil {
+					return nil, err
+				}
+				x.prepared = append(x.prepared, pf)
+			}
+		}
+		before = append(before, old[l.Set]...)
+		p.rows = append(p.rows, x.rows...)
+		for i, pkg := range x.pkgs {
+			p.ids[pkg.ID] = x.pkgRows[i]
+		}
+		pkgs = append(pkgs, x.pkgs...)
+		p.fresh = append(p.fresh, x.fresh...)
+		p.prepared = append(p.prepared, x.prepared...)
+	}
+	p.change = store.Diff(before, findings(&report.Report{Findings: p.fresh}))
+	// The report as one records it: re-matching replaces its findings,
+	// coverage, summary and DB block.
+	s := c.Subject
+	r.SchemaVersion, r.Tool, r.CreatedAt = report.SchemaVersion, report.Tool{Name: "customs", Version: opts.Version}, c.ScannedAt
+	r.Suppressed, r.Policy, r.Verdict = nil, nil, nil
+	if s.Kind != store.KindHost && r.Target.Digest() != s.Digest {
+		r.Target.ManifestDigest = s.Digest
+	}
+	info := m.Info()
+	r.DB = &info
+	if r.Coverage, err = m.Coverage(ctx, pkgs, r.OS); err != nil {
+		return nil, err
+	}
+	r.Packages, r.Findings = pkgs, p.fresh
+	r.Summarize()
+	if p.report, err = store.CompressReport(r); err != nil {
+		return nil, err
+	}
+	p.tool = r.Tool.Name + " " + r.Tool.Version
+	return p, nil
 }
 
 // events are the notifications of change to the webhooks whose filters
@@ -440,6 +530,10 @@ type partPlan struct {
 	fresh    []report.Finding
 	prepared []store.PreparedFinding
 	change   store.Change
+	// report and tool, for a subject re-matched whole, are its new
+	// snapshot's (store.Rederivation's Report and Tool).
+	report []byte
+	tool   string
 }
 
 // planPart re-matches the packages of one subject that are looked up by
@@ -491,7 +585,8 @@ func (p *partPlan) record(ctx context.Context, st store.Store, m *scan.Rematcher
 		return nil, 0, nil
 	}
 	info := m.Info()
-	rd := store.Rederivation{Replaces: p.c.Snapshot, DB: &info, Packages: p.rows, PackageIDs: p.ids, Findings: p.fresh, Prepared: p.prepared, Now: now}
+	rd := store.Rederivation{Replaces: p.c.Snapshot, DB: &info, Packages: p.rows, PackageIDs: p.ids, Findings: p.fresh, Prepared: p.prepared, Now: now,
+		Report: p.report, Tool: p.tool}
 	if p.c.DB != nil {
 		var err error
 		if rd.Outbox, err = events(p.c.Subject, p.change, &info, opts.Hooks, now); err != nil {

@@ -2,6 +2,7 @@ package reevaluate_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"path/filepath"
 	"testing"
@@ -155,5 +156,16 @@ func contents(t *testing.T, s store.Store) []any {
 	for _, p := range pending {
 		targets = append(targets, p.Target)
 	}
-	return append(out, targets)
+	// The finding sets and their rows: a re-matched layer's set is found
+	// by its content, as a recording finds it.
+	db := s.(interface{ DB() *sql.DB }).DB()
+	rows := map[string]int{}
+	for _, table := range []string{"finding_set", "finding", "finding_detail", "snapshot", "snapshot_layer"} {
+		var n int
+		if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+table).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		rows[table] = n
+	}
+	return append(out, targets, rows)
 }

@@ -164,6 +164,12 @@ func (m *Rematcher) idDigest(ctx context.Context, id string, epssStep float64) (
 	return d, nil
 }
 
+// Coverage is the coverage Rematch gives a report holding pkgs, of the
+// operating system os.
+func (m *Rematcher) Coverage(ctx context.Context, pkgs []inventory.Package, os *inventory.OS) (*report.Coverage, error) {
+	return match.Coverage(ctx, m.db, pkgs, os, m.opts)
+}
+
 // MatchPackages matches packages as Rematch does and returns their
 // findings: re-evaluation's re-matching of the packages whose advisories
 // changed.

@@ -51,10 +51,14 @@ type Reevaluator interface {
 	// inventory once (at its lowest layer, which names its findings), in
 	// order, by snapshot.
 	SnapshotLayers(ctx context.Context, snapshots []int64) (map[int64][]LayerFindings, error)
-	// InventoryPackages returns the packages of the given inventories
-	// matched on their own (not owned, with an ecosystem), with their
-	// rows, by inventory.
+	// InventoryPackages returns the packages of the given inventories,
+	// the owned ones included (StoredPackage.Owned), with their rows, in
+	// order, by inventory.
 	InventoryPackages(ctx context.Context, inventories []int64) (map[int64][]StoredPackage, error)
+	// SnapshotHead returns what the store kept of a snapshot's report
+	// besides its packages and findings (CompressReport), nil for a
+	// snapshot recorded before it kept reports.
+	SnapshotHead(ctx context.Context, snapshot int64) (*report.Report, error)
 	// SetFindings returns the findings of the given finding sets, by set.
 	SetFindings(ctx context.Context, sets []int64) (map[int64][]Finding, error)
 }
@@ -70,6 +74,9 @@ type LayerFindings struct {
 type StoredPackage struct {
 	Row     int64
 	Package inventory.Package
+	// Owned is set for a package reported as owned by an OS package
+	// (the report's ownedPackages), which matching skips.
+	Owned bool
 }
 
 // RowFinding is a finding of a snapshot with its package's row.
@@ -94,6 +101,10 @@ type Rederivation struct {
 	Prepared []PreparedFinding
 	Outbox   []Delivery
 	Now      time.Time
+	// Report, when set, is the new snapshot's report (CompressReport) and
+	// Tool its tool; else the replaced snapshot's are kept.
+	Report []byte
+	Tool   string
 }
 
 // PackageKey is what advisories are looked up by: an ecosystem

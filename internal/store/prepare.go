@@ -151,15 +151,15 @@ func Prepare(in Input) (*Prepared, error) {
 	}
 	p.hash()
 	var err error
-	if p.Report, err = compressReport(r); err != nil {
+	if p.Report, err = CompressReport(r); err != nil {
 		return nil, err
 	}
 	return p, nil
 }
 
-// compressReport returns r without its packages and findings (rows of
-// their own) as gzip-compressed JSON.
-func compressReport(r *report.Report) ([]byte, error) {
+// CompressReport returns r without its packages and findings (rows of
+// their own) as gzip-compressed JSON: what the store keeps of a report.
+func CompressReport(r *report.Report) ([]byte, error) {
 	rest := *r
 	rest.Packages, rest.Owned, rest.Findings = nil, nil, nil
 	var b bytes.Buffer

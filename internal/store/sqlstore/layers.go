@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/customs-scanner/customs/internal/report"
 	"github.com/customs-scanner/customs/internal/store"
 )
 
@@ -35,16 +36,15 @@ func (s *Store) SnapshotLayers(ctx context.Context, snapshots []int64) (map[int6
 	return out, nil
 }
 
-// InventoryPackages reads the packages of inventories that matching
-// looks up, in their order.
+// InventoryPackages reads the packages of inventories in their order.
 func (s *Store) InventoryPackages(ctx context.Context, inventories []int64) (map[int64][]store.StoredPackage, error) {
 	out := make(map[int64][]store.StoredPackage, len(inventories))
-	err := s.inList(ctx, `SELECT inventory, id, data FROM package WHERE owned = ? AND ecosystem <> '' AND inventory IN (%s) ORDER BY inventory, idx`,
-		[]any{false}, anys(inventories), func(r *sql.Rows) error {
+	err := s.inList(ctx, `SELECT inventory, id, owned, data FROM package WHERE inventory IN (%s) ORDER BY inventory, idx`,
+		nil, anys(inventories), func(r *sql.Rows) error {
 			var inv int64
 			var sp store.StoredPackage
 			var data string
-			if err := r.Scan(&inv, &sp.Row, &data); err != nil {
+			if err := r.Scan(&inv, &sp.Row, &sp.Owned, &data); err != nil {
 				return err
 			}
 			if err := json.Unmarshal([]byte(data), &sp.Package); err != nil {
@@ -57,6 +57,23 @@ func (s *Store) InventoryPackages(ctx context.Context, inventories []int64) (map
 		return nil, err
 	}
 	return out, nil
+}
+
+// SnapshotHead reads and decompresses a snapshot's kept report.
+func (s *Store) SnapshotHead(ctx context.Context, snapshot int64) (*report.Report, error) {
+	var data []byte
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT data FROM snapshot_report WHERE snapshot = ?`), snapshot).Scan(&data)
+	if err == sql.ErrNoRows {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store %s: snapshot %d: %w", s.name, snapshot, err)
+	}
+	r, err := store.DecompressReport(data)
+	if err != nil {
+		return nil, fmt.Errorf("store %s: snapshot %d: %w", s.name, snapshot, err)
+	}
+	return r, nil
 }
 
 // SetFindings reads finding sets with their packages' names, versions and

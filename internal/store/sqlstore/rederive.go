@@ -183,9 +183,14 @@ func (s *Store) Rederive(ctx context.Context, rd store.Rederivation) (store.Reco
 		}
 		hash := "sha256:" + hex.EncodeToString(h.Sum(nil))
 		var snap int64
+		tool := "tool"
+		var args []any
+		if rd.Report != nil {
+			tool, args = "?", []any{rd.Tool}
+		}
+		args = append(append([]any{hash, seen}, args...), string(dbJSON), built, string(summary), rd.Replaces)
 		if err := tx.QueryRowContext(ctx, s.q(`INSERT INTO snapshot (subject, content_hash, scanned_at, recorded_at, tool, db, db_built, packages, summary)
-			SELECT subject, ?, scanned_at, ?, tool, ?, ?, packages, ? FROM snapshot WHERE id = ? RETURNING id`),
-			hash, seen, string(dbJSON), built, string(summary), rd.Replaces).Scan(&snap); err != nil {
+			SELECT subject, ?, scanned_at, ?, `+tool+`, ?, ?, packages, ? FROM snapshot WHERE id = ? RETURNING id`), args...).Scan(&snap); err != nil {
 			return fmt.Errorf("snapshot: %w", err)
 		}
 		rows := make([][]any, len(layers))
@@ -199,7 +204,11 @@ func (s *Store) Rederive(ctx context.Context, rd store.Rederivation) (store.Reco
 		if err := s.insertRows(ctx, tx, "snapshot_layer", []string{"snapshot", "idx", "inventory", "created_by", "findings"}, rows, ""); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO snapshot_report (snapshot, data) SELECT ?, data FROM snapshot_report WHERE snapshot = ?`), snap, rd.Replaces); err != nil {
+		if rd.Report != nil {
+			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO snapshot_report (snapshot, data) VALUES (?, ?)`), snap, rd.Report); err != nil {
+				return err
+			}
+		} else if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO snapshot_report (snapshot, data) SELECT ?, data FROM snapshot_report WHERE snapshot = ?`), snap, rd.Replaces); err != nil {
 			return err
 		}
 		var al [][]any
@@ -267,21 +276,22 @@ func (s *Store) rederiveLayers(ctx context.Context, tx *sql.Tx, snapshot int64, 
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	// The inventory of each replaced package.
-	invOf := map[int64]int64{}
+	// The inventory of each replaced package, and its place in it.
+	invOf, idxOf := map[int64]int64{}, map[int64]int{}
 	for rest := replaced; len(rest) > 0; {
 		n := min(chunk, len(rest))
-		r, err := tx.QueryContext(ctx, s.q(`SELECT id, inventory FROM package WHERE id IN (`+placeholders(n)+`)`), anys(rest[:n])...)
+		r, err := tx.QueryContext(ctx, s.q(`SELECT id, inventory, idx FROM package WHERE id IN (`+placeholders(n)+`)`), anys(rest[:n])...)
 		if err != nil {
 			return nil, err
 		}
 		for r.Next() {
 			var id, inv int64
-			if err := r.Scan(&id, &inv); err != nil {
+			var idx int
+			if err := r.Scan(&id, &inv, &idx); err != nil {
 				r.Close()
 				return nil, err
 			}
-			invOf[id] = inv
+			invOf[id], idxOf[id] = inv, idx
 		}
 		err = r.Err()
 		r.Close()
@@ -313,12 +323,28 @@ func (s *Store) rederiveLayers(ctx context.Context, tx *sql.Tx, snapshot int64, 
 		if len(pkgs) == 0 {
 			continue
 		}
+		adds := newByInv[l.inventory]
+		// Every package of the inventory replaced (a full re-evaluation):
+		// the set is what its findings make, named by its content as
+		// Record names it, so a set recorded before is found again.
+		var invHash string
+		var invPackages int
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT hash, packages FROM inventory WHERE id = ?`), l.inventory).Scan(&invHash, &invPackages); err != nil {
+			return nil, fmt.Errorf("inventory %d: %w", l.inventory, err)
+		}
+		if len(pkgs) == invPackages {
+			set, err := s.contentSet(ctx, tx, l.inventory, invHash, adds, idxOf)
+			if err != nil {
+				return nil, err
+			}
+			l.set = set
+			continue
+		}
 		h := sha256.New()
 		fmt.Fprintf(h, "derived from %q inventory %d\n", oldHash[l.set.Int64], l.inventory)
 		for _, p := range pkgs {
 			fmt.Fprintf(h, "replaced %d\n", p)
 		}
-		adds := newByInv[l.inventory]
 		for _, f := range adds {
 			fmt.Fprintf(h, "finding %d %s %s %s %s %t %g %s\n", f.Package, f.VulnerabilityID, f.Status, f.FixedVersion, f.Severity, f.KEV, f.EPSS, f.DetailHash)
 		}
@@ -377,4 +403,47 @@ func (s *Store) rederiveLayers(ctx context.Context, tx *sql.Tx, snapshot int64, 
 		l.set = sql.NullInt64{Int64: id, Valid: true}
 	}
 	return layers, nil
+}
+
+// contentSet returns the finding set of inventory (content hash invHash)
+// holding fs (Package is the row; idxOf gives each row's place in the
+// inventory), named by its content as Prepare names a layer's set (NULL
+// when fs is empty, as a recorded layer without findings has none):
+// found when the store holds it, else written.
+func (s *Store) contentSet(ctx context.Context, tx *sql.Tx, inventory int64, invHash string, fs []store.PreparedFinding, idxOf map[int64]int) (sql.NullInt64, error) {
+	if len(fs) == 0 {
+		return sql.NullInt64{}, nil
+	}
+	fs = slices.Clone(fs)
+	slices.SortFunc(fs, func(a, b store.PreparedFinding) int {
+		return cmp.Or(cmp.Compare(idxOf[int64(a.Package)], idxOf[int64(b.Package)]), cmp.Compare(a.VulnerabilityID, b.VulnerabilityID), cmp.Compare(a.Status, b.Status),
+			cmp.Compare(a.DetailHash, b.DetailHash))
+	})
+	h := sha256.New()
+	fmt.Fprintf(h, "findings of %s\n", invHash)
+	for _, f := range fs {
+		fmt.Fprintf(h, "finding %d %s %s %s %s %t %g %s\n", idxOf[int64(f.Package)], f.VulnerabilityID, f.Status, f.FixedVersion, f.Severity, f.KEV, f.EPSS, f.DetailHash)
+	}
+	hash := "sha256:" + hex.EncodeToString(h.Sum(nil))
+	var id int64
+	err := tx.QueryRowContext(ctx, s.q(`SELECT id FROM finding_set WHERE hash = ?`), hash).Scan(&id)
+	if err == nil {
+		return sql.NullInt64{Int64: id, Valid: true}, nil
+	}
+	if err != sql.ErrNoRows {
+		return sql.NullInt64{}, fmt.Errorf("finding set %s: %w", hash, err)
+	}
+	details, err := s.details(ctx, tx, fs)
+	if err != nil {
+		return sql.NullInt64{}, err
+	}
+	rows := make([]setRow, len(fs))
+	for i, f := range fs {
+		rows[i] = setRow{pkg: int64(f.Package), vulnerability: f.VulnerabilityID, status: f.Status, fixed: f.FixedVersion,
+			severity: f.Severity, kev: f.KEV, epss: f.EPSS, detail: details[f.DetailHash]}
+	}
+	if id, err = s.putSet(ctx, tx, hash, inventory, rows); err != nil {
+		return sql.NullInt64{}, err
+	}
+	return sql.NullInt64{Int64: id, Valid: true}, nil
 }
