@@ -159,15 +159,24 @@ type captureBudget struct {
 	// mapped is set when scratch is mapScratch's, released by release.
 	mapped bool
 	// lent, when set, returns once the reader is done with the buffers
-	// it read file bodies into (hashReader.lend): before scratch is
+	// it read file bodies into (hashReader.lendMin): before scratch is
 	// written again.
 	lent func()
+	// prep, when set, prepares and keeps files on its own goroutine
+	// (see preparer); it then owns Layer.Files, Layer.Errors and left.
+	prep *preparer
 }
 
 func analyzeTar(ctx context.Context, r *hashReader, opts Options, l *Layer) error {
-	r.lend = true
+	// Files of up to ringFile bytes are copied out of the reader's buffers
+	// into the ring; larger ones are read straight into scratch.
+	r.lendMin = ringFile + 1
 	budget := captureBudget{maxFile: opts.MaxFileSize, left: opts.MaxTotalSize, lent: r.wait}
 	defer budget.release()
+	if opts.Prepare != nil {
+		budget.prep = newPreparer(ctx, l, &budget, opts)
+		defer budget.prep.stop() // before release: it may read scratch
+	}
 	if budget.maxFile <= 0 {
 		budget.maxFile = DefaultMaxFileSize
 	}
@@ -222,7 +231,7 @@ func addEntry(tr *tar.Reader, hdr *tar.Header, opts Options, skip *skipper, b *c
 	}
 	p, ok := cleanPath(hdr.Name)
 	if !ok {
-		l.Errors = append(l.Errors, fileErr(hdr.Name, "skipped: path escapes the root"))
+		b.fail(l, fileErr(hdr.Name, "skipped: path escapes the root"))
 		return nil
 	}
 	if p == "." {
@@ -240,7 +249,7 @@ func addEntry(tr *tar.Reader, hdr *tar.Header, opts Options, skip *skipper, b *c
 	if strings.HasPrefix(base, whiteoutPrefix) {
 		name := base[len(whiteoutPrefix):]
 		if name == "" || name == "." || name == ".." {
-			l.Errors = append(l.Errors, fileErr(p, "skipped: invalid whiteout name"))
+			b.fail(l, fileErr(p, "skipped: invalid whiteout name"))
 			return nil
 		}
 		l.Whiteouts = append(l.Whiteouts, path.Join(dir, name))
@@ -250,7 +259,7 @@ func addEntry(tr *tar.Reader, hdr *tar.Header, opts Options, skip *skipper, b *c
 	if skip != nil && skip.entry(l, p, hdr.Typeflag == tar.TypeDir) {
 		return nil // archive/tar discards the body on Next
 	}
-	delete(l.Files, p) // a later entry for the same path replaces the earlier one
+	b.drop(l, p) // a later entry for the same path replaces the earlier one
 	e := Entry{
 		Path: p,
 		Mode: hdr.FileInfo().Mode(),
@@ -264,7 +273,7 @@ func addEntry(tr *tar.Reader, hdr *tar.Header, opts Options, skip *skipper, b *c
 	case tar.TypeLink:
 		target, ok := cleanPath(hdr.Linkname)
 		if !ok || target == "." {
-			l.Errors = append(l.Errors, fileErr(p, "skipped: hard link target %q escapes the root", hdr.Linkname))
+			b.fail(l, fileErr(p, "skipped: hard link target %q escapes the root", hdr.Linkname))
 			return nil
 		}
 		e.Hardlink, e.Linkname, e.Size = true, target, 0
@@ -272,9 +281,7 @@ func addEntry(tr *tar.Reader, hdr *tar.Header, opts Options, skip *skipper, b *c
 			// The target's body was streamed earlier; only its captured
 			// content can be shared. Otherwise the merged FS reports
 			// ErrNotCaptured for this path.
-			if data, ok := l.Files[target]; ok {
-				l.Files[p] = data
-			}
+			b.link(l, p, target)
 		}
 	}
 	l.Entries = append(l.Entries, e)
@@ -285,25 +292,75 @@ func addEntry(tr *tar.Reader, hdr *tar.Header, opts Options, skip *skipper, b *c
 	if !b.admits(l, p, e.Mode, e.Size, opts) {
 		return nil
 	}
-	var data []byte
-	var err error
-	if opts.Prepare != nil {
-		if b.lent != nil {
-			b.lent() // the hasher may still read the last file's bytes
-		}
-		b.grow(e.Size)
-		data = b.scratch[:e.Size]
-		if _, err = io.ReadFull(tr, data); err != nil {
-			return unexpected(err)
-		}
-	} else if data, err = readBody(tr, e.Size); err != nil {
+	if b.prep != nil {
+		return b.prepare(tr, p, e.Mode, e.Size)
+	}
+	data, err := readBody(tr, e.Size)
+	if err != nil {
 		return err
 	}
 	keep(l, b, p, e.Mode, data, opts)
-	if !b.mapped && cap(b.scratch) > maxScratch {
-		b.scratch = nil // keep only a modest buffer between files
-	}
 	return nil
+}
+
+// prepare reads a wanted file into the ring or the large buffer and sends
+// it to the preparer.
+func (b *captureBudget) prepare(tr io.Reader, p string, mode fs.FileMode, size int64) error {
+	op := prepOp{kind: prepKeep, path: p, mode: mode}
+	if size <= ringFile {
+		op.data, op.ringEnd = b.prep.ring.alloc(int(size))
+	} else {
+		<-b.prep.large // the preparer is done with the last large file
+		if b.lent != nil {
+			b.lent() // and so is the hasher
+		}
+		if !b.mapped && cap(b.scratch) > maxScratch {
+			b.scratch = nil // keep only a modest buffer between files
+		}
+		b.grow(size)
+		op.data, op.large = b.scratch[:size], true
+	}
+	if _, err := io.ReadFull(tr, op.data); err != nil {
+		return unexpected(err)
+	}
+	b.prep.sent[p] = true
+	b.prep.ops <- op
+	return nil
+}
+
+// fail records a per-file error.
+func (b *captureBudget) fail(l *Layer, fe inventory.FileError) {
+	if b.prep != nil {
+		b.prep.ops <- prepOp{kind: prepFail, err: fe}
+		return
+	}
+	l.Errors = append(l.Errors, fe)
+}
+
+// drop forgets the captured content of p, which a later entry replaces.
+func (b *captureBudget) drop(l *Layer, p string) {
+	if b.prep == nil {
+		delete(l.Files, p)
+		return
+	}
+	if b.prep.sent[p] {
+		delete(b.prep.sent, p)
+		b.prep.ops <- prepOp{kind: prepDrop, path: p}
+	}
+}
+
+// link shares the captured content of target, if any, with p.
+func (b *captureBudget) link(l *Layer, p, target string) {
+	if b.prep == nil {
+		if data, ok := l.Files[target]; ok {
+			l.Files[p] = data
+		}
+		return
+	}
+	if b.prep.sent[target] {
+		b.prep.sent[p] = true
+		b.prep.ops <- prepOp{kind: prepLink, path: p, target: target}
+	}
 }
 
 // grow makes scratch hold at least n bytes: off the Go heap where the
@@ -348,11 +405,11 @@ func (b *captureBudget) admits(l *Layer, p string, mode fs.FileMode, size int64,
 		return false // only extractors that ignore a file this large want it
 	}
 	if size > b.maxFile {
-		l.Errors = append(l.Errors, fileErr(p, "skipped: larger than %d bytes (%d)", b.maxFile, size))
+		b.fail(l, fileErr(p, "skipped: larger than %d bytes (%d)", b.maxFile, size))
 		return false
 	}
 	if opts.Prepare == nil && size > b.left {
-		l.Errors = append(l.Errors, fileErr(p, "skipped: captured content of the layer would exceed %d bytes", b.left))
+		b.fail(l, fileErr(p, "skipped: captured content of the layer would exceed %d bytes", b.left))
 		return false
 	}
 	return true

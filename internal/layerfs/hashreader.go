@@ -23,8 +23,8 @@ const (
 // in FIFO order once hashed; the reader only recycles a buffer after it has
 // consumed it, which is always true for the oldest hashed buffer.
 //
-// With lend set, a Read into a buffer of at least hashBufSize bytes, when
-// no buffered bytes are left, reads src straight into the caller's buffer
+// With lendMin set, a Read into a buffer of at least lendMin and
+// hashBufSize bytes, when no buffered bytes are left, reads src straight into the caller's buffer
 // and hashes it there: the caller then must not write to that buffer
 // before wait returns. That saves copying every large file body once.
 //
@@ -36,7 +36,7 @@ type hashReader struct {
 	h       hash.Hash
 	work    chan hashJob
 	hashed  chan []byte
-	lend    bool
+	lendMin int            // 0: never lend
 	lent    sync.WaitGroup // lent buffers not hashed yet
 	ahead   *readAhead     // set by newAheadHashReader: src is unused
 	curBuf  *aheadBuf      // ahead's buffer that cur is
@@ -168,7 +168,7 @@ func (r *hashReader) Read(p []byte) (int, error) {
 		if r.err != nil {
 			return 0, r.err
 		}
-		if r.lend && r.ahead == nil && len(p) >= hashBufSize {
+		if r.lendMin > 0 && r.ahead == nil && len(p) >= max(r.lendMin, hashBufSize) {
 			return r.readLent(p)
 		}
 		r.fill()
