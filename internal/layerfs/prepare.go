@@ -29,7 +29,7 @@ import (
 
 const (
 	// ringFile is the largest file read into the ring.
-	ringFile = 256 << 10
+	ringFile = 1 << 20
 	// ringSize is the ring's size: small files in flight.
 	ringSize = 4 << 20
 	// prepQueue bounds the changes in flight (small files, errors, ...).

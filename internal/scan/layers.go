@@ -34,6 +34,9 @@ type analyser struct {
 	skipSig  string             // layerfs.SkipSignature(skip), when there are rules
 	log      *slog.Logger
 	mu       sync.Mutex // serialises progress events
+	// writes are the layer cache writes load left running (storeLater);
+	// flush waits for them.
+	writes sync.WaitGroup
 }
 
 // imageRecord is what the fast path remembers about a source whose identity
@@ -130,7 +133,7 @@ func (a *analyser) load(ctx context.Context, src image.Source) (*image.Metadata,
 		mu.Lock()
 		results[b.Key] = sc
 		mu.Unlock()
-		a.store(sc, b.Digest)
+		a.storeLater(sc, b.Digest)
 		a.notify(Event{Layer: b.Key, Done: true})
 		return nil
 	})
@@ -259,6 +262,20 @@ func (a *analyser) store(sc scanned, digest string) {
 		}
 	}
 }
+
+// storeLater stores sc on a goroutine of its own: encoding and writing
+// the largest layer's record took some 0.1 s of the critical path between
+// reading the layers and extracting from them. The scan waits for it
+// (flush) before it returns.
+func (a *analyser) storeLater(sc scanned, digest string) {
+	if a.cache == nil {
+		return
+	}
+	a.writes.Go(func() { a.store(sc, digest) })
+}
+
+// flush waits for the cache writes storeLater started.
+func (a *analyser) flush() { a.writes.Wait() }
 
 func (a *analyser) notify(e Event) {
 	if a.progress != nil {

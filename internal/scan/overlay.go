@@ -61,6 +61,7 @@ func Overlay(ctx context.Context, t target.Ref, upper func(ctx context.Context, 
 		log = slog.New(slog.DiscardHandler)
 	}
 	a := analyserFor(opts, log)
+	defer a.flush()
 	meta, scans := &image.Metadata{}, []scanned(nil)
 	if t != (target.Ref{}) {
 		src, err := image.OpenRef(ctx, t, opts.Image)

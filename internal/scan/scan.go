@@ -104,6 +104,7 @@ func inspect(ctx context.Context, t target.Ref, opts Options) (*report.Report, e
 	defer src.Close()
 
 	a := analyserFor(opts, log)
+	defer a.flush()
 	exts, sec := a.exts, a.sec
 	var key string
 	if id := src.Identity(); id != "" && a.cache != nil {
@@ -154,15 +155,23 @@ func inspect(ctx context.Context, t target.Ref, opts Options) (*report.Report, e
 	r.Skipped = skipped(scans, infos)
 	r.Owned = inv.Owned
 	r.Relationships = inv.Relationships
+	// Matching reads only the packages and sets the findings, coverage
+	// and DB block (Rematcher.match): it runs on a copy of the report,
+	// on the other core, while the audit reads the final filesystem and
+	// the analysis is cached.
+	m := *r
+	matched := make(chan error, 1)
+	go func() { matched <- a.match(ctx, key, &m, opts) }()
 	if opts.Secrets || opts.Config {
 		audit(r, meta, found, infos, inv.FS, sec, opts)
 	}
 	if key != "" {
 		a.putInspected(key, r)
 	}
-	if err := a.match(ctx, key, r, opts); err != nil {
+	if err := <-matched; err != nil {
 		return nil, err
 	}
+	r.DB, r.Coverage, r.Findings = m.DB, m.Coverage, m.Findings
 	r.Summarize()
 	return r, nil
 }
