@@ -314,8 +314,11 @@ func (b *captureBudget) prepare(tr io.Reader, p string, mode fs.FileMode, size i
 		if b.lent != nil {
 			b.lent() // and so is the hasher
 		}
-		if !b.mapped && cap(b.scratch) > maxScratch {
-			b.scratch = nil // keep only a modest buffer between files
+		if cap(b.scratch) > maxScratch {
+			// Keep only a modest buffer between files: the largest
+			// executables' (tens of MB) would otherwise stay resident
+			// for the rest of the layer, beside the heap.
+			b.release()
 		}
 		b.grow(size)
 		op.data, op.large = b.scratch[:size], true
@@ -365,13 +368,18 @@ func (b *captureBudget) link(l *Layer, p, target string) {
 
 // grow makes scratch hold at least n bytes: off the Go heap where the
 // platform allows (mapScratch), at least doubling, so the few files of a
-// layer that are each larger than the last cost one buffer, not one each.
+// layer that are each larger than the last cost one buffer, not one each;
+// exactly n bytes above maxScratch, since such a buffer is released before
+// the next file (captureBudget.prepare).
 func (b *captureBudget) grow(n int64) {
 	if int64(cap(b.scratch)) >= n {
 		return
 	}
 	size := max(n, 2*int64(cap(b.scratch)))
 	size = min(max(size, minScratch), max(n, b.maxFile))
+	if n > maxScratch {
+		size = n // released after the file: no room to grow into
+	}
 	size = (size + scratchRound - 1) &^ (scratchRound - 1)
 	b.release()
 	if m := mapScratch(int(size)); m != nil {

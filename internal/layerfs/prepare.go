@@ -29,9 +29,9 @@ import (
 
 const (
 	// ringFile is the largest file read into the ring.
-	ringFile = 1 << 20
+	ringFile = 256 << 10
 	// ringSize is the ring's size: small files in flight.
-	ringSize = 4 << 20
+	ringSize = 2 << 20
 	// prepQueue bounds the changes in flight (small files, errors, ...).
 	prepQueue = 1024
 )
@@ -120,10 +120,10 @@ func (p *preparer) stop() {
 	close(p.ops)
 	<-p.done
 	p.ops = nil
-	if p.ring.buf != nil {
+	if p.ring.mapped {
 		unmapScratch(p.ring.buf)
-		p.ring.buf = nil
 	}
+	p.ring.buf, p.ring.mapped = nil, false
 }
 
 // ring is a FIFO arena: alloc takes bytes at its head, waiting until the
@@ -139,7 +139,12 @@ type ring struct {
 // alloc returns n (<= ringSize) bytes and the offset to free them up to.
 func (r *ring) alloc(n int) ([]byte, int64) {
 	if r.buf == nil {
-		if r.buf = mapScratch(ringSize); r.buf == nil {
+		// Off the Go heap where the platform allows, as the large
+		// buffer: on the heap, the collector's target (GOGC 400) would
+		// grow by five times the ring.
+		if r.buf = mapScratch(ringSize); r.buf != nil {
+			r.mapped = true
+		} else {
 			r.buf = make([]byte, ringSize)
 		}
 	}
