@@ -181,19 +181,17 @@ func Run(ctx context.Context, st store.Store, opts Options) (Result, error) {
 	}
 	res.Kept = len(keep)
 	var unchanged []int64 // re-matched, nothing changed
-	var wholePlans map[int64]*partPlan
+	var wr *wholeRun
 	if len(whole) > 0 {
-		if unchanged, wholePlans, err = planWhole(ctx, st, m, whole, opts); err != nil {
+		if wr, err = planWhole(ctx, st, m, whole); err != nil {
 			return res, err
 		}
-		res.Rematched += len(unchanged)
-		same := map[int64]bool{}
-		for _, s := range unchanged {
-			same[s] = true
-		}
 		for _, c := range whole {
-			if !same[c.Snapshot] {
+			if wr.changed[c.Snapshot] {
 				todo = append(todo, c)
+			} else {
+				unchanged = append(unchanged, c.Snapshot)
+				res.Rematched++
 			}
 		}
 	}
@@ -207,7 +205,6 @@ func Run(ctx context.Context, st store.Store, opts Options) (Result, error) {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(readers)
 	for i, c := range todo {
-		plans[i] = wholePlans[c.Snapshot]
 		if set := partial[c.Snapshot]; set != nil {
 			g.Go(func() error {
 				p, err := planPart(gctx, st, m, matched, c, set)
@@ -226,7 +223,15 @@ func Run(ctx context.Context, st store.Store, opts Options) (Result, error) {
 		var d *SubjectDelta
 		var queued int
 		var err error
+		if wr != nil && wr.changed[c.Snapshot] {
+			// Planned when it is recorded: a plan holds the subject's
+			// findings and packages.
+			if plans[i], err = wr.plan(ctx, c, opts); err != nil {
+				return res, fmt.Errorf("re-evaluate %s %s: %w", c.Subject.Kind, c.Subject.Name, err)
+			}
+		}
 		if p := plans[i]; p != nil {
+			plans[i] = nil
 			d, queued, err = p.record(ctx, st, m, opts, now())
 			if p.change.Empty() {
 				unchanged = append(unchanged, c.Snapshot)
@@ -323,35 +328,43 @@ func one(ctx context.Context, st store.Store, m *scan.Rematcher, c store.Current
 // wholeInventory is an inventory of the subjects re-matched whole.
 type wholeInventory struct {
 	// rows are its package rows, the owned ones included; pkgs its
-	// packages matching reads (not owned), in order, and pkgRows theirs.
+	// packages matching reads (not owned), in order, with their ID, name,
+	// type and ecosystem only (what coverage counts), and pkgRows theirs.
 	rows    []int64
 	pkgs    []inventory.Package
 	pkgRows []int64
-	// fresh are what pkgs are found to have now; found the same as the
-	// store compares them; prepared as it writes them (made when first
-	// needed).
+	// fresh are what its packages are found to have now; found the same
+	// as the store compares them; prepared as it writes them (made when
+	// first needed).
 	fresh    []report.Finding
 	found    []store.Finding
 	prepared []store.PreparedFinding
 }
 
+// wholeRun is a full re-evaluation's matching of the subjects matched
+// before: which changed, and what plans their new snapshots.
+type wholeRun struct {
+	st      store.Store
+	m       *scan.Rematcher
+	layers  map[int64][]store.LayerFindings // by snapshot
+	invs    map[int64]*wholeInventory
+	old     map[int64][]store.Finding // by finding set
+	changed map[int64]bool            // by snapshot
+}
+
 // planWhole re-matches the subjects cs whole: each package row of their
 // inventories once, one inventory at a time. A subject whose layers'
 // finding sets each hold what its inventory's packages are found to have
-// now (store.Diff finds nothing) is unchanged, as one would find it. For
-// each of the others, the plan records the new snapshot one would: every
-// layer's findings replaced by those found now, and the report kept with
-// it re-matched (its coverage, summary, tool and DB block). A subject
-// whose snapshot was kept without its report is left to one (neither
-// unchanged nor planned).
-func planWhole(ctx context.Context, st store.Store, m *scan.Rematcher, cs []store.Current, opts Options) ([]int64, map[int64]*partPlan, error) {
+// now (store.Diff finds nothing) is unchanged, as one would find it; the
+// others are changed (wholeRun.plan).
+func planWhole(ctx context.Context, st store.Store, m *scan.Rematcher, cs []store.Current) (*wholeRun, error) {
 	snaps := make([]int64, len(cs))
 	for i, c := range cs {
 		snaps[i] = c.Snapshot
 	}
 	layers, err := st.SnapshotLayers(ctx, snaps)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	invSet := map[[2]int64]bool{} // (inventory, set) of some snapshot's layer
 	for _, ls := range layers {
@@ -375,7 +388,7 @@ func planWhole(ctx context.Context, st store.Store, m *scan.Rematcher, cs []stor
 	slices.Sort(sets)
 	// Inventories read a batch at a time (a few batches at once), each
 	// matched on its own.
-	whole := make(map[int64]*wholeInventory, len(invs))
+	w := &wholeRun{st: st, m: m, layers: layers, invs: make(map[int64]*wholeInventory, len(invs)), changed: map[int64]bool{}}
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(readers)
@@ -389,17 +402,21 @@ func planWhole(ctx context.Context, st store.Store, m *scan.Rematcher, cs []stor
 			}
 			for _, inv := range part {
 				x := &wholeInventory{}
+				var pkgs []inventory.Package
 				for _, sp := range byInv[inv] {
 					x.rows = append(x.rows, sp.Row)
 					if !sp.Owned {
-						x.pkgs, x.pkgRows = append(x.pkgs, sp.Package), append(x.pkgRows, sp.Row)
+						p := sp.Package
+						pkgs = append(pkgs, p)
+						x.pkgs = append(x.pkgs, inventory.Package{ID: p.ID, Name: p.Name, Type: p.Type, Ecosystem: p.Ecosystem})
+						x.pkgRows = append(x.pkgRows, sp.Row)
 					}
 				}
 				mu.Lock()
-				x.fresh, err = m.MatchPackages(gctx, x.pkgs)
+				x.fresh, err = m.MatchPackages(gctx, pkgs)
 				if err == nil {
 					x.found = findings(&report.Report{Findings: x.fresh})
-					whole[inv] = x
+					w.invs[inv] = x
 				}
 				mu.Unlock()
 				if err != nil {
@@ -410,51 +427,50 @@ func planWhole(ctx context.Context, st store.Store, m *scan.Rematcher, cs []stor
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	old, err := st.SetFindings(ctx, sets)
-	if err != nil {
-		return nil, nil, err
+	if w.old, err = st.SetFindings(ctx, sets); err != nil {
+		return nil, err
 	}
 	same := make(map[[2]int64]bool, len(invSet))
 	for k := range invSet {
-		same[k] = store.Diff(old[k[1]], whole[k[0]].found).Empty()
+		same[k] = store.Diff(w.old[k[1]], w.invs[k[0]].found).Empty()
 	}
-	var unchanged []int64
-	plans := map[int64]*partPlan{}
+	needed := map[int64]bool{} // inventories of the changed subjects
 	for _, c := range cs {
-		ok := true
 		for _, l := range layers[c.Snapshot] {
-			ok = ok && same[[2]int64{l.Inventory, l.Set}]
+			if !same[[2]int64{l.Inventory, l.Set}] {
+				w.changed[c.Snapshot] = true
+			}
 		}
-		if ok {
-			unchanged = append(unchanged, c.Snapshot)
-			continue
-		}
-		p, err := planChanged(ctx, st, m, c, layers[c.Snapshot], whole, old, opts)
-		if err != nil {
-			return nil, nil, fmt.Errorf("re-evaluate %s %s: %w", c.Subject.Kind, c.Subject.Name, err)
-		}
-		if p != nil {
-			plans[c.Snapshot] = p
+		if w.changed[c.Snapshot] {
+			for _, l := range layers[c.Snapshot] {
+				needed[l.Inventory] = true
+			}
 		}
 	}
-	return unchanged, plans, nil
+	for inv := range w.invs {
+		if !needed[inv] {
+			delete(w.invs, inv)
+		}
+	}
+	return w, nil
 }
 
-// planChanged plans the new snapshot of a subject re-matched whole whose
-// findings changed: nil when its snapshot was kept without its report.
-func planChanged(ctx context.Context, st store.Store, m *scan.Rematcher, c store.Current, layers []store.LayerFindings,
-	whole map[int64]*wholeInventory, old map[int64][]store.Finding, opts Options) (*partPlan, error) {
-	r, err := st.SnapshotHead(ctx, c.Snapshot)
+// plan plans the new snapshot of a changed subject as one would record
+// it: every layer's findings replaced by those its packages have now, and
+// the report kept with it re-matched (its coverage, summary, tool and DB
+// block). It is nil for a snapshot kept without its report, left to one.
+func (w *wholeRun) plan(ctx context.Context, c store.Current, opts Options) (*partPlan, error) {
+	r, err := w.st.SnapshotHead(ctx, c.Snapshot)
 	if err != nil || r == nil {
 		return nil, err
 	}
 	p := &partPlan{c: c, ids: map[string]int64{}}
 	var before []store.Finding
 	var pkgs []inventory.Package
-	for _, l := range layers {
-		x := whole[l.Inventory]
+	for _, l := range w.layers[c.Snapshot] {
+		x := w.invs[l.Inventory]
 		if x.prepared == nil {
 			x.prepared = make([]store.PreparedFinding, 0, len(x.fresh))
 			for _, f := range x.fresh {
@@ -465,7 +481,7 @@ func planChanged(ctx context.Context, st store.Store, m *scan.Rematcher, c store
 				x.prepared = append(x.prepared, pf)
 			}
 		}
-		before = append(before, old[l.Set]...)
+		before = append(before, w.old[l.Set]...)
 		p.rows = append(p.rows, x.rows...)
 		for i, pkg := range x.pkgs {
 			p.ids[pkg.ID] = x.pkgRows[i]
@@ -483,9 +499,9 @@ func planChanged(ctx context.Context, st store.Store, m *scan.Rematcher, c store
 	if s.Kind != store.KindHost && r.Target.Digest() != s.Digest {
 		r.Target.ManifestDigest = s.Digest
 	}
-	info := m.Info()
+	info := w.m.Info()
 	r.DB = &info
-	if r.Coverage, err = m.Coverage(ctx, pkgs, r.OS); err != nil {
+	if r.Coverage, err = w.m.Coverage(ctx, pkgs, r.OS); err != nil {
 		return nil, err
 	}
 	r.Packages, r.Findings = pkgs, p.fresh
