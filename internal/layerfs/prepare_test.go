@@ -40,11 +40,11 @@ func TestAnalyzePrepareOrder(t *testing.T) {
 		"a/one":   []byte(sum("a/one", []byte("2"))),
 		"a/link2": []byte(sum("a/one", []byte("2"))),
 	}
-	// Enough small files to go round the ring several times, some large
-	// ones among them.
+	// Enough small files to go round the ring several times, runs of three
+	// large ones among them.
 	for i := range 600 {
 		size := rng.IntN(64 << 10)
-		if i%50 == 7 {
+		if i%50 == 7 || i%50 == 8 || i%50 == 9 {
 			size = ringFile + rng.IntN(2<<20)
 		}
 		body := make([]byte, size)
