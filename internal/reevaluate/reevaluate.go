@@ -7,6 +7,7 @@ package reevaluate
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sync"
@@ -180,7 +181,9 @@ func Run(ctx context.Context, st store.Store, opts Options) (Result, error) {
 		return res, err
 	}
 	res.Kept = len(keep)
-	var unchanged []int64 // re-matched, nothing changed
+	var unchanged []int64 // re-matched in part, nothing changed
+	// Re-matched whole, nothing changed: their new content hashes.
+	rehashed := map[int64]string{}
 	var wr *wholeRun
 	if len(whole) > 0 {
 		if wr, err = planWhole(ctx, st, m, whole); err != nil {
@@ -190,7 +193,7 @@ func Run(ctx context.Context, st store.Store, opts Options) (Result, error) {
 			if wr.changed[c.Snapshot] {
 				todo = append(todo, c)
 			} else {
-				unchanged = append(unchanged, c.Snapshot)
+				rehashed[c.Snapshot] = wr.contentHash(c.Snapshot)
 				res.Rematched++
 			}
 		}
@@ -233,7 +236,10 @@ func Run(ctx context.Context, st store.Store, opts Options) (Result, error) {
 		if p := plans[i]; p != nil {
 			plans[i] = nil
 			d, queued, err = p.record(ctx, st, m, opts, now())
-			if p.change.Empty() {
+			switch {
+			case p.change.Empty() && p.contentHash != "":
+				rehashed[c.Snapshot] = p.contentHash
+			case p.change.Empty():
 				unchanged = append(unchanged, c.Snapshot)
 			}
 		} else {
@@ -250,6 +256,9 @@ func Run(ctx context.Context, st store.Store, opts Options) (Result, error) {
 		}
 	}
 	if err := st.MarkMatched(ctx, unchanged, &info); err != nil {
+		return res, err
+	}
+	if err := st.MarkRematched(ctx, rehashed, &info); err != nil {
 		return res, err
 	}
 	// The current build's digests, for the next run: saved last, so a run
@@ -339,6 +348,30 @@ type wholeInventory struct {
 	fresh    []report.Finding
 	found    []store.Finding
 	prepared []store.PreparedFinding
+	// lines are fresh as a content hash reads them (Package is the
+	// package's place in the inventory; no Detail), in its order.
+	lines []store.PreparedFinding
+}
+
+// placedLayer is a snapshot's lowest layer holding an inventory, with its
+// place among the snapshot's layers.
+type placedLayer struct {
+	idx int
+	store.LayerFindings
+}
+
+// firstLayers are the layers that name a snapshot's findings: each
+// inventory's lowest.
+func firstLayers(ls []store.LayerFindings) []placedLayer {
+	var out []placedLayer
+	seen := map[int64]bool{}
+	for i, l := range ls {
+		if !seen[l.Inventory] {
+			seen[l.Inventory] = true
+			out = append(out, placedLayer{i, l})
+		}
+	}
+	return out
 }
 
 // wholeRun is a full re-evaluation's matching of the subjects matched
@@ -350,6 +383,7 @@ type wholeRun struct {
 	invs    map[int64]*wholeInventory
 	old     map[int64][]store.Finding // by finding set
 	changed map[int64]bool            // by snapshot
+	db      string                    // the current build's DB block, as snapshots keep it
 }
 
 // planWhole re-matches the subjects cs whole: each package row of their
@@ -368,7 +402,7 @@ func planWhole(ctx context.Context, st store.Store, m *scan.Rematcher, cs []stor
 	}
 	invSet := map[[2]int64]bool{} // (inventory, set) of some snapshot's layer
 	for _, ls := range layers {
-		for _, l := range ls {
+		for _, l := range firstLayers(ls) {
 			invSet[[2]int64{l.Inventory, l.Set}] = true
 		}
 	}
@@ -388,7 +422,12 @@ func planWhole(ctx context.Context, st store.Store, m *scan.Rematcher, cs []stor
 	slices.Sort(sets)
 	// Inventories read a batch at a time (a few batches at once), each
 	// matched on its own.
-	w := &wholeRun{st: st, m: m, layers: layers, invs: make(map[int64]*wholeInventory, len(invs)), changed: map[int64]bool{}}
+	info := m.Info()
+	db, err := json.Marshal(&info)
+	if err != nil {
+		return nil, err
+	}
+	w := &wholeRun{st: st, m: m, layers: layers, invs: make(map[int64]*wholeInventory, len(invs)), changed: map[int64]bool{}, db: string(db)}
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(readers)
@@ -403,6 +442,7 @@ func planWhole(ctx context.Context, st store.Store, m *scan.Rematcher, cs []stor
 			for _, inv := range part {
 				x := &wholeInventory{}
 				var pkgs []inventory.Package
+				idxOf := map[string]int{}
 				for _, sp := range byInv[inv] {
 					x.rows = append(x.rows, sp.Row)
 					if !sp.Owned {
@@ -410,18 +450,36 @@ func planWhole(ctx context.Context, st store.Store, m *scan.Rematcher, cs []stor
 						pkgs = append(pkgs, p)
 						x.pkgs = append(x.pkgs, inventory.Package{ID: p.ID, Name: p.Name, Type: p.Type, Ecosystem: p.Ecosystem})
 						x.pkgRows = append(x.pkgRows, sp.Row)
+						if _, ok := idxOf[p.ID]; !ok {
+							idxOf[p.ID] = sp.Idx
+						}
 					}
 				}
 				mu.Lock()
 				x.fresh, err = m.MatchPackages(gctx, pkgs)
-				if err == nil {
-					x.found = findings(&report.Report{Findings: x.fresh})
-					w.invs[inv] = x
-				}
 				mu.Unlock()
 				if err != nil {
 					return err
 				}
+				x.found = findings(&report.Report{Findings: x.fresh})
+				x.prepared = make([]store.PreparedFinding, 0, len(x.fresh))
+				for _, f := range x.fresh {
+					pf, err := store.PrepareFinding(f)
+					if err != nil {
+						return err
+					}
+					x.prepared = append(x.prepared, pf)
+					line := pf
+					line.Detail, line.Package = "", idxOf[f.PackageID]
+					x.lines = append(x.lines, line)
+				}
+				slices.SortFunc(x.lines, func(a, b store.PreparedFinding) int {
+					return cmp.Or(cmp.Compare(a.Package, b.Package), cmp.Compare(a.VulnerabilityID, b.VulnerabilityID), cmp.Compare(a.Status, b.Status),
+						cmp.Compare(a.DetailHash, b.DetailHash))
+				})
+				mu.Lock()
+				w.invs[inv] = x
+				mu.Unlock()
 			}
 			return nil
 		})
@@ -438,7 +496,7 @@ func planWhole(ctx context.Context, st store.Store, m *scan.Rematcher, cs []stor
 	}
 	needed := map[int64]bool{} // inventories of the changed subjects
 	for _, c := range cs {
-		for _, l := range layers[c.Snapshot] {
+		for _, l := range firstLayers(layers[c.Snapshot]) {
 			if !same[[2]int64{l.Inventory, l.Set}] {
 				w.changed[c.Snapshot] = true
 			}
@@ -449,12 +507,31 @@ func planWhole(ctx context.Context, st store.Store, m *scan.Rematcher, cs []stor
 			}
 		}
 	}
-	for inv := range w.invs {
+	// The others' findings are needed for their content hashes only.
+	for inv, x := range w.invs {
 		if !needed[inv] {
-			delete(w.invs, inv)
+			x.fresh, x.found, x.prepared, x.pkgs = nil, nil, nil, nil
 		}
 	}
 	return w, nil
+}
+
+// contentHash is the content hash of a snapshot's report re-matched
+// whole, as Prepare computes it when one records it.
+func (w *wholeRun) contentHash(snapshot int64) string {
+	ls := w.layers[snapshot]
+	layers := make([]store.Layer, len(ls))
+	for i, l := range ls {
+		layers[i] = store.Layer{DiffID: l.DiffID, Hash: l.Hash, CreatedBy: l.CreatedBy}
+	}
+	var fs []store.PreparedFinding
+	for _, l := range firstLayers(ls) {
+		for _, f := range w.invs[l.Inventory].lines {
+			f.Layer = l.idx
+			fs = append(fs, f)
+		}
+	}
+	return store.ContentHash(w.db, layers, fs)
 }
 
 // plan plans the new snapshot of a changed subject as one would record
@@ -469,18 +546,8 @@ func (w *wholeRun) plan(ctx context.Context, c store.Current, opts Options) (*pa
 	p := &partPlan{c: c, ids: map[string]int64{}}
 	var before []store.Finding
 	var pkgs []inventory.Package
-	for _, l := range w.layers[c.Snapshot] {
+	for _, l := range firstLayers(w.layers[c.Snapshot]) {
 		x := w.invs[l.Inventory]
-		if x.prepared == nil {
-			x.prepared = make([]store.PreparedFinding, 0, len(x.fresh))
-			for _, f := range x.fresh {
-				pf, err := store.PrepareFinding(f)
-				if err != nil {
-					return nil, err
-				}
-				x.prepared = append(x.prepared, pf)
-			}
-		}
 		before = append(before, w.old[l.Set]...)
 		p.rows = append(p.rows, x.rows...)
 		for i, pkg := range x.pkgs {
@@ -510,6 +577,7 @@ func (w *wholeRun) plan(ctx context.Context, c store.Current, opts Options) (*pa
 		return nil, err
 	}
 	p.tool = r.Tool.Name + " " + r.Tool.Version
+	p.contentHash = w.contentHash(c.Snapshot)
 	return p, nil
 }
 
@@ -546,10 +614,12 @@ type partPlan struct {
 	fresh    []report.Finding
 	prepared []store.PreparedFinding
 	change   store.Change
-	// report and tool, for a subject re-matched whole, are its new
-	// snapshot's (store.Rederivation's Report and Tool).
-	report []byte
-	tool   string
+	// report, tool and contentHash, for a subject re-matched whole, are
+	// its new snapshot's (store.Rederivation's Report, Tool and
+	// ContentHash).
+	report      []byte
+	tool        string
+	contentHash string
 }
 
 // planPart re-matches the packages of one subject that are looked up by
@@ -602,7 +672,7 @@ func (p *partPlan) record(ctx context.Context, st store.Store, m *scan.Rematcher
 	}
 	info := m.Info()
 	rd := store.Rederivation{Replaces: p.c.Snapshot, DB: &info, Packages: p.rows, PackageIDs: p.ids, Findings: p.fresh, Prepared: p.prepared, Now: now,
-		Report: p.report, Tool: p.tool}
+		Report: p.report, Tool: p.tool, ContentHash: p.contentHash}
 	if p.c.DB != nil {
 		var err error
 		if rd.Outbox, err = events(p.c.Subject, p.change, &info, opts.Hooks, now); err != nil {

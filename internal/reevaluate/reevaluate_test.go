@@ -167,5 +167,20 @@ func contents(t *testing.T, s store.Store) []any {
 		}
 		rows[table] = n
 	}
-	return append(out, targets, rows)
+	// The snapshots' content hashes: a recording of the same report after
+	// the re-evaluation adds no snapshot.
+	var hashes []string
+	r, err := db.QueryContext(ctx, "SELECT content_hash FROM snapshot ORDER BY id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for r.Next() {
+		var h string
+		if err := r.Scan(&h); err != nil {
+			t.Fatal(err)
+		}
+		hashes = append(hashes, h)
+	}
+	return append(out, targets, rows, hashes)
 }

@@ -47,10 +47,15 @@ type Reevaluator interface {
 	// transaction with r.Outbox. Recorded.Superseded when r.Replaces is no
 	// longer current.
 	Rederive(ctx context.Context, r Rederivation) (Recorded, error)
-	// SnapshotLayers returns the layers of the given snapshots, each
-	// inventory once (at its lowest layer, which names its findings), in
-	// order, by snapshot.
+	// SnapshotLayers returns the layers of the given snapshots, in order,
+	// by snapshot. A snapshot's findings are in the sets of the lowest
+	// layer of each inventory.
 	SnapshotLayers(ctx context.Context, snapshots []int64) (map[int64][]LayerFindings, error)
+	// MarkRematched marks each snapshot of hashes, where still current,
+	// as matched against db without changing its findings, with its new
+	// content hash (Prepared.ContentHash): what recording the same
+	// findings matched against db records.
+	MarkRematched(ctx context.Context, hashes map[int64]string, db *report.DB) error
 	// InventoryPackages returns the packages of the given inventories,
 	// the owned ones included (StoredPackage.Owned), with their rows, in
 	// order, by inventory.
@@ -68,6 +73,9 @@ type Reevaluator interface {
 type LayerFindings struct {
 	Inventory int64
 	Set       int64
+	// DiffID, Hash (the inventory's) and CreatedBy are what a snapshot's
+	// content hash names the layer by.
+	DiffID, Hash, CreatedBy string
 }
 
 // StoredPackage is a package of a snapshot with its row.
@@ -77,6 +85,8 @@ type StoredPackage struct {
 	// Owned is set for a package reported as owned by an OS package
 	// (the report's ownedPackages), which matching skips.
 	Owned bool
+	// Idx is its place in its inventory.
+	Idx int
 }
 
 // RowFinding is a finding of a snapshot with its package's row.
@@ -105,6 +115,10 @@ type Rederivation struct {
 	// Tool its tool; else the replaced snapshot's are kept.
 	Report []byte
 	Tool   string
+	// ContentHash, when set, is the new snapshot's content hash, as
+	// Prepare computes it for the same report; else one is derived from
+	// the replaced snapshot's and the change.
+	ContentHash string
 }
 
 // PackageKey is what advisories are looked up by: an ecosystem

@@ -340,15 +340,23 @@ func (p *Prepared) hash() {
 		}
 		p.Layers[l].FindingSet = "sha256:" + hex.EncodeToString(h.Sum(nil))
 	}
+	p.ContentHash = ContentHash(p.DB, p.Layers, p.Findings)
+}
+
+// ContentHash is the content hash of a recording (Prepared.ContentHash):
+// its DB block (JSON), its layers' DiffIDs, inventory hashes and
+// createdBy, and its findings, sorted by layer, package (their places),
+// vulnerability, status and detail hash.
+func ContentHash(db string, layers []Layer, findings []PreparedFinding) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "db %s\n", p.DB)
-	for _, l := range p.Layers {
+	fmt.Fprintf(h, "db %s\n", db)
+	for _, l := range layers {
 		fmt.Fprintf(h, "layer %s %s %q\n", l.DiffID, l.Hash, l.CreatedBy)
 	}
-	for _, f := range p.Findings {
+	for _, f := range findings {
 		fmt.Fprintf(h, "finding %d %d %s %s %s %s %t %g\n", f.Layer, f.Package, f.VulnerabilityID, f.Status, f.FixedVersion, f.Severity, f.KEV, f.EPSS)
 	}
-	p.ContentHash = "sha256:" + hex.EncodeToString(h.Sum(nil))
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
 // PURLBase returns a PURL without its version, qualifiers and subpath:

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -174,6 +175,37 @@ func (s *Store) MarkMatched(ctx context.Context, snapshots []int64, db *report.D
 				return err
 			}
 			rest = rest[n:]
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store %s: mark snapshots matched: %w", s.name, err)
+	}
+	return nil
+}
+
+// MarkRematched is MarkMatched with each snapshot's new content hash.
+func (s *Store) MarkRematched(ctx context.Context, hashes map[int64]string, db *report.DB) error {
+	if len(hashes) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(db)
+	if err != nil {
+		return err
+	}
+	ids := slices.Sorted(maps.Keys(hashes))
+	built := s.nullTime(db.Built.UTC().Truncate(time.Microsecond))
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, s.q(`UPDATE snapshot SET db = ?, db_built = ?, content_hash = ? WHERE id = ?
+			AND id IN (SELECT current_snapshot FROM subject WHERE current_snapshot IS NOT NULL)`))
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, id := range ids {
+			if _, err := stmt.ExecContext(ctx, string(b), built, hashes[id], id); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

@@ -10,24 +10,20 @@ import (
 	"github.com/customs-scanner/customs/internal/store"
 )
 
-// SnapshotLayers reads the snapshots' layers, keeping each inventory's
-// lowest: the one a snapshot's findings name (Record and Rederive give a
-// set to the first layer holding an inventory).
+// SnapshotLayers reads the snapshots' layers with their inventories'
+// DiffIDs and hashes.
 func (s *Store) SnapshotLayers(ctx context.Context, snapshots []int64) (map[int64][]store.LayerFindings, error) {
 	out := make(map[int64][]store.LayerFindings, len(snapshots))
-	seen := map[[2]int64]bool{}
-	err := s.inList(ctx, `SELECT snapshot, inventory, findings FROM snapshot_layer WHERE snapshot IN (%s) ORDER BY snapshot, idx`, nil, anys(snapshots), func(r *sql.Rows) error {
+	err := s.inList(ctx, `SELECT sl.snapshot, sl.inventory, sl.findings, i.diff_id, i.hash, sl.created_by
+		FROM snapshot_layer sl JOIN inventory i ON i.id = sl.inventory WHERE sl.snapshot IN (%s) ORDER BY sl.snapshot, sl.idx`, nil, anys(snapshots), func(r *sql.Rows) error {
 		var snap int64
 		var l store.LayerFindings
 		var set sql.NullInt64
-		if err := r.Scan(&snap, &l.Inventory, &set); err != nil {
+		if err := r.Scan(&snap, &l.Inventory, &set, &l.DiffID, &l.Hash, &l.CreatedBy); err != nil {
 			return err
 		}
-		if k := [2]int64{snap, l.Inventory}; !seen[k] {
-			seen[k] = true
-			l.Set = set.Int64
-			out[snap] = append(out[snap], l)
-		}
+		l.Set = set.Int64
+		out[snap] = append(out[snap], l)
 		return nil
 	})
 	if err != nil {
@@ -39,12 +35,12 @@ func (s *Store) SnapshotLayers(ctx context.Context, snapshots []int64) (map[int6
 // InventoryPackages reads the packages of inventories in their order.
 func (s *Store) InventoryPackages(ctx context.Context, inventories []int64) (map[int64][]store.StoredPackage, error) {
 	out := make(map[int64][]store.StoredPackage, len(inventories))
-	err := s.inList(ctx, `SELECT inventory, id, owned, data FROM package WHERE inventory IN (%s) ORDER BY inventory, idx`,
+	err := s.inList(ctx, `SELECT inventory, id, idx, owned, data FROM package WHERE inventory IN (%s) ORDER BY inventory, idx`,
 		nil, anys(inventories), func(r *sql.Rows) error {
 			var inv int64
 			var sp store.StoredPackage
 			var data string
-			if err := r.Scan(&inv, &sp.Row, &sp.Owned, &data); err != nil {
+			if err := r.Scan(&inv, &sp.Row, &sp.Idx, &sp.Owned, &data); err != nil {
 				return err
 			}
 			if err := json.Unmarshal([]byte(data), &sp.Package); err != nil {

@@ -182,6 +182,9 @@ func (s *Store) Rederive(ctx context.Context, rd store.Rederivation) (store.Reco
 			fmt.Fprintf(h, "finding %d %s\n", f.Package, f.DetailHash)
 		}
 		hash := "sha256:" + hex.EncodeToString(h.Sum(nil))
+		if rd.ContentHash != "" {
+			hash = rd.ContentHash
+		}
 		var snap int64
 		tool := "tool"
 		var args []any
