@@ -2,6 +2,7 @@ package layerfs
 
 import (
 	"archive/tar"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"io/fs"
@@ -47,10 +48,16 @@ func writeLargeLayer(w io.Writer, total int64) error {
 // TestLargeLayerMemory streams a 1 GiB layer (gzip-compressed on the fly)
 // through Analyze and reports the process's peak RSS. Heavy: it runs only
 // with LAYERFS_LARGE=1.
+// The second pass prepares every file (Options.Prepare, on the preparer).
 func TestLargeLayerMemory(t *testing.T) {
 	if testing.Short() || os.Getenv("LAYERFS_LARGE") == "" {
 		t.Skip("set LAYERFS_LARGE=1 to stream a 1 GiB layer")
 	}
+	largeLayerMemory(t, false)
+	largeLayerMemory(t, true)
+}
+
+func largeLayerMemory(t *testing.T, prepare bool) {
 	pr, pw := io.Pipe()
 	go func() {
 		zw, _ := gzip.NewWriterLevel(pw, gzip.BestSpeed)
@@ -61,7 +68,17 @@ func TestLargeLayerMemory(t *testing.T) {
 		pw.CloseWithError(err)
 	}()
 	wants := func(p string, _ fs.FileMode) bool { return strings.HasSuffix(p, "0") }
-	l, err := Analyze(t.Context(), pr, Options{Wants: wants, MaxTotalSize: 64 << 20})
+	opts := Options{Wants: wants, MaxTotalSize: 64 << 20}
+	if prepare {
+		// Every file is read and prepared (on the preparer, through the
+		// ring or the large buffer), a digest of it kept.
+		opts.Wants = wantAll
+		opts.Prepare = func(p string, _ fs.FileMode, b []byte) ([]byte, error) {
+			s := sha256.Sum256(b)
+			return s[:], nil
+		}
+	}
+	l, err := Analyze(t.Context(), pr, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
