@@ -343,8 +343,8 @@ type wholeInventory struct {
 	pkgs    []inventory.Package
 	pkgRows []int64
 	// fresh are what its packages are found to have now; found the same
-	// as the store compares them; prepared as it writes them (made when
-	// first needed).
+	// as the store compares them; prepared as it writes them (made for a
+	// changed subject's inventories, when first needed).
 	fresh    []report.Finding
 	found    []store.Finding
 	prepared []store.PreparedFinding
@@ -462,14 +462,12 @@ func planWhole(ctx context.Context, st store.Store, m *scan.Rematcher, cs []stor
 					return err
 				}
 				x.found = findings(&report.Report{Findings: x.fresh})
-				x.prepared = make([]store.PreparedFinding, 0, len(x.fresh))
+				x.lines = make([]store.PreparedFinding, 0, len(x.fresh))
 				for _, f := range x.fresh {
-					pf, err := store.PrepareFinding(f)
+					line, err := store.PrepareFinding(f)
 					if err != nil {
 						return err
 					}
-					x.prepared = append(x.prepared, pf)
-					line := pf
 					line.Detail, line.Package = "", idxOf[f.PackageID]
 					x.lines = append(x.lines, line)
 				}
@@ -548,6 +546,16 @@ func (w *wholeRun) plan(ctx context.Context, c store.Current, opts Options) (*pa
 	var pkgs []inventory.Package
 	for _, l := range firstLayers(w.layers[c.Snapshot]) {
 		x := w.invs[l.Inventory]
+		if x.prepared == nil {
+			x.prepared = make([]store.PreparedFinding, 0, len(x.fresh))
+			for _, f := range x.fresh {
+				pf, err := store.PrepareFinding(f)
+				if err != nil {
+					return nil, err
+				}
+				x.prepared = append(x.prepared, pf)
+			}
+		}
 		before = append(before, w.old[l.Set]...)
 		p.rows = append(p.rows, x.rows...)
 		for i, pkg := range x.pkgs {

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -353,8 +354,22 @@ func ContentHash(db string, layers []Layer, findings []PreparedFinding) string {
 	for _, l := range layers {
 		fmt.Fprintf(h, "layer %s %s %q\n", l.DiffID, l.Hash, l.CreatedBy)
 	}
+	// What fmt's "finding %d %d %s %s %s %s %t %g\n" writes, without fmt:
+	// a fleet's full re-evaluation hashes millions of these lines.
+	var b []byte
 	for _, f := range findings {
-		fmt.Fprintf(h, "finding %d %d %s %s %s %s %t %g\n", f.Layer, f.Package, f.VulnerabilityID, f.Status, f.FixedVersion, f.Severity, f.KEV, f.EPSS)
+		b = append(b[:0], "finding "...)
+		b = strconv.AppendInt(b, int64(f.Layer), 10)
+		b = append(b, ' ')
+		b = strconv.AppendInt(b, int64(f.Package), 10)
+		for _, x := range []string{f.VulnerabilityID, f.Status, f.FixedVersion, f.Severity} {
+			b = append(append(b, ' '), x...)
+		}
+		b = append(b, ' ')
+		b = strconv.AppendBool(b, f.KEV)
+		b = append(b, ' ')
+		b = strconv.AppendFloat(b, f.EPSS, 'g', -1, 64)
+		h.Write(append(b, '\n'))
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }

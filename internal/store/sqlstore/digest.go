@@ -197,7 +197,7 @@ func (s *Store) MarkRematched(ctx context.Context, hashes map[int64]string, db *
 	built := s.nullTime(db.Built.UTC().Truncate(time.Microsecond))
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		stmt, err := tx.PrepareContext(ctx, s.q(`UPDATE snapshot SET db = ?, db_built = ?, content_hash = ? WHERE id = ?
-			AND id IN (SELECT current_snapshot FROM subject WHERE current_snapshot IS NOT NULL)`))
+			AND EXISTS (SELECT 1 FROM subject WHERE current_snapshot = snapshot.id)`))
 		if err != nil {
 			return err
 		}
