@@ -112,9 +112,10 @@ func (s *Store) snapshotReport(ctx context.Context, snapshot int64, full bool) (
 		pkgs = []inventory.Package{}
 	}
 	r.Packages, r.Owned = pkgs, owned
-	if data == nil {
-		r.Summarize()
-	}
+	// The summary counts what the report holds now: a re-evaluation
+	// that re-derived some of the findings keeps the kept report's
+	// summary of the old ones.
+	r.Summarize()
 	if err := s.snapshotDB(snapshot, db, r); err != nil {
 		return nil, err
 	}

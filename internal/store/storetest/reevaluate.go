@@ -775,7 +775,8 @@ func testFindingSetsShared(t *testing.T, b Backend, fx *Reports) {
 }
 
 // check checks that each image's findings in the store are those a fresh
-// match against db gives, and its snapshot's summary counts them.
+// match against db gives, and that its snapshot's summary and its
+// report's summary count them.
 func check(t *testing.T, s Store, images []*report.Report, db string) {
 	t.Helper()
 	ctx := t.Context()
@@ -795,6 +796,11 @@ func check(t *testing.T, s Store, images []*report.Report, db string) {
 		}
 		if diff := cmp.Diff(key(want.Findings), key(got.Report.Findings)); diff != "" {
 			t.Errorf("image %d after re-evaluation: findings differ from a fresh match (-want +got):\n%s", i, diff)
+		}
+		// The report's own summary counts its findings too, not those
+		// of the scan it was recorded from.
+		if sm := got.Report.Summary; sm.Findings != len(want.Findings) || sum(sm.BySeverity) != len(want.Findings) || sum(sm.ByStatus) != len(want.Findings) {
+			t.Errorf("image %d after re-evaluation: its report's summary %+v, want %d findings", i, sm, len(want.Findings))
 		}
 		subs, err := s.Subjects(ctx)
 		if err != nil {
