@@ -3,7 +3,6 @@ package reevaluate_test
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"path/filepath"
 	"testing"
 	"time"
@@ -14,7 +13,6 @@ import (
 	"github.com/customs-scanner/customs/internal/notify"
 	"github.com/customs-scanner/customs/internal/reevaluate"
 	"github.com/customs-scanner/customs/internal/report"
-	"github.com/customs-scanner/customs/internal/scan"
 	"github.com/customs-scanner/customs/internal/shareddata"
 	"github.com/customs-scanner/customs/internal/store"
 	"github.com/customs-scanner/customs/internal/store/postgres"
@@ -57,11 +55,11 @@ func TestFullAsEach(t *testing.T) {
 			at := time.Date(2026, 12, 6, 4, 0, 0, 0, time.UTC)
 			for _, s := range []store.Store{full, each} {
 				for _, r := range []*report.Report{fx.Alpine, fx.AlpineApp, fx.AlpineApp2, fx.Debian, fx.DebianApp} {
-					record(t, s, store.Input{Report: matched(t, r, d.Old), Now: at})
+					record(t, s, store.Input{Report: storetest.Rematched(t, r, d.Old), Now: at})
 				}
 				// A host recorded without a DB: re-matched by one, announcing
 				// nothing.
-				hr := matched(t, fx.Debian, d.Old)
+				hr := storetest.Rematched(t, fx.Debian, d.Old)
 				hr.Target = report.Target{Ref: "dir:/", Kind: "rootfs"}
 				hr.DB, hr.Findings = nil, []report.Finding{}
 				hr.Summarize()
@@ -103,23 +101,6 @@ func record(t *testing.T, s store.Store, in store.Input) {
 	if _, err := s.Record(t.Context(), in); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// matched is a copy of r matched against the DB at db.
-func matched(t *testing.T, r *report.Report, db string) *report.Report {
-	t.Helper()
-	b, err := json.Marshal(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c report.Report
-	if err := json.Unmarshal(b, &c); err != nil {
-		t.Fatal(err)
-	}
-	if err := scan.Rematch(t.Context(), &c, scan.Options{DBPath: db, Version: "test"}); err != nil {
-		t.Fatal(err)
-	}
-	return &c
 }
 
 // contents are what a store says of each subject: its summary, its

@@ -492,7 +492,7 @@ func testSpread(t *testing.T, b Backend, fx *Reports) {
 	s := open(t, b, b.Fresh(t))
 	ctx := t.Context()
 	host := &store.Host{MachineID: "4c4c4544004e3610804cb8c04f4e3132", Hostname: "build-7"}
-	hostReport := *rematched(t, fx.Debian, d.Old)
+	hostReport := *Rematched(t, fx.Debian, d.Old)
 	hostReport.Target = report.Target{Ref: "dir:/", Kind: "rootfs"}
 	// The apps share the Python layer: the old build's findings of it in
 	// one, the new build's (CVE-2022-33891 KEV-listed, urllib3's changed)
@@ -501,7 +501,7 @@ func testSpread(t *testing.T, b Backend, fx *Reports) {
 		r  *report.Report
 		db string
 	}{{fx.Alpine, d.Old}, {fx.AlpineApp, d.Old}, {fx.AlpineApp2, d.New}, {fx.Debian, d.New}, {fx.DebianApp, d.New}} {
-		record(t, s, store.Input{Report: rematched(t, x.r, x.db)})
+		record(t, s, store.Input{Report: Rematched(t, x.r, x.db)})
 	}
 	record(t, s, store.Input{Report: &hostReport, Host: host})
 	major := func(h store.Holding) string { v, _, _ := strings.Cut(h.PackageVersion, "."); return v }

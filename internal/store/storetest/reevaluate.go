@@ -105,8 +105,8 @@ func buildDBs(ctx context.Context, root, dir string) (DBs, error) {
 	return d, nil
 }
 
-// rematched is a copy of r matched against the DB at db.
-func rematched(t *testing.T, r *report.Report, db string) *report.Report {
+// Rematched is a copy of r matched against the DB at db.
+func Rematched(t *testing.T, r *report.Report, db string) *report.Report {
 	t.Helper()
 	b, err := json.Marshal(r)
 	if err != nil {
@@ -182,8 +182,8 @@ func ids(fs []store.Finding) []string {
 func testReevaluate(t *testing.T, b Backend, fx *Reports) {
 	d := TwoDBs(t)
 	s := open(t, b, b.Fresh(t))
-	base := record(t, s, store.Input{Report: rematched(t, fx.Alpine, d.Old)})
-	app := record(t, s, store.Input{Report: rematched(t, fx.AlpineApp, d.Old)})
+	base := record(t, s, store.Input{Report: Rematched(t, fx.Alpine, d.Old)})
+	app := record(t, s, store.Input{Report: Rematched(t, fx.AlpineApp, d.Old)})
 
 	all, kev, other := newReceiver(t), newReceiver(t), newReceiver(t)
 	hooks := []notify.Webhook{
@@ -333,10 +333,10 @@ func testReevaluate(t *testing.T, b Backend, fx *Reports) {
 func testReevaluateSuperseded(t *testing.T, b Backend, fx *Reports) {
 	d := TwoDBs(t)
 	s := open(t, b, b.Fresh(t))
-	first := record(t, s, store.Input{Report: rematched(t, fx.AlpineApp, d.Old)})
-	r := rematched(t, fx.AlpineApp, d.New)
+	first := record(t, s, store.Input{Report: Rematched(t, fx.AlpineApp, d.Old)})
+	r := Rematched(t, fx.AlpineApp, d.New)
 	// A scan recorded meanwhile: the subject's current snapshot moves on.
-	scanned := rematched(t, fx.AlpineApp, d.New)
+	scanned := Rematched(t, fx.AlpineApp, d.New)
 	scanned.Findings = scanned.Findings[1:]
 	newer := record(t, s, store.Input{Report: scanned})
 	if !newer.New || newer.Snapshot == first.Snapshot {
@@ -382,7 +382,7 @@ func testDeliveryKilled(t *testing.T, b Backend, fx *Reports) {
 	d := TwoDBs(t)
 	name := b.Fresh(t)
 	s := open(t, b, name)
-	record(t, s, store.Input{Report: rematched(t, fx.AlpineApp, d.Old)})
+	record(t, s, store.Input{Report: Rematched(t, fx.AlpineApp, d.Old)})
 	rc := newReceiver(t)
 	arrived := make(chan struct{}, 4)
 	release := make(chan struct{})
@@ -453,7 +453,7 @@ func testDeliveryKilled(t *testing.T, b Backend, fx *Reports) {
 func testDeliveryRetry(t *testing.T, b Backend, fx *Reports) {
 	d := TwoDBs(t)
 	s := open(t, b, b.Fresh(t))
-	record(t, s, store.Input{Report: rematched(t, fx.AlpineApp, d.Old)})
+	record(t, s, store.Input{Report: Rematched(t, fx.AlpineApp, d.Old)})
 	fails := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, strings.Repeat("x", 1<<20), http.StatusInternalServerError)
 	}))
@@ -499,7 +499,7 @@ func testReevaluateIncremental(t *testing.T, b Backend, fx *Reports) {
 	subjects := map[string]*report.Report{"alpine": fx.Alpine, "app": fx.AlpineApp, "app2": fx.AlpineApp2, "debian": fx.Debian}
 	recs := map[string]store.Recorded{}
 	for name, r := range subjects {
-		recs[name] = record(t, s, store.Input{Report: rematched(t, r, d.Old)})
+		recs[name] = record(t, s, store.Input{Report: Rematched(t, r, d.Old)})
 	}
 	opts := reevaluate.Options{DBPath: d.Old, Version: "storetest"}
 	// Against the build they were matched against: nothing to re-match;
@@ -568,7 +568,7 @@ func testReevaluateFull(t *testing.T, b Backend, fx *Reports) {
 	now := time.Date(2026, 12, 6, 4, 0, 0, 0, time.UTC)
 	for _, s := range []Store{inc, full} {
 		for _, r := range []*report.Report{fx.Alpine, fx.AlpineApp, fx.AlpineApp2, fx.Debian, fx.DebianApp} {
-			record(t, s, store.Input{Report: rematched(t, r, d.Old), Now: now})
+			record(t, s, store.Input{Report: Rematched(t, r, d.Old), Now: now})
 		}
 	}
 	// The incremental run knows the first build's digests.
@@ -642,7 +642,7 @@ func testReevaluateKilled(t *testing.T, b Backend, fx *Reports) {
 	name := b.Fresh(t)
 	s := open(t, b, name)
 	const n = 120
-	base := rematched(t, fx.AlpineApp, d.Old)
+	base := Rematched(t, fx.AlpineApp, d.Old)
 	for i := range n {
 		record(t, s, store.Input{Report: variant(base, 9, i)})
 	}
@@ -733,7 +733,7 @@ func testFindingSetsShared(t *testing.T, b Backend, fx *Reports) {
 	const n = 5
 	var images []*report.Report
 	for i := range n {
-		images = append(images, rematched(t, variant(fx.DebianApp, 7, i), d.Old))
+		images = append(images, Rematched(t, variant(fx.DebianApp, 7, i), d.Old))
 		record(t, s, store.Input{Report: images[i]})
 	}
 	sets, findings := count("finding_set"), count("finding")
@@ -781,7 +781,7 @@ func check(t *testing.T, s Store, images []*report.Report, db string) {
 	t.Helper()
 	ctx := t.Context()
 	for i, r := range images {
-		want := rematched(t, r, db)
+		want := Rematched(t, r, db)
 		got, err := s.Report(ctx, r.Target.Digest())
 		if err != nil {
 			t.Fatal(err)
