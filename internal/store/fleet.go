@@ -49,13 +49,10 @@ type Fleet interface {
 	// on, in Where's order (reading the subjects and workloads of those
 	// only).
 	Exposure(ctx context.Context, id string, offset, limit int) (Exposure, error)
-	// SpreadOf is Spread(Holders(q), key) with exact counts, but lists at
-	// most perVersion subjects of each group (the first by kind, name and
-	// digest; Kind, Digest and Name only) and reads each package row's
-	// findings from one current snapshot holding it: a package row's
-	// findings are the same in every snapshot matched against one DB
-	// build. key is called once per package row, with a holding of its
-	// name, version, type and PURL only.
+	// SpreadOf is Querier.Spread, listing at most perVersion subjects of
+	// each group (all when perVersion is 0; the first by kind, name and
+	// digest; Kind, Digest and Name only). key is called once per package
+	// row, with a holding of its name, version, type and PURL only.
 	SpreadOf(ctx context.Context, q PackageQuery, key func(Holding) string, perVersion int) ([]VersionSpread, error)
 	// ReportHead is Report without the snapshot's packages and findings
 	// (Report.Packages, Owned and Findings nil): what an image's page

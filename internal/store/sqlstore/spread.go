@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 
@@ -23,6 +24,28 @@ import (
 // different builds), the version lists it as the first of them in Holders'
 // order gives it, as store.Spread does.
 func (s *Store) Spread(ctx context.Context, q store.PackageQuery, key func(store.Holding) string, subjects bool) ([]store.VersionSpread, error) {
+	if subjects {
+		return s.spread(ctx, q, key, listWhole)
+	}
+	return s.spread(ctx, q, key, 0)
+}
+
+// SpreadOf is Spread listing at most perVersion holders of each version
+// (all when perVersion is 0), each by its kind, key and name: the
+// dashboard's package page.
+func (s *Store) SpreadOf(ctx context.Context, q store.PackageQuery, key func(store.Holding) string, perVersion int) ([]store.VersionSpread, error) {
+	if perVersion <= 0 {
+		perVersion = math.MaxInt
+	}
+	return s.spread(ctx, q, key, perVersion)
+}
+
+// listWhole, as spread's list, lists every holder whole.
+const listWhole = -1
+
+// spread answers Spread and SpreadOf: list is how many holders of each
+// version are listed, by kind, key and name (0: none), or listWhole.
+func (s *Store) spread(ctx context.Context, q store.PackageQuery, key func(store.Holding) string, list int) ([]store.VersionSpread, error) {
 	cond, args, err := packageCondition(q)
 	if err != nil {
 		return nil, err
@@ -34,6 +57,7 @@ func (s *Store) Spread(ctx context.Context, q store.PackageQuery, key func(store
 		id    int64
 		h     store.Holding // name, version, type and PURL
 		layer string        // its inventory's DiffID
+		key   string        // key(h): its version's group
 	}
 	pkgs := map[int64]*pkgRow{}
 	byInventory := map[int64][]*pkgRow{}
@@ -44,6 +68,7 @@ func (s *Store) Spread(ctx context.Context, q store.PackageQuery, key func(store
 		if err := r.Scan(&x.id, &x.h.PackageName, &x.h.PackageVersion, &x.h.PackageType, &x.h.PURL, &inv, &x.layer); err != nil {
 			return err
 		}
+		x.key = key(x.h)
 		pkgs[x.id] = x
 		byInventory[inv] = append(byInventory[inv], x)
 		return nil
@@ -87,7 +112,7 @@ func (s *Store) Spread(ctx context.Context, q store.PackageQuery, key func(store
 	type subjectRow struct{ kind, digest, name string }
 	subjectsOf := make(map[int64]*subjectRow, len(holderIDs))
 	var full map[int64]store.Subject
-	if subjects {
+	if list == listWhole {
 		if full, err = s.subjects(ctx, slices.Collect(maps.Keys(holderIDs))); err != nil {
 			return nil, err
 		}
@@ -141,7 +166,7 @@ func (s *Store) Spread(ctx context.Context, q store.PackageQuery, key func(store
 			continue // gone since the layers were read
 		}
 		for _, x := range byInventory[k.inventory] {
-			gk := key(x.h)
+			gk := x.key
 			g := groups[gk]
 			if g == nil {
 				g = &group{v: store.VersionSpread{Version: gk, Versions: []string{}, Subjects: []store.Subject{}, Vulnerabilities: []store.Finding{}},
@@ -192,7 +217,7 @@ func (s *Store) Spread(ctx context.Context, q store.PackageQuery, key func(store
 				}
 			}
 		}
-		if subjects {
+		if list != 0 {
 			// Sorted by their short rows: a Subject is large to swap.
 			type member struct {
 				id  int64
@@ -205,9 +230,16 @@ func (s *Store) Spread(ctx context.Context, q store.PackageQuery, key func(store
 			slices.SortFunc(ms, func(a, b member) int {
 				return cmp.Or(cmp.Compare(a.row.kind, b.row.kind), cmp.Compare(a.row.name, b.row.name), cmp.Compare(a.row.digest, b.row.digest))
 			})
+			if list != listWhole {
+				ms = ms[:min(list, len(ms))]
+			}
 			v.Subjects = make([]store.Subject, len(ms))
 			for i, m := range ms {
-				v.Subjects[i] = full[m.id]
+				if list == listWhole {
+					v.Subjects[i] = full[m.id]
+				} else {
+					v.Subjects[i] = store.Subject{Kind: m.row.kind, Digest: m.row.digest, Name: m.row.name}
+				}
 			}
 		}
 		slices.Sort(v.Versions)
