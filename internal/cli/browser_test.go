@@ -36,8 +36,12 @@ type browser struct {
 	// only under go test -artifacts).
 	shots string
 	// dialogs are answered by goroutines of their own, waited for by wg.
-	wg       sync.WaitGroup
-	mu       sync.Mutex
+	wg sync.WaitGroup
+	mu sync.Mutex
+	// closing is set, under mu, before wg is waited for: a dialog
+	// that opens after it starts no goroutine (WaitGroup.Add must not
+	// race with Wait).
+	closing  bool
 	problems []problem
 }
 
@@ -72,6 +76,9 @@ func newBrowser(t *testing.T, chromium, base string) *browser {
 	ctx, cancel := chromedp.NewContext(actx, chromedp.WithListener(b.listen))
 	b.ctx = ctx
 	t.Cleanup(func() {
+		b.mu.Lock()
+		b.closing = true
+		b.mu.Unlock()
 		b.wg.Wait()
 		cancel()
 		cancelAlloc()
@@ -116,6 +123,11 @@ func (b *browser) listen(ev any) {
 		}
 	case *page.EventJavascriptDialogOpening:
 		b.problem("a %s dialog opened: %q", ev.Type, ev.Message)
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if b.closing {
+			return // the tab is closing: nothing waits for an answer
+		}
 		b.wg.Go(func() {
 			// Dismiss it, or the page stays blocked.
 			chromedp.Call(b.ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{})
