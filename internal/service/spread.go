@@ -19,6 +19,24 @@ import (
 // Without subjects, each version's Subjects is empty and only counted
 // (customs spread's table and CSV).
 func Spread(ctx context.Context, q store.Querier, name string, upstream, subjects bool) ([]store.VersionSpread, error) {
+	return spread(name, upstream, func(pq store.PackageQuery, key func(store.Holding) string) ([]store.VersionSpread, error) {
+		return q.Spread(ctx, pq, key, subjects)
+	})
+}
+
+// SpreadSummary is Spread with at most perVersion subjects listed per
+// version (store.Fleet.SpreadOf): the dashboard's package page, which
+// shows counts, not every holder.
+func SpreadSummary(ctx context.Context, f store.Fleet, name string, upstream bool, perVersion int) ([]store.VersionSpread, error) {
+	return spread(name, upstream, func(pq store.PackageQuery, key func(store.Holding) string) ([]store.VersionSpread, error) {
+		return f.SpreadOf(ctx, pq, key, perVersion)
+	})
+}
+
+// spread runs query with name's package query and the key grouping
+// versions (by upstream version with upstream set), and sorts its answer
+// in the scheme of the type most holdings have.
+func spread(name string, upstream bool, query func(store.PackageQuery, func(store.Holding) string) ([]store.VersionSpread, error)) ([]store.VersionSpread, error) {
 	pq := store.PackageQuery{Name: name}
 	if strings.HasPrefix(name, "pkg:") {
 		pq = store.PackageQuery{PURL: name}
@@ -40,36 +58,7 @@ func Spread(ctx context.Context, q store.Querier, name string, upstream, subject
 		}
 		return u
 	}
-	vs, err := q.Spread(ctx, pq, key, subjects)
-	if err != nil {
-		return nil, err
-	}
-	sortByScheme(vs, types, schemes)
-	if vs == nil {
-		vs = []store.VersionSpread{}
-	}
-	return vs, nil
-}
-
-// SpreadSummary is Spread with at most perVersion subjects listed per
-// version (store.Fleet.SpreadOf): the dashboard's package page, which
-// shows counts, not every holder. The versions are ordered in the scheme
-// of the package type most of the matching package rows have.
-func SpreadSummary(ctx context.Context, f store.Fleet, name string, upstream bool, perVersion int) ([]store.VersionSpread, error) {
-	pq := store.PackageQuery{Name: name}
-	if strings.HasPrefix(name, "pkg:") {
-		pq = store.PackageQuery{PURL: name}
-	}
-	schemes := scan.Ecosystems().Schemes()
-	types := map[string]int{}
-	key := func(h store.Holding) string {
-		types[h.PackageType]++
-		if s := schemes[h.PackageType]; upstream && s != nil {
-			return version.Upstream(s, h.PackageVersion)
-		}
-		return h.PackageVersion
-	}
-	vs, err := f.SpreadOf(ctx, pq, key, perVersion)
+	vs, err := query(pq, key)
 	if err != nil {
 		return nil, err
 	}

@@ -51,8 +51,8 @@ type Fleet interface {
 	Exposure(ctx context.Context, id string, offset, limit int) (Exposure, error)
 	// SpreadOf is Querier.Spread, listing at most perVersion subjects of
 	// each group (all when perVersion is 0; the first by kind, name and
-	// digest; Kind, Digest and Name only). key is called once per package
-	// row, with a holding of its name, version, type and PURL only.
+	// digest; Kind, Digest and Name only). key is called as Spread calls
+	// it.
 	SpreadOf(ctx context.Context, q PackageQuery, key func(Holding) string, perVersion int) ([]VersionSpread, error)
 	// ReportHead is Report without the snapshot's packages and findings
 	// (Report.Packages, Owned and Findings nil): what an image's page

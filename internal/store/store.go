@@ -76,7 +76,7 @@ type Querier interface {
 	// the same versions, counts and vulnerabilities. With subjects set,
 	// each version's Subjects lists its holders as Holders has them;
 	// without, it is empty (customs spread's table needs the counts
-	// only). key is called once per package row, with its name,
+	// only). key is called once per holding, with its package's name,
 	// version, type and PURL only.
 	Spread(ctx context.Context, q PackageQuery, key func(Holding) string, subjects bool) ([]VersionSpread, error)
 	// Subjects lists the stored images and hosts with their current

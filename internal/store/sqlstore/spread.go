@@ -57,7 +57,6 @@ func (s *Store) spread(ctx context.Context, q store.PackageQuery, key func(store
 		id    int64
 		h     store.Holding // name, version, type and PURL
 		layer string        // its inventory's DiffID
-		key   string        // key(h): its version's group
 	}
 	pkgs := map[int64]*pkgRow{}
 	byInventory := map[int64][]*pkgRow{}
@@ -68,7 +67,6 @@ func (s *Store) spread(ctx context.Context, q store.PackageQuery, key func(store
 		if err := r.Scan(&x.id, &x.h.PackageName, &x.h.PackageVersion, &x.h.PackageType, &x.h.PURL, &inv, &x.layer); err != nil {
 			return err
 		}
-		x.key = key(x.h)
 		pkgs[x.id] = x
 		byInventory[inv] = append(byInventory[inv], x)
 		return nil
@@ -166,7 +164,7 @@ func (s *Store) spread(ctx context.Context, q store.PackageQuery, key func(store
 			continue // gone since the layers were read
 		}
 		for _, x := range byInventory[k.inventory] {
-			gk := x.key
+			gk := key(x.h)
 			g := groups[gk]
 			if g == nil {
 				g = &group{v: store.VersionSpread{Version: gk, Versions: []string{}, Subjects: []store.Subject{}, Vulnerabilities: []store.Finding{}},

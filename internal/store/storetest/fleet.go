@@ -524,6 +524,19 @@ func testSpread(t *testing.T, b Backend, fx *Reports) {
 				t.Errorf("pyspark's PYSEC-2022-236 is KEV-listed in %v of its holdings, want in some and not in others: the fixtures changed", kev)
 			}
 		}
+		// key is called once per holding: the service weighs the
+		// version schemes of a mixed answer by it.
+		calls := 0
+		counting := func(h store.Holding) string { calls++; return h.PackageVersion }
+		if _, err := s.Spread(ctx, q, counting, false); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SpreadOf(ctx, q, counting, 1); err != nil {
+			t.Fatal(err)
+		}
+		if calls != 2*len(hs) {
+			t.Errorf("Spread and SpreadOf(%+v) called key %d times, want once per holding: %d each", q, calls, len(hs))
+		}
 		for _, k := range []func(store.Holding) string{nil, major} {
 			want := store.Spread(hs, k)
 			got, err := s.Spread(ctx, q, k, true)
