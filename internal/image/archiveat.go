@@ -152,3 +152,14 @@ func (r *sectionReader) Read(p []byte) (int, error) {
 }
 
 func (r *sectionReader) Close() error { return nil }
+
+// FileSection returns the file and offsets of the blob's unread bytes, so
+// a reader may map them instead of reading (layerfs.FileSection): only
+// before the first Read, and only over an *os.File.
+func (r *sectionReader) FileSection() (f *os.File, off, size int64, ok bool) {
+	f, ok = r.s.r.(*os.File)
+	if !ok || r.pos != 0 || r.s.done.Load() {
+		return nil, 0, 0, false
+	}
+	return f, r.s.off, r.s.size, true
+}

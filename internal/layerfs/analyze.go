@@ -56,6 +56,12 @@ var (
 // Layer.Errors; a corrupt or truncated stream is an error. Empty input is an
 // empty layer.
 func Analyze(ctx context.Context, r io.Reader, opts Options) (*Layer, error) {
+	if ip := mapLayer(r); ip != nil {
+		if !bytes.HasPrefix(ip.data, gzipMagic) && !bytes.HasPrefix(ip.data, zstdMagic) {
+			return analyzeInPlace(ctx, ip, opts)
+		}
+		ip.unmap()
+	}
 	br := bufio.NewReaderSize(r, 64<<10)
 	magic, _ := br.Peek(4)
 	compressed := bytes.HasPrefix(magic, gzipMagic) || bytes.HasPrefix(magic, zstdMagic)
@@ -131,6 +137,38 @@ func Analyze(ctx context.Context, r io.Reader, opts Options) (*Layer, error) {
 	return l, nil
 }
 
+// analyzeInPlace is Analyze of a plain layer mapped from its file.
+func analyzeInPlace(ctx context.Context, ip *inPlace, opts Options) (*Layer, error) {
+	defer ip.unmap()
+	defer faultsPanic()()
+	raw := newInPlaceHashReader(ctx, ip)
+	l, err := parseInPlace(ctx, raw, ip, opts)
+	raw.close() // the hasher is done with the mapping
+	if fault := ip.faulted(); fault != nil {
+		return nil, fault
+	}
+	if err != nil {
+		return nil, err
+	}
+	l.DiffID = raw.sum()
+	l.Digest = l.DiffID
+	return l, nil
+}
+
+// parseInPlace parses and drains a mapped layer; a memory fault ends it
+// and is kept in ip.
+func parseInPlace(ctx context.Context, raw *hashReader, ip *inPlace, opts Options) (l *Layer, err error) {
+	defer func() { ip.guard(recover()) }()
+	l = &Layer{Files: map[string][]byte{}}
+	if err := analyzeTar(ctx, raw, opts, l); err != nil {
+		return nil, err
+	}
+	if _, err := io.Copy(io.Discard, raw); err != nil {
+		return nil, fmt.Errorf("read layer: drain: %w", err)
+	}
+	return l, nil
+}
+
 // cleanPath turns a tar name into a root-relative clean path. ok is false
 // when the path escapes the root; "." is the root itself.
 func cleanPath(name string) (p string, ok bool) {
@@ -165,6 +203,9 @@ type captureBudget struct {
 	// prep, when set, prepares and keeps files on its own goroutine
 	// (see preparer); it then owns Layer.Files, Layer.Errors and left.
 	prep *preparer
+	// inPlace, when set, returns the next size bytes of a layer read in
+	// place (hashReader.inPlaceBody), or nil.
+	inPlace func(size int64) []byte
 }
 
 func analyzeTar(ctx context.Context, r *hashReader, opts Options, l *Layer) error {
@@ -174,7 +215,10 @@ func analyzeTar(ctx context.Context, r *hashReader, opts Options, l *Layer) erro
 	budget := captureBudget{maxFile: opts.MaxFileSize, left: opts.MaxTotalSize, lent: r.wait}
 	defer budget.release()
 	if opts.Prepare != nil {
-		budget.prep = newPreparer(ctx, l, &budget, opts)
+		if r.ip != nil {
+			budget.inPlace = r.inPlaceBody
+		}
+		budget.prep = newPreparer(ctx, l, &budget, opts, r.ip)
 		defer budget.prep.stop() // before release: it may read scratch
 	}
 	if budget.maxFile <= 0 {
@@ -293,7 +337,7 @@ func addEntry(tr *tar.Reader, hdr *tar.Header, opts Options, skip *skipper, b *c
 		return nil
 	}
 	if b.prep != nil {
-		return b.prepare(tr, p, e.Mode, e.Size)
+		return b.prepare(tr, p, e.Mode, e.Size, plainBody(hdr))
 	}
 	data, err := readBody(tr, e.Size)
 	if err != nil {
@@ -305,8 +349,18 @@ func addEntry(tr *tar.Reader, hdr *tar.Header, opts Options, skip *skipper, b *c
 
 // prepare reads a wanted file into the ring or the large buffer and sends
 // it to the preparer.
-func (b *captureBudget) prepare(tr io.Reader, p string, mode fs.FileMode, size int64) error {
+// A body of a layer read in place is handed over where it lies; archive/tar
+// then skips it.
+func (b *captureBudget) prepare(tr io.Reader, p string, mode fs.FileMode, size int64, plain bool) error {
 	op := prepOp{kind: prepKeep, path: p, mode: mode}
+	if plain && b.inPlace != nil {
+		if op.data = b.inPlace(size); op.data != nil {
+			op.inPlace = true
+			b.prep.sent[p] = true
+			b.prep.ops <- op
+			return nil
+		}
+	}
 	if size <= ringFile {
 		op.data, op.ringEnd = b.prep.ring.alloc(int(size))
 	} else {
@@ -473,6 +527,20 @@ func readBody(r io.Reader, size int64) ([]byte, error) {
 		return nil, unexpected(err)
 	}
 	return full, nil
+}
+
+// plainBody reports whether an entry's body is its content as stored:
+// a regular file, not sparse.
+func plainBody(h *tar.Header) bool {
+	if h.Typeflag != tar.TypeReg && h.Typeflag != tar.TypeRegA {
+		return false
+	}
+	for k := range h.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return false
+		}
+	}
+	return true
 }
 
 func unexpected(err error) error {

@@ -39,6 +39,8 @@ type hashReader struct {
 	lendMin int            // 0: never lend
 	lent    sync.WaitGroup // lent buffers not hashed yet
 	ahead   *readAhead     // set by newAheadHashReader: src is unused
+	ip      *inPlace       // set by newInPlaceHashReader: src is unused
+	ipAt    int64          // the offset of ip's next chunk
 	curBuf  *aheadBuf      // ahead's buffer that cur is
 	done    chan struct{}
 	alloc   int
@@ -51,29 +53,86 @@ type hashReader struct {
 }
 
 func newHashReader(ctx context.Context, src io.Reader) *hashReader {
-	r := &hashReader{
+	r := newHashReaderOf(ctx, src, nil)
+	go r.hash()
+	return r
+}
+
+func newHashReaderOf(ctx context.Context, src io.Reader, ip *inPlace) *hashReader {
+	return &hashReader{
 		ctx:    ctx,
 		src:    src,
+		ip:     ip,
 		h:      sha256.New(),
 		work:   make(chan hashJob, hashBufs),
 		hashed: make(chan []byte, hashBufs),
 		done:   make(chan struct{}),
 	}
-	go func() {
-		defer close(r.done)
-		for j := range r.work {
-			r.h.Write(j.b)
-			switch {
-			case j.lent:
-				r.lent.Done()
-			case j.ahead != nil:
-				r.ahead.release(j.ahead)
-			default:
-				r.hashed <- j.b[:cap(j.b)]
-			}
-		}
-	}()
+}
+
+// hash is the hashing goroutine.
+func (r *hashReader) hash() {
+	defer close(r.done)
+	if r.ip != nil {
+		defer faultsPanic()()
+	}
+	for j := range r.work {
+		r.hashJob(j)
+	}
+}
+
+func (r *hashReader) hashJob(j hashJob) {
+	if j.inPlace {
+		defer func() {
+			r.ip.hashed.Store(j.end)
+			r.ip.guard(recover())
+		}()
+	}
+	r.h.Write(j.b)
+	switch {
+	case j.lent:
+		r.lent.Done()
+	case j.ahead != nil:
+		r.ahead.release(j.ahead)
+	case j.inPlace:
+	default:
+		r.hashed <- j.b[:cap(j.b)]
+	}
+}
+
+// newInPlaceHashReader returns a hashReader of a layer mapped in place:
+// it hands out and hashes the mapping's bytes where they are.
+func newInPlaceHashReader(ctx context.Context, ip *inPlace) *hashReader {
+	r := newHashReaderOf(ctx, nil, ip)
+	go r.hash()
 	return r
+}
+
+// fillInPlace is fill for a reader of a mapped layer: the next chunk of
+// the mapping, handed to the hasher too.
+func (r *hashReader) fillInPlace() {
+	if err := r.ctx.Err(); err != nil {
+		r.err = err
+		return
+	}
+	if r.ipAt >= int64(len(r.ip.data)) {
+		r.cur, r.off, r.err = nil, 0, io.EOF
+		return
+	}
+	c := r.ip.chunk(r.ipAt, r.n)
+	r.ipAt += int64(len(c))
+	r.work <- hashJob{b: c, inPlace: true, end: r.ipAt}
+	r.cur, r.off = c, 0
+}
+
+// inPlaceBody returns the next size bytes of a mapped layer without
+// consuming them, for the preparer (see inPlace.body); nil when the layer
+// is not mapped or ends before.
+func (r *hashReader) inPlaceBody(size int64) []byte {
+	if r.ip == nil {
+		return nil
+	}
+	return r.ip.body(r.n, size)
 }
 
 // newAheadHashReader returns a hashReader of what ra reads ahead, which
@@ -127,6 +186,10 @@ func (r *hashReader) fillMin(minBytes int) {
 		r.fillAhead() // ra's buffers are full but for the last
 		return
 	}
+	if r.ip != nil {
+		r.fillInPlace() // chunks are full but for the last
+		return
+	}
 	if err := r.ctx.Err(); err != nil {
 		r.err = err
 		return
@@ -168,7 +231,7 @@ func (r *hashReader) Read(p []byte) (int, error) {
 		if r.err != nil {
 			return 0, r.err
 		}
-		if r.lendMin > 0 && r.ahead == nil && len(p) >= max(r.lendMin, hashBufSize) {
+		if r.lendMin > 0 && r.ahead == nil && r.ip == nil && len(p) >= max(r.lendMin, hashBufSize) {
 			return r.readLent(p)
 		}
 		r.fill()
@@ -189,6 +252,9 @@ type hashJob struct {
 	b     []byte
 	lent  bool
 	ahead *aheadBuf
+	// inPlace: b is a mapped layer's, up to offset end.
+	inPlace bool
+	end     int64
 }
 
 // readLent fills p from src and hands it to the hasher as it is (see
@@ -298,9 +364,9 @@ func (r *hashReader) skip(n int64) int64 {
 		}
 		k := min(int64(len(r.cur)-r.off), n-done)
 		r.off += int(k)
+		r.n += k // as it goes: a mapped layer is released up to r.n
 		done += k
 	}
-	r.n += done
 	return done
 }
 

@@ -53,6 +53,7 @@ type prepOp struct {
 	data         []byte
 	ringEnd      int64 // data is the ring's up to this offset; 0: not the ring
 	large        bool  // data is the large buffer: give it back after
+	inPlace      bool  // data is a mapped layer's: say when done with it
 	err          inventory.FileError
 }
 
@@ -67,20 +68,26 @@ type preparer struct {
 	// sent are the paths a kept file may be recorded under (prepKeep and
 	// prepLink sent): only these need a prepDrop when replaced.
 	sent map[string]bool
+	// ip is the layer read in place, if it is.
+	ip *inPlace
 }
 
-func newPreparer(ctx context.Context, l *Layer, b *captureBudget, opts Options) *preparer {
+func newPreparer(ctx context.Context, l *Layer, b *captureBudget, opts Options, ip *inPlace) *preparer {
 	p := &preparer{
 		ctx:   ctx,
 		ops:   make(chan prepOp, prepQueue),
 		done:  make(chan struct{}),
 		large: make(chan struct{}, 1),
 		sent:  map[string]bool{},
+		ip:    ip,
 	}
 	p.ring.cond.L = &p.ring.mu
 	p.large <- struct{}{}
 	go func() {
 		defer close(p.done)
+		if ip != nil {
+			defer faultsPanic()()
+		}
 		for op := range p.ops {
 			p.apply(l, b, op, opts)
 		}
@@ -89,6 +96,10 @@ func newPreparer(ctx context.Context, l *Layer, b *captureBudget, opts Options) 
 }
 
 func (p *preparer) apply(l *Layer, b *captureBudget, op prepOp, opts Options) {
+	if op.inPlace {
+		defer p.ip.done()
+		defer func() { p.ip.guard(recover()) }()
+	}
 	switch op.kind {
 	case prepKeep:
 		if p.ctx.Err() == nil { // cancelled: the layer is thrown away
