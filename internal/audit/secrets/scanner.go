@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -27,13 +28,21 @@ type Match struct {
 
 // Scanner matches rules against contents. It is safe for concurrent use.
 type Scanner struct {
-	rules    []compiled
-	keywords *keywords // of every rule
-	maxSize  int64
-	// invalid holds the rules New could not compile, as errors.
-	invalid []error
+	maxSize int64
 	// id identifies the rules and the size limit (ID).
 	id string
+	// compiled compiles the rules on first use: a scan that takes every
+	// layer's secrets and the audit from the cache needs only ID, and
+	// compiling the rules' regexes was a millisecond of it.
+	compiled func() *ruleSet
+}
+
+// ruleSet is what New's rules compile to.
+type ruleSet struct {
+	rules    []compiled
+	keywords *keywords // of every rule
+	// invalid holds the rules that could not compile, as errors.
+	invalid []error
 }
 
 type compiled struct {
@@ -48,10 +57,20 @@ type compiled struct {
 // DefaultMaxSize is the largest file Prepare scans.
 const DefaultMaxSize = 1 << 20
 
-// New compiles rules. Rules that fail validation are left out and reported
-// by Errors (LoadRules has validated its rules already).
+// New returns the scanner of rules, which it compiles on first use. Rules
+// that fail validation are left out and reported by Errors (LoadRules has
+// validated its rules already).
 func New(rules []Rule) *Scanner {
-	s := &Scanner{maxSize: DefaultMaxSize}
+	rules = slices.Clone(rules)
+	return &Scanner{
+		maxSize:  DefaultMaxSize,
+		id:       rulesID(rules, DefaultMaxSize),
+		compiled: sync.OnceValue(func() *ruleSet { return compileRules(rules) }),
+	}
+}
+
+func compileRules(rules []Rule) *ruleSet {
+	s := &ruleSet{}
 	var words [][]byte
 	for _, r := range rules {
 		c, err := compile(r)
@@ -79,7 +98,6 @@ func New(rules []Rule) *Scanner {
 			c.words[s.keywords.index(bytes.ToLower([]byte(k)))] = true
 		}
 	}
-	s.id = rulesID(rules, s.maxSize)
 	return s
 }
 
@@ -102,11 +120,11 @@ func rulesID(rules []Rule, maxSize int64) string {
 }
 
 // Errors returns the rules New left out.
-func (s *Scanner) Errors() []error { return s.invalid }
+func (s *Scanner) Errors() []error { return s.compiled().invalid }
 
 // Severity returns the severity of rule id ("" if unknown).
 func (s *Scanner) Severity(id string) string {
-	for _, r := range s.rules {
+	for _, r := range s.compiled().rules {
 		if r.ID == id {
 			return r.Severity
 		}
@@ -142,14 +160,15 @@ func IsBinary(content []byte) bool {
 // Scan returns the secrets in content, sorted by line. path is used for
 // the rules' path allow-lists only.
 func (s *Scanner) Scan(path string, content []byte) []Match {
-	hits := s.keywords.find(content, nil)
+	rs := s.compiled()
+	hits := rs.keywords.find(content, nil)
 	if len(hits) == 0 {
 		return nil
 	}
 	var out []Match
 	var spans [][2]int // secret spans of specific (non-generic) rules
-	for i := range s.rules {
-		r := &s.rules[i]
+	for i := range rs.rules {
+		r := &rs.rules[i]
 		if allowedPath(r.allowPaths, path) {
 			continue
 		}
@@ -227,7 +246,7 @@ func (s *Scanner) assignments(content []byte, hits []keywordHit, words []bool) (
 				return nil, false
 			}
 		}
-		j := h.at + len(s.keywords.words[h.word])
+		j := h.at + len(s.compiled().keywords.words[h.word])
 		if j < len(content) && (content[j] == '"' || content[j] == '\'') {
 			j++
 		}

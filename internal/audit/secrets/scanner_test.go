@@ -293,7 +293,7 @@ func TestDefaultRulesCompile(t *testing.T) {
 	if errs := s.Errors(); len(errs) != 0 {
 		t.Fatalf("default rules: %v", errs)
 	}
-	if len(s.rules) != len(DefaultRules()) {
-		t.Fatalf("compiled %d rules, want %d", len(s.rules), len(DefaultRules()))
+	if len(s.compiled().rules) != len(DefaultRules()) {
+		t.Fatalf("compiled %d rules, want %d", len(s.compiled().rules), len(DefaultRules()))
 	}
 }
