@@ -17,7 +17,7 @@ var osTypes = []string{"deb", "apk", "rpm"}
 // distribution's package database, or one lockfile, binary or manifest.
 type section struct {
 	title    string
-	findings []report.Finding // grouped by package, worst package first
+	findings []*report.Finding // into the report's; grouped by package, worst package first
 }
 
 // sections splits findings by where their packages were found: the OS
@@ -29,8 +29,8 @@ func sections(fs []report.Finding, owners map[string]*inventory.Owner) []section
 		os                 bool
 		typ, path, ownerID string
 	}
-	// Findings are large: they are grouped and sorted by pointer and
-	// copied once, into their section.
+	// Findings are large: they are grouped and sorted by pointer, never
+	// copied.
 	byKey := map[key][]*report.Finding{}
 	var keys []key
 	for i := range fs {
@@ -75,11 +75,9 @@ func sections(fs []report.Finding, owners map[string]*inventory.Owner) []section
 		if o := owners[g[0].PackageID]; o != nil {
 			title += " · owned by " + o.Type + " " + o.Name + " " + o.Version
 		}
-		flat := make([]report.Finding, 0, len(g))
+		flat := make([]*report.Finding, 0, len(g))
 		for _, pg := range group(g) {
-			for _, f := range pg {
-				flat = append(flat, *f)
-			}
+			flat = append(flat, pg...)
 		}
 		out = append(out, section{title: title, findings: flat})
 	}
@@ -158,7 +156,7 @@ func (e Encoder) findingColumns(secs []section) *findingColumns {
 
 // title is the finding's title cell: the CVE a GHSA or other advisory is
 // an alias of, then the title.
-func title(f report.Finding) string {
+func title(f *report.Finding) string {
 	var parts []string
 	if !strings.HasPrefix(f.VulnerabilityID, "CVE-") {
 		for _, a := range f.Aliases {

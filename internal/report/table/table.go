@@ -262,7 +262,7 @@ func writeHint(b *strings.Builder, r *report.Report, source string) {
 	}
 	worst := secs[0].findings[0]
 	for _, s := range secs[1:] {
-		if compareFindings(&s.findings[0], &worst) < 0 {
+		if compareFindings(s.findings[0], worst) < 0 {
 			worst = s.findings[0]
 		}
 	}
