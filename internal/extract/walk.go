@@ -241,15 +241,32 @@ func mergeStrings(a, b []string) []string {
 // the others move to Owned, staying in Packages too only with
 // opts.KeepOwned.
 func relate(res *Result, final *layerfs.FS, exts []Extractor, opts Options) {
+	// The files packages were found in: only these need an owner. An
+	// image's OS packages own tens of thousands of files.
+	found := map[string]bool{}
+	for _, p := range res.Packages {
+		if len(p.Files) == 0 {
+			for _, l := range p.Locations {
+				found[strings.SplitN(l.Path, "!", 2)[0]] = true
+			}
+		}
+	}
 	owner := map[string]int{} // file path -> index in res.Packages of the package that owns it
 	dirs := map[string]string{}
 	for i, p := range res.Packages {
 		for _, f := range p.Files {
 			f = strings.TrimPrefix(f, "/")
-			owner[f] = i
+			if found[f] {
+				owner[f] = i
+			}
 			// Package managers record paths as installed; with merged
 			// /usr (lib -> usr/lib) the file lives elsewhere.
-			if c := path.Join(realDir(final, path.Dir(f), dirs, 0), path.Base(f)); c != f {
+			c := path.Clean(f) // no copy: recorded paths are clean
+			dir := path.Dir(f)
+			if real := realDir(final, dir, dirs, 0); real != dir {
+				c = path.Join(real, path.Base(f))
+			}
+			if c != f && found[c] {
 				owner[c] = i
 			}
 		}
