@@ -17,7 +17,7 @@ import (
 // analyserVersion names the layout of the cache's records; it is part of
 // every cache key. Code changes need no bump: the build's identity (buildID)
 // is part of the key of everything code computed.
-const analyserVersion = "layerfs/2"
+const analyserVersion = "layerfs/3"
 
 // analyser reads an image's layers, through the layer cache when it can
 // prove the cached result belongs to the same bytes.

@@ -1,10 +1,7 @@
 package scan
 
 import (
-	"bytes"
 	"context"
-	"encoding/gob"
-	"encoding/json"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -25,20 +22,15 @@ import (
 // match options. A scan that finds it does not open the DB.
 
 // matchedRecord is a report's match result: its findings, coverage and DB
-// block. Findings leave out what they repeat of their package (set again
-// from the report's packages by match.PackageFields); it is gob, which
-// decodes several times faster than JSON, and is written only after it
-// was decoded back to the very findings it came from.
+// block, a record (encodeRecord). Findings leave out what they repeat of
+// their package (set again from the report's packages by
+// match.PackageFields), whose index in the report's packages is in
+// Packages.
 type matchedRecord struct {
-	DB report.DB
-	// Coverage is JSON, which keeps nil and empty apart (gob does not).
-	Coverage []byte
-	Findings []cachedFinding
-}
-
-type cachedFinding struct {
-	Package int // index in the report's Packages
-	Finding report.Finding
+	DB       report.DB
+	Coverage *report.Coverage
+	Packages []int
+	Findings []report.Finding
 }
 
 // matchedKey names the match result of the analysis cached under key
@@ -119,23 +111,12 @@ func (a *analyser) putMatched(key string, r *report.Report) {
 	}
 }
 
-// matchResult is a decoded matchedRecord.
-type matchResult struct {
-	db       report.DB
-	coverage *report.Coverage
-	findings []report.Finding
-}
-
 func encodeMatched(r *report.Report) ([]byte, bool) {
 	index := make(map[string]int, len(r.Packages))
 	for i := len(r.Packages) - 1; i >= 0; i-- {
 		index[r.Packages[i].ID] = i
 	}
-	rec := matchedRecord{DB: *r.DB, Findings: make([]cachedFinding, len(r.Findings))}
-	var err error
-	if rec.Coverage, err = json.Marshal(r.Coverage); err != nil {
-		return nil, false
-	}
+	rec := matchedRecord{DB: *r.DB, Coverage: r.Coverage, Packages: make([]int, len(r.Findings)), Findings: make([]report.Finding, len(r.Findings))}
 	var none inventory.Package
 	for i, f := range r.Findings {
 		p, ok := index[f.PackageID]
@@ -144,45 +125,38 @@ func encodeMatched(r *report.Report) ([]byte, bool) {
 		}
 		match.PackageFields(&f, &none)
 		f.Locations = nil
-		rec.Findings[i] = cachedFinding{Package: p, Finding: f}
+		rec.Packages[i], rec.Findings[i] = p, f
 	}
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(rec); err != nil {
+	b, err := encodeRecord(rec)
+	if err != nil {
 		return nil, false
 	}
-	// What gob cannot tell apart (nil and empty slices, a pointer to a
-	// zero value and nil), or a field a finding takes from elsewhere than
-	// its package, would come back changed: such a result is not cached.
-	back, ok := decodeMatched(buf.Bytes(), r.Packages)
+	// A field a finding takes from elsewhere than its package would come
+	// back changed: such a result is not cached.
+	back, ok := decodeMatched(b, r.Packages)
 	if !ok || !reflect.DeepEqual(back.findings, r.Findings) || !reflect.DeepEqual(back.coverage, r.Coverage) || !reflect.DeepEqual(back.db, *r.DB) {
 		return nil, false
 	}
-	return buf.Bytes(), true
+	return b, true
+}
+
+// matchResult is a decoded matchedRecord.
+type matchResult struct {
+	db       report.DB
+	coverage *report.Coverage
+	findings []report.Finding
 }
 
 func decodeMatched(b []byte, pkgs []inventory.Package) (matchResult, bool) {
 	var rec matchedRecord
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&rec); err != nil {
+	if decodeRecord(b, &rec) != nil || len(rec.Packages) != len(rec.Findings) {
 		return matchResult{}, false
 	}
-	res := matchResult{db: rec.DB, findings: make([]report.Finding, len(rec.Findings))}
-	if err := json.Unmarshal(rec.Coverage, &res.coverage); err != nil {
-		return matchResult{}, false
-	}
-	for i, c := range rec.Findings {
-		if c.Package < 0 || c.Package >= len(pkgs) {
+	for i, p := range rec.Packages {
+		if p < 0 || p >= len(pkgs) {
 			return matchResult{}, false
 		}
-		f := c.Finding
-		match.PackageFields(&f, &pkgs[c.Package])
-		// Set by match on every finding; gob gives empty slices back as nil.
-		if f.Aliases == nil {
-			f.Aliases = []string{}
-		}
-		if f.CVSS == nil {
-			f.CVSS = []report.CVSS{}
-		}
-		res.findings[i] = f
+		match.PackageFields(&rec.Findings[i], &pkgs[p])
 	}
-	return res, true
+	return matchResult{db: rec.DB, coverage: rec.Coverage, findings: rec.Findings}, true
 }
