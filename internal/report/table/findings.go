@@ -121,6 +121,14 @@ func (e Encoder) findingColumns(secs []section) *findingColumns {
 		layer:     &column{header: "LAYER"},
 		title:     &column{header: "TITLE", min: 16},
 	}
+	n := 0
+	for _, s := range secs {
+		n += len(s.findings)
+	}
+	for _, col := range []*column{c.pkg, c.installed, c.id, c.severity, c.status, c.fixed, c.layer, c.title} {
+		col.cells = make([]string, 0, n)
+	}
+	c.fixedOrStatus, c.bareIDs = make([]string, 0, n), make([]string, 0, n)
 	for _, s := range secs {
 		for _, f := range s.findings {
 			id := cell(f.VulnerabilityID)
@@ -199,6 +207,9 @@ func (e Encoder) writeFindings(b *strings.Builder, r *report.Report) {
 		hide(c.installed), shrink(c.pkg), shrink(c.fixed))
 	b.WriteString(g.header())
 	b.WriteString("\n")
+	// The rows are most of the table: room for them at once, not by
+	// doubling (0.3 MB on the large bench image).
+	b.Grow(len(c.pkg.cells) * (g.used() + 1))
 	i := 0
 	for _, s := range secs {
 		b.WriteString(clip(cell(s.title), e.Width))

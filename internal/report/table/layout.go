@@ -57,6 +57,8 @@ type grid struct {
 	// width is what fit was given; a row wider than it (every column at
 	// its min and still too wide) is clipped plain.
 	width int
+	// cells is row's: one row's cells, reused row after row.
+	cells []string
 }
 
 // used is the width a row takes with the columns as they are.
@@ -130,11 +132,13 @@ func (g *grid) header() string {
 
 // row renders row i of the columns' cells.
 func (g *grid) row(i int) string {
-	cells := make([]string, len(g.cols))
-	for j, c := range g.cols {
-		cells[j] = c.cells[i]
+	if len(g.cells) != len(g.cols) {
+		g.cells = make([]string, len(g.cols))
 	}
-	return g.line(cells, true)
+	for j, c := range g.cols {
+		g.cells[j] = c.cells[i]
+	}
+	return g.line(g.cells, true)
 }
 
 // line renders one row. A row still wider than the width (every column
