@@ -111,6 +111,7 @@ func (p *inPlace) chunk(at, parsed int64) []byte {
 	if low-p.freed >= inPlaceRelease {
 		p.freed = p.m.release(p.freed, low)
 	}
+	p.m.populate(at, end)
 	return p.data[at:end:end]
 }
 

