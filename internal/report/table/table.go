@@ -255,15 +255,16 @@ func writeWarnings(b *strings.Builder, r *report.Report) {
 
 // writeHint says how to see why the worst finding matched: the command
 // to copy, with source (else this report's target) and that finding's ID.
+// compareFindings orders findings by ID last, so every worst finding has
+// the same ID.
 func writeHint(b *strings.Builder, r *report.Report, source string) {
-	secs := sections(r.Findings, nil)
-	if len(secs) == 0 {
+	if len(r.Findings) == 0 {
 		return
 	}
-	worst := secs[0].findings[0]
-	for _, s := range secs[1:] {
-		if compareFindings(s.findings[0], worst) < 0 {
-			worst = s.findings[0]
+	worst := &r.Findings[0]
+	for i := range r.Findings[1:] {
+		if f := &r.Findings[i+1]; compareFindings(f, worst) < 0 {
+			worst = f
 		}
 	}
 	if source == "" {
