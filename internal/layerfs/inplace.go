@@ -83,13 +83,25 @@ func mapLayer(r any) *inPlace {
 	}
 	p := &inPlace{data: data, m: m}
 	p.cond.L = &p.mu
+	reserve(inPlaceWindow)
 	return p
 }
 
+// inPlaceWindow is what a mapped layer holds in memory at most, besides
+// the files the preparer holds: the parser's lead and the hasher's queue.
+// Mapped pages count in the process's RSS but not in the Go heap, so this
+// and every large file in flight are taken off the soft memory limit
+// (reserve), as the buffers of a layer that is read are.
+const inPlaceWindow = inPlaceAhead + (hashBufs+1)*inPlaceChunk + inPlaceRelease
+
 // unmap releases the mapping; nothing may read it after.
 func (p *inPlace) unmap() {
+	if p.data == nil {
+		return
+	}
 	p.m.unmap()
 	p.data = nil
+	reserve(-inPlaceWindow)
 }
 
 // chunk returns the next bytes for the parser at offset at, waiting while
@@ -122,6 +134,9 @@ func (p *inPlace) body(at, size int64) []byte {
 	if size > int64(len(p.data))-at {
 		return nil
 	}
+	if size > inPlaceChunk {
+		reserve(size)
+	}
 	p.mu.Lock()
 	p.bodies = append(p.bodies, span{at, at + size})
 	p.mu.Unlock()
@@ -131,9 +146,13 @@ func (p *inPlace) body(at, size int64) []byte {
 // done says the preparer is finished with the oldest body.
 func (p *inPlace) done() {
 	p.mu.Lock()
+	b := p.bodies[0]
 	p.bodies = p.bodies[1:]
 	p.mu.Unlock()
 	p.cond.Signal()
+	if size := b.end - b.start; size > inPlaceChunk {
+		reserve(-size)
+	}
 }
 
 // guard turns a memory fault reading the mapping (the file was truncated
