@@ -157,12 +157,18 @@ func (p *inPlace) done() {
 
 // guard turns a memory fault reading the mapping (the file was truncated
 // while it was read) into an error kept in p, on the goroutine that calls
-// it deferred after guarding.
+// it deferred after guarding. Any other panic goes on: it is a bug, not
+// the archive.
 func (p *inPlace) guard(recovered any) {
 	if recovered == nil {
 		return
 	}
-	if err, ok := recovered.(runtime.Error); ok && p != nil {
+	// A fault's panic value is a runtime.Error with an Addr method
+	// (debug.SetPanicOnFault).
+	if err, ok := recovered.(interface {
+		runtime.Error
+		Addr() uintptr
+	}); ok && p != nil {
 		p.mu.Lock()
 		if p.fault == nil {
 			p.fault = fmt.Errorf("read layer in place: %w (was the archive changed while it was read?)", err)

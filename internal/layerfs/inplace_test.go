@@ -144,3 +144,24 @@ func TestAnalyzeInPlaceTruncated(t *testing.T) {
 		}
 	})
 }
+
+// TestGuardPassesBugsOn checks that only a memory fault becomes the
+// layer's error: any other panic (a bug in a parser or a Prepare) goes on.
+func TestGuardPassesBugsOn(t *testing.T) {
+	p := &inPlace{}
+	p.cond.L = &p.mu
+	var s []int
+	i := len(os.Args) + 1
+	defer func() {
+		if r := recover(); r == nil {
+			t.Error("an index out of range was recovered as a fault")
+		}
+		if err := p.faulted(); err != nil {
+			t.Errorf("faulted() = %v, want nil", err)
+		}
+	}()
+	func() {
+		defer func() { p.guard(recover()) }()
+		_ = s[i]
+	}()
+}
