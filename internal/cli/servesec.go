@@ -138,7 +138,7 @@ func clientCertName(r *http.Request, names []string) (string, bool) {
 // The dashboard's session cookies are signed with a key derived from key
 // (the deployment key; nil: a random one per process).
 func (f *securityFlags) build(st store.Tokens, log *slog.Logger, stderr io.Writer, maxBody int64, key []byte) (*security, error) {
-	g, err := guard.New(guard.Options{Allow: f.allowRegistries})
+	g, err := guard.New(guard.Options{Allow: f.allowRegistries, Proxy: http.ProxyFromEnvironment})
 	if err != nil {
 		return nil, fmt.Errorf("--allow-registry: %w", err)
 	}

@@ -46,7 +46,7 @@ func configGuard(g *globals) (*guard.Guard, error) {
 	if err != nil {
 		return nil, err
 	}
-	gd, err := guard.New(guard.Options{Allow: cfg.Serve.AllowRegistries})
+	gd, err := guard.New(guard.Options{Allow: cfg.Serve.AllowRegistries, Proxy: http.ProxyFromEnvironment})
 	if err != nil {
 		return nil, fmt.Errorf("config serve.allowRegistries: %w", err)
 	}

@@ -8,7 +8,9 @@
 // client uses, so a name that resolved to a public address for the check
 // and resolves to 127.0.0.1 for the pull (DNS rebinding), a redirect to an
 // internal host, or a token realm on one, is refused too. The dial
-// connects to the addresses it checked, never resolving again.
+// connects to the addresses it checked, never resolving again. Through a
+// proxy (Options.Proxy), the host is checked before the request is handed
+// to the proxy (Guard.Transport).
 package guard
 
 import (
@@ -18,8 +20,10 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -50,6 +54,10 @@ type Options struct {
 	Resolver Resolver
 	// DialTimeout bounds one connection attempt; 0 is 30 s.
 	DialTimeout time.Duration
+	// Proxy picks the proxy of a request, as http.Transport.Proxy does
+	// (http.ProxyFromEnvironment: HTTPS_PROXY, HTTP_PROXY, NO_PROXY); nil
+	// is none. See Transport.
+	Proxy func(*http.Request) (*url.URL, error)
 }
 
 // Guard checks registry addresses.
@@ -57,12 +65,16 @@ type Guard struct {
 	allow    map[string]bool // "host" or "host:port", lower case
 	resolver Resolver
 	timeout  time.Duration
+	proxy    func(*http.Request) (*url.URL, error)
+	// proxies are the proxies' "host:port" that requests were handed to:
+	// the transport may dial them, whatever their address.
+	proxies sync.Map
 }
 
 // New returns a Guard; an allow-list entry that is no HOST[:PORT] is an
 // error.
 func New(opts Options) (*Guard, error) {
-	g := &Guard{allow: map[string]bool{}, resolver: opts.Resolver, timeout: opts.DialTimeout}
+	g := &Guard{allow: map[string]bool{}, resolver: opts.Resolver, timeout: opts.DialTimeout, proxy: opts.Proxy}
 	if g.resolver == nil {
 		g.resolver = net.DefaultResolver
 	}
@@ -185,7 +197,8 @@ func (g *Guard) DialContext(ctx context.Context, network, addr string) (net.Conn
 	if err != nil {
 		return nil, err
 	}
-	allowed := g.Allowed(host, port)
+	_, viaProxy := g.proxies.Load(key(host, port))
+	allowed := g.Allowed(host, port) || viaProxy
 	addrs, err := g.resolve(ctx, host, !allowed)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", addr, err)
@@ -222,12 +235,54 @@ func control(_, address string, _ syscall.RawConn) error {
 }
 
 // Transport returns an HTTP transport whose every connection goes
-// through DialContext, for the registry client (image.Options.Transport).
-// It uses no proxy: a proxy would make the connection the guard checks
-// the proxy's, not the registry's.
+// through DialContext, for the registry client (image.Options.Transport)
+// and subscribed webhooks.
+//
+// With Options.Proxy, a request the proxy function sends to a proxy is
+// checked first, its host as CheckRegistry checks a registry, and then
+// handed to the proxy, which the transport may dial whatever its address:
+// the proxy is the operator's, and it resolves and connects to the host
+// itself, under its own egress rules (a name that rebinds between the
+// check and the proxy's lookup is the proxy's to refuse). A request sent
+// directly to a proxy's address is refused unless allow-listed.
 func (g *Guard) Transport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.Proxy = nil
+	if g.proxy != nil {
+		t.Proxy = g.proxyFor
+	}
 	t.DialContext = g.DialContext
 	return t
+}
+
+// proxyFor is the transport's Proxy: Options.Proxy, after the guard's
+// check of the request's host.
+func (g *Guard) proxyFor(req *http.Request) (*url.URL, error) {
+	u, err := g.proxy(req)
+	if err != nil {
+		return nil, err
+	}
+	target := hostPort(req.URL)
+	if u == nil {
+		host, port, _ := net.SplitHostPort(target)
+		if _, isProxy := g.proxies.Load(target); isProxy && !g.Allowed(host, port) {
+			return nil, fmt.Errorf("%w: %s is the proxy's address; allow it with --allow-registry", ErrForbidden, target)
+		}
+		return nil, nil // dialled directly, and checked there
+	}
+	if err := g.CheckRegistry(req.Context(), target); err != nil {
+		return nil, err
+	}
+	g.proxies.Store(hostPort(u), true)
+	return u, nil
+}
+
+// hostPort is a URL's "host:port", the port its scheme's default when the
+// URL names none, the host as key writes it.
+func hostPort(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443", "socks5": "1080", "socks5h": "1080"}[u.Scheme]
+	}
+	return key(u.Hostname(), port)
 }

@@ -3,8 +3,13 @@ package guard_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"net/netip"
+	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -184,5 +189,115 @@ func TestPull(t *testing.T) {
 	}
 	if err := pull(closed, rebound); err == nil || !strings.Contains(err.Error(), guard.ErrForbidden.Error()) {
 		t.Errorf("pull %s after it rebound to 127.0.0.1: %v, want refused at dial time", rebound, err)
+	}
+}
+
+// forwardProxy is an HTTP forward proxy on loopback that resolves names
+// itself (every name to 127.0.0.1, as a proxy inside the registry's
+// network would) and records the hosts it was asked for.
+func forwardProxy(t *testing.T) (*url.URL, func() []string) {
+	t.Helper()
+	var mu sync.Mutex
+	var seen []string
+	direct := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		_, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
+		}
+		var d net.Dialer
+		return d.DialContext(ctx, network, net.JoinHostPort("127.0.0.1", port))
+	}}
+	t.Cleanup(direct.CloseIdleConnections)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.URL.Host)
+		mu.Unlock()
+		if !r.URL.IsAbs() {
+			http.Error(w, "not a proxy request", http.StatusBadRequest)
+			return
+		}
+		out := r.Clone(r.Context())
+		out.RequestURI = ""
+		resp, err := direct.RoundTrip(out)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		for k, vs := range resp.Header {
+			w.Header()[k] = vs
+		}
+		w.WriteHeader(resp.StatusCode)
+		io.Copy(w, resp.Body)
+	}))
+	t.Cleanup(srv.Close)
+	u, err := url.Parse(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(seen)
+	}
+}
+
+// TestPullThroughProxy pulls from go-containerregistry's registry through
+// a real forward proxy on loopback: the guard checks the registry's name
+// before it hands the request to the proxy (a name resolving to a private
+// address never reaches the proxy), lets the transport dial the proxy on
+// its loopback address, dials a host the proxy function leaves out
+// directly and checks it there, and refuses a direct request to the
+// proxy's own address.
+func TestPullThroughProxy(t *testing.T) {
+	repo, _ := vextest.Push(t, "team/app", "1.0")
+	_, port, _ := net.SplitHostPort(repo.RegistryStr())
+	proxyURL, seen := forwardProxy(t)
+	res := &resolver{answers: map[string][]string{
+		"public.test":   {"93.184.216.34"},
+		"internal.test": {"10.0.0.5"},
+		"direct.test":   {"127.0.0.1"},
+	}}
+	g, err := guard.New(guard.Options{Resolver: res, Proxy: func(r *http.Request) (*url.URL, error) {
+		if r.URL.Hostname() == "direct.test" || r.URL.Host == proxyURL.Host {
+			return nil, nil // as NO_PROXY would
+		}
+		return proxyURL, nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pull := func(ref string) error {
+		src, err := image.Open(t.Context(), "registry:"+ref, image.Options{Transport: g.Transport(), Insecure: true})
+		if err != nil {
+			return err
+		}
+		defer src.Close()
+		_, err = src.Read(t.Context(), nil)
+		return err
+	}
+	if err := pull("public.test:" + port + "/team/app:1.0"); err != nil {
+		t.Errorf("pull through the proxy: %v", err)
+	}
+	if got := seen(); !slices.Contains(got, "public.test:"+port) {
+		t.Errorf("the proxy was asked for %v, want public.test:%s", got, port)
+	}
+	if err := pull("internal.test:" + port + "/team/app:1.0"); err == nil || !strings.Contains(err.Error(), guard.ErrForbidden.Error()) {
+		t.Errorf("pull of a private name through the proxy: %v, want refused", err)
+	}
+	if err := pull("direct.test:" + port + "/team/app:1.0"); err == nil || !strings.Contains(err.Error(), guard.ErrForbidden.Error()) {
+		t.Errorf("pull of a loopback name outside the proxy: %v, want refused at dial time", err)
+	}
+	for _, h := range seen() {
+		if strings.HasPrefix(h, "internal.test") || strings.HasPrefix(h, "direct.test") {
+			t.Errorf("the proxy was asked for %s", h)
+		}
+	}
+	resp, err := (&http.Client{Transport: g.Transport()}).Get(proxyURL.String() + "/")
+	if err == nil {
+		resp.Body.Close()
+	}
+	if err == nil || !strings.Contains(err.Error(), guard.ErrForbidden.Error()) {
+		t.Errorf("a direct request to the proxy's address: %v, want refused", err)
 	}
 }
