@@ -195,17 +195,28 @@ func (s *Store) MarkRematched(ctx context.Context, hashes map[int64]string, db *
 	}
 	ids := slices.Sorted(maps.Keys(hashes))
 	built := s.nullTime(db.Built.UTC().Truncate(time.Microsecond))
+	// One statement per rematchChunk snapshots, not per snapshot: a full
+	// re-evaluation marks every subject, 10,000 round trips to a
+	// PostgreSQL server otherwise.
+	const rematchChunk = 200
 	err = s.write(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, s.q(`UPDATE snapshot SET db = ?, db_built = ?, content_hash = ? WHERE id = ?
-			AND EXISTS (SELECT 1 FROM subject WHERE current_snapshot = snapshot.id)`))
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		for _, id := range ids {
-			if _, err := stmt.ExecContext(ctx, string(b), built, hashes[id], id); err != nil {
+		for rest := ids; len(rest) > 0; {
+			n := min(rematchChunk, len(rest))
+			var q strings.Builder
+			args := make([]any, 0, 2+3*n)
+			args = append(args, string(b), built)
+			q.WriteString(`UPDATE snapshot SET db = ?, db_built = ?, content_hash = CASE id`)
+			for _, id := range rest[:n] {
+				q.WriteString(` WHEN ? THEN ?`)
+				args = append(args, id, hashes[id])
+			}
+			q.WriteString(` END WHERE id IN (` + placeholders(n) + `)
+				AND EXISTS (SELECT 1 FROM subject WHERE current_snapshot = snapshot.id)`)
+			args = append(args, anys(rest[:n])...)
+			if _, err := tx.ExecContext(ctx, s.q(q.String()), args...); err != nil {
 				return err
 			}
+			rest = rest[n:]
 		}
 		return nil
 	})
