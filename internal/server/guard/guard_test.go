@@ -150,15 +150,7 @@ func TestPull(t *testing.T) {
 		"registry.test":  {"127.0.0.1"},
 		"rebinding.test": {"93.184.216.34", "127.0.0.1"},
 	}}
-	pull := func(g *guard.Guard, ref string) error {
-		src, err := image.Open(t.Context(), "registry:"+ref, image.Options{Transport: g.Transport(), Insecure: true})
-		if err != nil {
-			return err
-		}
-		defer src.Close()
-		_, err = src.Read(t.Context(), nil)
-		return err
-	}
+	pull := func(g *guard.Guard, ref string) error { return pull(t, g, ref) }
 	closed, err := guard.New(guard.Options{Resolver: res})
 	if err != nil {
 		t.Fatal(err)
@@ -190,6 +182,18 @@ func TestPull(t *testing.T) {
 	if err := pull(closed, rebound); err == nil || !strings.Contains(err.Error(), guard.ErrForbidden.Error()) {
 		t.Errorf("pull %s after it rebound to 127.0.0.1: %v, want refused at dial time", rebound, err)
 	}
+}
+
+// pull reads the image ref from its registry through the guard's
+// transport.
+func pull(t *testing.T, g *guard.Guard, ref string) error {
+	src, err := image.Open(t.Context(), "registry:"+ref, image.Options{Transport: g.Transport(), Insecure: true})
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	_, err = src.Read(t.Context(), nil)
+	return err
 }
 
 // forwardProxy is an HTTP forward proxy on loopback that resolves names
@@ -267,15 +271,7 @@ func TestPullThroughProxy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pull := func(ref string) error {
-		src, err := image.Open(t.Context(), "registry:"+ref, image.Options{Transport: g.Transport(), Insecure: true})
-		if err != nil {
-			return err
-		}
-		defer src.Close()
-		_, err = src.Read(t.Context(), nil)
-		return err
-	}
+	pull := func(ref string) error { return pull(t, g, ref) }
 	if err := pull("public.test:" + port + "/team/app:1.0"); err != nil {
 		t.Errorf("pull through the proxy: %v", err)
 	}
