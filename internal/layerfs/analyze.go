@@ -57,10 +57,7 @@ var (
 // empty layer.
 func Analyze(ctx context.Context, r io.Reader, opts Options) (*Layer, error) {
 	if ip := mapLayer(r); ip != nil {
-		if !bytes.HasPrefix(ip.data, gzipMagic) && !bytes.HasPrefix(ip.data, zstdMagic) {
-			return analyzeInPlace(ctx, ip, opts)
-		}
-		ip.unmap()
+		return analyzeInPlace(ctx, ip, opts)
 	}
 	br := bufio.NewReaderSize(r, 64<<10)
 	magic, _ := br.Peek(4)
@@ -348,9 +345,8 @@ func addEntry(tr *tar.Reader, hdr *tar.Header, opts Options, skip *skipper, b *c
 }
 
 // prepare reads a wanted file into the ring or the large buffer and sends
-// it to the preparer.
-// A body of a layer read in place is handed over where it lies; archive/tar
-// then skips it.
+// it to the preparer; the body of a layer read in place is handed over
+// where it lies, and archive/tar then skips it.
 func (b *captureBudget) prepare(tr io.Reader, p string, mode fs.FileMode, size int64, plain bool) error {
 	op := prepOp{kind: prepKeep, path: p, mode: mode}
 	if plain && b.inPlace != nil {

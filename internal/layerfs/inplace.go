@@ -1,6 +1,7 @@
 package layerfs
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"runtime"
@@ -61,9 +62,9 @@ type inPlace struct {
 
 type span struct{ start, end int64 }
 
-// mapLayer maps the layer that r reads in place, or returns nil: r is not
-// a FileSection, the platform cannot map files, or the file is shorter
-// than the section.
+// mapLayer maps the plain layer that r reads in place, or returns nil: r
+// is not a FileSection, the layer is compressed (read as a stream), the
+// platform cannot map files, or the file is shorter than the section.
 func mapLayer(r any) *inPlace {
 	fsec, ok := r.(FileSection)
 	if !ok {
@@ -75,6 +76,11 @@ func mapLayer(r any) *inPlace {
 	}
 	fi, err := f.Stat()
 	if err != nil || !fi.Mode().IsRegular() || fi.Size() < off+size {
+		return nil
+	}
+	magic := make([]byte, len(zstdMagic))
+	n, _ := f.ReadAt(magic, off)
+	if magic = magic[:min(n, int(size))]; bytes.HasPrefix(magic, gzipMagic) || bytes.HasPrefix(magic, zstdMagic) {
 		return nil
 	}
 	m, data := mapFile(f, off, size)

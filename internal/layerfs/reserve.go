@@ -6,8 +6,9 @@ import (
 	"sync"
 )
 
-// mapped is what mapScratch holds, and the soft memory limit that was set
-// before it took any.
+// mapped is what is held outside the Go heap (mapScratch's buffers, the
+// windows of layers read in place), and the soft memory limit that was
+// set before any was.
 var mapped struct {
 	sync.Mutex
 	bytes, limit int64
