@@ -156,61 +156,44 @@ func (s *Store) Holding(ctx context.Context, keys []store.PackageKey) (map[int64
 // MarkMatched replaces the DB block of the given snapshots that are still
 // current.
 func (s *Store) MarkMatched(ctx context.Context, snapshots []int64, db *report.DB) error {
-	if len(snapshots) == 0 {
-		return nil
-	}
-	b, err := json.Marshal(db)
-	if err != nil {
-		return err
-	}
-	ids := slices.Clone(snapshots)
-	slices.Sort(ids)
-	built := s.nullTime(db.Built.UTC().Truncate(time.Microsecond))
-	err = s.write(ctx, func(tx *sql.Tx) error {
-		for rest := ids; len(rest) > 0; {
-			n := min(chunk, len(rest))
-			args := append([]any{string(b), built}, anys(rest[:n])...)
-			if _, err := tx.ExecContext(ctx, s.q(`UPDATE snapshot SET db = ?, db_built = ? WHERE id IN (`+placeholders(n)+`)
-				AND id IN (SELECT current_snapshot FROM subject WHERE current_snapshot IS NOT NULL)`), args...); err != nil {
-				return err
-			}
-			rest = rest[n:]
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("store %s: mark snapshots matched: %w", s.name, err)
-	}
-	return nil
+	return s.mark(ctx, slices.Sorted(slices.Values(snapshots)), nil, db)
 }
 
 // MarkRematched is MarkMatched with each snapshot's new content hash.
 func (s *Store) MarkRematched(ctx context.Context, hashes map[int64]string, db *report.DB) error {
-	if len(hashes) == 0 {
+	return s.mark(ctx, slices.Sorted(maps.Keys(hashes)), hashes, db)
+}
+
+// mark sets the DB block, and with hashes the content hash, of the
+// snapshots ids that are still current: one statement per markChunk of
+// them (a full re-evaluation marks every subject, 10,000 round trips to a
+// PostgreSQL server one by one).
+func (s *Store) mark(ctx context.Context, ids []int64, hashes map[int64]string, db *report.DB) error {
+	if len(ids) == 0 {
 		return nil
 	}
 	b, err := json.Marshal(db)
 	if err != nil {
 		return err
 	}
-	ids := slices.Sorted(maps.Keys(hashes))
 	built := s.nullTime(db.Built.UTC().Truncate(time.Microsecond))
-	// One statement per rematchChunk snapshots, not per snapshot: a full
-	// re-evaluation marks every subject, 10,000 round trips to a
-	// PostgreSQL server otherwise.
-	const rematchChunk = 200
+	const markChunk = 200
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		for rest := ids; len(rest) > 0; {
-			n := min(rematchChunk, len(rest))
+			n := min(markChunk, len(rest))
 			var q strings.Builder
 			args := make([]any, 0, 2+3*n)
 			args = append(args, string(b), built)
-			q.WriteString(`UPDATE snapshot SET db = ?, db_built = ?, content_hash = CASE id`)
-			for _, id := range rest[:n] {
-				q.WriteString(` WHEN ? THEN ?`)
-				args = append(args, id, hashes[id])
+			q.WriteString(`UPDATE snapshot SET db = ?, db_built = ?`)
+			if hashes != nil {
+				q.WriteString(`, content_hash = CASE id`)
+				for _, id := range rest[:n] {
+					q.WriteString(` WHEN ? THEN ?`)
+					args = append(args, id, hashes[id])
+				}
+				q.WriteString(` END`)
 			}
-			q.WriteString(` END WHERE id IN (` + placeholders(n) + `)
+			q.WriteString(` WHERE id IN (` + placeholders(n) + `)
 				AND EXISTS (SELECT 1 FROM subject WHERE current_snapshot = snapshot.id)`)
 			args = append(args, anys(rest[:n])...)
 			if _, err := tx.ExecContext(ctx, s.q(q.String()), args...); err != nil {
